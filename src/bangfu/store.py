@@ -85,10 +85,16 @@ def restore_demo(folder: Path | str | None = None, *, demo: Path = DEMO_PATH) ->
     return path
 
 
+def backup_path(path: Path | str) -> Path:
+    """Where the previous version of a workspace is kept (``workspace.bak.gpkg``)."""
+    p = Path(path)
+    return p.with_name(p.stem + ".bak.gpkg")
+
+
 def _swap_in(new: Path, path: Path) -> None:
-    """Atomically replace ``path`` by ``new``, keeping the previous file as ``<name>.bak``."""
+    """Atomically replace ``path`` by ``new``, keeping the previous file as ``<name>.bak.gpkg``."""
     if path.exists():
-        shutil.copyfile(path, path.with_suffix(".gpkg.bak"))
+        shutil.copyfile(path, backup_path(path))
     os.replace(new, path)
 
 

@@ -1,0 +1,143 @@
+"""The shared sidebar (workspace, town filter, language, basemap) and the page context it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from .. import store
+from ..labels import LANGS, t
+from ..maps import BASEMAPS, Basemap
+from . import data
+
+_CTX_KEY = "_bangfu_ctx"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs: language, workspace and the current town selection."""
+
+    lang: str
+    path: str
+    version: str
+    meta: dict[str, str]
+    town_code: str | None
+    town_name: str | None
+    basemap: Basemap
+    tianditu_token: str
+
+    def t(self, key: str) -> str:
+        return t(key, self.lang)
+
+    def layer(self, name: str) -> pd.DataFrame:
+        """A workspace layer (cached by workspace version)."""
+        return data.load_layer(self.path, self.version, name)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.meta.get("source") == "demo"
+
+
+def _workspace_failed(lang: str, folder: Path, message: str, lines: list[str] | None = None) -> None:
+    st.error(f"**{t('error.workspace', lang)}**：{message}")
+    for line in lines or []:
+        st.markdown(f"- {line}".replace("<", "&lt;"))
+    st.info(t("error.offer_restore", lang))
+    if st.button(t("sidebar.restore_demo", lang), type="primary", key="restore_after_error"):
+        store.restore_demo(folder)
+        st.cache_data.clear()
+        st.rerun()
+    st.stop()
+
+
+def sidebar() -> Context:
+    """Render the shared sidebar and return the context; stops the page if the workspace is unusable."""
+    params = st.query_params
+    lang_default = params.get("lang", "zh")
+    with st.sidebar:
+        lang = st.radio(
+            "语言 / Language",
+            list(LANGS),
+            format_func=LANGS.__getitem__,
+            horizontal=True,
+            index=list(LANGS).index(lang_default) if lang_default in LANGS else 0,
+            key="lang",
+        )
+        folder = store.default_workspace_dir()
+        try:
+            path = store.ensure_workspace(folder)
+            info = store.open_workspace(path)
+        except store.WorkspaceError as exc:
+            st.session_state.pop(_CTX_KEY, None)
+            _workspace_failed(lang, folder, exc.message_zh if lang == "zh" else exc.message_en)
+            raise  # unreachable: st.stop() above
+        ok, summary, lines = data.validation_summary(str(path), info.version)
+        if not ok:
+            _workspace_failed(lang, folder, f"{t('error.invalid_workspace', lang)}。{summary}", lines)
+
+        villages = data.load_layer(str(path), info.version, "villages")
+        towns = (
+            villages[["town_code", "town_name"]].drop_duplicates().sort_values("town_code").itertuples(index=False)
+        )
+        town_options: dict[str, str] = {"": t("sidebar.all_towns", lang)}
+        town_options.update({str(code): str(name) for code, name in towns})
+        wanted = params.get("town", "")
+        town = st.selectbox(
+            t("sidebar.town", lang),
+            list(town_options),
+            index=list(town_options).index(wanted) if wanted in town_options else 0,
+            format_func=town_options.__getitem__,
+            key="town",
+        )
+        if town:
+            params["town"] = town
+        elif "town" in params:
+            del params["town"]
+        if lang != "zh":
+            params["lang"] = lang
+        elif "lang" in params:
+            del params["lang"]
+
+        with st.expander(t("sidebar.basemap", lang)):
+            basemap = st.selectbox(
+                t("sidebar.basemap", lang), BASEMAPS, format_func=lambda b: t(f"basemap.{b}", lang), key="basemap",
+                label_visibility="collapsed",
+            )
+            token = ""
+            if basemap == "tianditu":
+                token = st.text_input(t("sidebar.tianditu_token", lang), type="password", key="tianditu_token")
+            if basemap == "local":
+                st.caption(t("sidebar.tile_folder_hint", lang))
+        with st.expander(t("sidebar.workspace", lang)):
+            st.caption(f"{t('sidebar.workspace', lang)}：`{path}`")
+            source = info.meta.get("source", "")
+            st.caption(f"{t('sidebar.workspace_source', lang)}：{source}  ·  v{info.meta.get('version', '?')}")
+            if st.button(t("sidebar.restore_demo", lang), key="restore_demo"):
+                store.restore_demo(folder)
+                st.cache_data.clear()
+                st.toast(t("sidebar.restored", lang))
+                st.rerun()
+
+    ctx = Context(
+        lang=lang,
+        path=str(path),
+        version=info.version,
+        meta=info.meta,
+        town_code=town or None,
+        town_name=town_options[town] if town else None,
+        basemap=basemap,
+        tianditu_token=token,
+    )
+    st.session_state[_CTX_KEY] = ctx
+    return ctx
+
+
+def current() -> Context:
+    """The context set by the sidebar in ``app.py`` for this run."""
+    ctx = st.session_state.get(_CTX_KEY)
+    if ctx is None:
+        ctx = sidebar()
+    return ctx

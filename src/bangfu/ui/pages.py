@@ -1,0 +1,18 @@
+"""The page registry: one row per page (file, label key, icon). app.py builds the navigation from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # relative to the repository root
+    label: str  # key in bangfu.labels
+    icon: str
+    url_path: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/overview.py", "page.overview", ":material/map:", "overview"),
+)
