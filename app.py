@@ -3,11 +3,11 @@
 import streamlit as st
 
 from bangfu.labels import t
-from bangfu.offline import install_static_assets
+from bangfu.offline import STATIC_DIR, install_static_assets
 from bangfu.ui.context import sidebar
 from bangfu.ui.pages import PAGES
 
-st.set_page_config(page_title="帮扶地图 Bangfu Atlas", page_icon=":material/map:", layout="wide")
+st.set_page_config(page_title="帮扶地图 Bangfu Atlas", page_icon=str(STATIC_DIR / "favicon.png"), layout="wide")
 install_static_assets()
 ctx = sidebar()
 nav = st.navigation(

@@ -53,7 +53,7 @@ def offline_map(
 
     ``bounds`` is (minx, miny, maxx, maxy) in lon/lat; the map is fitted to it.
     """
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True, zoom_control=True)
+    m = folium.Map(tiles=None, control_scale=True, zoom_control=True)
     # Replace folium's CDN assets (leaflet, jquery, bootstrap, font-awesome...) by the local Leaflet.
     m.default_js = [("leaflet", f"{static_url}/leaflet/leaflet.js")]
     m.default_css = [
