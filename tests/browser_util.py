@@ -53,6 +53,7 @@ def running_app(workspace_dir: Path, *, port: int | None = None) -> Iterator[str
     """`streamlit run app.py` on 127.0.0.1 with its own workspace folder; yields the base URL."""
     port = port or free_port()
     env = dict(os.environ, BANGFU_WORKSPACE=str(workspace_dir), PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",

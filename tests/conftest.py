@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +12,8 @@ import pytest
 import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
+# Import this checkout's package even when another checkout is installed in editable mode.
+sys.path.insert(0, str(ROOT / "src"))
 DEMO = ROOT / "geodata" / "kaiping_demo.gpkg"
 
 

@@ -369,3 +369,339 @@ def polygonise(labels: np.ndarray, grid: Grid) -> dict[int, shapely.Geometry]:
         parts = faces[face_lab == lab]
         out[int(lab)] = parts[0] if len(parts) == 1 else shapely.coverage_union_all(parts)
     return out
+
+
+# --------------------------------------------------------------------------- projection helpers
+
+_TO_METRIC = pyproj.Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+_TO_WGS84 = pyproj.Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+
+
+def to_metric(geoms: object) -> np.ndarray:
+    """WGS-84 lon/lat geometries → metres (UTM 49N)."""
+    return shapely.transform(np.asarray(geoms, dtype=object), lambda c: np.column_stack(_TO_METRIC.transform(c[:, 0], c[:, 1])))
+
+
+def to_wgs84(geoms: object) -> np.ndarray:
+    """Metric (UTM 49N) geometries → WGS-84 lon/lat."""
+    return shapely.transform(np.asarray(geoms, dtype=object), lambda c: np.column_stack(_TO_WGS84.transform(c[:, 0], c[:, 1])))
+
+
+def lonlat_to_metric(lon: float, lat: float) -> tuple[float, float]:
+    x, y = _TO_METRIC.transform(lon, lat)
+    return float(x), float(y)
+
+
+# --------------------------------------------------------------------------- tessellation
+
+
+@dataclass
+class Tessellation:
+    """The village coverage in metres plus the rasters it was made from (reused for routing)."""
+
+    polygons: list[shapely.Polygon]  # one per row of the village table
+    grid: Grid
+    labels: np.ndarray  # village row index per cell (−1 outside)
+    inside: np.ndarray  # cell centre inside the county
+    town_of: np.ndarray  # town index per village row
+    seats: dict[str, tuple[float, float]]  # town code → seat (metres)
+
+
+def _nearest_cells(xs: np.ndarray, ys: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Index (into xs/ys) of the cell nearest to each point (px, py)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(np.c_[xs, ys])
+    _, i = tree.query(np.c_[px, py])
+    return np.asarray(i)
+
+
+def _fit_offsets(graph: sp.csr_matrix, seeds: np.ndarray, target: np.ndarray, step: float, iters: int) -> np.ndarray:
+    """Additive weights so that the geodesic regions of ``seeds`` approach the ``target`` cell counts."""
+    off = np.zeros(len(seeds))
+    for _ in range(iters):
+        lab = weighted_geodesic_voronoi(graph, seeds, off)
+        cnt = np.bincount(lab[lab >= 0], minlength=len(seeds)).astype(float)
+        off += 0.8 * (np.sqrt(cnt) - np.sqrt(target)) * step / np.sqrt(np.pi)
+        off -= off.min()
+    return off
+
+
+def _town_labels(grid: Grid, inside: np.ndarray, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Town index per cell (−1 outside): a warped, area-weighted geodesic Voronoi of the town centres."""
+    codes = list(TOWNS)
+    noise = SmoothNoise(rng, (2500.0, 14000.0))
+    cost = np.exp(0.35 * noise(X, Y))
+    centres = np.array([lonlat_to_metric(*TOWNS[c].centre) for c in codes])
+    share = np.array([TOWNS[c].area_km2 for c in codes])
+    share = share / share.sum()
+
+    f = ROUTE_FACTOR
+    sl = (slice(f // 2, None, f), slice(f // 2, None, f))
+    ins_c = inside[sl]
+    idx_c = np.full(ins_c.shape, -1, dtype=np.int64)
+    idx_c[ins_c] = np.arange(ins_c.sum())
+    g_c = grid_graph(idx_c, cost[sl], grid.d * f)
+    seeds_c = _nearest_cells(X[sl][ins_c], Y[sl][ins_c], centres[:, 0], centres[:, 1])
+    off = _fit_offsets(g_c, seeds_c, share * ins_c.sum(), grid.d * f * float(np.median(cost)), 30)
+
+    idx = np.full(inside.shape, -1, dtype=np.int64)
+    idx[inside] = np.arange(inside.sum())
+    g = grid_graph(idx, cost, grid.d)
+    seeds = _nearest_cells(X[inside], Y[inside], centres[:, 0], centres[:, 1])
+    lab = weighted_geodesic_voronoi(g, seeds, off)
+    out = np.full(inside.shape, -1, dtype=np.int64)
+    out[inside] = lab
+    return out
+
+
+def _unit_targets(units: pd.DataFrame, town: str, n_cells: int, rng: np.random.Generator) -> np.ndarray:
+    """Target cell counts of the units of one town: communities small, villages varied."""
+    cell_km2 = CELL * CELL / 1e6
+    w = np.exp(rng.normal(0.0, 0.35, len(units)))
+    fixed = np.zeros(len(units))
+    for i, name in enumerate(units["village_name"]):
+        if name.endswith("社区居委会") and town in URBAN_TOWNS:
+            fixed[i] = rng.uniform(0.7, 1.8) / cell_km2
+        elif is_community(name) and "虚拟社区" not in name:
+            fixed[i] = rng.uniform(1.2, 2.8) / cell_km2
+    free = fixed == 0
+    if free.any():
+        rest = max(n_cells - fixed.sum(), 0.3 * n_cells)
+        fixed[free] = w[free] / w[free].sum() * rest
+    return fixed / fixed.sum() * n_cells
+
+
+def _village_labels(
+    town_lab: np.ndarray,
+    table: pd.DataFrame,
+    X: np.ndarray,
+    Y: np.ndarray,
+    seats: dict[str, tuple[float, float]],
+    grid: Grid,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Village row index per cell: inside each town a Lloyd-relaxed, area-weighted geodesic Voronoi."""
+    codes = list(TOWNS)
+    noise = SmoothNoise(rng, (500.0, 4000.0))
+    cost = np.exp(0.45 * noise(X, Y))
+    inside = town_lab >= 0
+    idx = np.full(inside.shape, -1, dtype=np.int64)
+    idx[inside] = np.arange(inside.sum())
+    g = grid_graph(idx, cost, grid.d)
+    flat_town = town_lab[inside]
+    xs_all, ys_all = X[inside], Y[inside]
+    lab_flat = np.full(len(flat_town), -1, dtype=np.int64)
+    for t, code in enumerate(codes):
+        cells = np.flatnonzero(flat_town == t)
+        units = table[table["town_code"] == code]
+        rows = units.index.to_numpy()
+        xs, ys = xs_all[cells], ys_all[cells]
+        sub = g[cells][:, cells]
+        n = len(units)
+        if n == 1:
+            lab_flat[cells] = rows[0]
+            continue
+        target = _unit_targets(units, code, len(cells), rng)
+        comm = np.array([is_community(nm) and "虚拟" not in nm for nm in units["village_name"]])
+        sx, sy = seats[code]
+        spread = 1400.0 if code in URBAN_TOWNS else 700.0
+        px = np.where(comm, sx + rng.normal(0, spread, n), np.nan)
+        py = np.where(comm, sy + rng.normal(0, spread, n), np.nan)
+        seeds = np.full(n, -1, dtype=np.int64)
+        if comm.any():
+            seeds[comm] = _nearest_cells(xs, ys, px[comm], py[comm])
+        # farthest-point sampling for the villages, starting from the communities
+        cand = rng.choice(len(cells), size=min(3000, len(cells)), replace=False)
+        chosen = [s for s in seeds if s >= 0]
+        dmin = np.full(len(cand), np.inf)
+        for s in chosen:
+            dmin = np.minimum(dmin, np.hypot(xs[cand] - xs[s], ys[cand] - ys[s]))
+        if not chosen:
+            dmin = np.hypot(xs[cand] - xs.mean(), ys[cand] - ys.mean())
+        for i in np.flatnonzero(~comm):
+            j = cand[int(np.argmax(dmin))]
+            seeds[i] = j
+            dmin = np.minimum(dmin, np.hypot(xs[cand] - xs[j], ys[cand] - ys[j]))
+        seeds = _dedupe_seeds(seeds, len(cells), rng)
+        off = np.zeros(n)
+        step = grid.d * float(np.median(cost))
+        for it in range(12):
+            lab = weighted_geodesic_voronoi(sub, seeds, off)
+            cnt = np.bincount(lab[lab >= 0], minlength=n).astype(float)
+            if it < 8:  # Lloyd: move seeds towards their region's centroid
+                sumx = np.bincount(lab[lab >= 0], weights=xs[lab >= 0], minlength=n)
+                sumy = np.bincount(lab[lab >= 0], weights=ys[lab >= 0], minlength=n)
+                has = cnt > 0
+                cx = np.where(has, sumx / np.maximum(cnt, 1), xs[seeds])
+                cy = np.where(has, sumy / np.maximum(cnt, 1), ys[seeds])
+                mix = np.where(comm, 0.4, 1.0)
+                tx = xs[seeds] + mix * (cx - xs[seeds])
+                ty = ys[seeds] + mix * (cy - ys[seeds])
+                seeds = _dedupe_seeds(_nearest_cells(xs, ys, tx, ty), len(cells), rng)
+            off += 0.8 * (np.sqrt(cnt) - np.sqrt(target)) * step / np.sqrt(np.pi)
+            off -= off.min()
+        lab = weighted_geodesic_voronoi(sub, seeds, off)
+        if (lab < 0).any() or len(np.unique(lab)) != n:
+            raise RuntimeError(f"town {code}: village tessellation lost a village")
+        lab_flat[cells] = rows[lab]
+    out = np.full(inside.shape, -1, dtype=np.int64)
+    out[inside] = lab_flat
+    return out
+
+
+def _dedupe_seeds(seeds: np.ndarray, n_cells: int, rng: np.random.Generator) -> np.ndarray:
+    """Make seed cells distinct (a duplicate moves to a random free cell)."""
+    seeds = seeds.copy()
+    seen: set[int] = set()
+    for i, s in enumerate(seeds):
+        while int(s) in seen:
+            s = int(rng.integers(n_cells))
+        seeds[i] = s
+        seen.add(int(s))
+    return seeds
+
+
+def _extend_labels(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Give unlabelled cells of ``mask`` the label of the nearest labelled cell."""
+    out = labels.copy()
+    _, (ri, ci) = ndi.distance_transform_edt(labels < 0, return_indices=True)
+    fill = mask & (labels < 0)
+    out[fill] = labels[ri[fill], ci[fill]]
+    return out
+
+
+def _coverage_edges(polys: Sequence[shapely.Geometry]) -> np.ndarray:
+    """The unique edges of a polygon coverage (each shared border once, merged between nodes)."""
+    lines = shapely.union_all(shapely.boundary(np.asarray(polys, dtype=object)))
+    merged = shapely.line_merge(lines)
+    return np.asarray(shapely.get_parts(merged))
+
+
+def _displace(geoms: np.ndarray, nx_: SmoothNoise, ny_: SmoothNoise, amp: float) -> np.ndarray:
+    """Move every vertex by a smooth displacement field (same point → same move)."""
+
+    def fn(c: np.ndarray) -> np.ndarray:
+        return np.column_stack([c[:, 0] + amp * nx_(c[:, 0], c[:, 1]), c[:, 1] + amp * ny_(c[:, 0], c[:, 1])])
+
+    return shapely.transform(geoms, fn)
+
+
+def _faces_with_labels(
+    edges: np.ndarray, county: shapely.Polygon, label_polys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Polygonize ``edges`` together with the county boundary; label each face inside the county."""
+    lines = shapely.union_all(np.concatenate([edges, [county.exterior]]))
+    faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(lines))))
+    pts = shapely.point_on_surface(faces)
+    keep = shapely.contains(county, pts)
+    faces, pts = faces[keep], pts[keep]
+    tree = shapely.STRtree(label_polys)
+    hit_pt, hit_poly = tree.query(pts, predicate="within")
+    lab = np.full(len(faces), -1, dtype=np.int64)
+    lab[hit_pt] = hit_poly
+    if (lab < 0).any():  # slivers outside every label polygon (should not happen): nearest
+        miss = np.flatnonzero(lab < 0)
+        lab[miss] = tree.nearest(pts[miss])
+    return faces, lab
+
+
+def _shared_length(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    return float(shapely.length(shapely.intersection(shapely.boundary(a), shapely.boundary(b))))
+
+
+def _single_parts(faces: np.ndarray, lab: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Relabel faces so that every label is one polygon: detached parts join the neighbour sharing most border."""
+    lab = lab.copy()
+    for _ in range(10):
+        changed = False
+        for v in np.unique(lab):
+            idx = np.flatnonzero(lab == v)
+            geom = shapely.coverage_union_all(faces[idx])
+            parts = list(shapely.get_parts(geom))
+            if len(parts) <= 1:
+                continue
+            main = max(parts, key=lambda p: p.area)
+            for i in idx:
+                if shapely.intersects(main, shapely.point_on_surface(faces[i])):
+                    continue
+                nb = shapely.STRtree(faces).query(faces[i], predicate="touches")
+                nb = [j for j in nb if lab[j] != v]
+                if not nb:
+                    continue
+                same = [j for j in nb if group[lab[j]] == group[v]]
+                pool = same or nb
+                best = max(pool, key=lambda j: _shared_length(faces[i], faces[j]))
+                lab[i] = lab[best]
+                changed = True
+        if not changed:
+            break
+    return lab
+
+
+def tessellate(county_wgs: shapely.Polygon, table: pd.DataFrame, rng: np.random.Generator) -> Tessellation:
+    """Villages as a valid polygon coverage of the county (metres), one Polygon per table row."""
+    county = to_metric([county_wgs])[0]
+    shapely.prepare(county)
+    minx, miny, maxx, maxy = county.bounds
+    margin = 1000.0
+    x0 = np.floor((minx - margin) / CELL) * CELL
+    y1 = np.ceil((maxy + margin) / CELL) * CELL
+    nx_ = int(np.ceil((maxx + margin - x0) / CELL))
+    ny_ = int(np.ceil((y1 - (miny - margin)) / CELL))
+    grid = Grid(x0, y1, CELL, ny_, nx_)
+    X, Y = grid.centres()
+    inside = shapely.contains_xy(county, X, Y)
+    near = shapely.contains_xy(shapely.buffer(county, 400.0), X, Y)
+
+    codes = list(TOWNS)
+    town_lab = _town_labels(grid, inside, X, Y, rng)
+    town_lab = fix_fragments(_extend_labels(town_lab, inside), None)
+    seats: dict[str, tuple[float, float]] = {}
+    for t, code in enumerate(codes):
+        sx, sy = lonlat_to_metric(*TOWNS[code].seat)
+        r, c = grid.cell_of(sx, sy)
+        if town_lab[r, c] != t:
+            m = town_lab == t
+            j = _nearest_cells(X[m], Y[m], np.array([sx]), np.array([sy]))[0]
+            sx, sy = float(X[m][j]), float(Y[m][j])
+        seats[code] = (sx, sy)
+
+    town_of = np.array([codes.index(c) for c in table["town_code"]])
+    vlab = _village_labels(town_lab, table, X, Y, seats, grid, rng)
+    vlab = fix_fragments(vlab, town_of)
+    vlab = fix_fragments(_extend_labels(vlab, near), town_of)
+
+    polys = polygonise(vlab, grid)
+    if sorted(polys) != list(range(len(table))):
+        raise RuntimeError("polygonisation lost a village")
+    raw = np.array([polys[i] for i in range(len(table))], dtype=object)
+    simple = shapely.coverage_simplify(raw, 1.3 * CELL)
+    edges = shapely.segmentize(_coverage_edges(simple), 35.0)
+    nx_noise = SmoothNoise(rng, (250.0, 2500.0))
+    ny_noise = SmoothNoise(rng, (250.0, 2500.0))
+    amp = min(30.0, 0.35 / max(nx_noise.max_slope(), ny_noise.max_slope()))
+    moved = _displace(edges, nx_noise, ny_noise, amp)
+
+    # label the displaced faces by displaced interior points of the simplified polygons
+    faces0 = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(moved)))))
+    anchors = _displace(shapely.point_on_surface(simple), nx_noise, ny_noise, amp)
+    tree = shapely.STRtree(faces0)
+    a_idx, f_idx = tree.query(anchors, predicate="within")
+    if len(np.unique(a_idx)) != len(table):
+        raise RuntimeError("displacement lost a village")
+    face_label = np.full(len(faces0), -1, dtype=np.int64)
+    face_label[f_idx] = a_idx
+    if (face_label < 0).any():
+        raise RuntimeError("displacement created an unlabelled face")
+    displaced = np.array([shapely.coverage_union_all(faces0[face_label == i]) for i in range(len(table))], dtype=object)
+
+    faces, lab = _faces_with_labels(moved, county, displaced)
+    lab = _single_parts(faces, lab, town_of)
+    out = []
+    for i in range(len(table)):
+        parts = faces[lab == i]
+        if len(parts) == 0:
+            raise RuntimeError(f"village {table.loc[i, 'village_name']} vanished when clipping")
+        out.append(shapely.coverage_union_all(parts))
+    return Tessellation(out, grid, vlab, inside, town_of, seats)

@@ -1,4 +1,4 @@
-"""Indicators: poverty density and incidence, totals by county and town (pure, typed, no Streamlit).
+"""Poverty indicators: density and incidence, totals by county and town (pure, typed, no Streamlit).
 
 Areas are measured in a metric CRS (UTM zone of the data). Division by zero never raises:
 a village with no households has incidence NaN (shown as "—"), one with zero area density NaN.
@@ -12,7 +12,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .crs import metric_crs
+from ..crs import metric_crs
+
+__all__ = [
+    "area_km2", "safe_ratio", "village_metrics", "Totals", "totals", "fmt_int", "fmt_pct",
+]
 
 
 def area_km2(gdf: gpd.GeoDataFrame) -> pd.Series:

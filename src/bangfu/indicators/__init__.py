@@ -1,0 +1,8 @@
+"""Indicators (pure, typed, no Streamlit): poverty, roads, pairings and tourism, one submodule each.
+
+``from bangfu import indicators as ind`` gives every public function of the submodules.
+"""
+
+from .poverty import *  # noqa: F401,F403
+# roads (issue 5):
+# pairings and tourism (issue 6):
