@@ -200,13 +200,39 @@ def _line_pairs(
     n_pts = len(xy)
     sure = d2 <= np.where(ee > 0, np.square(np.maximum(dd - ee, 0.0)), dd * dd)
     maybe = ~sure & (d2 <= np.square(dd + ee)) & (ee > 0)
-    key_in = np.unique(f[sure] * n_pts + pt[sure])
-    key_maybe = np.setdiff1d(np.unique(f[maybe] * n_pts + pt[maybe]), key_in, assume_unique=True)
-    if len(key_maybe):
-        mf, mp = key_maybe // n_pts, key_maybe % n_pts
+    keep = sure | maybe
+    f, pt, sure = f[keep], pt[keep], sure[keep]
+    if len(f) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # candidates come grouped by feature (segments are ordered by owner): dedupe per feature without sorting
+    bounds = np.flatnonzero(np.diff(f)) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [len(f)]])
+    pos = np.empty(n_pts, dtype=np.int64)
+    out_f, out_p, amb_f, amb_p = [], [], [], []
+    for a0, a1 in zip(starts.tolist(), ends.tolist()):
+        pts_i, sure_i = pt[a0:a1], sure[a0:a1]
+        ins = pts_i[sure_i]
+        pos[ins] = np.arange(len(ins))
+        ins = ins[pos[ins] == np.arange(len(ins))]
+        out_f.append(np.full(len(ins), f[a0]))
+        out_p.append(ins)
+        amb = pts_i[~sure_i]
+        if len(amb):
+            pos[amb] = -1
+            pos[ins] = -2
+            amb = amb[pos[amb] == -1]
+            pos[amb] = np.arange(len(amb))
+            amb = amb[pos[amb] == np.arange(len(amb))]
+            amb_f.append(np.full(len(amb), f[a0]))
+            amb_p.append(amb)
+    rf = np.concatenate(out_f) if out_f else np.zeros(0, np.int64)
+    rp = np.concatenate(out_p) if out_p else np.zeros(0, np.int64)
+    if amb_f:
+        mf, mp = np.concatenate(amb_f), np.concatenate(amb_p)
         hit = shapely.dwithin(geoms[mf], shapely.points(xy[mp]), dist[mf])
-        key_in = np.union1d(key_in, key_maybe[hit])
-    return key_in // n_pts, key_in % n_pts
+        rf, rp = np.concatenate([rf, mf[hit]]), np.concatenate([rp, mp[hit]])
+    return rf, rp
 
 
 def _geos_pairs(xy: NDArray[np.float64], geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
