@@ -1517,7 +1517,10 @@ def projects_layer(
                 x, y = _point_inside(poly, x, y, 30.0)
                 geom = shapely.Point(x, y)
             items.append((r, ptype, suffix, float(rng.uniform(lo, hi)), geom))
-    approved = set(int(i) for i in rng.choice(len(items), 6, replace=False))
+    # A few small projects are already approved this year (must-in by default), leaving most of a
+    # 500 万元 budget free for the portfolio.
+    cheap = [k for k, item in enumerate(items) if item[3] < 100.0]
+    approved = set(int(i) for i in rng.choice(cheap, min(3, len(cheap)), replace=False))
     order = sorted(range(len(items)), key=lambda k: (table.loc[items[k][0], "village_code"], items[k][1], k))
     rows, geoms, seen = [], [], {}
     for n, k in enumerate(order):
