@@ -142,6 +142,7 @@ def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str], *, e
         employed = c5.number_input(cols["poor_households_employed"], min_value=0,
                                    value=0 if pd.isna(emp0) else int(emp0), step=1, key=f"pe_emp_{suffix}")
         submitted = st.form_submit_button(ctx.t("pairings.edit_submit"), type="primary", key="pe_submit")
+    conflict = False
     if submitted:
         wanted = {"pairing_type": ptype, "start_date": start.isoformat(),
                   "end_date": end.isoformat() if end_set else None, "committed_wan": float(funds),
@@ -155,13 +156,14 @@ def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str], *, e
                                                  editor=editor)
         except pairing_edits.ConflictError as exc:
             st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+            conflict = True
         except pairing_edits.RejectedError as exc:
             st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
         else:
             st.session_state.pop("pe_base", None)
             st.session_state["pairings_flash"] = f"{ctx.t('pairings.saved')} {version}（{pid}）"
             st.rerun()
-    if int(row["version"]) != int(base["version"]) and st.button(ctx.t("pairings.reload"), key="pe_reload"):
+    if (conflict or int(row["version"]) != int(base["version"])) and st.button(ctx.t("pairings.reload"), key="pe_reload"):
         st.session_state.pop("pe_base", None)
         st.rerun()
     return pid
@@ -196,4 +198,4 @@ def history_table(ctx: Context, pairing_id: str | None) -> None:
         st.caption(ctx.t("pairings.history_empty"))
         return
     shown = labelled(hist, ctx.lang, ["pairing_id", "changed_at", "editor", "action", "field", "old", "new"])
-    st.dataframe(shown, hide_index=True, use_container_width=True)
+    st.dataframe(shown, hide_index=True)
