@@ -9,7 +9,7 @@ from bangfu.ui import pairing_tourism as pt
 from bangfu.ui.context import current
 from bangfu.ui.widgets import download_buttons, kpi_row, show_map, synthetic_note
 
-ctx = current()
+ctx = pt.fresh(current())
 st.title(ctx.t("page.tourism") + (f" · {ctx.town_name}" if ctx.town_name else ""))
 st.caption(ctx.t("tourism.intro"))
 synthetic_note(ctx)
@@ -35,11 +35,11 @@ row = reach.iloc[-1] if ctx.town_code is None else reach[reach["town_code"] == c
 kpi_row(
     [
         (ctx.t("tourism.kpi_sites"), ind.fmt_int(len(sites))),
-        (ctx.t("tourism.kpi_visitors"), ind.fmt_int(sites["annual_visitors"].fillna(0).sum())),
         (ctx.t("tourism.kpi_employed"), ind.fmt_int(sites["poor_households_employed"].fillna(0).sum())),
-        (ctx.t("tourism.kpi_reached"), f"{ind.fmt_int(row['reached'])}（{ind.fmt_pct(row['reached_pct'])}）"),
-        (ctx.t("tourism.kpi_poor_reached"),
-         f"{ind.fmt_int(row['poor_reached'])}（{ind.fmt_pct(row['poor_reached_pct'])}）"),
+        (ctx.t("tourism.kpi_reached"), ind.fmt_int(row["reached"])),
+        (ctx.t("pt.col.reached_pct"), ind.fmt_pct(row["reached_pct"])),
+        (ctx.t("tourism.kpi_poor_reached"), ind.fmt_int(row["poor_reached"])),
+        (ctx.t("pt.col.poor_reached_pct"), ind.fmt_pct(row["poor_reached_pct"])),
     ]
 )
 if households.empty:

@@ -107,8 +107,8 @@ def _points_layer(
     folium.GeoJson(
         maps.geojson_dict(frame),
         name=esc(name),
-        marker=folium.CircleMarker(),
-        style_function=lambda f: {"radius": f["properties"]["_radius"], "fillColor": f["properties"]["_color"],
+        marker=folium.CircleMarker(fill=True),
+        style_function=lambda f: {"radius": f["properties"]["_radius"], "fill": True, "fillColor": f["properties"]["_color"],
                                   "color": "#ffffff", "weight": weight, "fillOpacity": 0.9},
         tooltip=maps.tooltip(fields),
     ).add_to(m)
