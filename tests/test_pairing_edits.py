@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing as mp
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -150,26 +151,29 @@ def _editor(path: str, name: str, n: int, q) -> None:  # child process
     q.put((name, ok, conflicts))
 
 
-def _adder(path: str, q) -> None:  # child process: both try to add the same pairing
+def _adder(path: str, out: list) -> None:  # thread: both try to add the same pairing
     try:
-        q.put(pe.add_pairing(path, _new(), editor="并发"))
+        out.append(pe.add_pairing(path, _new(), editor="并发"))
     except pe.RejectedError as exc:
-        q.put("refused:" + exc.message_zh)
+        out.append("refused:" + exc.message_zh)
 
 
 def test_two_editors_never_lose_an_update(ws: Path):
-    n = 30
+    n = 20
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     procs = [ctx.Process(target=_editor, args=(str(ws), name, n, q)) for name in ("A", "B")]
-    procs += [ctx.Process(target=_adder, args=(str(ws), q)) for _ in range(2)]
     for p in procs:
         p.start()
+    adds: list[str] = []  # meanwhile two threads (own connections) race to add the same pairing
+    threads = [threading.Thread(target=_adder, args=(str(ws), adds)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
     for p in procs:
         p.join(180)
-    results = [q.get(timeout=10) for _ in procs]
-    edits_ = [r for r in results if isinstance(r, tuple)]
-    adds = [r for r in results if isinstance(r, str)]
+    edits_ = [q.get(timeout=10) for _ in procs]
     ok = sum(r[1] for r in edits_)
     assert sum(r[1] + r[2] for r in edits_) == 2 * n
     p = store.read_layer(ws, "pairings")
