@@ -28,7 +28,7 @@ show_reach = c3.checkbox(ctx.t("tourism.show_reach"), value=False, key="tourism_
 typed_sites = ind.filter_sites(sites_all, villages, types=types)  # reach counts sites of every town
 sites = ind.filter_sites(sites_all, villages, town_code=ctx.town_code, types=types)
 shown_villages = villages if ctx.town_code is None else villages[villages["town_code"] == ctx.town_code]
-with st.spinner("…"):
+with st.spinner(ctx.t("tourism.reach_title")):
     reach = ind.reach_by_town(villages, households, typed_sites, distance_m=reach_km * 1000)
 row = reach.iloc[-1] if ctx.town_code is None else reach[reach["town_code"] == ctx.town_code].iloc[0]
 

@@ -260,9 +260,11 @@ def tourism_map(
     breaks = add_poverty_choropleth(m, villages, value="poverty_density", fields=vfields, name=t("map.villages", lang))
     if reach_m is not None and not sites.empty:
         add_reach_circles(m, sites, distance_m=reach_m, name=t("tourism.map_reach", lang))
-    sfields = _fields("tourism_sites", ("name", "site_type", "a_level", "annual_visitors", "poor_households_employed"),
-                      lang)
-    add_sites(m, sites, fields=sfields, name=t("tourism.map_sites", lang))
+    sfields = _fields("tourism_sites", ("name", "site_type", "a_level", "village_name", "annual_visitors",
+                                        "poor_households_employed"), lang, {"village_name": t("map.villages", lang)})
+    vnames = dict(zip(villages["village_code"], villages["village_name"]))
+    add_sites(m, sites.assign(village_name=sites["village_code"].map(vnames)), fields=sfields,
+              name=t("tourism.map_sites", lang))
     palette = _spread(POVERTY_COLOURS, len(breaks))
     add_legend(m, t("tourism.legend_density", lang),
                [LegendItem(lbl, c) for lbl, c in zip(class_labels(breaks), palette)], corner="bottomleft")
