@@ -295,6 +295,7 @@ def prepare_import(
     else:
         mapping = {c: f for c, f in mapping.items() if c in table.columns and f}
         cm.check_mapping(mapping, lay)
+    mapping = {c: mapping[c] for c in table.columns if c in mapping}
     report = Report()
     notes = list(table.notes)
     rows = _mapped_frame(table, mapping)
