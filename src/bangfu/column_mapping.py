@@ -111,7 +111,7 @@ def shapefile_names(layer: Layer | str) -> dict[str, str]:
 def targets(layer: Layer | str) -> list[str]:
     """Fields a source column can map to for ``layer``: its columns, then helper fields."""
     layer = get_layer(layer) if isinstance(layer, str) else layer
-    helpers = ["lon", "lat", "wkt"] if layer.geometry else []
+    helpers = ["lon", "lat", "wkt"] if layer.geometry in ("Point", "Any") else ["wkt"] if layer.geometry else []
     if "village_code" in layer.column_names and "village_name" not in layer.column_names:
         helpers += ["ref_village_name", "ref_town_name"]
     return list(layer.column_names) + helpers

@@ -121,6 +121,8 @@ def guess_from_bounds(bounds: tuple[float, float, float, float], *, reference_lo
     minx, miny, maxx, maxy = bounds
     if -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90:
         return CrsGuess("wgs84", "坐标是经纬度；如果来自高德/腾讯请选 GCJ-02，来自百度请选 BD-09")
+    if -90 <= minx and maxx <= 90 and -180 <= miny and maxy <= 180:
+        return CrsGuess("wgs84", "坐标像是经纬度，但顺序可能是（纬度，经度）")
     if 1e6 <= miny and maxy <= 6.5e6:
         if 25e6 <= minx and maxx < 46e6 and int(minx // 1e6) == int(maxx // 1e6):
             zone = int(minx // 1e6)

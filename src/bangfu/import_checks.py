@@ -23,6 +23,7 @@ from .schema import LAYERS, get_layer, references
 from .validate import Problem, Report
 
 AREA_TOLERANCE = 0.01  # a repair may change the area by at most 1 %
+GEOMETRY_TOLERANCE_DEG = 1e-7  # about 1 cm: smaller coordinate differences (reprojection noise) are no change
 _FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
            "Polygon": "polygon", "MultiPolygon": "polygon"}
 
@@ -199,10 +200,17 @@ def diff_layer(name: str, old: pd.DataFrame, new: pd.DataFrame) -> LayerChange:
             differs |= d
         if has_geom:
             ga, gb = np.asarray(o.geometry.values, dtype=object), np.asarray(n.geometry.values, dtype=object)
-            same = shapely.equals_exact(shapely.normalize(ga), shapely.normalize(gb), 1e-9)
+            same = shapely.equals_exact(shapely.normalize(ga), shapely.normalize(gb), GEOMETRY_TOLERANCE_DEG)
             rest = ~same
-            if rest.any():
-                same[rest] = shapely.equals(ga[rest], gb[rest])
+            if rest.any():  # Polygon vs one-part MultiPolygon, other vertex order: compare as shapes
+                a, b = ga[rest], gb[rest]
+                valid = shapely.is_valid(a) & shapely.is_valid(b)
+                eq = np.zeros(len(a), dtype=bool)
+                eq[valid] = shapely.equals(a[valid], b[valid])
+                if layer.geometry == "Polygon" and valid.any():
+                    sym = shapely.area(shapely.symmetric_difference(a[valid], b[valid]))
+                    eq[valid] |= np.nan_to_num(sym, nan=1.0) < 1e-12
+                same[rest] = eq
             d = ~np.asarray(same, dtype=bool) & ~(shapely.is_missing(ga) & shapely.is_missing(gb))
             if d.any():
                 change.changed_columns["geometry"] = int(d.sum())

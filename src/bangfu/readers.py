@@ -185,6 +185,27 @@ def parse_dbf(data: bytes) -> tuple[list[bytes], list[list[object]]]:
     return [f[0] for f in fields], rows
 
 
+def _stub_dbf(n: int) -> bytes:
+    """A one-field dBASE file with ``n`` blank records (so GDAL reads geometry without the real table)."""
+    header = bytearray(32)
+    header[0] = 3
+    header[4:8] = n.to_bytes(4, "little")
+    header[8:10] = (32 + 32 + 1).to_bytes(2, "little")
+    header[10:12] = (1 + 1).to_bytes(2, "little")
+    field = bytearray(32)
+    field[0:2] = b"ID"
+    field[11] = ord("N")
+    field[16] = 1
+    return bytes(header) + bytes(field) + b"\x0d" + b" 0" * n + b"\x1a"
+
+
+def _deleted_mask(data: bytes) -> list[bool]:
+    n_rec = int.from_bytes(data[4:8], "little")
+    header_len = int.from_bytes(data[8:10], "little")
+    rec_len = int.from_bytes(data[10:12], "little")
+    return [data[header_len + i * rec_len : header_len + i * rec_len + 1] == b"*" for i in range(n_rec)]
+
+
 def _dbf_value(raw: bytes, ftype: str) -> object:
     if ftype in "NFBO":
         text = raw.strip().decode("ascii", errors="ignore")
@@ -235,15 +256,17 @@ def _read_one_shapefile(parts: guard.ShapefileParts, encoding: str | None) -> Ra
         with guard.PrivateDir() as tmp:
             path = tmp.write("upload.shp", parts.shp)
             tmp.write("upload.shx", parts.shx or b"")
-            tmp.write("upload.dbf", parts.dbf)
+            n_all = int.from_bytes(parts.dbf[4:8], "little")
+            tmp.write("upload.dbf", _stub_dbf(n_all))  # geometry only: GDAL never decodes the user's text
             if parts.prj:
                 tmp.write("upload.prj", parts.prj)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    gdf = pyogrio.read_dataframe(str(path), columns=[], encoding="latin-1")
+                    gdf = pyogrio.read_dataframe(str(path), columns=[])
             except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds
                 raise ImportRefused(f"Shapefile 无法读取，文件可能已损坏或被截断：{exc}", f"cannot read shapefile: {exc}") from None
+        gdf = gdf[~np.asarray(_deleted_mask(parts.dbf), dtype=bool)[: len(gdf)]] if len(gdf) == n_all else gdf
         if len(gdf) != len(out):
             raise ImportRefused(f"Shapefile 的 .shp 与 .dbf 记录数不一致（{len(gdf)} 对 {len(out)}），文件可能已损坏。",
                                 "shp/dbf record count mismatch")
