@@ -106,7 +106,7 @@ def detect_kind(name: str, data: bytes, *, limits: Limits | None = None) -> Kind
         if binary and not _looks_utf16(data):
             raise ImportRefused(f"文件扩展名是 {ext}，但内容不是文本文件。", f"{ext} is not a text file")
         text_head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-        if text_head.startswith(b"<ogrvrtdataset") or b"<ogrvrtdataset" in data[:65536].lower():
+        if text_head.startswith(b"<ogrvrtdatasource") or b"<ogrvrtdatasource" in data[:65536].lower():
             raise ImportRefused("文件是 GDAL 虚拟数据集（VRT），可能引用服务器文件，出于安全原因拒绝导入。", "VRT refused")
     return kind
 
