@@ -369,7 +369,11 @@ def prepare_import(
     old = load(layer)
     has_own_geometry = geoms is not None
     if mode is None:
-        mode = "replace" if (has_own_geometry or lay.geometry is None) and not lay.append_only else "update"
+        partial = len(old) > 0 and any(c not in rows.columns for c in lay.required_columns)
+        if lay.append_only or partial:
+            mode = "update"  # a file with some columns only updates those columns
+        else:
+            mode = "replace" if (has_own_geometry or lay.geometry is None) else "update"
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
     view = _overlay(lay, old, rows, geoms) if mode == "update" else _rows_replace(lay, rows, geoms)
