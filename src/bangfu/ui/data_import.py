@@ -61,12 +61,16 @@ def source_picker(ctx: Context) -> tuple[str, tuple[str, bytes] | None]:
     choice = c1.selectbox(ctx.t("data.example"), [""] + list(examples), key="data.example",
                           format_func=lambda k: ctx.t("data.example_none") if not k else
                           (examples[k].zh if ctx.lang == "zh" else examples[k].en))
-    if c2.button(ctx.t("data.load_example"), key="data.load_example", disabled=not choice):
-        ex = examples[choice]
-        st.session_state[UPLOAD_KEY] = (ex.file_name, ex.data)
-        st.session_state["data.layer"] = ex.layer
-        st.rerun()
+    ex = examples.get(choice)
+    c2.button(ctx.t("data.load_example"), key="data.load_example", disabled=ex is None, on_click=_load_example,
+              args=(ex,) if ex else None)
     return layer, st.session_state.get(UPLOAD_KEY)
+
+
+def _load_example(ex: import_examples.Example) -> None:
+    """Button callback (runs before the widgets, so it may set the target layer)."""
+    st.session_state[UPLOAD_KEY] = (ex.file_name, ex.data)
+    st.session_state["data.layer"] = ex.layer
 
 
 def _mapping_widgets(ctx: Context, layer: str, table: readers.RawTable, token: str) -> dict[str, str]:
