@@ -236,6 +236,18 @@ def _plain(v: object) -> object:
     return v
 
 
+def _fill_versions(layer: Layer, old: pd.DataFrame, view: pd.DataFrame) -> None:
+    """Versioned layers: rows without a version keep the existing row's version (new rows start at 1)."""
+    key = layer.key
+    known = dict(zip(old[key].astype(str), old["version"])) if len(old) and "version" in old.columns else {}
+    if "version" not in view.columns:
+        view["version"] = None
+    if key not in view.columns:
+        return
+    missing = view["version"].map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA).astype(bool)
+    view.loc[missing, "version"] = [_plain(known.get(str(k), 1)) for k in view.loc[missing, key]]
+
+
 def _rows_replace(layer: Layer, rows: pd.DataFrame, geoms: np.ndarray | None) -> pd.DataFrame:
     frame = rows[[c for c in rows.columns if c in layer.column_names]].copy()
     if layer.geometry is None:
@@ -377,6 +389,8 @@ def prepare_import(
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
     view = _overlay(lay, old, rows, geoms) if mode == "update" else _rows_replace(lay, rows, geoms)
+    if lay.versioned:
+        _fill_versions(lay, old, view)
     if lay.geometry is not None and isinstance(view, gpd.GeoDataFrame):
         view, repairs = import_checks.repair_geometries(view, layer, file=file_name)
         report.extend(repairs)
