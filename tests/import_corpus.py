@@ -14,7 +14,7 @@ import pyogrio
 import shapely
 
 from bangfu import store
-from bangfu.crs import wgs84_to_bd09, wgs84_to_gcj02
+from bangfu.crs import wgs84_to_bd09, wgs84_to_gcj02  # noqa: F401 - used by tests too
 
 TOWN = "440783116"
 

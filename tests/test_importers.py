@@ -345,3 +345,14 @@ def test_failed_write_leaves_workspace_untouched(ws: Path, monkeypatch: pytest.M
         importers.apply_import(ws, plan)
     assert ws.read_bytes() == original
     assert not list(ws.parent.glob(".write-*"))
+
+
+def test_gcj02_heuristic_no_false_alarm_and_small_sample(ws: Path):
+    pts = corpus.site_points(12)
+    exact = corpus.points_table(pts).to_csv(index=False).encode()
+    plan = importers.prepare_import(ws, "ok.csv", exact, layer="tourism_sites")
+    assert not [p for p in plan.report.warnings if "疑似" in p.reason_zh]
+    vill = store.read_layer(ws, "villages")
+    gcj = np.column_stack(corpus.wgs84_to_gcj02(pts[:, 0], pts[:, 1]))
+    diag = crs_detect.offset_diagnosis(shapely.points(gcj), vill, declared="wgs84")
+    assert diag.suggestion == "gcj02" and diag.inside["gcj02"] == 1.0

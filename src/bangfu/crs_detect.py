@@ -189,7 +189,8 @@ def offset_diagnosis(
 
     ``geoms_wgs84`` is the import already converted with the declared CRS. If re-reading the
     (declared-as-WGS-84) coordinates as GCJ-02 or BD-09 raises the share inside villages by at
-    least ``min_gain`` (and by half again), that datum is suggested. Also counts points outside
+    least ``min_gain``, or by half of that while fixing at least half of the misses, that datum
+    is suggested. Also counts points outside
     the county (the villages' bounding box grown by about 2 km).
     """
     pts = _sample_points(np.asarray(geoms_wgs84, dtype=object))
@@ -208,7 +209,9 @@ def offset_diagnosis(
         for alt in ("gcj02", "bd09"):
             inside[alt] = share(convert_geometry(pts, alt, "wgs84"))  # type: ignore[arg-type]
         best = max(("gcj02", "bd09"), key=lambda k: inside[k])
-        if inside[best] >= inside["declared"] + min_gain and inside[best] >= 1.5 * inside["declared"]:
+        gain = inside[best] - inside["declared"]
+        halved = (1 - inside[best]) <= 0.5 * (1 - inside["declared"])  # at least half of the misses fixed
+        if gain >= min_gain or (gain >= min_gain / 2 and halved):
             suggestion = best
     minx, miny, maxx, maxy = villages.total_bounds
     pad = 0.02

@@ -77,7 +77,7 @@ def _mapping_widgets(ctx: Context, layer: str, table: readers.RawTable, token: s
     saved = cm.list_mappings(Path(ctx.path).parent, layer=layer)
     names = [""] + [m.name for m in saved]
     pick = st.selectbox(ctx.t("data.saved_mapping"), names, key=f"data.saved.{token}",
-                        format_func=lambda n: ctx.t("data.example_none") if not n else n)
+                        format_func=lambda n: ctx.t("data.no_template") if not n else n)
     default = (cm.apply_saved(table.columns, next(m for m in saved if m.name == pick).columns, layer) if pick
                else cm.auto_mapping(table.columns, layer))
     options = [""] + cm.targets(layer)
@@ -206,7 +206,7 @@ def report_and_apply(ctx: Context, plan: importers.ImportPlan) -> None:
     st.subheader(ctx.t("data.apply"))
     if not plan.ok:
         st.error(ctx.t("data.apply_blocked"))
-    if st.button(ctx.t("data.apply"), type="primary", disabled=not plan.ok, key="data.apply_button"):
+    if st.button(ctx.t("data.apply_button"), type="primary", disabled=not plan.ok, key="data.apply_button"):
         try:
             importers.apply_import(ctx.path, plan)
         except ImportRefused as exc:
