@@ -18,4 +18,5 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/planning.py", "page.planning", ":material/construction:", "planning"),
     PageSpec("pages/tourism.py", "page.tourism", ":material/landscape:", "tourism"),
     PageSpec("pages/pairings.py", "page.pairings", ":material/handshake:", "pairings"),
+    PageSpec("pages/data.py", "page.data", ":material/database:", "data"),
 )
