@@ -15,4 +15,5 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "page.overview", ":material/map:", "overview"),
+    PageSpec("pages/briefing.py", "page.briefing", ":material/picture_as_pdf:", "briefing"),
 )
