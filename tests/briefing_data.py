@@ -29,7 +29,8 @@ def layers() -> dict[str, pd.DataFrame]:
             "households": hh, "population": hh * 3, "poor_households": phh, "poor_population": ppop,
             "is_old_district": old, "is_key_village": key, "collective_income_wan": 3.0,
         })
-        geoms.append(shapely.box(112.30 + 0.02 * col, 22.40 + 0.02 * row, 112.32 + 0.02 * col, 22.42 + 0.02 * row))
+        x0, y0 = round(112.30 + 0.02 * col, 6), round(22.40 + 0.02 * row, 6)
+        geoms.append(shapely.box(x0, y0, round(x0 + 0.02, 6), round(y0 + 0.02, 6)))
     villages = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
     code = villages["village_code"].tolist()
 
@@ -70,3 +71,25 @@ def write(path: Path) -> Path:
 
     store.write_workspace(path, layers(), meta={"source": "demo", "as_of": "2020-12-31", "synthetic_note": "测试用合成数据。"})
     return path
+
+
+META = {"source": "demo", "as_of": "2020-12-31", "synthetic_note": "测试用合成数据。", "version": "3"}
+
+
+def portfolio() -> pd.DataFrame:
+    """A portfolio as the planning page might leave it (no geometry; households counted)."""
+    p = layers()["projects"].drop(columns="geometry")
+    return p.assign(households=[500, 300, 200], poor_households=[50, 30, 20])
+
+
+# Sources used by the tests of the section machinery (named "briefing_data:...").
+def raises_type_error(villages: pd.DataFrame) -> float:
+    raise TypeError("unexpected signature")
+
+
+def share_one_and_a_half(villages: pd.DataFrame) -> float:
+    return 1.5
+
+
+def quarter(villages: pd.DataFrame) -> float:
+    return 0.25

@@ -66,14 +66,16 @@ def find_cjk_family(preferred: tuple[str, ...] = PREFERRED_FAMILIES) -> str:
 @contextlib.contextmanager
 def cjk_rc(family: str) -> Iterator[None]:
     """matplotlib settings for Chinese text: the CJK family first, no mathtext, a plain minus sign."""
-    with matplotlib.rc_context(
-        {
+    settings = {
             "font.family": "sans-serif",
             "font.sans-serif": [family, "DejaVu Sans"],
             "axes.unicode_minus": False,
             "text.parse_math": False,  # "$" in a village or project name is text, not maths
             "pdf.fonttype": 42,
+            "ps.fonttype": 42,  # matplotlib 3.11 sizes PDF font subsets by this: one subset per font, not per 256 glyphs
             "svg.fonttype": "none",
-        }
-    ):
+    }
+    if "text.language" in matplotlib.rcParams:  # matplotlib >= 3.11 shapes text: Chinese digit forms, one subset
+        settings["text.language"] = "zh-Hans"
+    with matplotlib.rc_context(settings):
         yield
