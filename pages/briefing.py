@@ -31,11 +31,11 @@ c = b.content
 
 d1, d2, d3 = st.columns(3)
 d1.download_button(ctx.t("briefing.download_pdf"), b.pdf, file_name=f"{b.file_stem()}.pdf", mime="application/pdf",
-                   key="dl_pdf", type="primary", use_container_width=True)
+                   key="dl_pdf", type="primary", width="stretch")
 d2.download_button(ctx.t("briefing.download_docx"), b.docx, file_name=f"{b.file_stem()}.docx", key="dl_docx",
-                   mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", use_container_width=True)
+                   mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", width="stretch")
 d3.download_button(ctx.t("briefing.download_png"), b.map_png, file_name=f"{b.file_stem()}_地图.png", mime="image/png",
-                   key="dl_png", use_container_width=True)
+                   key="dl_png", width="stretch")
 
 kpi_row([(k.label, k.text) for k in c.kpis[:5]])
 kpi_row([(k.label, k.text) for k in c.kpis[5:]])
@@ -43,13 +43,13 @@ kpi_row([(k.label, k.text) for k in c.kpis[5:]])
 left, right = st.columns([3, 2])
 with left:
     st.subheader(ctx.t("briefing.preview"))
-    st.image(b.preview_png, use_container_width=True)
+    st.image(b.preview_png, width="stretch")
 with right:
     st.subheader(ctx.t("briefing.sections_status"))
     status = pd.DataFrame(
         [{ctx.t("briefing.col_section"): ctx.t(s.label), ctx.t("briefing.col_status"): ctx.t(f"briefing.status_{c.results[s.key].status}")}
          for s in SECTIONS]
     )
-    st.dataframe(status, hide_index=True, use_container_width=True)
+    st.dataframe(status, hide_index=True, width="stretch")
     for note in c.notes:
         st.caption(note)

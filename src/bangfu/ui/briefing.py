@@ -80,6 +80,6 @@ def presentation(ctx: Context, b: briefing.Briefing) -> None:
     png_key = ("_bangfu_present_png", id(b))
     if st.session_state.get("_bangfu_present_png", (None,))[0] != png_key:
         st.session_state["_bangfu_present_png"] = (png_key, briefing.presentation_png(c))
-    st.image(st.session_state["_bangfu_present_png"][1], use_container_width=True)
+    st.image(st.session_state["_bangfu_present_png"][1], width="stretch")
     if c.synthetic_note:
         st.caption("ⓘ " + c.synthetic_note)
