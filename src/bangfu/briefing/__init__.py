@@ -46,7 +46,7 @@ class Briefing:
         return f"{t('page.briefing', c.lang)}_{c.area_name}_{c.date_iso}".replace(" ", "_")
 
 
-def render(content: BriefingContent, *, progress: Progress | None = None, preview_dpi: int = 90) -> Briefing:
+def render(content: BriefingContent, *, progress: Progress | None = None, preview_dpi: int = 80) -> Briefing:
     """Draw the PDF page, the map PNG, the Word file and a PNG preview of the page.
 
     Raises :class:`NoCJKFontError` (with a Chinese message) when no CJK font is installed.
@@ -58,8 +58,8 @@ def render(content: BriefingContent, *, progress: Progress | None = None, previe
     family = find_cjk_family()
     with cjk_rc(family):
         report(0.35, t("briefing.step_map", content.lang))
-        map_png = figure_bytes(map_figure(content), "png", dpi=170)
-        chart_png = figure_bytes(chart_figure(content), "png", dpi=170)
+        map_png = figure_bytes(map_figure(content), "png", dpi=150)
+        chart_png = figure_bytes(chart_figure(content), "png", dpi=150)
         report(0.55, t("briefing.step_pdf", content.lang))
         page = page_figure(content)
         pdf = figure_bytes(page, "pdf")
