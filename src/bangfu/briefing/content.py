@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .. import indicators as ind
 from ..crs import metric_crs
@@ -76,7 +77,8 @@ class BriefingContent:
     tables: dict[str, TableBlock]
     road_km: pd.Series | None
     road_km_status: str
-    villages: gpd.GeoDataFrame  # the area's villages, metric CRS, with poverty_density
+    villages: gpd.GeoDataFrame  # the area's villages, metric CRS, with poverty_density (outlines simplified for drawing)
+    towns: gpd.GeoDataFrame  # town outlines of the area, metric CRS
     context: gpd.GeoDataFrame | None  # the other villages of the county (town briefings), metric CRS
     projects_map: gpd.GeoDataFrame  # selected projects with a rank, metric CRS
     notes: tuple[str, ...]
@@ -197,6 +199,31 @@ def _projects_map(result: SectionResult, data: AreaData, crs: str, n: int) -> gp
     return geo[["rank", "geometry"]].to_crs(crs)
 
 
+def _drawing_geometry(gdf: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
+    """A copy with outlines simplified as a coverage (shared borders stay shared), for drawing only."""
+    out = gdf.copy()
+    if len(out) and tolerance > 0:
+        try:
+            out.geometry = shapely.coverage_simplify(np.asarray(out.geometry.values, dtype=object), tolerance)
+        except shapely.errors.GEOSException:  # not a clean coverage: draw the original outlines
+            pass
+    return out
+
+
+def _town_outlines(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One outline per town, unioned from its villages (a coverage union is fast and exact for a coverage)."""
+    codes, geoms = [], []
+    for code, group in villages.groupby("town_code"):
+        parts = np.asarray(group.geometry.values, dtype=object)
+        try:
+            geom = shapely.coverage_union_all(parts)
+        except shapely.errors.GEOSException:
+            geom = shapely.union_all(parts)
+        codes.append(code)
+        geoms.append(geom)
+    return gpd.GeoDataFrame({"town_code": codes}, geometry=geoms, crs=villages.crs)
+
+
 def _notes(sections: Sequence[Section], results: dict[str, SectionResult], lang: str) -> tuple[str, ...]:
     by_status: dict[str, list[str]] = {"fallback": [], "missing": [], "error": []}
     for section in sections:
@@ -250,9 +277,14 @@ def compute_content(
     villages = data.layer("villages")
     crs = metric_crs(all_villages)
     metrics = ind.village_metrics(villages).to_crs(crs)
+    # simplify outlines for drawing by about 1/1500 of the area's extent (invisible at A4 and on screen)
+    minx, miny, maxx, maxy = metrics.total_bounds if len(metrics) else (0.0, 0.0, 0.0, 0.0)
+    tolerance = max(maxx - minx, maxy - miny) / 1500
+    metrics = _drawing_geometry(metrics, tolerance)
     context = None
     if town_code is not None:
-        context = all_villages[all_villages["town_code"].astype(str) != str(town_code)].to_crs(crs)
+        others = all_villages[all_villages["town_code"].astype(str) != str(town_code)].to_crs(crs)
+        context = _drawing_geometry(others, tolerance)
 
     kpis = tuple(_kpi(s, results[s.key], lang) for s in sections if s.kind == "kpi")
     tables = {s.key: _table(s, results[s.key], all_villages, lang) for s in sections if s.kind == "table"}
@@ -278,6 +310,7 @@ def compute_content(
         road_km=road.value if road is not None and road.available else None,
         road_km_status=road.status if road is not None else "missing",
         villages=metrics,
+        towns=_town_outlines(metrics),
         context=context,
         projects_map=_projects_map(results.get("projects", SectionResult("projects", "missing")), data, crs, n_projects),
         notes=_notes(sections, results, lang),

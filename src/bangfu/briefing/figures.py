@@ -233,8 +233,7 @@ def draw_map(ax: Axes, content: BriefingContent, *, size: float = 6.5) -> Densit
     colors = np.array([classes.colors[i] if i >= 0 else NO_DATA for i in classes.index], dtype=object)
     if len(v):
         v.plot(ax=ax, color=list(colors), edgecolor="white", linewidth=0.35, zorder=2)
-        towns = v.dissolve(by="town_code")
-        towns.boundary.plot(ax=ax, color="#555555", linewidth=0.9, zorder=3)
+        content.towns.boundary.plot(ax=ax, color="#555555", linewidth=0.9, zorder=3)
         old = v[v["is_old_district"].fillna(False).astype(bool)]
         if not old.empty:
             old.boundary.plot(ax=ax, color="white", linewidth=3.0, zorder=4)  # halo: visible on dark reds too
