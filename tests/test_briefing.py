@@ -288,3 +288,31 @@ def test_english_briefing():
     c = bc.compute_content(bd.loader(bd.layers()), meta=bd.META, lang="en", date=DATE)
     assert c.title == "开平市: poverty alleviation briefing" and c.kpi("villages").label == "Villages"
     assert c.date_text == "2025-11-23" and c.as_of_text == "Data as of 2020-12-31"
+
+
+# --------------------------------------------------------------------------- the Kaiping demo
+
+
+@pytest.fixture(scope="module")
+def demo_town() -> tuple[briefing.Briefing, dict[str, str]]:
+    from bangfu import store
+
+    demo = Path(__file__).resolve().parents[1] / "geodata" / "kaiping_demo.gpkg"
+    if not demo.exists():
+        pytest.skip("geodata/kaiping_demo.gpkg not built yet")
+    b = briefing.build_from_workspace(demo, town_code="440783116", date=DATE)
+    county = ind.totals(ind.village_metrics(store.read_layer(demo, "villages")))
+    return b, {"county_villages": ind.fmt_int(county.villages), "county_poor": ind.fmt_int(county.poor_households)}
+
+
+def test_demo_chishui_seed_facts(demo_town):
+    b, county = demo_town
+    assert len(pypdf.PdfReader(io.BytesIO(b.pdf)).pages) == 1
+    expected = {"villages": "19", "poor_households": "325", "poor_population": "915", "old_district": "7"}
+    text = _pdf_text(b.pdf)
+    docx_text, _ = _docx_text(b.docx)
+    assert "开平市赤水镇帮扶工作简报" in text and "示例数据" in text
+    for key, value in expected.items():
+        assert b.content.kpi(key).text == value
+        assert value in text and value in docx_text
+    assert county["county_villages"] == "270" and county["county_poor"] != "325"

@@ -23,8 +23,9 @@ header[data-testid="stHeader"], [data-testid="stToolbar"] {display: none !import
 .bangfu-kpi .v {font-size: 2.6rem; font-weight: 700; color: #1f1f1f; line-height: 1.2;}
 .bangfu-kpi.na .v {color: #999;}
 .bangfu-kpi .n {font-size: 0.9rem; color: #888;}
-.bangfu-present-title {font-size: 2.4rem; font-weight: 700; margin: 0;}
-.bangfu-present-sub {font-size: 1.1rem; color: #666; margin-bottom: 6px;}
+.bangfu-present-title {font-size: 2.6rem; font-weight: 700; line-height: 1.25; margin: 0; color: #1f1f1f;}
+.bangfu-present-sub {font-size: 1.2rem; color: #666; margin-bottom: 6px;}
+[data-testid="stImage"] img {max-height: 55vh; object-fit: contain;}
 </style>
 """
 
@@ -64,8 +65,8 @@ def presentation(ctx: Context, b: briefing.Briefing) -> None:
     c = b.content
     st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
     st.markdown(
-        f'<p class="bangfu-present-title">{esc(c.title)}</p>'
-        f'<p class="bangfu-present-sub">{esc(c.date_text)} · {esc(c.as_of_text)}</p>',
+        f'<div class="bangfu-present-title">{esc(c.title)}</div>'
+        f'<div class="bangfu-present-sub">{esc(c.date_text)} · {esc(c.as_of_text)}</div>',
         unsafe_allow_html=True,
     )
     cards = []
