@@ -120,7 +120,7 @@ def test_every_declared_source_is_well_formed():
         assert section.sources, section.key
         for s in section.sources:
             assert s.module.startswith("bangfu.") and s.function, s
-            assert all(name in bd.layers() or name in ("households", "pairings", "tourism_sites") for name in s.layers)
+            assert all(name in bd.layers() or name in ("households", "pairings", "tourism_sites", "enterprises") for name in s.layers)
 
 
 def test_area_restriction():
@@ -316,3 +316,9 @@ def test_demo_chishui_seed_facts(demo_town):
         assert b.content.kpi(key).text == value
         assert value in text and value in docx_text
     assert county["county_villages"] == "270" and county["county_poor"] != "325"
+    # the landed pairing, tourism and planning modules are connected through the adapters
+    for key in ("pairing_coverage", "tourism_reach"):
+        assert b.content.kpi(key).status == "ok", b.content.results[key].message
+    projects = b.content.tables["projects"]
+    assert projects.status == "ok" and 0 < len(projects.rows) <= 10
+    assert all(row[1] in text for row in projects.rows[:3])

@@ -260,7 +260,7 @@ def compute_content(
     """
     now = now or dt.datetime.now()
     date = date or now.date()
-    data = AreaData(loader, town_code)
+    data = AreaData(loader, town_code, meta)
     all_villages = data.full("villages")
     area, county, town = area_names(all_villages, town_code)
     memo: dict[tuple[Any, ...], Any] = {}

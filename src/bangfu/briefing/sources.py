@@ -38,6 +38,7 @@ class Source:
     target: str
     layers: tuple[str, ...] = ("villages",)
     town_kwarg: str | None = None
+    meta_kwarg: str | None = None  # keyword that receives the workspace meta (as_of, source...)
     kwargs: tuple[tuple[str, Any], ...] = ()
     pick: str | None = None
     scale: float = 1.0
@@ -108,20 +109,23 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "pairing_coverage", "kpi", "kpi.pairing_coverage",
-        (Source("bangfu.indicators:pairing_coverage", ("villages", "pairings"), scale=100),),
+        (
+            Source("bangfu.briefing.adapters:pairing_coverage_share", ("villages", "pairings", "enterprises"),
+                   meta_kwarg="meta", scale=100),
+        ),
         fmt="pct", bounds=_PCT,
     ),
     Section(
         "tourism_reach", "kpi", "briefing.kpi_tourism",
-        (Source("bangfu.indicators:tourism_reach", ("households", "tourism_sites"), scale=100),),
+        (
+            Source("bangfu.briefing.adapters:poor_tourism_reach_share", ("villages", "households", "tourism_sites"),
+                   town_kwarg="town_code", scale=100),
+        ),
         fmt="pct", bounds=_PCT,
     ),
     Section(
         "projects", "table", "briefing.projects",
-        (
-            Source("bangfu.planning:greedy_portfolio", ("projects", "households", "villages", "roads")),
-            Source("bangfu.planning:rank_projects", ("projects", "households", "villages", "roads")),
-        ),
+        (Source("bangfu.briefing.adapters:project_ranking", ("projects", "villages", "households", "roads")),),
         columns=(
             Column("briefing.col_project", ("name", "project_name"), width=3.2, max_chars=22),
             Column("briefing.col_type", ("project_type",), width=1.3),
@@ -135,7 +139,10 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "unpaired", "table", "briefing.unpaired",
-        (Source("bangfu.indicators:unpaired_needy_villages", ("villages", "pairings")),),
+        (
+            Source("bangfu.briefing.adapters:unpaired_needy_villages", ("villages", "pairings", "enterprises"),
+                   meta_kwarg="meta"),
+        ),
         columns=(
             Column("briefing.col_village", ("village_name",), width=1.5, max_chars=8),
             Column("briefing.col_town", ("town_name",), width=1.3, max_chars=6),
@@ -174,6 +181,7 @@ class AreaData:
 
     loader: Callable[[str], pd.DataFrame]
     town_code: str | None = None
+    meta: Mapping[str, str] = field(default_factory=dict)
     _full: dict[str, pd.DataFrame] = field(default_factory=dict)
     _area: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -277,7 +285,7 @@ def _check(section: Section, value: Any) -> Any:
 def _call(source: Source, data: AreaData, memo: dict[tuple[Any, ...], Any]) -> Any:
     fn = resolve(source.target)
     assert fn is not None
-    memo_key = (source.target, source.layers, source.town_kwarg, source.kwargs)
+    memo_key = (source.target, source.layers, source.town_kwarg, source.meta_kwarg, source.kwargs)
     if memo_key not in memo:
         if source.town_kwarg:
             args = [data.full(name) for name in source.layers]
@@ -285,6 +293,8 @@ def _call(source: Source, data: AreaData, memo: dict[tuple[Any, ...], Any]) -> A
         else:
             args = [data.layer(name) for name in source.layers]
             kwargs = dict(source.kwargs)
+        if source.meta_kwarg:
+            kwargs[source.meta_kwarg] = data.meta
         memo[memo_key] = fn(*args, **kwargs)
     value = _pick(memo[memo_key], source.pick)
     if source.scale != 1.0:

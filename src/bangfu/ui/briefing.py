@@ -5,11 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import briefing
+from ..briefing import adapters
 from ..maps import esc
 from .context import Context
 
-#: Session key under which the planning page may leave its current portfolio (a DataFrame, one row per project).
+#: Session key under which a page may leave a portfolio to brief (a DataFrame, one row per project).
 PORTFOLIO_KEY = "_bangfu_portfolio"
+#: Where the planning page keeps its last run (bangfu.planning_run.PlanResult); its portfolio is briefed.
+PLANNING_RESULT_KEY = "planning_result"
 _CACHE_KEY = "_bangfu_briefing"
 
 _PRESENT_CSS = """
@@ -33,7 +36,13 @@ header[data-testid="stHeader"], [data-testid="stToolbar"] {display: none !import
 def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
     """The briefing of the current area, built once per workspace version, town and language."""
     portfolio = st.session_state.get(PORTFOLIO_KEY)
-    key = (ctx.path, ctx.version, ctx.town_code, ctx.lang, id(portfolio))
+    plan = st.session_state.get(PLANNING_RESULT_KEY)
+    if portfolio is None and plan is not None:
+        try:
+            portfolio = adapters.portfolio_table(plan)
+        except (AttributeError, KeyError, IndexError):  # a result of another shape: fall back to the ranking
+            portfolio = None
+    key = (ctx.path, ctx.version, ctx.town_code, ctx.lang, id(plan) if portfolio is None else id(portfolio))
     cached = st.session_state.get(_CACHE_KEY)
     if cached is not None and cached[0] == key and not rebuild:
         return cached[1]
