@@ -19,4 +19,5 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/tourism.py", "page.tourism", ":material/landscape:", "tourism"),
     PageSpec("pages/pairings.py", "page.pairings", ":material/handshake:", "pairings"),
     PageSpec("pages/data.py", "page.data", ":material/database:", "data"),
+    PageSpec("pages/briefing.py", "page.briefing", ":material/picture_as_pdf:", "briefing"),
 )
