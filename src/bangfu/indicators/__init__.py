@@ -5,4 +5,5 @@
 
 from .poverty import *  # noqa: F401,F403
 # roads (issue 5):
+from .roads import *  # noqa: F401,F403
 # pairings and tourism (issue 6):
