@@ -15,4 +15,5 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "page.overview", ":material/map:", "overview"),
+    PageSpec("pages/roads.py", "page.roads", ":material/add_road:", "roads"),
 )
