@@ -304,7 +304,8 @@ class AccessZone:
         sure = (
             shapely.contains_xy(self.inner, xy[:, 0], xy[:, 1]) if self.inner is not None else np.zeros(len(xy), bool)
         )
-        maybe = np.flatnonzero(shapely.contains_xy(self.outer, xy[:, 0], xy[:, 1]) & ~sure)
+        rest = np.flatnonzero(~sure)
+        maybe = rest[shapely.contains_xy(self.outer, xy[rest, 0], xy[rest, 1])] if len(rest) else rest
         if len(maybe):
             sure[maybe] = points_within(self.geoms, xy[maybe], self.distance)
         return sure
@@ -324,8 +325,10 @@ def access_zones(
 
 
 def _share_table(groups: NDArray[np.object_], weights: dict[str, NDArray[np.bool_]]) -> pd.DataFrame:
-    df = pd.DataFrame({"town_code": groups, **{k: v.astype(np.int64) for k, v in weights.items()}})
-    return df.groupby("town_code", dropna=False).sum()
+    codes, uniques = pd.factorize(pd.Series(groups, dtype=object).fillna(""), sort=True)
+    n = len(uniques)
+    data = {k: np.bincount(codes, weights=v, minlength=n).astype(np.int64) for k, v in weights.items()}
+    return pd.DataFrame(data, index=pd.Index(uniques, dtype=object, name="town_code"))
 
 
 def access_shares(
@@ -356,8 +359,9 @@ def access_shares(
          "poor": hh.is_poor, "poor_within": near & hh.is_poor, "poor_within_if": near_if & hh.is_poor},
     )
     names = villages[["town_code", "town_name"]].drop_duplicates("town_code").set_index("town_code")["town_name"]
+    county = table.sum()  # every household, also those whose village is unknown
     table = table.reindex(names.index, fill_value=0)
-    table.loc[""] = table.sum()
+    table.loc[""] = county
     table = table.reset_index().rename(columns={"index": "town_code"})
     county_name = str(villages["county_name"].iloc[0]) if len(villages) else ""
     table["town_name"] = table["town_code"].map(names).fillna(county_name)
