@@ -86,7 +86,10 @@ def labelled(df: pd.DataFrame, ctx: Context, extra: dict[str, str] | None = None
         except KeyError:
             pass
     names.update(extra or {})
-    return df.rename(columns=names)
+    out = df.copy()
+    floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
+    out[floats] = out[floats].round(2)
+    return out.rename(columns=names)
 
 
 def filters(ctx: Context, road_layer: pd.DataFrame) -> dict[str, Any]:
