@@ -36,8 +36,8 @@ access = rp.access_table(ctx, st.session_state["roads.distance"])
 row = None if access is None else access.set_index("town_code").loc[ctx.town_code or ""]
 kpi_row(
     [
-        (ctx.t("roads.kpi.total_km"), f"{area['total_km']:,.1f}"),
-        (ctx.t("roads.kpi.hardened_km"), f"{area['completed_km']:,.1f}"),
+        (ctx.t("roads.kpi.total_km"), ind.fmt_km(area["total_km"])),
+        (ctx.t("roads.kpi.hardened_km"), ind.fmt_km(area["completed_km"])),
         (ctx.t("kpi.hardening_rate"), ind.fmt_pct(area["rate_pct"])),
         (ctx.t("roads.kpi.unreached"), ind.fmt_int(int((~rates["reached"]).sum()))),
         (ctx.t("roads.kpi.access"), "—" if row is None else ind.fmt_pct(row["share_pct"])),

@@ -32,7 +32,7 @@ from ..crs import metric_crs
 __all__ = [
     "ROAD_STATUS_ORDER", "HARDENED", "REACHED_MIN_M", "road_pieces", "hardening_rates", "village_progress",
     "RoadTarget", "km_by_year", "progress_vs_target", "HouseholdPoints", "prepare_households",
-    "access_shares", "filter_roads", "AccessZone", "access_zones",
+    "access_shares", "filter_roads", "fmt_km", "AccessZone", "access_zones",
 ]
 
 ROAD_STATUS_ORDER: tuple[str, ...] = ("completed", "under_construction", "planned", "unhardened")
@@ -45,6 +45,11 @@ Level = Literal["village", "town", "county"]
 
 def _metric(villages: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> str:
     return metric_crs(villages if not villages.empty else roads)
+
+
+def fmt_km(v: float) -> str:
+    """Kilometres for a KPI card: one decimal below 100 km, whole km above."""
+    return "—" if v is None or np.isnan(v) else (f"{v:,.1f}" if abs(v) < 100 else f"{v:,.0f}")
 
 
 def filter_roads(
