@@ -131,6 +131,8 @@ def test_access_zone_equals_dwithin_oracle(seed: int, distance: float):
     zone = ind.AccessZone.build(lines, distance)
     got = zone.contains(pts)
     oracle = points_within(np.array(lines, dtype=object), pts, distance)
-    brute = np.array([min(ln.distance(shapely.Point(p)) for ln in lines) <= distance for p in pts])
+    dist = np.array([min(ln.distance(shapely.Point(p)) for ln in lines) for p in pts])
     assert (got == oracle).all()
-    assert (got == brute).all()
+    # brute force agrees away from the last float bit of the boundary (there GEOS dwithin decides)
+    clear = np.abs(dist - distance) > 1e-6
+    assert (got[clear] == (dist[clear] <= distance)).all()
