@@ -5,6 +5,7 @@
 
 from .poverty import *  # noqa: F401,F403
 # roads (issue 5):
+from .roads import *  # noqa: F401,F403
 # pairings and tourism (issue 6):
 from .pairings import *  # noqa: F401,F403
 from .tourism import *  # noqa: F401,F403

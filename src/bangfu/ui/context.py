@@ -135,6 +135,11 @@ def sidebar() -> Context:
     return ctx
 
 
+def refresh() -> None:
+    """Forget this session's context after a write, so the next run re-reads the workspace version."""
+    st.session_state.pop(_CTX_KEY, None)
+
+
 def current() -> Context:
     """The context set by the sidebar in ``app.py`` for this run.
 
