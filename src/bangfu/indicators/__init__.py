@@ -4,5 +4,7 @@
 """
 
 from .poverty import *  # noqa: F401,F403
+# overview (issue 3):
+from .overview import *  # noqa: F401,F403
 # roads (issue 5):
 # pairings and tourism (issue 6):
