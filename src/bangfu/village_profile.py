@@ -68,7 +68,7 @@ def village_profile(
     if rows.empty:
         return None
     v = rows.iloc[0]
-    old, key = bool(v.get("is_old_district") is True), bool(v.get("is_key_village") is True)
+    old, key = (bool(v[c]) if pd.notna(v[c]) else False for c in ("is_old_district", "is_key_village"))
     flags = "、".join([t("overview.flag.old", lang)] * old + [t("overview.flag.key", lang)] * key) or "—"
     figures = [
         (t("overview.tt.households", lang), ind.fmt_int(v["households"])),
