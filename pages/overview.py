@@ -44,11 +44,10 @@ kpi_row([
     (T("kpi.poor_population"), ind.fmt_int(kp.poor_population)),
     (T("kpi.old_district"), ind.fmt_int(kp.old_district_villages)),
     (T("kpi.hardening_rate"), ind.fmt_pct(kp.hardening_pct)),
-    (T("kpi.pairing_coverage"), T("overview.kpi.coverage_value").format(
-        pct=ind.fmt_pct(kp.pairing_coverage_pct), paired=kp.needy_paired, needy=kp.needy_villages)),
+    (T("kpi.pairing_coverage"), ind.fmt_pct(kp.pairing_coverage_pct)),
 ])
-st.caption(f"{T('kpi.hardening_rate')}：{T('overview.kpi.hardening_help')}；"
-           f"{T('kpi.pairing_coverage')}：{T('overview.kpi.coverage_help')}")
+st.caption(f"{T('kpi.hardening_rate')}：{T('overview.kpi.hardening_help')}。{T('kpi.pairing_coverage')}："
+           + T("overview.kpi.coverage_value").format(paired=kp.needy_paired, needy=kp.needy_villages))
 
 # --- map and profile ---------------------------------------------------------------------
 options = MapOptions(indicator=indicator, method=method, k=k, flag_filter=flag_filter, town_code=ctx.town_code,
@@ -75,10 +74,10 @@ with right:
     if prof is None:
         st.info(T("overview.profile.hint"))
     else:
-        st.markdown(f"**{prof.name}** · {prof.town} · `{prof.code}`")
+        st.markdown(f"**{data.md_text(prof.name)}** · {data.md_text(prof.town)} · `{prof.code}`")
         st.caption(f"{T('overview.tt.flags')}：{prof.flags}")
         st.dataframe(
-            {T("overview.tt.flags"): [f for f, _ in prof.figures], "": [v for _, v in prof.figures]},
+            {T("overview.profile.item"): [f for f, _ in prof.figures], T("overview.profile.value"): [v for _, v in prof.figures]},
             hide_index=True, width="stretch",
         )
         for title, frame in ((T("overview.profile.roads"), prof.roads), (T("overview.profile.sites"), prof.sites),

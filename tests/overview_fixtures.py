@@ -105,3 +105,110 @@ def layers(n_per_town: int = 3) -> dict[str, pd.DataFrame]:
     v = villages(n_per_town)
     return {"villages": v, "roads": roads(v), "tourism_sites": sites(v), "enterprises": enterprises(v),
             "pairings": pairings(v), "projects": projects(v)}
+
+
+def county_like(seed: int = 7) -> dict[str, pd.DataFrame]:
+    """A Kaiping-sized stand-in (real boundary, names and codes; Voronoi villages; synthetic figures).
+
+    For browser tests and the benchmark when the shipped demo is not available.
+    """
+    import numpy as np
+
+    from bangfu import demo
+
+    rng = np.random.default_rng(seed)
+    county = gpd.GeoSeries([demo.load_county_boundary()], crs="EPSG:4326").to_crs(UTM).iloc[0]
+    table = demo.load_village_table()
+    codes = list(demo.TOWNS)
+    centres = gpd.GeoSeries(gpd.points_from_xy([demo.TOWNS[c].centre[0] for c in codes],
+                                               [demo.TOWNS[c].centre[1] for c in codes]), crs="EPSG:4326").to_crs(UTM)
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(list(centres)), extend_to=county.buffer(5000))
+    town_poly = {}
+    for c, p in zip(codes, centres):
+        cell = next(g for g in cells.geoms if g.contains(p))
+        town_poly[c] = cell.intersection(county)
+    pts: list[shapely.Point] = []
+    order = []
+    for c in codes:
+        sub = table[table["town_code"] == c]
+        poly = town_poly[c]
+        minx, miny, maxx, maxy = poly.bounds
+        k = 0
+        while k < len(sub):
+            x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+            if poly.contains(shapely.Point(x, y)):
+                pts.append(shapely.Point(x, y))
+                k += 1
+        order.extend(sub.index)
+    vor = shapely.voronoi_polygons(shapely.MultiPoint(pts), extend_to=county.buffer(5000))
+    cells_by_pt = {}
+    for cell in vor.geoms:
+        hit = [i for i, p in enumerate(pts) if cell.contains(p)]
+        cells_by_pt[hit[0]] = cell
+    geoms = []
+    for i in range(len(pts)):
+        part = shapely.set_precision(cells_by_pt[i].intersection(county), 1.0)
+        if part.geom_type == "GeometryCollection":
+            part = shapely.MultiPolygon([g for g in part.geoms if g.geom_type == "Polygon"])
+        if part.geom_type == "MultiPolygon":  # keep the piece holding the seed
+            part = max(part.geoms, key=lambda g: g.area)
+        geoms.append(part)
+    v = table.loc[order].reset_index(drop=True)
+    v["village_name"] = v["village_name"].map(demo.short_name)
+    n = len(v)
+    west = np.array([g.centroid.x for g in geoms])
+    west = (west.max() - west) / (west.max() - west.min())
+    v["households"] = rng.integers(150, 900, n)
+    v["population"] = (v["households"] * rng.uniform(2.8, 3.6, n)).astype(int)
+    share = np.clip(rng.gamma(2.0, 0.01 + 0.03 * west), 0, 0.3)
+    v["poor_households"] = np.minimum((v["households"] * share).astype(int), v["households"])
+    v["poor_population"] = np.minimum((v["poor_households"] * rng.uniform(2.0, 3.0, n)).astype(int), v["population"])
+    v["poor_population"] = np.maximum(v["poor_population"], v["poor_households"])
+    v["is_old_district"] = rng.random(n) < 0.12 + 0.2 * west
+    v["is_key_village"] = rng.random(n) < 0.08 + 0.15 * west
+    v["collective_income_wan"] = rng.uniform(2, 50, n).round(1)
+    vg = gpd.GeoDataFrame(v, geometry=geoms, crs=UTM)
+
+    statuses = np.array(["completed", "under_construction", "planned", "unhardened"])
+    r_rows, r_geoms = [], []
+    for i, g in enumerate(vg.geometry):
+        c = g.representative_point()
+        for j in range(2):
+            ang = rng.uniform(0, 2 * np.pi)
+            end = shapely.Point(c.x + 900 * np.cos(ang), c.y + 900 * np.sin(ang))
+            line = shapely.LineString([c, end]).intersection(g)
+            if line.is_empty or line.geom_type != "LineString":
+                continue
+            r_rows.append({"road_id": f"R{i:03d}{j}", "name": f"{vg.loc[i, 'village_name']}{j + 1}号路",
+                           "village_code": vg.loc[i, "village_code"], "road_class": "村道", "surface": "水泥",
+                           "status": str(rng.choice(statuses, p=[0.7, 0.1, 0.1, 0.1])), "progress_pct": 100.0,
+                           "version": 1})
+            r_geoms.append(line)
+    roads_ = gpd.GeoDataFrame(r_rows, geometry=r_geoms, crs=UTM)
+    pick = rng.choice(n, 20, replace=False)
+    types = ["碉楼村落", "古镇古村", "生态农业", "红色旅游", "自然风光", "民宿农家乐"]
+    sites_ = gpd.GeoDataFrame({
+        "site_id": [f"S{i:02d}" for i in range(20)], "name": [f"{vg.loc[k, 'village_name']}景点" for k in pick],
+        "site_type": [types[i % len(types)] for i in range(20)], "a_level": pd.array([3] * 20, dtype="Int64"),
+        "village_code": vg.loc[pick, "village_code"].values,
+    }, geometry=[vg.geometry.iloc[k].representative_point() for k in pick], crs=UTM)
+    epick = rng.choice(n, 25, replace=False)
+    ent_ = gpd.GeoDataFrame({
+        "enterprise_id": [f"E{i:02d}" for i in range(25)], "name": [f"开平{i}号企业" for i in range(25)],
+        "industry": ["农业"] * 25, "is_leading": [i < 5 for i in range(25)],
+    }, geometry=[vg.geometry.iloc[k].representative_point() for k in epick], crs=UTM)
+    needy = np.flatnonzero(vg["is_old_district"] | vg["is_key_village"])
+    pv = rng.choice(needy, int(len(needy) * 0.8), replace=False)
+    pair_ = pd.DataFrame({
+        "pairing_id": [f"P{i:03d}" for i in range(len(pv))], "enterprise_id": [f"E{rng.integers(25):02d}" for _ in pv],
+        "village_code": vg.loc[pv, "village_code"].values, "pairing_type": "产业", "start_date": "2019-01-01",
+        "end_date": None, "committed_wan": 10.0, "version": 1,
+    })
+    proj_ = gpd.GeoDataFrame({
+        "project_id": [f"J{i:02d}" for i in range(10)], "name": [f"候选项目{i}" for i in range(10)],
+        "project_type": "drinking_water", "cost_wan": 50.0, "village_code": vg.loc[pick[:10], "village_code"].values,
+        "status": "candidate",
+    }, geometry=[vg.geometry.iloc[k].representative_point() for k in pick[:10]], crs=UTM)
+    return {"villages": vg.to_crs("EPSG:4326"), "roads": roads_.to_crs("EPSG:4326"),
+            "tourism_sites": sites_.to_crs("EPSG:4326"), "enterprises": ent_.to_crs("EPSG:4326"),
+            "pairings": pair_, "projects": proj_.to_crs("EPSG:4326")}

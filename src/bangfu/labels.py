@@ -146,7 +146,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "需帮扶村（重点帮扶村或老区村）中，有在结对企业的村所占比例",
         "Share of needy villages (key or old-base) with at least one active pairing",
     ),
-    "overview.kpi.coverage_value": ("{pct}（{paired}/{needy}村）", "{pct} ({paired}/{needy})"),
+    "overview.kpi.coverage_value": (
+        "需帮扶村{needy}个，其中{paired}个有在结对企业。",
+        "{paired} of {needy} needy villages have an active pairing.",
+    ),
+    "overview.profile.item": ("指标", "Figure"),
+    "overview.profile.value": ("数值", "Value"),
     "overview.map_caption": (
         "悬停查看村情；点击村庄在右侧查看村情档案；右上角图层按钮可开关道路、旅游点、企业和结对连线。",
         "Hover for figures; click a village for its profile; the layer button (top right) toggles overlays.",

@@ -386,7 +386,7 @@ class _Legend(MacroElement):
     _template = Template(
         """{% macro script(this, kwargs) %}
         (function () {
-            var legend = L.control({position: "bottomright"});
+            var legend = L.control({position: {{ this.position|tojson }}});
             legend.onAdd = function () {
                 var div = L.DomUtil.create("div", "bangfu-legend");
                 div.innerHTML = {{ this.html|tojson }};
@@ -395,22 +395,27 @@ class _Legend(MacroElement):
                 return div;
             };
             legend.addTo({{ this._parent.get_name() }});
+            {%- if this.plain_prefix %}
+            {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
+            {%- endif %}
         })();
         {% endmacro %}"""
     )
 
-    def __init__(self, html: str) -> None:
+    def __init__(self, html: str, position: str = "bottomright", *, plain_prefix: bool = False) -> None:
         super().__init__()
         self._name = "BangfuLegend"
         self.html = html
+        self.position = position
+        self.plain_prefix = plain_prefix  # attribution prefix as plain text (no flag image, no link)
 
 
 def _css(style: Mapping[str, Any]) -> str:
     return ";".join(f"{k}:{v}" for k, v in style.items())
 
 
-def legend_html(data: OverviewMapData, *, roads_title: str = "", road_rows: Sequence[LegendRow] = ()) -> str:
-    """The legend as HTML; every text is escaped, colours come from our own tables."""
+def legend_html(data: OverviewMapData) -> str:
+    """The choropleth legend as HTML; every text is escaped, colours come from our own tables."""
     parts = [f'<div style="font-weight:600;font-size:13px;margin-bottom:4px">{esc(data.legend_title)}</div>']
     for row in data.legend:
         if row.kind == "fill":
@@ -423,13 +428,25 @@ def legend_html(data: OverviewMapData, *, roads_title: str = "", road_rows: Sequ
             )
         elif row.kind == "note":
             parts.append(f'<div style="color:#555;margin-top:3px;font-size:11px">{esc(row.label)}</div>')
+    return "".join(parts)
+
+
+def overlay_legend_html(data: OverviewMapData, road_rows: Sequence[LegendRow]) -> str:
+    """The small legend of the overlays (road status lines, tourism site types)."""
+    parts = []
     if road_rows:
-        parts.append(f'<div style="font-weight:600;margin-top:6px">{esc(roads_title)}</div>')
+        parts.append(f'<div style="font-weight:600">{esc(data.names["roads"])}</div>')
         for row in road_rows:
             dash = "dashed" if row.style.get("dashArray") else "solid"
             parts.append(f'<div><span class="sw" style="background:transparent;border:none;border-top:3px {dash} '
                          f'{row.style["color"]};height:0;vertical-align:middle"></span>{esc(row.label)}</div>')
-    return "".join(parts)
+    if data.sites and data.site_colors:
+        parts.append(f'<div style="font-weight:600;margin-top:4px">{esc(data.names["tourism"])}</div>')
+        parts.extend(  # type names are escaped in prepare_overview
+            f'<div><span class="sw" style="background:{c};border-radius:50%;width:10px"></span>{ty}</div>'
+            for ty, c in data.site_colors.items()
+        )
+    return f'<div style="font-size:11px">{"".join(parts)}</div>' if parts else ""
 
 
 def _outline_layer(fc: dict[str, Any] | None, style: Mapping[str, Any], name: str, m: folium.Map, *, show: bool = True) -> None:
@@ -523,13 +540,10 @@ def build_overview_map(
                                           ("overview.tt.enterprise", "overview.tt.industry", "overview.tt.leading")]),
             show=False,
         ).add_to(m)
-    legend = legend_html(data, roads_title=data.names["roads"] if data.roads else "", road_rows=road_rows)
-    if data.site_colors and data.sites:
-        legend += f'<div style="font-weight:600;margin-top:6px">{esc(data.names["tourism"])}</div>' + "".join(
-            f'<div><span class="sw" style="background:{c};border-radius:50%;width:10px"></span>{ty}</div>'
-            for ty, c in data.site_colors.items()  # type names are escaped in prepare_overview
-        )
-    m.add_child(_Legend(legend))
+    m.add_child(_Legend(legend_html(data), plain_prefix=True))
+    overlay = overlay_legend_html(data, road_rows)
+    if overlay:
+        m.add_child(_Legend(overlay, "bottomleft"))
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return m
 

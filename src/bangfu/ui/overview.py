@@ -7,6 +7,8 @@ projects) — never household rows.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import geopandas as gpd
 import pandas as pd
@@ -23,6 +25,11 @@ def default_as_of(meta: dict[str, str]) -> dt.date:
         return dt.date.fromisoformat(meta.get("as_of", "")[:10])
     except ValueError:
         return dt.date.today()
+
+
+def md_text(value: object) -> str:
+    """Any text made safe for ``st.markdown``: HTML escaped, Markdown punctuation backslash-escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", html.escape(str(value), quote=False))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
