@@ -54,7 +54,7 @@ options = MapOptions(indicator=indicator, method=method, k=k, flag_filter=flag_f
                      lang=ctx.lang)
 with st.spinner("…"):
     mdata = data.map_data(ctx.path, ctx.version, as_of, options)
-    fmap = build_overview_map(mdata, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token, lang=ctx.lang)
+    fmap = build_overview_map(mdata, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
 
 left, right = st.columns([5, 2])
 with left:

@@ -151,3 +151,16 @@ def test_village_profile(layers, table):
     # J1 registered here; J2 registered to village 1 but its line crosses into village 0; J3 completed
     assert sorted(p.projects["项目名称"]) == ["村道硬化", "饮水工程"]
     assert village_profile("000000000000", table, as_of=AS_OF) is None
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fast_fisher_jenks_equals_mapclassify_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    y = np.round(rng.lognormal(2, 1, int(rng.integers(30, 280))))  # many ties
+    k = 3 + seed % 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = mapclassify.FisherJenks(y, k=k)
+    np.testing.assert_allclose(ind.fisher_jenks_bins(y, k), ref.bins)
+    got = ind.classify(y, method="fisher_jenks", k=k)
+    assert list(got.index) == list(ref.yb)

@@ -7,6 +7,8 @@ import re
 
 import pandas as pd
 import pytest
+import shapely
+import shapely.geometry
 
 import overview_fixtures as fx
 from bangfu import indicators as ind
@@ -33,17 +35,25 @@ def test_village_features_and_properties():
     data = _data()
     feats = data.villages["features"]
     assert len(feats) == 6
-    assert set(feats[0]["properties"]) == set(om.VILLAGE_PROPS)
+    assert set(feats[0]["properties"]) == set(om.VILLAGE_PROPS) | {"s"}
     p = {f["properties"]["c"]: f["properties"] for f in feats}["440783116200"]
     assert p["n"] == "赤水0村" and p["t"] == "赤水镇" and p["h"] == 100 and p["p"] == 10
     assert p["i"] == "10.0%" and p["d"] == pytest.approx(10.0) and p["f"] == "老区村" and p["a"] == 1 and p["r"] == "60.0%"
     # every village gets its class colour (density 10..60 in 5 Fisher–Jenks classes)
     colors = om.class_colors("YlOrRd", 5)
     assert {s["fillColor"] for s in data.village_styles.values()} <= set(colors)
-    assert data.old and len(data.old["features"]) == 2 and data.key and len(data.key["features"]) == 2
-    assert data.roads and len(data.roads["features"]) == 12
-    assert data.sites and data.enterprises and data.pairing_lines
-    assert data.towns and len(data.towns["features"]) == 2 and data.county and len(data.county["features"]) == 1
+    # 老区 / key outlines: one multi-polygon feature each, covering exactly the flagged villages
+    old = shapely.geometry.shape(data.layer("old").data["features"][0]["geometry"])
+    assert old.area == pytest.approx(sum(shapely.geometry.shape(f["geometry"]).area for f in feats
+                                         if f["properties"]["f"].startswith("老区村")), rel=1e-6)
+    assert data.layer("key").n_features == 1
+    assert data.layer("roads").n_features == 12 and not data.layer("roads").show
+    assert data.layer("tourism").n_features == 2 and data.layer("enterprises").n_features == 2
+    assert data.layer("pairings").n_features == 1  # P1 only (P3's enterprise sits in its own village: a point)
+    # one internal town border (between the 3rd and 4th squares), the county outline as one ring
+    inner = shapely.geometry.shape(data.layer("towns").data["features"][0]["geometry"])
+    assert inner.length == pytest.approx(1000 / 110_750, rel=0.02)  # 1 km north–south, in degrees
+    assert data.layer("county").n_features == 1
 
 
 def test_legend_bounds_match_classes():
@@ -51,8 +61,8 @@ def test_legend_bounds_match_classes():
     fills = [r.label for r in data.legend if r.kind == "fill"]
     assert fills[0].startswith("10.0 – 20.0") and fills[-1].startswith("50.0 – 60.0")
     assert data.legend_title == "贫困密度（户/km²）"
-    html = om.legend_html(data)
-    assert "老区村" in html and "重点帮扶村" in html and "等间距法" in html
+    html = om.legend_html(data) + om.overlay_legend_html(data)
+    assert "老区村" in html and "重点帮扶村" in html and "等间距法" in html and "已硬化" in html and "碉楼村落" in html
 
 
 @pytest.mark.parametrize("indicator", [i.key for i in ind.CHOROPLETH_INDICATORS])
@@ -66,7 +76,7 @@ def test_town_selection_fits_and_limits_overlays():
     county = _data()
     town = _data(om.MapOptions(town_code="440783117"))
     assert town.bounds[0] > county.bounds[0] and town.bounds[2] == pytest.approx(county.bounds[2], abs=1e-4)
-    assert len(town.roads["features"]) == 6 and len(town.old["features"]) == 1
+    assert town.layer("roads").n_features == 6 and town.layer("selected_town") is not None
     faded = [s for c, s in town.village_styles.items() if c.startswith("440783116")]
     assert all(s["fillOpacity"] < 0.5 for s in faded)
 
@@ -92,7 +102,7 @@ def test_hostile_village_name_is_escaped_everywhere():
     html = om.map_html(m)
     assert HOSTILE not in html and "<img src=x" not in html and "onerror=alert(1)>" not in html
     # the site named <b>农家乐</b> is escaped too
-    assert "&lt;b&gt;农家乐&lt;/b&gt;" in json.dumps(data.sites, ensure_ascii=False)
+    assert "&lt;b&gt;农家乐&lt;/b&gt;" in json.dumps(data.layer("tourism").data, ensure_ascii=False)
 
 
 def test_payload_smaller_than_plain_folium():
@@ -115,5 +125,5 @@ def test_empty_overlays_are_skipped():
     table = ind.overview_villages(L["villages"], roads=None, pairings=None, as_of=AS_OF)
     data = om.prepare_overview(table, options=om.MapOptions(), roads=None, sites=None, enterprises=None,
                                active_pairings=pd.DataFrame())
-    assert data.roads is None and data.sites is None and data.enterprises is None and data.pairing_lines is None
+    assert [lyr.key for lyr in data.layers] == ["villages", "towns", "county", "old", "key"]
     om.map_html(om.build_overview_map(data))

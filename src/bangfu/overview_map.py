@@ -32,8 +32,9 @@ from .labels import t
 from .maps import Basemap, esc, map_html, offline_map
 
 __all__ = [
-    "MapOptions", "LegendRow", "OverviewMapData", "class_colors", "prepare_overview", "build_overview_map",
-    "embedded_geojson", "ROAD_STYLES", "VILLAGE_PROPS", "NO_DATA_COLOR",
+    "MapOptions", "LegendRow", "LayerSpec", "OverviewMapData", "CompactGeoJson", "class_colors", "prepare_overview",
+    "build_overview_map", "legend_html", "overlay_legend_html", "embedded_geojson", "payload_bytes",
+    "ROAD_STYLES", "VILLAGE_PROPS", "NO_DATA_COLOR", "FILTERED_OUT_COLOR",
 ]
 
 NO_DATA_COLOR = "#d9d9d9"
@@ -55,6 +56,7 @@ ROAD_STYLES: dict[str, dict[str, Any]] = {
 #: Tourism site type → marker colour (categorical, readable on the sequential fills).
 SITE_COLORS: Sequence[str] = ("#1f78b4", "#33a02c", "#6a3d9a", "#e31a1c", "#17becf", "#b15928", "#ff7f00")
 ENTERPRISE_COLOR = "#08306b"
+ENTERPRISE_STYLE = {"fillColor": ENTERPRISE_COLOR, "color": "#ffffff", "weight": 1.2, "fillOpacity": 0.9}
 
 #: Village property key → (what it holds, label key). Short keys keep the payload small.
 VILLAGE_PROPS: dict[str, tuple[str, str]] = {
@@ -97,27 +99,56 @@ class LegendRow:
 
 
 @dataclass
+class LayerSpec:
+    """One map layer as plain data: features, a shared style table and what the tooltip shows.
+
+    Each feature's ``properties["s"]`` indexes ``styles`` (styles are sent once, not per feature).
+    """
+
+    key: str
+    name: str
+    data: dict[str, Any]
+    styles: list[dict[str, Any]]
+    tooltip: list[tuple[str, str]] = field(default_factory=list)  # (property, escaped label)
+    interactive: bool = True
+    show: bool = True
+    radius: float | None = None  # points drawn as circle markers of this radius
+    highlight: dict[str, Any] | None = None
+
+    @property
+    def n_features(self) -> int:
+        return len(self.data["features"])
+
+
+@dataclass
 class OverviewMapData:
     """Everything the map needs, as plain escaped data (picklable for ``st.cache_data``)."""
 
-    villages: dict[str, Any]
-    village_styles: dict[str, dict[str, Any]]  # village code → style
-    tooltip: list[tuple[str, str]]  # (property, label)
+    layers: list[LayerSpec]
     bounds: tuple[float, float, float, float]
     legend_title: str
     legend: list[LegendRow]
-    names: dict[str, str]  # layer key → display name
-    old: dict[str, Any] | None = None
-    key: dict[str, Any] | None = None
-    towns: dict[str, Any] | None = None
+    overlay_legend: list[tuple[str, list[LegendRow]]] = field(default_factory=list)
     town_labels: list[tuple[float, float, str]] = field(default_factory=list)
-    county: dict[str, Any] | None = None
-    roads: dict[str, Any] | None = None
-    sites: dict[str, Any] | None = None
-    site_colors: dict[str, str] = field(default_factory=dict)
-    enterprises: dict[str, Any] | None = None
-    pairing_lines: dict[str, Any] | None = None
-    selected_town: str | None = None
+    town_labels_name: str = ""
+
+    def layer(self, key: str) -> LayerSpec | None:
+        """The layer called ``key`` (villages, old, key, towns, county, selected_town, roads, tourism,
+        enterprises, pairings), or None when it has no feature."""
+        return next((lyr for lyr in self.layers if lyr.key == key), None)
+
+    @property
+    def villages(self) -> dict[str, Any]:
+        lyr = self.layer("villages")
+        return lyr.data if lyr else _fc([])
+
+    @property
+    def village_styles(self) -> dict[str, dict[str, Any]]:
+        """Village code → its style (for tests and inspection)."""
+        lyr = self.layer("villages")
+        if lyr is None:
+            return {}
+        return {f["properties"]["c"]: lyr.styles[f["properties"]["s"]] for f in lyr.data["features"]}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -181,16 +212,20 @@ def _flags_text(old: bool, key: bool, lang: str) -> str:
 # --------------------------------------------------------------------------- prepare
 
 
-def _village_layer(table: gpd.GeoDataFrame, opts: MapOptions) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    geoms = np.asarray(table.geometry.values, dtype=object)
-    if opts.simplify_deg > 0 and len(geoms):
-        geoms = shapely.coverage_simplify(geoms, opts.simplify_deg)
-    geoms = _round_geom(geoms, opts.precision)
+def _style_index(styles: list[dict[str, Any]], style: dict[str, Any]) -> int:
+    """Index of ``style`` in the shared table, appended when new."""
+    try:
+        return styles.index(style)
+    except ValueError:
+        styles.append(style)
+        return len(styles) - 1
+
+
+def _village_props(table: gpd.GeoDataFrame, lang: str) -> list[dict[str, Any]]:
     old = table["is_old_district"].fillna(False).astype(bool).to_numpy()
     key = table["is_key_village"].fillna(False).astype(bool).to_numpy()
-    props = []
-    for j, row in enumerate(table.itertuples(index=False)):
-        props.append({
+    return [
+        {
             "c": esc(row.village_code),
             "n": esc(row.village_name),
             "t": esc(row.town_name),
@@ -199,11 +234,12 @@ def _village_layer(table: gpd.GeoDataFrame, opts: MapOptions) -> tuple[np.ndarra
             "q": _plain(row.poor_population),
             "i": _fmt_pct(row.incidence_pct),
             "d": _plain(row.poverty_density),
-            "f": esc(_flags_text(old[j], key[j], opts.lang)),
+            "f": esc(_flags_text(old[j], key[j], lang)),
             "a": _plain(row.active_pairings),
             "r": _fmt_pct(row.hardening_pct),
-        })
-    return geoms, props
+        }
+        for j, row in enumerate(table.itertuples(index=False))
+    ]
 
 
 def _legend_rows(classes: ind.Classes, colors: list[str], spec: ind.ChoroplethIndicator, *, has_missing: bool,
@@ -222,45 +258,79 @@ def _legend_rows(classes: ind.Classes, colors: list[str], spec: ind.ChoroplethIn
     return rows
 
 
-def _boundaries(geoms: np.ndarray, groups: np.ndarray, names: np.ndarray, precision: int
-                ) -> tuple[dict[str, Any], list[tuple[float, float, str]], dict[str, Any], dict[str, shapely.Geometry]]:
-    grid = 10.0**-precision
+def _one(geom: shapely.Geometry | None) -> dict[str, Any]:
+    """A collection with one property-less feature (outlines: one feature, one style)."""
+    return _fc(_features([geom], [{"s": 0}])) if geom is not None and not geom.is_empty else _fc([])
+
+
+def _multi(polys: np.ndarray) -> shapely.Geometry | None:
+    """The villages as one MultiPolygon (each keeps its own outline; nothing is dissolved)."""
+    return shapely.multipolygons(shapely.get_parts(polys)) if len(polys) else None
+
+
+@dataclass
+class _Boundaries:
+    towns: dict[str, shapely.Geometry]
+    inner: shapely.Geometry  # town borders inside the county, each edge once
+    county: shapely.Geometry  # the county outline
+    labels: list[tuple[float, float, str]]
+
+
+def _boundaries(geoms: np.ndarray, groups: np.ndarray, names: np.ndarray) -> _Boundaries:
+    """Towns and county dissolved from the (already simplified, coverage) village polygons."""
     towns: dict[str, shapely.Geometry] = {}
     labels: list[tuple[float, float, str]] = []
-    feats_geoms, feats_props = [], []
     for code in pd.unique(groups):
         sel = groups == code
-        g = shapely.union_all(geoms[sel], grid_size=grid)
+        g = shapely.coverage_union_all(geoms[sel])
+        if not g.is_valid:
+            g = shapely.make_valid(g)
         towns[str(code)] = g
-        feats_geoms.append(g)
-        feats_props.append({"c": esc(code)})
-        p = g.representative_point() if not g.is_empty else None
-        if p is not None:
+        if not g.is_empty:
+            p = g.representative_point()
             labels.append((round(p.y, 5), round(p.x, 5), esc(names[sel][0])))
-    county = shapely.union_all(np.asarray(list(towns.values()), dtype=object), grid_size=grid)
-    return _fc(_features(feats_geoms, feats_props)), labels, _fc(_features([county])), towns
+    parts = np.asarray(list(towns.values()), dtype=object)
+    county = shapely.coverage_union_all(parts) if len(parts) else shapely.Polygon()
+    outline = county.boundary
+    edges = shapely.union_all(shapely.boundary(parts)) if len(parts) else shapely.LineString()
+    inner = edges
+    if not edges.is_empty:  # chains of the noded town edges whose middle is not on the county outline
+        chains = shapely.get_parts(shapely.line_merge(edges))
+        mids = shapely.line_interpolate_point(chains, 0.5, normalized=True)
+        inner = shapely.multilinestrings(chains[~shapely.dwithin(mids, outline, 1e-9)])
+    return _Boundaries(towns, inner, outline, labels)
 
 
-def _roads_layer(roads: gpd.GeoDataFrame, codes: set[str], opts: MapOptions) -> dict[str, Any] | None:
+def _roads(roads: gpd.GeoDataFrame | None, codes: set[str], opts: MapOptions) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    styles: list[dict[str, Any]] = []
     if roads is None or len(roads) == 0:
-        return None
+        return _fc([]), styles
     r = roads[roads["village_code"].astype(str).isin(codes)]
-    if r.empty:
-        return None
-    geoms = shapely.simplify(np.asarray(r.geometry.values, dtype=object), opts.simplify_deg / 2, preserve_topology=False)
+    status = r["status"].astype(str).to_numpy()
+    rank = np.array([list(ROAD_STYLES).index(s) if s in ROAD_STYLES else len(ROAD_STYLES) for s in status])
+    order = np.argsort(rank, kind="stable")  # hardened first, pending work drawn on top
+    geoms = shapely.simplify(np.asarray(r.geometry.values, dtype=object), opts.simplify_deg / 2)
     geoms = _round_geom(geoms, opts.precision)
-    props = [
-        {"n": esc(n), "g": esc(g), "s": esc(t(f"overview.road_status.{s}", opts.lang) if s in ROAD_STYLES else s), "k": esc(s)}
-        for n, g, s in zip(r["name"], r["road_class"], r["status"].astype(str))
-    ]
-    # Draw hardened roads first so pending work stays visible on top.
-    order = sorted(range(len(props)), key=lambda i: list(ROAD_STYLES).index(props[i]["k"]) if props[i]["k"] in ROAD_STYLES else 9)
-    return _fc(_features([geoms[i] for i in order], [props[i] for i in order]))
+    names, classes = r["name"].astype(object).tolist(), r["road_class"].astype(object).tolist()
+    labels = {st: esc(t(f"overview.road_status.{st}", opts.lang) if st in ROAD_STYLES else st) for st in set(status)}
+    idx = {st: _style_index(styles, dict(ROAD_STYLES.get(st, ROAD_STYLES["unhardened"]))) for st in sorted(set(status), key=lambda x: list(ROAD_STYLES).index(x) if x in ROAD_STYLES else 9)}
+    props = [{"s": idx[status[i]], "n": esc(names[i]), "g": esc(classes[i]), "l": labels[status[i]]} for i in order]
+    return _fc(_features(geoms[order], props)), styles
 
 
-def _points(frame: gpd.GeoDataFrame, props: list[dict[str, Any]], precision: int) -> dict[str, Any]:
-    geoms = _round_geom(np.asarray(frame.geometry.values, dtype=object), precision)
-    return _fc(_features(geoms, props))
+def _sites(sites: gpd.GeoDataFrame | None, codes: set[str], precision: int
+           ) -> tuple[dict[str, Any], list[dict[str, Any]], list[tuple[str, str]]]:
+    if sites is None or len(sites) == 0:
+        return _fc([]), [], []
+    types = sorted(set(sites["site_type"].astype(str)))
+    colors = {ty: SITE_COLORS[i % len(SITE_COLORS)] for i, ty in enumerate(types)}
+    styles = [{"fillColor": colors[ty], "color": "#ffffff", "weight": 1.5, "fillOpacity": 0.95} for ty in types]
+    s = sites[sites["village_code"].astype(str).isin(codes)]
+    levels = [f"{int(a)}A" if pd.notna(a) and int(a) > 0 else "—" for a in s["a_level"]]
+    props = [{"s": types.index(str(ty)), "n": esc(n), "y": esc(ty), "l": lv}
+             for n, ty, lv in zip(s["name"], s["site_type"], levels)]
+    return _fc(_features(_round_geom(np.asarray(s.geometry.values, dtype=object), precision), props)), styles, \
+        [(esc(ty), colors[ty]) for ty in types]
 
 
 def prepare_overview(
@@ -278,110 +348,182 @@ def prepare_overview(
     With a town chosen, the map is fitted to it, other towns are faded and the overlays are
     limited to the town's villages.
     """
-    lang = options.lang
+    lang, town = options.lang, options.town_code
     spec = ind.choropleth_indicator(options.indicator)
     table = table.reset_index(drop=True)
     if table.crs is not None and not table.crs.equals("EPSG:4326"):
         table = table.to_crs("EPSG:4326")
-    values = pd.to_numeric(table[spec.column], errors="coerce").astype("float64")
-    classes = ind.classify(values, method=options.method, k=options.k)
+    classes = ind.classify(pd.to_numeric(table[spec.column], errors="coerce"), method=options.method, k=options.k)
     colors = class_colors(spec.palette, max(classes.k, 1))
     passes = ind.flag_mask(table, options.flag_filter).to_numpy()
-    town = options.town_code
     in_town = (table["town_code"] == town).to_numpy() if town else np.ones(len(table), dtype=bool)
 
-    geoms, props = _village_layer(table, options)
-    styles: dict[str, dict[str, Any]] = {}
+    geoms = np.asarray(table.geometry.values, dtype=object)
+    if options.simplify_deg > 0 and len(geoms):
+        geoms = shapely.coverage_simplify(geoms, options.simplify_deg)
+    geoms = _round_geom(geoms, options.precision)
+    props = _village_props(table, lang)
+    vstyles: list[dict[str, Any]] = []
     for j, p in enumerate(props):
         cls = int(classes.index[j])
-        fill = FILTERED_OUT_COLOR if not passes[j] else (colors[cls] if cls >= 0 else NO_DATA_COLOR)
-        styles[p["c"]] = {
-            "fillColor": fill,
+        p["s"] = _style_index(vstyles, {
+            "fillColor": FILTERED_OUT_COLOR if not passes[j] else (colors[cls] if cls >= 0 else NO_DATA_COLOR),
             "color": "#ffffff" if in_town[j] else "#bdbdbd",
             "weight": 0.7,
             "fillOpacity": (0.85 if passes[j] else 0.6) if in_town[j] else 0.25,
-        }
-    villages = _fc(_features(geoms, props))
-
+        })
+    bnd = _boundaries(geoms, table["town_code"].astype(str).to_numpy(), table["town_name"].astype(str).to_numpy())
+    codes = set(table.loc[in_town, "village_code"].astype(str))
+    focus = bnd.towns.get(town) if town else None
+    bounds = tuple(float(v) for v in (focus.bounds if focus is not None else shapely.total_bounds(geoms)))
     old = table["is_old_district"].fillna(False).astype(bool).to_numpy() & passes & in_town
     key = table["is_key_village"].fillna(False).astype(bool).to_numpy() & passes & in_town
-    towns_fc, town_labels, county_fc, town_geoms = _boundaries(
-        geoms, table["town_code"].astype(str).to_numpy(), table["town_name"].astype(str).to_numpy(), options.precision)
 
-    sel = table[in_town]
-    codes = set(sel["village_code"].astype(str))
-    bounds = tuple(float(v) for v in (town_geoms[town].bounds if town and town in town_geoms else shapely.total_bounds(geoms)))
+    def name(k: str) -> str:
+        return esc(t(f"overview.layer.{k}", lang))
 
-    sites_fc, site_colors = None, {}
-    if sites is not None and len(sites):
-        s = sites[sites["village_code"].astype(str).isin(codes)]
-        types = sorted(set(sites["site_type"].astype(str)))
-        site_colors = {esc(ty): SITE_COLORS[i % len(SITE_COLORS)] for i, ty in enumerate(types)}
-        if len(s):
-            a_level = [f"{int(a)}A" if a is not None and a is not pd.NA and pd.notna(a) and int(a) > 0 else "—" for a in s["a_level"]]
-            sites_fc = _points(s, [{"n": esc(n), "y": esc(ty), "l": lv} for n, ty, lv in zip(s["name"], s["site_type"], a_level)],
-                               options.precision)
+    tip = [(k, esc(t(VILLAGE_PROPS[k][1], lang))) for k in _TOOLTIP_ORDER]
+    layers = [
+        LayerSpec("villages", esc(t(spec.label, lang)), _fc(_features(geoms, props)), vstyles, tip,
+                  highlight={"weight": 3, "color": "#000000", "fillOpacity": 0.9}),
+        LayerSpec("towns", name("towns"), _one(bnd.inner), [TOWN_STYLE], interactive=False),
+        LayerSpec("county", name("county"), _one(bnd.county), [COUNTY_STYLE], interactive=False),
+    ]
+    if focus is not None:
+        layers.append(LayerSpec("selected_town", name("selected_town"), _one(focus.boundary), [SELECTED_TOWN_STYLE],
+                                interactive=False))
+    road_fc, road_styles = _roads(roads, codes, options)
+    layers.append(LayerSpec("roads", name("roads"), road_fc, road_styles, show=False, tooltip=[
+        ("n", esc(t("overview.tt.road", lang))), ("g", esc(t("overview.tt.road_class", lang))),
+        ("l", esc(t("overview.tt.road_status", lang)))]))
+    layers.append(LayerSpec("old", name("old"), _one(_multi(geoms[old])), [OLD_STYLE], interactive=False))
+    layers.append(LayerSpec("key", name("key"), _one(_multi(geoms[key])), [KEY_STYLE], interactive=False))
 
-    ent_fc, lines_fc = None, None
+    lines, line_props, ent_fc = [], [], _fc([])
     if enterprises is not None and len(enterprises):
-        ent = enterprises
-        pair = active_pairings if active_pairings is not None else pd.DataFrame(columns=["enterprise_id", "village_code"])
+        pair = active_pairings if active_pairings is not None and len(active_pairings) else \
+            pd.DataFrame(columns=["enterprise_id", "village_code", "pairing_type"])
         pair = pair[pair["village_code"].astype(str).isin(codes)]
-        if town:
-            inside = shapely.contains_xy(town_geoms.get(town, shapely.Polygon()), ent.geometry.x, ent.geometry.y) \
-                if len(ent) else np.zeros(0, bool)
-            ent = ent[inside | ent["enterprise_id"].isin(set(pair["enterprise_id"]))]
-        if len(ent):
-            ent_fc = _points(ent, [
-                {"n": esc(n), "y": esc(i), "l": t("overview.leading", lang) if bool(le) else "—"}
-                for n, i, le in zip(ent["name"], ent["industry"], ent["is_leading"].fillna(False))
-            ], options.precision)
-        if len(pair):
-            epos = {str(e): g for e, g in zip(enterprises["enterprise_id"], enterprises.geometry)}
-            vpos = dict(zip(table["village_code"].astype(str), shapely.point_on_surface(geoms)))
-            vname = dict(zip(table["village_code"].astype(str), table["village_name"]))
-            ename = dict(zip(enterprises["enterprise_id"].astype(str), enterprises["name"]))
-            lg, lp = [], []
-            for e, v, ty in zip(pair["enterprise_id"].astype(str), pair["village_code"].astype(str), pair["pairing_type"]):
-                if e in epos and v in vpos and epos[e] is not None:
-                    lg.append(shapely.LineString([epos[e], vpos[v]]))
-                    lp.append({"e": esc(ename.get(e, e)), "v": esc(vname.get(v, v)), "y": esc(ty)})
-            if lg:
-                lines_fc = _fc(_features(_round_geom(np.asarray(lg, dtype=object), options.precision), lp))
+        ent = enterprises
+        if focus is not None:
+            inside = shapely.contains_xy(focus, ent.geometry.x.to_numpy(), ent.geometry.y.to_numpy())
+            ent = ent[inside | ent["enterprise_id"].isin(set(pair["enterprise_id"])).to_numpy()]
+        ent_fc = _fc(_features(_round_geom(np.asarray(ent.geometry.values, dtype=object), options.precision), [
+            {"s": 0, "n": esc(n), "y": esc(i), "l": esc(t("overview.leading", lang)) if le is True else "—"}
+            for n, i, le in zip(ent["name"], ent["industry"], ent["is_leading"].astype(object))
+        ]))
+        epos = dict(zip(enterprises["enterprise_id"].astype(str), enterprises.geometry))
+        ename = dict(zip(enterprises["enterprise_id"].astype(str), enterprises["name"]))
+        vpos = dict(zip(table["village_code"].astype(str), shapely.point_on_surface(geoms)))
+        vname = dict(zip(table["village_code"].astype(str), table["village_name"]))
+        for e, v, ty in zip(pair["enterprise_id"].astype(str), pair["village_code"].astype(str), pair["pairing_type"]):
+            if epos.get(e) is not None and v in vpos:
+                lines.append(shapely.LineString([epos[e], vpos[v]]))
+                line_props.append({"s": 0, "e": esc(ename.get(e, e)), "v": esc(vname.get(v, v)), "y": esc(ty)})
+    lines_fc = _fc(_features(_round_geom(np.asarray(lines, dtype=object), options.precision), line_props)) \
+        if lines else _fc([])
+    layers.append(LayerSpec("pairings", name("pairings"), lines_fc, [PAIRING_STYLE], show=False, tooltip=[
+        ("e", esc(t("overview.tt.enterprise", lang))), ("v", esc(t("overview.tt.name", lang))),
+        ("y", esc(t("overview.tt.pairing_type", lang)))]))
+    site_fc, site_styles, site_legend = _sites(sites, codes, options.precision)
+    layers.append(LayerSpec("tourism", name("tourism"), site_fc, site_styles, radius=6, tooltip=[
+        ("n", esc(t("overview.tt.site", lang))), ("y", esc(t("overview.tt.site_type", lang))),
+        ("l", esc(t("overview.tt.a_level", lang)))]))
+    layers.append(LayerSpec("enterprises", name("enterprises"), ent_fc, [ENTERPRISE_STYLE], radius=5, show=False,
+                            tooltip=[("n", esc(t("overview.tt.enterprise", lang))),
+                                     ("y", esc(t("overview.tt.industry", lang))),
+                                     ("l", esc(t("overview.tt.leading", lang)))]))
 
-    names = {k: t(f"overview.layer.{k}", lang) for k in
-             ("choropleth", "old", "key", "towns", "county", "roads", "tourism", "enterprises", "pairings")}
-    names["choropleth"] = t(spec.label, lang)
+    overlay_legend: list[tuple[str, list[LegendRow]]] = []
+    if road_fc["features"]:
+        overlay_legend.append((t("overview.layer.roads", lang), [
+            LegendRow("line", t(f"overview.road_status.{k}", lang), v) for k, v in ROAD_STYLES.items()]))
+    if site_fc["features"]:
+        overlay_legend.append((t("overview.layer.tourism", lang), [
+            LegendRow("dot", ty, {"fillColor": c}) for ty, c in site_legend]))
     method = next(m for m in ind.CLASS_METHODS if m.key == options.method)
     return OverviewMapData(
-        villages=villages,
-        village_styles=styles,
-        tooltip=[(k, t(VILLAGE_PROPS[k][1], lang)) for k in _TOOLTIP_ORDER],
+        layers=[lyr for lyr in layers if lyr.n_features],
         bounds=bounds,  # type: ignore[arg-type]
         legend_title=f"{t(spec.label, lang)}（{t(spec.unit, lang)}）",
         legend=_legend_rows(classes, colors, spec, has_missing=bool((classes.index < 0).any()),
-                            filtered=not passes.all(), lang=lang)
-        + [LegendRow("note", t(method.label, lang), {})],
-        names=names,
-        old=_fc(_features(geoms[old])) if old.any() else None,
-        key=_fc(_features(geoms[key])) if key.any() else None,
-        towns=_nonempty(towns_fc),
-        town_labels=town_labels,
-        county=_nonempty(county_fc),
-        roads=_nonempty(_roads_layer(roads, codes, options) if roads is not None else None),
-        sites=_nonempty(sites_fc),
-        site_colors=site_colors,
-        enterprises=_nonempty(ent_fc),
-        pairing_lines=_nonempty(lines_fc),
-        selected_town=esc(town) if town else None,
+                            filtered=not passes.all(), lang=lang) + [LegendRow("note", t(method.label, lang), {})],
+        overlay_legend=overlay_legend,
+        town_labels=bnd.labels,
+        town_labels_name=name("town_labels"),
     )
 
 
 # --------------------------------------------------------------------------- build
 
 
+def _js_json(value: Any) -> str:
+    """Compact JSON that is safe inside a <script> element (no <, >, & or ' left raw)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+class CompactGeoJson(folium.map.Layer):
+    """A GeoJSON layer sent compactly: minified JSON, one shared style table, a tooltip built in the
+    browser from pre-escaped properties. Works with the layer control and with streamlit-folium's
+    ``last_active_drawing`` (clicking returns the feature with its properties)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }}_styles = {{ this.styles_json }};
+        function {{ this.get_name() }}_style(f) {
+            return {{ this.get_name() }}_styles[(f.properties && f.properties.s) || 0];
+        }
+        var {{ this.get_name() }} = L.geoJson({{ this.data_json }}, {
+            style: {{ this.get_name() }}_style,
+            interactive: {{ this.interactive|tojson }},
+            {%- if this.radius %}
+            pointToLayer: function (f, latlng) {
+                return L.circleMarker(latlng, Object.assign({radius: {{ this.radius|tojson }}},
+                                                            {{ this.get_name() }}_style(f)));
+            },
+            {%- endif %}
+            onEachFeature: function (f, layer) {
+                {%- if this.tooltip %}
+                layer.bindTooltip(function () {
+                    var p = f.properties, h = '<table class="bangfu-tip">';
+                    {{ this.tooltip_json }}.forEach(function (fl) {
+                        var v = p[fl[0]];
+                        if (v === null || v === undefined) { v = "—"; }
+                        else if (typeof v === "number") { v = v.toLocaleString("zh-CN"); }
+                        h += "<tr><th>" + fl[1] + "</th><td>" + v + "</td></tr>";
+                    });
+                    return h + "</table>";
+                }, {sticky: true});
+                {%- endif %}
+                {%- if this.highlight %}
+                layer.on({
+                    mouseover: function (e) { e.target.setStyle({{ this.highlight_json }}); },
+                    mouseout: function (e) { e.target.setStyle({{ this.get_name() }}_style(f)); }
+                });
+                {%- endif %}
+            }
+        });
+        {% endmacro %}"""
+    )
+
+    def __init__(self, spec: LayerSpec) -> None:
+        super().__init__(name=spec.name, overlay=True, control=True, show=spec.show)
+        self._name = "CompactGeoJson"
+        self.data = spec.data
+        self.data_json = _js_json(spec.data)
+        self.styles_json = _js_json(spec.styles)
+        self.tooltip = spec.tooltip
+        self.tooltip_json = _js_json([list(x) for x in spec.tooltip])
+        self.interactive = spec.interactive
+        self.radius = spec.radius
+        self.highlight = spec.highlight
+        self.highlight_json = _js_json(spec.highlight or {})
+
+
 class _Legend(MacroElement):
-    """A Leaflet control in the bottom-right corner holding pre-escaped legend HTML."""
+    """A Leaflet control holding pre-escaped legend HTML (and a plain-text attribution prefix)."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
@@ -410,50 +552,42 @@ class _Legend(MacroElement):
         self.plain_prefix = plain_prefix  # attribution prefix as plain text (no flag image, no link)
 
 
-def _css(style: Mapping[str, Any]) -> str:
-    return ";".join(f"{k}:{v}" for k, v in style.items())
+_TIP_CSS = (
+    "<style>.bangfu-tip th{text-align:left;font-weight:600;padding:1px 10px 1px 0;color:#444}"
+    ".bangfu-tip td{padding:1px 0}.bangfu-tip{font:13px/1.35 'Noto Sans CJK SC','Microsoft YaHei',sans-serif}</style>"
+)
+
+
+def _row_html(row: LegendRow) -> str:
+    if row.kind == "fill":
+        return f'<div><span class="sw" style="background:{row.style["fillColor"]}"></span>{esc(row.label)}</div>'
+    if row.kind == "dot":
+        return (f'<div><span class="sw" style="background:{row.style["fillColor"]};border-radius:50%;width:10px">'
+                f'</span>{esc(row.label)}</div>')
+    if row.kind == "line" and "fill" in row.style:  # polygon outline sample
+        dash = "dashed" if row.style.get("dashArray") else "solid"
+        return (f'<div><span class="sw" style="background:transparent;border:{max(2, round(row.style["weight"]))}px '
+                f'{dash} {row.style["color"]}"></span>{esc(row.label)}</div>')
+    if row.kind == "line":  # a line sample
+        dash = "dashed" if row.style.get("dashArray") else "solid"
+        return (f'<div><span class="sw" style="background:transparent;border:none;border-top:3px {dash} '
+                f'{row.style["color"]};height:0;vertical-align:middle"></span>{esc(row.label)}</div>')
+    return f'<div style="color:#555;margin-top:3px;font-size:11px">{esc(row.label)}</div>'
 
 
 def legend_html(data: OverviewMapData) -> str:
     """The choropleth legend as HTML; every text is escaped, colours come from our own tables."""
-    parts = [f'<div style="font-weight:600;font-size:13px;margin-bottom:4px">{esc(data.legend_title)}</div>']
-    for row in data.legend:
-        if row.kind == "fill":
-            parts.append(f'<div><span class="sw" style="background:{row.style["fillColor"]}"></span>{esc(row.label)}</div>')
-        elif row.kind == "line":
-            dash = " dashed" if row.style.get("dashArray") else " solid"
-            parts.append(
-                f'<div><span class="sw" style="background:transparent;border:{max(2, round(row.style["weight"]))}px'
-                f'{dash} {row.style["color"]}"></span>{esc(row.label)}</div>'
-            )
-        elif row.kind == "note":
-            parts.append(f'<div style="color:#555;margin-top:3px;font-size:11px">{esc(row.label)}</div>')
-    return "".join(parts)
+    title = f'<div style="font-weight:600;font-size:13px;margin-bottom:4px">{esc(data.legend_title)}</div>'
+    return title + "".join(_row_html(r) for r in data.legend)
 
 
-def overlay_legend_html(data: OverviewMapData, road_rows: Sequence[LegendRow]) -> str:
+def overlay_legend_html(data: OverviewMapData) -> str:
     """The small legend of the overlays (road status lines, tourism site types)."""
     parts = []
-    if road_rows:
-        parts.append(f'<div style="font-weight:600">{esc(data.names["roads"])}</div>')
-        for row in road_rows:
-            dash = "dashed" if row.style.get("dashArray") else "solid"
-            parts.append(f'<div><span class="sw" style="background:transparent;border:none;border-top:3px {dash} '
-                         f'{row.style["color"]};height:0;vertical-align:middle"></span>{esc(row.label)}</div>')
-    if data.sites and data.site_colors:
-        parts.append(f'<div style="font-weight:600;margin-top:4px">{esc(data.names["tourism"])}</div>')
-        parts.extend(  # type names are escaped in prepare_overview
-            f'<div><span class="sw" style="background:{c};border-radius:50%;width:10px"></span>{ty}</div>'
-            for ty, c in data.site_colors.items()
-        )
+    for title, rows in data.overlay_legend:
+        parts.append(f'<div style="font-weight:600;margin-top:2px">{esc(title)}</div>')
+        parts.extend(_row_html(r) for r in rows)
     return f'<div style="font-size:11px">{"".join(parts)}</div>' if parts else ""
-
-
-def _outline_layer(fc: dict[str, Any] | None, style: Mapping[str, Any], name: str, m: folium.Map, *, show: bool = True) -> None:
-    if not fc or not fc["features"]:
-        return
-    st = dict(style)
-    folium.GeoJson(fc, name=esc(name), style_function=lambda _f: st, interactive=False, show=show).add_to(m)
 
 
 def build_overview_map(
@@ -461,87 +595,28 @@ def build_overview_map(
     *,
     basemap: Basemap = "none",
     tianditu_token: str = "",
-    lang: str = "zh",
 ) -> folium.Map:
-    """The folium map of :func:`prepare_overview` data (village layer first, overlays in a layer control)."""
+    """The folium map of :func:`prepare_overview` data: villages first, overlays in a layer control."""
     m = offline_map(data.bounds, basemap=basemap, tianditu_token=tianditu_token)
-    styles = data.village_styles
-    folium.GeoJson(
-        data.villages,
-        name=esc(data.names["choropleth"]),
-        style_function=lambda f: styles[f["properties"]["c"]],
-        highlight_function=lambda _f: {"weight": 3, "color": "#000000", "fillOpacity": 0.9},
-        tooltip=folium.GeoJsonTooltip(
-            fields=[k for k, _ in data.tooltip], aliases=[esc(label) for _, label in data.tooltip],
-            sticky=True, localize=True, labels=True,
-            style="font-size:13px;font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif",
-        ),
-        smooth_factor=0.5,
-    ).add_to(m)
-
-    _outline_layer(data.towns, TOWN_STYLE, data.names["towns"], m)
-    if data.town_labels:
-        fg = folium.FeatureGroup(name=esc(t("overview.layer.town_labels", lang)), show=True)
-        for lat, lon, name in data.town_labels:
-            folium.Marker(
-                [lat, lon],
-                icon=folium.DivIcon(
-                    html=f'<div class="bangfu-town-label" style="transform:translate(-50%,-50%);white-space:nowrap;'
-                    f'font:600 13px \'Noto Sans CJK SC\',\'Microsoft YaHei\',sans-serif;color:#222;'
-                    f'text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff">{esc(name)}</div>',
-                    icon_size=(0, 0), class_name="bangfu-town-label-icon",
-                ),
-                interactive=False,
-            ).add_to(fg)
-        fg.add_to(m)
-    _outline_layer(data.county, COUNTY_STYLE, data.names["county"], m)
-    if data.selected_town and data.towns:
-        sel = _fc([f for f in data.towns["features"] if f["properties"].get("c") == data.selected_town])
-        _outline_layer(sel, SELECTED_TOWN_STYLE, t("overview.layer.selected_town", lang), m)
-
-    road_rows: list[LegendRow] = []
-    if data.roads:
-        rs = {k: dict(v) for k, v in ROAD_STYLES.items()}
-        folium.GeoJson(
-            data.roads, name=esc(data.names["roads"]),
-            style_function=lambda f: rs.get(f["properties"]["k"], rs["completed"]),
-            tooltip=folium.GeoJsonTooltip(["n", "g", "s"], aliases=[esc(t(k, lang)) for k in
-                                          ("overview.tt.road", "overview.tt.road_class", "overview.tt.road_status")]),
-            show=False,
-        ).add_to(m)
-        road_rows = [LegendRow("line", t(f"overview.road_status.{k}", lang), v) for k, v in ROAD_STYLES.items()]
-    _outline_layer(data.old, OLD_STYLE, data.names["old"], m)
-    _outline_layer(data.key, KEY_STYLE, data.names["key"], m)
-    if data.pairing_lines:
-        ps = dict(PAIRING_STYLE)
-        folium.GeoJson(
-            data.pairing_lines, name=esc(data.names["pairings"]), style_function=lambda _f: ps,
-            tooltip=folium.GeoJsonTooltip(["e", "v", "y"], aliases=[esc(t(k, lang)) for k in
-                                          ("overview.tt.enterprise", "overview.tt.name", "overview.tt.pairing_type")]),
-            show=False,
-        ).add_to(m)
-    if data.sites:
-        sc = dict(data.site_colors)
-        folium.GeoJson(
-            data.sites, name=esc(data.names["tourism"]),
-            marker=folium.CircleMarker(radius=6, fill=True),
-            style_function=lambda f: {"fillColor": sc.get(f["properties"]["y"], "#1f78b4"), "color": "#ffffff",
-                                      "weight": 1.5, "fillOpacity": 0.95},
-            tooltip=folium.GeoJsonTooltip(["n", "y", "l"], aliases=[esc(t(k, lang)) for k in
-                                          ("overview.tt.site", "overview.tt.site_type", "overview.tt.a_level")]),
-            show=True,
-        ).add_to(m)
-    if data.enterprises:
-        folium.GeoJson(
-            data.enterprises, name=esc(data.names["enterprises"]),
-            marker=folium.CircleMarker(radius=5, fill=True),
-            style_function=lambda _f: {"fillColor": ENTERPRISE_COLOR, "color": "#ffffff", "weight": 1.2, "fillOpacity": 0.9},
-            tooltip=folium.GeoJsonTooltip(["n", "y", "l"], aliases=[esc(t(k, lang)) for k in
-                                          ("overview.tt.enterprise", "overview.tt.industry", "overview.tt.leading")]),
-            show=False,
-        ).add_to(m)
+    m.get_root().header.add_child(folium.Element(_TIP_CSS))
+    for spec in data.layers:
+        CompactGeoJson(spec).add_to(m)
+        if spec.key == "county" and data.town_labels:
+            fg = folium.FeatureGroup(name=data.town_labels_name, show=True)
+            for lat, lon, label in data.town_labels:  # label escaped in prepare_overview
+                folium.Marker(
+                    [lat, lon],
+                    icon=folium.DivIcon(
+                        html=f'<div style="transform:translate(-50%,-50%);white-space:nowrap;font:600 13px '
+                        f'\'Noto Sans CJK SC\',\'Microsoft YaHei\',sans-serif;color:#222;'
+                        f'text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff">{label}</div>',
+                        icon_size=(0, 0), class_name="bangfu-town-label",
+                    ),
+                    interactive=False,
+                ).add_to(fg)
+            fg.add_to(m)
     m.add_child(_Legend(legend_html(data), plain_prefix=True))
-    overlay = overlay_legend_html(data, road_rows)
+    overlay = overlay_legend_html(data)
     if overlay:
         m.add_child(_Legend(overlay, "bottomleft"))
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
@@ -549,8 +624,8 @@ def build_overview_map(
 
 
 def embedded_geojson(m: folium.Map) -> list[dict[str, Any]]:
-    """The GeoJSON dicts a rendered map embeds (for tests and payload measurements)."""
-    return [child.data for child in m._children.values() if isinstance(child, folium.GeoJson)]
+    """The GeoJSON dicts a map embeds, in drawing order (for tests and payload measurements)."""
+    return [child.data for child in m._children.values() if isinstance(child, (CompactGeoJson, folium.GeoJson))]
 
 
 def payload_bytes(m: folium.Map) -> int:
