@@ -181,14 +181,50 @@ def _round_geom(geoms: np.ndarray, precision: int) -> np.ndarray:
     return shapely.set_precision(geoms, 10.0**-precision, mode="valid_output")
 
 
-def _features(geoms: Sequence[shapely.Geometry], props: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """GeoJSON features (geometry via shapely's writer, compact, no ids)."""
-    out = []
-    for i, g in enumerate(geoms):
-        if g is None or g.is_empty:
-            continue
-        out.append({"type": "Feature", "properties": props[i] if props else {}, "geometry": json.loads(shapely.to_geojson(g))})
+_GEOJSON_TYPES = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon", "MULTIPOINT": "MultiPoint",
+                  "MULTILINESTRING": "MultiLineString", "MULTIPOLYGON": "MultiPolygon"}
+
+
+def _geometries(geoms: Sequence[shapely.Geometry], precision: int) -> list[dict[str, Any]]:
+    """GeoJSON geometry dicts of non-empty geometries of one family, coordinates rounded to ``precision``.
+
+    Built from shapely's ragged arrays (no per-feature JSON text round trip), so coordinates are
+    short Python floats that serialise compactly.
+    """
+    if not len(geoms):
+        return []
+    kind, coords, offsets = shapely.to_ragged_array(np.asarray(geoms, dtype=object))
+    xy = np.round(coords, precision)
+    name = _GEOJSON_TYPES[kind.name]
+
+    def span(level: int, i: int) -> range:
+        o = offsets[level]
+        return range(int(o[i]), int(o[i + 1]))
+
+    def ring(i: int) -> list[Any]:
+        return xy[int(offsets[0][i]):int(offsets[0][i + 1])].tolist()
+
+    out: list[dict[str, Any]] = []
+    n = len(geoms)
+    for g in range(n):
+        if name == "Point":
+            c: Any = xy[g].tolist()
+        elif name in ("LineString", "MultiPoint"):
+            c = ring(g)
+        elif name in ("Polygon", "MultiLineString"):
+            c = [ring(r) for r in span(1, g)]
+        else:  # MultiPolygon
+            c = [[ring(r) for r in span(1, p)] for p in span(2, g)]
+        out.append({"type": name, "coordinates": c})
     return out
+
+
+def _features(geoms: Sequence[shapely.Geometry], props: Sequence[dict[str, Any]] | None = None,
+              precision: int = 5) -> list[dict[str, Any]]:
+    """GeoJSON features (no ids); empty or missing geometries are left out."""
+    keep = [i for i, g in enumerate(geoms) if g is not None and not g.is_empty]
+    shapes = _geometries([geoms[i] for i in keep], precision)
+    return [{"type": "Feature", "properties": props[i] if props else {}, "geometry": shape} for i, shape in zip(keep, shapes)]
 
 
 def _plain(v: Any) -> Any:
@@ -301,21 +337,21 @@ def _boundaries(geoms: np.ndarray, groups: np.ndarray, names: np.ndarray) -> _Bo
     return _Boundaries(towns, inner, outline, labels)
 
 
-def _roads(roads: gpd.GeoDataFrame | None, codes: set[str], opts: MapOptions) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _roads(roads: gpd.GeoDataFrame | None, codes: set[str], shapes: list[dict[str, Any] | None], lang: str
+           ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     styles: list[dict[str, Any]] = []
     if roads is None or len(roads) == 0:
         return _fc([]), styles
-    r = roads[roads["village_code"].astype(str).isin(codes)]
-    status = r["status"].astype(str).to_numpy()
+    inside = roads["village_code"].astype(str).isin(codes).to_numpy()
+    status = roads["status"].astype(str).to_numpy()
     rank = np.array([list(ROAD_STYLES).index(s) if s in ROAD_STYLES else len(ROAD_STYLES) for s in status])
-    order = np.argsort(rank, kind="stable")  # hardened first, pending work drawn on top
-    geoms = shapely.simplify(np.asarray(r.geometry.values, dtype=object), opts.simplify_deg / 2)
-    geoms = _round_geom(geoms, opts.precision)
-    names, classes = r["name"].astype(object).tolist(), r["road_class"].astype(object).tolist()
-    labels = {st: esc(t(f"overview.road_status.{st}", opts.lang) if st in ROAD_STYLES else st) for st in set(status)}
-    idx = {st: _style_index(styles, dict(ROAD_STYLES.get(st, ROAD_STYLES["unhardened"]))) for st in sorted(set(status), key=lambda x: list(ROAD_STYLES).index(x) if x in ROAD_STYLES else 9)}
+    order = [i for i in np.argsort(rank, kind="stable") if inside[i]]  # hardened first, pending work on top
+    names, classes = roads["name"].astype(object).tolist(), roads["road_class"].astype(object).tolist()
+    kinds = sorted(set(status), key=lambda x: list(ROAD_STYLES).index(x) if x in ROAD_STYLES else 9)
+    labels = {st: esc(t(f"overview.road_status.{st}", lang) if st in ROAD_STYLES else st) for st in kinds}
+    idx = {st: _style_index(styles, dict(ROAD_STYLES.get(st, ROAD_STYLES["unhardened"]))) for st in kinds}
     props = [{"s": idx[status[i]], "n": esc(names[i]), "g": esc(classes[i]), "l": labels[status[i]]} for i in order]
-    return _fc(_features(geoms[order], props)), styles
+    return _fc(_feats([shapes[i] for i in order], props)), styles
 
 
 def _sites(sites: gpd.GeoDataFrame | None, codes: set[str], precision: int
@@ -333,6 +369,58 @@ def _sites(sites: gpd.GeoDataFrame | None, codes: set[str], precision: int
         [(esc(ty), colors[ty]) for ty in types]
 
 
+@dataclass
+class OverviewGeometry:
+    """The option-independent, expensive part of the map: simplified villages, dissolved towns and
+    county, simplified roads, as shapely objects and ready GeoJSON geometry dicts (cache per workspace)."""
+
+    polys: np.ndarray  # simplified, rounded village polygons (table order)
+    shapes: list[dict[str, Any] | None]  # their GeoJSON geometries (None when empty)
+    boundaries: _Boundaries
+    inner: dict[str, Any]  # town borders (one feature)
+    county: dict[str, Any]  # county outline (one feature)
+    road_shapes: list[dict[str, Any] | None]  # roads order
+    precision: int
+
+
+def _shapes(geoms: np.ndarray, precision: int) -> list[dict[str, Any] | None]:
+    keep = [i for i, g in enumerate(geoms) if g is not None and not g.is_empty]
+    out: list[dict[str, Any] | None] = [None] * len(geoms)
+    for i, shape in zip(keep, _geometries([geoms[i] for i in keep], precision)):
+        out[i] = shape
+    return out
+
+
+def prepare_geometry(
+    table: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | None = None,
+    *,
+    simplify_deg: float = MapOptions.simplify_deg,
+    precision: int = MapOptions.precision,
+) -> OverviewGeometry:
+    """Simplify the villages as a coverage, dissolve towns and county, simplify roads (lon/lat input)."""
+    table = table.reset_index(drop=True)
+    if table.crs is not None and not table.crs.equals("EPSG:4326"):
+        table = table.to_crs("EPSG:4326")
+    if roads is not None and roads.crs is not None and not roads.crs.equals("EPSG:4326"):
+        roads = roads.to_crs("EPSG:4326")
+    geoms = np.asarray(table.geometry.values, dtype=object)
+    if simplify_deg > 0 and len(geoms):
+        geoms = shapely.coverage_simplify(geoms, simplify_deg)
+    geoms = _round_geom(geoms, precision)
+    bnd = _boundaries(geoms, table["town_code"].astype(str).to_numpy(), table["town_name"].astype(str).to_numpy())
+    road_shapes: list[dict[str, Any] | None] = []
+    if roads is not None and len(roads):
+        lines = shapely.simplify(np.asarray(roads.geometry.values, dtype=object), simplify_deg / 2)
+        road_shapes = _shapes(lines, precision)
+    return OverviewGeometry(geoms, _shapes(geoms, precision), bnd, _one(bnd.inner), _one(bnd.county), road_shapes,
+                            precision)
+
+
+def _feats(shapes: Sequence[dict[str, Any] | None], props: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"type": "Feature", "properties": p, "geometry": g} for g, p in zip(shapes, props) if g is not None]
+
+
 def prepare_overview(
     table: gpd.GeoDataFrame,
     *,
@@ -341,8 +429,12 @@ def prepare_overview(
     sites: gpd.GeoDataFrame | None = None,
     enterprises: gpd.GeoDataFrame | None = None,
     active_pairings: pd.DataFrame | None = None,
+    geometry: OverviewGeometry | None = None,
 ) -> OverviewMapData:
     """All map data for :func:`build_overview_map`; ``table`` is :func:`bangfu.indicators.overview_villages`.
+
+    ``geometry`` is :func:`prepare_geometry` of the same table and roads (computed when not given;
+    pass a cached one so that changing an option only restyles).
 
     Classes are computed over the whole county, so a town's colours compare with the county's.
     With a town chosen, the map is fitted to it, other towns are faded and the overlays are
@@ -358,10 +450,10 @@ def prepare_overview(
     passes = ind.flag_mask(table, options.flag_filter).to_numpy()
     in_town = (table["town_code"] == town).to_numpy() if town else np.ones(len(table), dtype=bool)
 
-    geoms = np.asarray(table.geometry.values, dtype=object)
-    if options.simplify_deg > 0 and len(geoms):
-        geoms = shapely.coverage_simplify(geoms, options.simplify_deg)
-    geoms = _round_geom(geoms, options.precision)
+    geo = geometry
+    if geo is None or len(geo.shapes) != len(table) or len(geo.road_shapes) != (0 if roads is None else len(roads)):
+        geo = prepare_geometry(table, roads, simplify_deg=options.simplify_deg, precision=options.precision)
+    geoms = geo.polys
     props = _village_props(table, lang)
     vstyles: list[dict[str, Any]] = []
     for j, p in enumerate(props):
@@ -372,7 +464,7 @@ def prepare_overview(
             "weight": 0.7,
             "fillOpacity": (0.85 if passes[j] else 0.6) if in_town[j] else 0.25,
         })
-    bnd = _boundaries(geoms, table["town_code"].astype(str).to_numpy(), table["town_name"].astype(str).to_numpy())
+    bnd = geo.boundaries
     codes = set(table.loc[in_town, "village_code"].astype(str))
     focus = bnd.towns.get(town) if town else None
     bounds = tuple(float(v) for v in (focus.bounds if focus is not None else shapely.total_bounds(geoms)))
@@ -384,15 +476,15 @@ def prepare_overview(
 
     tip = [(k, esc(t(VILLAGE_PROPS[k][1], lang))) for k in _TOOLTIP_ORDER]
     layers = [
-        LayerSpec("villages", esc(t(spec.label, lang)), _fc(_features(geoms, props)), vstyles, tip,
+        LayerSpec("villages", esc(t(spec.label, lang)), _fc(_feats(geo.shapes, props)), vstyles, tip,
                   highlight={"weight": 3, "color": "#000000", "fillOpacity": 0.9}),
-        LayerSpec("towns", name("towns"), _one(bnd.inner), [TOWN_STYLE], interactive=False),
-        LayerSpec("county", name("county"), _one(bnd.county), [COUNTY_STYLE], interactive=False),
+        LayerSpec("towns", name("towns"), geo.inner, [TOWN_STYLE], interactive=False),
+        LayerSpec("county", name("county"), geo.county, [COUNTY_STYLE], interactive=False),
     ]
     if focus is not None:
         layers.append(LayerSpec("selected_town", name("selected_town"), _one(focus.boundary), [SELECTED_TOWN_STYLE],
                                 interactive=False))
-    road_fc, road_styles = _roads(roads, codes, options)
+    road_fc, road_styles = _roads(roads, codes, geo.road_shapes, lang)
     layers.append(LayerSpec("roads", name("roads"), road_fc, road_styles, show=False, tooltip=[
         ("n", esc(t("overview.tt.road", lang))), ("g", esc(t("overview.tt.road_class", lang))),
         ("l", esc(t("overview.tt.road_status", lang)))]))

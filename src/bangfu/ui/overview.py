@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import indicators as ind
-from ..overview_map import MapOptions, OverviewMapData, prepare_overview
+from ..overview_map import MapOptions, OverviewGeometry, OverviewMapData, prepare_geometry, prepare_overview
 from .data import load_layer
 
 
@@ -43,9 +43,16 @@ def village_table(path: str, version: str, as_of: str) -> gpd.GeoDataFrame:
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def map_geometry(path: str, version: str, simplify_deg: float, precision: int) -> OverviewGeometry:
+    """Simplified villages, dissolved towns and county, simplified roads (independent of the options)."""
+    return prepare_geometry(load_layer(path, version, "villages"), load_layer(path, version, "roads"),
+                            simplify_deg=simplify_deg, precision=precision)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def map_data(path: str, version: str, as_of: str, options: MapOptions) -> OverviewMapData:
-    """Escaped, simplified map data for one set of options."""
+    """Escaped, simplified map data for one set of options (geometry shared between options)."""
     return prepare_overview(
         village_table(path, version, as_of),
         options=options,
@@ -53,6 +60,7 @@ def map_data(path: str, version: str, as_of: str, options: MapOptions) -> Overvi
         sites=load_layer(path, version, "tourism_sites"),
         enterprises=load_layer(path, version, "enterprises"),
         active_pairings=ind.simple_active_pairings(load_layer(path, version, "pairings"), as_of),
+        geometry=map_geometry(path, version, options.simplify_deg, options.precision),
     )
 
 
