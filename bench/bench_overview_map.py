@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -106,7 +107,8 @@ def main(argv: list[str] | None = None) -> None:
         ("  village layer only", None, None, village_bytes),
         ("plain folium.GeoJson(gdf) + GeoJsonTooltip", t_plain, len(html_plain.encode()), plain_bytes),
     ]
-    print(f"data: {source}; villages: {len(table)}; roads: {len(L['roads'])}; runs: {args.runs} (median)")
+    print(f"data: {source}; villages: {len(table)}; roads: {len(L['roads'])}; runs: {args.runs} (median); "
+          f"load average at end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'variant':45s} {'time s':>8s} {'HTML bytes':>12s} {'GeoJSON bytes':>14s}")
     for name, t, h, g in rows:
         print(f"{name:45s} {'' if t is None else f'{t:8.3f}':>8s} {'' if h is None else f'{h:,}':>12s} "
