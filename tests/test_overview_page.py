@@ -84,3 +84,19 @@ def test_clicked_village_shows_profile(fixture_ws: Path):
 def test_english(fixture_ws: Path):
     at = _page(lang="en")
     assert "Villages" in {x.label for x in at.metric}
+
+
+def test_demo_each_indicator_county_and_town(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The shipped Kaiping demo: every indicator, for the county and for 赤水镇."""
+    if not store.DEMO_PATH.exists():
+        pytest.fail("geodata/kaiping_demo.gpkg is missing: run `python -m bangfu.demo build`")
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(tmp_path / "demo"))
+    at = _page()
+    assert at.metric[0].value == "270"
+    for spec in ind.CHOROPLETH_INDICATORS:
+        at.selectbox(key="ov_indicator").set_value(spec.key)
+        _run(at)
+    at = _page(town="440783116")
+    assert at.metric[0].value == "19" and len(at.dataframe[-1].value) == 19
+    at.selectbox(key="ov_indicator").set_value("incidence")
+    _run(at)
