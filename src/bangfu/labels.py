@@ -102,6 +102,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.as_of": ("结对统计日期", "Pairings as of"),
     "overview.legend.no_data": ("无数据", "No data"),
     "overview.legend.filtered_out": ("不在筛选范围", "Not in the filter"),
+    "overview.legend.county_classes": ("，全县统一分级", "; classes county-wide"),
     "overview.flag.old": ("老区村", "Old-base village"),
     "overview.flag.key": ("重点帮扶村", "Key village"),
     "overview.leading": ("龙头企业", "Leading enterprise"),

@@ -1,14 +1,15 @@
 """The overview map: village choropleth, 老区/key outlines, boundaries, roads, tourism, enterprises, pairings.
 
-Two pure steps, no Streamlit:
+Three pure steps, no Streamlit:
 
-1. :func:`prepare_overview` turns layers into an :class:`OverviewMapData` of plain, escaped,
-   simplified GeoJSON dicts plus styles and legend rows (cacheable: picklable, no folium objects);
-2. :func:`build_overview_map` turns that into a folium map that loads nothing from the internet.
+1. :func:`prepare_geometry` — the option-independent part (coverage-safe simplification, rounding,
+   towns and county dissolved from the villages, roads simplified); cache it per workspace version;
+2. :func:`prepare_overview` — classes, styles, escaped tooltip properties and legend rows as an
+   :class:`OverviewMapData` (plain picklable data, no folium objects);
+3. :func:`build_overview_map` — a folium map that loads nothing from the internet.
 
-Payload: village polygons are coverage-simplified and rounded (see :func:`bangfu.maps.display_frame`),
-only the tooltip's properties are sent (short keys), and styles are shared between features
-(folium maps each distinct style to the list of feature ids using it).
+Payload: only the tooltip's properties are sent (short keys), each layer sends its styles once
+(features carry an index), JSON is minified (:class:`CompactGeoJson`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ __all__ = [
 NO_DATA_COLOR = "#d9d9d9"
 FILTERED_OUT_COLOR = "#f2f2f2"
 OLD_STYLE = {"fill": False, "color": "#1d3fbf", "weight": 3.2, "opacity": 0.95}
-KEY_STYLE = {"fill": False, "color": "#00a087", "weight": 2.4, "opacity": 1.0, "dashArray": "6 4"}
+KEY_STYLE = {"fill": False, "color": "#00a087", "weight": 2.2, "opacity": 1.0, "dashArray": "7 6"}
 TOWN_STYLE = {"fill": False, "color": "#3b3b3b", "weight": 1.6, "opacity": 0.9}
 SELECTED_TOWN_STYLE = {"fill": False, "color": "#111111", "weight": 3.5, "opacity": 1.0}
 COUNTY_STYLE = {"fill": False, "color": "#111111", "weight": 3.0, "opacity": 1.0}
@@ -170,11 +171,6 @@ def _fmt_pct(v: float) -> str | None:
 
 def _fc(features: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
-
-
-def _nonempty(fc: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The collection, or None when it has no feature (folium cannot style or tooltip an empty one)."""
-    return fc if fc and fc["features"] else None
 
 
 def _round_geom(geoms: np.ndarray, precision: int) -> np.ndarray:
@@ -539,7 +535,7 @@ def prepare_overview(
         bounds=bounds,  # type: ignore[arg-type]
         legend_title=f"{t(spec.label, lang)}（{t(spec.unit, lang)}）",
         legend=_legend_rows(classes, colors, spec, has_missing=bool((classes.index < 0).any()),
-                            filtered=not passes.all(), lang=lang) + [LegendRow("note", t(method.label, lang), {})],
+                            filtered=not passes.all(), lang=lang) + [LegendRow("note", t(method.label, lang) + (t("overview.legend.county_classes", lang) if town else ""), {})],
         overlay_legend=overlay_legend,
         town_labels=bnd.labels,
         town_labels_name=name("town_labels"),
