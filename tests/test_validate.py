@@ -20,7 +20,8 @@ def _only(report, **kw):
 
 def test_schema_declares_every_design_layer():
     assert set(schema.LAYERS) == {
-        "villages", "households", "roads", "road_progress", "tourism_sites", "enterprises", "pairings", "projects",
+        "villages", "households", "roads", "road_progress", "tourism_sites", "enterprises", "pairings",
+        "pairing_history", "projects",
     }
     for row in schema.schema_table():
         assert row.zh and row.en and row.dtype in {"str", "int", "float", "bool", "date", "datetime"}

@@ -5,18 +5,95 @@ the numbers these functions return. All inputs are in one metric CRS (metres).
 
 Edge rule: a point exactly at the service distance counts as inside (distance <= d), the same
 rule as GEOS ``dwithin`` and as ``point.within(geom.buffer(d))`` up to buffer segmentation.
+
+Speed: point features use a KD-tree ball query (one per distinct distance); line features are
+simplified (Douglas–Peucker, tolerance ``eps``), cut into short segments, queried with a KD-tree
+and measured exactly in numpy; only pairs whose distance lies within ``eps`` of ``d`` (where the
+simplification could change the answer) are decided by GEOS on the original line. Polygons and
+anything else go through a GEOS STR-tree ``dwithin`` query. The result is the same set of pairs.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from .crs import metric_crs
+
+__all__ = [
+    "Pairs", "pairs_within", "points_within", "to_metric",
+    "ProjectType", "PROJECT_TYPE_TABLE", "default_distances", "project_type",
+    "CANDIDATE_STATUSES", "check_projects", "catchment_geometries", "build_coverage",
+]
+
+
+# --------------------------------------------------------------------------- project types
+
+
+@dataclass(frozen=True)
+class ProjectType:
+    """A kind of infrastructure project and how far it serves households.
+
+    ``existing`` says where today's completed facilities of this type are found (for the
+    "new access only" option): ``"roads"`` = roads layer with status completed (hardened),
+    ``"projects"`` = projects layer rows of this type with status completed.
+    """
+
+    key: str
+    zh: str
+    en: str
+    distance_m: float
+    existing: Literal["roads", "projects"]
+    basis_zh: str
+    basis_en: str
+
+
+#: One row per project type in :data:`bangfu.schema.PROJECT_TYPES`; distances are defaults the page can change.
+PROJECT_TYPE_TABLE: dict[str, ProjectType] = {
+    p.key: p
+    for p in (
+        ProjectType("road_hardening", "道路硬化", "Road hardening", 2000, "roads",
+                    "世界银行农村可达性指数(RAI)：2 公里内有全天候道路", "World Bank Rural Access Index: all-season road within 2 km"),
+        ProjectType("drinking_water", "饮水安全", "Drinking water", 1000, "projects",
+                    "集中供水管网就近覆盖，约 1 公里", "piped supply reaches nearby hamlets, about 1 km"),
+        ProjectType("bridge", "桥梁", "Bridge", 3000, "projects",
+                    "桥梁缩短两岸出行，约 3 公里", "a bridge shortens trips on both banks, about 3 km"),
+        ProjectType("irrigation", "农田水利", "Irrigation", 1000, "projects",
+                    "灌区渠系两侧约 1 公里农田", "fields about 1 km either side of the canal"),
+        ProjectType("clinic", "村卫生室", "Village clinic", 2500, "projects",
+                    "步行约 30 分钟的基层医疗服务半径", "primary care within about 30 minutes' walk"),
+        ProjectType("school", "学校", "School", 2500, "projects",
+                    "农村小学服务半径约 2.5 公里", "rural primary school catchment about 2.5 km"),
+        ProjectType("broadband", "宽带网络", "Broadband", 1500, "projects",
+                    "光纤接入点覆盖约 1.5 公里", "fibre access point reach about 1.5 km"),
+    )
+}
+
+
+def project_type(key: str) -> ProjectType:
+    """The project type ``key`` (ValueError quoting the allowed ones otherwise)."""
+    try:
+        return PROJECT_TYPE_TABLE[key]
+    except KeyError:
+        raise ValueError(
+            f"未知的项目类型 {key!r}；可用类型：{'、'.join(f'{k}（{p.zh}）' for k, p in PROJECT_TYPE_TABLE.items())}"
+        ) from None
+
+
+def default_distances() -> dict[str, float]:
+    """Project type → default service distance in metres."""
+    return {k: float(p.distance_m) for k, p in PROJECT_TYPE_TABLE.items()}
+
+
+# --------------------------------------------------------------------------- pairs
 
 
 @dataclass(frozen=True)
@@ -38,29 +115,178 @@ def _as_points(xy: NDArray[np.float64] | gpd.GeoSeries | NDArray[np.object_]) ->
     return shapely.points(arr[:, 0], arr[:, 1])
 
 
+def _point_coords(points: NDArray[np.float64] | gpd.GeoSeries | NDArray[np.object_]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """(xy of the usable points, their original positions); missing or empty points are dropped."""
+    if not isinstance(points, gpd.GeoSeries):
+        arr = np.asarray(points)
+        if arr.dtype != object:
+            xy = np.asarray(arr, dtype="float64").reshape(-1, 2)
+            ok = np.isfinite(xy).all(axis=1)
+            return xy[ok], np.flatnonzero(ok).astype(np.int64)
+    geoms = _as_points(points)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    xy = np.column_stack([shapely.get_x(geoms[ok]), shapely.get_y(geoms[ok])]) if ok.any() else np.zeros((0, 2))
+    return xy, np.flatnonzero(ok).astype(np.int64)
+
+
+def _flatten(res: NDArray[np.object_], owners: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """KD-tree ball query results (lists of point indices) → (owner, point) arrays."""
+    lens = np.fromiter(map(len, res), dtype=np.int64, count=len(res))
+    pts = np.fromiter(itertools.chain.from_iterable(res), dtype=np.int64, count=int(lens.sum()))
+    return np.repeat(owners, lens), pts
+
+
+def _ball(tree: cKDTree, centres: NDArray[np.float64], radius: NDArray[np.float64]) -> NDArray[np.object_]:
+    if len(centres) == 0:
+        return np.empty(0, dtype=object)
+    return tree.query_ball_point(centres, radius, workers=-1, return_sorted=False)
+
+
+def _point_pairs(tree: cKDTree, geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
+    """Pairs for point features (KD-tree ball query; squared distance <= d², inclusive)."""
+    centres = np.column_stack([shapely.get_x(geoms[idx]), shapely.get_y(geoms[idx])])
+    res = _ball(tree, centres, dist[idx])
+    return _flatten(res, idx)
+
+
+def _segments(geoms: NDArray[np.object_], owners: NDArray[np.int64], max_len: NDArray[np.float64]):
+    """Segments (a, b, owner) of line geometries, long ones cut into pieces no longer than ``max_len``."""
+    parts, part_idx = shapely.get_parts(geoms, return_index=True)
+    coords, cidx = shapely.get_coordinates(parts, return_index=True)
+    same = cidx[1:] == cidx[:-1]
+    a = coords[:-1][same]
+    b = coords[1:][same]
+    owner = owners[part_idx[cidx[:-1][same]]]
+    length = np.hypot(*(b - a).T)
+    n = np.maximum(np.ceil(length / np.maximum(max_len[owner], 1e-9)), 1).astype(np.int64)
+    if (n > 1).any():
+        rep = np.repeat(np.arange(len(a)), n)
+        k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
+        t0 = (k / n[rep])[:, None]
+        t1 = ((k + 1) / n[rep])[:, None]
+        d = (b - a)[rep]
+        a, b, owner = a[rep] + t0 * d, a[rep] + t1 * d, owner[rep]
+    return a, b, owner
+
+
+def _line_pairs(
+    tree: cKDTree,
+    xy: NDArray[np.float64],
+    geoms: NDArray[np.object_],
+    idx: NDArray[np.int64],
+    dist: NDArray[np.float64],
+):
+    """Pairs for line features: KD-tree candidates around simplified segments, exact numpy distance,
+    GEOS on the original geometry only inside the ±eps band around d."""
+    d = dist[idx]
+    eps = np.where(d > 0, d * EPS_FRACTION, 0.0)
+    simple = shapely.simplify(geoms[idx], eps, preserve_topology=False)
+    eps_f = np.zeros(len(geoms))
+    eps_f[idx] = eps
+    a, b, owner = _segments(simple, idx, np.maximum(dist, 1.0))
+    if len(a) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    mid = (a + b) / 2
+    half = np.hypot(*(b - a).T) / 2
+    seg, pt = _flatten(_ball(tree, mid, dist[owner] + eps_f[owner] + half + 1e-9), np.arange(len(a), dtype=np.int64))
+    ab = b[seg] - a[seg]
+    ap = xy[pt] - a[seg]
+    den = (ab * ab).sum(axis=1)
+    t = np.clip(np.divide((ap * ab).sum(axis=1), den, out=np.zeros(len(den)), where=den > 0), 0.0, 1.0)
+    diff = ap - t[:, None] * ab
+    d2 = (diff * diff).sum(axis=1)
+    f = owner[seg]
+    dd, ee = dist[f], eps_f[f]
+    n_pts = len(xy)
+    sure = d2 <= np.where(ee > 0, np.square(np.maximum(dd - ee, 0.0)), dd * dd)
+    maybe = ~sure & (d2 <= np.square(dd + ee)) & (ee > 0)
+    keep = sure | maybe
+    f, pt, sure = f[keep], pt[keep], sure[keep]
+    if len(f) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # candidates come grouped by feature (segments are ordered by owner): dedupe per feature without sorting
+    bounds = np.flatnonzero(np.diff(f)) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [len(f)]])
+    pos = np.empty(n_pts, dtype=np.int64)
+    out_f, out_p, amb_f, amb_p = [], [], [], []
+    for a0, a1 in zip(starts.tolist(), ends.tolist()):
+        pts_i, sure_i = pt[a0:a1], sure[a0:a1]
+        ins = pts_i[sure_i]
+        pos[ins] = np.arange(len(ins))
+        ins = ins[pos[ins] == np.arange(len(ins))]
+        out_f.append(np.full(len(ins), f[a0]))
+        out_p.append(ins)
+        amb = pts_i[~sure_i]
+        if len(amb):
+            pos[amb] = -1
+            pos[ins] = -2
+            amb = amb[pos[amb] == -1]
+            pos[amb] = np.arange(len(amb))
+            amb = amb[pos[amb] == np.arange(len(amb))]
+            amb_f.append(np.full(len(amb), f[a0]))
+            amb_p.append(amb)
+    rf = np.concatenate(out_f) if out_f else np.zeros(0, np.int64)
+    rp = np.concatenate(out_p) if out_p else np.zeros(0, np.int64)
+    if amb_f:
+        mf, mp = np.concatenate(amb_f), np.concatenate(amb_p)
+        hit = shapely.dwithin(geoms[mf], shapely.points(xy[mp]), dist[mf])
+        rf, rp = np.concatenate([rf, mf[hit]]), np.concatenate([rp, mp[hit]])
+    return rf, rp
+
+
+def _geos_pairs(xy: NDArray[np.float64], geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
+    tree = shapely.STRtree(shapely.points(xy))
+    f, p = tree.query(geoms[idx], predicate="dwithin", distance=dist[idx])
+    return idx[f], p.astype(np.int64)
+
+
+_POINT, _LINES = {0}, {1, 2, 5}
+#: Line simplification tolerance as a share of the distance; pairs within ±eps of d are checked by GEOS.
+EPS_FRACTION = 0.05
+
+
 def pairs_within(
     features: NDArray[np.object_] | gpd.GeoSeries,
     points: NDArray[np.float64] | gpd.GeoSeries,
     distance: float | NDArray[np.float64],
+    *,
+    sort_points: bool = True,
 ) -> Pairs:
     """All (feature, point) pairs with the point within ``distance`` metres of the feature.
 
-    ``distance`` is one number or one per feature. Uses an STR-tree on the points and GEOS
-    ``dwithin`` (no buffering, so no segmentation error).
+    ``distance`` is one number or one per feature (>= 0). ``points`` is an (n, 2) array of
+    coordinates or point geometries; missing or empty geometries never match. Pairs come
+    sorted by feature, then point (``sort_points=False``: by feature only, faster).
     """
     geoms = np.asarray(features.values if isinstance(features, gpd.GeoSeries) else features, dtype=object)
-    pts = _as_points(points)
-    n_f, n_p = len(geoms), len(pts)
-    if n_f == 0 or n_p == 0:
-        empty = np.zeros(0, dtype=np.int64)
+    n_f = len(geoms)
+    xy, orig = _point_coords(points)
+    n_p = len(points)
+    empty = np.zeros(0, dtype=np.int64)
+    if n_f == 0 or n_p == 0 or len(xy) == 0:
         return Pairs(empty, empty, n_f, n_p)
-    dist = np.broadcast_to(np.asarray(distance, dtype="float64"), (n_f,))
-    if (dist < 0).any():
+    dist = np.array(np.broadcast_to(np.asarray(distance, dtype="float64"), (n_f,)))
+    if np.isnan(dist).any() or (dist < 0).any():
         raise ValueError("distance must be >= 0")
-    tree = shapely.STRtree(pts)
-    feat_idx, pt_idx = tree.query(geoms, predicate="dwithin", distance=dist)
-    order = np.lexsort((pt_idx, feat_idx))
-    return Pairs(feat_idx[order].astype(np.int64), pt_idx[order].astype(np.int64), n_f, n_p)
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    kind = np.where(usable, shapely.get_type_id(geoms), -1)
+    tree = cKDTree(xy)
+    out_f, out_p = [empty], [empty]
+    for select, fn in (
+        (np.isin(kind, list(_POINT)), lambda i: _point_pairs(tree, geoms, i, dist)),
+        (np.isin(kind, list(_LINES)), lambda i: _line_pairs(tree, xy, geoms, i, dist)),
+        (usable & ~np.isin(kind, list(_POINT | _LINES)), lambda i: _geos_pairs(xy, geoms, i, dist)),
+    ):
+        idx = np.flatnonzero(select).astype(np.int64)
+        if len(idx):
+            f, p = fn(idx)
+            out_f.append(np.asarray(f, dtype=np.int64))
+            out_p.append(np.asarray(p, dtype=np.int64))
+    feat = np.concatenate(out_f)
+    pt = orig[np.concatenate(out_p)]
+    order = np.lexsort((pt, feat)) if sort_points else np.argsort(feat, kind="stable")
+    return Pairs(feat[order], pt[order], n_f, n_p)
 
 
 def points_within(
@@ -80,3 +306,204 @@ def to_metric(*frames: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, ...]:
     ref = next((f for f in frames if f is not None and not f.empty), None)
     crs = metric_crs(ref) if ref is not None else "EPSG:32650"
     return tuple(f.to_crs(crs) if f is not None and not f.empty else f for f in frames)
+
+
+# --------------------------------------------------------------------------- coverage table
+
+#: Project statuses that are candidates for a portfolio; ``completed`` ones count as existing facilities.
+CANDIDATE_STATUSES: tuple[str, ...] = ("candidate", "approved")
+
+
+def check_projects(projects: gpd.GeoDataFrame) -> None:
+    """PlanningError (Chinese) listing candidate projects with unknown types, or missing/negative costs."""
+    from .planning import PlanningError
+
+    cand = projects[projects["status"].astype(str).isin(CANDIDATE_STATUSES)]
+    bad_type = cand[~cand["project_type"].astype(str).isin(list(PROJECT_TYPE_TABLE))]
+    if len(bad_type):
+        items = "、".join(f"{i}（{t}）" for i, t in zip(bad_type["project_id"], bad_type["project_type"]))
+        allowed = "、".join(f"{k}（{p.zh}）" for k, p in PROJECT_TYPE_TABLE.items())
+        raise PlanningError(f"以下项目的类型未知：{items}；可用类型：{allowed}", f"unknown project types: {items}")
+    cost = np.asarray(cand["cost_wan"].astype("float64"))
+    bad = ~np.isfinite(cost) | (cost < 0)
+    if bad.any():
+        ids = "、".join(map(str, cand["project_id"].to_numpy()[bad][:20]))
+        raise PlanningError(f"以下项目的投资缺失或为负数，请先在数据管理中修正：{ids}", f"missing or negative costs: {ids}")
+
+
+def _flag(s: pd.Series) -> NDArray[np.float64]:
+    return np.asarray(s.astype("boolean").fillna(False).astype(bool), dtype="float64")
+
+
+def _existing(kind: str, *, roads: gpd.GeoDataFrame | None, projects: gpd.GeoDataFrame) -> NDArray[np.object_]:
+    """Today's completed facilities of a project type (metric geometries)."""
+    spec = PROJECT_TYPE_TABLE[kind]
+    if spec.existing == "roads":
+        if roads is None or roads.empty:
+            return np.empty(0, dtype=object)
+        return np.asarray(roads.geometry.values[roads["status"].astype(str).to_numpy() == "completed"], dtype=object)
+    sel = (projects["status"].astype(str) == "completed") & (projects["project_type"].astype(str) == kind)
+    return np.asarray(projects.geometry.values[sel.to_numpy()], dtype=object)
+
+
+def catchment_geometries(projects: gpd.GeoDataFrame, distances: dict[str, float], *, quad_segs: int = 16) -> gpd.GeoSeries:
+    """Each project's catchment as a polygon (buffer by its type's distance), in the projects' CRS (metric)."""
+    d = projects["project_type"].astype(str).map(distances).astype("float64").to_numpy()
+    return gpd.GeoSeries(shapely.buffer(np.asarray(projects.geometry.values, dtype=object), d, quad_segs=quad_segs), crs=projects.crs, index=projects.index)
+
+
+def build_coverage(
+    projects: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame,
+    households: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    *,
+    distances: dict[str, float] | None = None,
+    new_access_only: bool = False,
+    statuses: tuple[str, ...] = CANDIDATE_STATUSES,
+):
+    """Layers → :class:`bangfu.planning.Coverage`: the one place where geometry becomes numbers.
+
+    Rows are the candidate projects (``statuses``), columns the households (household points:
+    1 per household) or, without household points, pieces of villages cut by the catchments
+    (village totals × share of the village's area; ``method == "village_area"``). With
+    ``new_access_only`` a household is left out for a project type when a completed facility of
+    that type (roads: a hardened road) already lies within that type's distance.
+    """
+    from .planning import Coverage
+
+    check_projects(projects)
+    dist = {**default_distances(), **(distances or {})}
+    bad = [k for k, v in dist.items() if not np.isfinite(v) or v < 0]
+    if bad:
+        from .planning import PlanningError
+
+        raise PlanningError(f"服务半径必须为非负数：{'、'.join(bad)}", f"negative distances: {bad}")
+    hh = households if households is not None and not households.empty else None
+    vil, proj, hh_m, roads_m = to_metric(villages, projects, hh, roads)
+    cand = proj[proj["status"].astype(str).isin(statuses)].copy()
+    vinfo = villages.drop(columns="geometry").drop_duplicates("village_code").set_index("village_code")
+    codes = cand["village_code"].astype(str)
+    table = pd.DataFrame(
+        {
+            "project_id": cand["project_id"].astype(str).to_numpy(),
+            "name": cand["name"].astype(str).to_numpy(),
+            "project_type": cand["project_type"].astype(str).to_numpy(),
+            "town_code": codes.map(vinfo["town_code"]).fillna("").astype(str).to_numpy(),
+            "town_name": codes.map(vinfo["town_name"]).fillna("").astype(str).to_numpy(),
+            "village_code": codes.to_numpy(),
+            "village_name": codes.map(vinfo["village_name"]).fillna("").astype(str).to_numpy(),
+            "cost_wan": cand["cost_wan"].astype("float64").to_numpy(),
+            "status": cand["status"].astype(str).to_numpy(),
+            "distance_m": cand["project_type"].astype(str).map(dist).astype("float64").to_numpy(),
+        }
+    )
+    geoms = np.asarray(cand.geometry.values, dtype=object)
+    kinds = table["project_type"].to_numpy()
+    if hh_m is not None:
+        matrix, units = _household_units(geoms, table, hh_m, vinfo, kinds, dist, new_access_only, roads_m, proj)
+        method, notes = "households", ()
+    else:
+        matrix, units = _village_units(geoms, table, vil, kinds, dist, new_access_only, roads_m, proj)
+        method, notes = "village_area", ("no_households",)
+    return Coverage(matrix, units, table, method, notes)
+
+
+def _csr(feat: NDArray[np.int64], pt: NDArray[np.int64], shape: tuple[int, int]):
+    import scipy.sparse as sp
+
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(feat, minlength=shape[0]))]).astype(np.int64)
+    m = sp.csr_matrix((np.ones(len(pt), dtype=np.float64), pt.astype(np.int64), indptr), shape=shape)
+    return m
+
+
+def _household_units(geoms, table, hh, vinfo, kinds, dist, new_only, roads, proj):
+    pairs = pairs_within(geoms, hh.geometry, table["distance_m"].to_numpy(), sort_points=False)
+    feat, pt = pairs.feature, pairs.point
+    if new_only and len(feat):
+        keep = np.ones(len(feat), dtype=bool)
+        for kind in np.unique(kinds):
+            ex = _existing(str(kind), roads=roads, projects=proj)
+            if len(ex) == 0:
+                continue
+            served = points_within(ex, hh.geometry, dist[str(kind)])
+            sel = kinds[feat] == kind
+            keep[sel] = ~served[pt[sel]]
+        feat, pt = feat[keep], pt[keep]
+    matrix = _csr(feat, pt, (len(table), len(hh)))
+    codes = hh["village_code"].astype(str)
+    poor = _flag(hh["is_poor"])
+    members = pd.to_numeric(hh["members"], errors="coerce").fillna(1).to_numpy(dtype="float64")
+    units = {
+        "households": np.ones(len(hh)),
+        "poor_households": poor,
+        "poor_people": poor * members,
+        "old_households": _flag(codes.map(vinfo["is_old_district"])),
+        "key_households": _flag(codes.map(vinfo["is_key_village"])),
+    }
+    return matrix, units
+
+
+def _village_units(geoms, table, vil, kinds, dist, new_only, roads, proj):
+    """Village pieces cut by catchment (and existing-service) boundaries, with area-share totals."""
+    buffers = shapely.buffer(geoms, table["distance_m"].to_numpy(), quad_segs=16) if len(geoms) else np.empty(0, object)
+    served_polys: dict[str, shapely.Geometry] = {}
+    if new_only:
+        for kind in np.unique(kinds):
+            ex = _existing(str(kind), roads=roads, projects=proj)
+            if len(ex):
+                served_polys[str(kind)] = shapely.union_all(shapely.buffer(ex, dist[str(kind)], quad_segs=16))
+    cut_lines = list(shapely.boundary(buffers)) + [shapely.boundary(g) for g in served_polys.values()]
+    tree = shapely.STRtree(buffers) if len(buffers) else None
+    feats, units_idx, rows = [], [], []
+    vg = np.asarray(vil.geometry.values, dtype=object)
+    for v, poly in enumerate(vg):
+        if poly is None or poly.is_empty or tree is None:
+            continue
+        hits = tree.query(poly, predicate="intersects")
+        if len(hits) == 0:
+            continue
+        lines = [shapely.boundary(poly)] + [cut_lines[i] for i in hits] + [
+            shapely.boundary(g) for g in served_polys.values() if g.intersects(poly)
+        ]
+        faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(lines)))), dtype=object)
+        if len(faces) == 0:
+            continue
+        rep = shapely.point_on_surface(faces)
+        inside = shapely.contains(poly, rep)
+        faces, rep = faces[inside], rep[inside]
+        share = shapely.area(faces) / max(poly.area, 1e-12)
+        fi, bi = tree.query(rep, predicate="within")
+        if new_only and len(fi):
+            keep = np.ones(len(fi), dtype=bool)
+            for kind, served in served_polys.items():
+                sel = kinds[bi] == kind
+                keep[sel] = ~shapely.contains(served, rep[fi[sel]])
+            fi, bi = fi[keep], bi[keep]
+        used = np.unique(fi)
+        base = len(rows)
+        pos = {int(f): base + j for j, f in enumerate(used)}
+        for f in used:
+            rows.append((v, float(share[f])))
+        feats.append(bi)
+        units_idx.append(np.array([pos[int(f)] for f in fi], dtype=np.int64))
+    feat = np.concatenate(feats) if feats else np.zeros(0, np.int64)
+    unit = np.concatenate(units_idx) if units_idx else np.zeros(0, np.int64)
+    order = np.argsort(feat, kind="stable")
+    matrix = _csr(feat[order].astype(np.int64), unit[order], (len(table), len(rows)))
+    v_of = np.array([r[0] for r in rows], dtype=np.int64)
+    share = np.array([r[1] for r in rows], dtype="float64")
+
+    def total(col: str) -> NDArray[np.float64]:
+        vals = pd.to_numeric(vil[col], errors="coerce").fillna(0).to_numpy(dtype="float64")
+        return vals[v_of] * share
+
+    hh_total = total("households")
+    units = {
+        "households": hh_total,
+        "poor_households": total("poor_households"),
+        "poor_people": total("poor_population"),
+        "old_households": hh_total * _flag(vil["is_old_district"])[v_of],
+        "key_households": hh_total * _flag(vil["is_key_village"])[v_of],
+    }
+    return matrix, units

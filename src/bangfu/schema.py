@@ -26,6 +26,7 @@ ROAD_STATUSES: tuple[str, ...] = ("completed", "under_construction", "planned", 
 ROAD_SURFACES: tuple[str, ...] = ("水泥", "沥青", "砂石", "土路")
 PAIRING_TYPES: tuple[str, ...] = ("产业", "就业", "商贸", "智力", "公益")
 PROJECT_STATUSES: tuple[str, ...] = ("candidate", "approved", "under_construction", "completed")
+HISTORY_ACTIONS: tuple[str, ...] = ("create", "edit", "bulk", "undo", "end")
 SITE_TYPES: tuple[str, ...] = ("碉楼村落", "古镇古村", "生态农业", "红色旅游", "自然风光", "民宿农家乐")
 
 
@@ -193,6 +194,21 @@ ROADS = Layer(
     ),
 )
 
+def _history_columns(key: str, key_zh: str, key_en: str, ref: str) -> tuple[Column, ...]:
+    """Columns of an append-only edit history table (one row per changed field)."""
+    return (
+        Column("change_id", "int", "记录号", "Change ID", unique=True, min=1),
+        Column(key, "str", key_zh, key_en, ref=ref),
+        Column("edit_id", "int", "修改批次", "Edit ID", min=1),
+        Column("changed_at", "datetime", "修改时间", "Changed at"),
+        Column("field", "str", "字段", "Field"),
+        Column("old", "str", "原值", "Old value", required=False),
+        Column("new", "str", "新值", "New value", required=False),
+        Column("editor", "str", "修改人", "Editor"),
+        Column("action", "str", "操作", "Action", choices=HISTORY_ACTIONS),
+    )
+
+
 ROAD_PROGRESS = Layer(
     name="road_progress",
     zh="道路进度记录",
@@ -200,15 +216,17 @@ ROAD_PROGRESS = Layer(
     key="change_id",
     geometry=None,
     append_only=True,
-    columns=(
-        Column("change_id", "int", "记录号", "Change ID", unique=True, min=1),
-        Column("road_id", "str", "道路编号", "Road ID", ref="roads.road_id"),
-        Column("changed_at", "datetime", "修改时间", "Changed at"),
-        Column("field", "str", "字段", "Field"),
-        Column("old", "str", "原值", "Old value", required=False),
-        Column("new", "str", "新值", "New value", required=False),
-        Column("editor", "str", "修改人", "Editor"),
-    ),
+    columns=_history_columns("road_id", "道路编号", "Road ID", "roads.road_id"),
+)
+
+PAIRING_HISTORY = Layer(
+    name="pairing_history",
+    zh="结对修改记录",
+    en="Pairing history",
+    key="change_id",
+    geometry=None,
+    append_only=True,
+    columns=_history_columns("pairing_id", "结对编号", "Pairing ID", "pairings.pairing_id"),
 )
 
 TOURISM_SITES = Layer(
@@ -294,7 +312,9 @@ PROJECTS = Layer(
 
 LAYERS: dict[str, Layer] = {
     layer.name: layer
-    for layer in (VILLAGES, HOUSEHOLDS, ROADS, ROAD_PROGRESS, TOURISM_SITES, ENTERPRISES, PAIRINGS, PROJECTS)
+    for layer in (
+        VILLAGES, HOUSEHOLDS, ROADS, ROAD_PROGRESS, TOURISM_SITES, ENTERPRISES, PAIRINGS, PAIRING_HISTORY, PROJECTS
+    )
 }
 
 #: Layers that must be present in every workspace (others may be empty but present).

@@ -8,3 +8,5 @@ from .poverty import *  # noqa: F401,F403
 from .overview import *  # noqa: F401,F403
 # roads (issue 5):
 # pairings and tourism (issue 6):
+from .pairings import *  # noqa: F401,F403
+from .tourism import *  # noqa: F401,F403

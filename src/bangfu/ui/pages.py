@@ -15,4 +15,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "page.overview", ":material/map:", "overview"),
+    PageSpec("pages/planning.py", "page.planning", ":material/construction:", "planning"),
+    PageSpec("pages/tourism.py", "page.tourism", ":material/landscape:", "tourism"),
+    PageSpec("pages/pairings.py", "page.pairings", ":material/handshake:", "pairings"),
 )

@@ -1,0 +1,205 @@
+"""Catchments against an independent oracle (geopandas sjoin with buffers), the edge rule, fallbacks."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings, strategies as st
+
+from bangfu import catchment as ca
+from bangfu import planning as pl
+
+from conftest import village_frame
+
+CRS = "EPSG:32649"
+
+
+def _random_features(rng: np.random.Generator, n: int) -> np.ndarray:
+    out = []
+    for i in range(n):
+        x, y = rng.uniform(0, 5000, 2)
+        kind = i % 4
+        if kind == 0:
+            out.append(shapely.Point(x, y))
+        elif kind == 1:
+            steps = np.cumsum(rng.normal(0, 300, (int(rng.integers(2, 30)), 2)), axis=0)
+            out.append(shapely.LineString(steps + [x, y]))
+        elif kind == 2:
+            out.append(shapely.MultiLineString([[(x, y), (x + 500, y + 80)], [(x, y + 900), (x - 300, y + 1500)]]))
+        else:
+            out.append(shapely.Point(x, y).buffer(rng.uniform(50, 600), quad_segs=3))
+    return np.array(out, dtype=object)
+
+
+def _oracle(features: np.ndarray, points: np.ndarray, d: np.ndarray) -> set[tuple[int, int]]:
+    """geopandas sjoin of the points with finely segmented buffers."""
+    buf = gpd.GeoDataFrame({"f": np.arange(len(features))}, geometry=shapely.buffer(features, d, quad_segs=256), crs=CRS)
+    pts = gpd.GeoDataFrame({"p": np.arange(len(points))}, geometry=shapely.points(points), crs=CRS)
+    j = gpd.sjoin(pts, buf, predicate="intersects")
+    return set(zip(j["f"].tolist(), j["p"].tolist()))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 100_000), n_f=st.integers(1, 12), n_p=st.integers(0, 400), d=st.sampled_from([0.0, 150.0, 1000.0, 2000.0]))
+def test_pairs_equal_sjoin_oracle(seed, n_f, n_p, d):
+    rng = np.random.default_rng(seed)
+    feats = _random_features(rng, n_f)
+    pts = rng.uniform(-2000, 7000, (n_p, 2))
+    dist = np.where(rng.random(n_f) < 0.5, d, d / 2)
+    pairs = ca.pairs_within(feats, pts, dist)
+    got = set(zip(pairs.feature.tolist(), pairs.point.tolist()))
+    # households within a hair of a catchment edge are decided by the rule test below (buffers are polygons)
+    true_d = shapely.distance(feats[:, None], shapely.points(pts)[None, :]) if n_p else np.zeros((n_f, 0))
+    near = np.abs(true_d - dist[:, None]) <= 1e-3 * np.maximum(dist[:, None], 1.0)
+    fuzzy = {(int(f), int(p)) for f, p in zip(*np.nonzero(near))}
+    assert got - fuzzy == _oracle(feats, pts, dist) - fuzzy
+    assert got == {(int(f), int(p)) for f, p in zip(*np.nonzero(true_d <= dist[:, None]))} | (got & fuzzy)
+    assert list(zip(pairs.feature, pairs.point)) == sorted(zip(pairs.feature, pairs.point))
+
+
+@pytest.mark.parametrize("d", [1.0, 250.0, 2000.0, 2500.0])
+def test_edge_rule_distance_equal_counts(d):
+    """Points placed exactly at distance d along each axis count; a millimetre further does not."""
+    proj = np.array([shapely.Point(1000.0, 1000.0), shapely.LineString([(0, 50000), (3000, 50000)])], dtype=object)
+    on_edge = [(1000 + d, 1000), (1000 - d, 1000), (1000, 1000 + d), (1000, 1000 - d), (1500, 50000 + d), (1500, 50000 - d), (3000 + d, 50000)]
+    outside = [(1000 + d + 1e-3, 1000), (1000, 1000 - d - 1e-3), (1500, 50000 + d + 1e-3), (3000 + d + 1e-3, 50000)]
+    pairs = ca.pairs_within(proj, np.array(on_edge + outside), d)
+    got = set(zip(pairs.feature.tolist(), pairs.point.tolist()))
+    assert got == {(0, 0), (0, 1), (0, 2), (0, 3), (1, 4), (1, 5), (1, 6)}
+
+
+def test_pairs_accept_geoseries_and_missing_points():
+    pts = gpd.GeoSeries([shapely.Point(0, 0), None, shapely.Point(5, 0), shapely.Point()], crs=CRS)
+    pairs = ca.pairs_within(np.array([shapely.Point(0, 0)]), pts, 5.0)
+    assert pairs.point.tolist() == [0, 2]
+    assert ca.points_within(np.array([shapely.Point(0, 0)]), pts, 1.0).tolist() == [True, False, False, False]
+    with pytest.raises(ValueError):
+        ca.pairs_within(np.array([shapely.Point(0, 0)]), pts, -1.0)
+
+
+def test_project_type_table_matches_schema():
+    from bangfu.schema import PROJECT_TYPES
+
+    assert tuple(ca.PROJECT_TYPE_TABLE) == PROJECT_TYPES
+    assert ca.PROJECT_TYPE_TABLE["road_hardening"].distance_m == 2000
+    with pytest.raises(ValueError, match="road_hardening"):
+        ca.project_type("airport")
+
+
+# --------------------------------------------------------------------------- layers → coverage
+
+
+def _layers(rng: np.random.Generator, n_hh: int = 600):
+    villages = village_frame(3)
+    villages["is_key_village"] = [False, True, False]
+    b = villages.total_bounds
+    xy = np.column_stack([rng.uniform(b[0], b[2], n_hh), rng.uniform(b[1], b[3], n_hh)])
+    vcode = villages["village_code"].to_numpy()[np.clip(((xy[:, 0] - b[0]) / 0.01).astype(int), 0, 2)]
+    hh = gpd.GeoDataFrame(
+        {
+            "household_id": [f"H{i}" for i in range(n_hh)],
+            "village_code": vcode,
+            "members": rng.integers(1, 6, n_hh),
+            "is_poor": rng.random(n_hh) < 0.3,
+        },
+        geometry=shapely.points(xy),
+        crs="EPSG:4326",
+    )
+    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+    projects = gpd.GeoDataFrame(
+        {
+            "project_id": ["W1", "R1", "B1", "C1", "D1"],
+            "name": ["饮水<script>", "道路", "桥", "已建饮水", "灌溉"],
+            "project_type": ["drinking_water", "road_hardening", "bridge", "drinking_water", "irrigation"],
+            "cost_wan": [50.0, 200.0, 80.0, 30.0, 60.0],
+            "village_code": list(vcode[:5]),
+            "status": ["candidate", "approved", "candidate", "completed", "candidate"],
+        },
+        geometry=[
+            shapely.Point(cx - 0.01, cy),
+            shapely.LineString([(b[0], cy), (b[2], cy + 0.003)]),
+            shapely.Point(cx + 0.012, cy + 0.004),
+            shapely.Point(cx - 0.012, cy - 0.002),
+            shapely.box(cx, cy - 0.002, cx + 0.003, cy + 0.002),
+        ],
+        crs="EPSG:4326",
+    )
+    roads = gpd.GeoDataFrame(
+        {"road_id": ["r1", "r2"], "status": ["completed", "planned"]},
+        geometry=[shapely.LineString([(b[0], b[1]), (b[2], b[1])]), shapely.LineString([(b[0], b[3]), (b[2], b[3])])],
+        crs="EPSG:4326",
+    )
+    return villages, hh, projects, roads
+
+
+DIST = {"drinking_water": 400.0, "road_hardening": 600.0, "bridge": 700.0, "irrigation": 300.0}
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), new_only=st.booleans())
+def test_coverage_counts_equal_sjoin_oracle(seed, new_only):
+    villages, hh, projects, roads = _layers(np.random.default_rng(seed))
+    cov = ca.build_coverage(projects, villages, hh, roads, distances=DIST, new_access_only=new_only)
+    assert list(cov.projects["project_id"]) == ["W1", "R1", "B1", "D1"]  # the completed one is not a candidate
+    counts = pl.standalone_counts(cov).set_index(cov.projects["project_id"])
+    # oracle: buffers + sjoin in the same metric CRS, computed independently
+    vm, pm, hm, rm = ca.to_metric(villages, projects, hh, roads)
+    cand = pm[pm["status"] != "completed"].copy()
+    cand["geometry"] = cand.buffer(cand["project_type"].map(DIST).to_numpy(), quad_segs=256)
+    j = gpd.sjoin(hm, cand[["project_id", "project_type", "geometry"]], predicate="intersects")
+    if new_only:
+        served_water = gpd.sjoin(hm, gpd.GeoDataFrame(geometry=pm[pm["status"] == "completed"].buffer(DIST["drinking_water"], quad_segs=256)), predicate="intersects").index
+        served_road = gpd.sjoin(hm, gpd.GeoDataFrame(geometry=rm[rm["status"] == "completed"].buffer(DIST["road_hardening"], quad_segs=256)), predicate="intersects").index
+        drop = ((j["project_type"] == "drinking_water") & j.index.isin(served_water)) | ((j["project_type"] == "road_hardening") & j.index.isin(served_road))
+        j = j[~drop]
+    old = hm["village_code"].map(villages.set_index("village_code")["is_old_district"]).astype(bool)
+    key = hm["village_code"].map(villages.set_index("village_code")["is_key_village"]).astype(bool)
+    j = j.assign(poor=hm.loc[j.index, "is_poor"].astype(int), people=(hm["members"] * hm["is_poor"]).loc[j.index], old=old.loc[j.index].astype(int), key=key.loc[j.index].astype(int))
+    expect = j.groupby("project_id").agg(households=("poor", "size"), poor_households=("poor", "sum"), poor_people=("people", "sum"), old_households=("old", "sum"), key_households=("key", "sum"))
+    expect = expect.reindex(counts.index, fill_value=0)
+    # households within a hair of an edge (buffers are polygons) may differ: allow only those
+    edge = np.zeros(len(cov.projects))
+    for i, row in cand.reset_index(drop=True).iterrows():
+        geom = pm[pm["project_id"] == row["project_id"]].geometry.iloc[0]
+        dd = hm.distance(geom)
+        edge[i] = (np.abs(dd - DIST[row["project_type"]]) < 0.5).sum()
+    diff = (counts["households"].to_numpy() - expect["households"].to_numpy())
+    assert (np.abs(diff) <= edge).all(), (counts, expect)
+    if edge.sum() == 0:
+        pd.testing.assert_frame_equal(counts.astype(float), expect.astype(float), check_names=False)
+
+
+def test_village_area_fallback_uses_area_shares():
+    villages, _hh, projects, roads = _layers(np.random.default_rng(1))
+    cov = ca.build_coverage(projects, villages, None, roads, distances=DIST)
+    assert cov.method == "village_area"
+    counts = pl.standalone_counts(cov).set_index(cov.projects["project_id"])
+    vm, pm = ca.to_metric(villages, projects)
+    for pid in ["W1", "B1", "R1", "D1"]:
+        p = pm[pm["project_id"] == pid].iloc[0]
+        buf = shapely.buffer(p.geometry, DIST[p["project_type"]], quad_segs=16)
+        share = shapely.area(shapely.intersection(vm.geometry.values, buf)) / vm.area.to_numpy()
+        assert counts.loc[pid, "households"] == pytest.approx(float((share * vm["households"]).sum()), rel=1e-6)
+        assert counts.loc[pid, "poor_households"] == pytest.approx(float((share * vm["poor_households"]).sum()), rel=1e-6)
+    # a portfolio counts each piece once: all four projects cover at most the county
+    g = pl.greedy(cov, {"all": 1}, pl.Constraints(budget=1000))
+    assert g.totals["households"] <= villages["households"].sum() + 1e-6
+
+
+def test_bad_layers_give_chinese_messages():
+    villages, hh, projects, roads = _layers(np.random.default_rng(2))
+    bad = projects.copy()
+    bad.loc[0, "project_type"] = "airport"
+    with pytest.raises(pl.PlanningError, match="类型未知"):
+        ca.build_coverage(bad, villages, hh, roads)
+    bad = projects.copy()
+    bad.loc[1, "cost_wan"] = np.nan
+    with pytest.raises(pl.PlanningError, match="R1"):
+        ca.build_coverage(bad, villages, hh, roads)
+    far = projects.copy()
+    far["geometry"] = [shapely.Point(100, 40)] * len(far)
+    cov = ca.build_coverage(far, villages, hh, roads, distances=DIST)
+    assert pl.standalone_counts(cov)["households"].sum() == 0
