@@ -4,9 +4,11 @@ Pure, typed, no Streamlit. The road hardening rate and pairing coverage here are
 versions the overview page needs (the roads and pairings pages own the full ones):
 
 * ``simple_hardening`` — hardened km / all road km, "hardened" meaning ``status == "completed"``;
-* ``simple_active_pairings`` — a pairing is active on ``as_of`` when it has started
-  (``start_date <= as_of``) and has not ended (``end_date`` empty or ``>= as_of``);
-* ``simple_pairing_coverage`` — share of needy villages (key or 老区) with at least one active pairing.
+* ``simple_active_pairings`` — the pairings active on ``as_of``, by the app-wide rule of
+  :func:`bangfu.indicators.pairings.active_mask` (started on or before ``as_of``, ``end_date``
+  empty or after it);
+* ``simple_pairing_coverage`` — share of needy villages with at least one active pairing, needy
+  meaning key **or** 老区 (:data:`OVERVIEW_NEEDY`, a :class:`~bangfu.indicators.pairings.NeedyRule`).
 
 Every ratio goes through :func:`bangfu.indicators.poverty.safe_ratio`: a village with no
 households, no area or no roads gets NaN (shown as "—"), never an error or infinity.
@@ -14,6 +16,7 @@ households, no area or no roads gets NaN (shown as "—"), never an error or inf
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -24,12 +27,13 @@ import numpy as np
 import pandas as pd
 
 from ..crs import metric_crs
+from .pairings import NeedyRule, active_mask, needy_mask
 from .poverty import safe_ratio, village_metrics
 
 __all__ = [
     "ChoroplethIndicator", "CHOROPLETH_INDICATORS", "choropleth_indicator",
     "ClassMethod", "CLASS_METHODS", "Classes", "classify", "fisher_jenks_bins",
-    "HARDENED_STATUS", "simple_village_road_km", "simple_active_pairings", "needy_mask",
+    "HARDENED_STATUS", "simple_village_road_km", "simple_active_pairings", "OVERVIEW_NEEDY", "overview_needy",
     "simple_pairing_coverage", "overview_villages", "OverviewKpis", "overview_kpis", "town_summary",
     "FlagFilter", "FLAG_FILTERS", "flag_mask", "TOWN_SUMMARY_COLUMNS", "MIN_CLASSES", "MAX_CLASSES", "fmt_num", "display_table",
 ]
@@ -200,22 +204,22 @@ def simple_village_road_km(roads: gpd.GeoDataFrame | None) -> pd.DataFrame:
     return frame.groupby("village_code")[["road_km", "hardened_km"]].sum()
 
 
-def simple_active_pairings(pairings: pd.DataFrame, as_of: str) -> pd.DataFrame:
-    """The pairings active on ``as_of`` (ISO date): started on or before it, not ended before it."""
-    if pairings is None or len(pairings) == 0:
-        return pairings.iloc[0:0] if pairings is not None else pd.DataFrame()
-    start = pairings["start_date"].astype(object)
-    end = pairings["end_date"].astype(object)
-    started = start.map(lambda d: d is None or pd.isna(d) or str(d)[:10] <= as_of)
-    not_ended = end.map(lambda d: d is None or pd.isna(d) or str(d).strip() == "" or str(d)[:10] >= as_of)
-    return pairings[started.astype(bool) & not_ended.astype(bool)]
+def simple_active_pairings(pairings: pd.DataFrame | None, as_of: str) -> pd.DataFrame:
+    """The pairings active on ``as_of`` (ISO date), by :func:`bangfu.indicators.pairings.active_mask`."""
+    if pairings is None:
+        return pd.DataFrame(columns=["pairing_id", "enterprise_id", "village_code", "pairing_type"])
+    if len(pairings) == 0:
+        return pairings
+    return pairings[active_mask(pairings, dt.date.fromisoformat(str(as_of)[:10]))]
 
 
-def needy_mask(villages: pd.DataFrame) -> pd.Series:
-    """Needy villages for pairing coverage: key villages or 老区 villages."""
-    old = villages["is_old_district"].fillna(False).astype(bool)
-    key = villages["is_key_village"].fillna(False).astype(bool)
-    return old | key
+#: Needy villages on the overview (issue 3): key villages or 老区 villages.
+OVERVIEW_NEEDY = NeedyRule(key_villages=True, old_district=True, combine="any")
+
+
+def overview_needy(villages: pd.DataFrame) -> pd.Series:
+    """Needy villages for the overview's pairing coverage: key villages or 老区 villages."""
+    return needy_mask(villages, OVERVIEW_NEEDY).astype(bool)
 
 
 def simple_pairing_coverage(villages: pd.DataFrame) -> float:
@@ -223,7 +227,7 @@ def simple_pairing_coverage(villages: pd.DataFrame) -> float:
 
     ``villages`` must carry ``active_pairings`` (see :func:`overview_villages`).
     """
-    needy = needy_mask(villages)
+    needy = overview_needy(villages)
     covered = needy & (villages["active_pairings"].fillna(0) > 0)
     return float(safe_ratio(int(covered.sum()), int(needy.sum()))[0] * 100)
 
@@ -308,7 +312,7 @@ def _isum(s: pd.Series) -> int:
 def overview_kpis(table: pd.DataFrame, *, town_code: str | None = None) -> OverviewKpis:
     """KPIs of :func:`overview_villages` output, for the county or ``town_code``."""
     v = table if town_code is None else table[table["town_code"] == town_code]
-    needy = needy_mask(v)
+    needy = overview_needy(v)
     paired = needy & (v["active_pairings"] > 0)
     return OverviewKpis(
         villages=len(v),
@@ -337,8 +341,8 @@ def town_summary(table: pd.DataFrame) -> pd.DataFrame:
     v = pd.DataFrame(table.drop(columns="geometry", errors="ignore")).copy()
     v["_old"] = v["is_old_district"].fillna(False).astype(bool).astype(int)
     v["_key"] = v["is_key_village"].fillna(False).astype(bool).astype(int)
-    v["_needy"] = needy_mask(v).astype(int)
-    v["_paired"] = (needy_mask(v) & (v["active_pairings"] > 0)).astype(int)
+    v["_needy"] = overview_needy(v).astype(int)
+    v["_paired"] = (overview_needy(v) & (v["active_pairings"] > 0)).astype(int)
     for c in ("households", "poor_households", "poor_population"):
         v[c] = pd.to_numeric(v[c], errors="coerce").fillna(0).astype("int64")
     g = v.groupby(["town_code", "town_name"], sort=True)

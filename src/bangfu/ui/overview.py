@@ -20,11 +20,8 @@ from .data import load_layer
 
 
 def default_as_of(meta: dict[str, str]) -> dt.date:
-    """The workspace's reference date (meta ``as_of``) or today."""
-    try:
-        return dt.date.fromisoformat(meta.get("as_of", "")[:10])
-    except ValueError:
-        return dt.date.today()
+    """The workspace's reference date (meta ``as_of``) or today (the rule of the pairings page)."""
+    return ind.resolve_as_of(meta, dt.date.today())
 
 
 def md_text(value: object) -> str:
