@@ -39,7 +39,8 @@ def load(workspace: str | None) -> tuple[str, dict[str, pd.DataFrame]]:
     path = Path(workspace) if workspace else store.DEMO_PATH
     if path.exists():
         names = ("villages", "roads", "tourism_sites", "enterprises", "pairings")
-        return str(path), {n: store.read_layer(path, n) for n in names}
+        shown = path.resolve().relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
+        return str(shown), {n: store.read_layer(path, n) for n in names}
     import overview_fixtures as fx
 
     return "stand-in (tests/overview_fixtures.county_like)", fx.county_like()
