@@ -4,6 +4,8 @@
 """
 
 from .poverty import *  # noqa: F401,F403
+# overview (issue 3):
+from .overview import *  # noqa: F401,F403
 # roads (issue 5):
 from .roads import *  # noqa: F401,F403
 # pairings and tourism (issue 6):
