@@ -68,14 +68,14 @@ def test_active_mask_open_and_missing_end():
 @pytest.mark.parametrize(
     "rule,needy",
     [
-        (ind.NeedyRule(key_villages=True), [0, 1, 4]),
+        (ind.NeedyRule(key_villages=True, old_district=False), [0, 1, 4]),
         (ind.NeedyRule(key_villages=False, old_district=True), [0, 2]),
         (ind.NeedyRule(key_villages=False, min_poor_households=20), [0, 2]),  # >= N
         (ind.NeedyRule(key_villages=False, min_poor_households=0), [0, 1, 2, 3, 4, 5]),
         (ind.NeedyRule(key_villages=False, min_incidence_pct=10), [0, 2]),  # village 3 is exactly 10 %: not above
         (ind.NeedyRule(key_villages=True, min_poor_households=20, combine="all"), [0]),
         (ind.NeedyRule(key_villages=True, old_district=True, combine="all"), [0]),
-        (ind.NeedyRule(key_villages=False), []),
+        (ind.NeedyRule(key_villages=False, old_district=False), []),
     ],
 )
 def test_needy_rule_variants(rule: ind.NeedyRule, needy: list[int]):
@@ -83,7 +83,7 @@ def test_needy_rule_variants(rule: ind.NeedyRule, needy: list[int]):
 
 
 def test_no_needy_village_gives_undefined_coverage():
-    cov = ind.coverage(_table(rule=ind.NeedyRule(key_villages=False)))
+    cov = ind.coverage(_table(rule=ind.NeedyRule(key_villages=False, old_district=False)))
     assert cov.needy == 0 and np.isnan(cov.rate_pct)
     assert ind.fmt_pct(cov.rate_pct) == "—"
 
@@ -94,7 +94,7 @@ def test_rule_errors_and_wording():
     with pytest.raises(ValueError, match="0..100"):
         ind.NeedyRule(min_incidence_pct=120)
     assert ind.NeedyRule(old_district=True, min_poor_households=20).describe() == "重点帮扶村 或 老区村 或 贫困户 ≥ 20 户"
-    assert ind.NeedyRule(min_incidence_pct=5, combine="all").describe("en") == "key village and incidence > 5%"
+    assert ind.NeedyRule(old_district=False, min_incidence_pct=5, combine="all").describe("en") == "key village and incidence > 5%"
 
 
 def test_enterprise_load_and_town_sums():

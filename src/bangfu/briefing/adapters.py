@@ -14,9 +14,41 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "road_hardening_share", "road_access_share", "road_km_completed_by_year",
     "pairing_coverage_share", "unpaired_needy_villages", "poor_tourism_reach_share", "project_ranking",
     "portfolio_table",
 ]
+
+
+def road_hardening_share(roads: pd.DataFrame, villages: pd.DataFrame) -> float:
+    """Hardening rate (0–1) of the area: hardened km ÷ all road km, lengths split by village
+    (:func:`bangfu.indicators.roads.hardening_rates`, the road page's definition)."""
+    from ..indicators import roads as ri
+
+    pieces = ri.road_pieces(roads, villages)
+    return float(ri.hardening_rates(pieces, villages, level="county")["rate_pct"].iloc[0]) / 100
+
+
+def road_access_share(villages: pd.DataFrame, households: pd.DataFrame, roads: pd.DataFrame, *,
+                      town_code: str | None) -> float:
+    """Road access share (0–1) after the Rural Access Index: the area's households within 2 km of a
+    hardened road (roads anywhere in the county count), as on the road page."""
+    from ..crs import metric_crs
+    from ..indicators import roads as ri
+
+    area = villages if town_code is None else villages[villages["town_code"].astype(str) == str(town_code)]
+    hh = households[households["village_code"].isin(set(area["village_code"]))]
+    points = ri.prepare_households(hh, area, crs=metric_crs(villages))
+    table = ri.access_shares(points, roads, area)
+    return float(table.iloc[-1]["share_pct"]) / 100
+
+
+def road_km_completed_by_year(roads: pd.DataFrame, villages: pd.DataFrame) -> pd.Series:
+    """Hardened km completed per year in the area (:func:`bangfu.indicators.roads.km_by_year`)."""
+    from ..indicators import roads as ri
+
+    table = ri.km_by_year(ri.road_pieces(roads, villages))
+    return pd.Series(table["completed_km"].to_numpy(), index=table["year"].astype(int).to_numpy(), name="km")
 
 
 def _pairing_table(villages: pd.DataFrame, pairings: pd.DataFrame, enterprises: pd.DataFrame,
@@ -29,7 +61,7 @@ def _pairing_table(villages: pd.DataFrame, pairings: pd.DataFrame, enterprises: 
 
 def pairing_coverage_share(villages: pd.DataFrame, pairings: pd.DataFrame, enterprises: pd.DataFrame, *,
                            meta: Mapping[str, str]) -> float:
-    """Share (0–1) of needy villages (default rule: key villages) with an active pairing on the as-of date."""
+    """Share (0–1) of needy villages (default rule: key or 老区 villages) with an active pairing on the as-of date."""
     from ..indicators import pairings as pi
 
     cov = pi.coverage(_pairing_table(villages, pairings, enterprises, meta))

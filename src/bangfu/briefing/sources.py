@@ -97,14 +97,17 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "hardening_rate", "kpi", "kpi.hardening_rate",
         (
-            Source("bangfu.indicators:hardening_rate", ("roads",), scale=100),
+            Source("bangfu.briefing.adapters:road_hardening_share", ("roads", "villages"), scale=100),
             Source("bangfu.briefing.fallbacks:completed_km_share", ("roads",), scale=100, fallback=True),
         ),
         fmt="pct", bounds=_PCT,
     ),
     Section(
         "access_share", "kpi", "briefing.kpi_access",
-        (Source("bangfu.indicators:access_share", ("households", "roads"), scale=100),),
+        (
+            Source("bangfu.briefing.adapters:road_access_share", ("villages", "households", "roads"),
+                   town_kwarg="town_code", scale=100),
+        ),
         fmt="pct", bounds=_PCT,
     ),
     Section(
@@ -154,7 +157,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "road_km_by_year", "series", "briefing.road_km",
         (
-            Source("bangfu.indicators:road_km_by_year", ("roads",)),
+            Source("bangfu.briefing.adapters:road_km_completed_by_year", ("roads", "villages")),
             Source("bangfu.briefing.fallbacks:completed_road_km_by_year", ("roads",), fallback=True),
         ),
         fmt="float1",

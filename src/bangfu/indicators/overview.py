@@ -214,7 +214,7 @@ def simple_active_pairings(pairings: pd.DataFrame | None, as_of: str) -> pd.Data
 
 
 #: Needy villages on the overview (issue 3): key villages or 老区 villages.
-OVERVIEW_NEEDY = NeedyRule(key_villages=True, old_district=True, combine="any")
+OVERVIEW_NEEDY = NeedyRule()  # the shared default: key villages or 老区 villages
 
 
 def overview_needy(villages: pd.DataFrame) -> pd.Series:

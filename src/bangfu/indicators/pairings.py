@@ -41,7 +41,7 @@ class NeedyRule:
     """
 
     key_villages: bool = True
-    old_district: bool = False
+    old_district: bool = True  # default: key villages or 老区 villages (DESIGN.md), on every page
     min_poor_households: int | None = None
     min_incidence_pct: float | None = None
     combine: Literal["any", "all"] = "any"
