@@ -1,16 +1,14 @@
-"""Bangfu Atlas (帮扶地图) entry point: navigation and the shared sidebar; pages do the rest."""
+"""Bangfu Atlas (帮扶地图) entry point: the page navigation. Each page renders the shared shell itself
+(``bangfu.ui.context.current``: page config, page links, sidebar), so a page works the same whether
+it is reached through this navigation or run directly."""
 
 import streamlit as st
 
 from bangfu.labels import t
-from bangfu.offline import STATIC_DIR, install_static_assets
-from bangfu.ui.context import sidebar
+from bangfu.ui.context import current_lang
 from bangfu.ui.pages import PAGES
 
-st.set_page_config(page_title="帮扶地图 Bangfu Atlas", page_icon=str(STATIC_DIR / "favicon.png"), layout="wide")
-install_static_assets()
-ctx = sidebar()
-nav = st.navigation(
-    [st.Page(p.path, title=t(p.label, ctx.lang), icon=p.icon, url_path=p.url_path) for p in PAGES]
-)
-nav.run()
+lang = current_lang()
+pages = [st.Page(p.path, title=t(p.label, lang), icon=p.icon, url_path=p.url_path) for p in PAGES]
+# Links are drawn by the shell; Streamlit's own page list is hidden (.streamlit/config.toml too).
+st.navigation(pages, position="hidden").run()

@@ -20,7 +20,8 @@ households = ctx.layer("households")
 
 c1, c2, c3 = st.columns([3, 2, 1])
 present = [s for s in SITE_TYPES if s in set(sites_all["site_type"])]
-types = c1.multiselect(ctx.t("tourism.types"), present, default=present, key="tourism_types")
+types = c1.multiselect(ctx.t("tourism.types"), present, default=present, key="tourism_types",
+                       placeholder=ctx.t("common.choose"))
 reach_km = c2.slider(ctx.t("tourism.reach_km"), min_value=0.5, max_value=10.0, value=ind.DEFAULT_REACH_M / 1000,
                      step=0.5, key="tourism_reach_km")
 show_reach = c3.checkbox(ctx.t("tourism.show_reach"), value=False, key="tourism_show_reach")

@@ -78,6 +78,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.download_csv": ("下载 CSV", "Download CSV"),
     "common.download_xlsx": ("下载 Excel", "Download Excel"),
     "common.not_yet": ("该功能尚未完成。", "This part is not built yet."),
+    "common.choose": ("请选择", "Choose"),
     # --- overview (issue 3) -------------------------------------------------------------
     "overview.ind.poverty_density": ("贫困密度", "Poverty density"),
     "overview.ind.incidence": ("贫困发生率", "Poverty incidence"),

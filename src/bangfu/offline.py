@@ -7,6 +7,7 @@ Streamlit serves ``static/`` beside ``app.py`` at ``/app/static/`` when
 from __future__ import annotations
 
 import filecmp
+import functools
 import shutil
 from pathlib import Path
 
@@ -31,8 +32,9 @@ def leaflet_source_dir() -> Path:
     return Path(xleaflet.BASE_DIR)
 
 
+@functools.lru_cache(maxsize=4)
 def install_static_assets(static_dir: Path = STATIC_DIR) -> Path:
-    """Copy Leaflet and the app stylesheet into ``static_dir/vendor`` (idempotent); returns it."""
+    """Copy Leaflet and the app stylesheet into ``static_dir/vendor`` (idempotent, once per process)."""
     vendor = static_dir / "vendor"
     target = vendor / "leaflet"
     src = leaflet_source_dir()

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from .. import store
 from ..labels import LANGS, t
 from ..maps import BASEMAPS, Basemap
+from ..offline import STATIC_DIR, install_static_assets
+from .pages import PAGES
 from . import data
 
 _CTX_KEY = "_bangfu_ctx"
@@ -51,6 +54,24 @@ def _workspace_failed(lang: str, folder: Path, message: str, lines: list[str] | 
         st.cache_data.clear()
         st.rerun()
     st.stop()
+
+
+def current_lang() -> str:
+    """The interface language of this run: the sidebar's choice, else ``?lang=``, else Chinese."""
+    lang = st.session_state.get("lang") or st.query_params.get("lang", "zh")
+    return lang if lang in LANGS else "zh"
+
+
+def page_links(lang: str) -> None:
+    """The app's title and one link per page (Chinese titles from the label table) in the sidebar."""
+    with st.sidebar:
+        st.markdown(f"### {t('app.title', lang)}")
+        for spec in PAGES:
+            try:
+                st.page_link(spec.path, label=t(spec.label, lang), icon=spec.icon)
+            except StreamlitAPIException:  # a page file run on its own (AppTest) knows no other pages
+                break
+        st.divider()
 
 
 def sidebar() -> Context:
@@ -141,17 +162,15 @@ def refresh() -> None:
 
 
 def current() -> Context:
-    """The context set by the sidebar in ``app.py`` for this run.
+    """The app shell for one page run: page config, offline assets, page links, shared sidebar.
 
-    A page run on its own (without ``app.py``, e.g. in AppTest) renders the sidebar itself; a
-    context whose workspace has changed since (an edit, an import) is rebuilt, so a page never
-    shows layers from before a write.
+    Every page calls this once at its top. It does not rely on ``app.py`` having run first:
+    Streamlit runs a page file directly when it is the first URL a fresh server is asked for
+    (``pages/`` is then treated as a classic multipage folder), and AppTest runs page files alone.
     """
-    ctx = st.session_state.get(_CTX_KEY)
-    if ctx is None:
-        return sidebar()
-    try:
-        fresh = store.workspace_version(ctx.path) == ctx.version
-    except OSError:
-        fresh = False
-    return ctx if fresh else sidebar()
+    lang = current_lang()
+    st.set_page_config(page_title=t("app.title", lang) + " Bangfu Atlas", page_icon=str(STATIC_DIR / "favicon.png"),
+                       layout="wide")
+    install_static_assets()
+    page_links(lang)
+    return sidebar()

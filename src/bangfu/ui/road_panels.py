@@ -96,9 +96,10 @@ def filters(ctx: Context, road_layer: pd.DataFrame) -> dict[str, Any]:
     """The status / class / year filters (the town comes from the sidebar)."""
     c1, c2, c3 = st.columns([2, 2, 3])
     statuses = c1.multiselect(ctx.t("roads.filter.status"), list(ROAD_STATUSES), default=list(ROAD_STATUSES),
-                              format_func=lambda s: roads.status_label(s, ctx.lang), key="roads.f_status")
+                              format_func=lambda s: roads.status_label(s, ctx.lang), key="roads.f_status",
+                              placeholder=ctx.t("common.choose"))
     classes = c2.multiselect(ctx.t("roads.filter.class"), list(ROAD_CLASSES), default=list(ROAD_CLASSES),
-                             key="roads.f_class")
+                             key="roads.f_class", placeholder=ctx.t("common.choose"))
     years = pd.concat([road_layer["completed_year"], road_layer["planned_year"]]).dropna()
     span = None
     if len(years) and years.min() < years.max():
