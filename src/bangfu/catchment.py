@@ -435,7 +435,7 @@ def _csr(feat: NDArray[np.int64], pt: NDArray[np.int64], shape: tuple[int, int])
     import scipy.sparse as sp
 
     indptr = np.concatenate([[0], np.cumsum(np.bincount(feat, minlength=shape[0]))]).astype(np.int64)
-    m = sp.csr_matrix((np.ones(len(pt), dtype=np.float64), pt.astype(np.int64), indptr), shape=shape)
+    m = sp.csr_matrix((np.ones(len(pt), dtype=np.float64), np.asarray(pt, dtype=np.int64), indptr), shape=shape)
     return m
 
 
