@@ -161,35 +161,46 @@ def _line_segments(geoms: NDArray[np.object_]):
     return coords[:-1][same], coords[1:][same], part_idx[cidx[:-1][same]].astype(np.int64)
 
 
-def _within_polyline(px, py, owner, a, b, seg_owner, d):
-    """distance(point, line of ``owner``) <= d, exactly as GEOS computes it (min over segments of
-    ``Distance::pointToSegment``), vectorised over (point, line) pairs."""
-    n_own = int(owner.max()) + 1 if len(owner) else 0
+def _segment_distance(x, y, ax, ay, bx, by):
+    """Point–segment distance computed as GEOS ``Distance::pointToSegment`` does."""
+    ex, ey = bx - ax, by - ay
+    len2 = ex * ex + ey * ey
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = ((x - ax) * ex + (y - ay) * ey) / len2
+        perp = np.abs(((ay - y) * ex - (ax - x) * ey) / len2) * np.sqrt(len2)
+    dxa, dya, dxb, dyb = x - ax, y - ay, x - bx, y - by
+    dist_a = np.sqrt(dxa * dxa + dya * dya)
+    dist_b = np.sqrt(dxb * dxb + dyb * dyb)
+    return np.where((len2 == 0) | (r <= 0.0), dist_a, np.where(r >= 1.0, dist_b, perp))
+
+
+def _polyline_distance(px, py, owner, a, b, seg_owner, *, within: NDArray[np.float64] | None = None):
+    """Distance from each point to the line of its ``owner`` (segments ``a``–``b`` of ``seg_owner``),
+    vectorised over (point, line) pairs, one segment slot at a time.
+
+    With ``within`` (a distance per pair) returns instead whether distance <= within, stopping
+    early for the pairs already inside — the GEOS ``dwithin`` rule.
+    """
+    n_own = max(int(owner.max()) + 1 if len(owner) else 0, int(seg_owner.max()) + 1 if len(seg_owner) else 0)
     cnt = np.bincount(seg_owner, minlength=n_own)
     first = np.cumsum(cnt) - cnt
+    best = np.full(len(px), np.inf)
     hit = np.zeros(len(px), dtype=bool)
     todo = np.flatnonzero(cnt[owner] > 0)
     k = 0
     while len(todo):
         f = owner[todo]
-        s = first[f] + k
-        ax, ay, bx, by = a[s, 0], a[s, 1], b[s, 0], b[s, 1]
-        x, y = px[todo], py[todo]
-        ex, ey = bx - ax, by - ay
-        len2 = ex * ex + ey * ey
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = ((x - ax) * ex + (y - ay) * ey) / len2
-            perp = np.abs(((ay - y) * ex - (ax - x) * ey) / len2) * np.sqrt(len2)
-        dxa, dya, dxb, dyb = x - ax, y - ay, x - bx, y - by
-        dist_a = np.sqrt(dxa * dxa + dya * dya)
-        dist_b = np.sqrt(dxb * dxb + dyb * dyb)
-        zero = len2 == 0
-        dd = np.where(zero | (r <= 0.0), dist_a, np.where(r >= 1.0, dist_b, perp))
-        ok = dd <= d[f]
-        hit[todo[ok]] = True
+        sg = first[f] + k
+        dd = _segment_distance(px[todo], py[todo], a[sg, 0], a[sg, 1], b[sg, 0], b[sg, 1])
         k += 1
-        todo = todo[~ok & (cnt[f] > k)]
-    return hit
+        if within is None:
+            best[todo] = np.minimum(best[todo], dd)
+            todo = todo[cnt[f] > k]
+        else:
+            ok = dd <= within[todo]
+            hit[todo[ok]] = True
+            todo = todo[~ok & (cnt[f] > k)]
+    return best if within is None else hit
 
 
 def _line_pairs(index: RowIndex, geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
@@ -212,8 +223,15 @@ def _line_pairs(index: RowIndex, geoms: NDArray[np.object_], idx: NDArray[np.int
         a[:, 0], a[:, 1], b[:, 0], b[:, 1], own, dd - e - _R_MARGIN(dd), dd + e + _R_MARGIN(dd)
     )
     af, ap = expand(amb)
+    x, y = index.x[ap], index.y[ap]
+    # first against the few simplified segments (|distance to it − distance to the line| <= eps) ...
+    ds = _polyline_distance(x, y, af, a, b, own)
+    m = _R_MARGIN(d)[af]
+    hit = ds <= d[af] - eps[af] - m
+    band = np.flatnonzero(~hit & (ds <= d[af] + eps[af] + m))
+    # ... then exactly (the GEOS rule) against the original segments, only inside the ±eps band
     oa, ob, oo = _line_segments(geoms[idx])
-    hit = _within_polyline(index.x[ap], index.y[ap], af, oa, ob, oo, d)
+    hit[band] = _polyline_distance(x[band], y[band], af[band], oa, ob, oo, within=d[af[band]])
     return Ranges(idx[sure.owner], sure.start, sure.end), idx[af[hit]], ap[hit]
 
 

@@ -55,31 +55,34 @@ def expand(r: Ranges) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     return np.repeat(r.owner, lens), pos
 
 
+def _disk_chord(cx, cy, r, y):
+    """x-interval of the disk of radius r around (cx, cy) on the line at height y (lo > hi: empty)."""
+    dy = y - cy
+    q = r * r - dy * dy
+    ok = (q >= 0) & (r >= 0)
+    half = np.sqrt(np.where(ok, q, 0.0))
+    return np.where(ok, cx - half, np.inf), np.where(ok, cx + half, -np.inf)
+
+
 def _chord(ax, ay, bx, by, r, y):
     """x-interval (lo, hi) of the capsule {p : dist(p, segment AB) <= r} on the line at height y.
 
     Empty intervals have lo > hi. The capsule is convex, so its chord is the hull of the chords of
-    the two end disks and of the rectangle around the segment.
+    the two end disks and of the rectangle around the segment (zero-length segments: one disk).
     """
-    lo = np.full(len(ax), np.inf)
-    hi = np.full(len(ax), -np.inf)
-    r2 = r * r
-    for cx, cy in ((ax, ay), (bx, by)):
-        dy = y - cy
-        q = r2 - dy * dy
-        ok = (q >= 0) & (r >= 0)
-        half = np.sqrt(np.where(ok, q, 0.0))
-        lo = np.where(ok, np.minimum(lo, cx - half), lo)
-        hi = np.where(ok, np.maximum(hi, cx + half), hi)
+    lo, hi = _disk_chord(ax, ay, r, y)
+    sub = np.flatnonzero((ax != bx) | (ay != by))
+    if len(sub) == 0:
+        return lo, hi
+    ax, ay, bx, by, r, y = ax[sub], ay[sub], bx[sub], by[sub], r[sub], y[sub]
+    blo, bhi = _disk_chord(bx, by, r, y)
     dx_, dy_ = bx - ax, by - ay
     length = np.hypot(dx_, dy_)
-    seg = (length > 0) & (r >= 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ux = np.where(seg, dx_ / np.where(seg, length, 1.0), 0.0)
-        uy = np.where(seg, dy_ / np.where(seg, length, 1.0), 0.0)
+        ux, uy = dx_ / length, dy_ / length
         # along: 0 <= (x-ax)*ux + (y-ay)*uy <= L ; across: -r <= -(x-ax)*uy + (y-ay)*ux <= r
         rlo, rhi = np.full(len(ax), -np.inf), np.full(len(ax), np.inf)
-        ok = seg.copy()
+        ok = r >= 0
         for alpha, beta, c_lo, c_hi in (
             (ux, (y - ay) * uy, 0.0, length),
             (-uy, (y - ay) * ux, -r, r),
@@ -92,10 +95,9 @@ def _chord(ax, ay, bx, by, r, y):
             rhi = np.where(pos, np.minimum(rhi, t2), np.where(neg, np.minimum(rhi, t1), rhi))
             ok &= ~zero | ((beta >= c_lo) & (beta <= c_hi))
         ok &= rlo <= rhi
-        rlo = ax + rlo
-        rhi = ax + rhi
-    lo = np.where(ok, np.minimum(lo, rlo), lo)
-    hi = np.where(ok, np.maximum(hi, rhi), hi)
+    slo = np.minimum(np.minimum(lo[sub], blo), np.where(ok, ax + rlo, np.inf))
+    shi = np.maximum(np.maximum(hi[sub], bhi), np.where(ok, ax + rhi, -np.inf))
+    lo[sub], hi[sub] = slo, shi
     return lo, hi
 
 
