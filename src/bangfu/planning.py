@@ -323,27 +323,26 @@ def _result(cov, method, order, cost, w, **kw) -> Portfolio:
 class _Marginal:
     """Marginal weighted gain of a project given the households covered so far.
 
-    ``rest`` is the weight of each unit not covered yet (0 once covered), so one project's gain and
-    all projects' gains at once are the same sums over the same numbers.
+    ``rest`` is the weight of each unit not covered yet (0 once covered). One project's gain is the
+    left-to-right sum of ``rest`` over its units, and so is every row of the sparse product used
+    for all projects at once — the two agree to the last bit, so ties break the same way.
     """
 
     def __init__(self, cov: Coverage, w: NDArray[np.float64]) -> None:
-        self.ptr, self.idx = cov.matrix.indptr, cov.matrix.indices
+        m = cov.matrix
+        self.ptr, self.idx = m.indptr, m.indices
         self.rest = np.array(w, dtype="float64")
+        self.incidence = m if m.nnz == 0 or bool((m.data == 1).all()) else sp.csr_matrix(
+            (np.ones(m.nnz), m.indices, m.indptr), shape=m.shape
+        )
 
     def gain(self, p: int) -> float:
         a, b = self.ptr[p], self.ptr[p + 1]
-        return float(np.add.reduceat(self.rest[self.idx[a:b]], [0])[0]) if b > a else 0.0
+        return float(np.cumsum(self.rest[self.idx[a:b]])[-1]) if b > a else 0.0
 
     def gains(self) -> NDArray[np.float64]:
-        """Marginal gain of every project (vectorised; equal to :meth:`gain` for each)."""
-        n = len(self.ptr) - 1
-        nnz = np.diff(self.ptr)
-        out = np.zeros(n)
-        rows = np.flatnonzero(nnz > 0)
-        if len(rows):
-            out[rows] = np.add.reduceat(self.rest[self.idx], self.ptr[rows])
-        return out
+        """Marginal gain of every project (one sparse matrix–vector product)."""
+        return np.asarray(self.incidence @ self.rest, dtype="float64").ravel()
 
     def add(self, p: int) -> None:
         self.rest[self.idx[self.ptr[p] : self.ptr[p + 1]]] = 0.0
