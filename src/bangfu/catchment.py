@@ -6,11 +6,13 @@ the numbers these functions return. All inputs are in one metric CRS (metres).
 Edge rule: a point exactly at the service distance counts as inside (distance <= d), the same
 rule as GEOS ``dwithin`` and as ``point.within(geom.buffer(d))`` up to buffer segmentation.
 
-Speed: point features use a KD-tree ball query (one per distinct distance); line features are
-simplified (Douglas–Peucker, tolerance ``eps``), cut into short segments, queried with a KD-tree
-and measured exactly in numpy; only pairs whose distance lies within ``eps`` of ``d`` (where the
-simplification could change the answer) are decided by GEOS on the original line. Polygons and
-anything else go through a GEOS STR-tree ``dwithin`` query. The result is the same set of pairs.
+Speed: households are sorted into horizontal rows and by x inside a row (:mod:`bangfu.rowgrid`),
+so the households of one row within an x-interval are one slice. Point features are disks, line
+features the segments of the line simplified by ``eps`` (Douglas–Peucker, at most 10 m): per
+feature and row, exact chord intervals give the slices surely inside and those that may be
+inside; only the latter are measured, with the GEOS point–segment formula (lines: first against
+the simplified line, then within ±eps of d on the original line). Polygons and anything else go
+through a GEOS STR-tree ``dwithin`` query. The result is the same set of pairs.
 """
 
 from __future__ import annotations
