@@ -1,37 +1,107 @@
-"""总览地图 — the county map of villages with their key totals."""
+"""总览地图 — villages by a chosen poverty indicator, 老区/key villages, overlays, town drill-down, village profile."""
 
 import streamlit as st
 
 from bangfu import indicators as ind
-from bangfu import maps
-from bangfu.labels import column_labels
+from bangfu.overview_map import MapOptions, build_overview_map
+from bangfu.ui import overview as data
 from bangfu.ui.context import current
-from bangfu.ui.widgets import kpi_row, show_map, synthetic_note
+from bangfu.ui.widgets import download_buttons, kpi_row, show_map, synthetic_note
+from bangfu.village_profile import village_profile
 
 ctx = current()
-st.title(ctx.t("page.overview") + (f" · {ctx.town_name}" if ctx.town_name else ""))
-st.caption(ctx.t("home.intro"))
+T = ctx.t
+st.title(T("page.overview") + (f" · {ctx.town_name}" if ctx.town_name else ""))
+st.caption(T("home.intro"))
 synthetic_note(ctx)
 
-villages = ind.village_metrics(ctx.layer("villages"))
-tot = ind.totals(villages, town_code=ctx.town_code)
-kpi_row(
-    [
-        (ctx.t("kpi.villages"), ind.fmt_int(tot.villages)),
-        (ctx.t("kpi.households"), ind.fmt_int(tot.households)),
-        (ctx.t("kpi.poor_households"), ind.fmt_int(tot.poor_households)),
-        (ctx.t("kpi.poor_population"), ind.fmt_int(tot.poor_population)),
-        (ctx.t("kpi.incidence"), ind.fmt_pct(tot.incidence_pct)),
-        (ctx.t("kpi.old_district"), ind.fmt_int(tot.old_district_villages)),
-    ]
+# --- options ---------------------------------------------------------------------------
+c1, c2, c3, c4, c5 = st.columns([1.3, 1.6, 1.0, 1.4, 1.1])
+indicator = c1.selectbox(
+    T("overview.indicator"), [i.key for i in ind.CHOROPLETH_INDICATORS],
+    format_func=lambda k: T(ind.choropleth_indicator(k).label), key="ov_indicator",
 )
+method = c2.selectbox(
+    T("overview.method"), [m.key for m in ind.CLASS_METHODS],
+    format_func=lambda k: T(next(m.label for m in ind.CLASS_METHODS if m.key == k)), key="ov_method",
+)
+k = c3.slider(T("overview.k"), ind.MIN_CLASSES, ind.MAX_CLASSES, 5, key="ov_k")
+flag_filter = c4.selectbox(T("overview.filter"), ind.FLAG_FILTERS, format_func=lambda f: T(f"overview.filter.{f}"),
+                           key="ov_filter")
+as_of = c5.date_input(T("overview.as_of"), data.default_as_of(ctx.meta), key="ov_as_of").isoformat()
 
-shown = villages if ctx.town_code is None else villages[villages["town_code"] == ctx.town_code]
-m = maps.offline_map(shown.total_bounds, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
-cols = column_labels("villages", ctx.lang)
-fields = [
-    maps.TooltipField(c, cols[c]) for c in ("village_name", "village_code", "town_name", "households", "poor_households")
-]
-maps.add_village_outlines(m, shown, fields=fields, name=ctx.t("map.villages"))
-show_map(m, key="overview_map")
-st.caption(ctx.t("home.map_caption"))
+table = data.village_table(ctx.path, ctx.version, as_of)
+if table.empty:
+    st.info(T("overview.no_villages"))
+    st.stop()
+
+# --- KPIs (county or chosen town) --------------------------------------------------------
+kp = ind.overview_kpis(table, town_code=ctx.town_code)
+kpi_row([
+    (T("kpi.villages"), ind.fmt_int(kp.villages)),
+    (T("kpi.households"), ind.fmt_int(kp.households)),
+    (T("kpi.poor_households"), ind.fmt_int(kp.poor_households)),
+    (T("kpi.poor_population"), ind.fmt_int(kp.poor_population)),
+    (T("kpi.old_district"), ind.fmt_int(kp.old_district_villages)),
+    (T("kpi.hardening_rate"), ind.fmt_pct(kp.hardening_pct)),
+    (T("kpi.pairing_coverage"), ind.fmt_pct(kp.pairing_coverage_pct)),
+])
+st.caption(f"{T('kpi.hardening_rate')}：{T('overview.kpi.hardening_help')}。{T('kpi.pairing_coverage')}："
+           + T("overview.kpi.coverage_value").format(paired=kp.needy_paired, needy=kp.needy_villages))
+
+# --- map and profile ---------------------------------------------------------------------
+options = MapOptions(indicator=indicator, method=method, k=k, flag_filter=flag_filter, town_code=ctx.town_code,
+                     lang=ctx.lang)
+with st.spinner("…"):
+    mdata = data.map_data(ctx.path, ctx.version, as_of, options)
+    fmap = build_overview_map(mdata, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+
+left, right = st.columns([5, 2])
+with left:
+    out = show_map(fmap, key="overview_map", height=640, returned_objects=["last_active_drawing"])
+    st.caption(T("overview.map_caption"))
+clicked = ((out.get("last_active_drawing") or {}).get("properties") or {}).get("c")
+if clicked and clicked in set(table["village_code"]):
+    st.session_state["ov_village"] = clicked
+
+with right:
+    st.subheader(T("overview.profile.title"))
+    code = st.session_state.get("ov_village")
+    prof = village_profile(
+        code, table, roads=ctx.layer("roads"), sites=ctx.layer("tourism_sites"), pairings=ctx.layer("pairings"),
+        enterprises=ctx.layer("enterprises"), projects=ctx.layer("projects"), as_of=as_of, lang=ctx.lang,
+    ) if code else None
+    if prof is None:
+        st.info(T("overview.profile.hint"))
+    else:
+        st.markdown(f"**{data.md_text(prof.name)}** · {data.md_text(prof.town)} · `{prof.code}`")
+        st.caption(f"{T('overview.tt.flags')}：{prof.flags}")
+        st.dataframe(
+            {T("overview.profile.item"): [f for f, _ in prof.figures], T("overview.profile.value"): [v for _, v in prof.figures]},
+            hide_index=True, width="stretch",
+        )
+        for title, frame in ((T("overview.profile.roads"), prof.roads), (T("overview.profile.sites"), prof.sites),
+                             (T("overview.profile.pairings"), prof.pairings), (T("overview.profile.projects"), prof.projects)):
+            st.markdown(f"**{title}**")
+            if frame.empty:
+                st.caption(T("overview.profile.none"))
+            else:
+                st.dataframe(frame, hide_index=True, width="stretch")
+
+# --- tables ------------------------------------------------------------------------------
+if ctx.town_code is None:
+    st.subheader(T("overview.table.towns"))
+    summary = data.town_table(ctx.path, ctx.version, as_of)
+    cols = list(ind.TOWN_SUMMARY_COLUMNS)
+    fname = T("overview.file.towns")
+else:
+    st.subheader(f"{ctx.town_name} · {T('overview.table.villages')}")
+    summary = table[table["town_code"] == ctx.town_code].drop(columns="geometry")
+    summary = summary.rename(columns={"is_old_district": "old_district_villages", "is_key_village": "key_villages"})
+    cols = ["village_code", "village_name", "households", "poor_households", "poor_population", "incidence_pct",
+            "area_km2", "poverty_density", "old_district_villages", "key_villages", "road_km", "hardening_pct",
+            "active_pairings"]
+    fname = f"{ctx.town_name}{T('overview.file.villages')}"
+shown = ind.display_table(summary[cols], lang=ctx.lang)
+st.dataframe(shown, hide_index=True, width="stretch")
+download_buttons(shown, name=fname, lang=ctx.lang, key="ov_table")

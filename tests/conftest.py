@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import geopandas as gpd
 import pandas as pd
@@ -62,3 +63,15 @@ def _isolated_workspace_env(tmp_path_factory: pytest.TempPathFactory, monkeypatc
     """Never let a test touch the user's real workspace folder."""
     if "BANGFU_WORKSPACE" not in os.environ or not os.environ["BANGFU_WORKSPACE"].startswith("/tmp"):
         monkeypatch.setenv("BANGFU_WORKSPACE", str(tmp_path_factory.mktemp("default-ws")))
+
+
+_REAL_MAIN = sys.modules.get("__main__")
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module() -> Iterator[None]:
+    """AppTest leaves the app script as ``sys.modules['__main__']``; a later ``spawn`` child would
+    then re-run that script. Put pytest's own main module back after every test."""
+    yield
+    if _REAL_MAIN is not None and sys.modules.get("__main__") is not _REAL_MAIN:
+        sys.modules["__main__"] = _REAL_MAIN

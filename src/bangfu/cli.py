@@ -125,6 +125,16 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+def _data_commands(sub: argparse._SubParsersAction) -> None:
+    from . import cli_data
+
+    cli_data.register(sub)
+
+
+#: Modules that add a group of subcommands themselves (``import``, ``export``, ``restore-backup``).
+REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_data_commands,)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subparser per row of COMMANDS."""
     parser = argparse.ArgumentParser(prog="python -m bangfu", description="帮扶地图 Bangfu Atlas 命令行工具")
@@ -133,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         cmd.add_arguments(p)
         p.set_defaults(_handler=cmd.handler)
+    for register in REGISTRARS:
+        register(sub)
     return parser
 
 
@@ -143,7 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        return int(args._handler(args))
+        handler = getattr(args, "_handler", None) or args.func
+        return int(handler(args) or 0)
     except (PlanningError, WorkspaceError) as exc:
         print(f"错误：{getattr(exc, 'message_zh', exc)}", file=sys.stderr)
     except CliError as exc:

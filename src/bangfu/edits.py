@@ -157,8 +157,12 @@ def _read_row(con: sqlite3.Connection, layer: Layer, key: str, fields: Sequence[
 def _validate_row(layer: Layer, row: Mapping[str, Any], check: RowCheck | None, old: Mapping[str, Any] | None) -> None:
     frame = pd.DataFrame([{c.name: row.get(c.name) for c in layer.columns}])
     report = validate_layer(layer.name, frame)
+
+    def _label(names: str) -> str:
+        return "/".join(layer.column(n).zh if n in layer.column_names else n for n in names.split(","))
+
     problems = [
-        f"{layer.column(p.column).zh if p.column in layer.column_names else p.column}：{p.reason_zh}（{p.value}）"
+        f"{_label(p.column)}：{p.reason_zh}（{p.value}）"
         for p in report.errors
         if p.column is not None and all(c in row for c in p.column.split(","))
     ]
@@ -329,6 +333,7 @@ class Update:
     key: str
     changes: Mapping[str, Any]
     expected_version: int | None = None
+    row: int | None = None  # the row number shown in messages (e.g. the spreadsheet row); default: position
 
 
 @dataclass
@@ -383,7 +388,7 @@ def bulk_update(
                         editor=editor, action="bulk", check=check, at=at, edit_id=edit_id,
                     )
                 except EditError as exc:
-                    result.problems.append(f"第{i}行（{u.key}）：{exc.message_zh}")
+                    result.problems.append(f"第{u.row or i}行（{u.key}）：{exc.message_zh}")
                     continue
                 after = _read_row(con, lay, u.key, spec.fields) or {}
                 for f in spec.fields:

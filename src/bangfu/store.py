@@ -34,6 +34,7 @@ import pyogrio
 import shapely
 
 from .schema import LAYERS, REQUIRED_LAYERS, Layer, get_layer
+from .validate import parse_bool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_PATH = REPO_ROOT / "geodata" / "kaiping_demo.gpkg"
@@ -214,18 +215,9 @@ def _is_missing(v: object) -> bool:
 
 
 def _to_bool(v: object) -> object:
-    if _is_missing(v):
-        return pd.NA
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer, float, np.floating)):
-        return bool(v)
-    text = str(v).strip().lower()
-    if text in {"1", "true", "t", "yes", "y", "是", "√", "✓"}:
-        return True
-    if text in {"0", "false", "f", "no", "n", "否", "", "×"}:
-        return False
-    return pd.NA
+    """True/False for a recognisable yes/no value (the validator's table), NA otherwise."""
+    f = parse_bool(v)
+    return pd.NA if np.isnan(f) else bool(f)
 
 
 def read_layer(path: Path | str, name: str) -> pd.DataFrame:

@@ -188,7 +188,7 @@ _TRUE_TEXT = {"1", "1.0", "true", "t", "yes", "y", "是", "√", "✓"}
 _FALSE_TEXT = {"0", "0.0", "false", "f", "no", "n", "否", "×"}
 
 
-def _bool_value(v: object) -> float:
+def parse_bool(v: object) -> float:
     """1.0 / 0.0 for a recognisable yes/no value, NaN otherwise (or when missing)."""
     if _missing(v):
         return np.nan
@@ -212,7 +212,7 @@ def _typed(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
             bad = bad | frac
         return num.astype("float64"), bad
     if col.dtype == "bool":
-        conv = s.map(_bool_value).astype("float64")
+        conv = s.map(parse_bool).astype("float64")
         return conv, present & conv.isna()
     if col.dtype == "date":
         text = s.map(lambda v: None if _missing(v) else str(v).strip()[:10])

@@ -4,5 +4,10 @@
 """
 
 from .poverty import *  # noqa: F401,F403
+# overview (issue 3):
+from .overview import *  # noqa: F401,F403
 # roads (issue 5):
+from .roads import *  # noqa: F401,F403
 # pairings and tourism (issue 6):
+from .pairings import *  # noqa: F401,F403
+from .tourism import *  # noqa: F401,F403

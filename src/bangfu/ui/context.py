@@ -135,9 +135,23 @@ def sidebar() -> Context:
     return ctx
 
 
+def refresh() -> None:
+    """Forget this session's context after a write, so the next run re-reads the workspace version."""
+    st.session_state.pop(_CTX_KEY, None)
+
+
 def current() -> Context:
-    """The context set by the sidebar in ``app.py`` for this run."""
+    """The context set by the sidebar in ``app.py`` for this run.
+
+    A page run on its own (without ``app.py``, e.g. in AppTest) renders the sidebar itself; a
+    context whose workspace has changed since (an edit, an import) is rebuilt, so a page never
+    shows layers from before a write.
+    """
     ctx = st.session_state.get(_CTX_KEY)
     if ctx is None:
-        ctx = sidebar()
-    return ctx
+        return sidebar()
+    try:
+        fresh = store.workspace_version(ctx.path) == ctx.version
+    except OSError:
+        fresh = False
+    return ctx if fresh else sidebar()

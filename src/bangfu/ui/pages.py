@@ -16,4 +16,9 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "page.overview", ":material/map:", "overview"),
     PageSpec("pages/planning.py", "page.planning", ":material/construction:", "planning"),
+    PageSpec("pages/roads.py", "page.roads", ":material/add_road:", "roads"),
+    PageSpec("pages/tourism.py", "page.tourism", ":material/landscape:", "tourism"),
+    PageSpec("pages/pairings.py", "page.pairings", ":material/handshake:", "pairings"),
+    PageSpec("pages/data.py", "page.data", ":material/database:", "data"),
+    PageSpec("pages/briefing.py", "page.briefing", ":material/picture_as_pdf:", "briefing"),
 )

@@ -1,0 +1,23 @@
+"""数据管理 — import a county's own files (checked and previewed first), export, restore the backup."""
+
+import streamlit as st
+
+from bangfu.ui import data_import as ui
+from bangfu.ui.context import current
+
+ctx = current()
+st.title(ctx.t("page.data"))
+st.caption(ctx.t("data.intro"))
+ui.flash(ctx)
+
+tab_import, tab_export, tab_backup = st.tabs([ctx.t("data.import"), ctx.t("data.export"), ctx.t("data.backup")])
+with tab_import:
+    layer, source = ui.source_picker(ctx)
+    if source is None:
+        st.info(ctx.t("data.no_file"))
+    else:
+        ui.import_flow(ctx, layer, *source)
+with tab_export:
+    ui.export_section(ctx)
+with tab_backup:
+    ui.backup_section(ctx)

@@ -1,0 +1,70 @@
+"""道路硬化 — road hardening: map by status, progress against a target, access share, safe editing."""
+
+import streamlit as st
+
+from bangfu import indicators as ind
+from bangfu import maps
+from bangfu.labels import column_labels
+from bangfu.road_map import road_map
+from bangfu.ui import road_panels as rp
+from bangfu.ui.context import current
+from bangfu.ui.widgets import kpi_row, show_map, synthetic_note
+
+ctx = current()
+st.title(ctx.t("page.roads") + (f" · {ctx.town_name}" if ctx.town_name else ""))
+st.caption(ctx.t("roads.intro"))
+synthetic_note(ctx)
+rp.flash()
+
+villages = ctx.layer("villages")
+road_layer = ctx.layer("roads")
+if road_layer.empty:
+    st.info(ctx.t("roads.no_roads"))
+    st.stop()
+
+f = rp.filters(ctx, road_layer)
+shown_villages = rp.town_slice(ctx, villages)
+stat_roads = ind.filter_roads(road_layer, villages, town_code=ctx.town_code, classes=f["classes"])
+all_pieces = rp.pieces(ctx.path, ctx.version)
+pieces = all_pieces[all_pieces["road_id"].isin(stat_roads["road_id"])]
+pieces = pieces[pieces["village_code"].isin(shown_villages["village_code"])]
+rates = ind.village_progress(pieces, shown_villages)
+area = ind.hardening_rates(pieces, shown_villages, level="county").iloc[0]
+
+st.session_state.setdefault("roads.distance", 2.0)
+access = rp.access_table(ctx, st.session_state["roads.distance"])
+row = None if access is None else access.set_index("town_code").loc[ctx.town_code or ""]
+kpi_row(
+    [
+        (ctx.t("roads.kpi.total_km"), ind.fmt_km(area["total_km"])),
+        (ctx.t("roads.kpi.hardened_km"), ind.fmt_km(area["completed_km"])),
+        (ctx.t("kpi.hardening_rate"), ind.fmt_pct(area["rate_pct"])),
+        (ctx.t("roads.kpi.unreached"), ind.fmt_int(int((~rates["reached"]).sum()))),
+        (ctx.t("roads.kpi.access"), "—" if row is None else ind.fmt_pct(row["share_pct"])),
+        (ctx.t("roads.kpi.poor_access"), "—" if row is None else ind.fmt_pct(row["poor_share_pct"])),
+    ]
+)
+
+map_roads = ind.filter_roads(road_layer, villages, **f)
+vlabels = column_labels("villages", ctx.lang)
+with_rate = shown_villages.merge(rates[["village_code", "rate_pct"]], on="village_code", how="left")
+fields = [maps.TooltipField(c, vlabels[c]) for c in ("village_name", "village_code", "town_name")]
+fields.append(maps.TooltipField("rate_pct", ctx.t("roads.col.rate_pct")))
+m = road_map(map_roads, with_rate, lang=ctx.lang, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token,
+             village_fields=fields)
+show_map(m, key="roads_map", height=560)
+st.caption(ctx.t("roads.map.caption"))
+
+tabs = st.tabs([ctx.t(f"roads.tab.{k}") for k in ("progress", "access", "edit", "bulk", "history")])
+with tabs[0]:
+    rp.progress_panel(ctx, pieces, shown_villages)
+with tabs[1]:
+    st.number_input(ctx.t("roads.access.distance"), 0.5, 10.0, step=0.5, key="roads.distance")
+    rp.access_panel(ctx, st.session_state["roads.distance"])
+with tabs[2]:
+    editor = rp.editor_name(ctx)
+    rp.edit_panel(ctx, stat_roads if len(stat_roads) else road_layer, editor)
+with tabs[3]:
+    rp.bulk_panel(ctx, editor)
+with tabs[4]:
+    rp.recent_history(ctx)

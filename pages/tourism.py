@@ -1,0 +1,74 @@
+"""乡村旅游 — tourism sites over poverty density; households reached within a distance, by town."""
+
+import streamlit as st
+
+from bangfu import indicators as ind
+from bangfu import thememaps
+from bangfu.schema import SITE_TYPES
+from bangfu.ui import pairing_tourism as pt
+from bangfu.ui.context import current
+from bangfu.ui.widgets import download_buttons, kpi_row, show_map, synthetic_note
+
+ctx = pt.fresh(current())
+st.title(ctx.t("page.tourism") + (f" · {ctx.town_name}" if ctx.town_name else ""))
+st.caption(ctx.t("tourism.intro"))
+synthetic_note(ctx)
+
+villages = ind.village_metrics(ctx.layer("villages"))
+sites_all = ctx.layer("tourism_sites")
+households = ctx.layer("households")
+
+c1, c2, c3 = st.columns([3, 2, 1])
+present = [s for s in SITE_TYPES if s in set(sites_all["site_type"])]
+types = c1.multiselect(ctx.t("tourism.types"), present, default=present, key="tourism_types")
+reach_km = c2.slider(ctx.t("tourism.reach_km"), min_value=0.5, max_value=10.0, value=ind.DEFAULT_REACH_M / 1000,
+                     step=0.5, key="tourism_reach_km")
+show_reach = c3.checkbox(ctx.t("tourism.show_reach"), value=False, key="tourism_show_reach")
+
+typed_sites = ind.filter_sites(sites_all, villages, types=types)  # reach counts sites of every town
+sites = ind.filter_sites(sites_all, villages, town_code=ctx.town_code, types=types)
+shown_villages = villages if ctx.town_code is None else villages[villages["town_code"] == ctx.town_code]
+with st.spinner(ctx.t("tourism.reach_title")):
+    reach = ind.reach_by_town(villages, households, typed_sites, distance_m=reach_km * 1000)
+row = reach.iloc[-1] if ctx.town_code is None else reach[reach["town_code"] == ctx.town_code].iloc[0]
+
+kpi_row(
+    [
+        (ctx.t("tourism.kpi_sites"), ind.fmt_int(len(sites))),
+        (ctx.t("tourism.kpi_employed"), ind.fmt_int(sites["poor_households_employed"].fillna(0).sum())),
+        (ctx.t("tourism.kpi_reached"), ind.fmt_int(row["reached"])),
+        (ctx.t("pt.col.reached_pct"), ind.fmt_pct(row["reached_pct"])),
+        (ctx.t("tourism.kpi_poor_reached"), ind.fmt_int(row["poor_reached"])),
+        (ctx.t("pt.col.poor_reached_pct"), ind.fmt_pct(row["poor_reached_pct"])),
+    ]
+)
+if households.empty:
+    st.info(ctx.t("tourism.no_households"))
+if sites.empty:
+    st.info(ctx.t("tourism.no_sites"))
+
+m = thememaps.tourism_map(shown_villages, sites, lang=ctx.lang, reach_m=reach_km * 1000 if show_reach else None,
+                          basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+show_map(m, key="tourism_map", height=600)
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(ctx.t("tourism.reach_title"))
+    st.caption(ctx.t("tourism.reach_caption"))
+    table = reach if ctx.town_code is None else reach[(reach["town_code"] == ctx.town_code) | reach["town_code"].isna()]
+    table = table.assign(town_name=table["town_name"].fillna(ctx.t("tourism.county")))
+    st.dataframe(pt.labelled(table, ctx.lang, ["town_name", "households", "reached", "reached_pct", "poor_households",
+                                                "poor_reached", "poor_reached_pct"]).round(1), hide_index=True)
+with right:
+    st.subheader(ctx.t("tourism.chart_title"))
+    by_type = ind.employment_by_type(sites)
+    st.bar_chart(by_type.set_index("site_type")[["poor_households_employed"]]
+                 .rename(columns={"poor_households_employed": ctx.t("tourism.kpi_employed")}), x_label="")
+
+st.subheader(ctx.t("tourism.sites_title"))
+detail = ind.site_table(sites, villages, reach=ind.site_reach(sites, households, distance_m=reach_km * 1000))
+detail_frame = pt.labelled(detail, ctx.lang, ["name", "site_type", "a_level", "village_name", "town_name",
+                                              "annual_visitors", "poor_households_employed", "households_in_reach",
+                                              "poor_in_reach"], prefer="tourism_sites")
+st.dataframe(detail_frame, hide_index=True)
+download_buttons(detail_frame, name=ctx.t("tourism.sites_title"), lang=ctx.lang, key="tourism_sites")

@@ -1,0 +1,36 @@
+"""Headless Chromium: the briefing's presentation mode hides the sidebar, shows big KPI cards and the map, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import briefing_data as bd
+import pytest
+
+from browser_util import ARTIFACTS, browser_page, running_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_presentation_mode(tmp_path: Path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    bd.write(ws / "workspace.gpkg")
+    with running_app(ws) as base, browser_page(width=1600, height=1000) as (page, log, dialogs):
+        page.goto(base + "/briefing?present=1&town=" + bd.CHISHUI, wait_until="domcontentloaded")
+        page.wait_for_selector(".bangfu-kpi", timeout=90000)
+        page.wait_for_selector("[data-testid='stImage'] img", timeout=90000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "briefing_presentation.png"))
+        assert page.locator(".bangfu-kpi").count() == 10
+        assert "1,450" in page.locator(".bangfu-kpis").inner_text()
+        sidebar = page.locator("section[data-testid='stSidebar']")
+        assert sidebar.count() == 0 or not sidebar.first.is_visible()
+        value_size = page.locator(".bangfu-kpi .v").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        assert value_size >= 36, value_size  # large type
+        editing = ", ".join(f"[data-testid='{t}']" for t in (
+            "stDownloadButton", "stButton", "stTextInput", "stNumberInput", "stSelectbox", "stDataEditor", "stFileUploader"))
+        controls = page.locator(f"[data-testid='stMain'] :is({editing})")
+        assert not any(controls.nth(i).is_visible() for i in range(controls.count()))  # only the mode toggle remains
+        assert not log.foreign, log.foreign[:5]
+        assert not dialogs

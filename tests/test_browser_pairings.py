@@ -1,0 +1,49 @@
+"""Headless Chromium: the pairing map draws needy villages without a partner in thick red, and the
+tourism map draws site circles; nothing is fetched from the internet (one app start for both)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import pairing_data as pdx
+from bangfu.thememaps import SITE_COLOURS, STATUS_STYLE
+from browser_util import ARTIFACTS, browser_page, map_frame, running_app
+
+pytestmark = pytest.mark.browser
+
+
+def _open(page, label: str):
+    """Follow the sidebar navigation link ``label`` and return the map iframe once drawn."""
+    page.locator("[data-testid='stSidebarNav'] a", has_text=label).first.click()
+    page.wait_for_selector(f"h1:has-text('{label}')", timeout=60000)
+    frame = map_frame(page)
+    page.wait_for_timeout(1500)
+    page.locator("iframe[title*='streamlit_folium']").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    return frame
+
+
+def test_pairing_gaps_and_tourism_sites_offline(tmp_path: Path):
+    folder = tmp_path / "ws"
+    pdx.build_workspace(folder)
+    with running_app(folder) as base, browser_page() as (page, log, dialogs):
+        page.goto(base + "/", wait_until="domcontentloaded")
+        map_frame(page)
+
+        frame = _open(page, "企业结对")
+        red = frame.locator(f"path.leaflet-interactive[stroke='{STATUS_STYLE['gap'][1]}'][stroke-width='4']")
+        # default rule (key or 老区 villages): villages 1, 2 and 4 have no active partner
+        assert red.count() == 3, f"expected 3 gap villages outlined, got {red.count()}"
+        assert frame.locator("text=需帮扶但未结对").count() >= 1, "legend missing"
+        assert frame.evaluate("typeof L !== 'undefined' && L.version"), "Leaflet did not load"
+        page.screenshot(path=str(ARTIFACTS / "pairings_gaps.png"), full_page=False)
+
+        frame = _open(page, "乡村旅游")
+        dl = frame.locator(f"path.leaflet-interactive[fill='{SITE_COLOURS['碉楼村落']}']")
+        assert dl.count() == 1, "the 5A diaolou site circle is missing"
+        page.screenshot(path=str(ARTIFACTS / "tourism_sites.png"), full_page=False)
+
+        assert not log.foreign, f"requests to non-local hosts: {log.foreign[:10]}"
+        assert not dialogs

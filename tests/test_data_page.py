@@ -1,0 +1,133 @@
+"""AppTest of page 数据管理: the import flow driven through session state and the example button.
+
+``st.file_uploader`` cannot be driven by AppTest, so the tests put the file where the uploader
+would (``st.session_state["data.upload"] = (name, bytes)``) or press “载入示例”. Everything after
+that — detection, mapping widgets, CRS choice, report, change preview, apply, export, restore —
+runs through the real page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import import_corpus as corpus
+from bangfu import store
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 120
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "ws"
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
+    return corpus.make_workspace(folder)
+
+
+def _page(upload: tuple[str, bytes] | None = None, layer: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=TIMEOUT)
+    if upload:
+        at.session_state["data.upload"] = upload
+    if layer:
+        at.session_state["data.layer"] = layer
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _button(at: AppTest, key: str):
+    return next(b for b in at.button if b.key == key)
+
+
+def test_page_without_file(ws: Path):
+    at = _page()
+    assert at.title[0].value == "数据管理"
+    assert any("请先上传文件" in i.value for i in at.info)
+
+
+def test_excel_update_flow_applies_and_restores(ws: Path):
+    before = ws.read_bytes()
+    table = pd.DataFrame({"统计用区划代码": [f"{corpus.TOWN}241"], "建档立卡户数": [21]})
+    at = _page(("建档立卡.xlsx", corpus.xlsx_bytes(table)), "villages")
+    labels = {s.label: s.value for s in at.selectbox}
+    assert labels["统计用区划代码"] == "village_code" and labels["建档立卡户数"] == "poor_households"
+    assert any("数据检查通过" in s.value for s in at.success)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"新增": "0", "修改": "1", "删除": "0", "不变": "3"}
+    assert ws.read_bytes() == before  # nothing written before the click
+    _button(at, "data.apply_button").click().run()
+    assert not at.exception
+    assert any("导入完成" in s.value for s in at.success)
+    assert store.read_layer(ws, "villages").set_index("village_code").loc[f"{corpus.TOWN}241", "poor_households"] == 21
+    _button(at, "data.restore").click().run()
+    assert not at.exception and any("已恢复备份" in s.value for s in at.success)
+    assert ws.read_bytes() == before
+
+
+def test_errors_block_apply_and_report_is_shown(ws: Path):
+    before = ws.read_bytes()
+    table = pd.DataFrame({"统计用区划代码": [f"{corpus.TOWN}241", "12345"], "建档立卡户数": [-1, 3]})
+    at = _page(("bad.xlsx", corpus.xlsx_bytes(table)), "villages")
+    assert any("错误" in e.value for e in at.error)
+    assert _button(at, "data.apply_button").disabled
+    report = at.dataframe[1].value  # [0] is the file preview
+    assert {"级别", "行号", "字段", "值", "问题"} <= set(report.columns)
+    assert "不能小于 0" in " ".join(report["问题"])
+    assert ws.read_bytes() == before
+
+
+def test_bad_file_shows_chinese_error(ws: Path):
+    at = _page(("evil.zip", corpus.zip_bytes({"../x.shp": b"x" * 200})), "villages")
+    assert any("上级目录" in e.value for e in at.error)
+
+
+def test_remapping_and_crs_choice_through_widgets(ws: Path):
+    pts = corpus.site_points(20)
+    csv = corpus.points_table(pts, datum="gcj02", swap=True).to_csv(index=False).encode("gbk")
+    at = _page(("sites.csv", csv), "tourism_sites")
+    assert any("经纬度颠倒" in str(v) for v in at.dataframe[1].value["问题"])
+    assert any("GB18030" in t.value for t in at.text)
+    # the user swaps the two columns in the mapping and declares GCJ-02
+    lon = next(s for s in at.selectbox if s.label == "经度")
+    lat = next(s for s in at.selectbox if s.label == "纬度")
+    lon.set_value("lat")
+    lat.set_value("lon")
+    next(s for s in at.selectbox if s.label == "坐标系").set_value("gcj02")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert {m.label: m.value for m in at.metric}["新增"] == "20"
+    _button(at, "data.apply_button").click().run()
+    sites = store.read_layer(ws, "tourism_sites")
+    assert len(sites) == 20
+    assert abs(sites.geometry.x.to_numpy() - pts[:, 0]).max() < 1e-7
+
+
+def test_example_file_button_and_script_text(ws: Path):
+    at = _page()
+    next(s for s in at.selectbox if s.key == "data.example").set_value("gbk_shapefile").run()
+    _button(at, "data.load_example").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("GB18030" in t.value for t in at.text)
+    preview = at.dataframe[0].value
+    assert "测试0村" in set(preview["村名"])
+    # text that looks like HTML is shown as text in tables (never rendered)
+    v = corpus.villages()
+    v.loc[0, "village_name"] = "<script>alert(1)</script>"
+    at = _page(("x.geojson", corpus.geojson_bytes(v)), "villages")
+    assert "<script>alert(1)</script>" in set(at.dataframe[0].value["village_name"])
+    assert not any("<script>" in m.value for m in at.markdown)
+
+
+def test_export_section(ws: Path):
+    at = _page()
+    next(s for s in at.selectbox if s.key == "data.export_layer").set_value("villages")
+    next(s for s in at.selectbox if s.key == "data.export_format").set_value("shapefile").run()
+    _button(at, "data.prepare_export").click().run()
+    assert not at.exception
+    fname, blob = at.session_state["data.export_file"]
+    assert fname == "villages_shp.zip" and blob[:2] == b"PK"

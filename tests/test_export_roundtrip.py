@@ -1,0 +1,144 @@
+"""Export → import gives the same data, per format and per layer kind; the CLI does the same."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+import import_corpus as corpus
+from bangfu import importers, layer_export, store
+from bangfu.cli import main as cli_main
+from bangfu.schema import get_layer
+
+FORMATS = ["gpkg", "geojson", "shapefile", "xlsx"]
+
+
+@pytest.fixture(scope="module")
+def rich_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Villages (one with text that looks like HTML), households, mixed-geometry projects, pairings."""
+    folder = tmp_path_factory.mktemp("rich")
+    v = corpus.villages()
+    v.loc[1, "village_name"] = "<script>alert('x')</script>"
+    v.loc[2, "collective_income_wan"] = np.nan
+    v.loc[3, "geometry"] = shapely.MultiPolygon([shapely.box(112.43, 22.30, 112.44, 22.305),
+                                                 shapely.box(112.43, 22.305, 112.44, 22.31).buffer(0)])
+    v.loc[3, "geometry"] = shapely.box(112.43, 22.30, 112.44, 22.31)
+    projects = gpd.GeoDataFrame(
+        {"project_id": ["P1", "P2", "P3"], "name": ["桥", "路", "水厂"], "project_type": ["bridge", "road_hardening", "drinking_water"],
+         "cost_wan": [12.5, 80.0, 33.0], "village_code": [f"{corpus.TOWN}240"] * 3, "status": ["candidate"] * 3},
+        geometry=[shapely.Point(112.405, 22.305), shapely.LineString([(112.401, 22.301), (112.409, 22.309)]),
+                  shapely.box(112.402, 22.302, 112.403, 22.303)], crs="EPSG:4326")
+    enterprises = pd.DataFrame({"enterprise_id": ["E1"], "name": ["开平食品"], "industry": ["食品"], "is_leading": [True],
+                                "employees": [120]})
+    enterprises = gpd.GeoDataFrame(enterprises, geometry=[shapely.Point(112.42, 22.305)], crs="EPSG:4326")
+    pairings = pd.DataFrame({"pairing_id": ["PR1", "PR2"], "enterprise_id": ["E1", "E1"],
+                             "village_code": [f"{corpus.TOWN}240", f"{corpus.TOWN}241"], "pairing_type": ["产业", "就业"],
+                             "start_date": ["2019-01-01", "2020-03-15"], "end_date": [None, "2022-12-31"],
+                             "committed_wan": [50.0, 12.5], "poor_households_employed": [3, None], "version": [1, 1]})
+    path = folder / store.WORKSPACE_FILE
+    store.write_workspace(path, {"villages": v, "households": corpus.households(), "projects": projects,
+                                 "enterprises": enterprises, "pairings": pairings}, meta={"source": "test"})
+    return path
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, layer: str) -> None:
+    lay = get_layer(layer)
+    cols = list(lay.column_names)
+    a = a.sort_values(lay.key, kind="stable")  # a mixed-geometry Shapefile comes back grouped by type
+    b = b.sort_values(lay.key, kind="stable")
+    pd.testing.assert_frame_equal(pd.DataFrame(a[cols]).reset_index(drop=True), pd.DataFrame(b[cols]).reset_index(drop=True),
+                                  check_dtype=True)
+    if lay.geometry:
+        ga, gb = np.asarray(a.geometry.values), np.asarray(b.geometry.values)
+        same = shapely.equals(ga, gb) | shapely.equals_exact(ga, gb, 1e-9)
+        assert same.all(), [(x.wkt, y.wkt) for x, y, s in zip(ga, gb, same) if not s][:2]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("layer", ["villages", "households", "projects", "pairings"])
+def test_round_trip(rich_ws: Path, tmp_path: Path, fmt: str, layer: str):
+    ws = tmp_path / store.WORKSPACE_FILE
+    ws.write_bytes(rich_ws.read_bytes())
+    original = store.read_layer(ws, layer)
+    fname, data = layer_export.export_workspace(ws, fmt, layers=[layer])
+    plan = importers.prepare_import(ws, fname, data, layer=layer, mode="replace")
+    assert plan.ok, plan.report.to_frame()
+    assert plan.change.empty, plan.change
+    _same(original, plan.new_layer, layer)
+    if fmt == "shapefile":  # once per layer through the whole write path as well
+        importers.apply_import(ws, plan)
+        _same(original, store.read_layer(ws, layer), layer)
+
+
+def test_shapefile_export_is_utf8_with_cpg(rich_ws: Path):
+    _, data = layer_export.export_workspace(rich_ws, "shapefile", layers=["villages"])
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    names = sorted(zf.namelist())
+    assert names == ["villages.cpg", "villages.dbf", "villages.prj", "villages.shp", "villages.shx"]
+    assert zf.read("villages.cpg").strip().upper() in (b"UTF-8", b"UTF8")
+    assert "测试0村".encode("utf-8") in zf.read("villages.dbf")
+
+
+def test_whole_workspace_exports(rich_ws: Path):
+    files = {fmt: layer_export.export_workspace(rich_ws, fmt) for fmt in FORMATS}
+    assert files["gpkg"][1][:16] == b"SQLite format 3\x00"
+    names = zipfile.ZipFile(io.BytesIO(files["geojson"][1])).namelist()
+    assert {"villages.geojson", "households.geojson", "pairings.geojson"} <= set(names)
+    xlsx = files["xlsx"][1]
+    sheets = pd.read_excel(io.BytesIO(xlsx), sheet_name=None)
+    assert {"行政村", "农户", "候选项目", "企业结对"} <= set(sheets)
+    assert "村名" in sheets["行政村"].columns and "几何(WKT)" in sheets["行政村"].columns
+    assert {"经度", "纬度"} <= set(sheets["农户"].columns)
+
+
+def test_cli_import_and_export(rich_ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch):
+    ws = tmp_path / "ws" / store.WORKSPACE_FILE
+    ws.parent.mkdir()
+    ws.write_bytes(rich_ws.read_bytes())
+    out = tmp_path / "all.gpkg"
+    assert cli_main(["export", "--format", "gpkg", "--workspace", str(ws), "--out", str(out)]) == 0
+    assert out.read_bytes()[:16] == b"SQLite format 3\x00"
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["export", "--format", "shp", "--layer", "villages", "--workspace", str(ws)]) == 0
+    assert (tmp_path / "villages_shp.zip").exists()
+
+    # GCJ-02 tourism sites from a CSV, declared on the command line
+    pts = corpus.site_points(6)
+    csv = tmp_path / "sites.csv"
+    corpus.points_table(pts, datum="gcj02").to_csv(csv, index=False, encoding="gbk")
+    before = ws.read_bytes()
+    assert cli_main(["import", str(csv), "--layer", "tourism_sites", "--crs", "gcj02", "--workspace", str(ws),
+                     "--dry-run"]) == 0
+    assert ws.read_bytes() == before
+    assert cli_main(["import", str(csv), "--layer", "tourism_sites", "--crs", "gcj02", "--workspace", str(ws),
+                     "--save-mapping", "景点模板"]) == 0
+    text = capsys.readouterr().out
+    assert "新增 6 行" in text and "GB18030" in text and "已导入" in text
+    sites = store.read_layer(ws, "tourism_sites")
+    np.testing.assert_allclose(np.column_stack([sites.geometry.x, sites.geometry.y]), pts, atol=1e-8)
+    saved = ws.parent / "mappings" / "景点模板.json"
+    assert saved.exists()
+    # the saved mapping (with its CRS) is reused; restore-backup undoes the import
+    assert cli_main(["import", str(csv), "--layer", "tourism_sites", "--mapping", str(saved), "--workspace", str(ws)]) == 0
+    assert cli_main(["restore-backup", "--workspace", str(ws)]) == 0
+
+
+def test_python_m_bangfu_runs(rich_ws: Path, tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    out = tmp_path / "v.geojson"
+    r = subprocess.run([sys.executable, "-m", "bangfu", "export", "--format", "geojson", "--layer", "villages",
+                        "--workspace", str(rich_ws), "--out", str(out)], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert b'"FeatureCollection"' in out.read_bytes()

@@ -1,0 +1,129 @@
+"""The overview map builder: embedded GeoJSON, styles, legend, overlays, and escaping of hostile names."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+import shapely
+import shapely.geometry
+
+import overview_fixtures as fx
+from bangfu import indicators as ind
+from bangfu import overview_map as om
+
+AS_OF = "2020-12-31"
+HOSTILE = "<script>alert(1)</script>"
+HOSTILE_IMG = "<img src=x onerror=alert(1)>\"'"
+
+
+def _data(options: om.MapOptions | None = None, *, rename: dict[int, str] | None = None) -> om.OverviewMapData:
+    L = fx.layers(3)
+    v = L["villages"]
+    for i, name in (rename or {}).items():
+        v.loc[i, "village_name"] = name
+    table = ind.overview_villages(v, roads=L["roads"], pairings=L["pairings"], as_of=AS_OF)
+    return om.prepare_overview(
+        table, options=options or om.MapOptions(), roads=L["roads"], sites=L["tourism_sites"],
+        enterprises=L["enterprises"], active_pairings=ind.simple_active_pairings(L["pairings"], AS_OF),
+    )
+
+
+def test_village_features_and_properties():
+    data = _data()
+    feats = data.villages["features"]
+    assert len(feats) == 6
+    assert set(feats[0]["properties"]) == set(om.VILLAGE_PROPS) | {"s"}
+    p = {f["properties"]["c"]: f["properties"] for f in feats}["440783116200"]
+    assert p["n"] == "赤水0村" and p["t"] == "赤水镇" and p["h"] == 100 and p["p"] == 10
+    assert p["i"] == "10.0%" and p["d"] == pytest.approx(10.0) and p["f"] == "老区村" and p["a"] == 1 and p["r"] == "60.0%"
+    # every village gets its class colour (density 10..60 in 5 Fisher–Jenks classes)
+    colors = om.class_colors("YlOrRd", 5)
+    assert {s["fillColor"] for s in data.village_styles.values()} <= set(colors)
+    # 老区 / key outlines: one multi-polygon feature each, covering exactly the flagged villages
+    old = shapely.geometry.shape(data.layer("old").data["features"][0]["geometry"])
+    assert old.area == pytest.approx(sum(shapely.geometry.shape(f["geometry"]).area for f in feats
+                                         if f["properties"]["f"].startswith("老区村")), rel=1e-6)
+    assert data.layer("key").n_features == 1
+    assert data.layer("roads").n_features == 12 and not data.layer("roads").show
+    assert data.layer("tourism").n_features == 2 and data.layer("enterprises").n_features == 2
+    assert data.layer("pairings").n_features == 1  # P1 only (P3's enterprise sits in its own village: a point)
+    # one internal town border (between the 3rd and 4th squares), the county outline as one ring
+    inner = shapely.geometry.shape(data.layer("towns").data["features"][0]["geometry"])
+    assert inner.length == pytest.approx(1000 / 110_750, rel=0.02)  # 1 km north–south, in degrees
+    assert data.layer("county").n_features == 1
+
+
+def test_legend_bounds_match_classes():
+    data = _data(om.MapOptions(indicator="poverty_density", method="equal_interval", k=5))
+    fills = [r.label for r in data.legend if r.kind == "fill"]
+    assert fills[0].startswith("10.0 – 20.0") and fills[-1].startswith("50.0 – 60.0")
+    assert data.legend_title == "贫困密度（户/km²）"
+    html = om.legend_html(data) + om.overlay_legend_html(data)
+    assert "老区村" in html and "重点帮扶村" in html and "等间距法" in html and "已硬化" in html and "碉楼村落" in html
+
+
+@pytest.mark.parametrize("indicator", [i.key for i in ind.CHOROPLETH_INDICATORS])
+def test_each_indicator_builds(indicator):
+    m = om.build_overview_map(_data(om.MapOptions(indicator=indicator, method="quantiles", k=3)))
+    html = om.map_html(m)
+    assert "bangfu-legend" in html and "L.control.layers" in html
+
+
+def test_town_selection_fits_and_limits_overlays():
+    county = _data()
+    town = _data(om.MapOptions(town_code="440783117"))
+    assert town.bounds[0] > county.bounds[0] and town.bounds[2] == pytest.approx(county.bounds[2], abs=1e-4)
+    assert town.layer("roads").n_features == 6 and town.layer("selected_town") is not None
+    faded = [s for c, s in town.village_styles.items() if c.startswith("440783116")]
+    assert all(s["fillOpacity"] < 0.5 for s in faded)
+
+
+def test_flag_filter_greys_out_others():
+    data = _data(om.MapOptions(flag_filter="old"))
+    grey = [c for c, s in data.village_styles.items() if s["fillColor"] == om.FILTERED_OUT_COLOR]
+    assert sorted(grey) == ["440783116201", "440783116202", "440783117201", "440783117202"]
+    assert any(r.label == "不在筛选范围" for r in data.legend)
+
+
+def test_hostile_village_name_is_escaped_everywhere():
+    data = _data(rename={0: HOSTILE, 1: HOSTILE_IMG})
+    m = om.build_overview_map(data)
+    for fc in om.embedded_geojson(m):
+        for f in fc["features"]:
+            for v in f["properties"].values():
+                if isinstance(v, str):
+                    assert not re.search(r"[<>\"']", v), v
+    names = {f["properties"]["n"] for f in data.villages["features"]}
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in names
+    assert "&lt;img src=x onerror=alert(1)&gt;&quot;&#x27;" in names
+    html = om.map_html(m)
+    assert HOSTILE not in html and "<img src=x" not in html and "onerror=alert(1)>" not in html
+    # the site named <b>农家乐</b> is escaped too
+    assert "&lt;b&gt;农家乐&lt;/b&gt;" in json.dumps(data.layer("tourism").data, ensure_ascii=False)
+
+
+def test_payload_smaller_than_plain_folium():
+    import folium
+
+    L = fx.layers(3)
+    table = ind.overview_villages(L["villages"], roads=L["roads"], pairings=L["pairings"], as_of=AS_OF)
+    plain = folium.Map()
+    folium.GeoJson(table[["village_code", "village_name", "households", "geometry"]],
+                   tooltip=folium.GeoJsonTooltip(["village_name"])).add_to(plain)
+    ours = om.build_overview_map(_data())
+    village_json = len(json.dumps(om.embedded_geojson(ours)[0]))
+    plain_json = len(json.dumps(om.embedded_geojson(plain)[0]))
+    assert village_json < plain_json * 2  # sanity only: the real comparison is the benchmark on the demo
+    assert "cdn" not in om.map_html(ours).lower()
+
+
+def test_empty_overlays_are_skipped():
+    L = fx.layers(3)
+    table = ind.overview_villages(L["villages"], roads=None, pairings=None, as_of=AS_OF)
+    data = om.prepare_overview(table, options=om.MapOptions(), roads=None, sites=None, enterprises=None,
+                               active_pairings=pd.DataFrame())
+    assert [lyr.key for lyr in data.layers] == ["villages", "towns", "county", "old", "key"]
+    om.map_html(om.build_overview_map(data))

@@ -1,0 +1,102 @@
+"""AppTest of the overview page: each indicator, each method, a town from the URL, the village profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import overview_fixtures as fx
+from bangfu import indicators as ind
+from bangfu import store
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "overview.py")
+
+
+@pytest.fixture
+def fixture_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small valid workspace (two towns, every overlay) in its own folder."""
+    folder = tmp_path / "ws"
+    store.write_workspace(folder / store.WORKSPACE_FILE, fx.layers(3), meta={"source": "test", "as_of": "2020-12-31"})
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
+    return folder
+
+
+def _run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _page(**query: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return _run(at)
+
+
+def test_county_view(fixture_ws: Path):
+    at = _page()
+    m = {x.label: x.value for x in at.metric}
+    assert m["行政村（社区）"] == "6" and m["总户数"] == "2,100" and m["贫困户"] == "210" and m["老区村"] == "2"
+    assert m["道路硬化率"] == "60.0%" and m["结对覆盖率"] == "50.0%"
+    assert at.subheader[-1].value == "各镇街汇总"
+    table = at.dataframe[-1].value
+    assert table["镇街"].tolist() == ["赤水镇", "金鸡镇"] and table["总户数"].sum() == 2100
+    assert [b.label for b in at.get("download_button")] == ["下载 CSV", "下载 Excel"]
+    assert any("点击地图上的村庄" in i.value for i in at.info)
+
+
+def test_each_indicator_method_and_filter(fixture_ws: Path):
+    at = _page()
+    methods = [m.key for m in ind.CLASS_METHODS]
+    for i, spec in enumerate(ind.CHOROPLETH_INDICATORS):
+        at.selectbox(key="ov_indicator").set_value(spec.key)
+        at.selectbox(key="ov_method").set_value(methods[i % len(methods)])
+        at.slider(key="ov_k").set_value(3 + i)
+        at.selectbox(key="ov_filter").set_value(ind.FLAG_FILTERS[i % len(ind.FLAG_FILTERS)])
+        _run(at)
+        assert at.metric[0].value == "6"
+
+
+def test_town_from_url_restricts_totals_and_table(fixture_ws: Path):
+    at = _page(town="440783117")
+    assert "金鸡镇" in at.title[0].value
+    m = {x.label: x.value for x in at.metric}
+    assert m["行政村（社区）"] == "3" and m["总户数"] == "1,500"
+    table = at.dataframe[-1].value
+    assert len(table) == 3 and set(table["村代码"].str[:9]) == {"440783117"}
+    assert at.query_params["town"] in ("440783117", ["440783117"])
+
+
+def test_clicked_village_shows_profile(fixture_ws: Path):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["ov_village"] = "440783116200"
+    _run(at)
+    assert any("赤水0村" in md.value for md in at.markdown)
+    frames = [d.value for d in at.dataframe]
+    assert any("硬化状态" in f.columns for f in frames)
+    assert any("项目名称" in f.columns and set(f["项目名称"]) == {"饮水工程", "村道硬化"} for f in frames)
+
+
+def test_english(fixture_ws: Path):
+    at = _page(lang="en")
+    assert "Villages" in {x.label for x in at.metric}
+
+
+def test_demo_each_indicator_county_and_town(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The shipped Kaiping demo: every indicator, for the county and for 赤水镇."""
+    if not store.DEMO_PATH.exists():
+        pytest.fail("geodata/kaiping_demo.gpkg is missing: run `python -m bangfu.demo build`")
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(tmp_path / "demo"))
+    at = _page()
+    assert at.metric[0].value == "270"
+    for spec in ind.CHOROPLETH_INDICATORS:
+        at.selectbox(key="ov_indicator").set_value(spec.key)
+        _run(at)
+    at = _page(town="440783116")
+    assert at.metric[0].value == "19" and len(at.dataframe[-1].value) == 19
+    at.selectbox(key="ov_indicator").set_value("incidence")
+    _run(at)
