@@ -203,3 +203,57 @@ def test_bad_layers_give_chinese_messages():
     far["geometry"] = [shapely.Point(100, 40)] * len(far)
     cov = ca.build_coverage(far, villages, hh, roads, distances=DIST)
     assert pl.standalone_counts(cov)["households"].sum() == 0
+
+
+# --------------------------------------------------------------------------- fast path = GEOS dwithin
+
+
+def _edge_points(feats: np.ndarray, d: np.ndarray) -> list[tuple[float, float]]:
+    """Points exactly at distance d (and a hair inside/outside) of point features and line vertices."""
+    out = []
+    for g, dd in zip(feats, d):
+        for x, y in shapely.get_coordinates(g)[:3]:
+            for ox, oy in ((dd, 0.0), (0.0, -dd), (-dd, 0.0), (0.0, dd), (0.6 * dd, 0.8 * dd)):
+                out += [(x + ox, y + oy), (x + ox * (1 + 1e-12), y + oy), (x + ox * (1 - 1e-12), y + oy)]
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 1_000_000),
+    n_f=st.integers(1, 10),
+    n_p=st.integers(1, 300),
+    scale=st.sampled_from([1.0, 50.0, 1000.0, 30000.0]),
+    origin=st.sampled_from([0.0, 5e5, 4.4e6]),
+)
+def test_fast_pairs_equal_geos_dwithin_exactly(seed, n_f, n_p, scale, origin):
+    """Row-index pairs = brute-force GEOS dwithin on every (feature, point), edge points included."""
+    rng = np.random.default_rng(seed)
+    feats = []
+    for i in range(n_f):
+        x, y = origin + rng.uniform(0, 5 * scale, 2)
+        if i % 3 == 0:
+            feats.append(shapely.Point(x, y))
+        elif i % 3 == 1:
+            steps = np.cumsum(rng.normal(0, scale, (int(rng.integers(2, 40)), 2)), axis=0)
+            if rng.random() < 0.3:  # axis-aligned pieces and a repeated vertex
+                steps = np.round(steps / scale) * scale
+            feats.append(shapely.LineString(steps + [x, y]))
+        else:
+            feats.append(shapely.MultiLineString([[(x, y), (x + scale, y)], [(x, y + 2 * scale), (x, y + 3 * scale)]]))
+    feats = np.array(feats, dtype=object)
+    d = rng.choice([0.0, 0.01 * scale, 0.5 * scale, 2 * scale, 20 * scale], n_f)
+    pts = origin + rng.uniform(-3 * scale, 8 * scale, (n_p, 2))
+    pts = np.concatenate([pts, np.array(_edge_points(feats, d)).reshape(-1, 2)])
+    pairs = ca.pairs_within(feats, pts, d)
+    got = set(zip(pairs.feature.tolist(), pairs.point.tolist()))
+    geos = shapely.dwithin(feats[:, None], shapely.points(pts)[None, :], d[:, None])
+    rule = shapely.distance(feats[:, None], shapely.points(pts)[None, :]) <= d[:, None]
+    # the rule distance <= d, bit for bit as GEOS computes the distance ...
+    assert got == {(int(f), int(p)) for f, p in zip(*np.nonzero(rule))}
+    # ... which is GEOS dwithin except where GEOS's own envelope shortcut rounds a point at exactly d out
+    assert got - {(int(f), int(p)) for f, p in zip(*np.nonzero(rule & ~geos))} == {(int(f), int(p)) for f, p in zip(*np.nonzero(geos))}
+    assert list(zip(pairs.feature, pairs.point)) == sorted(zip(pairs.feature, pairs.point))
+    fast = ca.pairs_within(feats, pts, d, sort_points=False)
+    assert (np.diff(fast.feature) >= 0).all()
+    assert sorted(zip(fast.feature.tolist(), fast.point.tolist())) == sorted(got)

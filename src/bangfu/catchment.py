@@ -6,16 +6,17 @@ the numbers these functions return. All inputs are in one metric CRS (metres).
 Edge rule: a point exactly at the service distance counts as inside (distance <= d), the same
 rule as GEOS ``dwithin`` and as ``point.within(geom.buffer(d))`` up to buffer segmentation.
 
-Speed: point features use a KD-tree ball query (one per distinct distance); line features are
-simplified (Douglas–Peucker, tolerance ``eps``), cut into short segments, queried with a KD-tree
-and measured exactly in numpy; only pairs whose distance lies within ``eps`` of ``d`` (where the
-simplification could change the answer) are decided by GEOS on the original line. Polygons and
-anything else go through a GEOS STR-tree ``dwithin`` query. The result is the same set of pairs.
+Speed: households are sorted into horizontal rows and by x inside a row (:mod:`bangfu.rowgrid`),
+so the households of one row within an x-interval are one slice. Point features are disks, line
+features the segments of the line simplified by ``eps`` (Douglas–Peucker, at most 10 m): per
+feature and row, exact chord intervals give the slices surely inside and those that may be
+inside; only the latter are measured, with the GEOS point–segment formula (lines: first against
+the simplified line, then within ±eps of d on the original line). Polygons and anything else go
+through a GEOS STR-tree ``dwithin`` query. The result is the same set of pairs.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,9 +25,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from .crs import metric_crs
+from .rowgrid import Ranges, RowIndex, expand
 
 __all__ = [
     "Pairs", "pairs_within", "points_within", "to_metric",
@@ -129,110 +130,111 @@ def _point_coords(points: NDArray[np.float64] | gpd.GeoSeries | NDArray[np.objec
     return xy, np.flatnonzero(ok).astype(np.int64)
 
 
-def _flatten(res: NDArray[np.object_], owners: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """KD-tree ball query results (lists of point indices) → (owner, point) arrays."""
-    lens = np.fromiter(map(len, res), dtype=np.int64, count=len(res))
-    pts = np.fromiter(itertools.chain.from_iterable(res), dtype=np.int64, count=int(lens.sum()))
-    return np.repeat(owners, lens), pts
+def _grid_height(dist: NDArray[np.float64], xy: NDArray[np.float64]) -> float:
+    """Row height of the point index: 1/20 of the typical distance (at most 100,000 rows)."""
+    extent = float(np.ptp(xy[:, 1])) if len(xy) else 0.0
+    pos = dist[dist > 0]
+    h = float(np.median(pos)) / 20 if len(pos) else max(extent / 1000, 1.0)
+    return max(h, extent / 100_000, 1e-3)
 
 
-def _ball(tree: cKDTree, centres: NDArray[np.float64], radius: NDArray[np.float64]) -> NDArray[np.object_]:
-    if len(centres) == 0:
-        return np.empty(0, dtype=object)
-    return tree.query_ball_point(centres, radius, workers=-1, return_sorted=False)
+def _point_pairs(index: RowIndex, geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
+    """Point features: (sure ranges, ambiguous pairs kept) — row-index slices, with the exact GEOS
+    distance computed in numpy only for the points near the circle's edge."""
+    px, py = shapely.get_x(geoms[idx]), shapely.get_y(geoms[idx])
+    d = dist[idx]
+    sure, amb = index.capsule_ranges(px, py, px, py, np.arange(len(idx), dtype=np.int64), d - _R_MARGIN(d), d + _R_MARGIN(d))
+    af, ap = expand(amb)
+    dx = index.x[ap] - px[af]
+    dy = index.y[ap] - py[af]
+    hit = np.sqrt(dx * dx + dy * dy) <= d[af]  # GEOS Coordinate::distance, distance <= d
+    return Ranges(idx[sure.owner], sure.start, sure.end), idx[af[hit]], ap[hit]
 
 
-def _point_pairs(tree: cKDTree, geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
-    """Pairs for point features (KD-tree ball query; squared distance <= d², inclusive)."""
-    centres = np.column_stack([shapely.get_x(geoms[idx]), shapely.get_y(geoms[idx])])
-    res = _ball(tree, centres, dist[idx])
-    return _flatten(res, idx)
+def _R_MARGIN(d: NDArray[np.float64]) -> NDArray[np.float64]:
+    return 1e-4 + 1e-9 * d
 
 
-def _segments(geoms: NDArray[np.object_], owners: NDArray[np.int64], max_len: NDArray[np.float64]):
-    """Segments (a, b, owner) of line geometries, long ones cut into pieces no longer than ``max_len``."""
+def _line_segments(geoms: NDArray[np.object_]):
+    """All segments (a, b) of line geometries with the position of their geometry, in order."""
     parts, part_idx = shapely.get_parts(geoms, return_index=True)
     coords, cidx = shapely.get_coordinates(parts, return_index=True)
     same = cidx[1:] == cidx[:-1]
-    a = coords[:-1][same]
-    b = coords[1:][same]
-    owner = owners[part_idx[cidx[:-1][same]]]
-    length = np.hypot(*(b - a).T)
-    n = np.maximum(np.ceil(length / np.maximum(max_len[owner], 1e-9)), 1).astype(np.int64)
-    if (n > 1).any():
-        rep = np.repeat(np.arange(len(a)), n)
-        k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
-        t0 = (k / n[rep])[:, None]
-        t1 = ((k + 1) / n[rep])[:, None]
-        d = (b - a)[rep]
-        a, b, owner = a[rep] + t0 * d, a[rep] + t1 * d, owner[rep]
-    return a, b, owner
+    return coords[:-1][same], coords[1:][same], part_idx[cidx[:-1][same]].astype(np.int64)
 
 
-def _line_pairs(
-    tree: cKDTree,
-    xy: NDArray[np.float64],
-    geoms: NDArray[np.object_],
-    idx: NDArray[np.int64],
-    dist: NDArray[np.float64],
-):
-    """Pairs for line features: KD-tree candidates around simplified segments, exact numpy distance,
-    GEOS on the original geometry only inside the ±eps band around d."""
+def _segment_distance(x, y, ax, ay, bx, by):
+    """Point–segment distance computed as GEOS ``Distance::pointToSegment`` does."""
+    ex, ey = bx - ax, by - ay
+    len2 = ex * ex + ey * ey
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = ((x - ax) * ex + (y - ay) * ey) / len2
+        perp = np.abs(((ay - y) * ex - (ax - x) * ey) / len2) * np.sqrt(len2)
+    dxa, dya, dxb, dyb = x - ax, y - ay, x - bx, y - by
+    dist_a = np.sqrt(dxa * dxa + dya * dya)
+    dist_b = np.sqrt(dxb * dxb + dyb * dyb)
+    return np.where((len2 == 0) | (r <= 0.0), dist_a, np.where(r >= 1.0, dist_b, perp))
+
+
+def _polyline_distance(px, py, owner, a, b, seg_owner, *, within: NDArray[np.float64] | None = None):
+    """Distance from each point to the line of its ``owner`` (segments ``a``–``b`` of ``seg_owner``),
+    vectorised over (point, line) pairs, one segment slot at a time.
+
+    With ``within`` (a distance per pair) returns instead whether distance <= within, stopping
+    early for the pairs already inside — the GEOS ``dwithin`` rule.
+    """
+    n_own = max(int(owner.max()) + 1 if len(owner) else 0, int(seg_owner.max()) + 1 if len(seg_owner) else 0)
+    cnt = np.bincount(seg_owner, minlength=n_own)
+    first = np.cumsum(cnt) - cnt
+    best = np.full(len(px), np.inf)
+    hit = np.zeros(len(px), dtype=bool)
+    todo = np.flatnonzero(cnt[owner] > 0)
+    k = 0
+    while len(todo):
+        f = owner[todo]
+        sg = first[f] + k
+        dd = _segment_distance(px[todo], py[todo], a[sg, 0], a[sg, 1], b[sg, 0], b[sg, 1])
+        k += 1
+        if within is None:
+            best[todo] = np.minimum(best[todo], dd)
+            todo = todo[cnt[f] > k]
+        else:
+            ok = dd <= within[todo]
+            hit[todo[ok]] = True
+            todo = todo[~ok & (cnt[f] > k)]
+    return best if within is None else hit
+
+
+def _line_pairs(index: RowIndex, geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
+    """Pairs for line features: row-index slices around the segments of the simplified line (tolerance
+    eps); points within d − eps of it are in, the band up to d + eps is decided exactly (GEOS rule) on
+    the original line."""
     d = dist[idx]
-    eps = np.where(d > 0, d * EPS_FRACTION, 0.0)
+    eps = np.minimum(d * EPS_FRACTION, EPS_MAX)
     simple = shapely.simplify(geoms[idx], eps, preserve_topology=False)
-    eps_f = np.zeros(len(geoms))
-    eps_f[idx] = eps
-    a, b, owner = _segments(simple, idx, np.maximum(dist, 1.0))
-    if len(a) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    mid = (a + b) / 2
-    half = np.hypot(*(b - a).T) / 2
-    seg, pt = _flatten(_ball(tree, mid, dist[owner] + eps_f[owner] + half + 1e-9), np.arange(len(a), dtype=np.int64))
-    ab = b[seg] - a[seg]
-    ap = xy[pt] - a[seg]
-    den = (ab * ab).sum(axis=1)
-    t = np.clip(np.divide((ap * ab).sum(axis=1), den, out=np.zeros(len(den)), where=den > 0), 0.0, 1.0)
-    diff = ap - t[:, None] * ab
-    d2 = (diff * diff).sum(axis=1)
-    f = owner[seg]
-    dd, ee = dist[f], eps_f[f]
-    n_pts = len(xy)
-    sure = d2 <= np.where(ee > 0, np.square(np.maximum(dd - ee, 0.0)), dd * dd)
-    maybe = ~sure & (d2 <= np.square(dd + ee)) & (ee > 0)
-    keep = sure | maybe
-    f, pt, sure = f[keep], pt[keep], sure[keep]
-    if len(f) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    # candidates come grouped by feature (segments are ordered by owner): dedupe per feature without sorting
-    bounds = np.flatnonzero(np.diff(f)) + 1
-    starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [len(f)]])
-    pos = np.empty(n_pts, dtype=np.int64)
-    out_f, out_p, amb_f, amb_p = [], [], [], []
-    for a0, a1 in zip(starts.tolist(), ends.tolist()):
-        pts_i, sure_i = pt[a0:a1], sure[a0:a1]
-        ins = pts_i[sure_i]
-        pos[ins] = np.arange(len(ins))
-        ins = ins[pos[ins] == np.arange(len(ins))]
-        out_f.append(np.full(len(ins), f[a0]))
-        out_p.append(ins)
-        amb = pts_i[~sure_i]
-        if len(amb):
-            pos[amb] = -1
-            pos[ins] = -2
-            amb = amb[pos[amb] == -1]
-            pos[amb] = np.arange(len(amb))
-            amb = amb[pos[amb] == np.arange(len(amb))]
-            amb_f.append(np.full(len(amb), f[a0]))
-            amb_p.append(amb)
-    rf = np.concatenate(out_f) if out_f else np.zeros(0, np.int64)
-    rp = np.concatenate(out_p) if out_p else np.zeros(0, np.int64)
-    if amb_f:
-        mf, mp = np.concatenate(amb_f), np.concatenate(amb_p)
-        hit = shapely.dwithin(geoms[mf], shapely.points(xy[mp]), dist[mf])
-        rf, rp = np.concatenate([rf, mf[hit]]), np.concatenate([rp, mp[hit]])
-    return rf, rp
+    a, b, own = _line_segments(simple)
+    # a line simplified to nothing (or one point) keeps its first coordinate as a zero-length segment
+    lonely = np.setdiff1d(np.arange(len(idx)), own)
+    if len(lonely):
+        # fall back: every segment of those originals
+        oa, ob, oo = _line_segments(geoms[idx][lonely])
+        a, b, own = np.concatenate([a, oa]), np.concatenate([b, ob]), np.concatenate([own, lonely[oo]])
+    e = eps[own]
+    dd = d[own]
+    sure, amb = index.capsule_ranges(
+        a[:, 0], a[:, 1], b[:, 0], b[:, 1], own, dd - e - _R_MARGIN(dd), dd + e + _R_MARGIN(dd)
+    )
+    af, ap = expand(amb)
+    x, y = index.x[ap], index.y[ap]
+    # first against the few simplified segments (|distance to it − distance to the line| <= eps) ...
+    ds = _polyline_distance(x, y, af, a, b, own)
+    m = _R_MARGIN(d)[af]
+    hit = ds <= d[af] - eps[af] - m
+    band = np.flatnonzero(~hit & (ds <= d[af] + eps[af] + m))
+    # ... then exactly (the GEOS rule) against the original segments, only inside the ±eps band
+    oa, ob, oo = _line_segments(geoms[idx])
+    hit[band] = _polyline_distance(x[band], y[band], af[band], oa, ob, oo, within=d[af[band]])
+    return Ranges(idx[sure.owner], sure.start, sure.end), idx[af[hit]], ap[hit]
 
 
 def _geos_pairs(xy: NDArray[np.float64], geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
@@ -244,6 +246,8 @@ def _geos_pairs(xy: NDArray[np.float64], geoms: NDArray[np.object_], idx: NDArra
 _POINT, _LINES = {0}, {1, 2, 5}
 #: Line simplification tolerance as a share of the distance; pairs within ±eps of d are checked by GEOS.
 EPS_FRACTION = 0.05
+#: Upper bound of the simplification tolerance in metres (keeps the exactly decided band thin).
+EPS_MAX = 10.0
 
 
 def pairs_within(
@@ -271,22 +275,60 @@ def pairs_within(
         raise ValueError("distance must be >= 0")
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     kind = np.where(usable, shapely.get_type_id(geoms), -1)
-    tree = cKDTree(xy)
-    out_f, out_p = [empty], [empty]
-    for select, fn in (
-        (np.isin(kind, list(_POINT)), lambda i: _point_pairs(tree, geoms, i, dist)),
-        (np.isin(kind, list(_LINES)), lambda i: _line_pairs(tree, xy, geoms, i, dist)),
-        (usable & ~np.isin(kind, list(_POINT | _LINES)), lambda i: _geos_pairs(xy, geoms, i, dist)),
-    ):
-        idx = np.flatnonzero(select).astype(np.int64)
-        if len(idx):
-            f, p = fn(idx)
-            out_f.append(np.asarray(f, dtype=np.int64))
-            out_p.append(np.asarray(p, dtype=np.int64))
-    feat = np.concatenate(out_f)
-    pt = orig[np.concatenate(out_p)]
-    order = np.lexsort((pt, feat)) if sort_points else np.argsort(feat, kind="stable")
-    return Pairs(feat[order], pt[order], n_f, n_p)
+    blocks: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+    sel_pt, sel_ln = np.isin(kind, list(_POINT)), np.isin(kind, list(_LINES))
+    if sel_pt.any() or sel_ln.any():
+        index = RowIndex(xy, _grid_height(dist[sel_pt | sel_ln], xy))
+        parts = []
+        for select, fn in ((sel_pt, _point_pairs), (sel_ln, _line_pairs)):
+            idx = np.flatnonzero(select).astype(np.int64)
+            if len(idx):
+                sure, f, p = fn(index, geoms, idx, dist)
+                parts += [sure, Ranges(f, p, p + 1)]
+        # one list of ranges sorted by feature, expanded once: pairs come out grouped by feature
+        owner = np.concatenate([r.owner for r in parts])
+        start = np.concatenate([r.start for r in parts])
+        end = np.concatenate([r.end for r in parts])
+        order = np.argsort(owner * np.int64(index.n + 1) + start, kind="stable")
+        f, p = expand(Ranges(owner[order], start[order], end[order]))
+        blocks.append((f, orig[index.order][p]))
+    idx = np.flatnonzero(usable & ~(sel_pt | sel_ln)).astype(np.int64)
+    if len(idx):
+        f, p = _geos_pairs(xy, geoms, idx, dist)
+        blocks.append((f, orig[p]))
+    feat, pt = _by_feature(blocks, n_f)
+    if sort_points and len(pt):
+        key = feat * np.int64(n_p + 1) + pt
+        key.sort()
+        feat, pt = key // (n_p + 1), key % (n_p + 1)
+    return Pairs(feat, pt, n_f, n_p)
+
+
+def _by_feature(blocks, n_f: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Concatenate (feature, point) blocks, each grouped by feature in increasing order, into one
+    pair list grouped by feature (a counting sort: no comparison sort of millions of pairs)."""
+    blocks = [(np.asarray(f, np.int64), np.asarray(p, np.int64)) for f, p in blocks if len(f)]
+    if not blocks:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(blocks) == 1:
+        f, p = blocks[0]
+        if len(f) < 2 or (f[1:] >= f[:-1]).all():
+            return f, p
+    counts = [np.bincount(f, minlength=n_f) for f, _ in blocks]
+    total = np.sum(counts, axis=0)
+    indptr = np.cumsum(total) - total
+    feat = np.repeat(np.arange(n_f, dtype=np.int64), total)
+    pt = np.empty(int(total.sum()), dtype=np.int64)
+    done = np.zeros(n_f, dtype=np.int64)
+    for (f, p), c in zip(blocks, counts):
+        order = np.argsort(f, kind="stable") if len(f) > 1 and not (f[1:] >= f[:-1]).all() else None
+        if order is not None:
+            f, p = f[order], p[order]
+        first = np.cumsum(c) - c  # first position of each feature inside this block
+        pos = np.arange(len(f), dtype=np.int64) - first[f] + indptr[f] + done[f]
+        pt[pos] = p
+        done += c
+    return feat, pt
 
 
 def points_within(
@@ -413,7 +455,7 @@ def _csr(feat: NDArray[np.int64], pt: NDArray[np.int64], shape: tuple[int, int])
     import scipy.sparse as sp
 
     indptr = np.concatenate([[0], np.cumsum(np.bincount(feat, minlength=shape[0]))]).astype(np.int64)
-    m = sp.csr_matrix((np.ones(len(pt), dtype=np.float64), pt.astype(np.int64), indptr), shape=shape)
+    m = sp.csr_matrix((np.ones(len(pt), dtype=np.float64), np.asarray(pt, dtype=np.int64), indptr), shape=shape)
     return m
 
 

@@ -321,18 +321,31 @@ def _result(cov, method, order, cost, w, **kw) -> Portfolio:
 
 
 class _Marginal:
-    """Marginal weighted gain of a project given the households covered so far."""
+    """Marginal weighted gain of a project given the households covered so far.
+
+    ``rest`` is the weight of each unit not covered yet (0 once covered). One project's gain is the
+    left-to-right sum of ``rest`` over its units, and so is every row of the sparse product used
+    for all projects at once — the two agree to the last bit, so ties break the same way.
+    """
 
     def __init__(self, cov: Coverage, w: NDArray[np.float64]) -> None:
-        self.ptr, self.idx, self.w = cov.matrix.indptr, cov.matrix.indices, w
-        self.covered = np.zeros(cov.n_units, dtype=bool)
+        m = cov.matrix
+        self.ptr, self.idx = m.indptr, m.indices
+        self.rest = np.array(w, dtype="float64")
+        self.incidence = m if m.nnz == 0 or bool((m.data == 1).all()) else sp.csr_matrix(
+            (np.ones(m.nnz), m.indices, m.indptr), shape=m.shape
+        )
 
     def gain(self, p: int) -> float:
-        cols = self.idx[self.ptr[p] : self.ptr[p + 1]]
-        return float(self.w[cols[~self.covered[cols]]].sum())
+        a, b = self.ptr[p], self.ptr[p + 1]
+        return float(np.cumsum(self.rest[self.idx[a:b]])[-1]) if b > a else 0.0
+
+    def gains(self) -> NDArray[np.float64]:
+        """Marginal gain of every project (one sparse matrix–vector product)."""
+        return np.asarray(self.incidence @ self.rest, dtype="float64").ravel()
 
     def add(self, p: int) -> None:
-        self.covered[self.idx[self.ptr[p] : self.ptr[p + 1]]] = True
+        self.rest[self.idx[self.ptr[p] : self.ptr[p + 1]]] = 0.0
 
 
 def _ratio(gain: float, cost: float) -> float:
@@ -374,8 +387,12 @@ def _fair_phase(chk: _Checked, cost, mg: _Marginal, chosen: list[int], remaining
         remaining -= float(cost[best])
 
 
-def _celf(cov, chk, cost, mg: _Marginal, chosen: list[int], remaining: float, start: int | None = None) -> None:
-    """Lazy greedy (CELF) by marginal weighted households per yuan, skipping projects that no longer fit."""
+def _celf(
+    cov, chk, cost, mg: _Marginal, chosen: list[int], remaining: float, start: int | None = None, gains: NDArray[np.float64] | None = None
+) -> None:
+    """Lazy greedy (CELF) by marginal weighted households per yuan, skipping projects that no longer fit.
+
+    ``gains``: every project's current marginal gain if the caller has it already."""
     taken = np.zeros(cov.n_projects, dtype=bool)
     taken[chosen] = True
     if start is not None:
@@ -384,10 +401,10 @@ def _celf(cov, chk, cost, mg: _Marginal, chosen: list[int], remaining: float, st
         mg.add(start)
         remaining -= float(cost[start])
     heap = []
-    for p in np.flatnonzero(chk.allowed & ~taken & (cost <= remaining + 1e-9)):
-        g = mg.gain(int(p))
-        if g > 0:
-            heap.append((-_ratio(g, float(cost[p])), float(cost[p]), int(p), len(chosen)))
+    if gains is None or start is not None:
+        gains = mg.gains()
+    for p in np.flatnonzero(chk.allowed & ~taken & (cost <= remaining + 1e-9) & (gains > 0)).tolist():
+        heap.append((-_ratio(float(gains[p]), float(cost[p])), float(cost[p]), p, len(chosen)))
     heapq.heapify(heap)
     while heap:
         neg, c, p, stamp = heapq.heappop(heap)
@@ -413,6 +430,11 @@ def greedy(cov: Coverage, weights: Mapping[str, float], constraints: Constraints
     cost = _costs(cov)
     w = cov.unit_weights(weights)
 
+    mg0 = _Marginal(cov, w)
+    for p in chk.must:
+        mg0.add(int(p))
+    gains0 = mg0.gains()  # after the must-in projects: reused while nothing else has been added
+
     def run(start: int | None) -> list[int]:
         mg = _Marginal(cov, w)
         chosen = [int(p) for p in chk.must]
@@ -423,15 +445,13 @@ def greedy(cov: Coverage, weights: Mapping[str, float], constraints: Constraints
             remaining = _fair_phase(chk, cost, mg, chosen, remaining)
         if start is not None and (start in chosen or cost[start] > remaining + 1e-9):
             start = None
-        _celf(cov, chk, cost, mg, chosen, remaining, start)
+        _celf(cov, chk, cost, mg, chosen, remaining, start, gains0 if len(chosen) == len(chk.must) else None)
         return chosen
 
     best = run(None)
-    base = set(best[: len(chk.must)])
-    mg = _Marginal(cov, w)
-    for p in chk.must:
-        mg.add(int(p))
-    gains = np.array([mg.gain(p) if chk.allowed[p] and p not in base and cost[p] <= chk.budget else -1.0 for p in range(cov.n_projects)])
+    ok = chk.allowed & (cost <= chk.budget)
+    ok[best[: len(chk.must)]] = False
+    gains = np.where(ok, gains0, -1.0)
     if cov.n_projects and gains.max() > 0:
         alt = run(int(np.argmax(gains)))
         if coverage_value(cov, alt, w) > coverage_value(cov, best, w) + 1e-9:
