@@ -9,6 +9,8 @@ from bangfu.ui.context import current_lang
 from bangfu.ui.pages import PAGES
 
 lang = current_lang()
-pages = [st.Page(p.path, title=t(p.label, lang), icon=p.icon, url_path=p.url_path) for p in PAGES]
-# Links are drawn by the shell; Streamlit's own page list is hidden (.streamlit/config.toml too).
+# No icon on st.Page: Streamlit would make a ":material/…:" page icon the favicon and fetch it from
+# Google's font CDN. The shell's page links carry the icons (drawn with Streamlit's bundled font)
+# and set_page_config sets a local favicon. Streamlit's own page list is hidden (see config.toml).
+pages = [st.Page(p.path, title=t(p.label, lang), url_path=p.url_path) for p in PAGES]
 st.navigation(pages, position="hidden").run()

@@ -18,9 +18,9 @@ Run: ``PYTHONPATH=src python bench/bench_access.py [--runs 5] [--households 1000
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
+
+from timing import median_time
 from typing import Callable
 
 import geopandas as gpd
@@ -100,13 +100,7 @@ def _geoms(roads_m: gpd.GeoDataFrame, status: str) -> np.ndarray:
     return np.asarray(roads_m.geometry[roads_m["status"] == status].values, dtype=object)
 
 
-def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+timed = median_time
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 import folium  # noqa: E402
+from timing import median_time  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from bangfu import indicators as ind  # noqa: E402
@@ -44,15 +45,6 @@ def load(workspace: str | None) -> tuple[str, dict[str, pd.DataFrame]]:
     import overview_fixtures as fx
 
     return "stand-in (tests/overview_fixtures.county_like)", fx.county_like()
-
-
-def median_time(fn, runs: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,14 +6,12 @@ median of 7 runs each, both in the same run; counts are checked to agree away fr
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import geopandas as gpd
 import numpy as np
 import shapely
 
 from bangfu import indicators as ind
+from timing import median_time  # noqa: E402
 
 N_HOUSEHOLDS = 100_000
 N_SITES = 25
@@ -48,12 +46,7 @@ def ours(hh: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def timed(fn, *args) -> tuple[float, np.ndarray]:
-    times, out = [], None
-    for _ in range(RUNS):
-        t = time.perf_counter()
-        out = fn(*args)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
+    return median_time(lambda: fn(*args), RUNS)
 
 
 def main() -> None:

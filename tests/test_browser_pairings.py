@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 def _open(page, label: str):
     """Follow the sidebar navigation link ``label`` and return the map iframe once drawn."""
-    page.locator("[data-testid='stSidebarNav'] a", has_text=label).first.click()
+    page.locator("[data-testid='stSidebar'] a", has_text=label).first.click()
     page.wait_for_selector(f"h1:has-text('{label}')", timeout=60000)
     frame = map_frame(page)
     page.wait_for_timeout(1500)
