@@ -29,6 +29,7 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from . import indicators as ind
+from .thememaps import SITE_COLOURS
 from .labels import t
 from .maps import Basemap, esc, map_html, offline_map
 
@@ -355,7 +356,8 @@ def _sites(sites: gpd.GeoDataFrame | None, codes: set[str], precision: int
     if sites is None or len(sites) == 0:
         return _fc([]), [], []
     types = sorted(set(sites["site_type"].astype(str)))
-    colors = {ty: SITE_COLORS[i % len(SITE_COLORS)] for i, ty in enumerate(types)}
+    # The tourism page's colour per site type, so a type looks the same on every map.
+    colors = {ty: SITE_COLOURS.get(ty, SITE_COLORS[i % len(SITE_COLORS)]) for i, ty in enumerate(types)}
     styles = [{"fillColor": colors[ty], "color": "#ffffff", "weight": 1.5, "fillOpacity": 0.95} for ty in types]
     s = sites[sites["village_code"].astype(str).isin(codes)]
     levels = [f"{int(a)}A" if pd.notna(a) and int(a) > 0 else "—" for a in s["a_level"]]
