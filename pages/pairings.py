@@ -8,7 +8,7 @@ from bangfu.ui import pairing_tourism as pt
 from bangfu.ui.context import current
 from bangfu.ui.widgets import download_buttons, kpi_row, show_map, synthetic_note
 
-ctx = pt.fresh(current())
+ctx = current()
 st.title(ctx.t("page.pairings") + (f" · {ctx.town_name}" if ctx.town_name else ""))
 st.caption(ctx.t("pairings.intro"))
 synthetic_note(ctx)

@@ -1,4 +1,4 @@
-"""Leadership briefing (pure): sections by name, fallbacks, one-page PDF with CJK font, Word file, town vs county."""
+"""Leadership briefing (pure): sections by name, road sections, one-page PDF with CJK font, Word file, town vs county."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from docx import Document
 from bangfu import briefing
 from bangfu import indicators as ind
 from bangfu.briefing import content as bc
-from bangfu.briefing import fallbacks, figures, fonts, sources
+from bangfu.briefing import adapters, figures, fonts, sources
 from bangfu.crs import haversine_m
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -130,12 +130,12 @@ def test_area_restriction():
     assert len(data.full("roads")) == 6
 
 
-# --------------------------------------------------------------------------- fallbacks
+# --------------------------------------------------------------------------- road sections
 
 
 def test_completed_road_km_by_year_matches_haversine():
-    roads = bd.layers()["roads"]
-    got = fallbacks.completed_road_km_by_year(roads)
+    roads, villages = bd.layers()["roads"], bd.layers()["villages"]
+    got = adapters.road_km_completed_by_year(roads, villages)
     done = roads[roads["status"] == "completed"]
     km = pd.Series([haversine_m(*g.coords[0], *g.coords[-1]) / 1000 for g in done.geometry], index=done.index)
     expected = km.groupby(done["completed_year"].astype(int)).sum()
@@ -144,10 +144,10 @@ def test_completed_road_km_by_year_matches_haversine():
 
 
 def test_completed_km_share_edge_cases():
-    roads = bd.layers()["roads"]
-    assert np.isnan(fallbacks.completed_km_share(roads.iloc[0:0]))
-    assert fallbacks.completed_km_share(roads[roads["status"] == "completed"]) == pytest.approx(1.0)
-    assert fallbacks.completed_road_km_by_year(roads[roads["status"] != "completed"]).empty
+    roads, villages = bd.layers()["roads"], bd.layers()["villages"]
+    assert np.isnan(adapters.road_hardening_share(roads.iloc[0:0], villages))
+    assert adapters.road_hardening_share(roads[roads["status"] == "completed"], villages) == pytest.approx(1.0)
+    assert adapters.road_km_completed_by_year(roads[roads["status"] != "completed"], villages).empty
 
 
 # --------------------------------------------------------------------------- drawing helpers

@@ -98,7 +98,6 @@ SECTIONS: tuple[Section, ...] = (
         "hardening_rate", "kpi", "kpi.hardening_rate",
         (
             Source("bangfu.briefing.adapters:road_hardening_share", ("roads", "villages"), scale=100),
-            Source("bangfu.briefing.fallbacks:completed_km_share", ("roads",), scale=100, fallback=True),
         ),
         fmt="pct", bounds=_PCT,
     ),
@@ -158,7 +157,6 @@ SECTIONS: tuple[Section, ...] = (
         "road_km_by_year", "series", "briefing.road_km",
         (
             Source("bangfu.briefing.adapters:road_km_completed_by_year", ("roads", "villages")),
-            Source("bangfu.briefing.fallbacks:completed_road_km_by_year", ("roads",), fallback=True),
         ),
         fmt="float1",
     ),

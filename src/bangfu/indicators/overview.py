@@ -1,9 +1,10 @@
-"""Overview indicators: choropleth indicator table, classification, simple road/pairing rates, town summary.
+"""Overview indicators: choropleth indicator table, classification, road/pairing rates, town summary.
 
 Pure, typed, no Streamlit. The road hardening rate and pairing coverage here are the *simple*
 versions the overview page needs (the roads and pairings pages own the full ones):
 
-* ``simple_hardening`` — hardened km / all road km, "hardened" meaning ``status == "completed"``;
+* ``village_road_km`` — road and hardened km per village, split at village borders by the road
+  module's :func:`~bangfu.indicators.roads.road_pieces` (the road page's definition);
 * ``simple_active_pairings`` — the pairings active on ``as_of``, by the app-wide rule of
   :func:`bangfu.indicators.pairings.active_mask` (started on or before ``as_of``, ``end_date``
   empty or after it);
@@ -26,14 +27,14 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
-from ..crs import metric_crs
 from .pairings import NeedyRule, active_mask, needy_mask
 from .poverty import safe_ratio, village_metrics
+from .roads import road_pieces
 
 __all__ = [
     "ChoroplethIndicator", "CHOROPLETH_INDICATORS", "choropleth_indicator",
     "ClassMethod", "CLASS_METHODS", "Classes", "classify", "fisher_jenks_bins",
-    "HARDENED_STATUS", "simple_village_road_km", "simple_active_pairings", "OVERVIEW_NEEDY", "overview_needy",
+    "HARDENED_STATUS", "village_road_km", "simple_active_pairings", "OVERVIEW_NEEDY", "overview_needy",
     "simple_pairing_coverage", "overview_villages", "OverviewKpis", "overview_kpis", "town_summary",
     "FlagFilter", "FLAG_FILTERS", "flag_mask", "TOWN_SUMMARY_COLUMNS", "MIN_CLASSES", "MAX_CLASSES", "fmt_num", "display_table",
 ]
@@ -190,16 +191,21 @@ def classify(values: pd.Series | np.ndarray, *, method: str = "fisher_jenks", k:
 HARDENED_STATUS = "completed"
 
 
-def simple_village_road_km(roads: gpd.GeoDataFrame | None) -> pd.DataFrame:
-    """Per village_code: ``road_km`` (all roads) and ``hardened_km`` (status completed)."""
+def village_road_km(roads: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Per village_code: ``road_km`` (all roads) and ``hardened_km`` (status completed).
+
+    Lengths are split at village borders exactly as on the road page
+    (:func:`bangfu.indicators.roads.road_pieces`), so both pages show the same village rates.
+    """
     if roads is None or len(roads) == 0:
         return pd.DataFrame({"road_km": pd.Series(dtype="float64"), "hardened_km": pd.Series(dtype="float64")},
                             index=pd.Index([], name="village_code"))
-    km = roads.to_crs(metric_crs(roads)).length / 1000.0
+    pieces = road_pieces(roads, villages)
     frame = pd.DataFrame({
-        "village_code": roads["village_code"].astype(str).values,
-        "road_km": km.values,
-        "hardened_km": np.where(roads["status"].astype(str).values == HARDENED_STATUS, km.values, 0.0),
+        "village_code": pieces["village_code"].astype(str).values,
+        "road_km": pieces["length_km"].to_numpy(dtype="float64"),
+        "hardened_km": np.where(pieces["status"].astype(str).values == HARDENED_STATUS,
+                                pieces["length_km"].to_numpy(dtype="float64"), 0.0),
     })
     return frame.groupby("village_code")[["road_km", "hardened_km"]].sum()
 
@@ -246,7 +252,7 @@ def overview_villages(
     """
     out = village_metrics(villages)
     codes = out["village_code"].astype(str)
-    km = simple_village_road_km(roads)
+    km = village_road_km(roads, villages)
     out["road_km"] = codes.map(km["road_km"]).fillna(0.0).astype("float64").values
     out["hardened_km"] = codes.map(km["hardened_km"]).fillna(0.0).astype("float64").values
     out["hardening_pct"] = safe_ratio(out["hardened_km"], out["road_km"]) * 100

@@ -78,6 +78,11 @@ def filter_roads(
     return roads[keep]
 
 
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column, or all-missing when a hand-made or imported frame lacks that optional column."""
+    return frame[name] if name in frame.columns else pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
 def road_pieces(roads: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, *, crs: str | None = None) -> pd.DataFrame:
     """One row per (road, village) piece with its length in km.
 
@@ -115,8 +120,8 @@ def road_pieces(roads: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, *, crs: str
             "road_id": r["road_id"].to_numpy(dtype=object),
             "village_code": vcodes[keep],
             "status": r["status"].to_numpy(dtype=object),
-            "road_class": r["road_class"].to_numpy(dtype=object),
-            "completed_year": pd.array(r["completed_year"].to_numpy(), dtype="Int64"),
+            "road_class": _column(r, "road_class").to_numpy(dtype=object),
+            "completed_year": pd.array(pd.to_numeric(_column(r, "completed_year"), errors="coerce"), dtype="Int64"),
             "length_km": lengths[keep] / 1000.0,
         }
     )

@@ -16,7 +16,6 @@ from ..offline import STATIC_DIR, install_static_assets
 from .pages import PAGES
 from . import data
 
-_CTX_KEY = "_bangfu_ctx"
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,6 @@ def sidebar() -> Context:
             path = store.ensure_workspace(folder)
             info = store.open_workspace(path)
         except store.WorkspaceError as exc:
-            st.session_state.pop(_CTX_KEY, None)
             _workspace_failed(lang, folder, exc.message_zh if lang == "zh" else exc.message_en)
             raise  # unreachable: st.stop() above
         ok, summary, lines = data.validation_summary(str(path), info.version)
@@ -152,13 +150,7 @@ def sidebar() -> Context:
         basemap=basemap,
         tianditu_token=token,
     )
-    st.session_state[_CTX_KEY] = ctx
     return ctx
-
-
-def refresh() -> None:
-    """Forget this session's context after a write, so the next run re-reads the workspace version."""
-    st.session_state.pop(_CTX_KEY, None)
 
 
 def current() -> Context:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from typing import Any, Sequence
 
@@ -10,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from .. import pairings as pairing_edits
-from .. import store
 from ..indicators.pairings import NeedyRule, resolve_as_of
 from ..labels import LABELS, column_labels, t
 from ..schema import PAIRING_TYPES
@@ -18,13 +16,6 @@ from .context import Context
 
 _LAYERS = ("villages", "tourism_sites", "enterprises", "pairings", "pairing_history")
 DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)
-
-
-def fresh(ctx: Context) -> Context:
-    """The context with the workspace's current version, so that a page that has just written
-    (or runs without ``app.py`` re-rendering the sidebar) never shows cached, older layers."""
-    version = store.workspace_version(ctx.path)
-    return ctx if version == ctx.version else dataclasses.replace(ctx, version=version)
 
 
 def labelled(

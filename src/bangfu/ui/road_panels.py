@@ -22,7 +22,7 @@ from ..crs import metric_crs
 from ..labels import column_labels
 from ..schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from . import data
-from .context import Context, refresh
+from .context import Context
 from .widgets import download_buttons
 
 _FLASH = "roads.flash"
@@ -252,7 +252,6 @@ def _save(ctx: Context, rid: str, ver: int, loaded: dict[str, Any], new: dict[st
         return
     st.session_state.pop(_LOADED, None)
     st.session_state[_FLASH] = ctx.t("roads.edit.saved").format(road=rid, v=v)
-    refresh()
     st.rerun()
 
 
@@ -265,7 +264,6 @@ def _conflict(ctx: Context, rid: str, ver: int) -> None:
     if st.button(ctx.t("roads.edit.reload"), key="roads.reload"):
         st.session_state.pop(_CONFLICT, None)
         st.session_state.pop(_LOADED, None)
-        refresh()
         st.rerun()
 
 
@@ -284,7 +282,6 @@ def _history(ctx: Context, rid: str, editor: str) -> None:
             return
         st.session_state.pop(_LOADED, None)
         st.session_state[_FLASH] = ctx.t("roads.edit.undone").format(road=rid, v=v)
-        refresh()
         st.rerun()
 
 
@@ -337,7 +334,6 @@ def bulk_review(ctx: Context, parsed: roads.BulkParse, editor: str) -> None:
             return
         st.session_state.pop(_LOADED, None)
         st.session_state[_FLASH] = ctx.t("roads.bulk.applied").format(n=res.applied)
-        refresh()
         st.rerun()
 
 
