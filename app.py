@@ -1,11 +1,11 @@
 """Bangfu Atlas (帮扶地图) entry point: the page navigation. Each page renders the shared shell itself
-(``bangfu.ui.context.current``: page config, page links, sidebar), so a page works the same whether
+(``bangfu.ui.shell.current``: page config, page links, sidebar), so a page works the same whether
 it is reached through this navigation or run directly."""
 
 import streamlit as st
 
-from bangfu.labels import t
-from bangfu.ui.context import current_lang
+from bangfu.core.labels import t
+from bangfu.ui.shell import current_lang
 from bangfu.ui.pages import PAGES
 
 lang = current_lang()

@@ -9,7 +9,7 @@ construction were completed):
 * ``zone_warm``   — bangfu: :class:`bangfu.indicators.AccessZone` built once (cached in the page),
                     then prepared point-in-polygon + exact dwithin for the few border points;
 * ``zone_cold``   — the same including building the zones (buffer + union);
-* ``dwithin_pairs`` — baseline: :func:`bangfu.catchment.points_within` (STR-tree + GEOS dwithin);
+* ``dwithin_pairs`` — baseline: :func:`bangfu.geo.proximity.points_within` (STR-tree + GEOS dwithin);
 * ``sjoin_buffer``  — baseline: geopandas ``sjoin`` of households against buffered roads.
 
 Run: ``PYTHONPATH=src python bench/bench_access.py [--runs 5] [--households 100000]``
@@ -29,9 +29,9 @@ import pandas as pd
 import shapely
 
 from bangfu import indicators as ind
-from bangfu import store
-from bangfu.catchment import points_within
-from bangfu.crs import metric_crs
+from bangfu.workspace import store
+from bangfu.geo.proximity import points_within
+from bangfu.geo.crs import metric_crs
 
 DEMO = Path(__file__).resolve().parents[1] / "geodata" / "kaiping_demo.gpkg"
 CRS = "EPSG:32649"

@@ -17,9 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from bangfu import briefing, store  # noqa: E402
-from bangfu.briefing import content as bc  # noqa: E402
-from bangfu.briefing import figures, fonts  # noqa: E402
+from bangfu.core.resources import DEMO_PATH
+from bangfu import briefing
+from bangfu.workspace import store
+from bangfu.briefing import content as bc
+from bangfu.briefing import figures, fonts
 
 
 def _median(fn, runs: int) -> tuple[float, float, float]:
@@ -37,7 +39,7 @@ def _median(fn, runs: int) -> tuple[float, float, float]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workspace", default=str(store.DEMO_PATH))
+    ap.add_argument("--workspace", default=str(DEMO_PATH))
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args(argv)
     path = Path(args.workspace)

@@ -27,9 +27,10 @@ import folium  # noqa: E402
 from timing import median_time  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from bangfu import indicators as ind  # noqa: E402
-from bangfu import overview_map as om  # noqa: E402
-from bangfu import store  # noqa: E402
+from bangfu.core.resources import DEMO_PATH
+from bangfu import indicators as ind
+from bangfu.maps import overview as om
+from bangfu.workspace import store
 
 AS_OF = "2020-12-31"
 TOOLTIP = ["village_name", "village_code", "town_name", "households", "poor_households", "poor_population",
@@ -37,7 +38,7 @@ TOOLTIP = ["village_name", "village_code", "town_name", "households", "poor_hous
 
 
 def load(workspace: str | None) -> tuple[str, dict[str, pd.DataFrame]]:
-    path = Path(workspace) if workspace else store.DEMO_PATH
+    path = Path(workspace) if workspace else DEMO_PATH
     if path.exists():
         names = ("villages", "roads", "tourism_sites", "enterprises", "pairings")
         shown = path.resolve().relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path

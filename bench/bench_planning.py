@@ -24,7 +24,8 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from bangfu import catchment, planning  # noqa: E402
+from bangfu.geo import proximity
+from bangfu.planning import coverage, project_types, solvers as planning
 
 CRS = "EPSG:32649"
 
@@ -49,11 +50,11 @@ def instance_a(seed: int = 1):
     extent = 120_000.0
     hh = clustered_points(rng, 1_000_000, extent=extent, clusters=4000)
     n_proj = 10_000
-    kinds = np.array(list(catchment.PROJECT_TYPE_TABLE))
+    kinds = np.array(list(project_types.PROJECT_TYPE_TABLE))
     near = hh[rng.integers(0, len(hh), n_proj)] + rng.normal(0, 300, (n_proj, 2))
     ptype = np.where(np.arange(n_proj) < n_proj // 10, "road_hardening", rng.choice(kinds[1:], n_proj))
     geoms = np.array([road(rng, near[i]) if ptype[i] == "road_hardening" else shapely.Point(near[i]) for i in range(n_proj)], dtype=object)
-    dist = pd.Series(ptype).map(catchment.default_distances()).to_numpy(dtype="float64")
+    dist = pd.Series(ptype).map(project_types.default_distances()).to_numpy(dtype="float64")
     units = {
         "households": np.ones(len(hh)),
         "poor_households": (rng.random(len(hh)) < 0.04).astype(float),
@@ -70,8 +71,8 @@ def instance_a(seed: int = 1):
 
 def ours_a(hh, geoms, dist, units, projects, budget: float) -> tuple[float, planning.Portfolio, pd.DataFrame]:
     t0 = time.perf_counter()
-    pairs = catchment.pairs_within(geoms, hh, dist, sort_points=False)
-    matrix = catchment._csr(pairs.feature, pairs.point, (len(geoms), len(hh)))
+    pairs = proximity.pairs_within(geoms, hh, dist, sort_points=False)
+    matrix = coverage._csr(pairs.feature, pairs.point, (len(geoms), len(hh)))
     cov = planning.Coverage(matrix, units, projects)
     counts = planning.standalone_counts(cov)
     port = planning.greedy(cov, {"poor": 3, "old": 2, "key": 1, "all": 1}, planning.Constraints(budget=budget))
@@ -125,8 +126,8 @@ def part_b(runs: int) -> None:
     ours, ours_obj = [], None
     for _ in range(runs):
         t0 = time.perf_counter()
-        pairs = catchment.pairs_within(shapely.points(cand), hh, radius, sort_points=False)
-        matrix = catchment._csr(pairs.feature, pairs.point, (len(cand), len(hh)))
+        pairs = proximity.pairs_within(shapely.points(cand), hh, radius, sort_points=False)
+        matrix = coverage._csr(pairs.feature, pairs.point, (len(cand), len(hh)))
         units = {m: np.ones(len(hh)) for m in planning.MEASURES}
         cov = planning.Coverage(matrix, units, pd.DataFrame({"project_id": [f"C{i}" for i in range(len(cand))], "cost_wan": 1.0}))
         res = planning.solve_exact(cov, {"all": 1}, planning.Constraints(budget=p), time_limit=600)

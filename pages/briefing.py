@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from bangfu.briefing import SECTIONS
-from bangfu.ui.briefing import get_briefing, presentation
-from bangfu.ui.context import current
+from bangfu.ui.panels.briefing import get_briefing, presentation
+from bangfu.ui.shell import current
 from bangfu.ui.widgets import kpi_row, synthetic_note
 
 ctx = current()

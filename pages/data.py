@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from bangfu.ui import data_import as ui
-from bangfu.ui.context import current
+from bangfu.ui.panels import data as ui
+from bangfu.ui.shell import current
 
 ctx = current()
 st.title(ctx.t("page.data"))

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from bangfu import indicators as ind
-from bangfu.overview_map import MapOptions, build_overview_map
-from bangfu.ui import overview as data
-from bangfu.ui.context import current
+from bangfu.maps.overview import MapOptions, build_overview_map
+from bangfu.ui.panels import overview as data
+from bangfu.ui.shell import current
 from bangfu.ui.widgets import download_buttons, kpi_row, show_map, synthetic_note
-from bangfu.village_profile import village_profile
+from bangfu.indicators.profile import village_profile
 
 ctx = current()
 T = ctx.t

@@ -4,10 +4,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from bangfu import planning, planning_run
-from bangfu.catchment import CANDIDATE_STATUSES, PROJECT_TYPE_TABLE, default_distances
-from bangfu.planning_map import portfolio_map
-from bangfu.ui.context import current
+from bangfu.planning import solvers as planning, run as planning_run
+from bangfu.planning.coverage import CANDIDATE_STATUSES
+from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
+from bangfu.maps.planning import portfolio_map
+from bangfu.ui.shell import current
 from bangfu.ui.widgets import kpi_row, show_map, synthetic_note
 
 ctx = current()

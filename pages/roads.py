@@ -3,11 +3,11 @@
 import streamlit as st
 
 from bangfu import indicators as ind
-from bangfu import maps
-from bangfu.labels import column_labels
-from bangfu.road_map import road_map
-from bangfu.ui import road_panels as rp
-from bangfu.ui.context import current
+from bangfu.maps import base as maps
+from bangfu.workspace.schema import column_labels
+from bangfu.maps.roads import road_map
+from bangfu.ui.panels import roads as rp
+from bangfu.ui.shell import current
 from bangfu.ui.widgets import kpi_row, show_map, synthetic_note
 
 ctx = current()

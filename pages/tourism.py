@@ -3,10 +3,10 @@
 import streamlit as st
 
 from bangfu import indicators as ind
-from bangfu import thememaps
-from bangfu.schema import SITE_TYPES
-from bangfu.ui import pairing_tourism as pt
-from bangfu.ui.context import current
+from bangfu.maps import themes as thememaps
+from bangfu.workspace.schema import SITE_TYPES
+from bangfu.ui.panels import pairing_tourism as pt
+from bangfu.ui.shell import current
 from bangfu.ui.widgets import download_buttons, kpi_row, show_map, synthetic_note
 
 ctx = current()

@@ -55,8 +55,8 @@ def layers() -> dict[str, pd.DataFrame]:
 
 
 def loader(data: dict[str, pd.DataFrame]):
-    from bangfu import store
-    from bangfu.schema import get_layer
+    from bangfu.workspace import store
+    from bangfu.workspace.schema import get_layer
 
     def load(name: str) -> pd.DataFrame:
         if name in data:
@@ -67,7 +67,7 @@ def loader(data: dict[str, pd.DataFrame]):
 
 
 def write(path: Path) -> Path:
-    from bangfu import store
+    from bangfu.workspace import store
 
     store.write_workspace(path, layers(), meta={"source": "demo", "as_of": "2020-12-31", "synthetic_note": "测试用合成数据。"})
     return path

@@ -51,7 +51,7 @@ def villages() -> gpd.GeoDataFrame:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A private copy of the demo workspace."""
-    from bangfu import store
+    from bangfu.workspace import store
 
     if not DEMO.exists():
         pytest.fail("geodata/kaiping_demo.gpkg is missing: run `python -m bangfu.demo build`")

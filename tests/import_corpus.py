@@ -13,8 +13,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from bangfu import store
-from bangfu.crs import wgs84_to_bd09, wgs84_to_gcj02  # noqa: F401 - used by tests too
+from bangfu.workspace import store
+from bangfu.geo.crs import wgs84_to_bd09, wgs84_to_gcj02
 
 TOWN = "440783116"
 

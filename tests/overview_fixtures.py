@@ -114,7 +114,7 @@ def county_like(seed: int = 7) -> dict[str, pd.DataFrame]:
     """
     import numpy as np
 
-    from bangfu import demo
+    from bangfu.demo import build as demo
 
     rng = np.random.default_rng(seed)
     county = gpd.GeoSeries([demo.load_county_boundary()], crs="EPSG:4326").to_crs(UTM).iloc[0]

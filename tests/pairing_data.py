@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from bangfu import store
+from bangfu.workspace import store
 
 TOWNS = {"440783116": "赤水镇", "440783117": "塘口镇"}
 AS_OF = "2020-12-31"

@@ -102,7 +102,7 @@ def households_m() -> gpd.GeoDataFrame:
 
 def build_workspace(path: Path) -> Path:
     """Write the network as a complete workspace (EPSG:4326) at ``path``."""
-    from bangfu import store
+    from bangfu.workspace import store
 
     empty_hist = pd.DataFrame({c: [] for c in store.get_layer("road_progress").column_names})
     store.write_workspace(

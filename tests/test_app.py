@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bangfu import store
+from bangfu.workspace import store
 from bangfu.ui.pages import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]

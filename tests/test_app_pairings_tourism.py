@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 import pairing_data as pdx
 from bangfu import indicators as ind
-from bangfu import pairings as pe
-from bangfu import store
+from bangfu.editing import pairings as pe
+from bangfu.workspace import store
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120

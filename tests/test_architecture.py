@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 ALLOWED = [ROOT / "app.py", ROOT / "pages", ROOT / "src" / "bangfu" / "ui"]
 
@@ -51,7 +53,7 @@ def test_no_cdn_urls_in_code():
 
 
 def test_every_registered_page_exists_and_has_a_label():
-    from bangfu.labels import LABELS
+    from bangfu.core.labels import LABELS
     from bangfu.ui.pages import PAGES
 
     for page in PAGES:
@@ -60,7 +62,82 @@ def test_every_registered_page_exists_and_has_a_label():
 
 
 def test_labels_have_both_languages():
-    from bangfu.labels import LABELS
+    from bangfu.core.labels import LABELS
 
     for key, (zh, en) in LABELS.items():
         assert zh and en, key
+
+
+#: The package's layers, lowest first. A module may import its own package and packages of a lower
+#: rank only: core ← geo ← workspace ← ingest ← export ← editing/indicators/planning ← maps/briefing/demo
+#: ← cli/ui ← pages. Packages of the same rank do not import each other.
+RANKS: dict[str, int] = {
+    "core": 0,
+    "geo": 1,
+    "workspace": 2,
+    "ingest": 3,
+    "export": 4,
+    "editing": 5, "indicators": 5, "planning": 5,
+    "maps": 6, "briefing": 6, "demo": 6,
+    "cli": 7, "ui": 7,
+}
+PACKAGE = ROOT / "src" / "bangfu"
+
+
+def _bangfu_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, imported bangfu module) of every import in a file, relative ones resolved."""
+    rel = path.relative_to(ROOT / "src").with_suffix("").parts
+    here = list(rel[:-1]) if rel[-1] != "__init__" else list(rel[:-1])
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[: len(here) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod == "bangfu":
+                out += [(node.lineno, f"bangfu.{a.name}") for a in node.names]
+            elif mod.startswith("bangfu."):
+                out.append((node.lineno, mod))
+        elif isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names if a.name.startswith("bangfu")]
+    return out
+
+
+def _package_of(module: str) -> str:
+    return module.split(".")[1] if module.count(".") >= 1 else ""
+
+
+def test_every_subpackage_has_a_rank():
+    packages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert packages == set(RANKS), f"give every subpackage a rank: {packages ^ set(RANKS)}"
+    loose = {p.name for p in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
+    assert not loose, f"modules belong in a subpackage that names their layer: {loose}"
+
+
+def test_dependencies_point_one_way():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).parts
+        if len(parts) == 1:
+            continue  # bangfu/__init__.py, __main__.py
+        own = parts[0]
+        for line, module in _bangfu_imports(path):
+            target = _package_of(module)
+            if target in ("", own) or target not in RANKS:
+                continue
+            if RANKS[target] >= RANKS[own]:
+                offenders.append(f"{path.relative_to(ROOT)}:{line} ({own}) imports {module} ({target})")
+    assert not offenders, "imports against the layer order:\n" + "\n".join(offenders)
+
+
+@pytest.mark.parametrize("tool", ["bench", "pages"])
+def test_pages_and_benchmarks_do_not_reach_below_the_public_api(tool: str):
+    """Pages use bangfu.ui and the analysis packages; nothing imports a private name across packages."""
+    offenders = []
+    for path in (ROOT / tool).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bangfu"):
+                offenders += [f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    assert not offenders, offenders

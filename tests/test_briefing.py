@@ -21,7 +21,7 @@ from bangfu import briefing
 from bangfu import indicators as ind
 from bangfu.briefing import content as bc
 from bangfu.briefing import adapters, figures, fonts, sources
-from bangfu.crs import haversine_m
+from bangfu.geo.crs import haversine_m
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DATE = dt.date(2025, 11, 23)
@@ -295,7 +295,7 @@ def test_english_briefing():
 
 @pytest.fixture(scope="module")
 def demo_town() -> tuple[briefing.Briefing, dict[str, str]]:
-    from bangfu import store
+    from bangfu.workspace import store
 
     demo = Path(__file__).resolve().parents[1] / "geodata" / "kaiping_demo.gpkg"
     if not demo.exists():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import overview_fixtures as fx
-from bangfu import store
+from bangfu.workspace import store
 from browser_util import ARTIFACTS, browser_page, map_frame, running_app
 
 pytestmark = pytest.mark.browser

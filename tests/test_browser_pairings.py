@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import pairing_data as pdx
-from bangfu.thememaps import SITE_COLOURS, STATUS_STYLE
+from bangfu.maps.themes import SITE_COLOURS, STATUS_STYLE
 from browser_util import ARTIFACTS, browser_page, map_frame, running_app
 
 pytestmark = pytest.mark.browser

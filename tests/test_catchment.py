@@ -9,8 +9,9 @@ import pytest
 import shapely
 from hypothesis import given, settings, strategies as st
 
-from bangfu import catchment as ca
-from bangfu import planning as pl
+from bangfu.geo import proximity
+from bangfu.planning import coverage, project_types
+from bangfu.planning import solvers as pl
 
 from conftest import village_frame
 
@@ -49,7 +50,7 @@ def test_pairs_equal_sjoin_oracle(seed, n_f, n_p, d):
     feats = _random_features(rng, n_f)
     pts = rng.uniform(-2000, 7000, (n_p, 2))
     dist = np.where(rng.random(n_f) < 0.5, d, d / 2)
-    pairs = ca.pairs_within(feats, pts, dist)
+    pairs = proximity.pairs_within(feats, pts, dist)
     got = set(zip(pairs.feature.tolist(), pairs.point.tolist()))
     # households within a hair of a catchment edge are decided by the rule test below (buffers are polygons)
     true_d = shapely.distance(feats[:, None], shapely.points(pts)[None, :]) if n_p else np.zeros((n_f, 0))
@@ -66,27 +67,27 @@ def test_edge_rule_distance_equal_counts(d):
     proj = np.array([shapely.Point(1000.0, 1000.0), shapely.LineString([(0, 50000), (3000, 50000)])], dtype=object)
     on_edge = [(1000 + d, 1000), (1000 - d, 1000), (1000, 1000 + d), (1000, 1000 - d), (1500, 50000 + d), (1500, 50000 - d), (3000 + d, 50000)]
     outside = [(1000 + d + 1e-3, 1000), (1000, 1000 - d - 1e-3), (1500, 50000 + d + 1e-3), (3000 + d + 1e-3, 50000)]
-    pairs = ca.pairs_within(proj, np.array(on_edge + outside), d)
+    pairs = proximity.pairs_within(proj, np.array(on_edge + outside), d)
     got = set(zip(pairs.feature.tolist(), pairs.point.tolist()))
     assert got == {(0, 0), (0, 1), (0, 2), (0, 3), (1, 4), (1, 5), (1, 6)}
 
 
 def test_pairs_accept_geoseries_and_missing_points():
     pts = gpd.GeoSeries([shapely.Point(0, 0), None, shapely.Point(5, 0), shapely.Point()], crs=CRS)
-    pairs = ca.pairs_within(np.array([shapely.Point(0, 0)]), pts, 5.0)
+    pairs = proximity.pairs_within(np.array([shapely.Point(0, 0)]), pts, 5.0)
     assert pairs.point.tolist() == [0, 2]
-    assert ca.points_within(np.array([shapely.Point(0, 0)]), pts, 1.0).tolist() == [True, False, False, False]
+    assert proximity.points_within(np.array([shapely.Point(0, 0)]), pts, 1.0).tolist() == [True, False, False, False]
     with pytest.raises(ValueError):
-        ca.pairs_within(np.array([shapely.Point(0, 0)]), pts, -1.0)
+        proximity.pairs_within(np.array([shapely.Point(0, 0)]), pts, -1.0)
 
 
 def test_project_type_table_matches_schema():
-    from bangfu.schema import PROJECT_TYPES
+    from bangfu.workspace.schema import PROJECT_TYPES
 
-    assert tuple(ca.PROJECT_TYPE_TABLE) == PROJECT_TYPES
-    assert ca.PROJECT_TYPE_TABLE["road_hardening"].distance_m == 2000
+    assert tuple(project_types.PROJECT_TYPE_TABLE) == PROJECT_TYPES
+    assert project_types.PROJECT_TYPE_TABLE["road_hardening"].distance_m == 2000
     with pytest.raises(ValueError, match="road_hardening"):
-        ca.project_type("airport")
+        project_types.project_type("airport")
 
 
 # --------------------------------------------------------------------------- layers → coverage
@@ -142,11 +143,11 @@ DIST = {"drinking_water": 400.0, "road_hardening": 600.0, "bridge": 700.0, "irri
 @given(seed=st.integers(0, 10_000), new_only=st.booleans())
 def test_coverage_counts_equal_sjoin_oracle(seed, new_only):
     villages, hh, projects, roads = _layers(np.random.default_rng(seed))
-    cov = ca.build_coverage(projects, villages, hh, roads, distances=DIST, new_access_only=new_only)
+    cov = coverage.build_coverage(projects, villages, hh, roads, distances=DIST, new_access_only=new_only)
     assert list(cov.projects["project_id"]) == ["W1", "R1", "B1", "D1"]  # the completed one is not a candidate
     counts = pl.standalone_counts(cov).set_index(cov.projects["project_id"])
     # oracle: buffers + sjoin in the same metric CRS, computed independently
-    vm, pm, hm, rm = ca.to_metric(villages, projects, hh, roads)
+    vm, pm, hm, rm = proximity.to_metric(villages, projects, hh, roads)
     cand = pm[pm["status"] != "completed"].copy()
     cand["geometry"] = cand.buffer(cand["project_type"].map(DIST).to_numpy(), quad_segs=256)
     j = gpd.sjoin(hm, cand[["project_id", "project_type", "geometry"]], predicate="intersects")
@@ -174,10 +175,10 @@ def test_coverage_counts_equal_sjoin_oracle(seed, new_only):
 
 def test_village_area_fallback_uses_area_shares():
     villages, _hh, projects, roads = _layers(np.random.default_rng(1))
-    cov = ca.build_coverage(projects, villages, None, roads, distances=DIST)
+    cov = coverage.build_coverage(projects, villages, None, roads, distances=DIST)
     assert cov.method == "village_area"
     counts = pl.standalone_counts(cov).set_index(cov.projects["project_id"])
-    vm, pm = ca.to_metric(villages, projects)
+    vm, pm = proximity.to_metric(villages, projects)
     for pid in ["W1", "B1", "R1", "D1"]:
         p = pm[pm["project_id"] == pid].iloc[0]
         buf = shapely.buffer(p.geometry, DIST[p["project_type"]], quad_segs=16)
@@ -194,14 +195,14 @@ def test_bad_layers_give_chinese_messages():
     bad = projects.copy()
     bad.loc[0, "project_type"] = "airport"
     with pytest.raises(pl.PlanningError, match="类型未知"):
-        ca.build_coverage(bad, villages, hh, roads)
+        coverage.build_coverage(bad, villages, hh, roads)
     bad = projects.copy()
     bad.loc[1, "cost_wan"] = np.nan
     with pytest.raises(pl.PlanningError, match="R1"):
-        ca.build_coverage(bad, villages, hh, roads)
+        coverage.build_coverage(bad, villages, hh, roads)
     far = projects.copy()
     far["geometry"] = [shapely.Point(100, 40)] * len(far)
-    cov = ca.build_coverage(far, villages, hh, roads, distances=DIST)
+    cov = coverage.build_coverage(far, villages, hh, roads, distances=DIST)
     assert pl.standalone_counts(cov)["households"].sum() == 0
 
 
@@ -245,7 +246,7 @@ def test_fast_pairs_equal_geos_dwithin_exactly(seed, n_f, n_p, scale, origin):
     d = rng.choice([0.0, 0.01 * scale, 0.5 * scale, 2 * scale, 20 * scale], n_f)
     pts = origin + rng.uniform(-3 * scale, 8 * scale, (n_p, 2))
     pts = np.concatenate([pts, np.array(_edge_points(feats, d)).reshape(-1, 2)])
-    pairs = ca.pairs_within(feats, pts, d)
+    pairs = proximity.pairs_within(feats, pts, d)
     got = set(zip(pairs.feature.tolist(), pairs.point.tolist()))
     geos = shapely.dwithin(feats[:, None], shapely.points(pts)[None, :], d[:, None])
     rule = shapely.distance(feats[:, None], shapely.points(pts)[None, :]) <= d[:, None]
@@ -254,6 +255,6 @@ def test_fast_pairs_equal_geos_dwithin_exactly(seed, n_f, n_p, scale, origin):
     # ... which is GEOS dwithin except where GEOS's own envelope shortcut rounds a point at exactly d out
     assert got - {(int(f), int(p)) for f, p in zip(*np.nonzero(rule & ~geos))} == {(int(f), int(p)) for f, p in zip(*np.nonzero(geos))}
     assert list(zip(pairs.feature, pairs.point)) == sorted(zip(pairs.feature, pairs.point))
-    fast = ca.pairs_within(feats, pts, d, sort_points=False)
+    fast = proximity.pairs_within(feats, pts, d, sort_points=False)
     assert (np.diff(fast.feature) >= 0).all()
     assert sorted(zip(fast.feature.tolist(), fast.point.tolist())) == sorted(got)

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bangfu import cli, planning_run, store
+from bangfu.cli import commands as cli
+from bangfu.planning import run as planning_run
+from bangfu.workspace import store
 from test_catchment import _layers
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bangfu import crs
+from bangfu.geo import crs
 
 # (wgs_lat, wgs_lng, gcj_lat, gcj_lng): test vectors of googollee/eviltransform (python/test.py)
 EVILTRANSFORM_WGS_GCJ = [

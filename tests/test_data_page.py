@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import import_corpus as corpus
-from bangfu import store
+from bangfu.workspace import store
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120

@@ -10,10 +10,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from bangfu import demo, store
-from bangfu.schema import LAYERS, PROJECT_TYPES
+from bangfu.core.resources import DEMO_PATH
+from bangfu.demo import build as demo
+from bangfu.workspace import store
+from bangfu.workspace.schema import LAYERS, PROJECT_TYPES
 
-DEMO = store.DEMO_PATH
+DEMO = DEMO_PATH
 CHISHUI = "440783116"
 CHISHUI_OLD = ("步栏", "林屋", "三合", "长塘", "松南", "高龙", "高山")
 DIAOLOU = {"自力村碉楼群": "塘口镇", "立园": "塘口镇", "马降龙碉楼群": "百合镇", "锦江里碉楼群": "蚬冈镇", "赤坎古镇": "赤坎镇"}

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from bangfu import edits, store
+from bangfu.editing import engine as edits
+from bangfu.workspace import store
 from conftest import village_frame
 
 

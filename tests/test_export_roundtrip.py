@@ -13,9 +13,11 @@ import pytest
 import shapely
 
 import import_corpus as corpus
-from bangfu import importers, layer_export, store
-from bangfu.cli import main as cli_main
-from bangfu.schema import get_layer
+from bangfu.ingest import pipeline as importers
+from bangfu.export import layers as layer_export
+from bangfu.workspace import store
+from bangfu.cli.commands import main as cli_main
+from bangfu.workspace.schema import get_layer
 
 FORMATS = ["gpkg", "geojson", "shapefile", "xlsx"]
 

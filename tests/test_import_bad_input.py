@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import import_corpus as corpus
-from bangfu import importers
-from bangfu.cli import main as cli_main
-from bangfu.upload_guard import ImportRefused, Limits
+from bangfu.ingest import pipeline as importers
+from bangfu.cli.commands import main as cli_main
+from bangfu.ingest.guard import ImportRefused, Limits
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

@@ -13,10 +13,12 @@ import pytest
 import shapely
 
 import import_corpus as corpus
-from bangfu import column_mapping as cm
-from bangfu import crs_detect, importers, maps, readers, store
-from bangfu.crs import gcj02_to_wgs84
-from bangfu.upload_guard import ImportRefused
+from bangfu.ingest import columns as cm
+from bangfu.ingest import crs_detect, pipeline as importers, readers
+from bangfu.maps import base as maps
+from bangfu.workspace import store
+from bangfu.geo.crs import gcj02_to_wgs84
+from bangfu.ingest.guard import ImportRefused
 
 
 @pytest.fixture
@@ -94,7 +96,7 @@ def test_households_join_village_code_by_name(ws: Path, tmp_path: Path):
 
 
 def test_gpkg_reader_picks_the_named_layer(ws: Path):
-    fname, data = __import__("bangfu.layer_export", fromlist=["x"]).export_workspace(ws, "gpkg")
+    fname, data = __import__("bangfu.export.layers", fromlist=["x"]).export_workspace(ws, "gpkg")
     table = readers.read_upload(fname, data, sublayer="households")
     assert table.sublayers[0] == "households" and "villages" in table.sublayers
     assert len(table.frame) == 8

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import overview_fixtures as fx
 from bangfu import indicators as ind
-from bangfu.village_profile import village_profile
+from bangfu.indicators.profile import village_profile
 
 AS_OF = "2020-12-31"
 

@@ -12,7 +12,7 @@ import shapely.geometry
 
 import overview_fixtures as fx
 from bangfu import indicators as ind
-from bangfu import overview_map as om
+from bangfu.maps import overview as om
 
 AS_OF = "2020-12-31"
 HOSTILE = "<script>alert(1)</script>"

@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 import overview_fixtures as fx
 from bangfu import indicators as ind
-from bangfu import store
+from bangfu.core.resources import DEMO_PATH
+from bangfu.workspace import store
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "overview.py")
@@ -88,7 +89,7 @@ def test_english(fixture_ws: Path):
 
 def test_demo_each_indicator_county_and_town(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The shipped Kaiping demo: every indicator, for the county and for 赤水镇."""
-    if not store.DEMO_PATH.exists():
+    if not DEMO_PATH.exists():
         pytest.fail("geodata/kaiping_demo.gpkg is missing: run `python -m bangfu.demo build`")
     monkeypatch.setenv("BANGFU_WORKSPACE", str(tmp_path / "demo"))
     at = _page()

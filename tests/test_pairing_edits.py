@@ -13,8 +13,8 @@ import pytest
 
 import pairing_data as pdx
 from bangfu import indicators as ind
-from bangfu import pairings as pe
-from bangfu import store
+from bangfu.editing import pairings as pe
+from bangfu.workspace import store
 
 C = list(pdx.villages()["village_code"])
 

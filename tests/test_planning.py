@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings, strategies as st
 
-from bangfu import planning as pl
+from bangfu.planning import solvers as pl
 
 W = {"poor": 3.0, "old": 2.0, "key": 1.0, "all": 1.0}
 

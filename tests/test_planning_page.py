@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bangfu import store, validate
+from bangfu.workspace import store, validate
 from test_catchment import _layers
 
 ROOT = Path(__file__).resolve().parents[1]

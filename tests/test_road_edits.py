@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bangfu import edits, roads, store
+from bangfu.editing import engine as edits, roads
+from bangfu.workspace import store
 from road_fixtures import build_workspace
 
 YEAR = 2024  # "this year" for the rules under test

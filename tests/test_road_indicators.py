@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bangfu import indicators as ind
-from bangfu.catchment import points_within
+from bangfu.geo.proximity import points_within
 from road_fixtures import CODES, CRS, T1, T2, X0, Y0, households_m, roads_m, villages_m
 
 

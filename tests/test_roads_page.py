@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bangfu import roads, store
-from bangfu.road_map import road_map
-from bangfu.maps import map_html
+from bangfu.editing import roads
+from bangfu.workspace import store
+from bangfu.maps.roads import road_map
+from bangfu.maps.base import map_html
 from road_fixtures import build_workspace, roads_m, villages_m
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ import shapely
 
 import pairing_data as pdx
 from bangfu import indicators as ind
-from bangfu import maps, thememaps
-from bangfu.crs import metric_crs
+from bangfu.maps import base as maps, themes as thememaps
+from bangfu.geo.crs import metric_crs
 
 QUAD_SEGS = 512  # buffer segmentation error at 3 km: 3000·(1−cos(π/2048)) ≈ 3.5 mm
 EDGE_M = 0.05  # points this close to the reach edge are left out of the comparison

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from bangfu import schema
-from bangfu.validate import validate_layer, validate_workspace
+from bangfu.workspace import schema
+from bangfu.workspace.validate import validate_layer, validate_workspace
 from conftest import village_frame
 
 

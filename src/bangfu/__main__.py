@@ -1,7 +1,7 @@
-"""``python -m bangfu``: the command line (see :mod:`bangfu.cli`)."""
+"""``python -m bangfu``: the command line (see :mod:`bangfu.cli.commands`)."""
 
 import sys
 
-from .cli import main
+from bangfu.cli.commands import main
 
 sys.exit(main())

@@ -15,10 +15,10 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from ..labels import t
-from .content import BriefingContent, KpiCard, TableBlock, compute_content, format_value
-from .fonts import NoCJKFontError, cjk_rc, find_cjk_family
-from .sources import KPI_KEYS, SECTIONS, Section, SectionResult, Source, evaluate, resolve
+from bangfu.core.labels import t
+from bangfu.briefing.content import BriefingContent, KpiCard, TableBlock, compute_content, format_value
+from bangfu.briefing.fonts import NoCJKFontError, cjk_rc, find_cjk_family
+from bangfu.briefing.sources import KPI_KEYS, SECTIONS, Section, SectionResult, Source, evaluate, resolve
 
 __all__ = [
     "Briefing", "BriefingContent", "KpiCard", "TableBlock", "NoCJKFontError", "SECTIONS", "KPI_KEYS", "Section",
@@ -51,8 +51,8 @@ def render(content: BriefingContent, *, progress: Progress | None = None, previe
 
     Raises :class:`NoCJKFontError` (with a Chinese message) when no CJK font is installed.
     """
-    from . import docx_export
-    from .figures import chart_figure, figure_bytes, map_figure, page_figure
+    from bangfu.briefing import docx_export
+    from bangfu.briefing.figures import chart_figure, figure_bytes, map_figure, page_figure
 
     report = progress or (lambda _f, _s: None)
     family = find_cjk_family()
@@ -72,7 +72,7 @@ def render(content: BriefingContent, *, progress: Progress | None = None, previe
 
 def presentation_png(content: BriefingContent, *, width_in: float = 16.0, height_in: float = 8.5) -> bytes:
     """A wide map without title for the app's presentation mode (large legend and labels)."""
-    from .figures import figure_bytes, map_figure
+    from bangfu.briefing.figures import figure_bytes, map_figure
 
     with cjk_rc(find_cjk_family()):
         return figure_bytes(map_figure(content, figsize=(width_in, height_in), size=13, title=False), "png", dpi=110)
@@ -92,7 +92,7 @@ def build_briefing(
     """Compute and render the briefing of the county (``town_code=None``) or one town.
 
     ``loader(layer_name)`` returns a workspace layer (the app passes its cached loader, scripts
-    :func:`bangfu.store.read_layer`); ``overrides`` replaces a section's computed value, e.g.
+    :func:`bangfu.workspace.store.read_layer`); ``overrides`` replaces a section's computed value, e.g.
     ``{"projects": portfolio}`` with the portfolio chosen on the planning page.
     ``progress(fraction, message)`` is called as the work advances.
     """
@@ -106,7 +106,7 @@ def build_briefing(
 
 def build_from_workspace(path: str | Path, *, town_code: str | None = None, **kw: Any) -> Briefing:
     """:func:`build_briefing` on a workspace file (for scripts, the CLI and benchmarks)."""
-    from .. import store
+    from bangfu.workspace import store
 
     cache: dict[str, pd.DataFrame] = {}
 

@@ -23,7 +23,7 @@ __all__ = [
 def road_hardening_share(roads: pd.DataFrame, villages: pd.DataFrame) -> float:
     """Hardening rate (0–1) of the area: hardened km ÷ all road km, lengths split by village
     (:func:`bangfu.indicators.roads.hardening_rates`, the road page's definition)."""
-    from ..indicators import roads as ri
+    from bangfu.indicators import roads as ri
 
     pieces = ri.road_pieces(roads, villages)
     return float(ri.hardening_rates(pieces, villages, level="county")["rate_pct"].iloc[0]) / 100
@@ -33,8 +33,8 @@ def road_access_share(villages: pd.DataFrame, households: pd.DataFrame, roads: p
                       town_code: str | None) -> float:
     """Road access share (0–1) after the Rural Access Index: the area's households within 2 km of a
     hardened road (roads anywhere in the county count), as on the road page."""
-    from ..crs import metric_crs
-    from ..indicators import roads as ri
+    from bangfu.geo.crs import metric_crs
+    from bangfu.indicators import roads as ri
 
     area = villages if town_code is None else villages[villages["town_code"].astype(str) == str(town_code)]
     hh = households[households["village_code"].isin(set(area["village_code"]))]
@@ -45,7 +45,7 @@ def road_access_share(villages: pd.DataFrame, households: pd.DataFrame, roads: p
 
 def road_km_completed_by_year(roads: pd.DataFrame, villages: pd.DataFrame) -> pd.Series:
     """Hardened km completed per year in the area (:func:`bangfu.indicators.roads.km_by_year`)."""
-    from ..indicators import roads as ri
+    from bangfu.indicators import roads as ri
 
     table = ri.km_by_year(ri.road_pieces(roads, villages))
     return pd.Series(table["completed_km"].to_numpy(), index=table["year"].astype(int).to_numpy(), name="km")
@@ -53,7 +53,7 @@ def road_km_completed_by_year(roads: pd.DataFrame, villages: pd.DataFrame) -> pd
 
 def _pairing_table(villages: pd.DataFrame, pairings: pd.DataFrame, enterprises: pd.DataFrame,
                    meta: Mapping[str, str]) -> pd.DataFrame:
-    from ..indicators import pairings as pi
+    from bangfu.indicators import pairings as pi
 
     as_of = pi.resolve_as_of(meta, dt.date.today())
     return pi.village_pairing_table(villages, pairings, enterprises, rule=pi.NeedyRule(), as_of=as_of)
@@ -62,7 +62,7 @@ def _pairing_table(villages: pd.DataFrame, pairings: pd.DataFrame, enterprises: 
 def pairing_coverage_share(villages: pd.DataFrame, pairings: pd.DataFrame, enterprises: pd.DataFrame, *,
                            meta: Mapping[str, str]) -> float:
     """Share (0–1) of needy villages (default rule: key or 老区 villages) with an active pairing on the as-of date."""
-    from ..indicators import pairings as pi
+    from bangfu.indicators import pairings as pi
 
     cov = pi.coverage(_pairing_table(villages, pairings, enterprises, meta))
     return cov.rate_pct / 100
@@ -71,7 +71,7 @@ def pairing_coverage_share(villages: pd.DataFrame, pairings: pd.DataFrame, enter
 def unpaired_needy_villages(villages: pd.DataFrame, pairings: pd.DataFrame, enterprises: pd.DataFrame, *,
                             meta: Mapping[str, str]) -> pd.DataFrame:
     """Needy villages without an active pairing, most poor households first."""
-    from ..indicators import pairings as pi
+    from bangfu.indicators import pairings as pi
 
     return pi.unpaired_needy(_pairing_table(villages, pairings, enterprises, meta))
 
@@ -79,7 +79,7 @@ def unpaired_needy_villages(villages: pd.DataFrame, pairings: pd.DataFrame, ente
 def poor_tourism_reach_share(villages: pd.DataFrame, households: pd.DataFrame, tourism_sites: pd.DataFrame, *,
                              town_code: str | None) -> float:
     """Share (0–1) of the area's poor households within 3 km of any tourism site (sites anywhere count)."""
-    from ..indicators import tourism as ti
+    from bangfu.indicators import tourism as ti
 
     area = villages if town_code is None else villages[villages["town_code"].astype(str) == str(town_code)]
     hh = households[households["village_code"].isin(set(area["village_code"]))]
@@ -91,9 +91,10 @@ def poor_tourism_reach_share(villages: pd.DataFrame, households: pd.DataFrame, t
 def project_ranking(projects: pd.DataFrame, villages: pd.DataFrame, households: pd.DataFrame,
                     roads: pd.DataFrame) -> pd.DataFrame:
     """Standalone ranking of the candidate projects (default service distances and weights)."""
-    from .. import catchment, planning
+    from bangfu.planning import coverage, solvers as planning
+    from bangfu.planning.project_types import default_distances
 
-    cov = catchment.build_coverage(projects, villages, households, roads, distances=catchment.default_distances())
+    cov = coverage.build_coverage(projects, villages, households, roads, distances=default_distances())
     if cov.n_projects == 0:
         return pd.DataFrame(columns=["project_id", "name", "cost_wan", "households", "poor_households"])
     return planning.ranking(cov, planning.DEFAULT_WEIGHTS)

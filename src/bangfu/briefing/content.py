@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import indicators as ind
-from ..crs import metric_crs
-from ..labels import LABELS, t
-from .sources import SECTIONS, AreaData, Column, Section, SectionResult, evaluate
+from bangfu import indicators as ind
+from bangfu.geo.crs import metric_crs
+from bangfu.core.labels import LABELS, t
+from bangfu.briefing.sources import SECTIONS, AreaData, Column, Section, SectionResult, evaluate
 
 __all__ = ["KpiCard", "TableBlock", "BriefingContent", "compute_content", "format_value", "area_names"]
 

@@ -11,7 +11,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from .content import BriefingContent, TableBlock
+from bangfu.briefing.content import BriefingContent, TableBlock
 
 __all__ = ["DOCX_EAST_ASIAN_FONT", "docx_bytes"]
 

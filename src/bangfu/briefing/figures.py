@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
 
-from .content import BriefingContent, TableBlock
+from bangfu.briefing.content import BriefingContent, TableBlock
 
 __all__ = [
     "ACCENT", "YLORRD_5", "A4_PORTRAIT", "DensityClasses", "density_classes", "draw_map", "draw_road_chart",

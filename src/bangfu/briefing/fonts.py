@@ -9,7 +9,7 @@ from typing import Iterator
 import matplotlib
 from matplotlib import font_manager
 
-from ..labels import t
+from bangfu.core.labels import t
 
 __all__ = ["NoCJKFontError", "PREFERRED_FAMILIES", "find_cjk_family", "cjk_rc"]
 

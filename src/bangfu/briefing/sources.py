@@ -70,7 +70,7 @@ class Section:
 
     key: str
     kind: Kind
-    label: str  # key in bangfu.labels
+    label: str  # key in bangfu.core.labels
     sources: tuple[Source, ...]
     fmt: Fmt = "int"
     columns: tuple[Column, ...] = ()

@@ -3,11 +3,11 @@
 ``from bangfu import indicators as ind`` gives every public function of the submodules.
 """
 
-from .poverty import *  # noqa: F401,F403
+from bangfu.indicators.poverty import *
 # overview (issue 3):
-from .overview import *  # noqa: F401,F403
+from bangfu.indicators.overview import *
 # roads (issue 5):
-from .roads import *  # noqa: F401,F403
+from bangfu.indicators.roads import *
 # pairings and tourism (issue 6):
-from .pairings import *  # noqa: F401,F403
-from .tourism import *  # noqa: F401,F403
+from bangfu.indicators.pairings import *
+from bangfu.indicators.tourism import *

@@ -27,9 +27,9 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
-from .pairings import NeedyRule, active_mask, needy_mask
-from .poverty import safe_ratio, village_metrics
-from .roads import road_pieces
+from bangfu.indicators.pairings import NeedyRule, active_mask, needy_mask
+from bangfu.indicators.poverty import safe_ratio, village_metrics
+from bangfu.indicators.roads import road_pieces
 
 __all__ = [
     "ChoroplethIndicator", "CHOROPLETH_INDICATORS", "choropleth_indicator",
@@ -51,8 +51,8 @@ class ChoroplethIndicator:
 
     key: str
     column: str  # column of :func:`overview_villages`
-    label: str  # key in bangfu.labels
-    unit: str  # key in bangfu.labels
+    label: str  # key in bangfu.core.labels
+    unit: str  # key in bangfu.core.labels
     decimals: int
     palette: str  # a sequential matplotlib/ColorBrewer colormap name
 
@@ -81,7 +81,7 @@ class ClassMethod:
     """A classification scheme backed by a mapclassify classifier."""
 
     key: str
-    label: str  # key in bangfu.labels
+    label: str  # key in bangfu.core.labels
     classifier: str  # attribute of mapclassify
 
 
@@ -381,7 +381,7 @@ def display_table(df: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
 
     Headers come from ``overview.col.<column>`` (columns without a label keep their name).
     """
-    from ..labels import LABELS, t
+    from bangfu.core.labels import LABELS, t
 
     out = pd.DataFrame(df).copy()
     for col, d in _DECIMALS.items():

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..schema import PAIRING_TYPES
-from .poverty import safe_ratio
+from bangfu.workspace.schema import PAIRING_TYPES
+from bangfu.indicators.poverty import safe_ratio
 
 __all__ = [
     "NeedyRule", "NEEDY_CRITERIA", "needy_mask", "resolve_as_of", "active_mask", "Coverage", "coverage",

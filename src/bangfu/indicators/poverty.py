@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..crs import metric_crs
+from bangfu.geo.crs import metric_crs
 
 __all__ = [
     "area_km2", "safe_ratio", "village_metrics", "Totals", "totals", "fmt_int", "fmt_pct",

@@ -12,7 +12,7 @@ Definitions (see docs/roads.md):
 * a village is *reached* when a hardened road runs through it (a piece longer than 1 m);
 * road access share (after the World Bank Rural Access Index, SDG 9.1.1) = share of households
   (and of poor households) within ``distance_m`` (2 km) of a hardened road, distance <= d counting
-  as inside, computed with :func:`bangfu.catchment.points_within`.
+  as inside, computed with :func:`bangfu.geo.proximity.points_within`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from ..catchment import points_within
-from ..crs import metric_crs
+from bangfu.geo.proximity import points_within
+from bangfu.geo.crs import metric_crs
 
 __all__ = [
     "ROAD_STATUS_ORDER", "HARDENED", "REACHED_MIN_M", "road_pieces", "hardening_rates", "village_progress",
@@ -278,7 +278,7 @@ class AccessZone:
     vertices lie on the arcs, so the polygon is inside the true zone) and ``outer`` (buffer large
     enough that its chords stay beyond d). A point inside ``inner`` is within d, a point outside
     ``outer`` is not; the few points in between are decided exactly with
-    :func:`bangfu.catchment.points_within` (GEOS ``dwithin``). The result equals
+    :func:`bangfu.geo.proximity.points_within` (GEOS ``dwithin``). The result equals
     ``points_within(geoms, points, distance)`` but costs two prepared point-in-polygon passes.
     Road geometry only — safe to cache and share between users.
     """

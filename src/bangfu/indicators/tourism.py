@@ -2,7 +2,7 @@
 
 Reach: a household is **reached** when it lies within ``distance_m`` metres (straight line, measured
 in the data's UTM zone, distance <= d counts) of at least one of the chosen sites. Counting uses
-:func:`bangfu.catchment.points_within` (GEOS ``dwithin``, no buffer segmentation). A household's
+:func:`bangfu.geo.proximity.points_within` (GEOS ``dwithin``, no buffer segmentation). A household's
 town is the town of its village (by code, not by position).
 """
 
@@ -14,9 +14,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..catchment import pairs_within, points_within, to_metric
-from ..schema import SITE_TYPES
-from .poverty import safe_ratio
+from bangfu.geo.proximity import pairs_within, points_within, to_metric
+from bangfu.workspace.schema import SITE_TYPES
+from bangfu.indicators.poverty import safe_ratio
 
 __all__ = [
     "DEFAULT_REACH_M", "filter_sites", "site_table", "reached_mask", "reach_by_town", "site_reach",

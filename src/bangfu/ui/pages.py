@@ -8,7 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class PageSpec:
     path: str  # relative to the repository root
-    label: str  # key in bangfu.labels
+    label: str  # key in bangfu.core.labels
     icon: str
     url_path: str
 

@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from .. import exports
-from ..labels import t
-from .context import Context
+from bangfu.export import tables as exports
+from bangfu.core.labels import t
+from bangfu.ui.shell import Context
 
 
 def synthetic_note(ctx: Context) -> None:

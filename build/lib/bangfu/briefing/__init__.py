@@ -1,0 +1,118 @@
+"""Leadership briefing (领导简报): a one-page A4 Chinese briefing of the county or a town, as PDF, Word and PNG.
+
+Pure, offline, no Streamlit. :func:`build_briefing` reads the workspace through a ``loader``,
+computes :class:`BriefingContent` from the declarative :data:`SECTIONS` table (see
+:mod:`bangfu.briefing.sources`), and renders it with matplotlib (PDF page, map PNG) and
+python-docx (Word), reporting progress through an optional callback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from bangfu.core.labels import t
+from bangfu.briefing.content import BriefingContent, KpiCard, TableBlock, compute_content, format_value
+from bangfu.briefing.fonts import NoCJKFontError, cjk_rc, find_cjk_family
+from bangfu.briefing.sources import KPI_KEYS, SECTIONS, Section, SectionResult, Source, evaluate, resolve
+
+__all__ = [
+    "Briefing", "BriefingContent", "KpiCard", "TableBlock", "NoCJKFontError", "SECTIONS", "KPI_KEYS", "Section",
+    "SectionResult", "Source", "build_briefing", "build_from_workspace", "compute_content", "render",
+    "format_value", "evaluate", "resolve", "find_cjk_family", "presentation_png",
+]
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """The finished briefing: its content and the files (PDF, Word, map PNG, page preview PNG)."""
+
+    content: BriefingContent
+    pdf: bytes
+    docx: bytes
+    map_png: bytes
+    preview_png: bytes
+    font_family: str
+
+    def file_stem(self) -> str:
+        """A file name without extension, e.g. ``领导简报_开平市赤水镇_2025-11-23``."""
+        c = self.content
+        return f"{t('page.briefing', c.lang)}_{c.area_name}_{c.date_iso}".replace(" ", "_")
+
+
+def render(content: BriefingContent, *, progress: Progress | None = None, preview_dpi: int = 80) -> Briefing:
+    """Draw the PDF page, the map PNG, the Word file and a PNG preview of the page.
+
+    Raises :class:`NoCJKFontError` (with a Chinese message) when no CJK font is installed.
+    """
+    from bangfu.briefing import docx_export
+    from bangfu.briefing.figures import chart_figure, figure_bytes, map_figure, page_figure
+
+    report = progress or (lambda _f, _s: None)
+    family = find_cjk_family()
+    with cjk_rc(family):
+        report(0.35, t("briefing.step_map", content.lang))
+        map_png = figure_bytes(map_figure(content), "png", dpi=150)
+        chart_png = figure_bytes(chart_figure(content), "png", dpi=150)
+        report(0.55, t("briefing.step_pdf", content.lang))
+        page = page_figure(content)
+        pdf = figure_bytes(page, "pdf")
+        preview = figure_bytes(page, "png", dpi=preview_dpi)
+    report(0.85, t("briefing.step_docx", content.lang))
+    docx = docx_export.docx_bytes(content, map_png=map_png, chart_png=chart_png)
+    report(1.0, t("briefing.step_done", content.lang))
+    return Briefing(content, pdf, docx, map_png, preview, family)
+
+
+def presentation_png(content: BriefingContent, *, width_in: float = 16.0, height_in: float = 8.5) -> bytes:
+    """A wide map without title for the app's presentation mode (large legend and labels)."""
+    from bangfu.briefing.figures import figure_bytes, map_figure
+
+    with cjk_rc(find_cjk_family()):
+        return figure_bytes(map_figure(content, figsize=(width_in, height_in), size=13, title=False), "png", dpi=110)
+
+
+def build_briefing(
+    loader: Callable[[str], pd.DataFrame],
+    *,
+    meta: Mapping[str, str],
+    town_code: str | None = None,
+    lang: str = "zh",
+    date: dt.date | None = None,
+    now: dt.datetime | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> Briefing:
+    """Compute and render the briefing of the county (``town_code=None``) or one town.
+
+    ``loader(layer_name)`` returns a workspace layer (the app passes its cached loader, scripts
+    :func:`bangfu.workspace.store.read_layer`); ``overrides`` replaces a section's computed value, e.g.
+    ``{"projects": portfolio}`` with the portfolio chosen on the planning page.
+    ``progress(fraction, message)`` is called as the work advances.
+    """
+    report = progress or (lambda _f, _s: None)
+    find_cjk_family()  # fail early, before any work, when no Chinese font is installed
+    report(0.05, t("briefing.step_data", lang))
+    content = compute_content(loader, meta=meta, town_code=town_code, lang=lang, date=date, now=now, overrides=overrides)
+    report(0.3, t("briefing.step_figures", lang))
+    return render(content, progress=report)
+
+
+def build_from_workspace(path: str | Path, *, town_code: str | None = None, **kw: Any) -> Briefing:
+    """:func:`build_briefing` on a workspace file (for scripts, the CLI and benchmarks)."""
+    from bangfu.workspace import store
+
+    cache: dict[str, pd.DataFrame] = {}
+
+    def loader(name: str) -> pd.DataFrame:
+        if name not in cache:
+            cache[name] = store.read_layer(path, name)
+        return cache[name]
+
+    return build_briefing(loader, meta=store.read_meta(path), town_code=town_code, **kw)

@@ -1,0 +1,110 @@
+"""Adapters from the briefing's calling convention (``fn(*layers)``) to the indicator and planning modules.
+
+Each adapter is a few lines: it supplies the options the briefing uses (default needy rule, the
+workspace's as-of date, 3 km tourism reach, default planning weights and distances) and returns
+what the section needs (a 0–1 share, a table). The briefing's ``SECTIONS`` table points here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "road_hardening_share", "road_access_share", "road_km_completed_by_year",
+    "pairing_coverage_share", "unpaired_needy_villages", "poor_tourism_reach_share", "project_ranking",
+    "portfolio_table",
+]
+
+
+def road_hardening_share(roads: pd.DataFrame, villages: pd.DataFrame) -> float:
+    """Hardening rate (0–1) of the area: hardened km ÷ all road km, lengths split by village
+    (:func:`bangfu.indicators.roads.hardening_rates`, the road page's definition)."""
+    from bangfu.indicators import roads as ri
+
+    pieces = ri.road_pieces(roads, villages)
+    return float(ri.hardening_rates(pieces, villages, level="county")["rate_pct"].iloc[0]) / 100
+
+
+def road_access_share(villages: pd.DataFrame, households: pd.DataFrame, roads: pd.DataFrame, *,
+                      town_code: str | None) -> float:
+    """Road access share (0–1) after the Rural Access Index: the area's households within 2 km of a
+    hardened road (roads anywhere in the county count), as on the road page."""
+    from bangfu.geo.crs import metric_crs
+    from bangfu.indicators import roads as ri
+
+    area = villages if town_code is None else villages[villages["town_code"].astype(str) == str(town_code)]
+    hh = households[households["village_code"].isin(set(area["village_code"]))]
+    points = ri.prepare_households(hh, area, crs=metric_crs(villages))
+    table = ri.access_shares(points, roads, area)
+    return float(table.iloc[-1]["share_pct"]) / 100
+
+
+def road_km_completed_by_year(roads: pd.DataFrame, villages: pd.DataFrame) -> pd.Series:
+    """Hardened km completed per year in the area (:func:`bangfu.indicators.roads.km_by_year`)."""
+    from bangfu.indicators import roads as ri
+
+    table = ri.km_by_year(ri.road_pieces(roads, villages))
+    return pd.Series(table["completed_km"].to_numpy(), index=table["year"].astype(int).to_numpy(), name="km")
+
+
+def _pairing_table(villages: pd.DataFrame, pairings: pd.DataFrame, enterprises: pd.DataFrame,
+                   meta: Mapping[str, str]) -> pd.DataFrame:
+    from bangfu.indicators import pairings as pi
+
+    as_of = pi.resolve_as_of(meta, dt.date.today())
+    return pi.village_pairing_table(villages, pairings, enterprises, rule=pi.NeedyRule(), as_of=as_of)
+
+
+def pairing_coverage_share(villages: pd.DataFrame, pairings: pd.DataFrame, enterprises: pd.DataFrame, *,
+                           meta: Mapping[str, str]) -> float:
+    """Share (0–1) of needy villages (default rule: key or 老区 villages) with an active pairing on the as-of date."""
+    from bangfu.indicators import pairings as pi
+
+    cov = pi.coverage(_pairing_table(villages, pairings, enterprises, meta))
+    return cov.rate_pct / 100
+
+
+def unpaired_needy_villages(villages: pd.DataFrame, pairings: pd.DataFrame, enterprises: pd.DataFrame, *,
+                            meta: Mapping[str, str]) -> pd.DataFrame:
+    """Needy villages without an active pairing, most poor households first."""
+    from bangfu.indicators import pairings as pi
+
+    return pi.unpaired_needy(_pairing_table(villages, pairings, enterprises, meta))
+
+
+def poor_tourism_reach_share(villages: pd.DataFrame, households: pd.DataFrame, tourism_sites: pd.DataFrame, *,
+                             town_code: str | None) -> float:
+    """Share (0–1) of the area's poor households within 3 km of any tourism site (sites anywhere count)."""
+    from bangfu.indicators import tourism as ti
+
+    area = villages if town_code is None else villages[villages["town_code"].astype(str) == str(town_code)]
+    hh = households[households["village_code"].isin(set(area["village_code"]))]
+    table = ti.reach_by_town(area, hh, tourism_sites, distance_m=ti.DEFAULT_REACH_M)
+    total = table[table["town_code"].isna()].iloc[-1]
+    return float(total["poor_reached_pct"]) / 100
+
+
+def project_ranking(projects: pd.DataFrame, villages: pd.DataFrame, households: pd.DataFrame,
+                    roads: pd.DataFrame) -> pd.DataFrame:
+    """Standalone ranking of the candidate projects (default service distances and weights)."""
+    from bangfu.planning import coverage, solvers as planning
+    from bangfu.planning.project_types import default_distances
+
+    cov = coverage.build_coverage(projects, villages, households, roads, distances=default_distances())
+    if cov.n_projects == 0:
+        return pd.DataFrame(columns=["project_id", "name", "cost_wan", "households", "poor_households"])
+    return planning.ranking(cov, planning.DEFAULT_WEIGHTS)
+
+
+def portfolio_table(result: Any) -> pd.DataFrame:
+    """The projects of a planning run's portfolio (the exact one when it is better, else greedy), best
+    standalone score first, with the ranking's columns (cost, households, poor households...)."""
+    best = result.exact if result.exact.objective > result.greedy.objective else result.greedy
+    chosen = np.asarray(best.chosen, dtype=np.int64)
+    ids = set(result.coverage.projects.iloc[chosen]["project_id"].astype(str))
+    ranking = result.ranking
+    return ranking[ranking["project_id"].astype(str).isin(ids)].reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Foundations every layer uses: interface labels, coded vocabularies, errors, atomic files."""

@@ -1,0 +1,433 @@
+"""Versioned row edits with an append-only history: one transaction per edit, no lost updates.
+
+Which layers can be edited, which fields, and where their history goes is a declarative table
+(:data:`EDITABLE`). Every edit:
+
+1. runs inside :func:`bangfu.workspace.store.transaction` (``BEGIN IMMEDIATE``: editors queue, readers
+   never see half an edit);
+2. refuses an edit based on an old version (optimistic concurrency) with
+   :class:`ConflictError`, which carries the newer values to show the user;
+3. validates the new row against the schema (types, ranges, choices) and the caller's domain
+   rules, refusing with :class:`RejectedError` (Chinese messages) and writing nothing;
+4. writes the row, bumps its ``version`` and appends one history row per changed field.
+
+Undo is itself an edit (action ``undo``) that restores the old values of the last edit exactly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from bangfu.workspace import store
+from bangfu.workspace.schema import Column, Layer, get_layer
+from bangfu.workspace.validate import validate_layer
+
+CHINA_TZ = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class EditSpec:
+    """An editable layer: the fields users may change and the history table."""
+
+    layer: str
+    history: str
+    fields: tuple[str, ...]
+
+
+EDITABLE: dict[str, EditSpec] = {
+    "roads": EditSpec(
+        "roads", "road_progress", ("status", "progress_pct", "planned_year", "completed_year", "cost_wan", "surface")
+    ),
+    "pairings": EditSpec(
+        "pairings",
+        "pairing_history",
+        ("enterprise_id", "village_code", "pairing_type", "start_date", "end_date", "committed_wan",
+         "poor_households_employed"),
+    ),
+}
+
+
+class EditError(Exception):
+    """An edit that was not written; ``message_zh`` is shown to the user."""
+
+    def __init__(self, message_zh: str, message_en: str = "", problems: Sequence[str] = ()) -> None:
+        super().__init__(message_zh)
+        self.message_zh = message_zh
+        self.message_en = message_en or message_zh
+        self.problems = list(problems)
+
+
+class RejectedError(EditError):
+    """The new values break a rule (or the row does not exist); nothing was written."""
+
+
+class ConflictError(EditError):
+    """Someone else changed the row since it was read; ``current`` holds their values."""
+
+    def __init__(self, key: str, expected: int, current: dict[str, Any]) -> None:
+        shown = "，".join(f"{k}={_text(v)}" for k, v in current.items() if k != "version")
+        super().__init__(
+            f"{key} 已被他人修改（您基于第 {expected} 版，当前为第 {current.get('version')} 版）。"
+            f"最新的值：{shown}。请刷新后重新修改，未覆盖对方的修改。",
+            f"{key} was changed by someone else (you edited version {expected}, it is now "
+            f"version {current.get('version')}); nothing was overwritten.",
+        )
+        self.key = key
+        self.expected = expected
+        self.current = current
+
+
+#: A domain rule: (old row or None for a new row, new row) → list of (field, zh message) problems.
+RowCheck = Callable[[Mapping[str, Any] | None, Mapping[str, Any]], list[tuple[str, str]]]
+
+
+def _spec(layer: str) -> tuple[EditSpec, Layer, Layer]:
+    try:
+        spec = EDITABLE[layer]
+    except KeyError:
+        raise ValueError(f"layer {layer!r} is not editable; editable: {', '.join(EDITABLE)}") from None
+    return spec, get_layer(layer), get_layer(spec.history)
+
+
+def _text(v: Any) -> str | None:
+    """A value as history text; exact for floats (repr round-trips)."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "1" if v else "0"
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    return str(v)
+
+
+def _typed(col: Column, v: Any) -> Any:
+    """A value (possibly text from a form or the history) in the column's SQLite type."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, str) and v.strip() == "":
+        return None
+    if col.dtype == "int":
+        f = float(v)
+        if f != int(f):
+            raise ValueError(v)
+        return int(f)
+    if col.dtype == "float":
+        return float(v)
+    if col.dtype == "bool":
+        return 1 if str(v).strip().lower() in {"1", "true", "是", "yes"} else 0
+    return str(v).strip()
+
+
+def now_iso() -> str:
+    """Current time in China Standard Time, ISO 8601 to the second."""
+    return datetime.now(CHINA_TZ).replace(microsecond=0).isoformat()
+
+
+def _ensure_history_table(con: sqlite3.Connection, hist: Layer) -> None:
+    exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (hist.name,)).fetchone()
+    if exists:
+        return
+    sqltype = {"int": "INTEGER", "float": "REAL", "bool": "BOOLEAN", "str": "TEXT", "date": "DATE", "datetime": "DATETIME"}
+    cols = ", ".join(f'"{c.name}" {sqltype[c.dtype]}' for c in hist.columns)
+    con.execute(f'CREATE TABLE "{hist.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, {cols})')
+    con.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+        "VALUES (?, 'attributes', ?, '', ?)",
+        (hist.name, hist.name, store.FIXED_TIMESTAMP),
+    )
+
+
+def _read_row(con: sqlite3.Connection, layer: Layer, key: str, fields: Sequence[str]) -> dict[str, Any] | None:
+    cols = ", ".join(f'"{f}"' for f in (layer.key, *fields, "version"))
+    row = con.execute(f'SELECT {cols} FROM "{layer.name}" WHERE "{layer.key}" = ?', (key,)).fetchone()
+    if row is None:
+        return None
+    return dict(zip((layer.key, *fields, "version"), row))
+
+
+def _validate_row(layer: Layer, row: Mapping[str, Any], check: RowCheck | None, old: Mapping[str, Any] | None) -> None:
+    frame = pd.DataFrame([{c.name: row.get(c.name) for c in layer.columns}])
+    report = validate_layer(layer.name, frame)
+
+    def _label(names: str) -> str:
+        return "/".join(layer.column(n).zh if n in layer.column_names else n for n in names.split(","))
+
+    problems = [
+        f"{_label(p.column)}：{p.reason_zh}（{p.value}）"
+        for p in report.errors
+        if p.column is not None and all(c in row for c in p.column.split(","))
+    ]
+    if check is not None:
+        problems += [
+            f"{layer.column(f).zh if f in layer.column_names else f}：{msg}" for f, msg in check(old, row)
+        ]
+    if problems:
+        raise RejectedError("修改未保存：" + "；".join(problems), "edit refused: " + "; ".join(problems), problems)
+
+
+def _append_history(
+    con: sqlite3.Connection,
+    hist: Layer,
+    key_col: str,
+    key: str,
+    changes: Sequence[tuple[str, Any, Any]],
+    *,
+    editor: str,
+    action: str,
+    at: str,
+    edit_id: int | None = None,
+) -> int:
+    if edit_id is None:
+        edit_id = int(con.execute(f'SELECT COALESCE(MAX(edit_id), 0) + 1 FROM "{hist.name}"').fetchone()[0])
+    next_id = int(con.execute(f'SELECT COALESCE(MAX(change_id), 0) FROM "{hist.name}"').fetchone()[0])
+    rows = [
+        (next_id + i + 1, key, edit_id, at, f, _text(old), _text(new), editor, action)
+        for i, (f, old, new) in enumerate(changes)
+    ]
+    con.executemany(
+        f'INSERT INTO "{hist.name}" (change_id, "{key_col}", edit_id, changed_at, field, old, new, editor, action) '
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return edit_id
+
+
+def _check_refs(con: sqlite3.Connection, layer: Layer, row: Mapping[str, Any]) -> None:
+    problems = []
+    for col in layer.columns:
+        if col.ref and row.get(col.name) is not None:
+            tl, tc = col.ref.split(".")
+            hit = con.execute(f'SELECT 1 FROM "{tl}" WHERE "{tc}" = ? LIMIT 1', (row[col.name],)).fetchone()
+            if not hit:
+                problems.append(f"{col.zh}：不存在的{get_layer(tl).zh}（{row[col.name]}）")
+    if problems:
+        raise RejectedError("修改未保存：" + "；".join(problems), "edit refused: unknown reference", problems)
+
+
+def _apply_update(
+    con: sqlite3.Connection,
+    spec: EditSpec,
+    layer: Layer,
+    hist: Layer,
+    key: str,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    editor: str,
+    action: str,
+    check: RowCheck | None,
+    at: str,
+    edit_id: int | None = None,
+) -> int:
+    unknown = [f for f in changes if f not in spec.fields]
+    if unknown:
+        raise RejectedError(
+            f"这些字段不能修改：{'、'.join(unknown)}", f"fields not editable: {', '.join(unknown)}"
+        )
+    old = _read_row(con, layer, key, spec.fields)
+    if old is None:
+        raise RejectedError(f"找不到{layer.zh}：{key}", f"unknown {layer.name} {key!r}")
+    if expected_version is not None and int(old["version"]) != int(expected_version):
+        raise ConflictError(key, int(expected_version), old)
+    try:
+        typed = {f: _typed(layer.column(f), v) for f, v in changes.items()}
+    except (TypeError, ValueError) as exc:
+        raise RejectedError(f"修改未保存：数值格式不对（{exc}）", f"bad value: {exc}") from None
+    new = {**old, **typed}
+    _validate_row(layer, new, check, old)
+    _check_refs(con, layer, {f: typed[f] for f in typed})
+    diff = [(f, old[f], typed[f]) for f in typed if _text(old[f]) != _text(typed[f])]
+    if not diff:
+        return int(old["version"])
+    sets = ", ".join(f'"{f}" = ?' for f, _, _ in diff)
+    cur = con.execute(
+        f'UPDATE "{layer.name}" SET {sets}, version = version + 1 WHERE "{layer.key}" = ? AND version = ?',
+        [v for _, _, v in diff] + [key, old["version"]],
+    )
+    if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; kept as a guard
+        raise ConflictError(key, int(old["version"]), _read_row(con, layer, key, spec.fields) or {})
+    _ensure_history_table(con, hist)
+    _append_history(con, hist, layer.key, key, diff, editor=editor, action=action, at=at, edit_id=edit_id)
+    return int(old["version"]) + 1
+
+
+def update_row(
+    path: Path | str,
+    layer: str,
+    key: str,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    editor: str,
+    check: RowCheck | None = None,
+) -> int:
+    """Change some fields of one row; returns the row's new version.
+
+    ``expected_version`` is the version the user saw (``None`` skips the check — only for
+    trusted batch jobs). Raises :class:`ConflictError` or :class:`RejectedError`; in both
+    cases nothing is written.
+    """
+    spec, lay, hist = _spec(layer)
+    with store.transaction(path) as con:
+        return _apply_update(
+            con, spec, lay, hist, key, changes, expected_version=expected_version, editor=editor,
+            action="edit", check=check, at=now_iso(),
+        )
+
+
+def insert_row(
+    path: Path | str,
+    layer: str,
+    row: Mapping[str, Any],
+    *,
+    editor: str,
+    check: RowCheck | None = None,
+) -> str:
+    """Add one row (version 1) and its ``create`` history; returns its key."""
+    spec, lay, hist = _spec(layer)
+    with store.transaction(path) as con:
+        key = row.get(lay.key)
+        if not key:
+            prefix = "".join(ch for ch in lay.name[:1].upper())
+            n = con.execute(f'SELECT COUNT(*) FROM "{lay.name}"').fetchone()[0]
+            key = f"{prefix}{n + 1:03d}"
+            while con.execute(f'SELECT 1 FROM "{lay.name}" WHERE "{lay.key}" = ?', (key,)).fetchone():
+                n += 1
+                key = f"{prefix}{n + 1:03d}"
+        elif con.execute(f'SELECT 1 FROM "{lay.name}" WHERE "{lay.key}" = ?', (key,)).fetchone():
+            raise RejectedError(f"编号已存在：{key}", f"duplicate key {key!r}")
+        try:
+            typed = {f: _typed(lay.column(f), row.get(f)) for f in spec.fields}
+        except (TypeError, ValueError) as exc:
+            raise RejectedError(f"未保存：数值格式不对（{exc}）", f"bad value: {exc}") from None
+        new = {lay.key: key, **typed, "version": 1}
+        _validate_row(lay, new, check, None)
+        _check_refs(con, lay, new)
+        cols = list(new)
+        con.execute(
+            f'INSERT INTO "{lay.name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
+            f'VALUES ({", ".join("?" for _ in cols)})',
+            [new[c] for c in cols],
+        )
+        _ensure_history_table(con, hist)
+        _append_history(
+            con, hist, lay.key, key, [(f, None, typed[f]) for f in spec.fields if typed[f] is not None],
+            editor=editor, action="create", at=now_iso(),
+        )
+        return str(key)
+
+
+@dataclass(frozen=True)
+class Update:
+    """One row's changes in a bulk update."""
+
+    key: str
+    changes: Mapping[str, Any]
+    expected_version: int | None = None
+    row: int | None = None  # the row number shown in messages (e.g. the spreadsheet row); default: position
+
+
+@dataclass
+class BulkResult:
+    """What a bulk update did (or would do, for a dry run)."""
+
+    applied: int = 0
+    problems: list[str] = field(default_factory=list)
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _DryRun(Exception):
+    pass
+
+
+def bulk_update(
+    path: Path | str,
+    layer: str,
+    updates: Sequence[Update],
+    *,
+    editor: str,
+    check: RowCheck | None = None,
+    dry_run: bool = False,
+) -> BulkResult:
+    """Apply many row updates all-or-nothing in one transaction.
+
+    Every update is tried; if any is refused, the problems of all are reported and nothing is
+    written. With ``dry_run`` the changes are computed (``preview``: key, field, old, new) and
+    rolled back.
+    """
+    spec, lay, hist = _spec(layer)
+    result = BulkResult()
+    keys = [u.key for u in updates]
+    dups = sorted({k for k in keys if keys.count(k) > 1})
+    if dups:
+        result.problems.append(f"同一{lay.zh}出现多次：{'、'.join(dups)}")
+        return result
+    try:
+        with store.transaction(path) as con:
+            at = now_iso()
+            _ensure_history_table(con, hist)
+            edit_id = int(con.execute(f'SELECT COALESCE(MAX(edit_id), 0) + 1 FROM "{hist.name}"').fetchone()[0])
+            for i, u in enumerate(updates, 1):
+                before = _read_row(con, lay, u.key, spec.fields)
+                try:
+                    _apply_update(
+                        con, spec, lay, hist, u.key, u.changes, expected_version=u.expected_version,
+                        editor=editor, action="bulk", check=check, at=at, edit_id=edit_id,
+                    )
+                except EditError as exc:
+                    result.problems.append(f"第{u.row or i}行（{u.key}）：{exc.message_zh}")
+                    continue
+                after = _read_row(con, lay, u.key, spec.fields) or {}
+                for f in spec.fields:
+                    if before is not None and _text(before[f]) != _text(after.get(f)):
+                        result.preview.append({lay.key: u.key, "field": f, "old": before[f], "new": after.get(f)})
+                result.applied += 1
+            if result.problems or dry_run:
+                raise _DryRun
+    except _DryRun:
+        if result.problems:
+            result.applied = 0
+    return result
+
+
+def history(path: Path | str, layer: str, key: str | None = None) -> pd.DataFrame:
+    """The history rows of a layer (of one row when ``key`` is given), newest first."""
+    _, lay, hist = _spec(layer)
+    df = store.read_layer(path, hist.name)
+    if key is not None:
+        df = df[df[lay.key] == key]
+    return df.sort_values(["edit_id", "change_id"], ascending=False).reset_index(drop=True)
+
+
+def undo_last(path: Path | str, layer: str, key: str, *, editor: str, check: RowCheck | None = None) -> int:
+    """Revert the row's last edit exactly (recorded as an ``undo`` edit); returns the new version."""
+    spec, lay, hist = _spec(layer)
+    with store.transaction(path) as con:
+        _ensure_history_table(con, hist)
+        last = con.execute(
+            f'SELECT MAX(edit_id) FROM "{hist.name}" WHERE "{lay.key}" = ? AND action != \'create\'', (key,)
+        ).fetchone()[0]
+        if last is None:
+            raise RejectedError(f"{key} 没有可以撤销的修改", f"{key} has no edit to undo")
+        rows = con.execute(
+            f'SELECT field, old FROM "{hist.name}" WHERE "{lay.key}" = ? AND edit_id = ? ORDER BY change_id',
+            (key, last),
+        ).fetchall()
+        changes = {f: old for f, old in rows}
+        return _apply_update(
+            con, spec, lay, hist, key, changes, expected_version=None, editor=editor, action="undo",
+            check=check, at=now_iso(),
+        )

@@ -1,0 +1,1 @@
+"""Files out: tables as CSV/Excel and layers as GeoPackage, GeoJSON, Shapefile or Excel."""

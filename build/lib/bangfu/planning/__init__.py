@@ -1,0 +1,1 @@
+"""Project planning: project types, the coverage table, ranking and portfolio solvers, one run."""

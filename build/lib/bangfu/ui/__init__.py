@@ -1,0 +1,1 @@
+"""Streamlit glue: the only part of bangfu that imports streamlit (sidebar, cached loaders, widgets)."""

@@ -1,0 +1,24 @@
+"""The page registry: one row per page (file, label key, icon). app.py builds the navigation from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # relative to the repository root
+    label: str  # key in bangfu.core.labels
+    icon: str
+    url_path: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("pages/overview.py", "page.overview", ":material/map:", "overview"),
+    PageSpec("pages/planning.py", "page.planning", ":material/construction:", "planning"),
+    PageSpec("pages/roads.py", "page.roads", ":material/add_road:", "roads"),
+    PageSpec("pages/tourism.py", "page.tourism", ":material/landscape:", "tourism"),
+    PageSpec("pages/pairings.py", "page.pairings", ":material/handshake:", "pairings"),
+    PageSpec("pages/data.py", "page.data", ":material/database:", "data"),
+    PageSpec("pages/briefing.py", "page.briefing", ":material/picture_as_pdf:", "briefing"),
+)

@@ -1,0 +1,257 @@
+"""Widgets of page 数据管理: the import steps, the export downloads and the backup restore.
+
+All decisions are made by :mod:`bangfu.ingest.pipeline` and friends; these functions only read
+widgets, call them and render results. User-supplied text is shown with ``st.text``,
+``st.dataframe`` or escaped map tooltips, never as Markdown/HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from bangfu.ingest import columns as cm
+from bangfu.ingest import crs_detect, examples as import_examples, pipeline as importers, readers
+from bangfu.export import layers as layer_export
+from bangfu.maps import base as maps
+from bangfu.workspace import store
+from bangfu.ingest import encodings as enc
+from bangfu.workspace.schema import LAYERS, get_layer
+from bangfu.ingest.guard import ImportRefused
+from bangfu.ui.shell import Context
+from bangfu.ui.widgets import download_buttons, kpi_row, show_map
+
+UPLOAD_KEY = "data.upload"  # (file name, bytes): set by the uploader, the example button, or a test
+FLASH_KEY = "data.flash"
+AUTO = "auto"
+PREVIEW_FEATURES = 2000
+
+
+def _token(name: str, data: bytes) -> str:
+    return hashlib.sha1(name.encode("utf-8") + data[:65536] + str(len(data)).encode()).hexdigest()[:10]
+
+
+def flash(ctx: Context) -> None:
+    """Show (once) the message left by the previous run (after an apply or a restore)."""
+    msg = st.session_state.pop(FLASH_KEY, None)
+    if msg:
+        st.success(ctx.t(msg))
+
+
+def _changed(ctx: Context, message_key: str) -> None:
+    st.cache_data.clear()
+    st.session_state.pop("_bangfu_personal_cache", None)
+    st.session_state.pop("_bangfu_ctx", None)
+    st.session_state[FLASH_KEY] = message_key
+    st.rerun()
+
+
+def source_picker(ctx: Context) -> tuple[str, tuple[str, bytes] | None]:
+    """Target layer, uploader and example picker; returns (layer, (file name, bytes) or None)."""
+    layer = st.selectbox(ctx.t("data.target_layer"), list(LAYERS), key="data.layer",
+                         format_func=lambda n: get_layer(n).zh if ctx.lang == "zh" else get_layer(n).en)
+    up = st.file_uploader(ctx.t("data.upload"), type=["gpkg", "geojson", "json", "zip", "kml", "csv", "txt", "xlsx"],
+                          key="data.uploader")
+    if up is not None:
+        st.session_state[UPLOAD_KEY] = (up.name, up.getvalue())
+    examples = import_examples.example_files(ctx.layer("villages"))
+    c1, c2 = st.columns([3, 1])
+    choice = c1.selectbox(ctx.t("data.example"), [""] + list(examples), key="data.example",
+                          format_func=lambda k: ctx.t("data.example_none") if not k else
+                          (examples[k].zh if ctx.lang == "zh" else examples[k].en))
+    ex = examples.get(choice)
+    c2.button(ctx.t("data.load_example"), key="data.load_example", disabled=ex is None, on_click=_load_example,
+              args=(ex,) if ex else None)
+    return layer, st.session_state.get(UPLOAD_KEY)
+
+
+def _load_example(ex: import_examples.Example) -> None:
+    """Button callback (runs before the widgets, so it may set the target layer)."""
+    st.session_state[UPLOAD_KEY] = (ex.file_name, ex.data)
+    st.session_state["data.layer"] = ex.layer
+
+
+def _mapping_widgets(ctx: Context, layer: str, table: readers.RawTable, token: str) -> dict[str, str]:
+    saved = cm.list_mappings(Path(ctx.path).parent, layer=layer)
+    names = [""] + [m.name for m in saved]
+    pick = st.selectbox(ctx.t("data.saved_mapping"), names, key=f"data.saved.{token}",
+                        format_func=lambda n: ctx.t("data.no_template") if not n else n)
+    default = (cm.apply_saved(table.columns, next(m for m in saved if m.name == pick).columns, layer) if pick
+               else cm.auto_mapping(table.columns, layer))
+    options = [""] + cm.targets(layer)
+    st.caption(ctx.t("data.mapping_help"))
+    mapping: dict[str, str] = {}
+    cols = st.columns(3)
+    for i, col in enumerate(table.columns):
+        value = cols[i % 3].selectbox(
+            col, options, index=options.index(default.get(col, "")), key=f"data.map.{token}.{pick}.{i}",
+            format_func=lambda f: ctx.t("data.skip") if not f else cm.target_label(layer, f, ctx.lang),
+        )
+        if value:
+            mapping[col] = value
+    missing = cm.unmapped_required(mapping, layer)
+    if missing:
+        st.caption(ctx.t("data.missing_required") + "：" + "、".join(cm.target_label(layer, f, ctx.lang) for f in missing))
+    return mapping
+
+
+def _preview_map(ctx: Context, rows: pd.DataFrame, layer: str) -> None:
+    if not isinstance(rows, gpd.GeoDataFrame) or rows.empty:
+        return
+    shown = rows[rows.geometry.notna() & ~rows.geometry.is_empty].head(PREVIEW_FEATURES)
+    shown = shown[shown.geometry.is_valid]
+    if shown.empty:
+        return
+    key = get_layer(layer).key
+    label_col = next((c for c in ("village_name", "name") if c in shown.columns), key)
+    frame = maps.display_frame(shown, [c for c in dict.fromkeys([key, label_col]) if c in shown.columns])
+    m = maps.offline_map(frame.total_bounds, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+    villages = ctx.layer("villages")
+    if layer != "villages" and not villages.empty:
+        maps.add_village_outlines(m, villages, fields=[maps.TooltipField("village_name", "村名")], name=ctx.t("map.villages"),
+                                  fill="#eeeeee", line="#999999")
+    fields = [maps.TooltipField(c, cm.target_label(layer, c, ctx.lang)) for c in frame.columns if c != "geometry"]
+    folium.GeoJson(maps.geojson_dict(frame), name=maps.esc(ctx.t("data.map_preview")),
+                   marker=folium.CircleMarker(radius=5, color="#b30000", fill=True, fill_opacity=0.8),
+                   style_function=lambda _f: {"color": "#b30000", "weight": 2, "fillOpacity": 0.2},
+                   tooltip=maps.tooltip(fields)).add_to(m)
+    show_map(m, key="data.preview_map", height=420)
+
+
+def import_flow(ctx: Context, layer: str, name: str, data: bytes) -> None:
+    """Steps ① to ⑥ for one uploaded file."""
+    token = _token(name, data)
+    st.subheader(ctx.t("data.step_detect"))
+    st.text(f"{ctx.t('data.file')}：{name}（{len(data) / 1024:.0f} KB）")
+    c1, c2 = st.columns(2)
+    encoding = c1.selectbox(ctx.t("data.encoding"), [AUTO] + list(enc.ENCODING_CHOICES), key=f"data.encoding.{token}",
+                            format_func=lambda k: ctx.t("data.encoding_auto") if k == AUTO else enc.ENCODING_CHOICES[k])
+    sheet = st.session_state.get(f"data.sheet.{token}")
+    try:
+        table = readers.read_upload(name, data, encoding=None if encoding == AUTO else encoding, sublayer=sheet)
+    except ImportRefused as exc:
+        st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+        return
+    if len(table.sublayers) > 1:
+        c2.selectbox(ctx.t("data.sheet"), table.sublayers, key=f"data.sheet.{token}")
+    st.text(f"{ctx.t('data.encoding')}：{table.encoding.describe_zh()}")
+    if table.encoding.needs_confirmation:
+        st.warning(ctx.t("data.encoding_check"))
+    st.caption(ctx.t("data.first_rows"))
+    st.dataframe(table.frame.head(10).astype(str), hide_index=True)
+
+    st.subheader(ctx.t("data.step_mapping"))
+    mapping = _mapping_widgets(ctx, layer, table, token)
+
+    st.subheader(ctx.t("data.step_crs"))
+    c1, c2 = st.columns(2)
+    crs = AUTO
+    if get_layer(layer).geometry is not None:
+        crs = c1.selectbox(ctx.t("data.crs"), [AUTO] + list(crs_detect.CRS_OPTIONS), key=f"data.crs.{token}",
+                           format_func=lambda k: ctx.t("data.crs_auto") if k == AUTO else crs_detect.crs_label(k, ctx.lang))
+    mode = c2.radio(ctx.t("data.mode"), [AUTO] + list(importers.MODES), key=f"data.mode.{token}", horizontal=False,
+                    format_func=lambda k: ctx.t("data.crs_auto").split("（")[0] if k == AUTO else importers.MODES[k][0 if ctx.lang == "zh" else 1])
+    try:
+        with st.spinner("…"):
+            plan = importers.prepare_import(ctx.path, name, data, layer=layer, mapping=mapping,
+                                            crs=None if crs == AUTO else crs, encoding=None if encoding == AUTO else encoding,
+                                            mode=None if mode == AUTO else mode, sublayer=sheet, load=ctx.layer)
+    except ImportRefused as exc:
+        st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+        return
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    if plan.crs:
+        st.text(f"{ctx.t('data.crs_used')}：{crs_detect.crs_label(plan.crs, ctx.lang)}" + (f"（{plan.crs_note}）" if plan.crs_note else ""))
+    for note in plan.notes:
+        st.caption(note)
+    st.caption(ctx.t("data.map_preview"))
+    _preview_map(ctx, plan.rows, layer)
+    _save_mapping(ctx, plan, token)
+    report_and_apply(ctx, plan)
+
+
+def _save_mapping(ctx: Context, plan: importers.ImportPlan, token: str) -> None:
+    c1, c2 = st.columns([3, 1])
+    name = c1.text_input(ctx.t("data.mapping_name"), key=f"data.mapping_name.{token}")
+    if c2.button(ctx.t("data.save_mapping"), key=f"data.save_mapping.{token}", disabled=not name.strip()):
+        try:
+            path = cm.save_mapping(Path(ctx.path).parent,
+                                   cm.SavedMapping(name, plan.layer, plan.mapping, plan.crs, plan.encoding))
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"{ctx.t('data.mapping_saved')}：{path.name}")
+
+
+def report_and_apply(ctx: Context, plan: importers.ImportPlan) -> None:
+    """Steps ④–⑥: the validation report, the change preview and the apply button."""
+    st.subheader(ctx.t("data.step_report"))
+    (st.success if plan.ok and not plan.report.warnings else st.warning if plan.ok else st.error)(plan.summary_zh())
+    frame = plan.report.to_frame(ctx.lang)
+    if len(frame):
+        st.dataframe(frame, hide_index=True, key="data.report")
+        download_buttons(frame, name=ctx.t("data.report_file"), lang=ctx.lang, key="data.report_dl")
+    st.subheader(ctx.t("data.step_change"))
+    if plan.change is not None:
+        c = plan.change.counts()
+        kpi_row([(ctx.t(f"data.{k}"), f"{v:,}") for k, v in c.items()])
+        if plan.change.changed_columns:
+            labels = {**cm.HELPERS, **{k: (v.zh, v.en) for k, v in ((c.name, c) for c in get_layer(plan.layer).columns)}}
+            st.caption(ctx.t("data.changed_columns") + "：" + "，".join(
+                f"{labels.get(k, (k, k))[0 if ctx.lang == 'zh' else 1]} {n}" for k, n in plan.change.changed_columns.items()))
+    st.subheader(ctx.t("data.apply"))
+    if not plan.ok:
+        st.error(ctx.t("data.apply_blocked"))
+    if st.button(ctx.t("data.apply_button"), type="primary", disabled=not plan.ok, key="data.apply_button"):
+        try:
+            importers.apply_import(ctx.path, plan)
+        except ImportRefused as exc:
+            st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+            return
+        st.session_state.pop(UPLOAD_KEY, None)
+        _changed(ctx, "data.applied")
+
+
+def export_section(ctx: Context) -> None:
+    """Choose a layer (or all) and a format, build the file, offer the download."""
+    present = [n for n in LAYERS if n in store.list_layers(ctx.path)]
+    c1, c2 = st.columns(2)
+    what = c1.selectbox(ctx.t("data.export_layer"), [""] + present, key="data.export_layer",
+                        format_func=lambda n: ctx.t("data.export_all") if not n else get_layer(n).zh)
+    fmt = c2.selectbox(ctx.t("data.export_format"), list(layer_export.FORMATS), key="data.export_format",
+                       format_func=lambda k: layer_export.FORMATS[k].zh if ctx.lang == "zh" else layer_export.FORMATS[k].en)
+    if st.button(ctx.t("data.prepare_export"), key="data.prepare_export"):
+        try:
+            with st.spinner("…"):
+                st.session_state["data.export_file"] = layer_export.export_workspace(ctx.path, fmt,
+                                                                                     layers=[what] if what else None)
+        except layer_export.ExportError as exc:
+            st.error(exc.message_zh)
+    ready = st.session_state.get("data.export_file")
+    if ready:
+        fname, blob = ready
+        st.download_button(f"{ctx.t('data.download')} {fname}", blob, file_name=fname, key="data.download_export",
+                           mime=layer_export.FORMATS[fmt].mime)
+
+
+def backup_section(ctx: Context) -> None:
+    """The previous workspace kept by the last import, with a restore button."""
+    info = importers.backup_info(ctx.path)
+    if info is None:
+        st.info(ctx.t("data.backup_none"))
+        return
+    st.text(f"{ctx.t('data.backup_version')}：v{info.get('version', '?')}  ·  {info.get('source', '')}")
+    if st.button(ctx.t("data.restore"), key="data.restore"):
+        try:
+            importers.restore_backup(ctx.path)
+        except ImportRefused as exc:
+            st.error(exc.message_zh)
+            return
+        _changed(ctx, "data.restored")

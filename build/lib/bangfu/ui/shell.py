@@ -1,0 +1,179 @@
+"""The shared sidebar (workspace, town filter, language, basemap) and the page context it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from bangfu.workspace import store
+from bangfu.core.labels import LANGS, t
+from bangfu.maps.base import BASEMAPS, Basemap
+from bangfu.core.resources import asset
+from bangfu.maps.offline import install_static_assets
+from bangfu.ui.pages import PAGES
+from bangfu.ui import cache as data
+
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs: language, workspace and the current town selection."""
+
+    lang: str
+    path: str
+    version: str
+    meta: dict[str, str]
+    town_code: str | None
+    town_name: str | None
+    basemap: Basemap
+    tianditu_token: str
+
+    def t(self, key: str) -> str:
+        return t(key, self.lang)
+
+    def layer(self, name: str) -> pd.DataFrame:
+        """A workspace layer (cached by workspace version)."""
+        return data.load_layer(self.path, self.version, name)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.meta.get("source") == "demo"
+
+
+def _workspace_failed(lang: str, folder: Path, message: str, lines: list[str] | None = None) -> None:
+    st.error(f"**{t('error.workspace', lang)}**：{message}")
+    for line in lines or []:
+        st.markdown(f"- {line}".replace("<", "&lt;"))
+    st.info(t("error.offer_restore", lang))
+    if st.button(t("sidebar.restore_demo", lang), type="primary", key="restore_after_error"):
+        store.restore_demo(folder)
+        st.cache_data.clear()
+        st.rerun()
+    st.stop()
+
+
+def current_lang() -> str:
+    """The interface language of this run: the sidebar's choice, else ``?lang=``, else Chinese."""
+    lang = st.session_state.get("lang") or st.query_params.get("lang", "zh")
+    return lang if lang in LANGS else "zh"
+
+
+def page_links(lang: str) -> None:
+    """The app's title and one link per page (Chinese titles from the label table) in the sidebar."""
+    with st.sidebar:
+        st.markdown(f"### {t('app.title', lang)}")
+        for spec in PAGES:
+            try:
+                st.page_link(spec.path, label=t(spec.label, lang), icon=spec.icon)
+            except StreamlitAPIException:  # a page file run on its own (AppTest) knows no other pages
+                break
+        st.divider()
+
+
+def sidebar() -> Context:
+    """Render the shared sidebar and return the context; stops the page if the workspace is unusable."""
+    params = st.query_params
+    lang_default = params.get("lang", "zh")
+    with st.sidebar:
+        lang = st.radio(
+            "语言 / Language",
+            list(LANGS),
+            format_func=LANGS.__getitem__,
+            horizontal=True,
+            index=list(LANGS).index(lang_default) if lang_default in LANGS else 0,
+            key="lang",
+        )
+        folder = store.default_workspace_dir()
+        try:
+            path = store.ensure_workspace(folder)
+            info = store.open_workspace(path)
+        except store.WorkspaceError as exc:
+            _workspace_failed(lang, folder, exc.message_zh if lang == "zh" else exc.message_en)
+            raise  # unreachable: st.stop() above
+        ok, summary, lines = data.validation_summary(str(path), info.version)
+        if not ok:
+            _workspace_failed(lang, folder, f"{t('error.invalid_workspace', lang)}。{summary}", lines)
+
+        villages = data.load_layer(str(path), info.version, "villages")
+        towns = (
+            villages[["town_code", "town_name"]].drop_duplicates().sort_values("town_code").itertuples(index=False)
+        )
+        town_options: dict[str, str] = {"": t("sidebar.all_towns", lang)}
+        town_options.update({str(code): str(name) for code, name in towns})
+        wanted = params.get("town", "")
+        town = st.selectbox(
+            t("sidebar.town", lang),
+            list(town_options),
+            index=list(town_options).index(wanted) if wanted in town_options else 0,
+            format_func=town_options.__getitem__,
+            key="town",
+        )
+        if town:
+            params["town"] = town
+        elif "town" in params:
+            del params["town"]
+        if lang != "zh":
+            params["lang"] = lang
+        elif "lang" in params:
+            del params["lang"]
+
+        with st.expander(t("sidebar.basemap", lang)):
+            basemap = st.selectbox(
+                t("sidebar.basemap", lang), BASEMAPS, format_func=lambda b: t(f"basemap.{b}", lang), key="basemap",
+                label_visibility="collapsed",
+            )
+            token = ""
+            if basemap == "tianditu":
+                token = st.text_input(t("sidebar.tianditu_token", lang), type="password", key="tianditu_token")
+            if basemap == "local":
+                st.caption(t("sidebar.tile_folder_hint", lang))
+        with st.expander(t("sidebar.workspace", lang)):
+            st.caption(f"{t('sidebar.workspace', lang)}：`{path}`")
+            source = info.meta.get("source", "")
+            st.caption(f"{t('sidebar.workspace_source', lang)}：{source}  ·  v{info.meta.get('version', '?')}")
+            if st.button(t("sidebar.restore_demo", lang), key="restore_demo"):
+                store.restore_demo(folder)
+                st.cache_data.clear()
+                st.toast(t("sidebar.restored", lang))
+                st.rerun()
+
+    ctx = Context(
+        lang=lang,
+        path=str(path),
+        version=info.version,
+        meta=info.meta,
+        town_code=town or None,
+        town_name=town_options[town] if town else None,
+        basemap=basemap,
+        tianditu_token=token,
+    )
+    return ctx
+
+
+def app_static_dir() -> Path:
+    """The folder Streamlit serves at ``/app/static``: ``static/`` beside the main script (``app.py``)."""
+    run = get_script_run_ctx()
+    main = Path(run.main_script_path) if run is not None else Path.cwd() / "app.py"
+    return main.parent / "static"
+
+
+def current() -> Context:
+    """The app shell for one page run: page config, offline assets, page links, shared sidebar.
+
+    Every page calls this once at its top. It does not rely on ``app.py`` having run first:
+    Streamlit runs a page file directly when it is the first URL a fresh server is asked for
+    (``pages/`` is then treated as a classic multipage folder), and AppTest runs page files alone.
+    """
+    lang = current_lang()
+    st.set_page_config(page_title=t("app.title", lang) + " Bangfu Atlas", page_icon=str(asset("favicon.png")),
+                       layout="wide")
+    static = app_static_dir()
+    if static.is_dir():  # a page run on its own (AppTest) has no served static folder
+        install_static_assets(static)
+    page_links(lang)
+    return sidebar()

@@ -1,0 +1,53 @@
+"""Reusable page pieces: KPI cards, the synthetic-data note, the offline map component, downloads."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from bangfu.export import tables as exports
+from bangfu.core.labels import t
+from bangfu.ui.shell import Context
+
+
+def synthetic_note(ctx: Context) -> None:
+    """The visible note saying which figures are synthetic (demo workspaces only)."""
+    if ctx.is_demo:
+        st.caption("ⓘ " + t("synthetic.note", ctx.lang))
+
+
+def kpi_row(items: Sequence[tuple[str, str]]) -> None:
+    """A row of metric cards: (label, formatted value)."""
+    cols = st.columns(len(items))
+    for col, (label, value) in zip(cols, items):
+        col.metric(label, value)
+
+
+def show_map(
+    m: folium.Map,
+    *,
+    key: str,
+    height: int = 600,
+    returned_objects: Sequence[str] = (),
+) -> dict:
+    """Render a folium map; only ``returned_objects`` trigger reruns (pan/zoom do not)."""
+    return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects)) or {}
+
+
+def download_buttons(df: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
+    """CSV (UTF-8 with BOM, opens in Excel) and Excel downloads of a table with its current headers."""
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        t("common.download_csv", lang), exports.to_csv_bytes(df), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"
+    )
+    c2.download_button(
+        t("common.download_xlsx", lang),
+        exports.to_xlsx_bytes({name[:31]: df}),
+        file_name=f"{name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+    )

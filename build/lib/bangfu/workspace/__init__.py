@@ -1,0 +1,1 @@
+"""The workspace: declarative layer schema, the GeoPackage store and the validators."""

@@ -1,0 +1,154 @@
+"""Data commands: ``import`` a file into the workspace, ``export`` it, ``restore-backup``.
+
+``python -m bangfu import FILE --layer villages --crs gcj02`` prints the validation report and
+the change preview, and writes only when there is no error (and ``--dry-run`` is not given);
+``python -m bangfu export --format gpkg [--layer villages] [--out FILE]`` writes an export.
+Messages are Chinese; the exit code is 0 on success, 1 when the import is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bangfu.ingest import columns as cm
+from bangfu.ingest import pipeline as importers
+from bangfu.export import layers as layer_export
+from bangfu.workspace import store
+from bangfu.ingest.crs_detect import crs_label
+from bangfu.workspace.schema import LAYERS
+from bangfu.ingest.guard import ImportRefused
+
+
+def _workspace(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    return store.ensure_workspace(store.default_workspace_dir())
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    ws = _workspace(args.workspace)
+    src = Path(args.file)
+    if not src.is_file():
+        _print(f"错误：找不到文件 {src}")
+        return 1
+    mapping = None
+    crs = args.crs
+    encoding = args.encoding
+    if args.mapping:
+        try:
+            saved = cm.load_mapping(args.mapping)
+        except ValueError as exc:
+            _print(f"错误：列对应文件无法读取：{exc}")
+            return 1
+        mapping = dict(saved.columns)
+        crs = crs or saved.crs
+        encoding = encoding or saved.encoding
+    try:
+        size = src.stat().st_size
+        limits = importers.Limits.from_env()
+        if size > limits.max_bytes:
+            raise ImportRefused(f"文件太大：{size / 1048576:.1f} MB，超过上限 {limits.max_bytes / 1048576:.0f} MB。")
+        plan = importers.prepare_import(ws, src.name, src.read_bytes(), layer=args.layer, mapping=mapping, crs=crs,
+                                        encoding=encoding, mode=args.mode, sublayer=args.sheet)
+    except ImportRefused as exc:
+        _print(f"拒绝导入：{exc.message_zh}")
+        return 1
+    except ValueError as exc:
+        _print(f"参数错误：{exc}")
+        return 1
+    _print(f"文件：{plan.file_name}（{plan.kind}），编码：{plan.encoding_note}")
+    if plan.crs:
+        _print(f"坐标系：{crs_label(plan.crs)}（{ {'file': '文件声明', 'user': '用户指定', 'guess': '自动判断'}.get(plan.crs_source, '')}）")
+    _print("列对应：" + "，".join(f"{c} → {cm.target_label(plan.layer, f)}" for c, f in plan.mapping.items()))
+    for line in plan.report.to_frame("zh").astype(str).to_csv(sep="\t", index=False).splitlines()[1:] if args.verbose else []:
+        _print("  " + line)
+    _print(plan.summary_zh())
+    for p in plan.report.errors[:50]:
+        _print("  错误：" + p.line("zh"))
+    for p in plan.report.warnings[:20]:
+        _print("  警告：" + p.line("zh"))
+    if plan.change is not None:
+        c = plan.change.counts()
+        _print(f"变更预览（{LAYERS[plan.layer].zh}）：新增 {c['added']} 行，修改 {c['changed']} 行，删除 {c['removed']} 行，"
+               f"不变 {c['unchanged']} 行")
+    if args.save_mapping:
+        path = cm.save_mapping(ws.parent, cm.SavedMapping(args.save_mapping, plan.layer, plan.mapping, plan.crs,
+                                                          plan.encoding))
+        _print(f"列对应已保存：{path}")
+    if not plan.ok:
+        _print("拒绝导入：存在错误，工作空间未修改。")
+        return 1
+    if args.dry_run:
+        _print("试运行（--dry-run）：工作空间未修改。")
+        return 0
+    try:
+        importers.apply_import(ws, plan)
+    except ImportRefused as exc:
+        _print(f"拒绝导入：{exc.message_zh}")
+        return 1
+    _print(f"已导入。原工作空间已备份为 {store.backup_path(ws).name}（可用 restore-backup 恢复）。")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    ws = _workspace(args.workspace)
+    try:
+        fmt = layer_export.check_format(args.format)
+        names = [args.layer] if args.layer else None
+        if args.layer and args.layer not in LAYERS:
+            raise ValueError(f"unknown layer {args.layer!r}; known: {', '.join(LAYERS)}")
+        fname, data = layer_export.export_workspace(ws, fmt.key, layers=names)
+    except (ValueError, layer_export.ExportError) as exc:
+        _print(f"导出失败：{getattr(exc, 'message_zh', exc)}")
+        return 1
+    out = Path(args.out) if args.out else Path.cwd() / fname
+    out.write_bytes(data)
+    _print(f"已导出：{out}（{len(data) / 1024:.0f} KB）")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    ws = _workspace(args.workspace)
+    try:
+        importers.restore_backup(ws)
+    except ImportRefused as exc:
+        _print(f"无法恢复：{exc.message_zh}")
+        return 1
+    _print("已恢复备份；恢复前的文件现在是备份，可再次恢复。")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``import``, ``export`` and ``restore-backup`` to the ``python -m bangfu`` parser."""
+    p = subparsers.add_parser("import", help="导入文件到工作空间 (import a file into the workspace)")
+    p.add_argument("file")
+    p.add_argument("--layer", required=True, choices=list(LAYERS))
+    p.add_argument("--crs", help="wgs84, cgcs2000, gcj02, bd09 or EPSG:4513–4554 (default: from the file)")
+    p.add_argument("--encoding", help="utf-8, gb18030 (gbk), big5, latin-1 (default: .cpg, else UTF-8, else GB18030)")
+    p.add_argument("--mapping", help="saved column mapping (JSON)")
+    p.add_argument("--save-mapping", metavar="NAME", help="save the column mapping under this name")
+    p.add_argument("--mode", choices=list(importers.MODES), help="replace the layer, or update rows by key")
+    p.add_argument("--sheet", help="Excel sheet or GeoPackage layer to read")
+    p.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
+    p.add_argument("--dry-run", action="store_true", help="check and preview only")
+    p.add_argument("--verbose", "-v", action="store_true", help="print the whole report as a table")
+    p.set_defaults(func=cmd_import)
+
+    e = subparsers.add_parser("export", help="导出工作空间或图层 (export the workspace or a layer)")
+    e.add_argument("--format", required=True, help=", ".join(layer_export.FORMATS))
+    e.add_argument("--layer", help="one layer (default: the whole workspace)")
+    e.add_argument("--out", help="output file (default: ./<name> in the current folder)")
+    e.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
+    e.set_defaults(func=cmd_export)
+
+    r = subparsers.add_parser("restore-backup", help="恢复导入前的备份 (restore the previous workspace)")
+    r.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
+    r.set_defaults(func=cmd_restore)
+
+

@@ -1,0 +1,1 @@
+"""The deterministic Kaiping demo workspace builder (``python -m bangfu.demo build``)."""

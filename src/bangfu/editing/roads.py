@@ -1,0 +1,385 @@
+"""Road editing rules: status labels, domain rules of a road edit, history display and Excel bulk updates.
+
+Built on the generic engine :mod:`bangfu.editing.engine` (versioned rows, one transaction per edit,
+append-only ``road_progress`` history, undo, all-or-nothing bulk updates). This module adds
+what is specific to roads:
+
+* :data:`ROAD_RULES` — the domain rules, as a table, checked on the full new row of every edit
+  (the schema already checks types, 0 ≤ progress ≤ 100, allowed statuses and
+  completed year ≥ planned year);
+* :func:`edit_road`, :func:`undo_road`, :func:`road_history`, :func:`road_row`;
+* :func:`read_bulk_table`, :func:`parse_bulk`, :func:`bulk_apply` — an Excel/CSV sheet with
+  ``road_id`` and the new values (Chinese or English headers, Chinese or English status names),
+  validated as a whole and applied all-or-nothing, with a dry-run preview.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from bangfu.editing import engine as edits
+from bangfu.workspace.schema import ROAD_STATUSES, ROADS
+
+#: Road status → (Chinese, English) label; the colours of the map legend.
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "completed": ("已硬化", "Hardened"),
+    "under_construction": ("在建", "Under construction"),
+    "planned": ("计划", "Planned"),
+    "unhardened": ("未硬化", "Unhardened"),
+}
+STATUS_COLORS: dict[str, str] = {
+    "completed": "#1a9641",
+    "under_construction": "#f08c00",
+    "planned": "#2b83ba",
+    "unhardened": "#d7191c",
+}
+#: Other ways people write a status in a spreadsheet.
+STATUS_SYNONYMS: dict[str, str] = {
+    "已完工": "completed", "完工": "completed", "已完成": "completed", "硬化": "completed", "done": "completed",
+    "hardened": "completed", "施工中": "under_construction", "在建中": "under_construction",
+    "under construction": "under_construction", "building": "under_construction", "规划": "planned",
+    "计划中": "planned", "拟建": "planned", "未开工": "unhardened", "not hardened": "unhardened",
+}
+EDITABLE_FIELDS: tuple[str, ...] = edits.EDITABLE["roads"].fields
+DEFAULT_EDITOR = "规划员"
+
+
+def status_label(status: object, lang: str = "zh") -> str:
+    """The label of a status code (the code itself when unknown)."""
+    pair = STATUS_LABELS.get(str(status))
+    return str(status) if pair is None else (pair[1] if lang == "en" else pair[0])
+
+
+def this_year() -> int:
+    """The current year in China Standard Time."""
+    return datetime.now(edits.CHINA_TZ).year
+
+
+# --------------------------------------------------------------------------- domain rules
+
+
+def _num(v: Any) -> float | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return float(v)
+
+
+@dataclass(frozen=True)
+class RoadRule:
+    """One domain rule: ``broken(row, year)`` is True when the new row violates it."""
+
+    field: str
+    zh: str
+    en: str
+    broken: Callable[[Mapping[str, Any], int], bool]
+
+
+ROAD_RULES: tuple[RoadRule, ...] = (
+    RoadRule("completed_year", "完工年份不能晚于今年（{year}年）", "completed year is in the future",
+             lambda r, y: _num(r.get("completed_year")) is not None and _num(r.get("completed_year")) > y),  # type: ignore[operator]
+    RoadRule("progress_pct", "状态为“已硬化”时进度必须为 100%", "a hardened road must be 100% done",
+             lambda r, y: r.get("status") == "completed" and (_num(r.get("progress_pct")) or 0) < 100),
+    RoadRule("completed_year", "状态为“已硬化”时必须填写完工年份", "a hardened road needs its completed year",
+             lambda r, y: r.get("status") == "completed" and _num(r.get("completed_year")) is None),
+    RoadRule("progress_pct", "在建道路的进度必须小于 100%（已完工请把状态改为“已硬化”）",
+             "a road under construction must be below 100%",
+             lambda r, y: r.get("status") == "under_construction" and (_num(r.get("progress_pct")) or 0) >= 100),
+    RoadRule("completed_year", "尚未硬化的道路不能填写完工年份", "only a hardened road has a completed year",
+             lambda r, y: r.get("status") != "completed" and _num(r.get("completed_year")) is not None),
+    RoadRule("progress_pct", "“计划”或“未硬化”的道路进度必须为 0（已开工请把状态改为“在建”）",
+             "a planned or unhardened road must be at 0%",
+             lambda r, y: r.get("status") in ("planned", "unhardened") and (_num(r.get("progress_pct")) or 0) > 0),
+    RoadRule("planned_year", "状态为“计划”时必须填写计划年份", "a planned road needs its planned year",
+             lambda r, y: r.get("status") == "planned" and _num(r.get("planned_year")) is None),
+)
+
+
+def road_check(year: int | None = None) -> edits.RowCheck:
+    """The domain check passed to :mod:`bangfu.editing.engine` (``year`` = "this year", for tests)."""
+
+    def check(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[tuple[str, str]]:
+        y = this_year() if year is None else year
+        return [(rule.field, rule.zh.format(year=y)) for rule in ROAD_RULES if rule.broken(new, y)]
+
+    return check
+
+
+# --------------------------------------------------------------------------- single edits
+
+
+def road_row(path: Path | str, road_id: str) -> dict[str, Any] | None:
+    """The current editable values and version of one road, read directly (fast, no geometry)."""
+    cols = ("road_id", "name", "village_code", "road_class", *EDITABLE_FIELDS, "version")
+    with contextlib.closing(sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=30)) as con:
+        row = con.execute(
+            f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM roads WHERE road_id = ?', (road_id,)
+        ).fetchone()
+    return None if row is None else dict(zip(cols, row))
+
+
+def edit_road(
+    path: Path | str,
+    road_id: str,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    editor: str,
+    year: int | None = None,
+) -> int:
+    """Validate and write one road edit with its history; returns the new version.
+
+    Raises :class:`bangfu.editing.engine.RejectedError` (a rule is broken, unknown road) or
+    :class:`bangfu.editing.engine.ConflictError` (the road changed since ``expected_version``); in both
+    cases nothing is written.
+    """
+    return edits.update_row(
+        path, "roads", road_id, dict(changes), expected_version=expected_version, editor=clean_editor(editor),
+        check=road_check(year),
+    )
+
+
+def undo_road(path: Path | str, road_id: str, *, editor: str) -> int:
+    """Restore the values before the road's last edit exactly (recorded as an ``undo`` edit)."""
+    return edits.undo_last(path, "roads", road_id, editor=clean_editor(editor))
+
+
+def form_changes(loaded: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``new`` whose value differs from ``loaded`` (compared as history text, exact)."""
+    return {f: v for f, v in new.items() if edits._text(v) != edits._text(loaded.get(f))}
+
+
+def clean_editor(name: str | None) -> str:
+    """The editor's name as stored: trimmed, at most 40 characters, the default when empty."""
+    text = re.sub(r"\s+", " ", str(name or "")).strip()[:40]
+    return text or DEFAULT_EDITOR
+
+
+def _show_value(fieldname: str, v: object, lang: str) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return "—"
+    if fieldname == "status":
+        return status_label(v, lang)
+    text = str(v)
+    if fieldname in ("planned_year", "completed_year") and text.endswith(".0"):
+        text = text[:-2]
+    return text
+
+
+def road_history(path: Path | str, road_id: str | None = None, *, lang: str = "zh") -> pd.DataFrame:
+    """The road's history (newest first) for display: field names and statuses labelled."""
+    h = edits.history(path, "roads", road_id)
+    labels = ROADS.labels(lang)
+    actions = {"edit": ("修改", "edit"), "bulk": ("批量更新", "bulk"), "undo": ("撤销", "undo"),
+               "create": ("新建", "create"), "end": ("结束", "end")}
+    out = pd.DataFrame(
+        {
+            "changed_at": h["changed_at"],
+            "road_id": h["road_id"],
+            "field": h["field"].map(lambda f: labels.get(f, f)),
+            "old": [_show_value(f, v, lang) for f, v in zip(h["field"], h["old"])],
+            "new": [_show_value(f, v, lang) for f, v in zip(h["field"], h["new"])],
+            "editor": h["editor"],
+            "action": h["action"].map(lambda a: actions.get(a, (a, a))[1 if lang == "en" else 0]),
+            "edit_id": h["edit_id"],
+        }
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- bulk updates from Excel
+
+
+def _norm(text: object) -> str:
+    s = str(text).strip().lower().replace("（", "(").replace("）", ")").replace("％", "%")
+    return re.sub(r"[\s_]+", "", s)
+
+
+def _header_aliases() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in ("road_id", *EDITABLE_FIELDS, "version"):
+        col = ROADS.column(name)
+        for alias in (name, col.zh, col.en):
+            out[_norm(alias)] = name
+    extra = {
+        "编号": "road_id", "道路id": "road_id", "id": "road_id", "状态": "status", "硬化情况": "status",
+        "进度": "progress_pct", "进度%": "progress_pct", "完成进度": "progress_pct", "progress": "progress_pct",
+        "计划年度": "planned_year", "完成年份": "completed_year", "竣工年份": "completed_year",
+        "完工年度": "completed_year", "投资": "cost_wan", "投资额(万元)": "cost_wan", "cost": "cost_wan",
+        "路面类型": "surface",
+    }
+    out.update({_norm(k): v for k, v in extra.items()})
+    return out
+
+
+HEADER_ALIASES = _header_aliases()
+
+
+def parse_status(value: object) -> str | None:
+    """A status code from a code, a Chinese/English label or a common synonym (None if unknown)."""
+    text = str(value).strip()
+    if text in ROAD_STATUSES:
+        return text
+    low = text.lower()
+    for code, (zh, en) in STATUS_LABELS.items():
+        if text == zh or low == en.lower():
+            return code
+    return STATUS_SYNONYMS.get(text, STATUS_SYNONYMS.get(low))
+
+
+@dataclass
+class BulkParse:
+    """An uploaded sheet turned into updates, or the problems that stop it."""
+
+    updates: list[edits.Update] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.updates)
+
+
+def read_bulk_table(data: bytes, filename: str) -> pd.DataFrame:
+    """An uploaded .xlsx/.xls/.csv as text cells (first sheet); raises ValueError in Chinese."""
+    name = filename.lower()
+    try:
+        if name.endswith((".xlsx", ".xlsm", ".xls")):
+            return pd.read_excel(io.BytesIO(data), dtype=object)
+        if name.endswith(".csv"):
+            for enc in ("utf-8-sig", "gb18030"):
+                try:
+                    return pd.read_csv(io.BytesIO(data), dtype=object, encoding=enc)
+                except UnicodeDecodeError:
+                    continue
+    except Exception as exc:  # noqa: BLE001 — any reader failure becomes a user message
+        raise ValueError(f"无法读取文件「{filename}」：{exc}") from None
+    raise ValueError(f"不支持的文件类型「{filename}」，请上传 Excel（.xlsx）或 CSV 文件")
+
+
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+
+
+def _cell(fieldname: str, value: object) -> tuple[object, str | None]:
+    """(value to send, problem) for one non-empty cell."""
+    if fieldname == "status":
+        code = parse_status(value)
+        if code is None:
+            allowed = "、".join(zh for zh, _ in STATUS_LABELS.values())
+            return None, f"硬化状态「{value}」无法识别，可选：{allowed}"
+        return code, None
+    if fieldname in ("progress_pct", "cost_wan", "planned_year", "completed_year", "version"):
+        text = str(value).strip().rstrip("%").replace(",", "")
+        try:
+            number = float(text)
+        except ValueError:
+            return None, f"{ROADS.column(fieldname).zh}「{value}」不是数字"
+        if fieldname in ("planned_year", "completed_year", "version"):
+            if number != int(number):
+                return None, f"{ROADS.column(fieldname).zh}「{value}」不是整数"
+            return int(number), None
+        return number, None
+    return str(value).strip(), None
+
+
+def parse_bulk(df: pd.DataFrame) -> BulkParse:
+    """Turn a sheet (road_id + new values) into updates; empty cells mean "leave unchanged".
+
+    Headers may be column names, Chinese or English labels (``道路编号``, ``硬化状态``,
+    ``进度(%)``…). An optional ``版本``/``version`` column makes each row an optimistic edit.
+    Problems name the spreadsheet row (header = row 1).
+    """
+    out = BulkParse()
+    mapping: dict[str, str] = {}
+    for col in df.columns:
+        target = HEADER_ALIASES.get(_norm(col))
+        if target is None:
+            out.ignored_columns.append(str(col))
+        elif target in mapping.values():
+            out.problems.append(f"表头「{col}」与另一列重复（都是{ROADS.column(target).zh}）")
+        else:
+            mapping[str(col)] = target
+    if "road_id" not in mapping.values():
+        out.problems.append("缺少「道路编号」(road_id) 列")
+    if not any(v in EDITABLE_FIELDS for v in mapping.values()):
+        allowed = "、".join(ROADS.column(f).zh for f in EDITABLE_FIELDS)
+        out.problems.append(f"没有可更新的列；可更新：{allowed}")
+    if out.problems:
+        return out
+    frame = df.rename(columns=mapping)[list(mapping.values())]
+    for pos, (_, row) in enumerate(frame.iterrows()):
+        excel_row = pos + 2
+        values = {f: row[f] for f in frame.columns if not _missing(row[f])}
+        if not values:
+            continue
+        road_id = values.pop("road_id", None)
+        if road_id is None:
+            out.problems.append(f"第{excel_row}行：缺少道路编号")
+            continue
+        changes: dict[str, object] = {}
+        version: int | None = None
+        for f, v in values.items():
+            parsed, problem = _cell(f, v)
+            if problem:
+                out.problems.append(f"第{excel_row}行（{road_id}）：{problem}")
+            elif f == "version":
+                version = int(parsed)  # type: ignore[arg-type]
+            else:
+                changes[f] = parsed
+        if changes:
+            out.updates.append(edits.Update(str(road_id).strip(), changes, version, row=excel_row))
+    if not out.updates and not out.problems:
+        out.problems.append("表中没有要更新的数据")
+    return out
+
+
+def bulk_apply(
+    path: Path | str, parsed: BulkParse, *, editor: str, dry_run: bool, year: int | None = None
+) -> edits.BulkResult:
+    """Validate every row with the road rules and apply all or nothing (``dry_run``: preview only)."""
+    if parsed.problems:
+        return edits.BulkResult(problems=list(parsed.problems))
+    return edits.bulk_update(
+        path, "roads", parsed.updates, editor=clean_editor(editor), check=road_check(year), dry_run=dry_run
+    )
+
+
+def preview_frame(result: edits.BulkResult, *, lang: str = "zh") -> pd.DataFrame:
+    """The dry-run changes for display: road, field label, old → new."""
+    labels = ROADS.labels(lang)
+    rows = [
+        {"road_id": p["road_id"], "field": labels.get(p["field"], p["field"]),
+         "old": _show_value(p["field"], p["old"], lang), "new": _show_value(p["field"], p["new"], lang)}
+        for p in result.preview
+    ]
+    return pd.DataFrame(rows, columns=["road_id", "field", "old", "new"])
+
+
+def bulk_template(lang: str = "zh") -> pd.DataFrame:
+    """An example sheet users can download and fill in."""
+    labels = ROADS.labels(lang)
+    rows = [
+        {"road_id": "R0001", "status": status_label("completed", lang), "progress_pct": 100, "completed_year": 2020},
+        {"road_id": "R0002", "status": status_label("under_construction", lang), "progress_pct": 60},
+        {"road_id": "R0003", "planned_year": 2021, "cost_wan": 85.5},
+    ]
+    cols = ["road_id", "status", "progress_pct", "planned_year", "completed_year", "cost_wan"]
+    return pd.DataFrame(rows, columns=cols).rename(columns=labels)
+
+
+__all__ = [
+    "STATUS_LABELS", "STATUS_COLORS", "ROAD_RULES", "RoadRule", "DEFAULT_EDITOR", "EDITABLE_FIELDS",
+    "status_label", "this_year", "road_check", "form_changes", "road_row", "edit_road", "undo_road", "clean_editor",
+    "road_history", "parse_status", "BulkParse", "read_bulk_table", "parse_bulk", "bulk_apply",
+    "preview_frame", "bulk_template", "HEADER_ALIASES",
+]

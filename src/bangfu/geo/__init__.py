@@ -1,0 +1,1 @@
+"""Geometry helpers with no workspace knowledge: coordinate systems and the proximity engine."""

@@ -1,0 +1,1 @@
+"""Files in: upload guard, readers, encodings, column mapping, CRS detection, checks, the import pipeline."""

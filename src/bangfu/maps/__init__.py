@@ -1,0 +1,1 @@
+"""Offline folium maps: the base map, offline assets, and one module per map."""

@@ -1,0 +1,174 @@
+"""Map building: folium maps that load nothing from the internet, with every string escaped.
+
+Pure functions returning folium objects; no Streamlit. The browser loads Leaflet from the app
+itself (``/app/static/vendor/leaflet``, copied from the ``xstatic-leaflet`` package by
+:func:`bangfu.maps.offline.install_static_assets`); the basemap is off by default.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Literal, Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from bangfu.maps.offline import STATIC_URL
+
+Basemap = Literal["none", "osm", "tianditu", "local"]
+BASEMAPS: tuple[Basemap, ...] = ("none", "osm", "tianditu", "local")
+
+#: Tile URL templates; Tianditu's vector tiles (CGCS2000 ≈ WGS-84, no GCJ-02 offset).
+_TILES: dict[str, tuple[str, str]] = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors"),
+    "tianditu": (
+        "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
+        "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=",
+        "© 天地图",
+    ),
+    "local": (STATIC_URL + "/tiles/{z}/{x}/{y}.png", "本地瓦片"),
+}
+
+
+def esc(value: object) -> str:
+    """HTML-escape any value for a popup, tooltip or legend (quotes included)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def offline_map(
+    bounds: Sequence[float] | None = None,
+    *,
+    basemap: Basemap = "none",
+    tianditu_token: str = "",
+    static_url: str = STATIC_URL,
+) -> folium.Map:
+    """A folium map whose scripts and stylesheets all come from the app's own static folder.
+
+    ``bounds`` is (minx, miny, maxx, maxy) in lon/lat; the map is fitted to it.
+    """
+    m = folium.Map(tiles=None, control_scale=True, zoom_control=True)
+    # Replace folium's CDN assets (leaflet, jquery, bootstrap, font-awesome...) by the local Leaflet.
+    m.default_js = [("leaflet", f"{static_url}/leaflet/leaflet.js")]
+    m.default_css = [
+        ("leaflet_css", f"{static_url}/leaflet/leaflet.css"),
+        ("bangfu_css", f"{static_url}/bangfu.css"),
+    ]
+    if basemap != "none":
+        url, attr = _TILES[basemap]
+        if basemap == "tianditu":
+            url = url + html.escape(tianditu_token.strip(), quote=True)
+            folium.TileLayer(url, attr=attr, name=attr, subdomains="01234567", max_zoom=18).add_to(m)
+        else:
+            folium.TileLayer(url, attr=attr, name=attr, max_zoom=19).add_to(m)
+    if bounds is not None:
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def display_frame(
+    gdf: gpd.GeoDataFrame,
+    columns: Iterable[str],
+    *,
+    simplify_deg: float = 0.0,
+    precision: int = 5,
+) -> gpd.GeoDataFrame:
+    """A lightweight, escaped copy for the browser: chosen columns, text escaped, coords rounded.
+
+    Numbers stay numbers; text (including names from user files) is HTML-escaped so that a
+    tooltip or popup can never run a script. Geometry is optionally simplified (coverage-safe)
+    and rounded to ``precision`` decimals (1e-5° ≈ 1 m).
+    """
+    cols = [c for c in columns if c in gdf.columns]
+    out = gpd.GeoDataFrame(gdf[cols].copy(), geometry=gdf.geometry.values, crs=gdf.crs)
+    if out.crs is not None and not out.crs.equals("EPSG:4326"):
+        out = out.to_crs("EPSG:4326")
+    for c in cols:
+        s = out[c]
+        if pd.api.types.is_bool_dtype(s):
+            out[c] = s.astype(object).map(lambda v: None if v is pd.NA or v is None else bool(v))
+        elif pd.api.types.is_integer_dtype(s):
+            out[c] = s.astype(object).map(lambda v: None if v is pd.NA or v is None else int(v))
+        elif pd.api.types.is_float_dtype(s):
+            out[c] = s.map(lambda v: None if pd.isna(v) else round(float(v), 4)).astype(object)
+        else:
+            out[c] = s.astype(object).map(esc)
+    geoms = out.geometry.values
+    if simplify_deg > 0:
+        kinds = set(shapely.get_type_id(geoms).tolist())
+        if kinds <= {3, 6}:  # polygons: keep shared borders shared
+            geoms = shapely.coverage_simplify(geoms, simplify_deg)
+        else:
+            geoms = shapely.simplify(geoms, simplify_deg, preserve_topology=True)
+    out = out.set_geometry(shapely.set_precision(geoms, 10.0**-precision, mode="valid_output"), crs="EPSG:4326")
+    return out
+
+
+def geojson_dict(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Compact GeoJSON FeatureCollection (no ids, no bbox) of a display frame."""
+    return json.loads(gdf.to_json(drop_id=True, na="null", show_bbox=False))
+
+
+@dataclass(frozen=True)
+class TooltipField:
+    """A property shown in a tooltip, with its label."""
+
+    column: str
+    label: str
+
+
+def tooltip(fields: Sequence[TooltipField]) -> folium.GeoJsonTooltip:
+    """A folium tooltip whose labels are escaped (values are escaped by :func:`display_frame`)."""
+    return folium.GeoJsonTooltip(
+        fields=[f.column for f in fields],
+        aliases=[esc(f.label) for f in fields],
+        sticky=True,
+        localize=True,
+    )
+
+
+def add_village_outlines(
+    m: folium.Map,
+    villages: gpd.GeoDataFrame,
+    *,
+    fields: Sequence[TooltipField],
+    name: str,
+    fill: str = "#fdd49e",
+    line: str = "#7f2704",
+    simplify_deg: float = 0.0002,
+) -> folium.GeoJson:
+    """Villages as light polygons with a tooltip; returns the folium layer."""
+    frame = display_frame(villages, [f.column for f in fields], simplify_deg=simplify_deg)
+    layer = folium.GeoJson(
+        geojson_dict(frame),
+        name=esc(name),
+        style_function=lambda _f: {"fillColor": fill, "color": line, "weight": 0.8, "fillOpacity": 0.55},
+        highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
+        tooltip=tooltip(fields),
+        smooth_factor=0.5,
+    )
+    layer.add_to(m)
+    return layer
+
+
+def add_outline(m: folium.Map, geom: shapely.Geometry, *, name: str, color: str = "#333333", weight: float = 2.0) -> None:
+    """A boundary drawn as a line only (county or town outline)."""
+    gj = json.loads(gpd.GeoSeries([geom], crs="EPSG:4326").to_json(drop_id=True, show_bbox=False))
+    folium.GeoJson(
+        gj,
+        name=esc(name),
+        style_function=lambda _f: {"fill": False, "color": color, "weight": weight},
+        interactive=False,
+    ).add_to(m)
+
+
+def map_html(m: folium.Map) -> str:
+    """The full standalone HTML of a map (for tests and exports)."""
+    return m.get_root().render()

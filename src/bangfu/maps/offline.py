@@ -1,0 +1,48 @@
+"""Offline assets: copy Leaflet (from the xstatic-leaflet package) into the app's static folder.
+
+Streamlit serves ``static/`` beside the main script (``app.py``) at ``/app/static/`` when
+``server.enableStaticServing`` is on; the caller (:mod:`bangfu.ui.shell`) names that folder. Nothing the browser loads comes from the internet.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import functools
+import shutil
+from pathlib import Path
+
+#: URL under which Streamlit serves ``static/vendor``.
+STATIC_URL = "/app/static/vendor"
+
+#: Our own small stylesheet for legends and labels (served beside Leaflet).
+BANGFU_CSS = """
+.bangfu-legend{background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;
+  font:12px/1.4 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.bangfu-legend .sw{display:inline-block;width:14px;height:10px;margin-right:5px;border:1px solid #666}
+.leaflet-container{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f1ea}
+"""
+
+
+def leaflet_source_dir() -> Path:
+    """Where the xstatic-leaflet package keeps leaflet.js, leaflet.css and images/."""
+    import xstatic.pkg.leaflet as xleaflet  # type: ignore[import-untyped]
+
+    return Path(xleaflet.BASE_DIR)
+
+
+@functools.lru_cache(maxsize=4)
+def install_static_assets(static_dir: Path) -> Path:
+    """Copy Leaflet and the app stylesheet into ``static_dir/vendor`` (idempotent, once per process)."""
+    vendor = static_dir / "vendor"
+    target = vendor / "leaflet"
+    src = leaflet_source_dir()
+    (target / "images").mkdir(parents=True, exist_ok=True)
+    files = ["leaflet.js", "leaflet.css"] + [f"images/{p.name}" for p in (src / "images").glob("*.png")]
+    for rel in files:
+        s, d = src / rel, target / rel
+        if not d.exists() or not filecmp.cmp(s, d, shallow=False):
+            shutil.copyfile(s, d)
+    css = vendor / "bangfu.css"
+    if not css.exists() or css.read_text(encoding="utf-8") != BANGFU_CSS:
+        css.write_text(BANGFU_CSS, encoding="utf-8")
+    return vendor

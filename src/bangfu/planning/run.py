@@ -1,0 +1,166 @@
+"""One planning run from workspace layers and options to ranking, portfolios and Excel sheets.
+
+The page 项目规划 and ``python -m bangfu rank`` both call :func:`run`, so they produce the same
+numbers. Geometry is turned into a coverage table once (:func:`bangfu.planning.solvers.coverage.build_coverage`);
+everything after that is :mod:`bangfu.planning.solvers` on numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import pandas as pd
+
+from bangfu.planning import coverage, solvers as planning
+from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
+from bangfu.export.tables import to_xlsx_bytes
+from bangfu.core.labels import t
+
+__all__ = ["PlanOptions", "PlanResult", "run", "default_must_in", "labelled", "excel_sheets", "summary"]
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Everything a planning run depends on (the page's widgets, the CLI's flags)."""
+
+    budget: float
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(planning.DEFAULT_WEIGHTS))
+    distances: Mapping[str, float] = field(default_factory=default_distances)
+    new_access_only: bool = False
+    must_in: tuple[str, ...] | None = None  # None: the approved projects
+    excluded: tuple[str, ...] = ()
+    min_per_town: int = 0
+    town_code: str | None = None  # only candidates in this town
+    time_limit: float = 30.0
+
+
+@dataclass
+class PlanResult:
+    """Ranking, both portfolios and the coverage table they came from."""
+
+    options: PlanOptions
+    coverage: planning.Coverage
+    ranking: pd.DataFrame
+    greedy: planning.Portfolio
+    exact: planning.Portfolio
+
+    @property
+    def greedy_gap(self) -> float:
+        """(exact − greedy) / exact objective; 0 when the exact optimum is 0."""
+        e = self.exact.objective
+        return max(e - self.greedy.objective, 0.0) / e if e > 0 else 0.0
+
+    @property
+    def fallback(self) -> bool:
+        return self.coverage.method == "village_area"
+
+
+def default_must_in(projects: pd.DataFrame, *, town_code: str | None = None, villages: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """Project ids with status ``approved`` (already approved projects are in by default)."""
+    sel = projects[projects["status"].astype(str) == "approved"]
+    if town_code and villages is not None:
+        towns = villages.set_index("village_code")["town_code"].astype(str)
+        sel = sel[sel["village_code"].astype(str).map(towns) == str(town_code)]
+    return tuple(sel["project_id"].astype(str))
+
+
+def run(
+    layers: Mapping[str, pd.DataFrame],
+    options: PlanOptions,
+    *,
+    progress: Progress | None = None,
+    lang: str = "zh",
+) -> PlanResult:
+    """Coverage → ranking → greedy → exact. Raises :class:`bangfu.planning.solvers.PlanningError` on bad input."""
+    say = progress or (lambda _f, _m: None)
+    weights = planning.check_weights(options.weights)
+    projects = layers["projects"]
+    villages = layers["villages"]
+    if options.town_code:
+        towns = villages.set_index("village_code")["town_code"].astype(str)
+        projects = projects[projects["village_code"].astype(str).map(towns) == str(options.town_code)]
+    must = options.must_in if options.must_in is not None else default_must_in(projects)
+    say(0.05, t("planning.progress.coverage", lang))
+    cov = coverage.build_coverage(
+        projects,
+        villages,
+        layers.get("households"),
+        layers.get("roads"),
+        distances=dict(options.distances),
+        new_access_only=options.new_access_only,
+    )
+    if cov.n_projects == 0:
+        raise planning.PlanningError(t("planning.no_candidates", "zh"), t("planning.no_candidates", "en"))
+    say(0.45, t("planning.progress.ranking", lang))
+    ranking = planning.ranking(cov, weights)
+    cons = planning.Constraints(
+        budget=options.budget, must_in=tuple(must), excluded=tuple(options.excluded), min_per_town=options.min_per_town
+    )
+    say(0.55, t("planning.progress.greedy", lang))
+    greedy = planning.greedy(cov, weights, cons)
+    say(0.7, t("planning.progress.exact", lang))
+    exact = planning.solve_exact(cov, weights, cons, time_limit=options.time_limit, warm_start=greedy)
+    say(1.0, t("planning.progress.done", lang))
+    return PlanResult(options, cov, ranking, greedy, exact)
+
+
+def labelled(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """A copy with Chinese (or English) headers and project types as words."""
+    out = df.copy()
+    if "project_type" in out:
+        out["project_type"] = out["project_type"].map(
+            lambda k: (PROJECT_TYPE_TABLE[k].zh if lang == "zh" else PROJECT_TYPE_TABLE[k].en) if k in PROJECT_TYPE_TABLE else k
+        )
+    return out.rename(columns={c: t(f"planning.col.{c}", lang) for c in out.columns if f"planning.col.{c}" in _LABEL_KEYS})
+
+
+def _label_keys() -> set[str]:
+    from bangfu.core.labels import LABELS
+
+    return set(LABELS)
+
+
+_LABEL_KEYS = _label_keys()
+
+
+def summary(result: PlanResult, lang: str = "zh") -> pd.DataFrame:
+    """Key figures of both portfolios side by side (one row per figure)."""
+    rows = []
+    for key, get in (
+        ("planning.kpi.projects", lambda p: len(p.chosen)),
+        ("planning.kpi.cost", lambda p: round(p.cost, 2)),
+        ("planning.kpi.households", lambda p: round(p.totals["households"], 1)),
+        ("planning.kpi.poor", lambda p: round(p.totals["poor_households"], 1)),
+        ("planning.col.poor_people", lambda p: round(p.totals["poor_people"], 1)),
+        ("planning.col.old_households", lambda p: round(p.totals["old_households"], 1)),
+        ("planning.col.key_households", lambda p: round(p.totals["key_households"], 1)),
+        ("planning.kpi.score", lambda p: round(p.objective, 2)),
+    ):
+        rows.append({t("planning.item", lang): t(key, lang), t("planning.greedy", lang): get(result.greedy), t("planning.exact", lang): get(result.exact)})
+    rows.append(
+        {
+            t("planning.item", lang): t("planning.kpi.gap", lang),
+            t("planning.greedy", lang): f"{result.greedy_gap:.2%}",
+            t("planning.exact", lang): f"{result.exact.gap:.2%}",
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def excel_sheets(result: PlanResult, lang: str = "zh") -> dict[str, pd.DataFrame]:
+    """Sheets of the Excel export: summary, ranking, greedy steps, exact portfolio (Chinese headers)."""
+    names = ("汇总", "单项目排名", "贪心组合", "最优组合") if lang == "zh" else ("Summary", "Ranking", "Greedy", "Exact")
+    return {
+        names[0]: summary(result, lang),
+        names[1]: labelled(result.ranking, lang),
+        names[2]: labelled(result.greedy.steps, lang),
+        names[3]: labelled(result.exact.steps, lang),
+    }
+
+
+def excel_bytes(result: PlanResult, lang: str = "zh") -> bytes:
+    """The Excel workbook of :func:`excel_sheets`."""
+    return to_xlsx_bytes(excel_sheets(result, lang))

@@ -1,0 +1,1 @@
+"""Streamlit panels, one module per page: widgets and rendering around bangfu calls."""

@@ -1,0 +1,95 @@
+"""Streamlit side of the leadership briefing: build with a progress bar (kept per session), presentation mode."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bangfu import briefing
+from bangfu.briefing import adapters
+from bangfu.maps.base import esc
+from bangfu.ui.shell import Context
+
+#: Session key under which a page may leave a portfolio to brief (a DataFrame, one row per project).
+PORTFOLIO_KEY = "_bangfu_portfolio"
+#: Where the planning page keeps its last run (bangfu.planning.run.PlanResult); its portfolio is briefed.
+PLANNING_RESULT_KEY = "planning_result"
+_CACHE_KEY = "_bangfu_briefing"
+
+_PRESENT_CSS = """
+<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="collapsedControl"],
+header[data-testid="stHeader"], [data-testid="stToolbar"] {display: none !important;}
+.block-container {padding-top: 1.2rem !important; max-width: 100% !important;}
+.bangfu-kpis {display: grid; grid-template-columns: repeat(5, 1fr); gap: 14px; margin: 6px 0 18px;}
+.bangfu-kpi {background: #f6f3ef; border-left: 6px solid #b2182b; border-radius: 6px; padding: 12px 16px;}
+.bangfu-kpi .l {font-size: 1.15rem; color: #555;}
+.bangfu-kpi .v {font-size: 2.6rem; font-weight: 700; color: #1f1f1f; line-height: 1.2;}
+.bangfu-kpi.na .v {color: #999;}
+.bangfu-kpi .n {font-size: 0.9rem; color: #888;}
+.bangfu-present-title {font-size: 2.6rem; font-weight: 700; line-height: 1.25; margin: 0; color: #1f1f1f;}
+.bangfu-present-sub {font-size: 1.2rem; color: #666; margin-bottom: 6px;}
+[data-testid="stImage"] img {max-height: 55vh; object-fit: contain;}
+</style>
+"""
+
+
+def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
+    """The briefing of the current area, built once per workspace version, town and language."""
+    portfolio = st.session_state.get(PORTFOLIO_KEY)
+    plan = st.session_state.get(PLANNING_RESULT_KEY)
+    if portfolio is None and plan is not None:
+        try:
+            portfolio = adapters.portfolio_table(plan)
+        except (AttributeError, KeyError, IndexError):  # a result of another shape: fall back to the ranking
+            portfolio = None
+    key = (ctx.path, ctx.version, ctx.town_code, ctx.lang, id(plan) if portfolio is None else id(portfolio))
+    cached = st.session_state.get(_CACHE_KEY)
+    if cached is not None and cached[0] == key and not rebuild:
+        return cached[1]
+    bar = st.progress(0.0, text=ctx.t("briefing.building"))
+    try:
+        result = briefing.build_briefing(
+            ctx.layer,
+            meta=ctx.meta,
+            town_code=ctx.town_code,
+            lang=ctx.lang,
+            overrides={"projects": portfolio} if portfolio is not None else None,
+            progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg),
+        )
+    except briefing.NoCJKFontError as exc:
+        bar.empty()
+        st.error(exc.message(ctx.lang))
+        st.stop()
+    except Exception as exc:  # noqa: BLE001 — a clear message for the reader, details for the planner
+        bar.empty()
+        st.error(f"{ctx.t('briefing.failed')}：{type(exc).__name__}: {exc}")
+        st.stop()
+    bar.empty()
+    st.session_state[_CACHE_KEY] = (key, result)
+    return result
+
+
+def presentation(ctx: Context, b: briefing.Briefing) -> None:
+    """Full-width map with large KPI cards; sidebar, header and every editing control hidden."""
+    c = b.content
+    st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
+    st.markdown(
+        f'<div class="bangfu-present-title">{esc(c.title)}</div>'
+        f'<div class="bangfu-present-sub">{esc(c.date_text)} · {esc(c.as_of_text)}</div>',
+        unsafe_allow_html=True,
+    )
+    cards = []
+    for k in c.kpis:
+        na = k.status in ("missing", "error")
+        note = f'<div class="n">{esc(ctx.t("briefing.kpi_not_yet"))}</div>' if na else ""
+        cards.append(
+            f'<div class="bangfu-kpi{" na" if na else ""}"><div class="l">{esc(k.label)}</div>'
+            f'<div class="v">{esc(k.text)}</div>{note}</div>'
+        )
+    st.markdown(f'<div class="bangfu-kpis">{"".join(cards)}</div>', unsafe_allow_html=True)
+    png_key = ("_bangfu_present_png", id(b))
+    if st.session_state.get("_bangfu_present_png", (None,))[0] != png_key:
+        st.session_state["_bangfu_present_png"] = (png_key, briefing.presentation_png(c))
+    st.image(st.session_state["_bangfu_present_png"][1], width="stretch")
+    if c.synthetic_note:
+        st.caption("ⓘ " + c.synthetic_note)

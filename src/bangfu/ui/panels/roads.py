@@ -1,0 +1,342 @@
+"""Streamlit panels of the road hardening page: filters, map, progress, access share, editing, bulk update.
+
+Logic lives in :mod:`bangfu.indicators.roads` and :mod:`bangfu.editing.roads`; this module only reads
+widgets, calls them and renders. Caches: road pieces (public) in ``st.cache_data``; the access
+zones (road geometry only) in ``st.cache_resource``; projected households and nothing else
+household-level in this session's state only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from bangfu.editing import engine as edits, roads
+from bangfu import indicators as ind
+from bangfu.geo.crs import metric_crs
+from bangfu.workspace.schema import column_labels
+from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
+from bangfu.ui import cache as data
+from bangfu.ui.shell import Context
+from bangfu.ui.widgets import download_buttons
+
+_FLASH = "roads.flash"
+_LOADED = "roads.loaded"
+_CONFLICT = "roads.conflict"
+
+
+# --------------------------------------------------------------------------- cached data
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def pieces(path: str, version: str) -> pd.DataFrame:
+    """Road pieces per village with lengths (public data, shared cache)."""
+    return ind.road_pieces(data.load_layer(path, version, "roads"), data.load_layer(path, version, "villages"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _zones(path: str, version: str, distance_m: float, crs: str) -> tuple[ind.AccessZone, ind.AccessZone]:
+    return ind.access_zones(data.load_layer(path, version, "roads"), crs=crs, distance_m=distance_m)
+
+
+def _households(ctx: Context, crs: str) -> ind.HouseholdPoints:
+    """Projected household points, kept in this session only (personal data)."""
+    key = (ctx.path, ctx.version, crs)
+    memo = st.session_state.get("_roads_hh")
+    if memo is None or memo[0] != key:
+        hh = ind.prepare_households(ctx.layer("households"), ctx.layer("villages"), crs=crs)
+        memo = (key, hh)
+        st.session_state["_roads_hh"] = memo
+    return memo[1]
+
+
+def access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
+    """Access shares per town and county (aggregates only), or None without households."""
+    villages = ctx.layer("villages")
+    crs = metric_crs(villages)
+    hh = _households(ctx, crs)
+    if len(hh.xy) == 0:
+        return None
+    zones = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)
+    return ind.access_shares(hh, ctx.layer("roads"), villages, distance_m=distance_km * 1000, zones=zones)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def flash() -> None:
+    """Show (once) the message left by the previous run (after a save, undo or bulk update)."""
+    msg = st.session_state.pop(_FLASH, None)
+    if msg:
+        st.success(msg)
+
+
+def labelled(df: pd.DataFrame, ctx: Context, extra: dict[str, str] | None = None) -> pd.DataFrame:
+    """Columns renamed to their labels (schema labels first, then roads.col.*)."""
+    names = {**column_labels("villages", ctx.lang), **column_labels("roads", ctx.lang)}
+    for c in df.columns:
+        key = f"roads.col.{c}"
+        try:
+            names[c] = ctx.t(key)
+        except KeyError:
+            pass
+    names.update(extra or {})
+    out = df.copy()
+    floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
+    out[floats] = out[floats].round(2)
+    return out.rename(columns=names)
+
+
+def filters(ctx: Context, road_layer: pd.DataFrame) -> dict[str, Any]:
+    """The status / class / year filters (the town comes from the sidebar)."""
+    c1, c2, c3 = st.columns([2, 2, 3])
+    statuses = c1.multiselect(ctx.t("roads.filter.status"), list(ROAD_STATUSES), default=list(ROAD_STATUSES),
+                              format_func=lambda s: roads.status_label(s, ctx.lang), key="roads.f_status",
+                              placeholder=ctx.t("common.choose"))
+    classes = c2.multiselect(ctx.t("roads.filter.class"), list(ROAD_CLASSES), default=list(ROAD_CLASSES),
+                             key="roads.f_class", placeholder=ctx.t("common.choose"))
+    years = pd.concat([road_layer["completed_year"], road_layer["planned_year"]]).dropna()
+    span = None
+    if len(years) and years.min() < years.max():
+        lo, hi = int(years.min()), int(years.max())
+        span = c3.slider(ctx.t("roads.filter.year"), lo, hi, (lo, hi), key="roads.f_year")
+        if span == (lo, hi):
+            span = None
+    return {"town_code": ctx.town_code, "statuses": statuses, "classes": classes, "years": span}
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def _target_input(ctx: Context, total_km: float) -> ind.RoadTarget:
+    kind = st.radio(ctx.t("roads.target.kind"), ["rate", "km"], horizontal=True, key="roads.target_kind",
+                    format_func=lambda k: ctx.t(f"roads.target.{k}"))
+    default = {"rate": [70.0, 85.0, 100.0], "km": [round(total_km * 0.1, 1)] * 3}[kind]
+    table = pd.DataFrame({ctx.t("roads.col.year"): [2018, 2019, 2020], ctx.t("roads.col.value"): default})
+    edited = st.data_editor(table, num_rows="dynamic", key=f"roads.target_{kind}", hide_index=True)
+    st.caption(ctx.t("roads.target.hint"))
+    values: dict[int, float] = {}
+    for year, value in edited.itertuples(index=False):
+        if pd.notna(year) and pd.notna(value):
+            values[int(year)] = float(value)
+    return ind.RoadTarget(kind, values)
+
+
+def progress_chart(ctx: Context, table: pd.DataFrame) -> alt.LayerChart:
+    """Bars: km hardened per year; lines: cumulative km and cumulative target."""
+    year, km = ctx.t("roads.chart.year"), ctx.t("roads.chart.km")
+    series = {"completed_km": "roads.chart.completed", "cumulative_km": "roads.chart.cumulative",
+              "target_km": "roads.chart.target"}
+    cols = [c for c in series if c in table.columns]
+    long = table.melt(id_vars="year", value_vars=cols, var_name="series", value_name="km").dropna()
+    long["series"] = long["series"].map(lambda s: ctx.t(series[s]))
+    long = long.rename(columns={"year": year, "km": km})
+    colors = alt.Scale(domain=[ctx.t(series[c]) for c in series], range=["#74c476", "#1a9641", "#d7191c"])
+    base = alt.Chart(long).encode(x=alt.X(f"{year}:O", title=year), color=alt.Color("series:N", scale=colors, title=""))
+    bars = base.transform_filter(alt.datum.series == ctx.t(series["completed_km"])).mark_bar().encode(
+        y=alt.Y(f"{km}:Q", title=km))
+    lines = base.transform_filter(alt.datum.series != ctx.t(series["completed_km"])).mark_line(point=True).encode(
+        y=f"{km}:Q", strokeDash=alt.condition(alt.datum.series == ctx.t(series["target_km"]), alt.value([6, 4]),
+                                              alt.value([1, 0])))
+    return alt.layer(bars, lines).properties(title=ctx.t("roads.chart.title"), height=320)
+
+
+def progress_panel(ctx: Context, p: pd.DataFrame, villages: pd.DataFrame) -> None:
+    """Rates by town and village (unreached first), km per year against the user's target."""
+    total = float(p["length_km"].sum())
+    target = _target_input(ctx, total)
+    table = ind.progress_vs_target(p, target) if target.values else ind.km_by_year(p)
+    st.altair_chart(progress_chart(ctx, table), width="stretch")
+    st.dataframe(labelled(table, ctx), hide_index=True, width="stretch")
+    st.subheader(ctx.t("roads.by_town"))
+    towns = ind.hardening_rates(p, villages, level="town")
+    st.dataframe(labelled(towns, ctx), hide_index=True, width="stretch")
+    st.subheader(ctx.t("roads.by_village"))
+    vt = ind.village_progress(p, villages)
+    vt = labelled(vt, ctx)
+    st.dataframe(vt, hide_index=True, width="stretch")
+    download_buttons(vt, name="village_road_hardening", lang=ctx.lang, key="roads_villages")
+
+
+def access_panel(ctx: Context, distance_km: float) -> None:
+    """Access shares per town and county, now and if the roads under construction were completed."""
+    table = access_table(ctx, distance_km)
+    st.caption(ctx.t("roads.access.caption"))
+    if table is None:
+        st.info(ctx.t("roads.access.no_households"))
+        return
+    shown = table.drop(columns=["town_code", "households_within_if", "poor_within_if"])
+    st.dataframe(labelled(shown, ctx, {"town_name": ctx.t("sidebar.town")}), hide_index=True,
+                 width="stretch")
+
+
+# --------------------------------------------------------------------------- editing
+
+
+def editor_name(ctx: Context) -> str:
+    """The editor's name (page-level text input, kept in session state)."""
+    st.session_state.setdefault("roads.editor", roads.DEFAULT_EDITOR)
+    return roads.clean_editor(st.text_input(ctx.t("roads.edit.editor"), key="roads.editor", max_chars=40))
+
+
+def _load(ctx: Context, road_id: str) -> dict[str, Any] | None:
+    row = roads.road_row(ctx.path, road_id)
+    st.session_state[_LOADED] = row
+    return row
+
+
+def _year(v: Any) -> int | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
+
+
+def edit_panel(ctx: Context, road_layer: pd.DataFrame, editor: str) -> None:
+    """Pick a road, change its values in a form; the version loaded is kept so a stale form is refused."""
+    ids = sorted(road_layer["road_id"].astype(str))
+    if not ids:
+        return
+    names = dict(zip(road_layer["road_id"], road_layer["name"]))
+    rid = st.selectbox(ctx.t("roads.edit.road"), ids, key="roads.edit_road",
+                       format_func=lambda r: f"{r} · {names.get(r, '')}")
+    loaded = st.session_state.get(_LOADED)
+    if loaded is None or loaded.get("road_id") != rid:
+        loaded = _load(ctx, rid)
+    if loaded is None:
+        return
+    ver = int(loaded["version"])
+    st.caption(ctx.t("roads.edit.loaded").format(v=ver) + " · " + ctx.t("roads.edit.rules"))
+    k = f"{rid}.{ver}"
+    with st.form(key="roads.edit_form"):
+        c1, c2, c3 = st.columns(3)
+        status = c1.selectbox(ctx.t("roads.filter.status"), list(ROAD_STATUSES), key=f"roads.e_status.{k}",
+                              index=list(ROAD_STATUSES).index(loaded["status"]) if loaded["status"] in ROAD_STATUSES else 0,
+                              format_func=lambda s: roads.status_label(s, ctx.lang))
+        labels = column_labels("roads", ctx.lang)
+        progress = c2.number_input(labels["progress_pct"], 0.0, 100.0, float(loaded["progress_pct"] or 0), 5.0,
+                                   key=f"roads.e_progress.{k}")
+        cost = c3.number_input(labels["cost_wan"], min_value=0.0, value=loaded["cost_wan"], step=1.0,
+                               key=f"roads.e_cost.{k}")
+        planned = c1.number_input(labels["planned_year"], 2000, 2100, _year(loaded["planned_year"]), 1,
+                                  key=f"roads.e_planned.{k}")
+        completed = c2.number_input(labels["completed_year"], 2000, 2100, _year(loaded["completed_year"]), 1,
+                                    key=f"roads.e_completed.{k}")
+        surfaces = [None, *ROAD_SURFACES]
+        surface = c3.selectbox(labels["surface"], surfaces, key=f"roads.e_surface.{k}",
+                               index=surfaces.index(loaded["surface"]) if loaded["surface"] in surfaces else 0,
+                               format_func=lambda s: "—" if s is None else s)
+        submitted = st.form_submit_button(ctx.t("roads.edit.submit"), type="primary")
+    if submitted:
+        new = {"status": status, "progress_pct": progress, "planned_year": planned, "completed_year": completed,
+               "cost_wan": cost, "surface": surface}
+        _save(ctx, rid, ver, loaded, new, editor)
+    _conflict(ctx, rid, ver)
+    _history(ctx, rid, editor)
+
+
+def _save(ctx: Context, rid: str, ver: int, loaded: dict[str, Any], new: dict[str, Any], editor: str) -> None:
+    changes = roads.form_changes(loaded, new)
+    if not changes:
+        st.info(ctx.t("roads.edit.no_change"))
+        return
+    try:
+        v = roads.edit_road(ctx.path, rid, changes, expected_version=ver, editor=editor)
+    except edits.ConflictError as exc:
+        st.session_state[_CONFLICT] = (rid, ver, exc.message_zh if ctx.lang == "zh" else exc.message_en)
+        return
+    except edits.RejectedError as exc:
+        st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+        return
+    st.session_state.pop(_LOADED, None)
+    st.session_state[_FLASH] = ctx.t("roads.edit.saved").format(road=rid, v=v)
+    st.rerun()
+
+
+def _conflict(ctx: Context, rid: str, ver: int) -> None:
+    """The refusal of a stale form (kept until the user reloads) with the button that loads the newer values."""
+    conflict = st.session_state.get(_CONFLICT)
+    if not conflict or conflict[:2] != (rid, ver):
+        return
+    st.error(conflict[2])
+    if st.button(ctx.t("roads.edit.reload"), key="roads.reload"):
+        st.session_state.pop(_CONFLICT, None)
+        st.session_state.pop(_LOADED, None)
+        st.rerun()
+
+
+def _history(ctx: Context, rid: str, editor: str) -> None:
+    st.markdown(f"**{ctx.t('roads.edit.history')}**")
+    h = roads.road_history(ctx.path, rid, lang=ctx.lang)
+    if h.empty:
+        st.caption(ctx.t("roads.edit.no_history"))
+        return
+    st.dataframe(labelled(h.drop(columns=["road_id"]), ctx), hide_index=True, width="stretch")
+    if st.button(ctx.t("roads.edit.undo"), key="roads.undo"):
+        try:
+            v = roads.undo_road(ctx.path, rid, editor=editor)
+        except edits.EditError as exc:
+            st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+            return
+        st.session_state.pop(_LOADED, None)
+        st.session_state[_FLASH] = ctx.t("roads.edit.undone").format(road=rid, v=v)
+        st.rerun()
+
+
+def recent_history(ctx: Context) -> None:
+    """The latest changes of all roads."""
+    st.markdown(f"**{ctx.t('roads.history.recent')}**")
+    h = roads.road_history(ctx.path, lang=ctx.lang).head(200)
+    st.dataframe(labelled(h, ctx), hide_index=True, width="stretch")
+    if len(h):
+        download_buttons(labelled(h, ctx), name="road_progress", lang=ctx.lang, key="roads_history")
+
+
+# --------------------------------------------------------------------------- bulk update
+
+
+def bulk_panel(ctx: Context, editor: str) -> None:
+    """Upload a sheet, show problems or a dry-run preview, apply all-or-nothing on confirmation."""
+    st.caption(ctx.t("roads.bulk.help"))
+    download_buttons(roads.bulk_template(ctx.lang), name="road_update_template", lang=ctx.lang, key="roads_tpl")
+    up = st.file_uploader(ctx.t("roads.bulk.upload"), type=["xlsx", "xls", "csv"], key="roads.bulk_file")
+    if up is None:
+        return
+    try:
+        parsed = roads.parse_bulk(roads.read_bulk_table(up.getvalue(), up.name))
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    bulk_review(ctx, parsed, editor)
+
+
+def bulk_review(ctx: Context, parsed: roads.BulkParse, editor: str) -> None:
+    """Preview (dry run) and the apply button for a parsed sheet."""
+    if parsed.ignored_columns:
+        st.caption(ctx.t("roads.bulk.ignored").format(cols="、".join(parsed.ignored_columns)))
+    dry = roads.bulk_apply(ctx.path, parsed, editor=editor, dry_run=True)
+    if not dry.ok:
+        st.error(ctx.t("roads.bulk.refused") + "\n\n" + "\n".join(f"- {p}" for p in dry.problems[:50]))
+        return
+    preview = roads.preview_frame(dry, lang=ctx.lang)
+    if preview.empty:
+        st.info(ctx.t("roads.bulk.nothing"))
+        return
+    st.markdown(f"**{ctx.t('roads.bulk.preview')}**")
+    st.dataframe(labelled(preview, ctx), hide_index=True, width="stretch")
+    n = preview["road_id"].nunique()
+    if st.button(ctx.t("roads.bulk.apply").format(n=n), type="primary", key="roads.bulk_apply"):
+        res = roads.bulk_apply(ctx.path, parsed, editor=editor, dry_run=False)
+        if not res.ok:
+            st.error(ctx.t("roads.bulk.refused") + "\n\n" + "\n".join(f"- {p}" for p in res.problems[:50]))
+            return
+        st.session_state.pop(_LOADED, None)
+        st.session_state[_FLASH] = ctx.t("roads.bulk.applied").format(n=res.applied)
+        st.rerun()
+
+
+def town_slice(ctx: Context, villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The villages of the sidebar's town (all when none is chosen)."""
+    return villages if ctx.town_code is None else villages[villages["town_code"] == ctx.town_code]

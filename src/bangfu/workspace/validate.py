@@ -1,0 +1,446 @@
+"""Validators: check a layer (and the cross-layer invariants) and report every problem at once.
+
+One generic validator reads the declarative table of :mod:`bangfu.workspace.schema`: required columns,
+types, patterns, ranges, choices, uniqueness, references, row rules and geometry. Layer-specific
+extra checks (village codes inside their town, a valid polygon coverage, points inside a village)
+are registered in ``EXTRA_CHECKS`` by layer name. Nothing raises on bad data: every problem
+becomes one :class:`Problem` line naming file, layer, row, column, value, reason and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Literal, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from bangfu.workspace.schema import LAYERS, Column, Layer, RowRule, get_layer
+
+Severity = Literal["error", "warning"]
+
+#: How many problems of one kind (layer, column, reason) are listed before they are summarised.
+MAX_PER_KIND = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in one cell (or row, or layer)."""
+
+    layer: str
+    row: int | None  # 1-based data row number (None: the whole layer)
+    row_id: str | None  # the row's key value when it has one
+    column: str | None
+    value: str
+    reason_zh: str
+    reason_en: str
+    hint_zh: str = ""
+    severity: Severity = "error"
+    file: str | None = None
+
+    def line(self, lang: str = "zh") -> str:
+        """The problem as one readable line."""
+        where = [self.file or "", get_layer(self.layer).zh if lang == "zh" else self.layer]
+        if self.row is not None:
+            where.append(f"第{self.row}行" if lang == "zh" else f"row {self.row}")
+        if self.row_id:
+            where.append(self.row_id)
+        if self.column:
+            where.append(self.column)
+        head = " / ".join(w for w in where if w)
+        reason = self.reason_zh if lang == "zh" else self.reason_en
+        value = f"（值：{self.value}）" if self.value and lang == "zh" else (f" (value: {self.value})" if self.value else "")
+        hint = f" → {self.hint_zh}" if self.hint_zh and lang == "zh" else ""
+        return f"{head}：{reason}{value}{hint}" if lang == "zh" else f"{head}: {reason}{value}"
+
+
+@dataclass
+class Report:
+    """Every problem found; ``ok`` when there is no error (warnings allowed)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    truncated: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not any(k.startswith("error") for k in self.truncated)
+
+    def extend(self, other: "Report") -> "Report":
+        self.problems.extend(other.problems)
+        for k, v in other.truncated.items():
+            self.truncated[k] = self.truncated.get(k, 0) + v
+        return self
+
+    def to_frame(self, lang: str = "zh") -> pd.DataFrame:
+        """A table for display or download; Chinese headers by default."""
+        cols = {
+            "severity": ("级别", "Severity"),
+            "file": ("文件", "File"),
+            "layer": ("图层", "Layer"),
+            "row": ("行号", "Row"),
+            "row_id": ("编号", "ID"),
+            "column": ("字段", "Column"),
+            "value": ("值", "Value"),
+            "reason": ("问题", "Problem"),
+            "hint": ("处理建议", "What to do"),
+        }
+        i = 0 if lang == "zh" else 1
+        rows = [
+            {
+                cols["severity"][i]: ("错误" if p.severity == "error" else "警告") if lang == "zh" else p.severity,
+                cols["file"][i]: p.file or "",
+                cols["layer"][i]: get_layer(p.layer).zh if lang == "zh" else p.layer,
+                cols["row"][i]: p.row,
+                cols["row_id"][i]: p.row_id or "",
+                cols["column"][i]: p.column or "",
+                cols["value"][i]: p.value,
+                cols["reason"][i]: p.reason_zh if lang == "zh" else p.reason_en,
+                cols["hint"][i]: p.hint_zh,
+            }
+            for p in self.problems
+        ]
+        return pd.DataFrame(rows, columns=[v[i] for v in cols.values()])
+
+    def summary_zh(self) -> str:
+        """One sentence: how many errors and warnings."""
+        n_err = len(self.errors) + sum(v for k, v in self.truncated.items() if k.startswith("error"))
+        n_warn = len(self.warnings) + sum(v for k, v in self.truncated.items() if k.startswith("warning"))
+        if not n_err and not n_warn:
+            return "数据检查通过，没有发现问题。"
+        return f"发现 {n_err} 个错误、{n_warn} 个警告。" + ("错误必须先修正。" if n_err else "")
+
+
+class _Collector:
+    """Builds a Report, capping the number of lines per kind of problem."""
+
+    def __init__(self, layer: Layer, df: pd.DataFrame, file: str | None) -> None:
+        self.layer = layer
+        self.file = file
+        self.report = Report()
+        self._counts: dict[tuple[str, str | None, str], int] = {}
+        keycol = layer.key
+        self._ids = df[keycol].astype(object).tolist() if keycol in df.columns else None
+
+    def add(
+        self,
+        pos: int | None,
+        column: str | None,
+        value: object,
+        reason_zh: str,
+        reason_en: str,
+        hint_zh: str = "",
+        severity: Severity = "error",
+    ) -> None:
+        kind = (severity, column, reason_en)
+        n = self._counts.get(kind, 0) + 1
+        self._counts[kind] = n
+        if n > MAX_PER_KIND:
+            key = f"{severity}:{self.layer.name}:{column}:{reason_en}"
+            self.report.truncated[key] = self.report.truncated.get(key, 0) + 1
+            return
+        row_id = None
+        if pos is not None and self._ids is not None:
+            v = self._ids[pos]
+            row_id = None if _missing(v) else str(v)
+        self.report.problems.append(
+            Problem(
+                layer=self.layer.name,
+                row=None if pos is None else pos + 1,
+                row_id=row_id,
+                column=column,
+                value=_show(value),
+                reason_zh=reason_zh,
+                reason_en=reason_en,
+                hint_zh=hint_zh,
+                severity=severity,
+                file=self.file,
+            )
+        )
+
+
+def _missing(v: object) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float) and np.isnan(v):
+        return True
+    return isinstance(v, str) and v.strip() == ""
+
+
+def _show(v: object) -> str:
+    if _missing(v):
+        return "（空）"
+    text = str(v)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_TRUE_TEXT = {"1", "1.0", "true", "t", "yes", "y", "是", "√", "✓"}
+_FALSE_TEXT = {"0", "0.0", "false", "f", "no", "n", "否", "×"}
+
+
+def parse_bool(v: object) -> float:
+    """1.0 / 0.0 for a recognisable yes/no value, NaN otherwise (or when missing)."""
+    if _missing(v):
+        return np.nan
+    if isinstance(v, (bool, np.bool_)):
+        return float(v)
+    if isinstance(v, (int, np.integer, float, np.floating)):
+        return float(v) if float(v) in (0.0, 1.0) else np.nan
+    text = str(v).strip().lower()
+    return 1.0 if text in _TRUE_TEXT else 0.0 if text in _FALSE_TEXT else np.nan
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _typed(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(values converted to the column's type, mask of present values that failed to convert)."""
+    present = ~s.map(_missing).astype(bool)
+    if col.dtype in ("int", "float"):
+        num = pd.to_numeric(s.where(present), errors="coerce")
+        bad = present & num.isna()
+        if col.dtype == "int":
+            frac = present & ~bad & (num.fillna(0) % 1 != 0)
+            bad = bad | frac
+        return num.astype("float64"), bad
+    if col.dtype == "bool":
+        conv = s.map(parse_bool).astype("float64")
+        return conv, present & conv.isna()
+    if col.dtype == "date":
+        text = s.map(lambda v: None if _missing(v) else str(v).strip()[:10])
+        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        bad = present & (parsed.isna() | ~text.fillna("").map(lambda t: bool(_DATE_RE.match(t))).astype(bool))
+        return parsed, bad
+    if col.dtype == "datetime":
+        parsed = pd.to_datetime(s.where(present), errors="coerce", format="ISO8601")
+        return parsed, present & parsed.isna()
+    return s.map(lambda v: None if _missing(v) else str(v).strip()), pd.Series(False, index=s.index)
+
+
+_TYPE_ZH = {"int": "整数", "float": "数字", "bool": "是/否", "date": "日期（YYYY-MM-DD）", "datetime": "日期时间", "str": "文本"}
+
+
+def _check_column(c: _Collector, col: Column, s: pd.Series, known: Mapping[str, set[str]]) -> pd.Series:
+    values, bad = _typed(col, s)
+    present = ~s.map(_missing).astype(bool)
+    for pos in np.flatnonzero(bad.to_numpy()):
+        c.add(int(pos), col.name, s.iloc[pos], f"不是有效的{_TYPE_ZH[col.dtype]}", f"not a valid {col.dtype}",
+              f"改为{_TYPE_ZH[col.dtype]}")
+    if col.required:
+        for pos in np.flatnonzero((~present).to_numpy()):
+            c.add(int(pos), col.name, None, "必填字段为空", "required value missing", f"填写{col.zh}")
+    ok = present & ~bad
+    if col.pattern:
+        text = s.astype(object).map(lambda v: "" if _missing(v) else str(v).strip())
+        wrong = ok & ~text.map(lambda t: bool(re.match(col.pattern, t))).astype(bool)  # type: ignore[arg-type]
+        for pos in np.flatnonzero(wrong.to_numpy()):
+            c.add(int(pos), col.name, s.iloc[pos], "代码格式不对", f"does not match {col.pattern}",
+                  "使用统计用区划代码（村12位、镇9位、县6位数字）")
+    if col.min is not None or col.max is not None:
+        num = values if col.dtype in ("int", "float") else None
+        if num is not None:
+            if col.min is not None:
+                for pos in np.flatnonzero((ok & (num < col.min)).to_numpy()):
+                    c.add(int(pos), col.name, s.iloc[pos], f"不能小于 {col.min:g}", f"below minimum {col.min:g}",
+                          "检查数值")
+            if col.max is not None:
+                for pos in np.flatnonzero((ok & (num > col.max)).to_numpy()):
+                    c.add(int(pos), col.name, s.iloc[pos], f"不能大于 {col.max:g}", f"above maximum {col.max:g}",
+                          "检查数值")
+    if col.choices:
+        text = s.astype(object).map(lambda v: None if _missing(v) else str(v).strip())
+        wrong = ok & ~text.isin(col.choices)
+        for pos in np.flatnonzero(wrong.to_numpy()):
+            c.add(int(pos), col.name, s.iloc[pos], "不是允许的取值", "not an allowed value",
+                  "可选：" + "、".join(col.choices))
+    if col.unique:
+        text = s.astype(object).map(lambda v: None if _missing(v) else str(v).strip())
+        dup = ok & text.duplicated(keep=False)
+        for pos in np.flatnonzero(dup.to_numpy()):
+            c.add(int(pos), col.name, s.iloc[pos], "编号重复", "duplicate value", "每行编号必须唯一")
+    if col.ref:
+        target = known.get(col.ref)
+        if target is not None:
+            text = s.astype(object).map(lambda v: None if _missing(v) else str(v).strip())
+            wrong = ok & ~text.isin(target)
+            tl = get_layer(col.ref.split(".")[0]).zh
+            for pos in np.flatnonzero(wrong.to_numpy()):
+                c.add(int(pos), col.name, s.iloc[pos], f"引用了不存在的{tl}", f"refers to an unknown {col.ref}",
+                      f"先导入该{tl}，或改正编号")
+    return values
+
+
+def _check_rule(c: _Collector, rule: RowRule, typed: Mapping[str, pd.Series], raw: pd.DataFrame) -> None:
+    if rule.left not in typed or rule.right not in typed:
+        return
+    left, right = typed[rule.left], typed[rule.right]
+    both = left.notna() & right.notna()
+    wrong = both & ((left > right) if rule.op == "<=" else (left < right))
+    for pos in np.flatnonzero(wrong.to_numpy()):
+        value = f"{raw[rule.left].iloc[pos]} / {raw[rule.right].iloc[pos]}"
+        c.add(int(pos), f"{rule.left},{rule.right}", value, rule.zh, rule.en, "检查这两个字段")
+
+
+_GEOM_FAMILY = {"Polygon": {"Polygon", "MultiPolygon"}, "Point": {"Point"}, "LineString": {"LineString", "MultiLineString"}}
+
+
+def _check_geometry(c: _Collector, layer: Layer, df: pd.DataFrame) -> None:
+    if layer.geometry is None:
+        return
+    if not isinstance(df, gpd.GeoDataFrame) or df.geometry.name not in df.columns:
+        c.add(None, "geometry", "", "缺少几何（坐标或边界）", "geometry missing", "提供坐标列或带边界的文件")
+        return
+    geoms = df.geometry.values
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for pos in np.flatnonzero(missing):
+        c.add(int(pos), "geometry", "", "几何为空", "empty geometry", "补充坐标或边界")
+    allowed = _GEOM_FAMILY.get(layer.geometry)
+    types = shapely.get_type_id(geoms)
+    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+                      "MultiPolygon", "GeometryCollection"], dtype=object)
+    for pos in np.flatnonzero(~missing):
+        t = names[types[pos]] if types[pos] >= 0 else "None"
+        if allowed and t not in allowed:
+            c.add(int(pos), "geometry", t, f"几何类型应为{'/'.join(sorted(allowed))}", "wrong geometry type",
+                  "检查是否选错了图层")
+    invalid = ~missing & ~shapely.is_valid(geoms)
+    for pos in np.flatnonzero(invalid):
+        c.add(int(pos), "geometry", shapely.is_valid_reason(geoms[pos]), "几何无效（自相交等）", "invalid geometry",
+              "在GIS软件中修复边界")
+    if df.crs is not None and df.crs.is_geographic and len(df):
+        b = shapely.bounds(geoms[~missing]) if (~missing).any() else np.zeros((0, 4))
+        out = (b[:, 0] < -180) | (b[:, 2] > 180) | (b[:, 1] < -90) | (b[:, 3] > 90)
+        for pos in np.flatnonzero(out)[:MAX_PER_KIND]:
+            c.add(int(np.flatnonzero(~missing)[pos]), "geometry", "", "坐标超出经纬度范围", "coordinates out of range",
+                  "检查坐标系（是否为投影坐标）")
+
+
+# ----------------------------------------------------------------------- layer-specific checks
+
+
+def _villages_extra(c: _Collector, df: pd.DataFrame, layers: Mapping[str, pd.DataFrame]) -> None:
+    if {"village_code", "town_code"} <= set(df.columns):
+        vc = df["village_code"].astype(object).map(lambda v: "" if _missing(v) else str(v))
+        tc = df["town_code"].astype(object).map(lambda v: "" if _missing(v) else str(v))
+        wrong = (vc.str.len() == 12) & (tc.str.len() == 9) & (vc.str[:9] != tc)
+        for pos in np.flatnonzero(wrong.to_numpy()):
+            c.add(int(pos), "town_code", f"{vc.iloc[pos]} / {tc.iloc[pos]}", "村代码前9位与镇代码不一致",
+                  "village code not inside its town code", "核对村和镇的区划代码")
+    if isinstance(df, gpd.GeoDataFrame) and len(df) > 1:
+        geoms = df.geometry.values
+        usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & shapely.is_valid(geoms)
+        idx = np.flatnonzero(usable)
+        if len(idx) > 1:
+            tree = shapely.STRtree(geoms[idx])
+            left, right = tree.query(geoms[idx], predicate="overlaps")
+            seen: set[tuple[int, int]] = set()
+            for a, b in zip(left, right):
+                i, j = int(idx[a]), int(idx[b])
+                if i >= j or (i, j) in seen:
+                    continue
+                seen.add((i, j))
+                other = c._ids[j] if c._ids is not None else j + 1
+                c.add(i, "geometry", str(other), "与相邻村边界重叠", "overlaps another village",
+                      "修正两村共用边界")
+
+
+def _points_inside_villages(c: _Collector, df: pd.DataFrame, layers: Mapping[str, pd.DataFrame]) -> None:
+    villages = layers.get("villages")
+    if not isinstance(df, gpd.GeoDataFrame) or not isinstance(villages, gpd.GeoDataFrame) or villages.empty:
+        return
+    if df.empty:
+        return
+    pts = df.geometry.values
+    ok = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
+    tree = shapely.STRtree(villages.geometry.values)
+    hit = np.zeros(len(df), dtype=bool)
+    src, _ = tree.query(pts[ok], predicate="intersects")
+    hit[np.flatnonzero(ok)[np.unique(src)]] = True
+    for pos in np.flatnonzero(ok & ~hit):
+        g = pts[pos]
+        c.add(int(pos), "geometry", f"{g.x:.5f},{g.y:.5f}" if g.geom_type == "Point" else g.geom_type,
+              "位置不在任何村的范围内", "outside every village", "检查坐标系（GCJ-02/BD-09偏移？）或经纬度是否颠倒",
+              severity="warning")
+
+
+Check = Callable[[_Collector, pd.DataFrame, Mapping[str, pd.DataFrame]], None]
+
+#: Layer-specific checks beyond the declarative table.
+EXTRA_CHECKS: dict[str, tuple[Check, ...]] = {
+    "villages": (_villages_extra,),
+    "households": (_points_inside_villages,),
+    "tourism_sites": (_points_inside_villages,),
+}
+
+
+def _known_keys(layers: Mapping[str, pd.DataFrame]) -> dict[str, set[str]]:
+    known: dict[str, set[str]] = {}
+    for layer in LAYERS.values():
+        df = layers.get(layer.name)
+        if df is None:
+            continue
+        for col in layer.columns:
+            if col.unique and col.name in df.columns:
+                known[f"{layer.name}.{col.name}"] = {
+                    str(v).strip() for v in df[col.name].astype(object) if not _missing(v)
+                }
+    return known
+
+
+def validate_layer(
+    name: str,
+    df: pd.DataFrame,
+    *,
+    layers: Mapping[str, pd.DataFrame] | None = None,
+    file: str | None = None,
+) -> Report:
+    """Check one layer against the schema; ``layers`` (other layers) enables reference checks."""
+    layer = get_layer(name)
+    c = _Collector(layer, df, file)
+    context = dict(layers or {})
+    context.setdefault(name, df)
+    known = _known_keys(context)
+    missing_cols = [col for col in layer.columns if col.required and col.name not in df.columns]
+    for col in missing_cols:
+        c.add(None, col.name, "", f"缺少必需字段「{col.zh}」", f"required column {col.name!r} missing",
+              "在列对应中指定该字段")
+    typed: dict[str, pd.Series] = {}
+    for col in layer.columns:
+        if col.name in df.columns:
+            typed[col.name] = _check_column(c, col, df[col.name], known)
+    for rule in layer.rules:
+        _check_rule(c, rule, typed, df)
+    _check_geometry(c, layer, df)
+    for extra in EXTRA_CHECKS.get(name, ()):
+        extra(c, df, context)
+    return c.report
+
+
+def validate_workspace(layers: Mapping[str, pd.DataFrame], *, file: str | None = None) -> Report:
+    """Check every layer present and the references between them."""
+    report = Report()
+    for name in LAYERS:
+        if name in layers:
+            report.extend(validate_layer(name, layers[name], layers=layers, file=file))
+    return report
+
+
+def problems_for(report: Report, *, layer: str | None = None, column: str | None = None) -> list[Problem]:
+    """Filter a report's problems (handy in tests and UI)."""
+    return [p for p in report.problems if (layer is None or p.layer == layer) and (column is None or p.column == column)]
+
+
+def iter_lines(report: Report, lang: str = "zh") -> Iterable[str]:
+    """Each problem as a line, then one line per summarised kind."""
+    for p in report.problems:
+        yield p.line(lang)
+    for key, n in report.truncated.items():
+        yield f"…另有 {n} 个同类问题（{key}）" if lang == "zh" else f"... {n} more ({key})"
