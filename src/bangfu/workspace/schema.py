@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bangfu.core import vocab
+
 Dtype = Literal["str", "int", "float", "bool", "date", "datetime"]
 GeometryKind = Literal["Polygon", "Point", "LineString", "Any"]
 
@@ -20,14 +22,16 @@ VILLAGE_CODE_PATTERN = r"^\d{12}$"
 TOWN_CODE_PATTERN = r"^\d{9}$"
 COUNTY_CODE_PATTERN = r"^\d{6}$"
 
-POVERTY_CAUSES: tuple[str, ...] = ("因病", "因残", "因学", "因灾", "缺技术", "缺劳力", "缺资金", "其他")
-ROAD_CLASSES: tuple[str, ...] = ("县道", "乡道", "村道", "组道")
-ROAD_STATUSES: tuple[str, ...] = ("completed", "under_construction", "planned", "unhardened")
-ROAD_SURFACES: tuple[str, ...] = ("水泥", "沥青", "砂石", "土路")
-PAIRING_TYPES: tuple[str, ...] = ("产业", "就业", "商贸", "智力", "公益")
-PROJECT_STATUSES: tuple[str, ...] = ("candidate", "approved", "under_construction", "completed")
-HISTORY_ACTIONS: tuple[str, ...] = ("create", "edit", "bulk", "undo", "end")
-SITE_TYPES: tuple[str, ...] = ("碉楼村落", "古镇古村", "生态农业", "红色旅游", "自然风光", "民宿农家乐")
+# Allowed values of coded columns: the codes of the vocabularies in :mod:`bangfu.core.vocab`.
+POVERTY_CAUSES: tuple[str, ...] = vocab.POVERTY_CAUSE.codes
+ROAD_CLASSES: tuple[str, ...] = vocab.ROAD_CLASS.codes
+ROAD_STATUSES: tuple[str, ...] = vocab.ROAD_STATUS.codes
+ROAD_SURFACES: tuple[str, ...] = vocab.ROAD_SURFACE.codes
+PAIRING_TYPES: tuple[str, ...] = vocab.PAIRING_TYPE.codes
+PROJECT_TYPES: tuple[str, ...] = vocab.PROJECT_TYPE.codes
+PROJECT_STATUSES: tuple[str, ...] = vocab.PROJECT_STATUS.codes
+HISTORY_ACTIONS: tuple[str, ...] = vocab.EDIT_ACTION.codes
+SITE_TYPES: tuple[str, ...] = vocab.SITE_TYPE.codes
 
 
 @dataclass(frozen=True)
@@ -284,15 +288,6 @@ PAIRINGS = Layer(
     rules=(RowRule("end_date", ">=", "start_date", "结束日期早于开始日期", "end date before start date"),),
 )
 
-PROJECT_TYPES: tuple[str, ...] = (
-    "road_hardening",
-    "drinking_water",
-    "bridge",
-    "irrigation",
-    "clinic",
-    "school",
-    "broadband",
-)
 
 PROJECTS = Layer(
     name="projects",
