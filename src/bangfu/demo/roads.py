@@ -47,7 +47,7 @@ class RoadPiece:
 class RoadNetwork:
     """Roads grown on a 200 m routing grid; every new road starts where it meets the network."""
 
-    def __init__(self, grid: Grid, county: shapely.Polygon, vlab: np.ndarray, town_of: np.ndarray, rng: np.random.Generator):
+    def __init__(self, grid: Grid, county: shapely.Polygon, vlab: np.ndarray, town_of: np.ndarray, rng: np.random.Generator) -> None:
         f = ROUTE_FACTOR
         sl = routing_cells()
         X, Y = grid.centres()
@@ -132,6 +132,7 @@ class RoadNetwork:
         return added
 
     def shortest(self, source: int, town: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """(distance, predecessor) of every node from ``source`` (leaving ``town`` costs more; None: no town)."""
         dist, pred = dijkstra(self._weighted(town), directed=True, indices=source, return_predecessors=True)
         return dist, pred
 
@@ -263,6 +264,7 @@ _Fields = tuple[int | None, int | None, float, str]  # planned year, completed y
 
 
 def _completed(rng: np.random.Generator, road_class: str, hilly: bool) -> _Fields:
+    """Hardened 2014–2020 (2016– in hilly towns), planned up to a year before; asphalt on county roads, some township roads."""
     completed = int(rng.integers(2016, 2021)) if hilly else int(rng.integers(2014, 2021))
     planned = completed - int(rng.integers(0, 2))
     asphalt = road_class == COUNTY_ROAD or (road_class == TOWNSHIP_ROAD and rng.random() < 0.3)
@@ -270,15 +272,18 @@ def _completed(rng: np.random.Generator, road_class: str, hilly: bool) -> _Field
 
 
 def _under_construction(rng: np.random.Generator, road_class: str, hilly: bool) -> _Fields:
+    """Planned for 2020–2021, 10–90 % done, gravel so far."""
     return int(rng.integers(2020, 2022)), None, float(rng.integers(2, 19) * 5), code(vocab.ROAD_SURFACE, "砂石")
 
 
 def _planned(rng: np.random.Generator, road_class: str, hilly: bool) -> _Fields:
+    """Planned for 2021–2023, not started, gravel or earth."""
     planned = int(rng.integers(2021, 2024))
     return planned, None, 0.0, draw_code(rng, vocab.ROAD_SURFACE, ("砂石", "土路"))
 
 
 def _unhardened(rng: np.random.Generator, road_class: str, hilly: bool) -> _Fields:
+    """No plan yet, mostly earth."""
     return None, None, 0.0, draw_code(rng, vocab.ROAD_SURFACE, {"砂石": 0.35, "土路": 0.65})
 
 

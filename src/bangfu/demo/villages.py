@@ -244,6 +244,7 @@ def _lookup(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
 
 
 def _shared_length(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    """Length of the border two faces share."""
     return float(shapely.length(shapely.intersection(shapely.boundary(a), shapely.boundary(b))))
 
 
