@@ -114,14 +114,15 @@ def county_like(seed: int = 7) -> dict[str, pd.DataFrame]:
     """
     import numpy as np
 
-    from bangfu.demo import build as demo
+    from bangfu.demo.layout import TOWNS
+    from bangfu.demo.sources import load_county_boundary, load_village_table, short_name
 
     rng = np.random.default_rng(seed)
-    county = gpd.GeoSeries([demo.load_county_boundary()], crs="EPSG:4326").to_crs(UTM).iloc[0]
-    table = demo.load_village_table()
-    codes = list(demo.TOWNS)
-    centres = gpd.GeoSeries(gpd.points_from_xy([demo.TOWNS[c].centre[0] for c in codes],
-                                               [demo.TOWNS[c].centre[1] for c in codes]), crs="EPSG:4326").to_crs(UTM)
+    county = gpd.GeoSeries([load_county_boundary()], crs="EPSG:4326").to_crs(UTM).iloc[0]
+    table = load_village_table()
+    codes = list(TOWNS)
+    centres = gpd.GeoSeries(gpd.points_from_xy([TOWNS[c].centre[0] for c in codes],
+                                               [TOWNS[c].centre[1] for c in codes]), crs="EPSG:4326").to_crs(UTM)
     cells = shapely.voronoi_polygons(shapely.MultiPoint(list(centres)), extend_to=county.buffer(5000))
     town_poly = {}
     for c, p in zip(codes, centres):
@@ -154,7 +155,7 @@ def county_like(seed: int = 7) -> dict[str, pd.DataFrame]:
             part = max(part.geoms, key=lambda g: g.area)
         geoms.append(part)
     v = table.loc[order].reset_index(drop=True)
-    v["village_name"] = v["village_name"].map(demo.short_name)
+    v["village_name"] = v["village_name"].map(short_name)
     n = len(v)
     west = np.array([g.centroid.x for g in geoms])
     west = (west.max() - west) / (west.max() - west.min())

@@ -12,6 +12,8 @@ import shapely
 
 from bangfu.core.resources import DEMO_PATH
 from bangfu.demo import build as demo
+from bangfu.demo.sources import load_county_boundary, load_village_table
+from bangfu.demo.spatial import METRIC_CRS
 from bangfu.workspace import store
 from bangfu.workspace.schema import LAYERS, PROJECT_TYPES
 
@@ -47,7 +49,7 @@ def polygons(villages: pd.DataFrame) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def county() -> shapely.Polygon:
-    return demo.load_county_boundary()
+    return load_county_boundary()
 
 
 # --------------------------------------------------------------------------- file and schema
@@ -126,7 +128,7 @@ def test_geometry_types(layers):
 
 
 def test_270_real_villages_with_real_codes(villages):
-    src = demo.load_village_table()
+    src = load_village_table()
     assert len(villages) == 270
     assert villages["village_code"].is_unique
     assert villages["village_code"].str.fullmatch(r"\d{12}").all()
@@ -158,7 +160,7 @@ def test_village_edges_are_detailed(polygons):
 
 
 def test_village_areas_are_plausible(villages):
-    km2 = villages.to_crs(demo.METRIC_CRS).area / 1e6
+    km2 = villages.to_crs(METRIC_CRS).area / 1e6
     assert 1500 < km2.sum() < 1800
     assert km2.min() > 0.1 and km2.max() < 40
     urban = villages["town_name"].isin(["三埠街道", "长沙街道"]) & villages["village_name"].str.endswith("社区居委会")
@@ -203,11 +205,11 @@ def test_household_points_lie_in_their_own_village(villages, polygons, layers):
 
 def test_households_cluster_in_hamlets(villages, layers):
     """Points are clustered: most of a village's households sit in a small part of its area."""
-    hh = layers["households"].to_crs(demo.METRIC_CRS)
+    hh = layers["households"].to_crs(METRIC_CRS)
     code = villages.loc[villages["village_name"] == "步栏村委会", "village_code"].iloc[0]
     pts = hh[hh["village_code"] == code].geometry
     cells = set(zip((pts.x // 200).astype(int), (pts.y // 200).astype(int)))
-    area = villages.loc[villages["village_code"] == code].to_crs(demo.METRIC_CRS).area.iloc[0]
+    area = villages.loc[villages["village_code"] == code].to_crs(METRIC_CRS).area.iloc[0]
     assert len(cells) * 200 * 200 < 0.6 * area
 
 
@@ -297,7 +299,7 @@ def test_road_status_fields_are_consistent(layers):
 
 
 def test_hardening_rate_is_realistic(layers, villages):
-    r = layers["roads"].to_crs(demo.METRIC_CRS)
+    r = layers["roads"].to_crs(METRIC_CRS)
     km = r.length / 1000
     hard = r["status"] == "completed"
     rate = km[hard].sum() / km.sum()
@@ -308,7 +310,7 @@ def test_hardening_rate_is_realistic(layers, villages):
 
 
 def test_roads_are_not_straight(layers):
-    r = layers["roads"].to_crs(demo.METRIC_CRS)
+    r = layers["roads"].to_crs(METRIC_CRS)
     long = r[r.length > 1500]
     straight = [shapely.distance(shapely.get_point(g, 0), shapely.get_point(g, -1)) / g.length for g in long.geometry]
     assert np.median(straight) < 0.99
@@ -406,3 +408,37 @@ def test_builder_entry_points():
     sig = inspect.signature(demo.build_layers)
     assert sig.parameters["seed"].default == demo.DEFAULT_SEED == 20201231
     assert re.search(r"python -m bangfu\.demo build", demo.__doc__ or "")
+
+
+# --------------------------------------------------------------------------- coded values
+
+
+def test_demo_draws_only_vocabulary_codes():
+    """A code the vocabulary does not know is refused before anything is drawn."""
+    from bangfu.core import vocab
+    from bangfu.demo.codes import code, draw_code
+
+    assert code(vocab.ROAD_STATUS, "planned") == "planned"
+    with pytest.raises(KeyError, match="allowed"):
+        code(vocab.ROAD_STATUS, "paved")
+    rng = np.random.default_rng(0)
+    with pytest.raises(KeyError):
+        draw_code(rng, vocab.SITE_TYPE, {"碉楼村落": 0.5, "海滩": 0.5})
+    assert rng.random() == np.random.default_rng(0).random()  # the refused draw consumed nothing
+
+
+def test_demo_draws_follow_the_given_order_and_weights():
+    """``draw_codes`` is ``rng.choice`` over the options in their order: same seed, same codes, as weighted."""
+    from bangfu.core import vocab
+    from bangfu.demo.codes import draw_codes
+
+    weights = {"因病": 0.42, "因残": 0.3, "缺劳力": 0.22, "其他": 0.06}
+    got = draw_codes(np.random.default_rng(5), vocab.POVERTY_CAUSE, weights, 20_000)
+    expected = np.random.default_rng(5).choice(list(weights), 20_000, p=list(weights.values()))
+    assert (got == expected).all()
+    shares = pd.Series(got).value_counts(normalize=True)
+    for c, w in weights.items():
+        assert abs(shares[c] - w) < 0.02, c
+    uniform = draw_codes(np.random.default_rng(5), vocab.ROAD_SURFACE, ("砂石", "土路"), 1000)
+    assert set(uniform) == {"砂石", "土路"}
+    assert (uniform == np.random.default_rng(5).choice(["砂石", "土路"], 1000)).all()

@@ -2,7 +2,8 @@
 
 ``bangfu/data`` is the project's ``geodata/`` folder (a symbolic link in the source tree, copied
 into the wheel when the package is built), so an installed package finds its demo without the
-repository; ``bangfu/assets`` holds the favicon and the map stylesheet.
+repository; ``bangfu/assets`` holds the favicon. Nothing in the package finds a file relative to
+the repository root or the working directory (see docs/architecture.md, "Shipped files").
 """
 
 from __future__ import annotations

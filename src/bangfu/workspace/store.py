@@ -182,6 +182,11 @@ def _empty_frame(layer: Layer) -> pd.DataFrame:
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
 
 
+def empty_layer(name: str) -> pd.DataFrame:
+    """An empty frame of layer ``name``: its columns in schema dtypes, plus an EPSG:4326 geometry if it has one."""
+    return _empty_frame(get_layer(name))
+
+
 _PANDAS_DTYPES = {
     "str": "object",
     "int": "Int64",

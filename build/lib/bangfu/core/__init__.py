@@ -1,1 +1,0 @@
-"""Foundations every layer uses: interface labels, coded vocabularies, errors, atomic files."""

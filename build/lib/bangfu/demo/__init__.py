@@ -1,1 +1,0 @@
-"""The deterministic Kaiping demo workspace builder (``python -m bangfu.demo build``)."""

@@ -1,1 +1,0 @@
-"""Geometry helpers with no workspace knowledge: coordinate systems and the proximity engine."""

@@ -1,1 +1,0 @@
-"""Offline folium maps: the base map, offline assets, and one module per map."""

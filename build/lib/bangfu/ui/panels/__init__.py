@@ -1,1 +1,0 @@
-"""Streamlit panels, one module per page: widgets and rendering around bangfu calls."""

@@ -1,1 +1,0 @@
-"""The workspace: declarative layer schema, the GeoPackage store and the validators."""
