@@ -522,7 +522,9 @@ def leave_one_out_gains(cov: Coverage, chosen: Sequence[int], w: NDArray[np.floa
     chosen = np.asarray(chosen, dtype=np.int64)
     if len(chosen) == 0:
         return np.zeros(0)
-    sub = cov.matrix[chosen]
+    sub = sp.csr_matrix(cov.matrix[chosen])
+    sub.sum_duplicates()
+    sub.eliminate_zeros()
     times = np.bincount(sub.indices, minlength=cov.n_units)
     only = np.where(times == 1, w, 0.0)
     inc = sp.csr_matrix((np.ones(sub.nnz), sub.indices, sub.indptr), shape=sub.shape)
@@ -677,7 +679,9 @@ def solve_exact(
     # --- 2. the cheapest portfolio with that score (only once the score optimum is proven)
     cost_status, cost_bound = "not_minimised", float("nan")
     left = float(time_limit) - (time.perf_counter() - t0)
-    if st_name == "optimal" and n_p and left > 0.01:
+    if st_name == "optimal" and n_p and left <= 0.01:
+        cost_status = "time_limit"  # no time left to reduce the cost: the first solution is the cheapest found
+    elif st_name == "optimal" and n_p:
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         h.changeColsCost(n_p + n_g, np.arange(n_p + n_g, dtype=np.int32), np.concatenate([cost, np.zeros(n_g)]))
         nz = np.flatnonzero(score_cost)
