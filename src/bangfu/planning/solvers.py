@@ -14,7 +14,7 @@ import heapq
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,8 @@ WEIGHT_KEYS: dict[str, str] = {
     "key": "key_households",
     "all": "households",
 }
+#: Project row positions: a list or an integer array.
+Indices = Union[Sequence[int], NDArray[np.integer]]
 DEFAULT_WEIGHTS: dict[str, float] = {"poor": 3.0, "old": 2.0, "key": 1.0, "all": 1.0}
 
 
@@ -269,7 +271,7 @@ class Portfolio:
     cost_bound: float = float("nan")  # exact: proven lower bound of the cost among the score optima
 
 
-def coverage_value(cov: Coverage, chosen: Sequence[int], w: NDArray[np.float64]) -> float:
+def coverage_value(cov: Coverage, chosen: Indices, w: NDArray[np.float64]) -> float:
     """Weighted households covered at least once by ``chosen`` (each household once)."""
     if len(chosen) == 0:
         return 0.0
@@ -517,12 +519,12 @@ def score_tolerance(unit_weights: NDArray[np.float64], optimum: float) -> float:
     return max(1e-6, 1e-9 * abs(optimum))
 
 
-def leave_one_out_gains(cov: Coverage, chosen: Sequence[int], w: NDArray[np.float64]) -> NDArray[np.float64]:
+def leave_one_out_gains(cov: Coverage, chosen: Indices, w: NDArray[np.float64]) -> NDArray[np.float64]:
     """What each chosen project adds given all the others: weight of the units only it covers."""
-    chosen = np.asarray(chosen, dtype=np.int64)
-    if len(chosen) == 0:
+    rows = np.asarray(chosen, dtype=np.int64)
+    if len(rows) == 0:
         return np.zeros(0)
-    sub = sp.csr_matrix(cov.matrix[chosen])
+    sub = sp.csr_matrix(cov.matrix[rows])
     sub.sum_duplicates()
     sub.eliminate_zeros()
     times = np.bincount(sub.indices, minlength=cov.n_units)
@@ -531,20 +533,20 @@ def leave_one_out_gains(cov: Coverage, chosen: Sequence[int], w: NDArray[np.floa
     return np.asarray(inc @ only, dtype="float64").ravel()
 
 
-def _prune(cov: Coverage, chk: _Checked, cost: NDArray[np.float64], w: NDArray[np.float64], chosen: Sequence[int]) -> list[int]:
+def _prune(cov: Coverage, chk: _Checked, cost: NDArray[np.float64], w: NDArray[np.float64], chosen: Indices) -> list[int]:
     """Drop, most expensive first, projects that add nothing, are not must-in and whose town keeps k."""
-    chosen = [int(p) for p in chosen]
+    kept = [int(p) for p in chosen]
     must = set(chk.must.tolist())
     while True:
-        loo = leave_one_out_gains(cov, chosen, w)
-        per_town = np.bincount(chk.town[chosen], minlength=len(chk.towns)) if chosen else np.zeros(len(chk.towns), int)
-        drop = [p for p, g in zip(chosen, loo) if g <= 0 and p not in must and per_town[chk.town[p]] > chk.k]
+        loo = leave_one_out_gains(cov, kept, w)
+        per_town = np.bincount(chk.town[kept], minlength=len(chk.towns)) if kept else np.zeros(len(chk.towns), int)
+        drop = [p for p, g in zip(kept, loo) if g <= 0 and p not in must and per_town[chk.town[p]] > chk.k]
         if not drop:
-            return chosen
-        chosen.remove(max(drop, key=lambda p: (float(cost[p]), p)))
+            return kept
+        kept.remove(max(drop, key=lambda p: (float(cost[p]), p)))
 
 
-def _reasons(cov: Coverage, chk: _Checked, w: NDArray[np.float64], chosen: Sequence[int]) -> list[str]:
+def _reasons(cov: Coverage, chk: _Checked, w: NDArray[np.float64], chosen: Indices) -> list[str]:
     """Why each chosen project is in although it adds nothing: ``must_in``, ``fairness`` or ``""``."""
     must = set(chk.must.tolist())
     loo = leave_one_out_gains(cov, chosen, w)
@@ -633,7 +635,7 @@ def solve_exact(
     lp.a_matrix_.value_ = value
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_p + [highspy.HighsVarType.kContinuous] * n_g
 
-    def start_from(h: highspy.Highs, chosen: Sequence[int]) -> None:
+    def start_from(h: highspy.Highs, chosen: Indices) -> None:
         sol = highspy.HighsSolution()
         xv = np.zeros(n_p + n_g)
         xv[np.asarray(chosen, dtype=np.int64)] = 1.0

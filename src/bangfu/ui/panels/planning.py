@@ -18,11 +18,13 @@ from bangfu.planning import run as planning_run
 from bangfu.planning.solvers import PlanningError
 from bangfu.ui.shell import Context
 
-__all__ = ["LAYERS", "layers", "options", "result", "show_messages", "curve_chart", "save_scenario", "scenario"]
+__all__ = ["LAYERS", "RESULT_KEY", "layers", "options", "result", "show_messages", "curve_chart", "save_scenario", "scenario"]
 
 #: Workspace layers a planning run reads.
 LAYERS: tuple[str, ...] = ("villages", "households", "roads", "projects")
-_RESULT, _KEY, _SCENARIO = "planning_result", "planning_key", "planning_scenario_{}"
+#: Where the page keeps its last run (a :class:`bangfu.planning.run.PlanResult`); the briefing briefs its portfolio.
+RESULT_KEY = "planning_result"
+_KEY, _SCENARIO = "planning_key", "planning_scenario_{}"
 
 
 def layers(ctx: Context) -> dict[str, pd.DataFrame]:
@@ -42,16 +44,20 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
     key = (ctx.path, ctx.version, repr(opts))
     if submitted or st.session_state.get(_KEY) != key:
         bar = st.progress(0.0, ctx.t("planning.progress.coverage"))
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(fraction, message)
+
         try:
-            res = planning_run.run(data, opts, progress=lambda f, msg: bar.progress(f, msg), lang=ctx.lang)
+            res = planning_run.run(data, opts, progress=progress, lang=ctx.lang)
         except PlanningError as exc:
             bar.empty()
-            st.session_state.pop(_RESULT, None)
+            st.session_state.pop(RESULT_KEY, None)
             st.error(f"**{ctx.t('planning.error')}**：{exc.message_zh if ctx.lang == 'zh' else exc.message_en}")
             st.stop()
         bar.empty()
-        st.session_state[_RESULT], st.session_state[_KEY] = res, key
-    return st.session_state[_RESULT]
+        st.session_state[RESULT_KEY], st.session_state[_KEY] = res, key
+    return st.session_state[RESULT_KEY]
 
 
 def show_messages(messages: list[tuple[str, str]]) -> None:
