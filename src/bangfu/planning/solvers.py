@@ -705,12 +705,15 @@ def solve_exact(
     chosen = chosen[np.argsort(-standalone, kind="stable")]
     res = _result(cov, "exact", chosen, cost, w, status=st_name, seconds=time.perf_counter() - t0)
     res.steps["note"] = _reasons(cov, chk, w, chosen) if len(chosen) else []
-    bound = bound if st_name != "optimal" else res.objective
-    if not math.isfinite(bound):
-        bound = float("nan")
+    # a proven upper bound of the score: HiGHS's dual bound, never above what all allowed projects cover together
+    # (the bound used when HiGHS stopped before proving any, so the gap is never a misleading 0 %)
+    reach = coverage_value(cov, np.flatnonzero(chk.allowed), w)
+    bound = res.objective if st_name == "optimal" else (min(bound, reach) if math.isfinite(bound) else reach)
     res.bound = bound
-    res.gap = (bound - res.objective) / res.objective if res.objective > 0 and math.isfinite(bound) else 0.0
-    res.gap = max(res.gap, 0.0)
+    if res.objective > 0:
+        res.gap = max((bound - res.objective) / res.objective, 0.0)
+    else:
+        res.gap = math.inf if bound > 0 else 0.0
     res.cost_status = cost_status
     res.cost_bound = cost_bound if math.isfinite(cost_bound) else float("nan")
     res.extra = {"units": float(cov.n_units), "groups": float(len(gw)), "ip_groups": float(n_g), "score_tolerance": tol}
