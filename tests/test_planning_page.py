@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bangfu.planning import run as planning_run
 from bangfu.workspace import store, validate
 from test_catchment import _layers
 
@@ -46,6 +48,7 @@ def test_page_computes_ranking_portfolio_and_scenarios(ws: Path):
     assert int(metrics["入选项目"]) >= 1
     assert "R1" in at.session_state["planning_result"].coverage.projects["project_id"].iloc[at.session_state["planning_result"].exact.chosen].tolist()
     assert any("已证明最优" in s.value for s in at.success)
+    assert any("投资最少（已证明）" in c.value for c in at.caption)  # the exact plan is the cheapest optimum
     ranking = at.dataframe[0].value
     assert "受益贫困户(户)" in ranking.columns and len(ranking) == 4
     # save A, change the budget, save B: both shown
@@ -84,3 +87,38 @@ def test_page_without_household_points_says_so(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
     at = _page()
     assert any("村总户数" in w.value for w in at.warning)
+
+
+# --------------------------------------------------------------------------- the page's pure helpers
+
+
+def test_candidate_labels_follow_status_and_town():
+    layers = small_layers()
+    projects, villages = layers["projects"], layers["villages"]
+    labels = planning_run.candidate_labels(projects, villages)
+    assert labels == {"W1": "W1 饮水<script>", "R1": "R1 道路", "B1": "B1 桥", "D1": "D1 灌溉"}  # C1 is completed
+    town = {str(v): str(t) for v, t in zip(villages["village_code"], villages["town_code"])}
+    for code in set(town.values()):
+        got = planning_run.candidate_labels(projects, villages, code)
+        assert set(got) == {i for i in labels if town[str(projects.set_index("project_id").loc[i, "village_code"])] == code}
+    assert planning_run.candidate_labels(projects, villages, "999999999") == {}
+
+
+def test_messages_say_when_the_cost_was_not_minimised():
+    res = planning_run.run(small_layers(), planning_run.PlanOptions(budget=400))
+    levels = dict((lvl, txt) for lvl, txt in planning_run.status_messages(res, "zh"))
+    assert "已证明最优" in levels["success"] and "投资最少（已证明）" in levels["caption"]
+    res.exact.status, res.exact.cost_status, res.exact.gap = "time_limit", "not_minimised", 0.0123
+    msgs = planning_run.status_messages(res, "en")
+    assert [lvl for lvl, _ in msgs] == ["warning", "warning"]
+    assert "1.23%" in msgs[0][1] and "not minimised" in msgs[1][1]
+    summary = planning_run.summary(res, "zh").set_index("指标")
+    assert "未压缩投资" in summary.loc["投资是否最省", "精确最优（整数规划）"]
+    assert [label for label, _ in planning_run.kpis(res, "zh")][:2] == ["入选项目", "投资（万元）"]
+
+
+def test_notes_are_labelled():
+    steps = pd.DataFrame({"project_id": ["A", "B", "C"], "note": ["", "must_in", "fairness"]})
+    out = planning_run.labelled(steps, "zh")
+    assert list(out.columns) == ["项目编号", "说明"]
+    assert out["说明"].tolist()[0] == "" and out["说明"].tolist()[1].startswith("必选") and "每镇" in out["说明"].tolist()[2]

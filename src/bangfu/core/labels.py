@@ -246,6 +246,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "planning.kpi.gap": ("贪心法与最优差距", "Greedy gap to optimum"),
     "planning.status.optimal": ("已证明最优", "proven optimal"),
     "planning.status.time_limit": ("达到时间上限：给出当前最好解，最优性差距 {gap}", "time limit hit: best solution found, proven gap {gap}"),
+    "planning.kpi.cost_status": ("投资是否最省", "Cheapest with this score"),
+    "planning.cost.minimal": (
+        "得分相同的组合中投资最少（已证明）；不增加受益的项目不入选（必选项目和满足每镇最少项目数所需的除外）",
+        "cheapest of the portfolios with this score (proven); no project that adds nothing, except must-in ones and those a town needs for its minimum",
+    ),
+    "planning.cost.time_limit": (
+        "得分已证明最优；压缩投资时达到时间上限，给出目前找到的最省组合",
+        "score proven optimal; the cost reduction hit the time limit, so this is the cheapest portfolio found so far",
+    ),
+    "planning.cost.not_minimised": (
+        "最优得分未能在时间上限内证明，因此未压缩投资（只去掉了不增加受益的项目）；延长时间上限可得到最省组合",
+        "the optimal score was not proven within the time limit, so the cost was not minimised (only projects that add nothing were dropped); a longer limit gives the cheapest portfolio",
+    ),
+    "planning.col.note": ("说明", "Note"),
+    "planning.note.must_in": ("必选项目（其受益户已由其他项目覆盖）", "must-in (its households are covered by other projects)"),
+    "planning.note.fairness": ("满足每镇最少项目数所需（其受益户已由其他项目覆盖）", "needed for the minimum per town (its households are covered by other projects)"),
     "planning.chart": ("受益农户随累计投资的变化", "Households reached against cumulative cost"),
     "planning.chart.x": ("累计投资（万元）", "Cumulative cost (10k yuan)"),
     "planning.chart.y": ("受益农户（户）", "Households reached"),

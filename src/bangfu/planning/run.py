@@ -13,11 +13,15 @@ from typing import Callable, Mapping
 import pandas as pd
 
 from bangfu.planning import coverage, solvers as planning
+from bangfu.planning.coverage import CANDIDATE_STATUSES
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
 from bangfu.export.tables import to_xlsx_bytes
 from bangfu.core.labels import t
 
-__all__ = ["PlanOptions", "PlanResult", "run", "default_must_in", "labelled", "excel_sheets", "summary"]
+__all__ = [
+    "PlanOptions", "PlanResult", "run", "town_projects", "candidate_labels", "default_must_in", "labelled",
+    "excel_sheets", "excel_bytes", "summary", "kpis", "data_warnings", "status_messages", "curves", "scenario",
+]
 
 Progress = Callable[[float, str], None]
 
@@ -58,12 +62,26 @@ class PlanResult:
         return self.coverage.method == "village_area"
 
 
+def town_projects(projects: pd.DataFrame, villages: pd.DataFrame, town_code: str | None) -> pd.DataFrame:
+    """The projects whose village lies in ``town_code`` (all projects when it is None or empty)."""
+    if not town_code:
+        return projects
+    towns = villages.set_index("village_code")["town_code"].astype(str)
+    return projects[projects["village_code"].astype(str).map(towns) == str(town_code)]
+
+
+def candidate_labels(projects: pd.DataFrame, villages: pd.DataFrame, town_code: str | None = None) -> dict[str, str]:
+    """Candidate project id → "id name" (the choices of the must-in and excluded lists)."""
+    cand = town_projects(projects[projects["status"].astype(str).isin(CANDIDATE_STATUSES)], villages, town_code)
+    ids = cand["project_id"].astype(str)
+    return dict(zip(ids, ids + " " + cand["name"].astype(str)))
+
+
 def default_must_in(projects: pd.DataFrame, *, town_code: str | None = None, villages: pd.DataFrame | None = None) -> tuple[str, ...]:
     """Project ids with status ``approved`` (already approved projects are in by default)."""
     sel = projects[projects["status"].astype(str) == "approved"]
     if town_code and villages is not None:
-        towns = villages.set_index("village_code")["town_code"].astype(str)
-        sel = sel[sel["village_code"].astype(str).map(towns) == str(town_code)]
+        sel = town_projects(sel, villages, town_code)
     return tuple(sel["project_id"].astype(str))
 
 
@@ -77,11 +95,8 @@ def run(
     """Coverage → ranking → greedy → exact. Raises :class:`bangfu.planning.solvers.PlanningError` on bad input."""
     say = progress or (lambda _f, _m: None)
     weights = planning.check_weights(options.weights)
-    projects = layers["projects"]
     villages = layers["villages"]
-    if options.town_code:
-        towns = villages.set_index("village_code")["town_code"].astype(str)
-        projects = projects[projects["village_code"].astype(str).map(towns) == str(options.town_code)]
+    projects = town_projects(layers["projects"], villages, options.town_code)
     must = options.must_in if options.must_in is not None else default_must_in(projects)
     say(0.05, t("planning.progress.coverage", lang))
     cov = coverage.build_coverage(
@@ -108,12 +123,14 @@ def run(
 
 
 def labelled(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy with Chinese (or English) headers and project types as words."""
+    """A copy with Chinese (or English) headers, project types and notes as words."""
     out = df.copy()
     if "project_type" in out:
         out["project_type"] = out["project_type"].map(
             lambda k: (PROJECT_TYPE_TABLE[k].zh if lang == "zh" else PROJECT_TYPE_TABLE[k].en) if k in PROJECT_TYPE_TABLE else k
         )
+    if "note" in out:
+        out["note"] = out["note"].map(lambda k: t(f"planning.note.{k}", lang) if k else "")
     return out.rename(columns={c: t(f"planning.col.{c}", lang) for c in out.columns if f"planning.col.{c}" in _LABEL_KEYS})
 
 
@@ -124,6 +141,10 @@ def _label_keys() -> set[str]:
 
 
 _LABEL_KEYS = _label_keys()
+
+
+def _cost_status(p: planning.Portfolio, lang: str) -> str:
+    return t(f"planning.cost.{p.cost_status}", lang) if p.cost_status else "—"
 
 
 def summary(result: PlanResult, lang: str = "zh") -> pd.DataFrame:
@@ -147,6 +168,13 @@ def summary(result: PlanResult, lang: str = "zh") -> pd.DataFrame:
             t("planning.exact", lang): f"{result.exact.gap:.2%}",
         }
     )
+    rows.append(
+        {
+            t("planning.item", lang): t("planning.kpi.cost_status", lang),
+            t("planning.greedy", lang): _cost_status(result.greedy, lang),
+            t("planning.exact", lang): _cost_status(result.exact, lang),
+        }
+    )
     return pd.DataFrame(rows)
 
 
@@ -164,3 +192,50 @@ def excel_sheets(result: PlanResult, lang: str = "zh") -> dict[str, pd.DataFrame
 def excel_bytes(result: PlanResult, lang: str = "zh") -> bytes:
     """The Excel workbook of :func:`excel_sheets`."""
     return to_xlsx_bytes(excel_sheets(result, lang))
+
+
+def kpis(result: PlanResult, lang: str = "zh") -> list[tuple[str, str]]:
+    """Key figures of the exact portfolio and the greedy gap: (label, formatted value)."""
+    ex = result.exact
+    return [
+        (t("planning.kpi.projects", lang), f"{len(ex.chosen)}"),
+        (t("planning.kpi.cost", lang), f"{ex.cost:,.1f}"),
+        (t("planning.kpi.households", lang), f"{ex.totals['households']:,.0f}"),
+        (t("planning.kpi.poor", lang), f"{ex.totals['poor_households']:,.0f}"),
+        (t("planning.kpi.score", lang), f"{ex.objective:,.1f}"),
+        (t("planning.kpi.gap", lang), f"{result.greedy_gap:.2%}"),
+    ]
+
+
+def data_warnings(result: PlanResult, lang: str = "zh") -> list[str]:
+    """Warnings about the data behind the numbers (village-area fallback, empty catchments)."""
+    out = [t("planning.fallback", lang)] if result.fallback else []
+    if result.ranking["households"].sum() == 0:
+        out.append(t("planning.empty_catchments", lang))
+    return out
+
+
+def status_messages(result: PlanResult, lang: str = "zh") -> list[tuple[str, str]]:
+    """What to tell the user about the exact solve: (level ``success`` / ``warning`` / ``caption``, text)."""
+    ex = result.exact
+    out: list[tuple[str, str]] = []
+    if ex.status == "optimal":
+        out.append(("success", f"{t('planning.exact', lang)}：{t('planning.status.optimal', lang)}（{ex.seconds:.1f} s）"))
+    else:
+        out.append(("warning", f"{t('planning.exact', lang)}：{t('planning.status.time_limit', lang).format(gap=f'{ex.gap:.2%}')}"))
+    if ex.cost_status:
+        out.append(("caption" if ex.cost_status == "minimal" else "warning", _cost_status(ex, lang)))
+    return out
+
+
+def curves(result: PlanResult, lang: str = "zh") -> pd.DataFrame:
+    """Households covered against cumulative cost for both portfolios (column ``method`` = label)."""
+    return pd.concat(
+        [planning.cumulative_curve(p).assign(method=t(f"planning.{p.method}", lang)) for p in (result.greedy, result.exact)],
+        ignore_index=True,
+    )
+
+
+def scenario(result: PlanResult, lang: str = "zh") -> dict[str, pd.DataFrame]:
+    """What a saved scenario keeps: the summary and the exact portfolio's projects (step to town)."""
+    return {"summary": summary(result, lang), "projects": labelled(result.exact.steps, lang).iloc[:, 1:6]}

@@ -14,7 +14,7 @@ import heapq
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,8 @@ from numpy.typing import NDArray
 __all__ = [
     "MEASURES", "WEIGHT_KEYS", "PlanningError", "Coverage", "Constraints", "Portfolio",
     "parse_weights", "check_weights", "standalone_counts", "ranking", "merge_units",
-    "check_constraints", "greedy", "solve_exact", "coverage_value", "cumulative_curve",
+    "check_constraints", "greedy", "solve_exact", "score_tolerance", "leave_one_out_gains", "coverage_value",
+    "cumulative_curve",
 ]
 
 #: Household measures counted per project (unit values: 1, is_poor, members if poor, in 老区 village, in key village).
@@ -36,6 +37,8 @@ WEIGHT_KEYS: dict[str, str] = {
     "key": "key_households",
     "all": "households",
 }
+#: Project row positions: a list or an integer array.
+Indices = Union[Sequence[int], NDArray[np.integer]]
 DEFAULT_WEIGHTS: dict[str, float] = {"poor": 3.0, "old": 2.0, "key": 1.0, "all": 1.0}
 
 
@@ -262,9 +265,13 @@ class Portfolio:
     gap: float = 0.0  # exact: (bound − objective) / objective
     seconds: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
+    #: exact: "minimal" (proven cheapest among the score optima), "time_limit" (cheapest found in
+    #: time) or "not_minimised" (the score optimum was not proven, so cost was not minimised)
+    cost_status: str = ""
+    cost_bound: float = float("nan")  # exact: proven lower bound of the cost among the score optima
 
 
-def coverage_value(cov: Coverage, chosen: Sequence[int], w: NDArray[np.float64]) -> float:
+def coverage_value(cov: Coverage, chosen: Indices, w: NDArray[np.float64]) -> float:
     """Weighted households covered at least once by ``chosen`` (each household once)."""
     if len(chosen) == 0:
         return 0.0
@@ -423,37 +430,36 @@ def _celf(
 def greedy(cov: Coverage, weights: Mapping[str, float], constraints: Constraints) -> Portfolio:
     """Greedy portfolio: must-in projects, then towns below k, then best marginal weighted households
     per yuan (lazy evaluation) while the budget lasts. Also tries starting from the single project
-    with the largest gain that fits (the classic fix for budgeted coverage) and keeps the better one.
+    with the largest marginal gain that fits the budget left after the must-in and fairness
+    projects (the classic fix for budgeted coverage) and keeps the better one.
     """
     t0 = time.perf_counter()
     chk = check_constraints(cov, constraints)
     cost = _costs(cov)
     w = cov.unit_weights(weights)
 
-    mg0 = _Marginal(cov, w)
-    for p in chk.must:
-        mg0.add(int(p))
-    gains0 = mg0.gains()  # after the must-in projects: reused while nothing else has been added
+    # the base every run shares: must-in projects, then the fairness phase
+    base_mg = _Marginal(cov, w)
+    base = [int(p) for p in chk.must]
+    for p in base:
+        base_mg.add(p)
+    remaining = chk.budget - float(cost[base].sum())
+    if chk.k:
+        remaining = _fair_phase(chk, cost, base_mg, base, remaining)
+    gains = base_mg.gains()  # marginal gains after the base: reused by the plain run
 
     def run(start: int | None) -> list[int]:
         mg = _Marginal(cov, w)
-        chosen = [int(p) for p in chk.must]
-        for p in chosen:
-            mg.add(p)
-        remaining = chk.budget - float(cost[chosen].sum())
-        if chk.k:
-            remaining = _fair_phase(chk, cost, mg, chosen, remaining)
-        if start is not None and (start in chosen or cost[start] > remaining + 1e-9):
-            start = None
-        _celf(cov, chk, cost, mg, chosen, remaining, start, gains0 if len(chosen) == len(chk.must) else None)
+        mg.rest = base_mg.rest.copy()
+        chosen = list(base)
+        _celf(cov, chk, cost, mg, chosen, remaining, start, gains)
         return chosen
 
     best = run(None)
-    ok = chk.allowed & (cost <= chk.budget)
-    ok[best[: len(chk.must)]] = False
-    gains = np.where(ok, gains0, -1.0)
-    if cov.n_projects and gains.max() > 0:
-        alt = run(int(np.argmax(gains)))
+    ok = chk.allowed & (cost <= remaining + 1e-9) & (gains > 0)
+    ok[base] = False
+    if ok.any():
+        alt = run(int(np.argmax(np.where(ok, gains, -1.0))))
         if coverage_value(cov, alt, w) > coverage_value(cov, best, w) + 1e-9:
             best = alt
     return _result(cov, "greedy", best, cost, w, status="heuristic", seconds=time.perf_counter() - t0)
@@ -490,6 +496,63 @@ def merge_units(matrix: sp.csr_matrix, w: NDArray[np.float64]) -> tuple[sp.csc_m
     return csc[:, reps], gw
 
 
+#: Common steps of score weights tried by :func:`score_tolerance` (largest first).
+_QUANTA: tuple[float, ...] = (1.0, 0.5, 0.25, 0.2, 0.1, 0.05, 0.025, 0.02, 0.01, 0.005, 0.002, 0.001)
+
+
+def score_tolerance(unit_weights: NDArray[np.float64], optimum: float) -> float:
+    """How far below ``optimum`` a score may be and still count as the same score.
+
+    When every household's weighted value is a multiple of a step q (integer measures and
+    weights such as 3, 2, 1 or 0.5 — the usual case), every portfolio's score is a multiple of q,
+    so any score ≥ optimum − q/2 *is* the optimum: the tolerance is q/2, far above floating-point
+    noise and HiGHS's feasibility tolerance (1e-6) and far below any real difference. Otherwise
+    (village-area fallback, weights like 0.333) scores agreeing to 9 significant digits count as
+    equal: max(1e-6, 1e-9 × |optimum|).
+    """
+    vals = np.unique(np.asarray(unit_weights, dtype="float64"))
+    vals = vals[vals > 0]
+    for q in _QUANTA:
+        r = vals / q
+        if np.all(np.abs(r - np.round(r)) <= 1e-9 * np.maximum(1.0, r)):
+            return q / 2
+    return max(1e-6, 1e-9 * abs(optimum))
+
+
+def leave_one_out_gains(cov: Coverage, chosen: Indices, w: NDArray[np.float64]) -> NDArray[np.float64]:
+    """What each chosen project adds given all the others: weight of the units only it covers."""
+    rows = np.asarray(chosen, dtype=np.int64)
+    if len(rows) == 0:
+        return np.zeros(0)
+    sub = sp.csr_matrix(cov.matrix[rows])
+    sub.sum_duplicates()
+    sub.eliminate_zeros()
+    times = np.bincount(sub.indices, minlength=cov.n_units)
+    only = np.where(times == 1, w, 0.0)
+    inc = sp.csr_matrix((np.ones(sub.nnz), sub.indices, sub.indptr), shape=sub.shape)
+    return np.asarray(inc @ only, dtype="float64").ravel()
+
+
+def _prune(cov: Coverage, chk: _Checked, cost: NDArray[np.float64], w: NDArray[np.float64], chosen: Indices) -> list[int]:
+    """Drop, most expensive first, projects that add nothing, are not must-in and whose town keeps k."""
+    kept = [int(p) for p in chosen]
+    must = set(chk.must.tolist())
+    while True:
+        loo = leave_one_out_gains(cov, kept, w)
+        per_town = np.bincount(chk.town[kept], minlength=len(chk.towns)) if kept else np.zeros(len(chk.towns), int)
+        drop = [p for p, g in zip(kept, loo) if g <= 0 and p not in must and per_town[chk.town[p]] > chk.k]
+        if not drop:
+            return kept
+        kept.remove(max(drop, key=lambda p: (float(cost[p]), p)))
+
+
+def _reasons(cov: Coverage, chk: _Checked, w: NDArray[np.float64], chosen: Indices) -> list[str]:
+    """Why each chosen project is in although it adds nothing: ``must_in``, ``fairness`` or ``""``."""
+    must = set(chk.must.tolist())
+    loo = leave_one_out_gains(cov, chosen, w)
+    return ["" if g > 0 else ("must_in" if int(p) in must else "fairness") for p, g in zip(chosen, loo)]
+
+
 def solve_exact(
     cov: Coverage,
     weights: Mapping[str, float],
@@ -498,13 +561,22 @@ def solve_exact(
     time_limit: float = 30.0,
     warm_start: Portfolio | None = None,
 ) -> Portfolio:
-    """Budgeted maximum coverage as an integer program, solved with HiGHS.
+    """Budgeted maximum coverage as an integer program, solved with HiGHS; the cheapest of the optima.
 
     max Σ_g w_g y_g  s.t.  y_g ≤ Σ_{p covers g} x_p,  Σ c_p x_p ≤ B,  Σ_{p in town t} x_p ≥ k,
     x_p ∈ {0,1} (must-in fixed to 1, excluded to 0), 0 ≤ y_g ≤ 1, over merged groups g of households
     with identical covering sets. Groups covered by one project only are folded into that
-    project's objective coefficient. At the time limit the best solution found and its proven gap
-    are returned.
+    project's objective coefficient.
+
+    Lexicographic: once the score optimum z* is proven, a second solve minimises Σ c_p x_p subject
+    to score ≥ z* − τ (:func:`score_tolerance`) and the same constraints, starting from the first
+    solution, within the time left. Finally projects that add nothing (given the others) are dropped
+    unless they are must-in or their town needs them for the k rule; ``Portfolio.steps["note"]``
+    says which of the two keeps a project that adds nothing. ``status``, ``bound`` and ``gap``
+    are about the score; ``cost_status`` says whether the cost is proven minimal.
+    If the first solve hits the time limit, its best solution is kept (only projects that add
+    nothing are dropped, which leaves the score and so the gap unchanged) and ``cost_status`` is
+    ``not_minimised``.
     """
     import highspy
 
@@ -543,12 +615,13 @@ def solve_exact(
     starts = np.concatenate([np.array(x_starts), x_starts[-1] + np.arange(1, n_g + 1)])
     index = np.concatenate(x_index + [y_index]).astype(np.int32) if n_p + n_g else np.zeros(0, np.int32)
     value = np.concatenate(x_value + [np.ones(n_g)]) if n_p + n_g else np.zeros(0)
+    score_cost = np.concatenate([obj_x, gw[multi]])
 
     lp = highspy.HighsLp()
     lp.num_col_ = n_p + n_g
     lp.num_row_ = n_rows
     lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = np.concatenate([obj_x, gw[multi]])
+    lp.col_cost_ = score_cost
     lower = np.zeros(n_p + n_g)
     upper = np.ones(n_p + n_g)
     lower[chk.must] = 1.0
@@ -562,6 +635,28 @@ def solve_exact(
     lp.a_matrix_.value_ = value
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n_p + [highspy.HighsVarType.kContinuous] * n_g
 
+    def start_from(h: highspy.Highs, chosen: Indices) -> None:
+        sol = highspy.HighsSolution()
+        xv = np.zeros(n_p + n_g)
+        xv[np.asarray(chosen, dtype=np.int64)] = 1.0
+        covered = np.asarray(gm_csr[np.asarray(chosen, dtype=np.int64)].sum(axis=0)).ravel() > 0 if n_g else np.zeros(0, bool)
+        xv[n_p:] = covered.astype(float)
+        sol.col_value = list(xv)
+        sol.value_valid = True
+        h.setSolution(sol)
+
+    def status_of(h: highspy.Highs) -> str:
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return "optimal"
+        return "time_limit" if status == highspy.HighsModelStatus.kTimeLimit else str(status).split(".")[-1]
+
+    def solution(h: highspy.Highs) -> NDArray[np.int64] | None:
+        if h.getInfo().primal_solution_status < 2:  # no feasible solution
+            return None
+        return np.flatnonzero(np.asarray(h.getSolution().col_value[:n_p]) > 0.5)
+
+    # --- 1. maximise the score
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
@@ -569,40 +664,59 @@ def solve_exact(
     h.setOptionValue("threads", 1)
     h.passModel(lp)
     if warm_start is not None and len(warm_start.chosen):
-        sol = highspy.HighsSolution()
-        xv = np.zeros(n_p + n_g)
-        xv[warm_start.chosen] = 1.0
-        covered = np.asarray(gm_csr[warm_start.chosen].sum(axis=0)).ravel() > 0 if n_g else np.zeros(0, bool)
-        xv[n_p:] = covered.astype(float)
-        sol.col_value = list(xv)
-        sol.value_valid = True
-        h.setSolution(sol)
+        start_from(h, warm_start.chosen)
     h.run()
-    status = h.getModelStatus()
-    info = h.getInfo()
-    if status == highspy.HighsModelStatus.kInfeasible:
+    if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
         raise PlanningError("在当前预算和约束下没有可行的项目组合（请检查必选项目、排除项目和每镇最少项目数）。", "infeasible")
-    if info.primal_solution_status < 2:  # no feasible solution found in time
+    st_name = status_of(h)
+    chosen = solution(h)
+    if chosen is None:  # no feasible solution found in time
         if warm_start is None:
             raise PlanningError("求解在时间限制内未找到可行解，请延长时间限制。", "no solution within the time limit")
-        chosen = np.asarray(warm_start.chosen)
-    else:
-        x = np.asarray(h.getSolution().col_value[:n_p])
-        chosen = np.flatnonzero(x > 0.5)
+        chosen = np.asarray(warm_start.chosen, dtype=np.int64)
+    bound = float(h.getInfo().mip_dual_bound)
+    z = coverage_value(cov, chosen, w)
+    tol = score_tolerance(w, z)
+
+    # --- 2. the cheapest portfolio with that score (only once the score optimum is proven)
+    cost_status, cost_bound = "not_minimised", float("nan")
+    left = float(time_limit) - (time.perf_counter() - t0)
+    if st_name == "optimal" and n_p and left <= 0.01:
+        cost_status = "time_limit"  # no time left to reduce the cost: the first solution is the cheapest found
+    elif st_name == "optimal" and n_p:
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        h.changeColsCost(n_p + n_g, np.arange(n_p + n_g, dtype=np.int32), np.concatenate([cost, np.zeros(n_g)]))
+        nz = np.flatnonzero(score_cost)
+        h.addRow(z - tol, highspy.kHighsInf, len(nz), nz.astype(np.int32), score_cost[nz])
+        h.setOptionValue("time_limit", left)
+        start_from(h, chosen)
+        h.run()
+        cheaper = solution(h)
+        # keep it only if its score, recomputed exactly, is still the optimum (never trust tolerances blindly)
+        if cheaper is not None and coverage_value(cov, cheaper, w) >= z - tol and cost[cheaper].sum() <= cost[chosen].sum():
+            chosen = cheaper
+            cost_status = "minimal" if status_of(h) == "optimal" else "time_limit"
+            cost_bound = float(h.getInfo().mip_dual_bound)
+
+    # --- 3. never a project that adds nothing (unless must-in or needed for the k rule)
+    chosen = np.asarray(_prune(cov, chk, cost, w, chosen), dtype=np.int64)
     # report in order of standalone weighted value (a readable order for the steps table)
     standalone = np.asarray(cov.matrix[chosen] @ w).ravel() if len(chosen) else np.zeros(0)
     chosen = chosen[np.argsort(-standalone, kind="stable")]
-    st_name = "optimal" if status == highspy.HighsModelStatus.kOptimal else (
-        "time_limit" if status == highspy.HighsModelStatus.kTimeLimit else str(status).split(".")[-1]
-    )
     res = _result(cov, "exact", chosen, cost, w, status=st_name, seconds=time.perf_counter() - t0)
-    bound = float(info.mip_dual_bound) if st_name != "optimal" else res.objective
-    if not math.isfinite(bound):
-        bound = float("nan")
+    res.steps["note"] = _reasons(cov, chk, w, chosen) if len(chosen) else []
+    # a proven upper bound of the score: HiGHS's dual bound, never above what all allowed projects cover together
+    # (the bound used when HiGHS stopped before proving any, so the gap is never a misleading 0 %)
+    reach = coverage_value(cov, np.flatnonzero(chk.allowed), w)
+    bound = res.objective if st_name == "optimal" else (min(bound, reach) if math.isfinite(bound) else reach)
     res.bound = bound
-    res.gap = (bound - res.objective) / res.objective if res.objective > 0 and math.isfinite(bound) else 0.0
-    res.gap = max(res.gap, 0.0)
-    res.extra = {"units": float(cov.n_units), "groups": float(len(gw)), "ip_groups": float(n_g)}
+    if res.objective > 0:
+        res.gap = max((bound - res.objective) / res.objective, 0.0)
+    else:
+        res.gap = math.inf if bound > 0 else 0.0
+    res.cost_status = cost_status
+    res.cost_bound = cost_bound if math.isfinite(cost_bound) else float("nan")
+    res.extra = {"units": float(cov.n_units), "groups": float(len(gw)), "ip_groups": float(n_g), "score_tolerance": tol}
     return res
 
 

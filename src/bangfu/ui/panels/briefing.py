@@ -7,12 +7,11 @@ import streamlit as st
 from bangfu import briefing
 from bangfu.briefing import adapters
 from bangfu.maps.base import esc
+from bangfu.ui.panels.planning import RESULT_KEY as PLANNING_RESULT_KEY
 from bangfu.ui.shell import Context
 
 #: Session key under which a page may leave a portfolio to brief (a DataFrame, one row per project).
 PORTFOLIO_KEY = "_bangfu_portfolio"
-#: Where the planning page keeps its last run (bangfu.planning.run.PlanResult); its portfolio is briefed.
-PLANNING_RESULT_KEY = "planning_result"
 _CACHE_KEY = "_bangfu_briefing"
 
 _PRESENT_CSS = """
