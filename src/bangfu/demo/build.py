@@ -36,6 +36,7 @@ import shapely
 import shapely.ops
 from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 
+from bangfu.core import fileio
 from bangfu.core.resources import DEMO_PATH, SOURCES_DIR
 from bangfu.workspace import store
 from bangfu.geo.crs import convert_geometry
@@ -1644,9 +1645,8 @@ def build(out: Path | str = DEMO_PATH, seed: int = DEFAULT_SEED, *, verbose: boo
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     layers = build_layers(seed, verbose=verbose)
-    tmp = out.with_name(f".{out.stem}.tmp.gpkg")
-    store.write_gpkg(tmp, layers, meta=demo_meta(seed))
-    tmp.replace(out)
+    with fileio.atomic_path(out) as tmp:
+        store.write_gpkg(tmp, layers, meta=demo_meta(seed))
     return out
 
 
