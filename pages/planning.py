@@ -8,6 +8,7 @@ from bangfu.planning import solvers as planning, run as planning_run
 from bangfu.planning.coverage import CANDIDATE_STATUSES
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
 from bangfu.maps.planning import portfolio_map
+from bangfu.ui.feedback import show_error
 from bangfu.ui.shell import current
 from bangfu.ui.widgets import kpi_row, show_map, synthetic_note
 
@@ -64,7 +65,7 @@ if submitted or st.session_state.get("planning_key") != key:
     except planning.PlanningError as exc:
         bar.empty()
         st.session_state.pop("planning_result", None)
-        st.error(f"**{T('planning.error')}**：{exc.message_zh if ctx.lang == 'zh' else exc.message_en}")
+        show_error(exc, ctx.lang, title=T("planning.error"))
         st.stop()
     bar.empty()
     st.session_state["planning_result"], st.session_state["planning_key"] = result, key

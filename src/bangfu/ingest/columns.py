@@ -235,7 +235,7 @@ def safe_name(name: str) -> str:
     """A file-system-safe mapping name (letters, digits, CJK, ``_`` and ``-``; at most 60 characters)."""
     clean = _SAFE.sub("_", name.strip()).strip("_")[:60]
     if not clean:
-        raise ValueError("mapping name is empty")
+        raise MappingError("列对应模板的名称不能为空（可用字母、数字、汉字、_ 和 -）。", "the mapping name is empty")
     return clean
 
 

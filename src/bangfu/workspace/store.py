@@ -42,11 +42,14 @@ META_TABLE = "bangfu_meta"
 FIXED_TIMESTAMP = "2026-01-01T00:00:00.000Z"
 
 
-#: What a user can do about a workspace that cannot be used (app and command line).
-RESTORE_HINT_ZH = "可以在侧栏“工作空间”中恢复示例数据，或在“数据管理 → 备份”中恢复导入前的备份（命令行：restore-backup）。"
+#: What a user can do about a workspace that cannot be used (shown by the app and the command line).
+RESTORE_HINT_ZH = (
+    "可以恢复开平市示例数据（当前文件会保留为 workspace.bak.gpkg），"
+    "或用命令 python -m bangfu restore-backup 恢复导入前的备份。"
+)
 RESTORE_HINT_EN = (
-    "Restore the demo data (sidebar, Workspace) or the backup taken before the last import "
-    "(Data management → Backup; command line: restore-backup)."
+    "Restore the Kaiping demo (the current file is kept as workspace.bak.gpkg), or restore the backup "
+    "taken before the last import with python -m bangfu restore-backup."
 )
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 from bangfu import briefing
 from bangfu.briefing import adapters
 from bangfu.maps.base import esc
+from bangfu.ui.feedback import show_error
 from bangfu.ui.shell import Context
 
 #: Session key under which a page may leave a portfolio to brief (a DataFrame, one row per project).
@@ -56,13 +57,9 @@ def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
             overrides={"projects": portfolio} if portfolio is not None else None,
             progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg),
         )
-    except briefing.NoCJKFontError as exc:
-        bar.empty()
-        st.error(exc.message(ctx.lang))
-        st.stop()
     except Exception as exc:  # noqa: BLE001 — a clear message for the reader, details for the planner
         bar.empty()
-        st.error(f"{ctx.t('briefing.failed')}：{type(exc).__name__}: {exc}")
+        show_error(exc, ctx.lang, title=ctx.t("briefing.failed"))
         st.stop()
     bar.empty()
     st.session_state[_CACHE_KEY] = (key, result)
