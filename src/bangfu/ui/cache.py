@@ -12,8 +12,9 @@ Policy (every cache in the app goes through this module; a test checks that no o
    another session still on the old version keeps its cached data until its next run.
 2. **Tables are cached for the whole workspace, never per town**: the town (or any other view
    filter) is not a key; pages filter the cached table. :func:`shared` refuses a function with a
-   ``town``/``town_code``/``area`` parameter. The one exception is a finished *view*, the overview's
-   map data, whose options (indicator, classes, language, town) change its styling.
+   ``town``/``town_code``/``area`` parameter. The one shared exception is a finished *view*, the
+   overview's map data, whose options (indicator, classes, language, town) change its styling; the
+   briefing (this session only) is keyed by its town because the town is its subject.
 3. **Public data is shared** between sessions: :func:`shared` wraps ``st.cache_data`` (pickled
    copies) or, with ``resource=True``, ``st.cache_resource`` for objects that cannot be pickled
    (prepared geometries, spatial indexes) — shared by reference, so callers must not mutate them.
@@ -68,15 +69,18 @@ def shared(*, max_entries: int, resource: bool = False) -> Callable[[F], F]:
     return decorate
 
 
-def session_value(name: str, path: str, version: str, compute: Callable[[], T], *, key: Hashable = ()) -> T:
-    """A value kept in this session's state only (rule 4), recomputed when path, version or ``key`` change.
+def session_value(
+    name: str, path: str, version: str, compute: Callable[[], T], *, key: Hashable = (), refresh: bool = False
+) -> T:
+    """A value kept in this session's state only (rule 4), recomputed when path, version or ``key``
+    change (or ``refresh`` is true).
 
     One entry per ``name``: a new version replaces the old entry instead of adding one.
     """
     memo: dict[str, tuple[tuple[str, str, Hashable], Any]] = st.session_state.setdefault(_SESSION_KEY, {})
     wanted = (path, version, key)
     hit = memo.get(name)
-    if hit is None or hit[0] != wanted:
+    if hit is None or hit[0] != wanted or refresh:
         hit = (wanted, compute())
         memo[name] = hit
     return hit[1]

@@ -7,6 +7,7 @@ import streamlit as st
 from bangfu import briefing
 from bangfu.briefing import adapters
 from bangfu.maps.base import esc
+from bangfu.ui import cache as data
 from bangfu.ui.feedback import show_error
 from bangfu.ui.shell import Context
 
@@ -14,7 +15,6 @@ from bangfu.ui.shell import Context
 PORTFOLIO_KEY = "_bangfu_portfolio"
 #: Where the planning page keeps its last run (bangfu.planning.run.PlanResult); its portfolio is briefed.
 PLANNING_RESULT_KEY = "planning_result"
-_CACHE_KEY = "_bangfu_briefing"
 
 _PRESENT_CSS = """
 <style>
@@ -35,7 +35,11 @@ header[data-testid="stHeader"], [data-testid="stToolbar"] {display: none !import
 
 
 def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
-    """The briefing of the current area, built once per workspace version, town and language."""
+    """The briefing of the current area, built once per workspace version, town and language.
+
+    Kept in this session only (it may brief a portfolio computed from household points). The town
+    is part of the key here because it is the briefing's subject, not a filter of a cached table.
+    """
     portfolio = st.session_state.get(PORTFOLIO_KEY)
     plan = st.session_state.get(PLANNING_RESULT_KEY)
     if portfolio is None and plan is not None:
@@ -43,10 +47,13 @@ def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
             portfolio = adapters.portfolio_table(plan)
         except (AttributeError, KeyError, IndexError):  # a result of another shape: fall back to the ranking
             portfolio = None
-    key = (ctx.path, ctx.version, ctx.town_code, ctx.lang, id(plan) if portfolio is None else id(portfolio))
-    cached = st.session_state.get(_CACHE_KEY)
-    if cached is not None and cached[0] == key and not rebuild:
-        return cached[1]
+    subject = (ctx.town_code, ctx.lang, id(plan) if portfolio is None else id(portfolio))
+    return data.session_value("briefing", ctx.path, ctx.version, key=subject, refresh=rebuild,
+                              compute=lambda: _build(ctx, portfolio))
+
+
+def _build(ctx: Context, portfolio: object) -> briefing.Briefing:
+    """Build the briefing with a progress bar; a failure is shown and stops the page."""
     bar = st.progress(0.0, text=ctx.t("briefing.building"))
     try:
         result = briefing.build_briefing(
@@ -62,7 +69,6 @@ def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
         show_error(exc, ctx.lang, title=ctx.t("briefing.failed"))
         st.stop()
     bar.empty()
-    st.session_state[_CACHE_KEY] = (key, result)
     return result
 
 
