@@ -2,13 +2,14 @@
 
 import streamlit as st
 
+from bangfu.ui.feedback import show_flash
 from bangfu.ui.panels import data as ui
 from bangfu.ui.shell import current
 
 ctx = current()
 st.title(ctx.t("page.data"))
 st.caption(ctx.t("data.intro"))
-ui.flash(ctx)
+show_flash(ui.FLASH_SLOT)
 
 tab_import, tab_export, tab_backup = st.tabs([ctx.t("data.import"), ctx.t("data.export"), ctx.t("data.backup")])
 with tab_import:

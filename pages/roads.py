@@ -6,6 +6,7 @@ from bangfu import indicators as ind
 from bangfu.maps import base as maps
 from bangfu.workspace.schema import column_labels
 from bangfu.maps.roads import road_map
+from bangfu.ui.feedback import show_flash
 from bangfu.ui.panels import roads as rp
 from bangfu.ui.shell import current
 from bangfu.ui.widgets import kpi_row, show_map, synthetic_note
@@ -14,7 +15,7 @@ ctx = current()
 st.title(ctx.t("page.roads") + (f" · {ctx.town_name}" if ctx.town_name else ""))
 st.caption(ctx.t("roads.intro"))
 synthetic_note(ctx)
-rp.flash()
+show_flash(rp.FLASH_SLOT)
 
 villages = ctx.layer("villages")
 road_layer = ctx.layer("roads")

@@ -13,6 +13,7 @@ import pytest
 import shapely
 
 import import_corpus as corpus
+from bangfu.core import fileio
 from bangfu.ingest import columns as cm
 from bangfu.ingest import crs_detect, pipeline as importers, readers
 from bangfu.maps import base as maps
@@ -164,8 +165,9 @@ def test_mapping_saved_and_reused(tmp_path: Path, ws: Path):
     plan = importers.prepare_import(ws, "x.xlsx", corpus.xlsx_bytes(table), layer="villages",
                                     mapping=cm.apply_saved(list(table.columns), loaded.columns, "villages"))
     assert plan.ok and plan.new_layer.set_index("village_code").loc[f"{corpus.TOWN}241", "poor_households"] == 3
-    with pytest.raises(ValueError, match="both map to"):
+    with pytest.raises(ValueError, match="都对应到同一个字段「总户数」") as info:
         cm.check_mapping({"a": "households", "b": "households"}, "villages")
+    assert "both map to" in info.value.message_en
 
 
 # ----------------------------------------------------------------------------- 4. coordinates
@@ -346,7 +348,7 @@ def test_failed_write_leaves_workspace_untouched(ws: Path, monkeypatch: pytest.M
     with pytest.raises(OSError):
         importers.apply_import(ws, plan)
     assert ws.read_bytes() == original
-    assert not list(ws.parent.glob(".write-*"))
+    assert not fileio.temp_files(ws.parent)
 
 
 def test_gcj02_heuristic_no_false_alarm_and_small_sample(ws: Path):

@@ -82,7 +82,7 @@ def test_failed_layer_write_leaves_file_byte_identical(small_ws: Path, monkeypat
     with pytest.raises(OSError):
         store.replace_layers(small_ws, {"villages": village_frame(2)})
     assert _sha(small_ws) == before
-    assert not [p for p in small_ws.parent.iterdir() if p.name.startswith(".write-")]
+    assert sorted(p.name for p in small_ws.parent.iterdir()) == [store.WORKSPACE_FILE], "no temp or backup left"
 
 
 def test_replace_layers_keeps_backup_and_bumps_version(small_ws: Path):

@@ -9,6 +9,7 @@ from typing import Iterator
 import matplotlib
 from matplotlib import font_manager
 
+from bangfu.core.errors import BangfuError
 from bangfu.core.labels import t
 
 __all__ = ["NoCJKFontError", "PREFERRED_FAMILIES", "find_cjk_family", "cjk_rc"]
@@ -35,11 +36,11 @@ KNOWN_FILES: tuple[str, ...] = (
 )
 
 
-class NoCJKFontError(RuntimeError):
+class NoCJKFontError(BangfuError, RuntimeError):
     """No Chinese font is installed; ``message(lang)`` says how to install one."""
 
-    def message(self, lang: str = "zh") -> str:
-        return t("briefing.no_font", lang)
+    def __init__(self) -> None:
+        super().__init__(t("briefing.no_font", "zh"), t("briefing.no_font", "en"))
 
 
 def _installed() -> set[str]:
@@ -60,7 +61,7 @@ def find_cjk_family(preferred: tuple[str, ...] = PREFERRED_FAMILIES) -> str:
     for family in preferred:
         if family in names:
             return family
-    raise NoCJKFontError(t("briefing.no_font", "zh"))
+    raise NoCJKFontError()
 
 
 @contextlib.contextmanager

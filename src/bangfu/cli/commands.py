@@ -1,26 +1,40 @@
 """Command line: ``python -m bangfu <command>``; subcommands are rows of the declarative table COMMANDS.
 
 To add a command, write ``_name_args(parser)`` and ``_name(args) -> int`` and append one
-:class:`Command` row. Errors are printed in Chinese to stderr with exit code 2; nothing is written
-then (outputs are written to a temporary file and moved into place only when complete).
+:class:`Command` row. A handler reports a problem the user can fix by raising a
+:class:`bangfu.core.errors.BangfuError` (e.g. :class:`CliError`); :func:`main` catches it once,
+prints ``错误：<message>`` and ``提示：<hint>`` on stderr and exits with code 2, without a traceback.
+Any other exception is a bug: one Chinese line on stderr, exit code 3, and the traceback only with
+``--debug`` (or the environment variable ``BANGFU_DEBUG=1``). Nothing is written on an error: output
+files go through :func:`bangfu.core.fileio.write_bytes` (a complete temporary file moved into place).
+
+Exit codes: 0 done; 1 an import refused by its checks (the report says why); 2 an error the user
+can fix; 3 an unexpected internal error; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-__all__ = ["Command", "COMMANDS", "build_parser", "main", "write_atomic"]
+from bangfu.core import fileio
+from bangfu.core.errors import BangfuError
+
+__all__ = ["Command", "COMMANDS", "CliError", "build_parser", "main", "error_lines", "EXIT_OK", "EXIT_REFUSED",
+           "EXIT_ERROR", "EXIT_INTERNAL", "DEBUG_ENV"]
+
+EXIT_OK, EXIT_REFUSED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+#: Set to 1 to print the traceback of an unexpected error (same as ``--debug``).
+DEBUG_ENV = "BANGFU_DEBUG"
 
 
-class CliError(Exception):
-    """A user error: the message is printed as is (Chinese)."""
+class CliError(BangfuError):
+    """A user error on the command line (a bad option value, a wrong output suffix, a missing file)."""
 
 
 @dataclass(frozen=True)
@@ -33,19 +47,13 @@ class Command:
     handler: Callable[[argparse.Namespace], int]
 
 
-def write_atomic(path: Path | str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder (no partial file)."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+def error_lines(exc: BangfuError, *, prefix: str = "错误") -> list[str]:
+    """How the command line shows a :class:`BangfuError`: ``<prefix>：<message>``, details, ``提示：<hint>``."""
+    lines = [f"{prefix}：{exc.message_zh}"]
+    lines += [f"  {d}" for d in exc.details]
+    if exc.hint_zh:
+        lines.append(f"提示：{exc.hint_zh}")
+    return lines
 
 
 # --------------------------------------------------------------------------- rank
@@ -92,7 +100,8 @@ def _rank(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
-        raise CliError(f"输出文件必须是 .xlsx：{out}")
+        raise CliError(f"输出文件必须是 .xlsx：{out}", f"the output file must be .xlsx: {out}",
+                       hint_zh="把 --out 的文件名改为以 .xlsx 结尾。", hint_en="Give --out a name ending in .xlsx.")
     ws = Path(args.workspace)
     if ws.is_dir():
         ws = ws / store.WORKSPACE_FILE
@@ -111,7 +120,7 @@ def _rank(args: argparse.Namespace) -> int:
     )
     result = planning_run.run(layers, options)
     data = planning_run.excel_bytes(result)
-    write_atomic(out, data)
+    fileio.write_bytes(out, data)
     if result.fallback:
         print("注意：" + planning_run.t("planning.fallback", "zh"))
     print(planning_run.summary(result).to_string(index=False))
@@ -137,8 +146,9 @@ REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_data_co
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one subparser per row of COMMANDS."""
+    """The argument parser with one subparser per row of COMMANDS (each also accepts ``--debug``)."""
     parser = argparse.ArgumentParser(prog="python -m bangfu", description="帮扶地图 Bangfu Atlas 命令行工具")
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for cmd in COMMANDS:
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
@@ -146,25 +156,57 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(_handler=cmd.handler)
     for register in REGISTRARS:
         register(sub)
+    for p in sub.choices.values():  # ``--debug`` also after the command name
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run a subcommand; user errors → Chinese message on stderr and exit code 2."""
-    from bangfu.planning.solvers import PlanningError
-    from bangfu.workspace.store import WorkspaceError
+_DEBUG_HELP = f"出现意外错误时打印完整的错误跟踪（也可设置环境变量 {DEBUG_ENV}=1）"
 
-    args = build_parser().parse_args(argv)
+
+def _stderr(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def run(args: argparse.Namespace, *, debug: bool = False) -> int:
+    """Run the parsed command; every error ends here (see the module docstring for the exit codes)."""
     try:
         handler = getattr(args, "_handler", None) or args.func
         return int(handler(args) or 0)
-    except (PlanningError, WorkspaceError) as exc:
-        print(f"错误：{getattr(exc, 'message_zh', exc)}", file=sys.stderr)
-    except CliError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-    except OSError as exc:
-        print(f"错误：无法读写文件：{exc}", file=sys.stderr)
-    return 2
+    except KeyboardInterrupt:
+        _stderr(["已中断。"])
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 — the one place that turns any failure into readable lines
+        lines, code = _report(exc)
+        _stderr(lines)
+        if debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        return code
+
+
+def _report(exc: Exception) -> tuple[list[str], int]:
+    """The lines shown for an exception, and the exit code."""
+    if isinstance(exc, BangfuError):
+        return error_lines(exc), EXIT_ERROR
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}：" if exc.filename else ""
+        return [f"错误：无法读写文件：{where}{exc.strerror or exc}",
+                "提示：检查路径是否存在、是否有读写权限、磁盘是否已满。"], EXIT_ERROR
+    return [f"错误：程序内部出错（{_one_line(exc)}）。这不是您的操作问题；"
+            f"加 --debug 或设置环境变量 {DEBUG_ENV}=1 可显示详细信息，请发给维护人员。"], EXIT_INTERNAL
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    debug = bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
+    return run(args, debug=debug)
 
 
 if __name__ == "__main__":  # pragma: no cover

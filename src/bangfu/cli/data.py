@@ -3,7 +3,10 @@
 ``python -m bangfu import FILE --layer villages --crs gcj02`` prints the validation report and
 the change preview, and writes only when there is no error (and ``--dry-run`` is not given);
 ``python -m bangfu export --format gpkg [--layer villages] [--out FILE]`` writes an export.
-Messages are Chinese; the exit code is 0 on success, 1 when the import is refused.
+Messages are Chinese; the exit code is 0 on success and 1 when the import is refused by its checks
+(the verdict and the report go to stdout). Any other problem (a missing file, an unknown format, no
+backup) is raised as a :class:`bangfu.core.errors.BangfuError` and reported once by the command
+runner (:func:`bangfu.cli.commands.run`: stderr, exit code 2).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from bangfu.cli.commands import EXIT_REFUSED, CliError, error_lines
+from bangfu.core import fileio
 from bangfu.ingest import columns as cm
 from bangfu.ingest import pipeline as importers
 from bangfu.export import layers as layer_export
@@ -19,6 +24,7 @@ from bangfu.workspace import store
 from bangfu.ingest.crs_detect import crs_label
 from bangfu.workspace.schema import LAYERS
 from bangfu.ingest.guard import ImportRefused
+from bangfu.core.errors import BangfuError
 
 
 def _workspace(arg: str | None) -> Path:
@@ -31,12 +37,17 @@ def _print(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+def _refused(exc: ImportRefused) -> None:
+    """An import refused by its checks: the verdict on stdout, after the report."""
+    for line in error_lines(exc, prefix="拒绝导入"):
+        _print(line)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     ws = _workspace(args.workspace)
     src = Path(args.file)
     if not src.is_file():
-        _print(f"错误：找不到文件 {src}")
-        return 1
+        raise CliError(f"找不到文件 {src}", f"file not found: {src}", hint_zh="检查文件路径。", hint_en="Check the path.")
     mapping = None
     crs = args.crs
     encoding = args.encoding
@@ -44,8 +55,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             saved = cm.load_mapping(args.mapping)
         except ValueError as exc:
-            _print(f"错误：列对应文件无法读取：{exc}")
-            return 1
+            raise CliError(f"列对应文件无法读取：{exc}", f"cannot read the column mapping: {exc}",
+                           hint_zh="用 --save-mapping 保存的 JSON 文件才能用作 --mapping。",
+                           hint_en="--mapping takes a JSON file saved with --save-mapping.") from None
         mapping = dict(saved.columns)
         crs = crs or saved.crs
         encoding = encoding or saved.encoding
@@ -57,11 +69,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         plan = importers.prepare_import(ws, src.name, src.read_bytes(), layer=args.layer, mapping=mapping, crs=crs,
                                         encoding=encoding, mode=args.mode, sublayer=args.sheet)
     except ImportRefused as exc:
-        _print(f"拒绝导入：{exc.message_zh}")
-        return 1
+        _refused(exc)
+        return EXIT_REFUSED
+    except BangfuError:
+        raise
     except ValueError as exc:
-        _print(f"参数错误：{exc}")
-        return 1
+        raise CliError(f"参数错误：{exc}", f"bad argument: {exc}") from None
     _print(f"文件：{plan.file_name}（{plan.kind}），编码：{plan.encoding_note}")
     if plan.crs:
         _print(f"坐标系：{crs_label(plan.crs)}（{ {'file': '文件声明', 'user': '用户指定', 'guess': '自动判断'}.get(plan.crs_source, '')}）")
@@ -83,15 +96,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print(f"列对应已保存：{path}")
     if not plan.ok:
         _print("拒绝导入：存在错误，工作空间未修改。")
-        return 1
+        return EXIT_REFUSED
     if args.dry_run:
         _print("试运行（--dry-run）：工作空间未修改。")
         return 0
     try:
         importers.apply_import(ws, plan)
     except ImportRefused as exc:
-        _print(f"拒绝导入：{exc.message_zh}")
-        return 1
+        _refused(exc)
+        return EXIT_REFUSED
     _print(f"已导入。原工作空间已备份为 {store.backup_path(ws).name}（可用 restore-backup 恢复）。")
     return 0
 
@@ -100,26 +113,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     ws = _workspace(args.workspace)
     try:
         fmt = layer_export.check_format(args.format)
-        names = [args.layer] if args.layer else None
-        if args.layer and args.layer not in LAYERS:
-            raise ValueError(f"unknown layer {args.layer!r}; known: {', '.join(LAYERS)}")
-        fname, data = layer_export.export_workspace(ws, fmt.key, layers=names)
-    except (ValueError, layer_export.ExportError) as exc:
-        _print(f"导出失败：{getattr(exc, 'message_zh', exc)}")
-        return 1
-    out = Path(args.out) if args.out else Path.cwd() / fname
-    out.write_bytes(data)
+    except ValueError:
+        raise CliError(f"未知的导出格式：{args.format}；可用：{'、'.join(layer_export.FORMATS)}",
+                       f"unknown export format {args.format!r}; allowed: {', '.join(layer_export.FORMATS)}") from None
+    if args.layer and args.layer not in LAYERS:
+        raise CliError(f"未知的图层：{args.layer}；可用：{'、'.join(LAYERS)}",
+                       f"unknown layer {args.layer!r}; known: {', '.join(LAYERS)}")
+    fname, data = layer_export.export_workspace(ws, fmt.key, layers=[args.layer] if args.layer else None)
+    out = fileio.write_bytes(Path(args.out) if args.out else Path.cwd() / fname, data)
     _print(f"已导出：{out}（{len(data) / 1024:.0f} KB）")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     ws = _workspace(args.workspace)
-    try:
-        importers.restore_backup(ws)
-    except ImportRefused as exc:
-        _print(f"无法恢复：{exc.message_zh}")
-        return 1
+    importers.restore_backup(ws)
     _print("已恢复备份；恢复前的文件现在是备份，可再次恢复。")
     return 0
 

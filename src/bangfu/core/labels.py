@@ -39,11 +39,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "赤水镇 old-base villages and low-income figures taken from the planning documents.",
     ),
     "error.workspace": ("工作空间无法打开", "The workspace cannot be opened"),
-    "error.offer_restore": (
-        "可以恢复开平市示例数据，原文件会保留为 workspace.bak.gpkg 备份。",
-        "You can restore the Kaiping demo; the current file is kept as workspace.bak.gpkg.",
-    ),
     "error.invalid_workspace": ("工作空间数据未通过检查", "The workspace failed validation"),
+    "feedback.hint": ("建议", "What to do"),
+    "feedback.more": ("…… 另有 {n} 条", "… {n} more"),
+    "feedback.unexpected": ("出现了意外错误，操作没有完成。", "Something unexpected went wrong; the action was not completed."),
+    "feedback.unexpected_hint": (
+        "请刷新页面后重试；如果问题仍然存在，请把下面的信息告诉系统管理员。",
+        "Reload the page and try again; if it happens again, send the text below to your administrator.",
+    ),
     # --- pages --------------------------------------------------------------------------
     "page.home": ("首页", "Home"),
     "page.overview": ("总览地图", "Overview map"),

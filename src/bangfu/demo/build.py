@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from bangfu.core import fileio
 from bangfu.core.resources import DEMO_PATH
 from bangfu.demo.enterprises import enterprises_layer, pairings_table
 from bangfu.demo.facts import AS_OF, COUNTY_CODE, COUNTY_NAME, village_flags
@@ -119,9 +120,8 @@ def build(out: Path | str = DEMO_PATH, seed: int = DEFAULT_SEED, *, verbose: boo
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     layers = build_layers(seed, verbose=verbose)
-    tmp = out.with_name(f".{out.stem}.tmp.gpkg")
-    store.write_gpkg(tmp, layers, meta=demo_meta(seed))
-    tmp.replace(out)
+    with fileio.atomic_path(out) as tmp:
+        store.write_gpkg(tmp, layers, meta=demo_meta(seed))
     return out
 
 

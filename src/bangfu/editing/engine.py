@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from bangfu.core.errors import BangfuError
 from bangfu.workspace import store
 from bangfu.workspace.schema import Column, Layer, get_layer
 from bangfu.workspace.validate import validate_layer
@@ -54,14 +55,19 @@ EDITABLE: dict[str, EditSpec] = {
 }
 
 
-class EditError(Exception):
-    """An edit that was not written; ``message_zh`` is shown to the user."""
+class EditError(BangfuError):
+    """An edit that was not written; ``problems`` lists each broken rule (the message already names them)."""
 
-    def __init__(self, message_zh: str, message_en: str = "", problems: Sequence[str] = ()) -> None:
-        super().__init__(message_zh)
-        self.message_zh = message_zh
-        self.message_en = message_en or message_zh
+    def __init__(
+        self, message_zh: str, message_en: str = "", problems: Sequence[str] = (), *, hint_zh: str = "",
+        hint_en: str = "",
+    ) -> None:
+        super().__init__(message_zh, message_en, hint_zh=hint_zh, hint_en=hint_en)
         self.problems = list(problems)
+
+
+#: The hint of an edit refused by a rule.
+FIX_HINT = ("改正这些值后重新保存。", "Correct these values and save again.")
 
 
 class RejectedError(EditError):
@@ -78,6 +84,8 @@ class ConflictError(EditError):
             f"最新的值：{shown}。请刷新后重新修改，未覆盖对方的修改。",
             f"{key} was changed by someone else (you edited version {expected}, it is now "
             f"version {current.get('version')}); nothing was overwritten.",
+            hint_zh="载入最新的值，再重新修改。",
+            hint_en="Load the latest values, then make your change again.",
         )
         self.key = key
         self.expected = expected
@@ -171,7 +179,8 @@ def _validate_row(layer: Layer, row: Mapping[str, Any], check: RowCheck | None, 
             f"{layer.column(f).zh if f in layer.column_names else f}：{msg}" for f, msg in check(old, row)
         ]
     if problems:
-        raise RejectedError("修改未保存：" + "；".join(problems), "edit refused: " + "; ".join(problems), problems)
+        raise RejectedError("修改未保存：" + "；".join(problems), "edit refused: " + "; ".join(problems), problems,
+                            hint_zh=FIX_HINT[0], hint_en=FIX_HINT[1])
 
 
 def _append_history(
@@ -210,7 +219,8 @@ def _check_refs(con: sqlite3.Connection, layer: Layer, row: Mapping[str, Any]) -
             if not hit:
                 problems.append(f"{col.zh}：不存在的{get_layer(tl).zh}（{row[col.name]}）")
     if problems:
-        raise RejectedError("修改未保存：" + "；".join(problems), "edit refused: unknown reference", problems)
+        raise RejectedError("修改未保存：" + "；".join(problems), "edit refused: unknown reference", problems,
+                            hint_zh=FIX_HINT[0], hint_en=FIX_HINT[1])
 
 
 def _apply_update(

@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from bangfu.core.errors import BangfuError
 from bangfu.editing import engine as edits
 from bangfu.workspace.schema import ROAD_STATUSES, ROADS
 
@@ -249,8 +250,16 @@ class BulkParse:
         return not self.problems and bool(self.updates)
 
 
+class BulkFileError(BangfuError, ValueError):
+    """An uploaded update sheet that cannot be read (not Excel/CSV, or broken)."""
+
+
+_SHEET_HINT = ("下载上面的模板，填好后另存为 Excel（.xlsx）或 CSV 再上传。",
+               "Download the template above, fill it in and save it as Excel (.xlsx) or CSV.")
+
+
 def read_bulk_table(data: bytes, filename: str) -> pd.DataFrame:
-    """An uploaded .xlsx/.xls/.csv as text cells (first sheet); raises ValueError in Chinese."""
+    """An uploaded .xlsx/.xls/.csv as text cells (first sheet); raises :class:`BulkFileError` in Chinese."""
     name = filename.lower()
     try:
         if name.endswith((".xlsx", ".xlsm", ".xls")):
@@ -262,8 +271,11 @@ def read_bulk_table(data: bytes, filename: str) -> pd.DataFrame:
                 except UnicodeDecodeError:
                     continue
     except Exception as exc:  # noqa: BLE001 — any reader failure becomes a user message
-        raise ValueError(f"无法读取文件「{filename}」：{exc}") from None
-    raise ValueError(f"不支持的文件类型「{filename}」，请上传 Excel（.xlsx）或 CSV 文件")
+        raise BulkFileError(f"无法读取文件「{filename}」：{exc}", f"cannot read {filename!r}: {exc}",
+                            hint_zh=_SHEET_HINT[0], hint_en=_SHEET_HINT[1]) from None
+    raise BulkFileError(f"不支持的文件类型「{filename}」，请上传 Excel（.xlsx）或 CSV 文件",
+                        f"unsupported file type {filename!r}: upload Excel (.xlsx) or CSV",
+                        hint_zh=_SHEET_HINT[0], hint_en=_SHEET_HINT[1])
 
 
 def _missing(v: object) -> bool:
@@ -380,6 +392,6 @@ def bulk_template(lang: str = "zh") -> pd.DataFrame:
 __all__ = [
     "STATUS_LABELS", "STATUS_COLORS", "ROAD_RULES", "RoadRule", "DEFAULT_EDITOR", "EDITABLE_FIELDS",
     "status_label", "this_year", "road_check", "form_changes", "road_row", "edit_road", "undo_road", "clean_editor",
-    "road_history", "parse_status", "BulkParse", "read_bulk_table", "parse_bulk", "bulk_apply",
+    "road_history", "parse_status", "BulkParse", "BulkFileError", "read_bulk_table", "parse_bulk", "bulk_apply",
     "preview_frame", "bulk_template", "HEADER_ALIASES",
 ]

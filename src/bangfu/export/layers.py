@@ -22,6 +22,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from bangfu.core.errors import BangfuError
 from bangfu.ingest import columns as cm
 from bangfu.export import tables as exports
 from bangfu.workspace import store
@@ -55,13 +56,8 @@ FORMATS: dict[str, ExportFormat] = {
 EXCEL_CELL_LIMIT = 32767
 
 
-class ExportError(Exception):
+class ExportError(BangfuError):
     """An export that cannot be made; ``message_zh`` is shown to the user."""
-
-    def __init__(self, message_zh: str, message_en: str = "") -> None:
-        super().__init__(message_zh)
-        self.message_zh = message_zh
-        self.message_en = message_en or message_zh
 
 
 def check_format(fmt: str) -> ExportFormat:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from bangfu.core import fileio
+from bangfu.core.errors import BangfuError
 from bangfu.workspace.schema import Layer, get_layer
 
 #: Helper fields a source column may map to (not stored; used to build geometry or join villages).
@@ -179,15 +181,28 @@ def apply_saved(columns: Sequence[str], saved: Mapping[str, str], layer: Layer |
     return out
 
 
+class MappingError(BangfuError, ValueError):
+    """A column mapping that cannot be used (a target used twice, or unknown)."""
+
+
 def check_mapping(mapping: Mapping[str, str], layer: Layer | str) -> None:
-    """Raise ValueError if a target is unknown or used twice (message lists the allowed targets)."""
+    """Raise :class:`MappingError` if a target is unknown or used twice (message lists the allowed targets)."""
     allowed = targets(layer)
     seen: dict[str, str] = {}
     for col, field in mapping.items():
         if field not in allowed:
-            raise ValueError(f"unknown target {field!r} for column {col!r}; allowed: {', '.join(allowed)}")
+            raise MappingError(
+                f"列「{col}」对应的字段 {field} 不存在；可用：{'、'.join(allowed)}",
+                f"unknown target {field!r} for column {col!r}; allowed: {', '.join(allowed)}",
+            )
         if field in seen:
-            raise ValueError(f"columns {seen[field]!r} and {col!r} both map to {field!r}")
+            label = target_label(layer, field)
+            raise MappingError(
+                f"列「{seen[field]}」和「{col}」都对应到同一个字段「{label}」（{field}）",
+                f"columns {seen[field]!r} and {col!r} both map to {field!r}",
+                hint_zh="每个字段只能对应一列：把其中一列改为“（不导入）”。",
+                hint_en="Each field takes one column: set one of them to “(skip)”.",
+            )
         seen[field] = col
 
 
@@ -220,7 +235,7 @@ def safe_name(name: str) -> str:
     """A file-system-safe mapping name (letters, digits, CJK, ``_`` and ``-``; at most 60 characters)."""
     clean = _SAFE.sub("_", name.strip()).strip("_")[:60]
     if not clean:
-        raise ValueError("mapping name is empty")
+        raise MappingError("列对应模板的名称不能为空（可用字母、数字、汉字、_ 和 -）。", "the mapping name is empty")
     return clean
 
 
@@ -229,9 +244,7 @@ def save_mapping(folder: Path | str, mapping: SavedMapping) -> Path:
     check_mapping(mapping.columns, mapping.layer)
     d = Path(folder) / MAPPING_DIR
     d.mkdir(parents=True, exist_ok=True)
-    p = d / f"{safe_name(mapping.name)}.json"
-    p.write_text(mapping.to_json(), encoding="utf-8")
-    return p
+    return fileio.write_text(d / f"{safe_name(mapping.name)}.json", mapping.to_json())
 
 
 def load_mapping(path: Path | str) -> SavedMapping:

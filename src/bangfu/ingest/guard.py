@@ -19,16 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from bangfu.core.errors import BangfuError
+
 Kind = Literal["gpkg", "geojson", "shapefile", "kml", "csv", "xlsx"]
 
 
-class ImportRefused(Exception):
-    """An upload or import that is refused; ``message_zh`` is shown to the user."""
-
-    def __init__(self, message_zh: str, message_en: str = "") -> None:
-        super().__init__(message_zh)
-        self.message_zh = message_zh
-        self.message_en = message_en or message_zh
+class ImportRefused(BangfuError):
+    """An upload or import that is refused (nothing was written); ``message_zh`` is shown to the user."""
 
 
 @dataclass(frozen=True)

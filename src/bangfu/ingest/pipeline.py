@@ -17,9 +17,6 @@ The flow is a pipeline of pure steps shared by the page 数据管理 and the com
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal, Mapping
@@ -29,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from bangfu.core import fileio
 from bangfu.ingest import columns as cm
 from bangfu.ingest import crs_detect, checks as import_checks, readers
 from bangfu.workspace import store
@@ -465,18 +463,16 @@ def restore_backup(workspace: Path | str) -> Path:
     p = Path(workspace)
     bak = store.backup_path(p)
     if not bak.exists():
-        raise ImportRefused("没有可恢复的备份。", "no backup to restore")
+        raise ImportRefused("没有可恢复的备份。", "no backup to restore",
+                            hint_zh="每次导入前的工作空间会自动备份；导入之后才有备份可恢复。",
+                            hint_en="The workspace is backed up before every import; there is none yet.")
     try:
         store.check_workspace_file(bak)
     except store.WorkspaceError as exc:
-        raise ImportRefused(f"备份文件无法使用：{exc.message_zh}", "backup unusable") from None
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".restore-", suffix=".gpkg")
-    os.close(fd)
-    shutil.copyfile(bak, tmp)
-    if p.exists():
-        shutil.copyfile(p, bak)
-    os.replace(tmp, p)
-    return p
+        raise ImportRefused(f"备份文件无法使用：{exc.message_zh}", f"backup unusable: {exc.message_en}",
+                            hint_zh=exc.hint_zh, hint_en=exc.hint_en) from None
+    # the copy of the backup is taken first, then the current file becomes the backup, then the swap
+    return fileio.copy_file(bak, p, backup=bak)
 
 
 def backup_info(workspace: Path | str) -> dict[str, str] | None:

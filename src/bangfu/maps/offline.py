@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import filecmp
 import functools
-import shutil
 from pathlib import Path
+
+from bangfu.core import fileio
 
 #: URL under which Streamlit serves ``static/vendor``.
 STATIC_URL = "/app/static/vendor"
@@ -41,8 +42,8 @@ def install_static_assets(static_dir: Path) -> Path:
     for rel in files:
         s, d = src / rel, target / rel
         if not d.exists() or not filecmp.cmp(s, d, shallow=False):
-            shutil.copyfile(s, d)
+            fileio.copy_file(s, d)  # atomic: a browser being served the old file never gets half a file
     css = vendor / "bangfu.css"
     if not css.exists() or css.read_text(encoding="utf-8") != BANGFU_CSS:
-        css.write_text(BANGFU_CSS, encoding="utf-8")
+        fileio.write_text(css, BANGFU_CSS)
     return vendor

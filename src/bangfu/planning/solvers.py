@@ -21,6 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from bangfu.core.errors import BangfuError
+
 __all__ = [
     "MEASURES", "WEIGHT_KEYS", "PlanningError", "Coverage", "Constraints", "Portfolio",
     "parse_weights", "check_weights", "standalone_counts", "ranking", "merge_units",
@@ -42,13 +44,8 @@ Indices = Union[Sequence[int], NDArray[np.integer]]
 DEFAULT_WEIGHTS: dict[str, float] = {"poor": 3.0, "old": 2.0, "key": 1.0, "all": 1.0}
 
 
-class PlanningError(ValueError):
+class PlanningError(BangfuError, ValueError):
     """Bad planning input; ``message_zh`` is what the user sees."""
-
-    def __init__(self, message_zh: str, message_en: str = "") -> None:
-        super().__init__(message_zh)
-        self.message_zh = message_zh
-        self.message_en = message_en or message_zh
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,33 @@
-"""Cached workspace reads for the app: shared caches for public layers, per-session for personal ones."""
+"""The one layer loader and cache policy of the app: every cached read and derived table is keyed by workspace version.
+
+Policy (every cache in the app goes through this module; a test checks that no other module calls
+``st.cache_data`` or ``st.cache_resource``):
+
+1. **Keys start with the workspace ``path`` and ``version``** — the token of
+   :func:`bangfu.workspace.store.workspace_version` (meta version + file identity). Every write
+   changes it: an edit runs in one transaction that bumps the meta version, an import or a restore
+   swaps in a new file. So the next run of any session reads the new data at once, and nothing is
+   ever invalidated by hand: ``st.cache_data.clear()`` would wipe the caches of every user of the
+   server, and is not used anywhere. Entries of old versions simply age out (``max_entries``);
+   another session still on the old version keeps its cached data until its next run.
+2. **Tables are cached for the whole workspace, never per town**: the town (or any other view
+   filter) is not a key; pages filter the cached table. :func:`shared` refuses a function with a
+   ``town``/``town_code``/``area`` parameter. The one shared exception is a finished *view*, the
+   overview's map data, whose options (indicator, classes, language, town) change its styling; the
+   briefing (this session only) is keyed by its town because the town is its subject.
+3. **Public data is shared** between sessions: :func:`shared` wraps ``st.cache_data`` (pickled
+   copies) or, with ``resource=True``, ``st.cache_resource`` for objects that cannot be pickled
+   (prepared geometries, spatial indexes) — shared by reference, so callers must not mutate them.
+4. **Personal data never enters a shared cache.** Layers marked ``personal`` in the schema
+   (households) and anything derived from them are kept by :func:`session_value` in this session's
+   own state, one entry per name, replaced when the version changes.
+5. Validation summaries of the whole workspace are shared, so household values are redacted.
+"""
 
 from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Hashable, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -8,29 +35,71 @@ import streamlit as st
 from bangfu.workspace import store, validate
 from bangfu.workspace.schema import get_layer
 
+__all__ = ["shared", "session_value", "load_layer", "validation_summary", "SHARED", "FILTER_PARAMS"]
 
-@st.cache_data(show_spinner=False, max_entries=32)
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+#: Parameters that name a view filter: never part of a shared table's key (rule 2).
+FILTER_PARAMS = frozenset({"town", "town_code", "area", "area_code"})
+#: Every function cached by :func:`shared`: qualified name → "data" or "resource".
+SHARED: dict[str, str] = {}
+_SESSION_KEY = "_bangfu_session_cache"
+
+
+def shared(*, max_entries: int, resource: bool = False) -> Callable[[F], F]:
+    """Cache a function of public data in the cache all sessions share, keyed by all its arguments.
+
+    The function's first two parameters must be ``path`` and ``version`` (rule 1) and none may be
+    a view filter (rule 2); the decorator raises ``TypeError`` otherwise.
+    """
+
+    def decorate(fn: F) -> F:
+        names = list(inspect.signature(fn).parameters)
+        if names[:2] != ["path", "version"]:
+            raise TypeError(f"{fn.__qualname__}: a shared cache's first parameters must be (path, version), not {names[:2]}")
+        filters = FILTER_PARAMS.intersection(names)
+        if filters:
+            raise TypeError(f"{fn.__qualname__}: {', '.join(sorted(filters))} only filters; cache the whole workspace")
+        SHARED[f"{fn.__module__}.{fn.__qualname__}"] = "resource" if resource else "data"
+        if resource:
+            return st.cache_resource(show_spinner=False, max_entries=max_entries)(fn)  # type: ignore[return-value]
+        return st.cache_data(show_spinner=False, max_entries=max_entries)(fn)  # type: ignore[return-value]
+
+    return decorate
+
+
+def session_value(
+    name: str, path: str, version: str, compute: Callable[[], T], *, key: Hashable = (), refresh: bool = False
+) -> T:
+    """A value kept in this session's state only (rule 4), recomputed when path, version or ``key``
+    change (or ``refresh`` is true).
+
+    One entry per ``name``: a new version replaces the old entry instead of adding one.
+    """
+    memo: dict[str, tuple[tuple[str, str, Hashable], Any]] = st.session_state.setdefault(_SESSION_KEY, {})
+    wanted = (path, version, key)
+    hit = memo.get(name)
+    if hit is None or hit[0] != wanted or refresh:
+        hit = (wanted, compute())
+        memo[name] = hit
+    return hit[1]
+
+
+@shared(max_entries=32)
 def _public_layer(path: str, version: str, name: str) -> pd.DataFrame:
     return store.read_layer(path, name)
 
 
 def load_layer(path: str, version: str, name: str) -> pd.DataFrame:
-    """A layer of the workspace at ``version``.
-
-    Layers marked ``personal`` in the schema (households) are never put in ``st.cache_data``,
-    which all users share; they are kept in this session's state only.
-    """
+    """A layer of the workspace at ``version``: shared cache for public layers, this session only for
+    personal ones (households)."""
     if not get_layer(name).personal:
         return _public_layer(path, version, name)
-    key = ("_bangfu_personal", path, version, name)
-    cache = st.session_state.setdefault("_bangfu_personal_cache", {})
-    if key not in cache:
-        cache.clear()  # keep one version per session
-        cache[key] = store.read_layer(path, name)
-    return cache[key]
+    return session_value(f"layer.{name}", path, version, lambda: store.read_layer(path, name))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@shared(max_entries=8)
 def validation_summary(path: str, version: str) -> tuple[bool, str, list[str]]:
     """(ok, summary, first error lines) of the whole workspace; household values are redacted."""
     layers = store.read_workspace(path)

@@ -17,6 +17,7 @@ from bangfu.core.resources import asset
 from bangfu.maps.offline import install_static_assets
 from bangfu.ui.pages import PAGES
 from bangfu.ui import cache as data
+from bangfu.ui.feedback import flash, guard, show_error, show_flash
 
 
 
@@ -45,16 +46,20 @@ class Context:
         return self.meta.get("source") == "demo"
 
 
-def _workspace_failed(lang: str, folder: Path, message: str, lines: list[str] | None = None) -> None:
-    st.error(f"**{t('error.workspace', lang)}**：{message}")
-    for line in lines or []:
-        st.markdown(f"- {line}".replace("<", "&lt;"))
-    st.info(t("error.offer_restore", lang))
+def _workspace_failed(lang: str, folder: Path, exc: store.WorkspaceError) -> None:
+    """Say why the workspace cannot be used, offer to restore the demo, and stop the page."""
+    show_error(exc, lang, title=t("error.workspace", lang))
     if st.button(t("sidebar.restore_demo", lang), type="primary", key="restore_after_error"):
-        store.restore_demo(folder)
-        st.cache_data.clear()
-        st.rerun()
+        _restore_demo(lang, folder)
     st.stop()
+
+
+def _restore_demo(lang: str, folder: Path) -> None:
+    """Swap the demo in; the new workspace version makes every page (and session) read it on its next run."""
+    with guard(lang):
+        store.restore_demo(folder)
+        flash(t("sidebar.restored", lang))
+        st.rerun()
 
 
 def current_lang() -> str:
@@ -93,11 +98,13 @@ def sidebar() -> Context:
             path = store.ensure_workspace(folder)
             info = store.open_workspace(path)
         except store.WorkspaceError as exc:
-            _workspace_failed(lang, folder, exc.message_zh if lang == "zh" else exc.message_en)
+            _workspace_failed(lang, folder, exc)
             raise  # unreachable: st.stop() above
         ok, summary, lines = data.validation_summary(str(path), info.version)
         if not ok:
-            _workspace_failed(lang, folder, f"{t('error.invalid_workspace', lang)}。{summary}", lines)
+            invalid = f"{t('error.invalid_workspace', 'zh')}。{summary}"
+            _workspace_failed(lang, folder, store.WorkspaceError(
+                invalid, f"{t('error.invalid_workspace', 'en')}. {summary}", details=tuple(lines)))
 
         villages = data.load_layer(str(path), info.version, "villages")
         towns = (
@@ -137,10 +144,7 @@ def sidebar() -> Context:
             source = info.meta.get("source", "")
             st.caption(f"{t('sidebar.workspace_source', lang)}：{source}  ·  v{info.meta.get('version', '?')}")
             if st.button(t("sidebar.restore_demo", lang), key="restore_demo"):
-                store.restore_demo(folder)
-                st.cache_data.clear()
-                st.toast(t("sidebar.restored", lang))
-                st.rerun()
+                _restore_demo(lang, folder)
 
     ctx = Context(
         lang=lang,
@@ -176,4 +180,6 @@ def current() -> Context:
     if static.is_dir():  # a page run on its own (AppTest) has no served static folder
         install_static_assets(static)
     page_links(lang)
-    return sidebar()
+    ctx = sidebar()
+    show_flash()  # a message left by the previous run (e.g. after restoring the demo)
+    return ctx

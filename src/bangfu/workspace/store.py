@@ -7,9 +7,9 @@ Writes come in two kinds, both all-or-nothing:
 
 * attribute edits (a road's status, a pairing's end date) run inside :func:`transaction`, one
   SQLite transaction that also bumps the workspace version;
-* whole-layer writes (:func:`write_workspace`, :func:`replace_layers`) build a complete new file
-  next to the old one and swap it in with an atomic ``os.replace``; the old file is kept as a
-  backup.
+* whole-layer writes (:func:`write_workspace`, :func:`replace_layers`, :func:`restore_demo`) build
+  a complete new file next to the old one and swap it in atomically
+  (:func:`bangfu.core.fileio.atomic_path`); the old file is kept as a backup.
 
 The shipped demo (``geodata/kaiping_demo.gpkg``) is never written: :func:`ensure_workspace`
 copies it to a writable workspace folder first.
@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sqlite3
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -33,6 +31,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from bangfu.core import fileio
+from bangfu.core.errors import BangfuError
 from bangfu.core.resources import DEMO_PATH
 from bangfu.workspace.schema import LAYERS, REQUIRED_LAYERS, Layer, get_layer
 from bangfu.workspace.validate import parse_bool
@@ -42,13 +42,25 @@ META_TABLE = "bangfu_meta"
 FIXED_TIMESTAMP = "2026-01-01T00:00:00.000Z"
 
 
-class WorkspaceError(Exception):
-    """A workspace that cannot be opened or written; ``message_zh`` is shown to the user."""
+#: What a user can do about a workspace that cannot be used (shown by the app and the command line).
+RESTORE_HINT_ZH = (
+    "可以恢复开平市示例数据（当前文件会保留为 workspace.bak.gpkg），"
+    "或用命令 python -m bangfu restore-backup 恢复导入前的备份。"
+)
+RESTORE_HINT_EN = (
+    "Restore the Kaiping demo (the current file is kept as workspace.bak.gpkg), or restore the backup "
+    "taken before the last import with python -m bangfu restore-backup."
+)
 
-    def __init__(self, message_zh: str, message_en: str = "") -> None:
-        super().__init__(message_zh)
-        self.message_zh = message_zh
-        self.message_en = message_en or message_zh
+
+class WorkspaceError(BangfuError):
+    """A workspace that cannot be opened or written (Chinese and English message, a hint)."""
+
+    def __init__(
+        self, message_zh: str, message_en: str = "", *, hint_zh: str = RESTORE_HINT_ZH, hint_en: str = RESTORE_HINT_EN,
+        details: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message_zh, message_en, hint_zh=hint_zh, hint_en=hint_en, details=details)
 
 
 def default_workspace_dir() -> Path:
@@ -75,27 +87,19 @@ def restore_demo(folder: Path | str | None = None, *, demo: Path = DEMO_PATH) ->
     folder = Path(folder) if folder is not None else default_workspace_dir()
     folder.mkdir(parents=True, exist_ok=True)
     if not demo.exists():
-        raise WorkspaceError(f"找不到示例数据文件：{demo}", f"demo file not found: {demo}")
+        raise WorkspaceError(
+            f"找不到示例数据文件：{demo}", f"demo file not found: {demo}",
+            hint_zh="运行 python -m bangfu.demo build 重新生成示例数据，或重新安装本应用。",
+            hint_en="Run python -m bangfu.demo build to rebuild the demo, or reinstall the app.",
+        )
     path = folder / WORKSPACE_FILE
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".restore-", suffix=".gpkg")
-    os.close(fd)
-    shutil.copyfile(demo, tmp)
-    os.chmod(tmp, 0o644)
-    _swap_in(Path(tmp), path)
-    return path
+    return fileio.copy_file(demo, path, backup=backup_path(path))
 
 
 def backup_path(path: Path | str) -> Path:
     """Where the previous version of a workspace is kept (``workspace.bak.gpkg``)."""
     p = Path(path)
     return p.with_name(p.stem + ".bak.gpkg")
-
-
-def _swap_in(new: Path, path: Path) -> None:
-    """Atomically replace ``path`` by ``new``, keeping the previous file as ``<name>.bak.gpkg``."""
-    if path.exists():
-        shutil.copyfile(path, backup_path(path))
-    os.replace(new, path)
 
 
 # --------------------------------------------------------------------------- reading
@@ -311,18 +315,10 @@ def write_gpkg(path: Path | str, layers: Mapping[str, pd.DataFrame], *, meta: Ma
 def write_workspace(
     path: Path | str, layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None
 ) -> None:
-    """Write a complete workspace atomically: build a temp file beside ``path`` and swap it in."""
+    """Write a complete workspace atomically (temp file beside ``path``, swapped in; old file kept as backup)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".write-", suffix=".gpkg")
-    os.close(fd)
-    try:
+    with fileio.atomic_path(p, backup=backup_path(p)) as tmp:
         write_gpkg(tmp, layers, meta=meta)
-        _swap_in(Path(tmp), p)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def replace_layers(path: Path | str, layers: Mapping[str, pd.DataFrame]) -> None:

@@ -7,12 +7,13 @@ import streamlit as st
 from bangfu import briefing
 from bangfu.briefing import adapters
 from bangfu.maps.base import esc
+from bangfu.ui import cache as data
+from bangfu.ui.feedback import show_error
 from bangfu.ui.panels.planning import RESULT_KEY as PLANNING_RESULT_KEY
 from bangfu.ui.shell import Context
 
 #: Session key under which a page may leave a portfolio to brief (a DataFrame, one row per project).
 PORTFOLIO_KEY = "_bangfu_portfolio"
-_CACHE_KEY = "_bangfu_briefing"
 
 _PRESENT_CSS = """
 <style>
@@ -33,7 +34,11 @@ header[data-testid="stHeader"], [data-testid="stToolbar"] {display: none !import
 
 
 def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
-    """The briefing of the current area, built once per workspace version, town and language."""
+    """The briefing of the current area, built once per workspace version, town and language.
+
+    Kept in this session only (it may brief a portfolio computed from household points). The town
+    is part of the key here because it is the briefing's subject, not a filter of a cached table.
+    """
     portfolio = st.session_state.get(PORTFOLIO_KEY)
     plan = st.session_state.get(PLANNING_RESULT_KEY)
     if portfolio is None and plan is not None:
@@ -41,10 +46,13 @@ def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
             portfolio = adapters.portfolio_table(plan)
         except (AttributeError, KeyError, IndexError):  # a result of another shape: fall back to the ranking
             portfolio = None
-    key = (ctx.path, ctx.version, ctx.town_code, ctx.lang, id(plan) if portfolio is None else id(portfolio))
-    cached = st.session_state.get(_CACHE_KEY)
-    if cached is not None and cached[0] == key and not rebuild:
-        return cached[1]
+    subject = (ctx.town_code, ctx.lang, id(plan) if portfolio is None else id(portfolio))
+    return data.session_value("briefing", ctx.path, ctx.version, key=subject, refresh=rebuild,
+                              compute=lambda: _build(ctx, portfolio))
+
+
+def _build(ctx: Context, portfolio: object) -> briefing.Briefing:
+    """Build the briefing with a progress bar; a failure is shown and stops the page."""
     bar = st.progress(0.0, text=ctx.t("briefing.building"))
     try:
         result = briefing.build_briefing(
@@ -55,16 +63,11 @@ def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
             overrides={"projects": portfolio} if portfolio is not None else None,
             progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg),
         )
-    except briefing.NoCJKFontError as exc:
-        bar.empty()
-        st.error(exc.message(ctx.lang))
-        st.stop()
     except Exception as exc:  # noqa: BLE001 — a clear message for the reader, details for the planner
         bar.empty()
-        st.error(f"{ctx.t('briefing.failed')}：{type(exc).__name__}: {exc}")
+        show_error(exc, ctx.lang, title=ctx.t("briefing.failed"))
         st.stop()
     bar.empty()
-    st.session_state[_CACHE_KEY] = (key, result)
     return result
 
 

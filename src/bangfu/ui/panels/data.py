@@ -2,7 +2,9 @@
 
 All decisions are made by :mod:`bangfu.ingest.pipeline` and friends; these functions only read
 widgets, call them and render results. User-supplied text is shown with ``st.text``,
-``st.dataframe`` or escaped map tooltips, never as Markdown/HTML.
+``st.dataframe``, escaped map tooltips or :mod:`bangfu.ui.feedback`, never as raw Markdown/HTML.
+A write (apply, restore) changes the workspace version, so every page and every session reads the
+new data on its next run; no cache is cleared (see :mod:`bangfu.ui.cache`).
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from bangfu.maps import base as maps
 from bangfu.workspace import store
 from bangfu.ingest import encodings as enc
 from bangfu.workspace.schema import LAYERS, get_layer
-from bangfu.ingest.guard import ImportRefused
+from bangfu.core.errors import BangfuError
+from bangfu.ui.feedback import flash, show_error
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import download_buttons, kpi_row, show_map
 
 UPLOAD_KEY = "data.upload"  # (file name, bytes): set by the uploader, the example button, or a test
-FLASH_KEY = "data.flash"
+#: Flash slot of this page's messages (import applied, backup restored); the page shows it under its title.
+FLASH_SLOT = "data"
 AUTO = "auto"
 PREVIEW_FEATURES = 2000
 
@@ -36,18 +40,9 @@ def _token(name: str, data: bytes) -> str:
     return hashlib.sha1(name.encode("utf-8") + data[:65536] + str(len(data)).encode()).hexdigest()[:10]
 
 
-def flash(ctx: Context) -> None:
-    """Show (once) the message left by the previous run (after an apply or a restore)."""
-    msg = st.session_state.pop(FLASH_KEY, None)
-    if msg:
-        st.success(ctx.t(msg))
-
-
 def _changed(ctx: Context, message_key: str) -> None:
-    st.cache_data.clear()
-    st.session_state.pop("_bangfu_personal_cache", None)
-    st.session_state.pop("_bangfu_ctx", None)
-    st.session_state[FLASH_KEY] = message_key
+    """After a write: say so after the rerun (which reads the new workspace version)."""
+    flash(ctx.t(message_key), slot=FLASH_SLOT)
     st.rerun()
 
 
@@ -134,8 +129,8 @@ def import_flow(ctx: Context, layer: str, name: str, data: bytes) -> None:
     sheet = st.session_state.get(f"data.sheet.{token}")
     try:
         table = readers.read_upload(name, data, encoding=None if encoding == AUTO else encoding, sublayer=sheet)
-    except ImportRefused as exc:
-        st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+    except BangfuError as exc:
+        show_error(exc, ctx.lang)
         return
     if len(table.sublayers) > 1:
         c2.selectbox(ctx.t("data.sheet"), table.sublayers, key=f"data.sheet.{token}")
@@ -161,11 +156,8 @@ def import_flow(ctx: Context, layer: str, name: str, data: bytes) -> None:
             plan = importers.prepare_import(ctx.path, name, data, layer=layer, mapping=mapping,
                                             crs=None if crs == AUTO else crs, encoding=None if encoding == AUTO else encoding,
                                             mode=None if mode == AUTO else mode, sublayer=sheet, load=ctx.layer)
-    except ImportRefused as exc:
-        st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
-        return
-    except ValueError as exc:
-        st.error(str(exc))
+    except (BangfuError, ValueError) as exc:  # a ValueError here is unexpected: shown with its text as details
+        show_error(exc, ctx.lang)
         return
     if plan.crs:
         st.text(f"{ctx.t('data.crs_used')}：{crs_detect.crs_label(plan.crs, ctx.lang)}" + (f"（{plan.crs_note}）" if plan.crs_note else ""))
@@ -184,8 +176,8 @@ def _save_mapping(ctx: Context, plan: importers.ImportPlan, token: str) -> None:
         try:
             path = cm.save_mapping(Path(ctx.path).parent,
                                    cm.SavedMapping(name, plan.layer, plan.mapping, plan.crs, plan.encoding))
-        except ValueError as exc:
-            st.error(str(exc))
+        except BangfuError as exc:
+            show_error(exc, ctx.lang)
         else:
             st.success(f"{ctx.t('data.mapping_saved')}：{path.name}")
 
@@ -212,8 +204,8 @@ def report_and_apply(ctx: Context, plan: importers.ImportPlan) -> None:
     if st.button(ctx.t("data.apply_button"), type="primary", disabled=not plan.ok, key="data.apply_button"):
         try:
             importers.apply_import(ctx.path, plan)
-        except ImportRefused as exc:
-            st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+        except BangfuError as exc:
+            show_error(exc, ctx.lang)
             return
         st.session_state.pop(UPLOAD_KEY, None)
         _changed(ctx, "data.applied")
@@ -232,8 +224,8 @@ def export_section(ctx: Context) -> None:
             with st.spinner("…"):
                 st.session_state["data.export_file"] = layer_export.export_workspace(ctx.path, fmt,
                                                                                      layers=[what] if what else None)
-        except layer_export.ExportError as exc:
-            st.error(exc.message_zh)
+        except BangfuError as exc:
+            show_error(exc, ctx.lang)
     ready = st.session_state.get("data.export_file")
     if ready:
         fname, blob = ready
@@ -251,7 +243,7 @@ def backup_section(ctx: Context) -> None:
     if st.button(ctx.t("data.restore"), key="data.restore"):
         try:
             importers.restore_backup(ctx.path)
-        except ImportRefused as exc:
-            st.error(exc.message_zh)
+        except BangfuError as exc:
+            show_error(exc, ctx.lang)
             return
         _changed(ctx, "data.restored")

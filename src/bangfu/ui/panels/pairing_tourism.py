@@ -13,8 +13,12 @@ from bangfu.indicators.pairings import NeedyRule, resolve_as_of
 from bangfu.core.labels import LABELS, t
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import PAIRING_TYPES
+from bangfu.core.errors import BangfuError
+from bangfu.ui.feedback import flash, show_error, show_flash
 from bangfu.ui.shell import Context
 
+#: Flash slot of the editing tab (pairing added or saved), shown at the top of the tab.
+FLASH_SLOT = "pairings"
 _LAYERS = ("villages", "tourism_sites", "enterprises", "pairings", "pairing_history")
 DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)
 
@@ -66,12 +70,6 @@ def as_of_widget(ctx: Context) -> date:
                          key="pairings_as_of")
 
 
-def _flash() -> None:
-    msg = st.session_state.pop("pairings_flash", None)
-    if msg:
-        st.success(msg)
-
-
 def _iso(v: Any) -> date | None:
     try:
         return date.fromisoformat(str(v)[:10]) if v not in (None, "") and not pd.isna(v) else None
@@ -101,10 +99,10 @@ def add_form(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, *,
             new = pairing_edits.NewPairing(eid, vcode, ptype, start, float(funds), int(employed))
             try:
                 pid = pairing_edits.add_pairing(ctx.path, new, editor=editor)
-            except pairing_edits.RejectedError as exc:
-                st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+            except BangfuError as exc:
+                show_error(exc, ctx.lang)
             else:
-                st.session_state["pairings_flash"] = f"{ctx.t('pairings.added')}：{pid}"
+                flash(f"{ctx.t('pairings.added')}：{pid}", slot=FLASH_SLOT)
                 st.rerun()
 
 
@@ -155,14 +153,12 @@ def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str], *, e
         try:
             version = pairing_edits.edit_pairing(ctx.path, pid, changes, expected_version=int(base["version"]),
                                                  editor=editor)
-        except pairing_edits.ConflictError as exc:
-            st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
-            conflict = True
-        except pairing_edits.RejectedError as exc:
-            st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+        except BangfuError as exc:
+            show_error(exc, ctx.lang)
+            conflict = isinstance(exc, pairing_edits.ConflictError)
         else:
             st.session_state.pop("pe_base", None)
-            st.session_state["pairings_flash"] = f"{ctx.t('pairings.saved')} {version}（{pid}）"
+            flash(f"{ctx.t('pairings.saved')} {version}（{pid}）", slot=FLASH_SLOT)
             st.rerun()
     if (conflict or int(row["version"]) != int(base["version"])) and st.button(ctx.t("pairings.reload"), key="pe_reload"):
         st.session_state.pop("pe_base", None)
@@ -184,7 +180,7 @@ def _same(old: Any, new: Any) -> bool:
 def editing_tab(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, pairings: pd.DataFrame,
                 labels: dict[str, str], *, as_of: date) -> None:
     """The whole 新增/修改结对 tab: editor name, add form, edit form, and the chosen pairing's history."""
-    _flash()
+    show_flash(FLASH_SLOT)
     editor = st.text_input(ctx.t("pairings.editor"), key="pairings_editor")
     add_form(ctx, villages, enterprises, editor=editor, as_of=as_of)
     pid = edit_form(ctx, pairings, labels, editor=editor)

@@ -16,6 +16,7 @@ import streamlit as st
 from bangfu.core.labels import t
 from bangfu.planning import run as planning_run
 from bangfu.planning.solvers import PlanningError
+from bangfu.ui.feedback import show_error
 from bangfu.ui.shell import Context
 
 __all__ = ["LAYERS", "RESULT_KEY", "layers", "options", "result", "show_messages", "curve_chart", "save_scenario", "scenario"]
@@ -53,7 +54,7 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
         except PlanningError as exc:
             bar.empty()
             st.session_state.pop(RESULT_KEY, None)
-            st.error(f"**{ctx.t('planning.error')}**：{exc.message_zh if ctx.lang == 'zh' else exc.message_en}")
+            show_error(exc, ctx.lang, title=ctx.t("planning.error"))
             st.stop()
         bar.empty()
         st.session_state[RESULT_KEY], st.session_state[_KEY] = res, key

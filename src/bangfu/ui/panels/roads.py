@@ -1,9 +1,9 @@
 """Streamlit panels of the road hardening page: filters, map, progress, access share, editing, bulk update.
 
 Logic lives in :mod:`bangfu.indicators.roads` and :mod:`bangfu.editing.roads`; this module only reads
-widgets, calls them and renders. Caches: road pieces (public) in ``st.cache_data``; the access
-zones (road geometry only) in ``st.cache_resource``; projected households and nothing else
-household-level in this session's state only.
+widgets, calls them and renders. Caches (policy of :mod:`bangfu.ui.cache`): road pieces (public)
+shared; the access zones (road geometry only) shared by reference; projected households and nothing
+else household-level in this session's state only.
 """
 
 from __future__ import annotations
@@ -16,16 +16,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bangfu.core.errors import BangfuError
 from bangfu.editing import engine as edits, roads
 from bangfu import indicators as ind
 from bangfu.geo.crs import metric_crs
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from bangfu.ui import cache as data
+from bangfu.ui.feedback import flash, guard, show_error
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import download_buttons
 
-_FLASH = "roads.flash"
+#: Flash slot of this page's messages (saved, undone, bulk update applied); the page shows it under its title.
+FLASH_SLOT = "roads"
 _LOADED = "roads.loaded"
 _CONFLICT = "roads.conflict"
 
@@ -33,26 +36,23 @@ _CONFLICT = "roads.conflict"
 # --------------------------------------------------------------------------- cached data
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@data.shared(max_entries=8)
 def pieces(path: str, version: str) -> pd.DataFrame:
     """Road pieces per village with lengths (public data, shared cache)."""
     return ind.road_pieces(data.load_layer(path, version, "roads"), data.load_layer(path, version, "villages"))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@data.shared(max_entries=4, resource=True)
 def _zones(path: str, version: str, distance_m: float, crs: str) -> tuple[ind.AccessZone, ind.AccessZone]:
     return ind.access_zones(data.load_layer(path, version, "roads"), crs=crs, distance_m=distance_m)
 
 
 def _households(ctx: Context, crs: str) -> ind.HouseholdPoints:
     """Projected household points, kept in this session only (personal data)."""
-    key = (ctx.path, ctx.version, crs)
-    memo = st.session_state.get("_roads_hh")
-    if memo is None or memo[0] != key:
-        hh = ind.prepare_households(ctx.layer("households"), ctx.layer("villages"), crs=crs)
-        memo = (key, hh)
-        st.session_state["_roads_hh"] = memo
-    return memo[1]
+    return data.session_value(
+        "roads.households", ctx.path, ctx.version, key=crs,
+        compute=lambda: ind.prepare_households(ctx.layer("households"), ctx.layer("villages"), crs=crs),
+    )
 
 
 def access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
@@ -67,13 +67,6 @@ def access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def flash() -> None:
-    """Show (once) the message left by the previous run (after a save, undo or bulk update)."""
-    msg = st.session_state.pop(_FLASH, None)
-    if msg:
-        st.success(msg)
 
 
 def labelled(df: pd.DataFrame, ctx: Context, extra: dict[str, str] | None = None) -> pd.DataFrame:
@@ -245,13 +238,13 @@ def _save(ctx: Context, rid: str, ver: int, loaded: dict[str, Any], new: dict[st
     try:
         v = roads.edit_road(ctx.path, rid, changes, expected_version=ver, editor=editor)
     except edits.ConflictError as exc:
-        st.session_state[_CONFLICT] = (rid, ver, exc.message_zh if ctx.lang == "zh" else exc.message_en)
+        st.session_state[_CONFLICT] = (rid, ver, exc)
         return
-    except edits.RejectedError as exc:
-        st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
+    except BangfuError as exc:
+        show_error(exc, ctx.lang)
         return
     st.session_state.pop(_LOADED, None)
-    st.session_state[_FLASH] = ctx.t("roads.edit.saved").format(road=rid, v=v)
+    flash(ctx.t("roads.edit.saved").format(road=rid, v=v), slot=FLASH_SLOT)
     st.rerun()
 
 
@@ -260,7 +253,7 @@ def _conflict(ctx: Context, rid: str, ver: int) -> None:
     conflict = st.session_state.get(_CONFLICT)
     if not conflict or conflict[:2] != (rid, ver):
         return
-    st.error(conflict[2])
+    show_error(conflict[2], ctx.lang)
     if st.button(ctx.t("roads.edit.reload"), key="roads.reload"):
         st.session_state.pop(_CONFLICT, None)
         st.session_state.pop(_LOADED, None)
@@ -275,14 +268,11 @@ def _history(ctx: Context, rid: str, editor: str) -> None:
         return
     st.dataframe(labelled(h.drop(columns=["road_id"]), ctx), hide_index=True, width="stretch")
     if st.button(ctx.t("roads.edit.undo"), key="roads.undo"):
-        try:
+        with guard(ctx.lang):
             v = roads.undo_road(ctx.path, rid, editor=editor)
-        except edits.EditError as exc:
-            st.error(exc.message_zh if ctx.lang == "zh" else exc.message_en)
-            return
-        st.session_state.pop(_LOADED, None)
-        st.session_state[_FLASH] = ctx.t("roads.edit.undone").format(road=rid, v=v)
-        st.rerun()
+            st.session_state.pop(_LOADED, None)
+            flash(ctx.t("roads.edit.undone").format(road=rid, v=v), slot=FLASH_SLOT)
+            st.rerun()
 
 
 def recent_history(ctx: Context) -> None:
@@ -304,12 +294,9 @@ def bulk_panel(ctx: Context, editor: str) -> None:
     up = st.file_uploader(ctx.t("roads.bulk.upload"), type=["xlsx", "xls", "csv"], key="roads.bulk_file")
     if up is None:
         return
-    try:
+    with guard(ctx.lang):
         parsed = roads.parse_bulk(roads.read_bulk_table(up.getvalue(), up.name))
-    except ValueError as exc:
-        st.error(str(exc))
-        return
-    bulk_review(ctx, parsed, editor)
+        bulk_review(ctx, parsed, editor)
 
 
 def bulk_review(ctx: Context, parsed: roads.BulkParse, editor: str) -> None:
@@ -318,7 +305,7 @@ def bulk_review(ctx: Context, parsed: roads.BulkParse, editor: str) -> None:
         st.caption(ctx.t("roads.bulk.ignored").format(cols="、".join(parsed.ignored_columns)))
     dry = roads.bulk_apply(ctx.path, parsed, editor=editor, dry_run=True)
     if not dry.ok:
-        st.error(ctx.t("roads.bulk.refused") + "\n\n" + "\n".join(f"- {p}" for p in dry.problems[:50]))
+        _bulk_refused(ctx, dry.problems)
         return
     preview = roads.preview_frame(dry, lang=ctx.lang)
     if preview.empty:
@@ -330,11 +317,16 @@ def bulk_review(ctx: Context, parsed: roads.BulkParse, editor: str) -> None:
     if st.button(ctx.t("roads.bulk.apply").format(n=n), type="primary", key="roads.bulk_apply"):
         res = roads.bulk_apply(ctx.path, parsed, editor=editor, dry_run=False)
         if not res.ok:
-            st.error(ctx.t("roads.bulk.refused") + "\n\n" + "\n".join(f"- {p}" for p in res.problems[:50]))
+            _bulk_refused(ctx, res.problems)
             return
         st.session_state.pop(_LOADED, None)
-        st.session_state[_FLASH] = ctx.t("roads.bulk.applied").format(n=res.applied)
+        flash(ctx.t("roads.bulk.applied").format(n=res.applied), slot=FLASH_SLOT)
         st.rerun()
+
+
+def _bulk_refused(ctx: Context, problems: list[str]) -> None:
+    """The sheet's problems (rows and values from the file: shown as plain text)."""
+    show_error(BangfuError(ctx.t("roads.bulk.refused"), details=problems), ctx.lang)
 
 
 def town_slice(ctx: Context, villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
