@@ -19,10 +19,8 @@ synthetic_note(ctx)
 
 layers = {name: ctx.layer(name) for name in ("villages", "households", "roads", "projects")}
 projects = layers["projects"]
-cand = projects[projects["status"].astype(str).isin(CANDIDATE_STATUSES)]
-if ctx.town_code:
-    towns = layers["villages"].set_index("village_code")["town_code"].astype(str)
-    cand = cand[cand["village_code"].astype(str).map(towns) == ctx.town_code]
+area_projects = ctx.area_layer("projects")  # the one area rule: a project belongs to its village's town
+cand = area_projects[area_projects["status"].astype(str).isin(CANDIDATE_STATUSES)]
 labels = dict(zip(cand["project_id"].astype(str), cand["project_id"].astype(str) + " " + cand["name"].astype(str)))
 type_name = {k: (p.zh if ctx.lang == "zh" else p.en) for k, p in PROJECT_TYPE_TABLE.items()}
 

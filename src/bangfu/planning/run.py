@@ -15,6 +15,7 @@ import pandas as pd
 from bangfu.planning import coverage, solvers as planning
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
 from bangfu.export.tables import to_xlsx_bytes
+from bangfu.workspace import areas
 from bangfu.core.labels import t
 
 __all__ = ["PlanOptions", "PlanResult", "run", "default_must_in", "labelled", "excel_sheets", "summary"]
@@ -59,11 +60,11 @@ class PlanResult:
 
 
 def default_must_in(projects: pd.DataFrame, *, town_code: str | None = None, villages: pd.DataFrame | None = None) -> tuple[str, ...]:
-    """Project ids with status ``approved`` (already approved projects are in by default)."""
+    """Project ids with status ``approved`` (already approved projects are in by default), of the town
+    ``town_code`` when given with the whole village layer (the area rule of :mod:`bangfu.workspace.areas`)."""
     sel = projects[projects["status"].astype(str) == "approved"]
     if town_code and villages is not None:
-        towns = villages.set_index("village_code")["town_code"].astype(str)
-        sel = sel[sel["village_code"].astype(str).map(towns) == str(town_code)]
+        sel = areas.area_slice(areas.town_area(villages, town_code), "projects", sel, villages=villages)
     return tuple(sel["project_id"].astype(str))
 
 
@@ -79,9 +80,9 @@ def run(
     weights = planning.check_weights(options.weights)
     projects = layers["projects"]
     villages = layers["villages"]
-    if options.town_code:
-        towns = villages.set_index("village_code")["town_code"].astype(str)
-        projects = projects[projects["village_code"].astype(str).map(towns) == str(options.town_code)]
+    if options.town_code:  # the town's candidates, by the one area rule (bangfu.workspace.areas)
+        projects = areas.area_slice(areas.town_area(villages, options.town_code), "projects", projects,
+                                    villages=villages)
     must = options.must_in if options.must_in is not None else default_must_in(projects)
     say(0.05, t("planning.progress.coverage", lang))
     cov = coverage.build_coverage(
