@@ -103,14 +103,22 @@ def area_access_figures(
     return float(row["share_pct"]), float(row["poor_share_pct"])
 
 
-def area_summary(data: AreaLayers, *, as_of: dt.date, distance_m: float = ACCESS_DISTANCE_M) -> AreaSummary:
-    """The key figures of ``data.area`` (see the module docstring for where each comes from)."""
+def area_summary(
+    data: AreaLayers, *, as_of: dt.date, distance_m: float = ACCESS_DISTANCE_M,
+    zones: tuple[AccessZone, AccessZone] | None = None,
+) -> AreaSummary:
+    """The key figures of ``data.area`` (see the module docstring for where each comes from).
+
+    ``zones`` (:func:`bangfu.indicators.roads.access_zones` of the whole roads layer at ``distance_m``
+    in the workspace's metric CRS) may be passed in when several areas are summarised.
+    """
     assert data.area is not None
     villages = data.layer("villages")
     tot = totals(villages)
     road_km, hardened_km, rate = area_road_figures(data.layer(PIECES), villages)
     points = prepare_households(data.layer("households"), villages, crs=metric_crs(data.full("villages")))
-    access, poor_access = area_access_figures(points, data.full("roads"), villages, distance_m=distance_m)
+    access, poor_access = area_access_figures(points, data.full("roads"), villages, distance_m=distance_m,
+                                              zones=zones)
     cov = pi.coverage(pi.village_pairing_table(villages, data.layer("pairings"), data.full("enterprises"),
                                                rule=pi.NeedyRule(), as_of=as_of))
     return AreaSummary(
