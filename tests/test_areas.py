@@ -216,5 +216,10 @@ def test_area_layers_slice_lazily_and_consistently():
     assert set(sl.layer(areas.PIECES)["road_id"]) == {"R1", "R3", "R4", "R7"}
     assert set(sl.layer("households")["household_id"]) == {"H0", "H1", "H7", "H8"}
     assert len(sl.full("roads")) == 8 and calls.count("roads") == 1  # read once
+    # a table that is no layer (a portfolio, a list of villages) belongs by its village_code
+    portfolio = pd.DataFrame({"project_id": ["J1", "J2"], "village_code": [CODES["B"], CODES["C"]]})
+    assert sl.restrict("portfolio", portfolio)["project_id"].tolist() == ["J1"]
+    with pytest.raises(KeyError, match="no area rule"):
+        sl.restrict("portfolio", portfolio.drop(columns="village_code"))
     whole = areas.AreaLayers(loader)
     assert whole.area == areas.whole_area(v) and whole.layer("households") is h

@@ -20,6 +20,7 @@ projects, pairings                        by their village (``village_code``): a
                                           "at least k per town" counts it there; a line or polygon project
                                           cannot be split like a road's length)
 road_progress, pairing_history            by their road / pairing
+other tables with a ``village_code``      by that village (:meth:`AreaLayers.restrict`: a portfolio, a list)
 ========================================  ===============================================================
 
 The area holding every village of the workspace (the county of a one-county workspace, the sidebar's
@@ -198,6 +199,14 @@ def _recorded(frame: pd.DataFrame) -> pd.Series | None:
     return frame["village_code"] if "village_code" in frame.columns else None
 
 
+def _recorded_codes(frame: pd.DataFrame) -> NDArray[np.object_]:
+    """Each row's own ``village_code`` (None where missing or without the column)."""
+    rec = _recorded(frame)
+    if rec is None:
+        return np.full(len(frame), None, dtype=object)
+    return rec.astype(object).where(rec.notna(), None).to_numpy(dtype=object)
+
+
 def row_villages(layer: str, frame: pd.DataFrame, villages: gpd.GeoDataFrame) -> NDArray[np.object_]:
     """The village each row of ``frame`` belongs to, by the layer's rule (kinds code, location, record).
 
@@ -205,10 +214,7 @@ def row_villages(layer: str, frame: pd.DataFrame, villages: gpd.GeoDataFrame) ->
     """
     kind = get_rule(layer).kind
     if kind in ("code", "record"):
-        rec = _recorded(frame)
-        if rec is None:
-            return np.full(len(frame), None, dtype=object)
-        return rec.astype(object).where(rec.notna(), None).to_numpy(dtype=object)
+        return _recorded_codes(frame)
     if kind == "location":
         return locate_points(frame, villages, recorded=_recorded(frame))
     raise ValueError(f"layer {layer!r} belongs to areas by {kind}, not by one village per row")
@@ -351,13 +357,16 @@ class AreaLayers:
         return self._area[name]
 
     def restrict(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` restricted to the area by the rule of layer ``name``."""
+        """``frame`` restricted to the area by the rule of layer ``name``; a table that is no workspace
+        layer (a portfolio, a list of villages) but has a ``village_code`` belongs by that village."""
         assert self.area is not None
         villages = self.full("villages")
         if self.area.holds_all(villages):
             return frame
         if name == PIECES:
             return area_pieces(self.area, frame, villages)
+        if name not in AREA_RULES and "village_code" in frame.columns:
+            return frame[_codes_in(self.area, _recorded_codes(frame), villages)]
         rule = get_rule(name)
         return area_slice(
             self.area, name, frame, villages=villages,
