@@ -8,6 +8,7 @@ from bangfu.ui.panels import overview as data
 from bangfu.ui.shell import current
 from bangfu.ui.widgets import download_buttons, kpi_row, show_map, synthetic_note
 from bangfu.indicators.profile import village_profile
+from bangfu.workspace import areas
 
 ctx = current()
 T = ctx.t
@@ -36,7 +37,8 @@ if table.empty:
     st.stop()
 
 # --- KPIs (county or chosen town) --------------------------------------------------------
-kp = ind.overview_kpis(table, town_code=ctx.town_code)
+area_table = areas.area_slice(ctx.area, "villages", table)  # the one area rule (bangfu.workspace.areas)
+kp = ind.overview_kpis(area_table)
 kpi_row([
     (T("kpi.villages"), ind.fmt_int(kp.villages)),
     (T("kpi.households"), ind.fmt_int(kp.households)),
@@ -96,7 +98,7 @@ if ctx.town_code is None:
     fname = T("overview.file.towns")
 else:
     st.subheader(f"{ctx.town_name} · {T('overview.table.villages')}")
-    summary = table[table["town_code"] == ctx.town_code].drop(columns="geometry")
+    summary = area_table.drop(columns="geometry")
     summary = summary.rename(columns={"is_old_district": "old_district_villages", "is_key_village": "key_villages"})
     cols = ["village_code", "village_name", "households", "poor_households", "poor_population", "incidence_pct",
             "area_km2", "poverty_density", "old_district_villages", "key_villages", "road_km", "hardening_pct",

@@ -7,6 +7,7 @@ from bangfu.maps import themes as thememaps
 from bangfu.ui.panels import pairing_tourism as pt
 from bangfu.ui.shell import current
 from bangfu.ui.widgets import download_buttons, kpi_row, show_map, synthetic_note
+from bangfu.workspace import areas
 
 ctx = current()
 st.title(ctx.t("page.pairings") + (f" · {ctx.town_name}" if ctx.town_name else ""))
@@ -27,10 +28,11 @@ if not rule.enabled():
 
 table = ind.village_pairing_table(villages, pairings, enterprises, rule=rule, as_of=as_of)
 county = ind.coverage(table)
-in_town = table if ctx.town_code is None else table[table["town_code"] == ctx.town_code]
-shown_cov = county if ctx.town_code is None else ind.coverage(in_town)
-codes = set(in_town["village_code"])
-town_pairings = pairings[pairings["village_code"].isin(codes)]
+# the area (sidebar town) by the one area rule: its villages and the pairings of its villages
+area_villages = ctx.area_layer("villages")
+in_town = areas.area_slice(ctx.area, "villages", table)
+shown_cov = ind.coverage(in_town)
+town_pairings = ctx.area_layer("pairings")
 active = ind.active_mask(town_pairings, as_of)
 
 kpi_row(
@@ -49,8 +51,8 @@ lines = ind.pairing_lines(villages, enterprises, town_pairings, as_of=as_of)
 if not show_ended and len(lines):
     lines = lines[lines["active"]]
 linked = set(lines["enterprise_id"]) if len(lines) else set()
-shown_ent = enterprises if ctx.town_code is None else enterprises[enterprises["enterprise_id"].isin(linked)]
-m = thememaps.pairing_map(villages[villages["village_code"].isin(codes)], in_town, lines, shown_ent,
+shown_ent = enterprises if ctx.is_whole else enterprises[enterprises["enterprise_id"].isin(linked)]
+m = thememaps.pairing_map(area_villages, in_town, lines, shown_ent,
                           lang=ctx.lang, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
 show_map(m, key="pairings_map", height=620)
 
@@ -80,9 +82,7 @@ with tabs[3]:
     load = ind.enterprise_load(enterprises, town_pairings, as_of=as_of, min_villages=int(min_v))
     st.dataframe(pt.labelled(load, ctx.lang, prefer="enterprises"), hide_index=True)
 with tabs[4]:
-    by_town = ind.pairings_by_town(villages, pairings, as_of=as_of)
-    if ctx.town_code is not None:
-        by_town = by_town[by_town["town_code"] == ctx.town_code]
+    by_town = ind.pairings_by_town(area_villages, town_pairings, as_of=as_of)
     st.dataframe(pt.labelled(by_town.drop(columns="town_code"), ctx.lang), hide_index=True)
     st.bar_chart(by_town.set_index("town_name")[["committed_wan"]].rename(columns={"committed_wan": ctx.t("pairings.kpi_funds")}),
                  x_label="")
@@ -92,7 +92,7 @@ with tabs[5]:
     labels = {p.pairing_id: f"{p.pairing_id} · {names.get(p.enterprise_id, p.enterprise_id)} → "
               f"{vnames.get(p.village_code, p.village_code)}（{p.pairing_type}，{p.start_date}～{p.end_date or ''}）"
               for p in town_pairings.itertuples()}
-    pt.editing_tab(ctx, villages[villages["village_code"].isin(codes)], enterprises, town_pairings, labels,
+    pt.editing_tab(ctx, area_villages, enterprises, town_pairings, labels,
                    as_of=as_of)
 with tabs[6]:
     pt.history_table(ctx, None)

@@ -17,36 +17,35 @@ st.caption(ctx.t("roads.intro"))
 synthetic_note(ctx)
 show_flash(rp.FLASH_SLOT)
 
-villages = ctx.layer("villages")
 road_layer = ctx.layer("roads")
 if road_layer.empty:
     st.info(ctx.t("roads.no_roads"))
     st.stop()
 
 f = rp.filters(ctx, road_layer)
-shown_villages = rp.town_slice(ctx, villages)
-stat_roads = ind.filter_roads(road_layer, villages, town_code=ctx.town_code, classes=f["classes"])
-all_pieces = rp.pieces(ctx.path, ctx.version)
-pieces = all_pieces[all_pieces["road_id"].isin(stat_roads["road_id"])]
-pieces = pieces[pieces["village_code"].isin(shown_villages["village_code"])]
+# the area (sidebar town) by the one area rule: roads with a piece inside it, the pieces inside it
+shown_villages = ctx.area_layer("villages")
+area_roads = ctx.area_layer("roads")
+stat_roads = ind.filter_roads(area_roads, classes=f["classes"])
+pieces = ctx.area_layer("road_pieces")
+pieces = pieces[pieces["road_id"].isin(stat_roads["road_id"])]
 rates = ind.village_progress(pieces, shown_villages)
-area = ind.hardening_rates(pieces, shown_villages, level="county").iloc[0]
+total_km, hardened_km, rate_pct = ind.area_road_figures(pieces, shown_villages)
 
 st.session_state.setdefault("roads.distance", 2.0)
-access = rp.access_table(ctx, st.session_state["roads.distance"])
-row = None if access is None else access.set_index("town_code").loc[ctx.town_code or ""]
+access, poor_access = rp.area_access(ctx, st.session_state["roads.distance"])
 kpi_row(
     [
-        (ctx.t("roads.kpi.total_km"), ind.fmt_km(area["total_km"])),
-        (ctx.t("roads.kpi.hardened_km"), ind.fmt_km(area["completed_km"])),
-        (ctx.t("kpi.hardening_rate"), ind.fmt_pct(area["rate_pct"])),
+        (ctx.t("roads.kpi.total_km"), ind.fmt_km(total_km)),
+        (ctx.t("roads.kpi.hardened_km"), ind.fmt_km(hardened_km)),
+        (ctx.t("kpi.hardening_rate"), ind.fmt_pct(rate_pct)),
         (ctx.t("roads.kpi.unreached"), ind.fmt_int(int((~rates["reached"]).sum()))),
-        (ctx.t("roads.kpi.access"), "—" if row is None else ind.fmt_pct(row["share_pct"])),
-        (ctx.t("roads.kpi.poor_access"), "—" if row is None else ind.fmt_pct(row["poor_share_pct"])),
+        (ctx.t("roads.kpi.access"), ind.fmt_pct(access)),
+        (ctx.t("roads.kpi.poor_access"), ind.fmt_pct(poor_access)),
     ]
 )
 
-map_roads = ind.filter_roads(road_layer, villages, **f)
+map_roads = ind.filter_roads(area_roads, **f)
 vlabels = column_labels("villages", ctx.lang)
 with_rate = shown_villages.merge(rates[["village_code", "rate_pct"]], on="village_code", how="left")
 fields = [maps.TooltipField(c, vlabels[c]) for c in ("village_name", "village_code", "town_name")]

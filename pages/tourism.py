@@ -1,5 +1,6 @@
 """乡村旅游 — tourism sites over poverty density; households reached within a distance, by town."""
 
+import pandas as pd
 import streamlit as st
 
 from bangfu import indicators as ind
@@ -17,6 +18,10 @@ synthetic_note(ctx)
 villages = ind.village_metrics(ctx.layer("villages"))
 sites_all = ctx.layer("tourism_sites")
 households = ctx.layer("households")
+# the area (sidebar town) by the one area rule: its villages, and the sites and households lying in it
+shown_villages = ind.village_metrics(ctx.area_layer("villages"))
+area_sites = ctx.area_layer("tourism_sites")
+area_households = ctx.area_layer("households")
 
 c1, c2, c3 = st.columns([3, 2, 1])
 present = [s for s in SITE_TYPES if s in set(sites_all["site_type"])]
@@ -26,12 +31,14 @@ reach_km = c2.slider(ctx.t("tourism.reach_km"), min_value=0.5, max_value=10.0, v
                      step=0.5, key="tourism_reach_km")
 show_reach = c3.checkbox(ctx.t("tourism.show_reach"), value=False, key="tourism_show_reach")
 
-typed_sites = ind.filter_sites(sites_all, villages, types=types)  # reach counts sites of every town
-sites = ind.filter_sites(sites_all, villages, town_code=ctx.town_code, types=types)
-shown_villages = villages if ctx.town_code is None else villages[villages["town_code"] == ctx.town_code]
+typed_sites = ind.filter_sites(sites_all, types=types)  # reach counts sites of every town
+sites = ind.filter_sites(area_sites, types=types)
 with st.spinner(ctx.t("tourism.reach_title")):
     reach = ind.reach_by_town(villages, households, typed_sites, distance_m=reach_km * 1000)
-row = reach.iloc[-1] if ctx.town_code is None else reach[reach["town_code"] == ctx.town_code].iloc[0]
+    # the area's row: its own households (for the whole county, the county row of the table above)
+    area_reach = reach if ctx.is_whole else \
+        ind.reach_by_town(shown_villages, area_households, typed_sites, distance_m=reach_km * 1000)
+row = area_reach.iloc[-1]
 
 kpi_row(
     [
@@ -56,7 +63,7 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader(ctx.t("tourism.reach_title"))
     st.caption(ctx.t("tourism.reach_caption"))
-    table = reach if ctx.town_code is None else reach[(reach["town_code"] == ctx.town_code) | reach["town_code"].isna()]
+    table = reach if area_reach is reach else pd.concat([area_reach.iloc[:-1], reach.iloc[[-1]]], ignore_index=True)
     table = table.assign(town_name=table["town_name"].fillna(ctx.t("tourism.county")))
     st.dataframe(pt.labelled(table, ctx.lang, ["town_name", "households", "reached", "reached_pct", "poor_households",
                                                 "poor_reached", "poor_reached_pct"]).round(1), hide_index=True)

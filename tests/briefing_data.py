@@ -1,4 +1,5 @@
-"""Small hand-built workspace for the briefing tests: two towns, roads with known lengths, projects, pairings."""
+"""Small hand-built workspace for the briefing tests: two towns, roads with known lengths (each inside its
+own village), projects, pairings."""
 
 from __future__ import annotations
 
@@ -35,11 +36,12 @@ def layers() -> dict[str, pd.DataFrame]:
     code = villages["village_code"].tolist()
 
     def road(i: int, v: int, status: str, year: int | None, dx: float) -> dict:
-        y = 22.401 + 0.003 * i
+        # inside its own village v (column v % 3, row v // 3): the area rule counts a road where it lies
+        x, y = 112.301 + 0.02 * (v % 3), 22.401 + 0.02 * (v // 3) + 0.003 * i
         return {"road_id": f"R{i}", "name": f"路{i}", "village_code": code[v], "road_class": "村道", "surface": "水泥",
                 "status": status, "planned_year": 2018, "completed_year": year,
                 "progress_pct": 100.0 if status == "completed" else 0.0, "cost_wan": 10.0, "version": 1,
-                "geometry": shapely.LineString([(112.301, y), (112.301 + dx, y)])}
+                "geometry": shapely.LineString([(round(x, 6), y), (round(x + dx, 6), y)])}
 
     roads = gpd.GeoDataFrame([
         road(0, 0, "completed", 2018, 0.010), road(1, 0, "completed", 2019, 0.015), road(2, 1, "completed", 2019, 0.005),

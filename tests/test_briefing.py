@@ -22,6 +22,7 @@ from bangfu import indicators as ind
 from bangfu.briefing import content as bc
 from bangfu.briefing import adapters, figures, fonts, sources
 from bangfu.geo.crs import haversine_m
+from bangfu.workspace import areas
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DATE = dt.date(2025, 11, 23)
@@ -63,7 +64,7 @@ def _docx_text(data: bytes) -> tuple[str, list[list[list[str]]]]:
 def _expected_kpis(town: str | None) -> dict[str, str]:
     """KPI texts from bangfu.indicators and a haversine oracle for the road share, independent of the briefing."""
     v = bd.layers()["villages"]
-    tot = ind.totals(ind.village_metrics(v), town_code=town)
+    tot = ind.totals(ind.village_metrics(v if town is None else v[v["town_code"] == town]))
     roads = bd.layers()["roads"]
     codes = set(v["village_code"] if town is None else v.loc[v["town_code"] == town, "village_code"])
     roads = roads[roads["village_code"].isin(codes)]
@@ -120,13 +121,15 @@ def test_every_declared_source_is_well_formed():
         assert section.sources, section.key
         for s in section.sources:
             assert s.module.startswith("bangfu.") and s.function, s
-            assert all(name in bd.layers() or name in ("households", "pairings", "tourism_sites", "enterprises") for name in s.layers)
+            known = (*bd.layers(), "households", "pairings", "tourism_sites", "enterprises", areas.PIECES)
+            assert all(name in known for name in s.layers + s.whole)
 
 
 def test_area_restriction():
     data = sources.AreaData(bd.loader(bd.layers()), bd.CHISHUI)
     assert set(data.layer("villages")["town_code"]) == {bd.CHISHUI}
     assert set(data.layer("roads")["road_id"]) == {"R0", "R1", "R2", "R3"}
+    assert set(data.layer(areas.PIECES)["road_id"]) == {"R0", "R1", "R2", "R3"}
     assert len(data.full("roads")) == 6
 
 
@@ -135,7 +138,7 @@ def test_area_restriction():
 
 def test_completed_road_km_by_year_matches_haversine():
     roads, villages = bd.layers()["roads"], bd.layers()["villages"]
-    got = adapters.road_km_completed_by_year(roads, villages)
+    got = adapters.road_km_completed_by_year(ind.road_pieces(roads, villages))
     done = roads[roads["status"] == "completed"]
     km = pd.Series([haversine_m(*g.coords[0], *g.coords[-1]) / 1000 for g in done.geometry], index=done.index)
     expected = km.groupby(done["completed_year"].astype(int)).sum()
@@ -145,9 +148,10 @@ def test_completed_road_km_by_year_matches_haversine():
 
 def test_completed_km_share_edge_cases():
     roads, villages = bd.layers()["roads"], bd.layers()["villages"]
-    assert np.isnan(adapters.road_hardening_share(roads.iloc[0:0], villages))
-    assert adapters.road_hardening_share(roads[roads["status"] == "completed"], villages) == pytest.approx(1.0)
-    assert adapters.road_km_completed_by_year(roads[roads["status"] != "completed"], villages).empty
+    pieces = ind.road_pieces(roads, villages)
+    assert np.isnan(adapters.road_hardening_share(pieces.iloc[0:0], villages))
+    assert adapters.road_hardening_share(pieces[pieces["status"] == "completed"], villages) == pytest.approx(1.0)
+    assert adapters.road_km_completed_by_year(pieces[pieces["status"] != "completed"]).empty
 
 
 # --------------------------------------------------------------------------- drawing helpers

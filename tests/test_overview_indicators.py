@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import overview_fixtures as fx
 from bangfu import indicators as ind
+from bangfu.workspace import areas
 from bangfu.indicators.profile import village_profile
 
 AS_OF = "2020-12-31"
@@ -49,7 +50,7 @@ def test_kpis_and_town_summary(table):
     # needy = villages 0,1 (town 116) and 3,4 (town 117); active on 0 and 4
     assert (k.needy_villages, k.needy_paired) == (4, 2)
     assert k.pairing_coverage_pct == pytest.approx(50.0)
-    kt = ind.overview_kpis(table, town_code="440783117")
+    kt = ind.overview_kpis(areas.area_slice(areas.town_area(table, "440783117"), "villages", table))
     assert (kt.villages, kt.households, kt.needy_paired) == (3, 1500, 1)
 
     s = ind.town_summary(table).set_index("town_code")

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bangfu import indicators as ind
 from bangfu.geo.proximity import points_within
+from bangfu.workspace import areas
 from road_fixtures import CODES, CRS, T1, T2, X0, Y0, households_m, roads_m, villages_m
 
 
@@ -84,10 +85,11 @@ def test_km_by_year_and_targets(pieces: pd.DataFrame):
 
 def test_filter_roads_by_town_status_class_year():
     r, v = roads_m(), villages_m()
-    assert set(ind.filter_roads(r, v, town_code=T1)["road_id"]) == {"R1", "R3", "R4"}
-    assert set(ind.filter_roads(r, v, statuses=["completed"])["road_id"]) == {"R1", "R5"}
-    assert ind.filter_roads(r, v, classes=["县道"]).empty
-    assert set(ind.filter_roads(r, v, years=(2020, 2021))["road_id"]) == {"R2", "R3", "R4", "R5", "R6"}
+    # the town is the area slice (bangfu.workspace.areas), the other filters are filter_roads
+    assert set(areas.area_slice(areas.town_area(v, T1), "roads", r, villages=v)["road_id"]) == {"R1", "R3", "R4"}
+    assert set(ind.filter_roads(r, statuses=["completed"])["road_id"]) == {"R1", "R5"}
+    assert ind.filter_roads(r, classes=["县道"]).empty
+    assert set(ind.filter_roads(r, years=(2020, 2021))["road_id"]) == {"R2", "R3", "R4", "R5", "R6"}
 
 
 def test_access_shares_hand_computed():

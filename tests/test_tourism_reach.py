@@ -10,6 +10,7 @@ import shapely
 
 import pairing_data as pdx
 from bangfu import indicators as ind
+from bangfu.workspace import areas
 from bangfu.maps import base as maps, themes as thememaps
 from bangfu.geo.crs import metric_crs
 
@@ -58,7 +59,11 @@ def test_reach_by_town_equals_sjoin_oracle(distance_m: float):
     # per-town counts on the households away from the edge
     kept = hh[clear].reset_index(drop=True)
     table = ind.reach_by_town(v, kept, sites, distance_m=distance_m).set_index("town_code", drop=False)
-    town = kept["village_code"].str[:9].to_numpy()
+    # a household's town is the town of the village it lies in (sjoin), else of its recorded village
+    located = gpd.sjoin(kept[["geometry"]], v[["town_code", "geometry"]], how="left", predicate="within")
+    located = located[~located.index.duplicated()]["town_code"].reindex(kept.index)
+    town = located.fillna(kept["village_code"].str[:9]).to_numpy()
+    assert (located.notna() & (located != kept["village_code"].str[:9])).any()  # the rule matters here
     poor = kept["is_poor"].to_numpy(dtype=bool)
     r = reached[clear]
     for code in pdx.TOWNS:
@@ -99,15 +104,20 @@ def test_empty_inputs_and_negative_distance():
         ind.reached_mask(sites, hh, distance_m=-1)
 
 
+def _town_sites(s, v, town: str):
+    """The town's sites by the one area rule (bangfu.workspace.areas: where they lie)."""
+    return areas.area_slice(areas.town_area(v, town), "tourism_sites", s, villages=v)
+
+
 def test_filter_sites_by_town_and_type():
     v = pdx.villages()
     s = pdx.sites(v)
-    assert list(ind.filter_sites(s, v, town_code="440783116")["site_id"]) == ["S1", "S2"]
-    assert list(ind.filter_sites(s, v, types=["红色旅游", "生态农业"])["site_id"]) == ["S3", "S4"]
-    assert list(ind.filter_sites(s, v, town_code="440783117", types=["红色旅游"])["site_id"]) == ["S3"]
-    assert ind.filter_sites(s, v, types=[]).empty
+    assert list(_town_sites(s, v, "440783116")["site_id"]) == ["S1", "S2"]
+    assert list(ind.filter_sites(s, types=["红色旅游", "生态农业"])["site_id"]) == ["S3", "S4"]
+    assert list(ind.filter_sites(_town_sites(s, v, "440783117"), types=["红色旅游"])["site_id"]) == ["S3"]
+    assert ind.filter_sites(s, types=[]).empty
     with pytest.raises(ValueError, match="温泉.*allowed: 碉楼村落"):
-        ind.filter_sites(s, v, types=["温泉"])
+        ind.filter_sites(s, types=["温泉"])
 
 
 def test_site_table_and_employment_by_type():

@@ -20,34 +20,32 @@ __all__ = [
 ]
 
 
-def road_hardening_share(roads: pd.DataFrame, villages: pd.DataFrame) -> float:
-    """Hardening rate (0–1) of the area: hardened km ÷ all road km, lengths split by village
-    (:func:`bangfu.indicators.roads.hardening_rates`, the road page's definition)."""
-    from bangfu.indicators import roads as ri
+def road_hardening_share(pieces: pd.DataFrame, villages: pd.DataFrame) -> float:
+    """Hardening rate (0–1) of the area: hardened km ÷ all road km of the road pieces inside it
+    (:func:`bangfu.indicators.summary.area_road_figures`, the road page's and the CLI's definition)."""
+    from bangfu.indicators.summary import area_road_figures
 
-    pieces = ri.road_pieces(roads, villages)
-    return float(ri.hardening_rates(pieces, villages, level="county")["rate_pct"].iloc[0]) / 100
+    return area_road_figures(pieces, villages)[2] / 100
 
 
-def road_access_share(villages: pd.DataFrame, households: pd.DataFrame, roads: pd.DataFrame, *,
-                      town_code: str | None) -> float:
+def road_access_share(villages: pd.DataFrame, households: pd.DataFrame, roads: pd.DataFrame,
+                      all_villages: pd.DataFrame) -> float:
     """Road access share (0–1) after the Rural Access Index: the area's households within 2 km of a
-    hardened road (roads anywhere in the county count), as on the road page."""
+    hardened road (roads anywhere in the county count), measured as on the road page and in the CLI
+    (:func:`bangfu.indicators.summary.area_access_figures`)."""
     from bangfu.geo.crs import metric_crs
+    from bangfu.indicators.roads import prepare_households
+    from bangfu.indicators.summary import area_access_figures
+
+    points = prepare_households(households, villages, crs=metric_crs(all_villages))
+    return area_access_figures(points, roads, villages)[0] / 100
+
+
+def road_km_completed_by_year(pieces: pd.DataFrame) -> pd.Series:
+    """Hardened km completed per year in the area (:func:`bangfu.indicators.roads.km_by_year` of its road pieces)."""
     from bangfu.indicators import roads as ri
 
-    area = villages if town_code is None else villages[villages["town_code"].astype(str) == str(town_code)]
-    hh = households[households["village_code"].isin(set(area["village_code"]))]
-    points = ri.prepare_households(hh, area, crs=metric_crs(villages))
-    table = ri.access_shares(points, roads, area)
-    return float(table.iloc[-1]["share_pct"]) / 100
-
-
-def road_km_completed_by_year(roads: pd.DataFrame, villages: pd.DataFrame) -> pd.Series:
-    """Hardened km completed per year in the area (:func:`bangfu.indicators.roads.km_by_year`)."""
-    from bangfu.indicators import roads as ri
-
-    table = ri.km_by_year(ri.road_pieces(roads, villages))
+    table = ri.km_by_year(pieces)
     return pd.Series(table["completed_km"].to_numpy(), index=table["year"].astype(int).to_numpy(), name="km")
 
 
@@ -76,14 +74,11 @@ def unpaired_needy_villages(villages: pd.DataFrame, pairings: pd.DataFrame, ente
     return pi.unpaired_needy(_pairing_table(villages, pairings, enterprises, meta))
 
 
-def poor_tourism_reach_share(villages: pd.DataFrame, households: pd.DataFrame, tourism_sites: pd.DataFrame, *,
-                             town_code: str | None) -> float:
+def poor_tourism_reach_share(villages: pd.DataFrame, households: pd.DataFrame, tourism_sites: pd.DataFrame) -> float:
     """Share (0–1) of the area's poor households within 3 km of any tourism site (sites anywhere count)."""
     from bangfu.indicators import tourism as ti
 
-    area = villages if town_code is None else villages[villages["town_code"].astype(str) == str(town_code)]
-    hh = households[households["village_code"].isin(set(area["village_code"]))]
-    table = ti.reach_by_town(area, hh, tourism_sites, distance_m=ti.DEFAULT_REACH_M)
+    table = ti.reach_by_town(villages, households, tourism_sites, distance_m=ti.DEFAULT_REACH_M)
     total = table[table["town_code"].isna()].iloc[-1]
     return float(total["poor_reached_pct"]) / 100
 

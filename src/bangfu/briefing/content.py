@@ -20,6 +20,7 @@ from bangfu import indicators as ind
 from bangfu.geo.crs import metric_crs
 from bangfu.core.labels import LABELS, t
 from bangfu.briefing.sources import SECTIONS, AreaData, Column, Section, SectionResult, evaluate
+from bangfu.workspace import areas
 
 __all__ = ["KpiCard", "TableBlock", "BriefingContent", "compute_content", "format_value", "area_names"]
 
@@ -114,16 +115,15 @@ def _cut(text: str, n: int) -> str:
 
 
 def area_names(villages: pd.DataFrame, town_code: str | None) -> tuple[str, str, str | None]:
-    """(area name for the title, county name, town name) of the county or one town."""
-    county = str(villages["county_name"].iloc[0]) if len(villages) else ""
-    if town_code is None:
+    """(area name for the title, county name, town name) of the county or one town.
+
+    An unknown ``town_code`` raises :class:`bangfu.workspace.areas.AreaError` (a ``ValueError``).
+    """
+    area = areas.area_for(villages, town_code)
+    county = areas.whole_area(villages).name
+    if area.town_name is None:
         return county, county, None
-    rows = villages[villages["town_code"].astype(str) == str(town_code)]
-    if rows.empty:
-        known = ", ".join(sorted(villages["town_code"].astype(str).unique())[:20])
-        raise ValueError(f"unknown town_code {town_code!r}; towns in this workspace: {known}")
-    town = str(rows["town_name"].iloc[0])
-    return f"{county}{town}", county, town
+    return f"{county}{area.town_name}", county, area.town_name
 
 
 def _kpi(section: Section, result: SectionResult, lang: str) -> KpiCard:
@@ -282,8 +282,9 @@ def compute_content(
     tolerance = max(maxx - minx, maxy - miny) / 1500
     metrics = _drawing_geometry(metrics, tolerance)
     context = None
-    if town_code is not None:
-        others = all_villages[all_villages["town_code"].astype(str) != str(town_code)].to_crs(crs)
+    assert data.area is not None
+    if not data.area.holds_all(all_villages):
+        others = all_villages[~data.area.village_mask(all_villages)].to_crs(crs)
         context = _drawing_geometry(others, tolerance)
 
     kpis = tuple(_kpi(s, results[s.key], lang) for s in sections if s.kind == "kpi")

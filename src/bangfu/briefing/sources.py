@@ -5,21 +5,23 @@ as ``"module:function"``; it is imported by name (:func:`importlib.import_module
 when the briefing is built, so a section whose module or function has not been written yet says
 "本节所需功能尚未完成" instead of failing. Connecting a new indicator is one edit of :data:`SECTIONS`.
 
-Calling convention of a source: ``fn(*layers, **kwargs)`` where ``layers`` are the named workspace
-layers restricted to the briefing's area (county or town; rows filtered by ``town_code`` or by
-``village_code`` of the area's villages). With ``town_kwarg`` set, the *whole* layers are passed
-instead and the town code goes in that keyword. ``pick`` takes an attribute or key of the result
-and ``scale`` multiplies a number (``100`` turns a 0–1 share into per cent).
+Calling convention of a source: ``fn(*layers, *whole, **kwargs)`` where ``layers`` are the named
+workspace layers restricted to the briefing's area by the app's one area rule
+(:mod:`bangfu.workspace.areas`; ``"road_pieces"`` is the road pieces inside the area) and ``whole``
+the named layers unrestricted (e.g. every road counts for the access share). ``pick`` takes an
+attribute or key of the result and ``scale`` multiplies a number (``100`` turns a 0–1 share into per cent).
 """
 
 from __future__ import annotations
 
 import importlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping
 
 import pandas as pd
+
+from bangfu.workspace.areas import PIECES, AreaLayers, area_for
 
 __all__ = [
     "Source", "Column", "Section", "SectionResult", "AreaData", "SECTIONS", "KPI_KEYS",
@@ -37,7 +39,7 @@ class Source:
 
     target: str
     layers: tuple[str, ...] = ("villages",)
-    town_kwarg: str | None = None
+    whole: tuple[str, ...] = ()  # layers passed unrestricted, after ``layers``
     meta_kwarg: str | None = None  # keyword that receives the workspace meta (as_of, source...)
     kwargs: tuple[tuple[str, Any], ...] = ()
     pick: str | None = None
@@ -97,31 +99,31 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "hardening_rate", "kpi", "kpi.hardening_rate",
         (
-            Source("bangfu.briefing.adapters:road_hardening_share", ("roads", "villages"), scale=100),
+            Source("bangfu.briefing.adapters:road_hardening_share", (PIECES, "villages"), scale=100),
         ),
         fmt="pct", bounds=_PCT,
     ),
     Section(
         "access_share", "kpi", "briefing.kpi_access",
         (
-            Source("bangfu.briefing.adapters:road_access_share", ("villages", "households", "roads"),
-                   town_kwarg="town_code", scale=100),
+            Source("bangfu.briefing.adapters:road_access_share", ("villages", "households"),
+                   whole=("roads", "villages"), scale=100),
         ),
         fmt="pct", bounds=_PCT,
     ),
     Section(
         "pairing_coverage", "kpi", "kpi.pairing_coverage",
         (
-            Source("bangfu.briefing.adapters:pairing_coverage_share", ("villages", "pairings", "enterprises"),
-                   meta_kwarg="meta", scale=100),
+            Source("bangfu.briefing.adapters:pairing_coverage_share", ("villages", "pairings"),
+                   whole=("enterprises",), meta_kwarg="meta", scale=100),
         ),
         fmt="pct", bounds=_PCT,
     ),
     Section(
         "tourism_reach", "kpi", "briefing.kpi_tourism",
         (
-            Source("bangfu.briefing.adapters:poor_tourism_reach_share", ("villages", "households", "tourism_sites"),
-                   town_kwarg="town_code", scale=100),
+            Source("bangfu.briefing.adapters:poor_tourism_reach_share", ("villages", "households"),
+                   whole=("tourism_sites",), scale=100),
         ),
         fmt="pct", bounds=_PCT,
     ),
@@ -142,8 +144,8 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "unpaired", "table", "briefing.unpaired",
         (
-            Source("bangfu.briefing.adapters:unpaired_needy_villages", ("villages", "pairings", "enterprises"),
-                   meta_kwarg="meta"),
+            Source("bangfu.briefing.adapters:unpaired_needy_villages", ("villages", "pairings"),
+                   whole=("enterprises",), meta_kwarg="meta"),
         ),
         columns=(
             Column("briefing.col_village", ("village_name",), width=1.5, max_chars=8),
@@ -156,7 +158,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "road_km_by_year", "series", "briefing.road_km",
         (
-            Source("bangfu.briefing.adapters:road_km_completed_by_year", ("roads", "villages")),
+            Source("bangfu.briefing.adapters:road_km_completed_by_year", (PIECES,)),
         ),
         fmt="float1",
     ),
@@ -176,43 +178,26 @@ def get_section(key: str) -> Section:
 # --------------------------------------------------------------------------- data of one area
 
 
-@dataclass
-class AreaData:
-    """Workspace layers restricted to an area, read lazily through ``loader`` and kept for one build."""
+class AreaData(AreaLayers):
+    """Workspace layers restricted to the briefing's area (the county or a town), read lazily through
+    ``loader`` and kept for one build; the area rule is :mod:`bangfu.workspace.areas`."""
 
-    loader: Callable[[str], pd.DataFrame]
-    town_code: str | None = None
-    meta: Mapping[str, str] = field(default_factory=dict)
-    _full: dict[str, pd.DataFrame] = field(default_factory=dict)
-    _area: dict[str, pd.DataFrame] = field(default_factory=dict)
+    def __init__(
+        self,
+        loader: Callable[[str], pd.DataFrame],
+        town_code: str | None = None,
+        meta: Mapping[str, str] | None = None,
+        *,
+        pieces: Callable[[], pd.DataFrame] | None = None,
+    ) -> None:
+        super().__init__(loader, None, pieces)
+        self.area = area_for(self.full("villages"), town_code)
+        self.meta: Mapping[str, str] = dict(meta or {})
 
-    def full(self, name: str) -> pd.DataFrame:
-        """The whole layer (all towns)."""
-        if name not in self._full:
-            self._full[name] = self.loader(name)
-        return self._full[name]
-
-    def layer(self, name: str) -> pd.DataFrame:
-        """The layer restricted to the area (villages of the town and rows referring to them)."""
-        if name not in self._area:
-            self._area[name] = self._restrict(name, self.full(name))
-        return self._area[name]
-
-    def restrict(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` restricted to the area like layer ``name`` (rows of the area's villages)."""
-        return self._restrict(name, frame)
-
-    def _restrict(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
-        if self.town_code is None:
-            return frame
-        if name == "villages":
-            return frame[frame["town_code"].astype(str) == str(self.town_code)]
-        if "village_code" in frame.columns:
-            codes = set(self.layer("villages")["village_code"].astype(str))
-            return frame[frame["village_code"].astype(str).isin(codes)]
-        if name == "road_progress" and "road_id" in frame.columns:
-            return frame[frame["road_id"].isin(set(self.layer("roads")["road_id"]))]
-        return frame  # enterprises: not tied to one village
+    @property
+    def town_code(self) -> str | None:
+        assert self.area is not None
+        return self.area.town_code
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -286,14 +271,10 @@ def _check(section: Section, value: Any) -> Any:
 def _call(source: Source, data: AreaData, memo: dict[tuple[Any, ...], Any]) -> Any:
     fn = resolve(source.target)
     assert fn is not None
-    memo_key = (source.target, source.layers, source.town_kwarg, source.meta_kwarg, source.kwargs)
+    memo_key = (source.target, source.layers, source.whole, source.meta_kwarg, source.kwargs)
     if memo_key not in memo:
-        if source.town_kwarg:
-            args = [data.full(name) for name in source.layers]
-            kwargs = {source.town_kwarg: data.town_code, **dict(source.kwargs)}
-        else:
-            args = [data.layer(name) for name in source.layers]
-            kwargs = dict(source.kwargs)
+        args = [data.layer(name) for name in source.layers] + [data.full(name) for name in source.whole]
+        kwargs = dict(source.kwargs)
         if source.meta_kwarg:
             kwargs[source.meta_kwarg] = data.meta
         memo[memo_key] = fn(*args, **kwargs)

@@ -70,6 +70,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "kpi.density": ("贫困密度(户/km²)", "Poverty density (hh/km²)"),
     "kpi.hardening_rate": ("道路硬化率", "Road hardening rate"),
     "kpi.pairing_coverage": ("结对覆盖率", "Pairing coverage"),
+    "summary.col.item": ("指标", "Figure"),
+    "summary.col.value": ("数值", "Value"),
     "map.villages": ("行政村", "Villages"),
     "map.county": ("县界", "County boundary"),
     "map.towns": ("镇界", "Town boundaries"),

@@ -11,3 +11,5 @@ from bangfu.indicators.roads import *
 # pairings and tourism (issue 6):
 from bangfu.indicators.pairings import *
 from bangfu.indicators.tourism import *
+# one area's key figures (issue 11):
+from bangfu.indicators.summary import *

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from bangfu.indicators.pairings import NeedyRule, active_mask, needy_mask
-from bangfu.indicators.poverty import safe_ratio, village_metrics
-from bangfu.indicators.roads import road_pieces
+from bangfu.indicators.poverty import safe_ratio, totals, village_metrics
+from bangfu.indicators.roads import HARDENED, hardening_rates, road_pieces
 
 __all__ = [
     "ChoroplethIndicator", "CHOROPLETH_INDICATORS", "choropleth_indicator",
@@ -188,24 +188,24 @@ def classify(values: pd.Series | np.ndarray, *, method: str = "fisher_jenks", k:
 
 # --------------------------------------------------------------------------- roads and pairings (simple)
 
-HARDENED_STATUS = "completed"
+HARDENED_STATUS = HARDENED
 
 
 def village_road_km(roads: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame) -> pd.DataFrame:
     """Per village_code: ``road_km`` (all roads) and ``hardened_km`` (status completed).
 
-    Lengths are split at village borders exactly as on the road page
-    (:func:`bangfu.indicators.roads.road_pieces`), so both pages show the same village rates.
+    Lengths are the road pieces split at village borders, aggregated by the road page's
+    :func:`bangfu.indicators.roads.hardening_rates`, so both pages show the same village rates and a
+    town's km (the sum over its villages) are the pieces of every road inside the town.
     """
     if roads is None or len(roads) == 0:
         return pd.DataFrame({"road_km": pd.Series(dtype="float64"), "hardened_km": pd.Series(dtype="float64")},
                             index=pd.Index([], name="village_code"))
-    pieces = road_pieces(roads, villages)
+    rates = hardening_rates(road_pieces(roads, villages), villages, level="village")
     frame = pd.DataFrame({
-        "village_code": pieces["village_code"].astype(str).values,
-        "road_km": pieces["length_km"].to_numpy(dtype="float64"),
-        "hardened_km": np.where(pieces["status"].astype(str).values == HARDENED_STATUS,
-                                pieces["length_km"].to_numpy(dtype="float64"), 0.0),
+        "village_code": rates["village_code"].astype(str).values,
+        "road_km": rates["total_km"].to_numpy(dtype="float64"),
+        "hardened_km": rates[f"{HARDENED_STATUS}_km"].to_numpy(dtype="float64"),
     })
     return frame.groupby("village_code")[["road_km", "hardened_km"]].sum()
 
@@ -311,22 +311,23 @@ class OverviewKpis:
         return float(safe_ratio(self.poor_households, self.households)[0] * 100)
 
 
-def _isum(s: pd.Series) -> int:
-    return int(pd.to_numeric(s, errors="coerce").fillna(0).sum())
+def overview_kpis(table: pd.DataFrame) -> OverviewKpis:
+    """KPIs of :func:`overview_villages` rows: the area's slice of them (:mod:`bangfu.workspace.areas`).
 
-
-def overview_kpis(table: pd.DataFrame, *, town_code: str | None = None) -> OverviewKpis:
-    """KPIs of :func:`overview_villages` output, for the county or ``town_code``."""
-    v = table if town_code is None else table[table["town_code"] == town_code]
+    Village counts and totals come from :func:`bangfu.indicators.poverty.totals`; the hardening rate
+    from the village road km, i.e. the sum of the road pieces inside the area's villages.
+    """
+    v = table
+    tot = totals(v)
     needy = overview_needy(v)
     paired = needy & (v["active_pairings"] > 0)
     return OverviewKpis(
-        villages=len(v),
-        households=_isum(v["households"]),
-        poor_households=_isum(v["poor_households"]),
-        poor_population=_isum(v["poor_population"]),
-        old_district_villages=int(v["is_old_district"].fillna(False).astype(bool).sum()),
-        key_villages=int(v["is_key_village"].fillna(False).astype(bool).sum()),
+        villages=tot.villages,
+        households=tot.households,
+        poor_households=tot.poor_households,
+        poor_population=tot.poor_population,
+        old_district_villages=tot.old_district_villages,
+        key_villages=tot.key_villages,
         hardening_pct=float(safe_ratio(float(v["hardened_km"].sum()), float(v["road_km"].sum()))[0] * 100),
         pairing_coverage_pct=float(safe_ratio(int(paired.sum()), int(needy.sum()))[0] * 100),
         needy_villages=int(needy.sum()),

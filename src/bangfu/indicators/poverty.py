@@ -68,9 +68,9 @@ def _int_sum(s: pd.Series) -> int:
     return int(pd.to_numeric(s, errors="coerce").fillna(0).sum())
 
 
-def totals(villages: gpd.GeoDataFrame, *, town_code: str | None = None) -> Totals:
-    """Totals of the county, or of one town when ``town_code`` is given."""
-    v = villages if town_code is None else villages[villages["town_code"] == town_code]
+def totals(villages: gpd.GeoDataFrame) -> Totals:
+    """Totals of the given villages (an area's slice: :mod:`bangfu.workspace.areas`)."""
+    v = villages
     areas = v["area_km2"] if "area_km2" in v.columns else area_km2(v)
     return Totals(
         villages=len(v),

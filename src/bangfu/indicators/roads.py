@@ -1,10 +1,11 @@
 """Road indicators: hardening rate by village/town/county, km by year against a target, RAI access share.
 
 Pure, typed, no Streamlit. Lengths are measured in a metric CRS (the UTM zone of the villages).
-A road that crosses village borders has its length split between the villages it runs through
-(intersection with the village polygons); a part outside every polygon stays with the road's own
-``village_code``, and a road lying exactly on a shared border is not counted twice (pieces are
-scaled back to the road's length).
+Everything works on road *pieces* (:func:`bangfu.geo.overlay.road_pieces`, re-exported here): a road
+that crosses village borders has its length split between the villages it runs through; a part
+outside every polygon stays with the road's own ``village_code``, and a road lying exactly on a
+shared border is not counted twice. An area's figures are those of its pieces
+(:func:`bangfu.workspace.areas.area_pieces`), so a town counts the pieces of every road inside it.
 
 Definitions (see docs/roads.md):
 
@@ -26,8 +27,10 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from bangfu.geo.overlay import road_pieces
 from bangfu.geo.proximity import points_within
 from bangfu.geo.crs import metric_crs
+from bangfu.workspace import areas
 
 __all__ = [
     "ROAD_STATUS_ORDER", "HARDENED", "REACHED_MIN_M", "road_pieces", "hardening_rates", "village_progress",
@@ -43,10 +46,6 @@ REACHED_MIN_M = 1.0
 Level = Literal["village", "town", "county"]
 
 
-def _metric(villages: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> str:
-    return metric_crs(villages if not villages.empty else roads)
-
-
 def fmt_km(v: float) -> str:
     """Kilometres for a KPI card: one decimal below 100 km, whole km above."""
     return "—" if v is None or np.isnan(v) else (f"{v:,.1f}" if abs(v) < 100 else f"{v:,.0f}")
@@ -54,18 +53,16 @@ def fmt_km(v: float) -> str:
 
 def filter_roads(
     roads: pd.DataFrame,
-    villages: pd.DataFrame,
     *,
-    town_code: str | None = None,
     statuses: Sequence[str] | None = None,
     classes: Sequence[str] | None = None,
     years: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
-    """The roads matching the filters (town via the road's village; year = completed or planned year)."""
+    """The roads matching the filters (year = completed or planned year; roads without a year stay).
+
+    The area (town) is not a filter here: take the area's roads from :mod:`bangfu.workspace.areas` first.
+    """
     keep = pd.Series(True, index=roads.index)
-    if town_code:
-        codes = set(villages.loc[villages["town_code"] == town_code, "village_code"])
-        keep &= roads["village_code"].isin(codes)
     if statuses is not None:
         keep &= roads["status"].isin(list(statuses))
     if classes is not None:
@@ -76,55 +73,6 @@ def filter_roads(
         )
         keep &= year.between(years[0], years[1]) | year.isna()
     return roads[keep]
-
-
-def _column(frame: pd.DataFrame, name: str) -> pd.Series:
-    """A column, or all-missing when a hand-made or imported frame lacks that optional column."""
-    return frame[name] if name in frame.columns else pd.Series([None] * len(frame), index=frame.index, dtype=object)
-
-
-def road_pieces(roads: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, *, crs: str | None = None) -> pd.DataFrame:
-    """One row per (road, village) piece with its length in km.
-
-    Columns: road_id, village_code (of the piece), status, road_class, completed_year, length_km.
-    The pieces of a road add up to its full length.
-    """
-    cols = ["road_id", "village_code", "status", "road_class", "completed_year", "length_km"]
-    if roads.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="float64" if c == "length_km" else object) for c in cols})
-    crs = crs or _metric(villages, roads)
-    rg = np.asarray(roads.to_crs(crs).geometry.values, dtype=object)
-    vg = np.asarray(villages.to_crs(crs).geometry.values, dtype=object) if not villages.empty else np.array([], object)
-    total = shapely.length(rg)
-    if len(vg):
-        ri, vi = shapely.STRtree(vg).query(rg, predicate="intersects")
-        piece_len = shapely.length(shapely.intersection(rg[ri], vg[vi]))
-    else:
-        ri = vi = np.zeros(0, dtype=np.int64)
-        piece_len = np.zeros(0)
-    inside = np.bincount(ri, weights=piece_len, minlength=len(rg))
-    # a road on a shared border intersects both villages: scale its pieces back to its length
-    scale = np.where(inside > total + 1e-6, total / np.where(inside > 0, inside, 1), 1.0)
-    piece_len = piece_len * scale[ri]
-    rest = np.clip(total - np.minimum(inside, total), 0, None)
-    outside = np.flatnonzero(rest > 1e-6)
-    road_idx = np.concatenate([ri, outside])
-    lengths = np.concatenate([piece_len, rest[outside]])
-    vcodes = np.concatenate(
-        [villages["village_code"].to_numpy(dtype=object)[vi], roads["village_code"].to_numpy(dtype=object)[outside]]
-    )
-    keep = lengths > 0
-    r = roads.iloc[road_idx[keep]]
-    return pd.DataFrame(
-        {
-            "road_id": r["road_id"].to_numpy(dtype=object),
-            "village_code": vcodes[keep],
-            "status": r["status"].to_numpy(dtype=object),
-            "road_class": _column(r, "road_class").to_numpy(dtype=object),
-            "completed_year": pd.array(pd.to_numeric(_column(r, "completed_year"), errors="coerce"), dtype="Int64"),
-            "length_km": lengths[keep] / 1000.0,
-        }
-    )
 
 
 def _km_by_status(pieces: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -255,14 +203,16 @@ class HouseholdPoints:
 
 
 def prepare_households(households: gpd.GeoDataFrame, villages: pd.DataFrame, *, crs: str) -> HouseholdPoints:
-    """Project household points to ``crs`` and attach each one's town (via its village)."""
-    town_of = dict(zip(villages["village_code"], villages["town_code"]))
+    """Project household points to ``crs`` and attach each one's town: the town of the village it lies in
+    (the area rule of :mod:`bangfu.workspace.areas`; outside every village: its recorded village's town)."""
+    town_of = dict(zip(villages["village_code"].astype(str), villages["town_code"]))
     if households.empty:
         return HouseholdPoints(np.zeros((0, 2)), np.zeros(0, bool), np.zeros(0, object), crs)
     g = households.geometry.to_crs(crs)
     xy = np.column_stack([g.x.to_numpy(), g.y.to_numpy()])
     poor = households["is_poor"].fillna(False).astype(bool).to_numpy()
-    towns = households["village_code"].map(town_of).to_numpy(dtype=object)
+    where = areas.row_villages("households", households, villages)
+    towns = np.array([town_of.get(str(c)) if c is not None else None for c in where], dtype=object)
     return HouseholdPoints(xy, poor, towns, crs)
 
 

@@ -3,7 +3,8 @@
 Reach: a household is **reached** when it lies within ``distance_m`` metres (straight line, measured
 in the data's UTM zone, distance <= d counts) of at least one of the chosen sites. Counting uses
 :func:`bangfu.geo.proximity.points_within` (GEOS ``dwithin``, no buffer segmentation). A household's
-town is the town of its village (by code, not by position).
+town is the town of the village it lies in (the area rule of :mod:`bangfu.workspace.areas`; outside
+every village: its recorded village's town).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 from bangfu.geo.proximity import pairs_within, points_within, to_metric
 from bangfu.workspace.schema import SITE_TYPES
 from bangfu.indicators.poverty import safe_ratio
+from bangfu.workspace import areas
 
 __all__ = [
     "DEFAULT_REACH_M", "filter_sites", "site_table", "reached_mask", "reach_by_town", "site_reach",
@@ -27,24 +29,17 @@ __all__ = [
 DEFAULT_REACH_M = 3000.0
 
 
-def filter_sites(
-    sites: gpd.GeoDataFrame,
-    villages: pd.DataFrame,
-    *,
-    town_code: str | None = None,
-    types: Sequence[str] | None = None,
-) -> gpd.GeoDataFrame:
-    """Sites of the given types (all when ``None``) located in villages of ``town_code`` (all when ``None``)."""
+def filter_sites(sites: gpd.GeoDataFrame, *, types: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """Sites of the given types (all when ``None``).
+
+    The area (town) is not a filter here: take the area's sites from :mod:`bangfu.workspace.areas` first.
+    """
     unknown = [t for t in (types or ()) if t not in SITE_TYPES]
     if unknown:
         raise ValueError(f"unknown site type(s) {unknown!r}; allowed: {', '.join(SITE_TYPES)}")
-    keep = pd.Series(True, index=sites.index)
-    if types is not None:
-        keep &= sites["site_type"].isin(list(types))
-    if town_code is not None:
-        codes = set(villages.loc[villages["town_code"] == town_code, "village_code"])
-        keep &= sites["village_code"].isin(codes)
-    return sites[keep]
+    if types is None:
+        return sites
+    return sites[sites["site_type"].isin(list(types))]
 
 
 def site_table(sites: pd.DataFrame, villages: pd.DataFrame, *, reach: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -87,10 +82,11 @@ def reach_by_town(
     ``sites`` are all sites that count (they may lie in another town than the households they reach).
     """
     reached = reached_mask(sites, households, distance_m=distance_m)
-    town_of = dict(zip(villages["village_code"], villages["town_code"]))
+    town_of = dict(zip(villages["village_code"].astype(str), villages["town_code"]))
+    where = areas.row_villages("households", households, villages)
     frame = pd.DataFrame(
         {
-            "town_code": households["village_code"].map(town_of).to_numpy(),
+            "town_code": np.array([town_of.get(str(c)) if c is not None else None for c in where], dtype=object),
             "households": 1,
             "poor_households": _poor(households).astype(int),
             "reached": reached.astype(int),

@@ -32,6 +32,7 @@ from bangfu import indicators as ind
 from bangfu.maps.themes import SITE_COLOURS
 from bangfu.core.labels import t
 from bangfu.maps.base import Basemap, esc, map_html, offline_map
+from bangfu.workspace import areas
 
 __all__ = [
     "MapOptions", "LegendRow", "LayerSpec", "OverviewMapData", "CompactGeoJson", "class_colors", "prepare_overview",
@@ -334,12 +335,12 @@ def _boundaries(geoms: np.ndarray, groups: np.ndarray, names: np.ndarray) -> _Bo
     return _Boundaries(towns, inner, outline, labels)
 
 
-def _roads(roads: gpd.GeoDataFrame | None, codes: set[str], shapes: list[dict[str, Any] | None], lang: str
-           ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _roads(roads: gpd.GeoDataFrame | None, area: areas.Area, villages: gpd.GeoDataFrame,
+           shapes: list[dict[str, Any] | None], lang: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     styles: list[dict[str, Any]] = []
     if roads is None or len(roads) == 0:
         return _fc([]), styles
-    inside = roads["village_code"].astype(str).isin(codes).to_numpy()
+    inside = areas.in_area(area, "roads", roads, villages=villages)  # roads with a piece in the area
     status = roads["status"].astype(str).to_numpy()
     rank = np.array([list(ROAD_STYLES).index(s) if s in ROAD_STYLES else len(ROAD_STYLES) for s in status])
     order = [i for i in np.argsort(rank, kind="stable") if inside[i]]  # hardened first, pending work on top
@@ -351,7 +352,7 @@ def _roads(roads: gpd.GeoDataFrame | None, codes: set[str], shapes: list[dict[st
     return _fc(_feats([shapes[i] for i in order], props)), styles
 
 
-def _sites(sites: gpd.GeoDataFrame | None, codes: set[str], precision: int
+def _sites(sites: gpd.GeoDataFrame | None, area: areas.Area, villages: gpd.GeoDataFrame, precision: int
            ) -> tuple[dict[str, Any], list[dict[str, Any]], list[tuple[str, str]]]:
     if sites is None or len(sites) == 0:
         return _fc([]), [], []
@@ -359,7 +360,7 @@ def _sites(sites: gpd.GeoDataFrame | None, codes: set[str], precision: int
     # The tourism page's colour per site type, so a type looks the same on every map.
     colors = {ty: SITE_COLOURS.get(ty, SITE_COLORS[i % len(SITE_COLORS)]) for i, ty in enumerate(types)}
     styles = [{"fillColor": colors[ty], "color": "#ffffff", "weight": 1.5, "fillOpacity": 0.95} for ty in types]
-    s = sites[sites["village_code"].astype(str).isin(codes)]
+    s = areas.area_slice(area, "tourism_sites", sites, villages=villages)
     levels = [f"{int(a)}A" if pd.notna(a) and int(a) > 0 else "—" for a in s["a_level"]]
     props = [{"s": types.index(str(ty)), "n": esc(n), "y": esc(ty), "l": lv}
              for n, ty, lv in zip(s["name"], s["site_type"], levels)]
@@ -446,7 +447,8 @@ def prepare_overview(
     classes = ind.classify(pd.to_numeric(table[spec.column], errors="coerce"), method=options.method, k=options.k)
     colors = class_colors(spec.palette, max(classes.k, 1))
     passes = ind.flag_mask(table, options.flag_filter).to_numpy()
-    in_town = (table["town_code"] == town).to_numpy() if town else np.ones(len(table), dtype=bool)
+    area = areas.area_for(table, town)  # the one area rule (bangfu.workspace.areas)
+    in_town = area.village_mask(table)
 
     geo = geometry
     if geo is None or len(geo.shapes) != len(table) or len(geo.road_shapes) != (0 if roads is None else len(roads)):
@@ -463,7 +465,6 @@ def prepare_overview(
             "fillOpacity": (0.85 if passes[j] else 0.6) if in_town[j] else 0.25,
         })
     bnd = geo.boundaries
-    codes = set(table.loc[in_town, "village_code"].astype(str))
     focus = bnd.towns.get(town) if town else None
     bounds = tuple(float(v) for v in (focus.bounds if focus is not None else shapely.total_bounds(geoms)))
     old = table["is_old_district"].fillna(False).astype(bool).to_numpy() & passes & in_town
@@ -482,7 +483,7 @@ def prepare_overview(
     if focus is not None:
         layers.append(LayerSpec("selected_town", name("selected_town"), _one(focus.boundary), [SELECTED_TOWN_STYLE],
                                 interactive=False))
-    road_fc, road_styles = _roads(roads, codes, geo.road_shapes, lang)
+    road_fc, road_styles = _roads(roads, area, table, geo.road_shapes, lang)
     layers.append(LayerSpec("roads", name("roads"), road_fc, road_styles, show=False, tooltip=[
         ("n", esc(t("overview.tt.road", lang))), ("g", esc(t("overview.tt.road_class", lang))),
         ("l", esc(t("overview.tt.road_status", lang)))]))
@@ -493,10 +494,10 @@ def prepare_overview(
     if enterprises is not None and len(enterprises):
         pair = active_pairings if active_pairings is not None and len(active_pairings) else \
             pd.DataFrame(columns=["enterprise_id", "village_code", "pairing_type"])
-        pair = pair[pair["village_code"].astype(str).isin(codes)]
+        pair = areas.area_slice(area, "pairings", pair, villages=table)
         ent = enterprises
         if focus is not None:
-            inside = shapely.contains_xy(focus, ent.geometry.x.to_numpy(), ent.geometry.y.to_numpy())
+            inside = areas.in_area(area, "enterprises", ent, villages=table)
             ent = ent[inside | ent["enterprise_id"].isin(set(pair["enterprise_id"])).to_numpy()]
         ent_fc = _fc(_features(_round_geom(np.asarray(ent.geometry.values, dtype=object), options.precision), [
             {"s": 0, "n": esc(n), "y": esc(i), "l": esc(t("overview.leading", lang)) if le is True else "—"}
@@ -515,7 +516,7 @@ def prepare_overview(
     layers.append(LayerSpec("pairings", name("pairings"), lines_fc, [PAIRING_STYLE], show=False, tooltip=[
         ("e", esc(t("overview.tt.enterprise", lang))), ("v", esc(t("overview.tt.name", lang))),
         ("y", esc(t("overview.tt.pairing_type", lang)))]))
-    site_fc, site_styles, site_legend = _sites(sites, codes, options.precision)
+    site_fc, site_styles, site_legend = _sites(sites, area, table, options.precision)
     layers.append(LayerSpec("tourism", name("tourism"), site_fc, site_styles, radius=6, tooltip=[
         ("n", esc(t("overview.tt.site", lang))), ("y", esc(t("overview.tt.site_type", lang))),
         ("l", esc(t("overview.tt.a_level", lang)))]))

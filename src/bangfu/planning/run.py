@@ -16,6 +16,7 @@ from bangfu.planning import coverage, solvers as planning
 from bangfu.planning.coverage import CANDIDATE_STATUSES
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
 from bangfu.export.tables import to_xlsx_bytes
+from bangfu.workspace import areas
 from bangfu.core.labels import t
 
 __all__ = [
@@ -63,11 +64,11 @@ class PlanResult:
 
 
 def town_projects(projects: pd.DataFrame, villages: pd.DataFrame, town_code: str | None) -> pd.DataFrame:
-    """The projects whose village lies in ``town_code`` (all projects when it is None or empty)."""
+    """The projects of town ``town_code`` by the one area rule of :mod:`bangfu.workspace.areas` (a project
+    belongs to its village's town); all projects when it is None or empty."""
     if not town_code:
         return projects
-    towns = villages.set_index("village_code")["town_code"].astype(str)
-    return projects[projects["village_code"].astype(str).map(towns) == str(town_code)]
+    return areas.area_slice(areas.town_area(villages, town_code), "projects", projects, villages=villages)
 
 
 def candidate_labels(projects: pd.DataFrame, villages: pd.DataFrame, town_code: str | None = None) -> dict[str, str]:
@@ -78,7 +79,8 @@ def candidate_labels(projects: pd.DataFrame, villages: pd.DataFrame, town_code: 
 
 
 def default_must_in(projects: pd.DataFrame, *, town_code: str | None = None, villages: pd.DataFrame | None = None) -> tuple[str, ...]:
-    """Project ids with status ``approved`` (already approved projects are in by default)."""
+    """Project ids with status ``approved`` (already approved projects are in by default), of the town
+    ``town_code`` when given with the whole village layer (the area rule of :mod:`bangfu.workspace.areas`)."""
     sel = projects[projects["status"].astype(str) == "approved"]
     if town_code and villages is not None:
         sel = town_projects(sel, villages, town_code)

@@ -32,7 +32,8 @@ from typing import Any, Callable, Hashable, TypeVar
 import pandas as pd
 import streamlit as st
 
-from bangfu.workspace import store, validate
+from bangfu.workspace import areas, store, validate
+from bangfu.geo.overlay import road_pieces as _split_roads
 from bangfu.workspace.schema import get_layer
 
 __all__ = ["shared", "session_value", "load_layer", "validation_summary", "SHARED", "FILTER_PARAMS"]
@@ -110,3 +111,32 @@ def validation_summary(path: str, version: str) -> tuple[bool, str, list[str]]:
             p = validate.Problem(p.layer, p.row, None, p.column, "", p.reason_zh, p.reason_en, p.hint_zh, p.severity, p.file)
         lines.append(p.line("zh"))
     return report.ok, report.summary_zh(), lines
+
+
+# --------------------------------------------------------------------------- area slices
+
+
+@shared(max_entries=8)
+def road_pieces(path: str, version: str) -> pd.DataFrame:
+    """Every road split at village borders (:func:`bangfu.geo.overlay.road_pieces`; public data, shared cache)."""
+    return _split_roads(load_layer(path, version, "roads"), load_layer(path, version, "villages"))
+
+
+def _layers(path: str, version: str, area: areas.Area) -> areas.AreaLayers:
+    return areas.AreaLayers(lambda name: load_layer(path, version, name), area,
+                            pieces=lambda: road_pieces(path, version))
+
+
+def area_layer(path: str, version: str, area: areas.Area, name: str) -> pd.DataFrame:
+    """The rows of layer ``name`` that belong to ``area`` (:mod:`bangfu.workspace.areas`), or the road pieces
+    inside it for ``"road_pieces"``.
+
+    The area only filters (rule 2): the whole layer and the road pieces come from the shared caches and
+    the slice is taken on every call (a mask, or locating a layer's few points). Personal layers are
+    sliced in this session only (rule 4).
+    """
+    if area.holds_all(load_layer(path, version, "villages")):  # the whole workspace: nothing to slice
+        return road_pieces(path, version) if name == areas.PIECES else load_layer(path, version, name)
+    if name == areas.PIECES or not get_layer(name).personal:
+        return _layers(path, version, area).layer(name)
+    return session_value(f"area.{name}", path, version, lambda: _layers(path, version, area).layer(name), key=area)

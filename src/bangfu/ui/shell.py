@@ -10,7 +10,8 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from bangfu.workspace import store
+from bangfu.workspace import areas, store
+from bangfu.workspace.areas import Area
 from bangfu.core.labels import LANGS, t
 from bangfu.maps.base import BASEMAPS, Basemap
 from bangfu.core.resources import asset
@@ -23,23 +24,41 @@ from bangfu.ui.feedback import flash, guard, show_error, show_flash
 
 @dataclass(frozen=True)
 class Context:
-    """What every page needs: language, workspace and the current town selection."""
+    """What every page needs: language, workspace and the current area (the county or the chosen town)."""
 
     lang: str
     path: str
     version: str
     meta: dict[str, str]
-    town_code: str | None
-    town_name: str | None
+    area: Area
     basemap: Basemap
     tianditu_token: str
+
+    @property
+    def town_code(self) -> str | None:
+        """The chosen town's code (``?town=``), None for the whole county."""
+        return self.area.town_code
+
+    @property
+    def town_name(self) -> str | None:
+        return self.area.town_name
+
+    @property
+    def is_whole(self) -> bool:
+        """True when the area is the whole workspace (no town chosen)."""
+        return self.area.holds_all(self.layer("villages"))
 
     def t(self, key: str) -> str:
         return t(key, self.lang)
 
     def layer(self, name: str) -> pd.DataFrame:
-        """A workspace layer (cached by workspace version)."""
+        """A whole workspace layer (cached by workspace version)."""
         return data.load_layer(self.path, self.version, name)
+
+    def area_layer(self, name: str) -> pd.DataFrame:
+        """The current area's rows of a layer, by the one area rule (:mod:`bangfu.workspace.areas`);
+        ``"road_pieces"``: the road pieces inside the area."""
+        return data.area_layer(self.path, self.version, self.area, name)
 
     @property
     def is_demo(self) -> bool:
@@ -151,8 +170,7 @@ def sidebar() -> Context:
         path=str(path),
         version=info.version,
         meta=info.meta,
-        town_code=town or None,
-        town_name=town_options[town] if town else None,
+        area=areas.area_for(villages, town or None),
         basemap=basemap,
         tianditu_token=token,
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import altair as alt
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -36,23 +35,20 @@ _CONFLICT = "roads.conflict"
 # --------------------------------------------------------------------------- cached data
 
 
-@data.shared(max_entries=8)
-def pieces(path: str, version: str) -> pd.DataFrame:
-    """Road pieces per village with lengths (public data, shared cache)."""
-    return ind.road_pieces(data.load_layer(path, version, "roads"), data.load_layer(path, version, "villages"))
-
-
 @data.shared(max_entries=4, resource=True)
 def _zones(path: str, version: str, distance_m: float, crs: str) -> tuple[ind.AccessZone, ind.AccessZone]:
     return ind.access_zones(data.load_layer(path, version, "roads"), crs=crs, distance_m=distance_m)
 
 
-def _households(ctx: Context, crs: str) -> ind.HouseholdPoints:
-    """Projected household points, kept in this session only (personal data)."""
-    return data.session_value(
-        "roads.households", ctx.path, ctx.version, key=crs,
-        compute=lambda: ind.prepare_households(ctx.layer("households"), ctx.layer("villages"), crs=crs),
-    )
+def _households(ctx: Context, crs: str, *, area: bool = False) -> ind.HouseholdPoints:
+    """Projected household points (all, or the current area's), kept in this session only (personal data)."""
+    def compute() -> ind.HouseholdPoints:
+        hh = ctx.area_layer("households") if area else ctx.layer("households")
+        villages = ctx.area_layer("villages") if area else ctx.layer("villages")
+        return ind.prepare_households(hh, villages, crs=crs)
+
+    return data.session_value("roads.households", ctx.path, ctx.version, key=(crs, ctx.area if area else None),
+                              compute=compute)
 
 
 def access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
@@ -64,6 +60,15 @@ def access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
         return None
     zones = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)
     return ind.access_shares(hh, ctx.layer("roads"), villages, distance_m=distance_km * 1000, zones=zones)
+
+
+def area_access(ctx: Context, distance_km: float) -> tuple[float, float]:
+    """(household, poor household) access share % of the current area (NaN without households): the
+    figures of :func:`bangfu.indicators.summary.area_access_figures`, as in the briefing and the CLI."""
+    crs = metric_crs(ctx.layer("villages"))
+    zones = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)
+    return ind.area_access_figures(_households(ctx, crs, area=True), ctx.layer("roads"), ctx.area_layer("villages"),
+                                   distance_m=distance_km * 1000, zones=zones)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -86,7 +91,7 @@ def labelled(df: pd.DataFrame, ctx: Context, extra: dict[str, str] | None = None
 
 
 def filters(ctx: Context, road_layer: pd.DataFrame) -> dict[str, Any]:
-    """The status / class / year filters (the town comes from the sidebar)."""
+    """The status / class / year filters (the area comes from the sidebar: ``ctx.area_layer``)."""
     c1, c2, c3 = st.columns([2, 2, 3])
     statuses = c1.multiselect(ctx.t("roads.filter.status"), list(ROAD_STATUSES), default=list(ROAD_STATUSES),
                               format_func=lambda s: roads.status_label(s, ctx.lang), key="roads.f_status",
@@ -100,7 +105,7 @@ def filters(ctx: Context, road_layer: pd.DataFrame) -> dict[str, Any]:
         span = c3.slider(ctx.t("roads.filter.year"), lo, hi, (lo, hi), key="roads.f_year")
         if span == (lo, hi):
             span = None
-    return {"town_code": ctx.town_code, "statuses": statuses, "classes": classes, "years": span}
+    return {"statuses": statuses, "classes": classes, "years": span}
 
 
 # --------------------------------------------------------------------------- progress
@@ -327,8 +332,3 @@ def bulk_review(ctx: Context, parsed: roads.BulkParse, editor: str) -> None:
 def _bulk_refused(ctx: Context, problems: list[str]) -> None:
     """The sheet's problems (rows and values from the file: shown as plain text)."""
     show_error(BangfuError(ctx.t("roads.bulk.refused"), details=problems), ctx.lang)
-
-
-def town_slice(ctx: Context, villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The villages of the sidebar's town (all when none is chosen)."""
-    return villages if ctx.town_code is None else villages[villages["town_code"] == ctx.town_code]
