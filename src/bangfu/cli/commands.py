@@ -128,10 +128,59 @@ def _rank(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- summary
+
+
+def _summary_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workspace", default=None, help="工作空间 GeoPackage 文件（或其所在文件夹；默认：应用的工作空间）")
+    p.add_argument("--town", default=None, help="镇街代码（9 位）；不填为全市（县）")
+    p.add_argument("--as-of", default=None, help="结对统计日期 YYYY-MM-DD（默认：工作空间的统计日期，否则今天）")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="输出语言（默认中文）")
+
+
+def _summary(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bangfu.indicators import pairings as pi
+    from bangfu.indicators.summary import area_summary, summary_table
+    from bangfu.workspace import areas, store
+
+    if args.workspace:
+        ws = Path(args.workspace)
+        if ws.is_dir():
+            ws = ws / store.WORKSPACE_FILE
+        store.check_workspace_file(ws)
+    else:
+        ws = store.ensure_workspace(store.default_workspace_dir())
+    if args.as_of:
+        try:
+            as_of = dt.date.fromisoformat(args.as_of)
+        except ValueError:
+            raise CliError(f"日期格式应为 YYYY-MM-DD：{args.as_of!r}") from None
+    else:
+        as_of = pi.resolve_as_of(store.read_meta(ws), dt.date.today())
+    cache: dict[str, object] = {}
+
+    def loader(name: str):
+        if name not in cache:
+            cache[name] = store.read_layer(ws, name)
+        return cache[name]
+
+    area = areas.area_for(loader("villages"), args.town)
+    summary = area_summary(areas.AreaLayers(loader, area), as_of=as_of)
+    print(f"{area.name}（{as_of.isoformat()}）")
+    table = summary_table(summary, lang=args.lang)  # tab-separated: CJK text does not line up in columns
+    print("\t".join(table.columns))
+    for row in table.itertuples(index=False):
+        print("\t".join(row))
+    return 0
+
+
 # --------------------------------------------------------------------------- table
 
 COMMANDS: tuple[Command, ...] = (
     Command("rank", "按受益农户给候选项目排名，并在预算内选出项目组合（输出 Excel）", _rank_args, _rank),
+    Command("summary", "全市（县）或一个镇街的主要指标（村数、户数、道路硬化率、通达率、结对覆盖率）", _summary_args, _summary),
 )
 
 
