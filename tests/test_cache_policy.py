@@ -9,16 +9,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bangfu import indicators
+from bangfu.geo import overlay
 from bangfu.editing import roads as road_edits
 from bangfu.ingest import pipeline as importers
 from bangfu.ui import cache
-from bangfu.ui.panels import roads as road_panel
 from bangfu.workspace import store
 from road_fixtures import build_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
-_READ, _PIECES = store.read_layer, indicators.road_pieces  # the real ones (the tests count calls of these)
+_READ, _PIECES = store.read_layer, overlay.road_pieces  # the real ones (the tests count calls of these)
 POLICY = ROOT / "src" / "bangfu" / "ui" / "cache.py"
 
 
@@ -43,14 +42,14 @@ def test_every_cache_goes_through_the_policy_module_and_nothing_clears():
 
 
 def test_shared_caches_are_registered():
-    from bangfu.ui.panels import overview  # noqa: F401 — registers its caches
+    from bangfu.ui.panels import overview, roads  # noqa: F401 — register their caches
 
     assert {
         "bangfu.ui.cache._public_layer": "data",
         "bangfu.ui.cache.validation_summary": "data",
         "bangfu.ui.panels.overview.village_table": "data",
         "bangfu.ui.panels.overview.map_data": "data",
-        "bangfu.ui.panels.roads.pieces": "data",
+        "bangfu.ui.cache.road_pieces": "data",
         "bangfu.ui.panels.roads._zones": "resource",
     }.items() <= cache.SHARED.items()
 
@@ -76,13 +75,12 @@ def _probe(path: str) -> None:
     import streamlit as st
 
     from bangfu.ui import cache
-    from bangfu.ui.panels import roads as road_panel
     from bangfu.workspace import store
 
     version = store.workspace_version(path)
     villages = cache.load_layer(path, version, "villages")
     households = cache.load_layer(path, version, "households")
-    pieces = road_panel.pieces(path, version)
+    pieces = cache.road_pieces(path, version)
     st.text(version)
     st.metric("villages", len(villages))
     st.metric("households", len(households))
@@ -104,7 +102,7 @@ def counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Coun
         return _PIECES(*a, **k)
 
     monkeypatch.setattr(store, "read_layer", read_layer)
-    monkeypatch.setattr(indicators, "road_pieces", road_pieces)
+    monkeypatch.setattr(overlay, "road_pieces", road_pieces)
     return ws, calls
 
 
@@ -171,7 +169,7 @@ def test_a_write_is_seen_at_once_and_clears_no_other_session(counted, kind: str)
 
     # session B has not rerun yet: its cached data for the old version is all still there
     calls_now = calls.copy()
-    assert cache.load_layer(str(ws), v1, "villages") is not None and road_panel.pieces(str(ws), v1) is not None
+    assert cache.load_layer(str(ws), v1, "villages") is not None and cache.road_pieces(str(ws), v1) is not None
     assert calls == calls_now, "the old version's shared entries were not cleared"
     assert b.session_state["_bangfu_session_cache"]["layer.households"][0][1] == v1
     b.run()

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bangfu.workspace.areas import AreaError
 from bangfu.planning import run as planning_run
 from bangfu.workspace import store, validate
 from test_catchment import _layers
@@ -101,7 +102,8 @@ def test_candidate_labels_follow_status_and_town():
     for code in set(town.values()):
         got = planning_run.candidate_labels(projects, villages, code)
         assert set(got) == {i for i in labels if town[str(projects.set_index("project_id").loc[i, "village_code"])] == code}
-    assert planning_run.candidate_labels(projects, villages, "999999999") == {}
+    with pytest.raises(AreaError, match="999999999"):  # an unknown town is named, not silently empty
+        planning_run.candidate_labels(projects, villages, "999999999")
 
 
 def test_messages_say_when_the_cost_was_not_minimised():

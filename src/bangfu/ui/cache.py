@@ -33,7 +33,7 @@ import pandas as pd
 import streamlit as st
 
 from bangfu.workspace import areas, store, validate
-from bangfu.geo.overlay import road_pieces as _split_roads
+from bangfu.geo import overlay
 from bangfu.workspace.schema import get_layer
 
 __all__ = ["shared", "session_value", "load_layer", "validation_summary", "SHARED", "FILTER_PARAMS"]
@@ -119,7 +119,7 @@ def validation_summary(path: str, version: str) -> tuple[bool, str, list[str]]:
 @shared(max_entries=8)
 def road_pieces(path: str, version: str) -> pd.DataFrame:
     """Every road split at village borders (:func:`bangfu.geo.overlay.road_pieces`; public data, shared cache)."""
-    return _split_roads(load_layer(path, version, "roads"), load_layer(path, version, "villages"))
+    return overlay.road_pieces(load_layer(path, version, "roads"), load_layer(path, version, "villages"))
 
 
 def _layers(path: str, version: str, area: areas.Area) -> areas.AreaLayers:
