@@ -42,6 +42,13 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def js_json(value: Any) -> str:
+    """Compact JSON that is safe inside a <script> element (no <, >, & or ' left raw; text kept as UTF-8)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
 def offline_map(
     bounds: Sequence[float] | None = None,
     *,
