@@ -165,17 +165,6 @@ def add_village_outlines(
     return layer
 
 
-def add_outline(m: folium.Map, geom: shapely.Geometry, *, name: str, color: str = "#333333", weight: float = 2.0) -> None:
-    """A boundary drawn as a line only (county or town outline)."""
-    gj = json.loads(gpd.GeoSeries([geom], crs="EPSG:4326").to_json(drop_id=True, show_bbox=False))
-    folium.GeoJson(
-        gj,
-        name=esc(name),
-        style_function=lambda _f: {"fill": False, "color": color, "weight": weight},
-        interactive=False,
-    ).add_to(m)
-
-
 def map_html(m: folium.Map) -> str:
     """The full standalone HTML of a map (for tests and exports)."""
     return m.get_root().render()
