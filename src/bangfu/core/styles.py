@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 __all__ = [
-    "SEQUENTIAL", "DEFAULT_PALETTE", "MIN_CLASSES", "MAX_CLASSES", "class_colors", "NO_DATA", "FILTERED_OUT",
+    "SEQUENTIAL", "MIN_CLASSES", "MAX_CLASSES", "class_colors", "NO_DATA", "FILTERED_OUT",
     "UNKNOWN", "tint", "dash_pattern", "VILLAGE_EDGE", "VILLAGE_EDGE_FADED", "CHOROPLETH_OPACITY", "HIGHLIGHT",
     "TOWN_BORDER", "SELECTED_TOWN_BORDER", "COUNTY_BORDER", "VILLAGE_BACKGROUND", "ENTERPRISE",
     "PAIRING_LINE", "INACTIVE_LINE", "REACH_CIRCLE", "CATCHMENT", "SELECTED_PROJECT", "SITE_MARKER",
@@ -60,7 +60,6 @@ SEQUENTIAL: Mapping[str, Mapping[int, tuple[str, ...]]] = MappingProxyType({
         8: ("#f7f4f9", "#e7e1ef", "#d4b9da", "#c994c7", "#df65b0", "#e7298a", "#ce1256", "#91003f"),
     },
 })
-DEFAULT_PALETTE = "YlOrRd"
 
 
 def class_colors(palette: str, k: int) -> tuple[str, ...]:
