@@ -171,7 +171,7 @@ def test_every_map_and_the_briefing_give_each_village_the_same_colour(ws):
     seen["planning"] = _folium_fills(m)
     _assert_class_rows(_assert_legends_from_the_component(m), rows)
     # briefing figure, county and one town: the colours of the drawn village polygons
-    load = lambda name: store.read_layer(ws, name)  # noqa: E731
+    load = lambda name: store.read_layer(ws, name)  # noqa: E731 (a one-line loader)
     for key, t_code in (("briefing", None), ("briefing town", town)):
         content = bc.compute_content(load, meta={"as_of": AS_OF}, town_code=t_code, sections=())
         fig = Figure(figsize=(6, 6))

@@ -125,9 +125,10 @@ def map_legend(content: BriefingContent, choro: ind.Choropleth, *, has_nodata: b
     return choro.legend(content.lang, no_data=has_nodata, part=content.town_code is not None, extra=extra)
 
 
-def _mpl_dash(dash: str, width: float) -> tuple[float, tuple[float, ...]] | str:
+def _mpl_dash(dash: str, width: float) -> tuple[float, tuple[float, ...]] | None:
+    """A Leaflet dash (pixels) as a matplotlib line style (in line widths); None for a solid line."""
     pattern = styles.dash_pattern(dash)
-    return (0, tuple(x * PX_TO_PT / max(width, 0.1) for x in pattern)) if pattern else "solid"
+    return (0.0, tuple(x * PX_TO_PT / max(width, 0.1) for x in pattern)) if pattern else None
 
 
 def legend_handles(legend: lg.Legend, size: float) -> list[Patch | Line2D]:

@@ -93,7 +93,7 @@ def display_frame(
     tooltip or popup can never run a script. Geometry is optionally simplified (coverage-safe)
     and rounded to ``precision`` decimals (1e-5° ≈ 1 m).
     """
-    cols = [c for c in columns if c in gdf.columns]
+    cols = [c for c in dict.fromkeys(columns) if c in gdf.columns]
     out = gpd.GeoDataFrame(gdf[cols].copy(), geometry=gdf.geometry.values, crs=gdf.crs)
     if out.crs is not None and not out.crs.equals("EPSG:4326"):
         out = out.to_crs("EPSG:4326")

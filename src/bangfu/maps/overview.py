@@ -14,7 +14,6 @@ Payload: only the tooltip's properties are sent (short keys), each layer sends i
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
