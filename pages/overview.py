@@ -22,11 +22,12 @@ indicator = c1.selectbox(
     T("overview.indicator"), [i.key for i in ind.CHOROPLETH_INDICATORS],
     format_func=lambda k: T(ind.choropleth_indicator(k).label), key="ov_indicator",
 )
+methods = [m.key for m in ind.CLASS_METHODS]
 method = c2.selectbox(
-    T("overview.method"), [m.key for m in ind.CLASS_METHODS],
-    format_func=lambda k: T(next(m.label for m in ind.CLASS_METHODS if m.key == k)), key="ov_method",
+    T("overview.method"), methods, index=methods.index(ind.DEFAULT_METHOD),
+    format_func=lambda k: T(ind.class_method(k).label), key="ov_method",
 )
-k = c3.slider(T("overview.k"), ind.MIN_CLASSES, ind.MAX_CLASSES, 5, key="ov_k")
+k = c3.slider(T("overview.k"), ind.MIN_CLASSES, ind.MAX_CLASSES, ind.DEFAULT_K, key="ov_k")
 flag_filter = c4.selectbox(T("overview.filter"), ind.FLAG_FILTERS, format_func=lambda f: T(f"overview.filter.{f}"),
                            key="ov_filter")
 as_of = c5.date_input(T("overview.as_of"), data.default_as_of(ctx.meta), key="ov_as_of").isoformat()

@@ -55,8 +55,9 @@ if households.empty:
 if sites.empty:
     st.info(ctx.t("tourism.no_sites"))
 
-m = thememaps.tourism_map(shown_villages, sites, lang=ctx.lang, reach_m=reach_km * 1000 if show_reach else None,
-                          basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+m = thememaps.tourism_map(villages, sites, lang=ctx.lang, shown_codes=shown_villages["village_code"],
+                          reach_m=reach_km * 1000 if show_reach else None, basemap=ctx.basemap,
+                          tianditu_token=ctx.tianditu_token)
 show_map(m, key="tourism_map", height=600)
 
 left, right = st.columns([3, 2])

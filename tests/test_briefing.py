@@ -157,16 +157,31 @@ def test_completed_km_share_edge_cases():
 # --------------------------------------------------------------------------- drawing helpers
 
 
+def _density_classes(values: pd.Series) -> ind.Classes:
+    """The briefing map's classification of these values (the default one of poverty density)."""
+    return ind.choropleth(pd.DataFrame({"poverty_density": values}), "poverty_density").classes
+
+
 def test_density_classes_match_mapclassify():
     values = pd.Series([0.5, 3.0, np.nan, 7.0, 1.0, 12.0, 2.0, 40.0])
-    c = figures.density_classes(values, k=5)
+    c = _density_classes(values)
     finite = values.dropna().to_numpy()
-    q = mapclassify.Quantiles(finite, k=5)
+    spec = ind.choropleth_indicator("poverty_density")
+    q = getattr(mapclassify, ind.class_method(spec.method).classifier)(finite, k=spec.k)
     assert c.bounds == tuple(q.bins) and list(c.index[values.notna().to_numpy()]) == list(q.yb)
     assert c.index[2] == -1
-    one = figures.density_classes(pd.Series([4.0, 4.0, np.nan]))
+    one = _density_classes(pd.Series([4.0, 4.0, np.nan]))
     assert one.bounds == (4.0,) and list(one.index) == [0, 0, -1]
-    assert figures.density_classes(pd.Series([np.nan])).bounds == ()
+    assert _density_classes(pd.Series([np.nan])).bounds == ()
+
+
+def test_town_map_uses_the_county_classes(county, town):
+    """A town briefing colours its villages with the county-wide classes (as every map of the app)."""
+    assert town.content.density is not None
+    assert town.content.density.classes.bounds == county.content.density.classes.bounds
+    county_cls = dict(zip(county.content.villages["village_code"], county.content.density.classes_of(county.content.villages)))
+    town_cls = dict(zip(town.content.villages["village_code"], town.content.density.classes_of(town.content.villages)))
+    assert town_cls and all(town_cls[c] == county_cls[c] for c in town_cls)
 
 
 def test_wrap_text_respects_width():

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import pairing_data as pdx
-from bangfu.maps.themes import SITE_COLOURS, STATUS_STYLE
+from bangfu.core.vocab import PAIRING_STATE, SITE_TYPE
 from browser_util import ARTIFACTS, browser_page, map_frame, running_app
 
 pytestmark = pytest.mark.browser
@@ -33,15 +33,16 @@ def test_pairing_gaps_and_tourism_sites_offline(tmp_path: Path):
         map_frame(page)
 
         frame = _open(page, "企业结对")
-        red = frame.locator(f"path.leaflet-interactive[stroke='{STATUS_STYLE['gap'][1]}'][stroke-width='4']")
+        gap = PAIRING_STATE.term("gap")
+        red = frame.locator(f"path.leaflet-interactive[stroke='{gap.color}'][stroke-width='{gap.weight:g}']")
         # default rule (key or 老区 villages): villages 1, 2 and 4 have no active partner
         assert red.count() == 3, f"expected 3 gap villages outlined, got {red.count()}"
-        assert frame.locator("text=需帮扶但未结对").count() >= 1, "legend missing"
+        assert frame.locator(f"text={gap.zh}").count() >= 1, "legend missing"
         assert frame.evaluate("typeof L !== 'undefined' && L.version"), "Leaflet did not load"
         page.screenshot(path=str(ARTIFACTS / "pairings_gaps.png"), full_page=False)
 
         frame = _open(page, "乡村旅游")
-        dl = frame.locator(f"path.leaflet-interactive[fill='{SITE_COLOURS['碉楼村落']}']")
+        dl = frame.locator(f"path.leaflet-interactive[fill='{SITE_TYPE.color('碉楼村落')}']")
         assert dl.count() == 1, "the 5A diaolou site circle is missing"
         page.screenshot(path=str(ARTIFACTS / "tourism_sites.png"), full_page=False)
 

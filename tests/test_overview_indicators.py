@@ -120,6 +120,7 @@ def test_classes_cover_every_value(values, k, method):
     c = ind.classify(values, method=method, k=k)
     y = np.asarray(values)
     assert (c.index >= 0).all() and sum(c.counts) == len(y)
+    assert (c.assign(values) == c.index).all()  # the bounds give every value its own class back
     bounds = np.asarray(c.bounds)
     assert bounds[-1] >= y.max() - 1e-9
     # every value lies at or below its class's upper bound and above the previous one

@@ -12,7 +12,9 @@ import shapely.geometry
 
 import overview_fixtures as fx
 from bangfu import indicators as ind
+from bangfu.core import styles
 from bangfu.maps import overview as om
+from bangfu.maps.legend import legend_html
 
 AS_OF = "2020-12-31"
 HOSTILE = "<script>alert(1)</script>"
@@ -40,7 +42,7 @@ def test_village_features_and_properties():
     assert p["n"] == "赤水0村" and p["t"] == "赤水镇" and p["h"] == 100 and p["p"] == 10
     assert p["i"] == "10.0%" and p["d"] == pytest.approx(10.0) and p["f"] == "老区村" and p["a"] == 1 and p["r"] == "60.0%"
     # every village gets its class colour (density 10..60 in 5 Fisher–Jenks classes)
-    colors = om.class_colors("YlOrRd", 5)
+    colors = styles.class_colors("YlOrRd", 5)
     assert {s["fillColor"] for s in data.village_styles.values()} <= set(colors)
     # 老区 / key outlines: one multi-polygon feature each, covering exactly the flagged villages
     old = shapely.geometry.shape(data.layer("old").data["features"][0]["geometry"])
@@ -58,10 +60,10 @@ def test_village_features_and_properties():
 
 def test_legend_bounds_match_classes():
     data = _data(om.MapOptions(indicator="poverty_density", method="equal_interval", k=5))
-    fills = [r.label for r in data.legend if r.kind == "fill"]
+    fills = [r.label for r in data.legend.items if r.kind == "fill"]
     assert fills[0].startswith("10.0 – 20.0") and fills[-1].startswith("50.0 – 60.0")
-    assert data.legend_title == "贫困密度（户/km²）"
-    html = om.legend_html(data) + om.overlay_legend_html(data)
+    assert data.legend.title == "贫困密度（户/km²）"
+    html = legend_html(data.legend) + legend_html(data.overlay_legend)
     assert "老区村" in html and "重点帮扶村" in html and "等间距法" in html and "已硬化" in html and "碉楼村落" in html
 
 
@@ -83,9 +85,9 @@ def test_town_selection_fits_and_limits_overlays():
 
 def test_flag_filter_greys_out_others():
     data = _data(om.MapOptions(flag_filter="old"))
-    grey = [c for c, s in data.village_styles.items() if s["fillColor"] == om.FILTERED_OUT_COLOR]
+    grey = [c for c, s in data.village_styles.items() if s["fillColor"] == styles.FILTERED_OUT]
     assert sorted(grey) == ["440783116201", "440783116202", "440783117201", "440783117202"]
-    assert any(r.label == "不在筛选范围" for r in data.legend)
+    assert any(r.label == "不在筛选范围" for r in data.legend.items)
 
 
 def test_hostile_village_name_is_escaped_everywhere():

@@ -10,6 +10,7 @@ import shapely
 
 import pairing_data as pdx
 from bangfu import indicators as ind
+from bangfu.core import legend as lg
 from bangfu.workspace import areas
 from bangfu.maps import base as maps, themes as thememaps
 from bangfu.geo.crs import metric_crs
@@ -132,12 +133,15 @@ def test_site_table_and_employment_by_type():
 
 
 def test_quantile_classes():
-    cls, breaks = thememaps.quantile_classes(pd.Series([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, np.nan]), 5)
+    """The shared classifier (quantiles) on the tourism page's kind of data; the shared class label format."""
+    c = ind.classify(pd.Series([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10, np.nan]), method="quantiles", k=5)
+    cls, breaks = c.index, c.bounds
     assert cls[-1] == -1 and len(breaks) == 5
     assert (np.diff(cls[:-1]) >= 0).all() and cls[0] == 0 and cls[-2] == 4
-    cls2, breaks2 = thememaps.quantile_classes([3.0, 3.0, 3.0], 5)
-    assert breaks2 == [3.0] and (cls2 == 0).all()
-    assert thememaps.class_labels([1.0, 2.5]) == ["≤ 1.0", "1.0 – 2.5"]
+    c2 = ind.classify([3.0, 3.0, 3.0], method="quantiles", k=5)
+    assert c2.bounds == (3.0,) and (c2.index == 0).all()
+    items = lg.class_items([(0.5, 1.0), (1.0, 2.5)], ["#000001", "#000002"], decimals=1)
+    assert [i.label for i in items] == ["0.5 – 1.0", "1.0 – 2.5"]
 
 
 def test_tourism_map_escapes_names_and_is_offline():

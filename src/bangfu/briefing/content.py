@@ -85,6 +85,7 @@ class BriefingContent:
     notes: tuple[str, ...]
     footer: str
     results: dict[str, SectionResult] = field(default_factory=dict)
+    density: ind.Choropleth | None = None  # poverty-density classes of the whole workspace, as on every map
 
     def kpi(self, key: str) -> KpiCard:
         for card in self.kpis:
@@ -276,7 +277,8 @@ def compute_content(
 
     villages = data.layer("villages")
     crs = metric_crs(all_villages)
-    metrics = ind.village_metrics(villages).to_crs(crs)
+    county_metrics = ind.village_metrics(all_villages)  # measured once for the county, as on every map
+    metrics = county_metrics.loc[villages.index].to_crs(crs)
     # simplify outlines for drawing by about 1/1500 of the area's extent (invisible at A4 and on screen)
     minx, miny, maxx, maxy = metrics.total_bounds if len(metrics) else (0.0, 0.0, 0.0, 0.0)
     tolerance = max(maxx - minx, maxy - miny) / 1500
@@ -319,4 +321,5 @@ def compute_content(
             stamp=now.strftime("%Y-%m-%d %H:%M") + (f" · v{meta['version']}" if meta.get("version") else "")
         ),
         results=results,
+        density=ind.choropleth(county_metrics, "poverty_density"),
     )

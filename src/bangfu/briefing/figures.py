@@ -2,30 +2,34 @@
 
 Everything is drawn on :class:`matplotlib.figure.Figure` objects (no pyplot state), inside
 :func:`bangfu.briefing.fonts.cjk_rc` so that Chinese text uses an embedded CJK font.
-Palette: ColorBrewer YlOrRd for poverty density, dark red ``#b2182b`` for accents and 老区 outlines.
+The map looks like the app's maps: the same poverty-density classes (computed on the whole workspace,
+:attr:`bangfu.briefing.content.BriefingContent.density`) and colours (:mod:`bangfu.core.styles`), 老区
+outlines from :data:`bangfu.core.vocab.VILLAGE_FLAG`, and its legend is a :class:`bangfu.core.legend.Legend`
+drawn by :func:`legend_handles` (the one matplotlib legend renderer). Dark red ``#b2182b`` for accents.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
 from typing import Sequence
 
 import geopandas as gpd
-import mapclassify
 import numpy as np
-import pandas as pd
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
 
+from bangfu import indicators as ind
 from bangfu.briefing.content import BriefingContent, TableBlock
+from bangfu.core import legend as lg
+from bangfu.core import styles
+from bangfu.core.vocab import VILLAGE_FLAG
 
 __all__ = [
-    "ACCENT", "YLORRD_5", "A4_PORTRAIT", "DensityClasses", "density_classes", "draw_map", "draw_road_chart",
+    "ACCENT", "A4_PORTRAIT", "map_choropleth", "map_legend", "legend_handles", "draw_map", "draw_road_chart",
     "page_figure", "map_figure", "chart_figure", "figure_bytes", "wrap_text",
 ]
 
@@ -37,11 +41,10 @@ CARD = "#f6f3ef"
 RULE = "#d8d2ca"
 HEADER_FILL = "#efe8e1"
 ZEBRA = "#faf8f5"
-PROJECT = "#1d3557"  # dark navy: stands out on YlOrRd
-NO_DATA = "#d9d9d9"
+PROJECT = styles.SELECTED_PROJECT["color"]  # dark navy: stands out on YlOrRd
 CONTEXT = "#eeeeee"
-#: ColorBrewer YlOrRd, 5 classes (light to dark).
-YLORRD_5: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+#: Leaflet pixels → matplotlib points for line widths taken from the web styles.
+PX_TO_PT = 0.5
 
 
 # --------------------------------------------------------------------------- helpers
@@ -104,44 +107,49 @@ def emph_text(target: Figure | Axes, x: float, y: float, text: str, *, fontsize:
     target.text(x, y, text, fontsize=fontsize, color=color, **kw)  # type: ignore[arg-type]
 
 
-def _fmt_bound(v: float) -> str:
-    return f"{v:,.1f}" if abs(v) < 10 else f"{v:,.0f}"
+# --------------------------------------------------------------------------- classes and legend
 
 
-# --------------------------------------------------------------------------- classification
+def map_choropleth(content: BriefingContent) -> ind.Choropleth:
+    """The poverty-density classes of the map: the whole workspace's (as on every map of the app);
+    the area's villages only when the content carries none."""
+    return content.density if content.density is not None else ind.choropleth(content.villages, "poverty_density")
 
 
-@dataclass(frozen=True)
-class DensityClasses:
-    """Quantile classes of poverty density: class index per village (-1 = no data), bounds and colours."""
-
-    index: np.ndarray
-    bounds: tuple[float, ...]  # upper bounds
-    lower: float
-    colors: tuple[str, ...]
-
-    def labels(self) -> list[str]:
-        lows = (self.lower,) + self.bounds[:-1]
-        return [f"{_fmt_bound(lo)} – {_fmt_bound(hi)}" for lo, hi in zip(lows, self.bounds)]
+def map_legend(content: BriefingContent, choro: ind.Choropleth, *, has_nodata: bool) -> lg.Legend:
+    """The map's legend model: classes, no data, 老区 outline, town borders, projects, the method note."""
+    extra = lg.flag_items(content.lang, ("old_district",)) + (
+        lg.LegendItem("line", content.t("briefing.map_town"), styles.TOWN_BORDER["color"], weight=0.9 / PX_TO_PT),)
+    if not content.projects_map.empty:
+        extra += (lg.LegendItem("dot", content.t("legend.selected_projects"), PROJECT, edge="#ffffff"),)
+    return choro.legend(content.lang, no_data=has_nodata, part=content.town_code is not None, extra=extra)
 
 
-def density_classes(values: pd.Series | np.ndarray, *, k: int = 5) -> DensityClasses:
-    """Quantile classes (mapclassify) of the finite values, at most ``k`` and at most one per distinct value."""
-    arr = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype="float64")
-    finite = np.isfinite(arr)
-    index = np.full(arr.shape, -1, dtype=np.int64)
-    n_unique = len(np.unique(arr[finite]))
-    if n_unique == 0:
-        return DensityClasses(index, (), 0.0, ())
-    k = max(1, min(k, n_unique))
-    if k == 1:
-        index[finite] = 0
-        v = float(arr[finite][0])
-        return DensityClasses(index, (v,), v, (YLORRD_5[2],))
-    q = mapclassify.Quantiles(arr[finite], k=k)
-    index[finite] = q.yb
-    colors = tuple(YLORRD_5[int(round(i))] for i in np.linspace(0, 4, len(q.bins)))
-    return DensityClasses(index, tuple(float(b) for b in q.bins), float(arr[finite].min()), colors)
+def _mpl_dash(dash: str, width: float) -> tuple[float, tuple[float, ...]] | None:
+    """A Leaflet dash (pixels) as a matplotlib line style (in line widths); None for a solid line."""
+    pattern = styles.dash_pattern(dash)
+    return (0.0, tuple(x * PX_TO_PT / max(width, 0.1) for x in pattern)) if pattern else None
+
+
+def legend_handles(legend: lg.Legend, size: float) -> list[Patch | Line2D]:
+    """Matplotlib legend handles of a legend model (the briefing's renderer of :class:`bangfu.core.legend.Legend`)."""
+    handles: list[Patch | Line2D] = []
+    for item in legend.items:
+        width = item.weight * PX_TO_PT
+        if item.kind == "fill":
+            handles.append(Patch(facecolor=item.color, edgecolor=item.edge or "#ffffff", label=item.label))
+        elif item.kind == "outline":
+            handles.append(Patch(facecolor="none", edgecolor=item.color, linewidth=width,
+                                 linestyle=_mpl_dash(item.dash, width), label=item.label))
+        elif item.kind == "line":
+            handles.append(Line2D([], [], color=item.color, lw=width, linestyle=_mpl_dash(item.dash, width),
+                                  label=item.label))
+        elif item.kind == "dot":
+            handles.append(Line2D([], [], marker="o", color="none", markerfacecolor=item.color,
+                                  markeredgecolor=item.edge or item.color, markersize=size * 0.9, label=item.label))
+        else:  # note: text without a swatch
+            handles.append(Patch(facecolor="none", edgecolor="none", label=item.label))
+    return handles
 
 
 # --------------------------------------------------------------------------- the map
@@ -172,21 +180,10 @@ def _scale_bar(ax: Axes, size: float) -> None:
         ax.text(bx + frac * length, by + bh * 1.6, text, ha="center", va="bottom", fontsize=size, color=TEXT, zorder=10)
 
 
-def _legend(ax: Axes, content: BriefingContent, classes: DensityClasses, size: float, has_nodata: bool) -> None:
-    handles: list[Patch | Line2D] = [
-        Patch(facecolor=c, edgecolor="#ffffff", label=lab) for c, lab in zip(classes.colors, classes.labels())
-    ]
-    if has_nodata or not handles:
-        handles.append(Patch(facecolor=NO_DATA, edgecolor="#ffffff", label=content.t("briefing.map_no_data")))
-    handles.append(Patch(facecolor="none", edgecolor=ACCENT, linewidth=1.6, label=content.t("briefing.map_old_district")))
-    handles.append(Line2D([], [], color="#555555", lw=0.9, label=content.t("briefing.map_town")))
-    if not content.projects_map.empty:
-        handles.append(
-            Line2D([], [], marker="o", color="none", markerfacecolor=PROJECT, markeredgecolor="white",
-                   markersize=size * 0.9, label=content.t("briefing.map_projects"))
-        )
+def _legend(ax: Axes, legend: lg.Legend, size: float) -> None:
+    handles = legend_handles(legend, size)
     leg = ax.legend(
-        handles=handles, loc="lower right", fontsize=size, title=content.t("briefing.map_legend"),
+        handles=handles, loc="lower right", fontsize=size, title=legend.title,
         title_fontsize=size, frameon=True, framealpha=0.92, edgecolor=RULE, handlelength=1.4, handleheight=0.9,
         borderpad=0.6, labelspacing=0.35,
     )
@@ -223,21 +220,26 @@ def _fit_extent(ax: Axes, bounds: Sequence[float], margin: float = 0.05) -> None
     ax.set_ylim(cy - h / 2, cy + h / 2)
 
 
-def draw_map(ax: Axes, content: BriefingContent, *, size: float = 6.5) -> DensityClasses:
+def draw_map(ax: Axes, content: BriefingContent, *, size: float = 6.5) -> lg.Legend:
     """The poverty-density choropleth of the area with 老区 outlines, town borders, projects,
-    legend, north arrow and scale bar, on ``ax`` (metric CRS, equal aspect)."""
+    legend, north arrow and scale bar, on ``ax`` (metric CRS, equal aspect); returns the legend drawn.
+
+    Villages are drawn in the order of ``content.villages`` with their class colour
+    (:func:`map_choropleth`), as the first polygon collection of ``ax``."""
     v = content.villages
-    classes = density_classes(v["poverty_density"], k=5)
-    if content.context is not None and not content.context.empty:
-        content.context.plot(ax=ax, facecolor=CONTEXT, edgecolor="#d0d0d0", linewidth=0.3, zorder=1)
-    colors = np.array([classes.colors[i] if i >= 0 else NO_DATA for i in classes.index], dtype=object)
+    choro = map_choropleth(content)
+    cls = choro.classes_of(v)
     if len(v):
-        v.plot(ax=ax, color=list(colors), edgecolor="white", linewidth=0.35, zorder=2)
-        content.towns.boundary.plot(ax=ax, color="#555555", linewidth=0.9, zorder=3)
+        v.plot(ax=ax, color=[choro.color(int(c)) for c in cls], edgecolor="white", linewidth=0.35, zorder=2)
+        content.towns.boundary.plot(ax=ax, color=styles.TOWN_BORDER["color"], linewidth=0.9, zorder=3)
         old = v[v["is_old_district"].fillna(False).astype(bool)]
         if not old.empty:
-            old.boundary.plot(ax=ax, color="white", linewidth=3.0, zorder=4)  # halo: visible on dark reds too
-            old.boundary.plot(ax=ax, color=ACCENT, linewidth=1.5, zorder=5)
+            flag = VILLAGE_FLAG.term("old_district")
+            width = flag.weight * PX_TO_PT
+            old.boundary.plot(ax=ax, color="white", linewidth=2 * width, zorder=4)  # halo: visible on dark reds too
+            old.boundary.plot(ax=ax, color=flag.color, linewidth=width, zorder=5)
+    if content.context is not None and not content.context.empty:
+        content.context.plot(ax=ax, facecolor=CONTEXT, edgecolor="#d0d0d0", linewidth=0.3, zorder=1)
     if not content.projects_map.empty:
         _project_marks(ax, content.projects_map, size)
     if len(v):
@@ -253,8 +255,9 @@ def draw_map(ax: Axes, content: BriefingContent, *, size: float = 6.5) -> Densit
     ax.set_facecolor("white")
     _north_arrow(ax, content.t("briefing.north"), size * 1.35)
     _scale_bar(ax, size)
-    _legend(ax, content, classes, size, bool((classes.index < 0).any()))
-    return classes
+    legend = map_legend(content, choro, has_nodata=bool((cls < 0).any()))
+    _legend(ax, legend, size)
+    return legend
 
 
 # --------------------------------------------------------------------------- road chart

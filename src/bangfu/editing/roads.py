@@ -31,18 +31,12 @@ from bangfu.core.errors import BangfuError
 from bangfu.editing import engine as edits
 from bangfu.workspace.schema import ROAD_STATUSES, ROADS
 
-#: Road status → (Chinese, English) label; the colours of the map legend.
+#: Road status → (Chinese, English) label (map colours: :data:`bangfu.core.vocab.ROAD_STATUS`).
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "completed": ("已硬化", "Hardened"),
     "under_construction": ("在建", "Under construction"),
     "planned": ("计划", "Planned"),
     "unhardened": ("未硬化", "Unhardened"),
-}
-STATUS_COLORS: dict[str, str] = {
-    "completed": "#1a9641",
-    "under_construction": "#f08c00",
-    "planned": "#2b83ba",
-    "unhardened": "#d7191c",
 }
 #: Other ways people write a status in a spreadsheet.
 STATUS_SYNONYMS: dict[str, str] = {
@@ -390,7 +384,7 @@ def bulk_template(lang: str = "zh") -> pd.DataFrame:
 
 
 __all__ = [
-    "STATUS_LABELS", "STATUS_COLORS", "ROAD_RULES", "RoadRule", "DEFAULT_EDITOR", "EDITABLE_FIELDS",
+    "STATUS_LABELS", "ROAD_RULES", "RoadRule", "DEFAULT_EDITOR", "EDITABLE_FIELDS",
     "status_label", "this_year", "road_check", "form_changes", "road_row", "edit_road", "undo_road", "clean_editor",
     "road_history", "parse_status", "BulkParse", "BulkFileError", "read_bulk_table", "parse_bulk", "bulk_apply",
     "preview_frame", "bulk_template", "HEADER_ALIASES",

@@ -4,6 +4,8 @@
 """
 
 from bangfu.indicators.poverty import *
+# choropleth classes (one classification for every map):
+from bangfu.indicators.classify import *
 # overview (issue 3):
 from bangfu.indicators.overview import *
 # roads (issue 5):

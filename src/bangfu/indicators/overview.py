@@ -1,4 +1,4 @@
-"""Overview indicators: choropleth indicator table, classification, road/pairing rates, town summary.
+"""Overview indicators: road/pairing rates, KPIs and town summary (classification: :mod:`bangfu.indicators.classify`).
 
 Pure, typed, no Streamlit. The road hardening rate and pairing coverage here are the *simple*
 versions the overview page needs (the roads and pairings pages own the full ones):
@@ -18,12 +18,10 @@ households, no area or no roads gets NaN (shown as "—"), never an error or inf
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -32,158 +30,10 @@ from bangfu.indicators.poverty import safe_ratio, totals, village_metrics
 from bangfu.indicators.roads import HARDENED, hardening_rates, road_pieces
 
 __all__ = [
-    "ChoroplethIndicator", "CHOROPLETH_INDICATORS", "choropleth_indicator",
-    "ClassMethod", "CLASS_METHODS", "Classes", "classify", "fisher_jenks_bins",
     "HARDENED_STATUS", "village_road_km", "simple_active_pairings", "OVERVIEW_NEEDY", "overview_needy",
     "simple_pairing_coverage", "overview_villages", "OverviewKpis", "overview_kpis", "town_summary",
-    "FlagFilter", "FLAG_FILTERS", "flag_mask", "TOWN_SUMMARY_COLUMNS", "MIN_CLASSES", "MAX_CLASSES", "fmt_num", "display_table",
+    "FlagFilter", "FLAG_FILTERS", "flag_mask", "TOWN_SUMMARY_COLUMNS", "fmt_num", "display_table",
 ]
-
-MIN_CLASSES, MAX_CLASSES = 3, 7
-
-
-# --------------------------------------------------------------------------- indicator table
-
-
-@dataclass(frozen=True)
-class ChoroplethIndicator:
-    """A village indicator the overview map can colour by."""
-
-    key: str
-    column: str  # column of :func:`overview_villages`
-    label: str  # key in bangfu.core.labels
-    unit: str  # key in bangfu.core.labels
-    decimals: int
-    palette: str  # a sequential matplotlib/ColorBrewer colormap name
-
-
-CHOROPLETH_INDICATORS: tuple[ChoroplethIndicator, ...] = (
-    ChoroplethIndicator("poverty_density", "poverty_density", "overview.ind.poverty_density", "overview.unit.per_km2", 1, "YlOrRd"),
-    ChoroplethIndicator("incidence", "incidence_pct", "overview.ind.incidence", "overview.unit.pct", 1, "OrRd"),
-    ChoroplethIndicator("poor_households", "poor_households", "overview.ind.poor_households", "overview.unit.households", 0, "YlOrBr"),
-    ChoroplethIndicator("poor_population", "poor_population", "overview.ind.poor_population", "overview.unit.people", 0, "PuRd"),
-)
-
-
-def choropleth_indicator(key: str) -> ChoroplethIndicator:
-    """The indicator called ``key``; the error lists the allowed ones."""
-    for ind in CHOROPLETH_INDICATORS:
-        if ind.key == key:
-            return ind
-    raise ValueError(f"unknown indicator {key!r}; allowed: {', '.join(i.key for i in CHOROPLETH_INDICATORS)}")
-
-
-# --------------------------------------------------------------------------- classification
-
-
-@dataclass(frozen=True)
-class ClassMethod:
-    """A classification scheme backed by a mapclassify classifier."""
-
-    key: str
-    label: str  # key in bangfu.core.labels
-    classifier: str  # attribute of mapclassify
-
-
-CLASS_METHODS: tuple[ClassMethod, ...] = (
-    ClassMethod("fisher_jenks", "overview.method.fisher_jenks", "FisherJenks"),
-    ClassMethod("quantiles", "overview.method.quantiles", "Quantiles"),
-    ClassMethod("equal_interval", "overview.method.equal_interval", "EqualInterval"),
-)
-
-
-def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
-    """Fisher–Jenks natural breaks: the same bins as ``mapclassify.FisherJenks`` (same recursion, same
-    tie rule), vectorised with NumPy: O(k·n²) memory-light array work instead of a Python triple loop
-    (about 10 ms instead of 0.3 s for 270 villages without numba)."""
-    x = np.sort(np.asarray(values, dtype="f8"))
-    n = len(x)
-    s1 = np.concatenate([[0.0], np.cumsum(x)])
-    s2 = np.concatenate([[0.0], np.cumsum(x * x)])
-    i3 = np.arange(n + 1)[:, None]  # segment start (1-based)
-    l = np.arange(n + 1)[None, :]  # segment end (1-based, inclusive)
-    w = (l - i3 + 1).astype("f8")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        seg1 = s1[l] - s1[np.maximum(i3 - 1, 0)]
-        v = (s2[l] - s2[np.maximum(i3 - 1, 0)]) - seg1 * seg1 / w
-    valid = (i3 >= 2) & (i3 <= l)
-    v = np.where(valid, v, np.inf)
-    cost = np.zeros((n + 1, k + 1))
-    cost[2:, 1:] = np.inf
-    cost[2:, 1] = (s2[2:] - s1[2:] ** 2 / np.arange(2, n + 1))
-    start = np.ones((n + 1, k + 1), dtype=np.int64)
-    for j in range(2, k + 1):
-        cand = v + cost[np.arange(n + 1) - 1, j - 1][:, None]  # cost of the first i3-1 values in j-1 classes
-        cand = np.where(valid, cand, np.inf)
-        # ties: mapclassify keeps the smallest start; argmin returns the first (smallest) index
-        best = np.argmin(cand[:, 2:], axis=0)
-        cost[2:, j] = cand[best, np.arange(2, n + 1)]
-        start[2:, j] = best
-    bins = np.zeros(k + 1)
-    bins[k] = x[-1]
-    kk = n
-    for c in range(k, 1, -1):
-        pivot = start[kk, c]
-        bins[c - 1] = x[pivot - 2]
-        kk = pivot - 1
-    return bins[1:]
-
-
-#: Above this many values the n×n arrays get large; mapclassify's own implementation is used.
-FAST_JENKS_MAX_N = 3000
-
-
-@dataclass(frozen=True)
-class Classes:
-    """Class bounds and the class of every value (-1 for missing values)."""
-
-    lower: float  # minimum of the classified values
-    bounds: tuple[float, ...]  # upper bound of each class (mapclassify ``bins``)
-    counts: tuple[int, ...]
-    index: np.ndarray  # class of each input value, -1 where the value is missing
-    method: str
-
-    @property
-    def k(self) -> int:
-        return len(self.bounds)
-
-    def intervals(self) -> list[tuple[float, float]]:
-        """(lower, upper) of each class."""
-        lows = (self.lower, *self.bounds[:-1])
-        return list(zip(lows, self.bounds))
-
-
-def classify(values: pd.Series | np.ndarray, *, method: str = "fisher_jenks", k: int = 5) -> Classes:
-    """Classify ``values`` into ``k`` classes (3–7) with a mapclassify scheme; NaN stays unclassified.
-
-    With fewer distinct values than ``k`` the number of classes shrinks to the number of
-    distinct values (as mapclassify does); with no valid value there are no classes.
-    """
-    spec = next((m for m in CLASS_METHODS if m.key == method), None)
-    if spec is None:
-        raise ValueError(f"unknown classification method {method!r}; allowed: {', '.join(m.key for m in CLASS_METHODS)}")
-    if not MIN_CLASSES <= int(k) <= MAX_CLASSES:
-        raise ValueError(f"number of classes must be {MIN_CLASSES}–{MAX_CLASSES}, got {k!r}")
-    y = np.asarray(pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce"), dtype="float64")
-    ok = np.isfinite(y)
-    index = np.full(len(y), -1, dtype=np.int64)
-    if not ok.any():
-        return Classes(np.nan, (), (), index, method)
-    valid = y[ok]
-    kk = min(int(k), len(np.unique(valid)))
-    if kk < 2:
-        return Classes(float(valid.min()), (float(valid.max()),), (int(ok.sum()),), np.where(ok, 0, -1), method)
-    if spec.key == "fisher_jenks" and len(valid) <= FAST_JENKS_MAX_N:
-        bins = fisher_jenks_bins(valid, kk)
-        yb = np.searchsorted(bins, valid, side="left")  # class i: bins[i-1] < y <= bins[i], as mapclassify
-        counts = np.bincount(yb, minlength=kk)
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cl = getattr(mapclassify, spec.classifier)(valid, k=kk)
-        bins, yb, counts = cl.bins, cl.yb, cl.counts
-    index[ok] = np.asarray(yb, dtype=np.int64)
-    return Classes(float(valid.min()), tuple(float(b) for b in bins), tuple(int(c) for c in counts), index, method)
 
 
 # --------------------------------------------------------------------------- roads and pairings (simple)

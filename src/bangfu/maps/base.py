@@ -42,6 +42,13 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def js_json(value: Any) -> str:
+    """Compact JSON that is safe inside a <script> element (no <, >, & or ' left raw; text kept as UTF-8)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
 def offline_map(
     bounds: Sequence[float] | None = None,
     *,
@@ -86,7 +93,7 @@ def display_frame(
     tooltip or popup can never run a script. Geometry is optionally simplified (coverage-safe)
     and rounded to ``precision`` decimals (1e-5° ≈ 1 m).
     """
-    cols = [c for c in columns if c in gdf.columns]
+    cols = [c for c in dict.fromkeys(columns) if c in gdf.columns]
     out = gpd.GeoDataFrame(gdf[cols].copy(), geometry=gdf.geometry.values, crs=gdf.crs)
     if out.crs is not None and not out.crs.equals("EPSG:4326"):
         out = out.to_crs("EPSG:4326")
@@ -156,17 +163,6 @@ def add_village_outlines(
     )
     layer.add_to(m)
     return layer
-
-
-def add_outline(m: folium.Map, geom: shapely.Geometry, *, name: str, color: str = "#333333", weight: float = 2.0) -> None:
-    """A boundary drawn as a line only (county or town outline)."""
-    gj = json.loads(gpd.GeoSeries([geom], crs="EPSG:4326").to_json(drop_id=True, show_bbox=False))
-    folium.GeoJson(
-        gj,
-        name=esc(name),
-        style_function=lambda _f: {"fill": False, "color": color, "weight": weight},
-        interactive=False,
-    ).add_to(m)
 
 
 def map_html(m: folium.Map) -> str:

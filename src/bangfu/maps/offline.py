@@ -19,7 +19,13 @@ STATIC_URL = "/app/static/vendor"
 BANGFU_CSS = """
 .bangfu-legend{background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;
   font:12px/1.4 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
-.bangfu-legend .sw{display:inline-block;width:14px;height:10px;margin-right:5px;border:1px solid #666}
+.bangfu-legend .sw{display:inline-block;width:14px;height:10px;margin-right:5px;border:1px solid #666;
+  vertical-align:middle}
+.bangfu-legend .sw-svg{display:inline-block;margin-right:5px;vertical-align:middle}
+.bangfu-legend .lg-title{font-weight:600;font-size:13px;margin:4px 0 2px}
+.bangfu-legend .lg-title:first-child{margin-top:0}
+.bangfu-legend .lg-note{color:#555;margin-top:3px;font-size:11px}
+.bangfu-legend.small,.bangfu-legend.small .lg-title{font-size:11px}
 .leaflet-container{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f1ea}
 """
 

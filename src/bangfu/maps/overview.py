@@ -14,52 +14,45 @@ Payload: only the tooltip's properties are sent (short keys), each layer sends i
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
 from jinja2 import Template
-from matplotlib import colormaps
-from matplotlib.colors import to_hex
 
 from bangfu import indicators as ind
-from bangfu.maps.themes import SITE_COLOURS
+from bangfu.core import legend as lg
+from bangfu.core import styles
 from bangfu.core.labels import t
-from bangfu.maps.base import Basemap, esc, map_html, offline_map
+from bangfu.core.vocab import PAIRING_TYPE, ROAD_CLASS, ROAD_STATUS, SITE_TYPE, VILLAGE_FLAG, Vocabulary
+from bangfu.maps.base import Basemap, esc, js_json, map_html, offline_map
+from bangfu.maps.legend import add_legend
 from bangfu.workspace import areas
 
 __all__ = [
-    "MapOptions", "LegendRow", "LayerSpec", "OverviewMapData", "CompactGeoJson", "class_colors", "prepare_overview",
-    "build_overview_map", "legend_html", "overlay_legend_html", "embedded_geojson", "payload_bytes",
-    "ROAD_STYLES", "VILLAGE_PROPS", "NO_DATA_COLOR", "FILTERED_OUT_COLOR",
+    "MapOptions", "LayerSpec", "OverviewMapData", "CompactGeoJson", "prepare_overview", "prepare_geometry",
+    "OverviewGeometry", "build_overview_map", "embedded_geojson", "payload_bytes", "coded_style", "VILLAGE_PROPS",
 ]
 
-NO_DATA_COLOR = "#d9d9d9"
-FILTERED_OUT_COLOR = "#f2f2f2"
-OLD_STYLE = {"fill": False, "color": "#1d3fbf", "weight": 3.2, "opacity": 0.95}
-KEY_STYLE = {"fill": False, "color": "#00a087", "weight": 2.2, "opacity": 1.0, "dashArray": "7 6"}
-TOWN_STYLE = {"fill": False, "color": "#3b3b3b", "weight": 1.6, "opacity": 0.9}
-SELECTED_TOWN_STYLE = {"fill": False, "color": "#111111", "weight": 3.5, "opacity": 1.0}
-COUNTY_STYLE = {"fill": False, "color": "#111111", "weight": 3.0, "opacity": 1.0}
-PAIRING_STYLE = {"color": "#6a3d9a", "weight": 1.4, "opacity": 0.75, "dashArray": "4 3"}
 
-#: Road hardening status → line style (key of the schema's ROAD_STATUSES).
-ROAD_STYLES: dict[str, dict[str, Any]] = {
-    "completed": {"color": "#1a1a1a", "weight": 2.2, "opacity": 0.9},
-    "under_construction": {"color": "#2166ac", "weight": 2.6, "opacity": 0.95, "dashArray": "7 4"},
-    "planned": {"color": "#7b3294", "weight": 2.2, "opacity": 0.9, "dashArray": "2 4"},
-    "unhardened": {"color": "#8c510a", "weight": 1.8, "opacity": 0.9, "dashArray": "8 3 2 3"},
-}
-#: Tourism site type → marker colour (categorical, readable on the sequential fills).
-SITE_COLORS: Sequence[str] = ("#1f78b4", "#33a02c", "#6a3d9a", "#e31a1c", "#17becf", "#b15928", "#ff7f00")
-ENTERPRISE_COLOR = "#08306b"
-ENTERPRISE_STYLE = {"fillColor": ENTERPRISE_COLOR, "color": "#ffffff", "weight": 1.2, "fillOpacity": 0.9}
+def coded_style(vocabulary: Vocabulary, code: object) -> dict[str, Any]:
+    """The Leaflet line style of a coded value (road status, pairing type, village flag) from the vocabulary;
+    codes outside the vocabulary are drawn thin and grey."""
+    if str(code) in vocabulary:
+        return vocabulary.term(str(code)).line_style()
+    return {"color": styles.UNKNOWN, "weight": 1.5, "opacity": 0.9}
+
+
+def _outline(code: str) -> dict[str, Any]:
+    return {"fill": False, **coded_style(VILLAGE_FLAG, code)}
+
+
+def _enterprise_style() -> dict[str, Any]:
+    return {k: v for k, v in styles.ENTERPRISE.items() if not k.startswith("radius")}
 
 #: Village property key → (what it holds, label key). Short keys keep the payload small.
 VILLAGE_PROPS: dict[str, tuple[str, str]] = {
@@ -83,8 +76,8 @@ class MapOptions:
     """What the user chose: indicator, classification, 老区/key filter, town, language."""
 
     indicator: str = "poverty_density"
-    method: str = "fisher_jenks"
-    k: int = 5
+    method: str = ind.DEFAULT_METHOD
+    k: int = ind.DEFAULT_K
     flag_filter: str = "all"
     town_code: str | None = None
     lang: str = "zh"
@@ -92,20 +85,13 @@ class MapOptions:
     precision: int = 5  # 1e-5° ≈ 1 m
 
 
-@dataclass(frozen=True)
-class LegendRow:
-    """One legend row: a fill swatch, a line sample or a dot."""
-
-    kind: str  # "fill" | "line" | "dot"
-    label: str  # plain text (escaped when rendered)
-    style: Mapping[str, Any]
-
-
 @dataclass
 class LayerSpec:
     """One map layer as plain data: features, a shared style table and what the tooltip shows.
 
-    Each feature's ``properties["s"]`` indexes ``styles`` (styles are sent once, not per feature).
+    Each feature's ``properties["s"]`` indexes ``styles`` (styles are sent once, not per feature) and
+    ``style_labels`` (what a style stands for, e.g. a road status: the tooltip field ``"s"`` shows it,
+    so the label is sent once per style, not once per feature).
     """
 
     key: str
@@ -117,6 +103,7 @@ class LayerSpec:
     show: bool = True
     radius: float | None = None  # points drawn as circle markers of this radius
     highlight: dict[str, Any] | None = None
+    style_labels: list[str] = field(default_factory=list)  # escaped, one per style
 
     @property
     def n_features(self) -> int:
@@ -129,9 +116,8 @@ class OverviewMapData:
 
     layers: list[LayerSpec]
     bounds: tuple[float, float, float, float]
-    legend_title: str
-    legend: list[LegendRow]
-    overlay_legend: list[tuple[str, list[LegendRow]]] = field(default_factory=list)
+    legend: lg.Legend  # the classes, no data / filtered out, 老区/key outlines, the method
+    overlay_legend: list[lg.Legend] = field(default_factory=list)  # roads, pairing lines, tourism sites shown
     town_labels: list[tuple[float, float, str]] = field(default_factory=list)
     town_labels_name: str = ""
 
@@ -155,16 +141,6 @@ class OverviewMapData:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def class_colors(palette: str, k: int) -> list[str]:
-    """``k`` sequential colours from a ColorBrewer-style colormap, light to dark (no near-white)."""
-    cmap = colormaps[palette]
-    return [to_hex(cmap(x)) for x in np.linspace(0.15, 0.95, k)]
-
-
-def _fmt_num(v: float, decimals: int) -> str:
-    return "—" if v is None or not np.isfinite(v) else f"{v:,.{decimals}f}"
 
 
 def _fmt_pct(v: float) -> str | None:
@@ -239,7 +215,7 @@ def _plain(v: Any) -> Any:
 
 
 def _flags_text(old: bool, key: bool, lang: str) -> str:
-    parts = [t("overview.flag.old", lang)] * bool(old) + [t("overview.flag.key", lang)] * bool(key)
+    parts = [VILLAGE_FLAG.label("old_district", lang)] * bool(old) + [VILLAGE_FLAG.label("key_village", lang)] * bool(key)
     return "、".join(parts) if parts else "—"
 
 
@@ -274,22 +250,6 @@ def _village_props(table: gpd.GeoDataFrame, lang: str) -> list[dict[str, Any]]:
         }
         for j, row in enumerate(table.itertuples(index=False))
     ]
-
-
-def _legend_rows(classes: ind.Classes, colors: list[str], spec: ind.ChoroplethIndicator, *, has_missing: bool,
-                 filtered: bool, lang: str) -> list[LegendRow]:
-    rows = [
-        LegendRow("fill", f"{_fmt_num(lo, spec.decimals)} – {_fmt_num(hi, spec.decimals)}（{n}）",
-                  {"fillColor": colors[i]})
-        for i, ((lo, hi), n) in enumerate(zip(classes.intervals(), classes.counts))
-    ]
-    if has_missing:
-        rows.append(LegendRow("fill", t("overview.legend.no_data", lang), {"fillColor": NO_DATA_COLOR}))
-    if filtered:
-        rows.append(LegendRow("fill", t("overview.legend.filtered_out", lang), {"fillColor": FILTERED_OUT_COLOR}))
-    rows.append(LegendRow("line", t("overview.flag.old", lang), OLD_STYLE))
-    rows.append(LegendRow("line", t("overview.flag.key", lang), KEY_STYLE))
-    return rows
 
 
 def _one(geom: shapely.Geometry | None) -> dict[str, Any]:
@@ -336,36 +296,35 @@ def _boundaries(geoms: np.ndarray, groups: np.ndarray, names: np.ndarray) -> _Bo
 
 
 def _roads(roads: gpd.GeoDataFrame | None, area: areas.Area, villages: gpd.GeoDataFrame,
-           shapes: list[dict[str, Any] | None], lang: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    styles: list[dict[str, Any]] = []
+           shapes: list[dict[str, Any] | None], lang: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """Roads with a piece in the area, one style (and label) per status: the vocabulary's."""
     if roads is None or len(roads) == 0:
-        return _fc([]), styles
+        return _fc([]), [], []
     inside = areas.in_area(area, "roads", roads, villages=villages)  # roads with a piece in the area
     status = roads["status"].astype(str).to_numpy()
-    rank = np.array([list(ROAD_STYLES).index(s) if s in ROAD_STYLES else len(ROAD_STYLES) for s in status])
+    rank = np.array([ROAD_STATUS.rank(s) for s in status])
     order = [i for i in np.argsort(rank, kind="stable") if inside[i]]  # hardened first, pending work on top
     names, classes = roads["name"].astype(object).tolist(), roads["road_class"].astype(object).tolist()
-    kinds = sorted(set(status), key=lambda x: list(ROAD_STYLES).index(x) if x in ROAD_STYLES else 9)
-    labels = {st: esc(t(f"overview.road_status.{st}", lang) if st in ROAD_STYLES else st) for st in kinds}
-    idx = {st: _style_index(styles, dict(ROAD_STYLES.get(st, ROAD_STYLES["unhardened"]))) for st in kinds}
-    props = [{"s": idx[status[i]], "n": esc(names[i]), "g": esc(classes[i]), "l": labels[status[i]]} for i in order]
-    return _fc(_feats([shapes[i] for i in order], props)), styles
+    kinds = sorted(set(status), key=ROAD_STATUS.rank)
+    props = [{"s": kinds.index(status[i]), "n": esc(names[i]), "g": esc(ROAD_CLASS.label(classes[i], lang))}
+             for i in order]
+    return _fc(_feats([shapes[i] for i in order], props)), [coded_style(ROAD_STATUS, st) for st in kinds], \
+        [esc(ROAD_STATUS.label(st, lang)) for st in kinds]
 
 
 def _sites(sites: gpd.GeoDataFrame | None, area: areas.Area, villages: gpd.GeoDataFrame, precision: int
-           ) -> tuple[dict[str, Any], list[dict[str, Any]], list[tuple[str, str]]]:
+           ) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """Sites of the area, one style per site type (the type's vocabulary colour); the types shown."""
     if sites is None or len(sites) == 0:
         return _fc([]), [], []
-    types = sorted(set(sites["site_type"].astype(str)))
-    # The tourism page's colour per site type, so a type looks the same on every map.
-    colors = {ty: SITE_COLOURS.get(ty, SITE_COLORS[i % len(SITE_COLORS)]) for i, ty in enumerate(types)}
-    styles = [{"fillColor": colors[ty], "color": "#ffffff", "weight": 1.5, "fillOpacity": 0.95} for ty in types]
     s = areas.area_slice(area, "tourism_sites", sites, villages=villages)
+    types = sorted(set(s["site_type"].astype(str)), key=SITE_TYPE.rank)
+    marker = {k: v for k, v in styles.SITE_MARKER.items() if k != "radius"}
+    site_styles = [{"fillColor": SITE_TYPE.color(ty, styles.UNKNOWN), **marker} for ty in types]
     levels = [f"{int(a)}A" if pd.notna(a) and int(a) > 0 else "—" for a in s["a_level"]]
-    props = [{"s": types.index(str(ty)), "n": esc(n), "y": esc(ty), "l": lv}
-             for n, ty, lv in zip(s["name"], s["site_type"], levels)]
-    return _fc(_features(_round_geom(np.asarray(s.geometry.values, dtype=object), precision), props)), styles, \
-        [(esc(ty), colors[ty]) for ty in types]
+    props = [{"s": types.index(str(ty)), "n": esc(n), "l": lv} for n, ty, lv in zip(s["name"], s["site_type"], levels)]
+    return _fc(_features(_round_geom(np.asarray(s.geometry.values, dtype=object), precision), props)), site_styles, \
+        types
 
 
 @dataclass
@@ -435,17 +394,18 @@ def prepare_overview(
     ``geometry`` is :func:`prepare_geometry` of the same table and roads (computed when not given;
     pass a cached one so that changing an option only restyles).
 
-    Classes are computed over the whole county, so a town's colours compare with the county's.
+    Classes are computed over the whole ``table`` (:func:`bangfu.indicators.choropleth`; pass every
+    village of the workspace), so a town's colours compare with the county's and, with the default
+    method and k, every village has the class and colour it has on the other maps and in the briefing.
     With a town chosen, the map is fitted to it, other towns are faded and the overlays are
     limited to the town's villages.
     """
     lang, town = options.lang, options.town_code
-    spec = ind.choropleth_indicator(options.indicator)
     table = table.reset_index(drop=True)
     if table.crs is not None and not table.crs.equals("EPSG:4326"):
         table = table.to_crs("EPSG:4326")
-    classes = ind.classify(pd.to_numeric(table[spec.column], errors="coerce"), method=options.method, k=options.k)
-    colors = class_colors(spec.palette, max(classes.k, 1))
+    choro = ind.choropleth(table, options.indicator, method=options.method, k=options.k)
+    spec, classes = choro.indicator, choro.classes
     passes = ind.flag_mask(table, options.flag_filter).to_numpy()
     area = areas.area_for(table, town)  # the one area rule (bangfu.workspace.areas)
     in_town = area.village_mask(table)
@@ -457,12 +417,12 @@ def prepare_overview(
     props = _village_props(table, lang)
     vstyles: list[dict[str, Any]] = []
     for j, p in enumerate(props):
-        cls = int(classes.index[j])
+        edge = styles.VILLAGE_EDGE if in_town[j] else styles.VILLAGE_EDGE_FADED
         p["s"] = _style_index(vstyles, {
-            "fillColor": FILTERED_OUT_COLOR if not passes[j] else (colors[cls] if cls >= 0 else NO_DATA_COLOR),
-            "color": "#ffffff" if in_town[j] else "#bdbdbd",
-            "weight": 0.7,
-            "fillOpacity": (0.85 if passes[j] else 0.6) if in_town[j] else 0.25,
+            "fillColor": choro.color(int(classes.index[j])) if passes[j] else styles.FILTERED_OUT,
+            "color": edge["color"],
+            "weight": edge["weight"],
+            "fillOpacity": (styles.CHOROPLETH_OPACITY if passes[j] else 0.6) if in_town[j] else 0.25,
         })
     bnd = geo.boundaries
     focus = bnd.towns.get(town) if town else None
@@ -470,27 +430,32 @@ def prepare_overview(
     old = table["is_old_district"].fillna(False).astype(bool).to_numpy() & passes & in_town
     key = table["is_key_village"].fillna(False).astype(bool).to_numpy() & passes & in_town
 
+    def name_plain(k: str) -> str:
+        return t(f"overview.layer.{k}", lang)
+
     def name(k: str) -> str:
-        return esc(t(f"overview.layer.{k}", lang))
+        return esc(name_plain(k))
 
     tip = [(k, esc(t(VILLAGE_PROPS[k][1], lang))) for k in _TOOLTIP_ORDER]
     layers = [
         LayerSpec("villages", esc(t(spec.label, lang)), _fc(_feats(geo.shapes, props)), vstyles, tip,
-                  highlight={"weight": 3, "color": "#000000", "fillOpacity": 0.9}),
-        LayerSpec("towns", name("towns"), geo.inner, [TOWN_STYLE], interactive=False),
-        LayerSpec("county", name("county"), geo.county, [COUNTY_STYLE], interactive=False),
+                  highlight=dict(styles.HIGHLIGHT)),
+        LayerSpec("towns", name("towns"), geo.inner, [dict(styles.TOWN_BORDER)], interactive=False),
+        LayerSpec("county", name("county"), geo.county, [dict(styles.COUNTY_BORDER)], interactive=False),
     ]
     if focus is not None:
-        layers.append(LayerSpec("selected_town", name("selected_town"), _one(focus.boundary), [SELECTED_TOWN_STYLE],
-                                interactive=False))
-    road_fc, road_styles = _roads(roads, area, table, geo.road_shapes, lang)
-    layers.append(LayerSpec("roads", name("roads"), road_fc, road_styles, show=False, tooltip=[
+        layers.append(LayerSpec("selected_town", name("selected_town"), _one(focus.boundary),
+                                [dict(styles.SELECTED_TOWN_BORDER)], interactive=False))
+    road_fc, road_styles, road_labels = _roads(roads, area, table, geo.road_shapes, lang)
+    layers.append(LayerSpec("roads", name("roads"), road_fc, road_styles, show=False, style_labels=road_labels, tooltip=[
         ("n", esc(t("overview.tt.road", lang))), ("g", esc(t("overview.tt.road_class", lang))),
-        ("l", esc(t("overview.tt.road_status", lang)))]))
-    layers.append(LayerSpec("old", name("old"), _one(_multi(geoms[old])), [OLD_STYLE], interactive=False))
-    layers.append(LayerSpec("key", name("key"), _one(_multi(geoms[key])), [KEY_STYLE], interactive=False))
+        ("s", esc(t("overview.tt.road_status", lang)))]))
+    layers.append(LayerSpec("old", name("old"), _one(_multi(geoms[old])), [_outline("old_district")],
+                            interactive=False))
+    layers.append(LayerSpec("key", name("key"), _one(_multi(geoms[key])), [_outline("key_village")],
+                            interactive=False))
 
-    lines, line_props, ent_fc = [], [], _fc([])
+    lines, line_props, line_types, ent_fc = [], [], [], _fc([])
     if enterprises is not None and len(enterprises):
         pair = active_pairings if active_pairings is not None and len(active_pairings) else \
             pd.DataFrame(columns=["enterprise_id", "village_code", "pairing_type"])
@@ -510,35 +475,42 @@ def prepare_overview(
         for e, v, ty in zip(pair["enterprise_id"].astype(str), pair["village_code"].astype(str), pair["pairing_type"]):
             if epos.get(e) is not None and v in vpos:
                 lines.append(shapely.LineString([epos[e], vpos[v]]))
-                line_props.append({"s": 0, "e": esc(ename.get(e, e)), "v": esc(vname.get(v, v)), "y": esc(ty)})
+                line_types.append(str(ty))
+                line_props.append({"e": esc(ename.get(e, e)), "v": esc(vname.get(v, v))})
+    kinds = sorted(set(line_types), key=PAIRING_TYPE.rank)
+    line_styles = [{**coded_style(PAIRING_TYPE, ty), **styles.PAIRING_LINE} for ty in kinds]
+    for p, ty in zip(line_props, line_types):
+        p["s"] = kinds.index(ty)
     lines_fc = _fc(_features(_round_geom(np.asarray(lines, dtype=object), options.precision), line_props)) \
         if lines else _fc([])
-    layers.append(LayerSpec("pairings", name("pairings"), lines_fc, [PAIRING_STYLE], show=False, tooltip=[
+    layers.append(LayerSpec("pairings", name("pairings"), lines_fc, line_styles, show=False,
+                            style_labels=[esc(PAIRING_TYPE.label(ty, lang)) for ty in kinds], tooltip=[
         ("e", esc(t("overview.tt.enterprise", lang))), ("v", esc(t("overview.tt.name", lang))),
-        ("y", esc(t("overview.tt.pairing_type", lang)))]))
-    site_fc, site_styles, site_legend = _sites(sites, area, table, options.precision)
-    layers.append(LayerSpec("tourism", name("tourism"), site_fc, site_styles, radius=6, tooltip=[
-        ("n", esc(t("overview.tt.site", lang))), ("y", esc(t("overview.tt.site_type", lang))),
+        ("s", esc(t("overview.tt.pairing_type", lang)))]))
+    site_fc, site_styles, site_types = _sites(sites, area, table, options.precision)
+    layers.append(LayerSpec("tourism", name("tourism"), site_fc, site_styles, radius=styles.SITE_MARKER["radius"],
+                            style_labels=[esc(SITE_TYPE.label(ty, lang)) for ty in site_types], tooltip=[
+        ("n", esc(t("overview.tt.site", lang))), ("s", esc(t("overview.tt.site_type", lang))),
         ("l", esc(t("overview.tt.a_level", lang)))]))
-    layers.append(LayerSpec("enterprises", name("enterprises"), ent_fc, [ENTERPRISE_STYLE], radius=5, show=False,
+    layers.append(LayerSpec("enterprises", name("enterprises"), ent_fc, [_enterprise_style()],
+                            radius=styles.ENTERPRISE["radius"], show=False,
                             tooltip=[("n", esc(t("overview.tt.enterprise", lang))),
                                      ("y", esc(t("overview.tt.industry", lang))),
                                      ("l", esc(t("overview.tt.leading", lang)))]))
 
-    overlay_legend: list[tuple[str, list[LegendRow]]] = []
+    overlay_legend: list[lg.Legend] = []
     if road_fc["features"]:
-        overlay_legend.append((t("overview.layer.roads", lang), [
-            LegendRow("line", t(f"overview.road_status.{k}", lang), v) for k, v in ROAD_STYLES.items()]))
+        overlay_legend.append(lg.vocab_legend(ROAD_STATUS, lang, title=t("roads.legend", lang)))
+    if lines_fc["features"]:
+        overlay_legend.append(lg.vocab_legend(PAIRING_TYPE, lang, codes=kinds, title=name_plain("pairings")))
     if site_fc["features"]:
-        overlay_legend.append((t("overview.layer.tourism", lang), [
-            LegendRow("dot", ty, {"fillColor": c}) for ty, c in site_legend]))
-    method = next(m for m in ind.CLASS_METHODS if m.key == options.method)
+        overlay_legend.append(lg.vocab_legend(SITE_TYPE, lang, kind="dot", codes=site_types,
+                                              title=name_plain("tourism")))
+    extra = ((lg.filtered_out_item(lang),) if not passes.all() else ()) + lg.flag_items(lang)
     return OverviewMapData(
         layers=[lyr for lyr in layers if lyr.n_features],
         bounds=bounds,  # type: ignore[arg-type]
-        legend_title=f"{t(spec.label, lang)}（{t(spec.unit, lang)}）",
-        legend=_legend_rows(classes, colors, spec, has_missing=bool((classes.index < 0).any()),
-                            filtered=not passes.all(), lang=lang) + [LegendRow("note", t(method.label, lang) + (t("overview.legend.county_classes", lang) if town else ""), {})],
+        legend=choro.legend(lang, counts=True, no_data=bool((classes.index < 0).any()), part=bool(town), extra=extra),
         overlay_legend=overlay_legend,
         town_labels=bnd.labels,
         town_labels_name=name("town_labels"),
@@ -546,13 +518,6 @@ def prepare_overview(
 
 
 # --------------------------------------------------------------------------- build
-
-
-def _js_json(value: Any) -> str:
-    """Compact JSON that is safe inside a <script> element (no <, >, & or ' left raw)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 class CompactGeoJson(folium.map.Layer):
@@ -563,6 +528,7 @@ class CompactGeoJson(folium.map.Layer):
     _template = Template(
         """{% macro script(this, kwargs) %}
         var {{ this.get_name() }}_styles = {{ this.styles_json }};
+        var {{ this.get_name() }}_labels = {{ this.labels_json }};
         function {{ this.get_name() }}_style(f) {
             return {{ this.get_name() }}_styles[(f.properties && f.properties.s) || 0];
         }
@@ -580,7 +546,7 @@ class CompactGeoJson(folium.map.Layer):
                 layer.bindTooltip(function () {
                     var p = f.properties, h = '<table class="bangfu-tip">';
                     {{ this.tooltip_json }}.forEach(function (fl) {
-                        var v = p[fl[0]];
+                        var v = fl[0] === "s" ? {{ this.get_name() }}_labels[p.s || 0] : p[fl[0]];
                         if (v === null || v === undefined) { v = "—"; }
                         else if (typeof v === "number") { v = v.toLocaleString("zh-CN"); }
                         h += "<tr><th>" + fl[1] + "</th><td>" + v + "</td></tr>";
@@ -603,82 +569,21 @@ class CompactGeoJson(folium.map.Layer):
         super().__init__(name=spec.name, overlay=True, control=True, show=spec.show)
         self._name = "CompactGeoJson"
         self.data = spec.data
-        self.data_json = _js_json(spec.data)
-        self.styles_json = _js_json(spec.styles)
+        self.data_json = js_json(spec.data)
+        self.styles_json = js_json(spec.styles)
+        self.labels_json = js_json(spec.style_labels)
         self.tooltip = spec.tooltip
-        self.tooltip_json = _js_json([list(x) for x in spec.tooltip])
+        self.tooltip_json = js_json([list(x) for x in spec.tooltip])
         self.interactive = spec.interactive
         self.radius = spec.radius
         self.highlight = spec.highlight
-        self.highlight_json = _js_json(spec.highlight or {})
-
-
-class _Legend(MacroElement):
-    """A Leaflet control holding pre-escaped legend HTML (and a plain-text attribution prefix)."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        (function () {
-            var legend = L.control({position: {{ this.position|tojson }}});
-            legend.onAdd = function () {
-                var div = L.DomUtil.create("div", "bangfu-legend");
-                div.innerHTML = {{ this.html|tojson }};
-                L.DomEvent.disableClickPropagation(div);
-                L.DomEvent.disableScrollPropagation(div);
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-            {%- if this.plain_prefix %}
-            {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
-            {%- endif %}
-        })();
-        {% endmacro %}"""
-    )
-
-    def __init__(self, html: str, position: str = "bottomright", *, plain_prefix: bool = False) -> None:
-        super().__init__()
-        self._name = "BangfuLegend"
-        self.html = html
-        self.position = position
-        self.plain_prefix = plain_prefix  # attribution prefix as plain text (no flag image, no link)
+        self.highlight_json = js_json(spec.highlight or {})
 
 
 _TIP_CSS = (
     "<style>.bangfu-tip th{text-align:left;font-weight:600;padding:1px 10px 1px 0;color:#444}"
     ".bangfu-tip td{padding:1px 0}.bangfu-tip{font:13px/1.35 'Noto Sans CJK SC','Microsoft YaHei',sans-serif}</style>"
 )
-
-
-def _row_html(row: LegendRow) -> str:
-    if row.kind == "fill":
-        return f'<div><span class="sw" style="background:{row.style["fillColor"]}"></span>{esc(row.label)}</div>'
-    if row.kind == "dot":
-        return (f'<div><span class="sw" style="background:{row.style["fillColor"]};border-radius:50%;width:10px">'
-                f'</span>{esc(row.label)}</div>')
-    if row.kind == "line" and "fill" in row.style:  # polygon outline sample
-        dash = "dashed" if row.style.get("dashArray") else "solid"
-        return (f'<div><span class="sw" style="background:transparent;border:{max(2, round(row.style["weight"]))}px '
-                f'{dash} {row.style["color"]}"></span>{esc(row.label)}</div>')
-    if row.kind == "line":  # a line sample
-        dash = "dashed" if row.style.get("dashArray") else "solid"
-        return (f'<div><span class="sw" style="background:transparent;border:none;border-top:3px {dash} '
-                f'{row.style["color"]};height:0;vertical-align:middle"></span>{esc(row.label)}</div>')
-    return f'<div style="color:#555;margin-top:3px;font-size:11px">{esc(row.label)}</div>'
-
-
-def legend_html(data: OverviewMapData) -> str:
-    """The choropleth legend as HTML; every text is escaped, colours come from our own tables."""
-    title = f'<div style="font-weight:600;font-size:13px;margin-bottom:4px">{esc(data.legend_title)}</div>'
-    return title + "".join(_row_html(r) for r in data.legend)
-
-
-def overlay_legend_html(data: OverviewMapData) -> str:
-    """The small legend of the overlays (road status lines, tourism site types)."""
-    parts = []
-    for title, rows in data.overlay_legend:
-        parts.append(f'<div style="font-weight:600;margin-top:2px">{esc(title)}</div>')
-        parts.extend(_row_html(r) for r in rows)
-    return f'<div style="font-size:11px">{"".join(parts)}</div>' if parts else ""
 
 
 def build_overview_map(
@@ -706,10 +611,8 @@ def build_overview_map(
                     interactive=False,
                 ).add_to(fg)
             fg.add_to(m)
-    m.add_child(_Legend(legend_html(data), plain_prefix=True))
-    overlay = overlay_legend_html(data)
-    if overlay:
-        m.add_child(_Legend(overlay, "bottomleft"))
+    add_legend(m, data.legend, "bottomright", plain_prefix=True)
+    add_legend(m, data.overlay_legend, "bottomleft", small=True)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return m
 

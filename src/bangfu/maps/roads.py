@@ -1,67 +1,56 @@
-"""The road hardening map: roads coloured by status over the village boundaries, with an escaped legend.
+"""The road hardening map: roads coloured by status over the village boundaries, with the status legend.
 
 Pure folium (no Streamlit); everything offline (:func:`bangfu.maps.base.offline_map`), every value
 that reaches HTML escaped (:func:`bangfu.maps.base.display_frame`, :func:`bangfu.maps.base.esc`).
+A status is drawn as everywhere else: colour, dash and label from :data:`bangfu.core.vocab.ROAD_STATUS`
+(the overview map draws the same); the line width follows the road class
+(:data:`bangfu.core.vocab.ROAD_CLASS`), thicker than on the overview because roads are this map's subject.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Sequence
 
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import MacroElement
-from jinja2 import Template
 
-from bangfu.maps import base as maps
+from bangfu.core import legend as lg
+from bangfu.core import styles
 from bangfu.core.labels import t
+from bangfu.core.vocab import ROAD_CLASS, ROAD_STATUS
+from bangfu.maps import base as maps
+from bangfu.maps.legend import add_legend
 from bangfu.workspace.schema import column_labels
-from bangfu.editing.roads import STATUS_COLORS, STATUS_LABELS, status_label
 
-#: Line widths by road class (county roads thicker).
-CLASS_WEIGHTS: dict[str, float] = {"县道": 4.5, "乡道": 3.5, "村道": 2.5, "组道": 1.8}
+__all__ = ["WIDTH_SCALE", "DRAW_ORDER", "road_style", "status_legend", "road_map"]
+
+#: Road widths on this map: the road class's width (vocabulary) times this.
+WIDTH_SCALE = 1.5
 #: Statuses drawn last come out on top: hardened roads over the rest.
-DRAW_ORDER: tuple[str, ...] = ("unhardened", "planned", "under_construction", "completed")
+DRAW_ORDER: tuple[str, ...] = tuple(reversed(ROAD_STATUS.codes))
 
 
-class Legend(MacroElement):
-    """A bottom-right Leaflet control holding pre-escaped HTML (no external script)."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = L.control({position: "bottomright"});
-{{ this.get_name() }}.onAdd = function () {
-  var div = L.DomUtil.create("div", "bangfu-legend");
-  div.innerHTML = {{ this.html_json }};
-  return div;
-};
-{{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-{% endmacro %}"""
-    )
-
-    def __init__(self, title: str, items: Sequence[tuple[str, str]]) -> None:
-        super().__init__()
-        self._name = "Legend"
-        rows = "".join(
-            f'<div><span class="sw" style="background:{maps.esc(color)}"></span>{maps.esc(label)}</div>'
-            for color, label in items
-        )
-        body = f"<b>{maps.esc(title)}</b>{rows}"
-        self.html_json = json.dumps(body, ensure_ascii=False).replace("</", "<\\/")
+def road_style(status: object, road_class: object) -> dict[str, object]:
+    """The Leaflet style of a road: its status's colour and dash, its class's width (× :data:`WIDTH_SCALE`)."""
+    style: dict[str, object] = {"color": ROAD_STATUS.color(status, styles.UNKNOWN), "opacity": 0.95,
+                                "weight": (ROAD_CLASS.term(str(road_class)).weight if str(road_class) in ROAD_CLASS
+                                           else 2.0) * WIDTH_SCALE}
+    if str(status) in ROAD_STATUS and ROAD_STATUS.term(str(status)).dash:
+        style["dashArray"] = ROAD_STATUS.term(str(status)).dash
+    return style
 
 
-def status_legend(lang: str) -> Legend:
-    """The legend of the four statuses in ``lang``."""
-    items = [(STATUS_COLORS[s], STATUS_LABELS[s][1 if lang == "en" else 0]) for s in reversed(DRAW_ORDER)]
-    return Legend(t("roads.legend", lang), items)
+def status_legend(lang: str) -> lg.Legend:
+    """The legend of the four statuses in ``lang`` (the same on the overview map)."""
+    return lg.vocab_legend(ROAD_STATUS, lang, title=t("roads.legend", lang))
 
 
 def _road_frame(roads: gpd.GeoDataFrame, villages: pd.DataFrame, lang: str) -> gpd.GeoDataFrame:
     names = dict(zip(villages["village_code"], villages["village_name"]))
     out = roads.copy()
-    out["status_label"] = out["status"].map(lambda s: status_label(s, lang))
+    out["status_label"] = out["status"].map(lambda s: ROAD_STATUS.label(s, lang))
+    out["class_label"] = out["road_class"].map(lambda c: ROAD_CLASS.label(c, lang))
     out["village_name"] = out["village_code"].map(names)
     return out
 
@@ -81,29 +70,27 @@ def road_map(
     vlabels = column_labels("villages", lang)
     fields = village_fields or [maps.TooltipField(c, vlabels[c]) for c in ("village_name", "village_code", "town_name")]
     if len(villages):
-        maps.add_village_outlines(m, villages, fields=fields, name=t("roads.map.villages", lang), fill="#f7f4ea",
-                                  line="#8c8c8c")
+        bg = styles.VILLAGE_BACKGROUND
+        maps.add_village_outlines(m, villages, fields=fields, name=t("roads.map.villages", lang), fill=bg["fillColor"],
+                                  line=bg["color"])
     rlabels = column_labels("roads", lang)
-    shown = ("name", "road_id", "village_name", "road_class", "status_label", "progress_pct", "planned_year",
+    shown = ("name", "road_id", "village_name", "class_label", "status_label", "progress_pct", "planned_year",
              "completed_year", "cost_wan")
     tips = [maps.TooltipField(c, rlabels.get(c, vlabels.get(c, c))) for c in shown]
+    tips[3] = maps.TooltipField("class_label", rlabels["road_class"])
     tips[4] = maps.TooltipField("status_label", rlabels["status"])
     frame = _road_frame(roads, villages, lang) if len(roads) else roads
     for status in DRAW_ORDER:
         part = frame[frame["status"] == status] if len(frame) else frame
         if part.empty:
             continue
-        disp = maps.display_frame(part, [*shown, "status"], simplify_deg=0.00002)
-        color = STATUS_COLORS[status]
+        disp = maps.display_frame(part, [*shown, "status", "road_class"], simplify_deg=0.00002)
         folium.GeoJson(
             maps.geojson_dict(disp),
-            name=maps.esc(status_label(status, lang)),
-            style_function=lambda f, c=color: {
-                "color": c, "weight": CLASS_WEIGHTS.get(str(f["properties"].get("road_class")), 2.5), "opacity": 0.95,
-                "dashArray": "6 4" if f["properties"].get("status") == "planned" else None,
-            },
-            highlight_function=lambda _f: {"weight": 6, "color": "#000000"},
+            name=maps.esc(ROAD_STATUS.label(status, lang)),
+            style_function=lambda f: road_style(f["properties"].get("status"), f["properties"].get("road_class")),
+            highlight_function=lambda _f: {"weight": 6, "color": styles.HIGHLIGHT["color"]},
             tooltip=maps.tooltip(tips),
         ).add_to(m)
-    status_legend(lang).add_to(m)
+    add_legend(m, status_legend(lang), "bottomright")
     return m

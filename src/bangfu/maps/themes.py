@@ -1,62 +1,46 @@
-"""Thematic map layers for the tourism and pairing pages: quantile poverty choropleth, site circles,
-pairing lines, needy-village status with gaps outlined, and plain-HTML legends (offline, escaped).
+"""Thematic maps of the tourism and pairing pages: poverty choropleth, site circles, pairing lines, needy-village
+status with gaps outlined, and their legends (offline, escaped).
 
 Everything goes through :func:`bangfu.maps.base.display_frame` (text escaped, coordinates rounded) and
 folium ``GeoJson`` layers; markers are Leaflet circle markers (no icon plugins, nothing from a CDN).
-Colours and sizes come from declarative tables.
+Classes come from :func:`bangfu.indicators.choropleth` (whole workspace), colours of coded values from
+:mod:`bangfu.core.vocab`, other styles from :mod:`bangfu.core.styles`, legends from
+:mod:`bangfu.core.legend` drawn by :func:`bangfu.maps.legend.add_legend`.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Collection, Sequence
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement, Template
 
+from bangfu import indicators as ind
+from bangfu.core import legend as lg
+from bangfu.core import styles
+from bangfu.core.labels import t
+from bangfu.core.vocab import PAIRING_STATE, PAIRING_TYPE, SITE_TYPE, Vocabulary
 from bangfu.maps import base as maps
 from bangfu.maps.base import TooltipField, esc
-from bangfu.workspace.schema import PAIRING_TYPES, SITE_TYPES
+from bangfu.maps.legend import add_legend
 
 __all__ = [
-    "POVERTY_COLOURS", "SITE_COLOURS", "PAIRING_COLOURS", "STATUS_STYLE", "quantile_classes", "site_radius",
-    "add_poverty_choropleth", "add_sites", "add_reach_circles", "add_village_status", "add_pairing_lines",
-    "add_enterprises", "add_legend", "LegendItem",
+    "site_radius", "state_fill", "add_poverty_choropleth", "add_sites", "add_reach_circles", "add_village_status",
+    "add_pairing_lines", "add_enterprises", "enterprise_item", "coded_labels", "pairing_state", "tourism_map",
+    "pairing_map",
 ]
 
-#: Five sequential classes (low → high), ColorBrewer YlOrRd; grey for villages without a value.
-POVERTY_COLOURS: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
-NO_DATA = "#d9d9d9"
 
-SITE_COLOURS: dict[str, str] = dict(
-    zip(SITE_TYPES, ("#6a3d9a", "#b15928", "#33a02c", "#e31a1c", "#1f78b4", "#ff7f00"))
-)
-PAIRING_COLOURS: dict[str, str] = dict(zip(PAIRING_TYPES, ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")))
-ENTERPRISE_COLOUR = "#08306b"
-
-#: Village style on the pairing map by status (fill colour, outline colour, outline weight).
-STATUS_STYLE: dict[str, tuple[str, str, float]] = {
-    "gap": ("#fcbba1", "#d7191c", 4.0),  # needy without an active pairing: thick red outline
-    "paired": ("#c7e9c0", "#238b45", 1.2),  # needy with at least one active pairing
-    "other": ("#f0f0f0", "#969696", 0.6),  # not needy under the current rule
-}
+def coded_labels(values: pd.Series, vocabulary: Vocabulary, lang: str) -> pd.Series:
+    """The labels of coded values in ``lang`` (for tooltips; unknown codes shown as they are)."""
+    return values.map(lambda c: vocabulary.label(c, lang)).astype(object)
 
 
-def quantile_classes(values: pd.Series | np.ndarray, k: int = 5) -> tuple[np.ndarray, list[float]]:
-    """Quantile classes 0..k-1 for each value (-1 where missing) and the upper class breaks.
-
-    Equal breaks (many equal values) are merged, so there may be fewer than ``k`` classes.
-    """
-    x = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype="float64")
-    ok = ~np.isnan(x)
-    if not ok.any():
-        return np.full(len(x), -1), []
-    breaks = sorted(set(np.quantile(x[ok], np.linspace(0, 1, k + 1)[1:]).tolist()))
-    cls = np.full(len(x), -1)
-    cls[ok] = np.searchsorted(np.asarray(breaks), x[ok], side="left")
-    return np.minimum(cls, len(breaks) - 1), breaks
+def state_fill(state: str) -> str:
+    """Fill of a village on the pairing map: its state's outline colour (:data:`PAIRING_STATE`), lightened."""
+    return styles.tint(PAIRING_STATE.color(state), 0.7)
 
 
 def site_radius(a_level: object) -> float:
@@ -72,161 +56,120 @@ def add_poverty_choropleth(
     m: folium.Map,
     villages: gpd.GeoDataFrame,
     *,
-    value: str,
+    choropleth: ind.Choropleth,
     fields: Sequence[TooltipField],
     name: str,
-    k: int = 5,
-) -> list[float]:
-    """Villages filled by quantile class of ``value``; returns the class breaks (for the legend)."""
-    cls, breaks = quantile_classes(villages[value], k)
-    palette = _spread(POVERTY_COLOURS, len(breaks))
-    frame = maps.display_frame(villages, [f.column for f in fields], simplify_deg=0.0002)
-    frame["_fill"] = [palette[c] if c >= 0 else NO_DATA for c in cls]
+) -> None:
+    """Villages filled by their class under ``choropleth`` (classes of the whole workspace)."""
+    frame = maps.display_frame(villages, ["village_code", *[f.column for f in fields]], simplify_deg=0.0002)
+    frame["_fill"] = choropleth.fills(villages)
+    edge = styles.VILLAGE_EDGE
     folium.GeoJson(
         maps.geojson_dict(frame),
         name=esc(name),
-        style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#7f7f7f", "weight": 0.6,
-                                  "fillOpacity": 0.6},
-        highlight_function=lambda _f: {"weight": 2.0, "color": "#000000"},
+        style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": edge["color"],
+                                  "weight": edge["weight"], "fillOpacity": styles.CHOROPLETH_OPACITY},
+        highlight_function=lambda _f: {"weight": styles.HIGHLIGHT["weight"], "color": styles.HIGHLIGHT["color"]},
         tooltip=maps.tooltip(fields),
     ).add_to(m)
-    return breaks
-
-
-def _spread(palette: Sequence[str], n: int) -> list[str]:
-    """``n`` colours spread over a palette (keeping both ends)."""
-    if n <= 1:
-        return [palette[-1]] * max(n, 1)
-    idx = np.round(np.linspace(0, len(palette) - 1, n)).astype(int)
-    return [palette[i] for i in idx]
 
 
 def _points_layer(
-    m: folium.Map, frame: gpd.GeoDataFrame, *, fields: Sequence[TooltipField], name: str, weight: float = 1.0
+    m: folium.Map, frame: gpd.GeoDataFrame, *, fields: Sequence[TooltipField], name: str, weight: float, opacity: float
 ) -> None:
     folium.GeoJson(
         maps.geojson_dict(frame),
         name=esc(name),
         marker=folium.CircleMarker(fill=True),
         style_function=lambda f: {"radius": f["properties"]["_radius"], "fill": True, "fillColor": f["properties"]["_color"],
-                                  "color": "#ffffff", "weight": weight, "fillOpacity": 0.9},
+                                  "color": "#ffffff", "weight": weight, "fillOpacity": opacity},
         tooltip=maps.tooltip(fields),
     ).add_to(m)
 
 
-def add_sites(m: folium.Map, sites: gpd.GeoDataFrame, *, fields: Sequence[TooltipField], name: str) -> None:
-    """Tourism sites as circle markers: colour by type (:data:`SITE_COLOURS`), size by A-level."""
+def add_sites(m: folium.Map, sites: gpd.GeoDataFrame, *, fields: Sequence[TooltipField], name: str,
+              lang: str = "zh") -> None:
+    """Tourism sites as circle markers: colour by type (:data:`bangfu.core.vocab.SITE_TYPE`), size by A-level."""
     if sites.empty:
         return
-    frame = maps.display_frame(sites, [f.column for f in fields])
-    frame["_color"] = [SITE_COLOURS.get(t, "#444444") for t in sites["site_type"]]
+    frame = maps.display_frame(sites.assign(site_type=coded_labels(sites["site_type"], SITE_TYPE, lang)),
+                               [f.column for f in fields])
+    frame["_color"] = [SITE_TYPE.color(c, styles.UNKNOWN) for c in sites["site_type"]]
     frame["_radius"] = [site_radius(a) for a in sites["a_level"]]
-    _points_layer(m, frame, fields=fields, name=name)
+    _points_layer(m, frame, fields=fields, name=name, weight=styles.SITE_MARKER["weight"],
+                  opacity=styles.SITE_MARKER["fillOpacity"])
 
 
 def add_reach_circles(m: folium.Map, sites: gpd.GeoDataFrame, *, distance_m: float, name: str) -> None:
     """A dashed, non-interactive circle of radius ``distance_m`` around each site (its reach)."""
     group = folium.FeatureGroup(name=esc(name))
+    st = styles.REACH_CIRCLE
     for g in sites.to_crs("EPSG:4326").geometry:
-        folium.Circle([g.y, g.x], radius=float(distance_m), color="#2c7fb8", weight=1, dash_array="4 4",
-                      fill=True, fill_opacity=0.04, interactive=False).add_to(group)
+        folium.Circle([g.y, g.x], radius=float(distance_m), color=st["color"], weight=st["weight"],
+                      dash_array=st["dashArray"], fill=True, fill_opacity=st["fillOpacity"],
+                      interactive=False).add_to(group)
     group.add_to(m)
 
 
 def add_village_status(
     m: folium.Map, villages: gpd.GeoDataFrame, *, status: pd.Series, fields: Sequence[TooltipField], name: str
 ) -> None:
-    """Villages styled by pairing status (:data:`STATUS_STYLE`); gaps are drawn last, on top."""
-    frame = maps.display_frame(villages, [f.column for f in fields], simplify_deg=0.0002)
+    """Villages styled by pairing state (:data:`bangfu.core.vocab.PAIRING_STATE`: outline colour and width,
+    a light fill of the same colour); gaps are drawn last, on top."""
+    frame = maps.display_frame(villages, ["village_code", *[f.column for f in fields]], simplify_deg=0.0002)
     frame["_status"] = status.to_numpy()
-    order = {"other": 0, "paired": 1, "gap": 2}
+    order = {code: -PAIRING_STATE.rank(code) for code in PAIRING_STATE.codes}  # first term (gap) on top
     frame = frame.iloc[np.argsort(frame["_status"].map(order).to_numpy(), kind="stable")]
 
     def style(f: dict) -> dict:
-        fill, line, weight = STATUS_STYLE[f["properties"]["_status"]]
-        return {"fillColor": fill, "color": line, "weight": weight, "fillOpacity": 0.55}
+        term = PAIRING_STATE.term(f["properties"]["_status"])
+        return {"fillColor": state_fill(term.code), "color": term.color, "weight": term.weight, "fillOpacity": 0.55}
 
     folium.GeoJson(
         maps.geojson_dict(frame), name=esc(name), style_function=style,
-        highlight_function=lambda _f: {"weight": 5, "color": "#000000"}, tooltip=maps.tooltip(fields),
+        highlight_function=lambda _f: {"weight": 5, "color": styles.HIGHLIGHT["color"]}, tooltip=maps.tooltip(fields),
     ).add_to(m)
 
 
-def add_pairing_lines(m: folium.Map, lines: gpd.GeoDataFrame, *, fields: Sequence[TooltipField], name: str) -> None:
-    """Pairing lines coloured by type (:data:`PAIRING_COLOURS`); ended or future pairings dashed grey."""
+def add_pairing_lines(m: folium.Map, lines: gpd.GeoDataFrame, *, fields: Sequence[TooltipField], name: str,
+                      lang: str = "zh") -> None:
+    """Pairing lines coloured by type (:data:`bangfu.core.vocab.PAIRING_TYPE`); ended or future pairings
+    grey and dashed (:data:`bangfu.core.styles.INACTIVE_LINE`)."""
     if lines.empty:
         return
-    frame = maps.display_frame(lines, [f.column for f in fields])
-    frame["_color"] = [PAIRING_COLOURS.get(t, "#444444") if a else "#999999"
-                       for t, a in zip(lines["pairing_type"], lines["active"])]
-    frame["_dash"] = ["" if a else "6 6" for a in lines["active"]]
+    frame = maps.display_frame(lines.assign(pairing_type=coded_labels(lines["pairing_type"], PAIRING_TYPE, lang)),
+                               [f.column for f in fields])
+    inactive = styles.INACTIVE_LINE
+    frame["_color"] = [PAIRING_TYPE.color(c, styles.UNKNOWN) if a else inactive["color"]
+                       for c, a in zip(lines["pairing_type"], lines["active"])]
+    frame["_dash"] = [PAIRING_TYPE.term(c).dash if a and c in PAIRING_TYPE else "" if a else inactive["dashArray"]
+                      for c, a in zip(lines["pairing_type"], lines["active"])]
+    frame["_weight"] = [PAIRING_TYPE.term(c).weight if a and c in PAIRING_TYPE else inactive["weight"]
+                        for c, a in zip(lines["pairing_type"], lines["active"])]
     folium.GeoJson(
         maps.geojson_dict(frame), name=esc(name),
-        style_function=lambda f: {"color": f["properties"]["_color"], "weight": 2.5, "opacity": 0.85,
-                                  "dashArray": f["properties"]["_dash"] or None},
+        style_function=lambda f: {"color": f["properties"]["_color"], "weight": f["properties"]["_weight"],
+                                  "opacity": styles.PAIRING_LINE["opacity"], "dashArray": f["properties"]["_dash"] or None},
         highlight_function=lambda _f: {"weight": 5},
         tooltip=maps.tooltip(fields),
     ).add_to(m)
 
 
 def add_enterprises(m: folium.Map, enterprises: gpd.GeoDataFrame, *, fields: Sequence[TooltipField], name: str) -> None:
-    """Enterprises as dark-blue circle markers (larger for leading enterprises)."""
+    """Enterprises as dark-blue circle markers (:data:`bangfu.core.styles.ENTERPRISE`; larger when leading)."""
     if enterprises.empty:
         return
+    st = styles.ENTERPRISE
     frame = maps.display_frame(enterprises, [f.column for f in fields])
-    frame["_color"] = ENTERPRISE_COLOUR
-    frame["_radius"] = [9.0 if bool(x) else 6.0 for x in enterprises["is_leading"].fillna(False)]
-    _points_layer(m, frame, fields=fields, name=name, weight=1.5)
+    frame["_color"] = st["fillColor"]
+    frame["_radius"] = [st["radius_leading"] if bool(x) else st["radius"] for x in enterprises["is_leading"].fillna(False)]
+    _points_layer(m, frame, fields=fields, name=name, weight=st["weight"], opacity=st["fillOpacity"])
 
 
-class LegendItem:
-    """One legend row: a swatch (``fill``/``line``; ``shape`` "box", "circle" or "line") and its label."""
-
-    def __init__(self, label: str, fill: str, *, line: str = "#666666", shape: str = "box", weight: float = 1.0):
-        self.label, self.fill, self.line, self.shape, self.weight = label, fill, line, shape, weight
-
-    def html(self) -> str:
-        radius = "50%" if self.shape == "circle" else "2px"
-        if self.shape == "line":
-            swatch = f'<span class="sw" style="border:0;height:{max(self.weight, 2):g}px;background:{esc(self.fill)}"></span>'
-        else:
-            swatch = (f'<span class="sw" style="background:{esc(self.fill)};border:{self.weight:g}px solid '
-                      f'{esc(self.line)};border-radius:{radius}"></span>')
-        return f"<div>{swatch}{esc(self.label)}</div>"
-
-
-_LEGEND = Template(
-    """
-    {% macro html(this, kwargs) %}
-    <div class="bangfu-legend" style="position:absolute;z-index:9999;{{ this.position }}">{{ this.body }}</div>
-    {% endmacro %}
-    """
-)
-
-
-def add_legend(m: folium.Map, title: str, items: Sequence[LegendItem], *, corner: str = "bottomleft") -> None:
-    """A legend box of escaped plain HTML in a corner of the map (no scripts, nothing remote)."""
-    positions = {"bottomleft": "left:10px;bottom:24px", "bottomright": "right:10px;bottom:24px",
-                 "topright": "right:10px;top:10px", "topleft": "left:50px;top:10px"}
-    if corner not in positions:
-        raise ValueError(f"corner must be one of {', '.join(positions)}, not {corner!r}")
-    el = MacroElement()
-    el._template = _LEGEND
-    el.position = positions[corner]  # type: ignore[attr-defined]
-    el.body = f"<b>{esc(title)}</b>" + "".join(i.html() for i in items)  # type: ignore[attr-defined]
-    m.get_root().add_child(el)
-
-
-def class_labels(breaks: Sequence[float], *, digits: int = 1) -> list[str]:
-    """Legend labels for quantile classes: "≤ 3.2", "3.2 – 7.5", ..."""
-    out, lo = [], None
-    for b in breaks:
-        out.append(f"≤ {b:.{digits}f}" if lo is None else f"{lo:.{digits}f} – {b:.{digits}f}")
-        lo = b
-    return out
-
-
-__all__.append("class_labels")
+def enterprise_item(lang: str = "zh") -> lg.LegendItem:
+    """The legend row of enterprises."""
+    return lg.LegendItem("dot", t("pairings.map_enterprises", lang), styles.ENTERPRISE["fillColor"],
+                         edge=styles.ENTERPRISE["color"])
 
 
 # ----------------------------------------------------------------------------- whole maps
@@ -244,34 +187,43 @@ def tourism_map(
     sites: gpd.GeoDataFrame,
     *,
     lang: str,
+    shown_codes: Collection[str] | None = None,
     reach_m: float | None = None,
     basemap: maps.Basemap = "none",
     tianditu_token: str = "",
 ) -> folium.Map:
-    """Poverty-density choropleth (quantiles) with tourism sites by type and A-level; optional reach circles.
+    """Poverty-density choropleth with tourism sites by type and A-level; optional reach circles.
 
-    ``villages`` must carry ``poverty_density`` (see :func:`bangfu.indicators.village_metrics`).
+    ``villages`` are **all** villages of the workspace with ``poverty_density`` (see
+    :func:`bangfu.indicators.village_metrics`): the classes are computed on them (the default
+    classification, as on every map); ``shown_codes`` limits the villages drawn (e.g. one town's).
     """
-    from bangfu.core.labels import t
-
-    m = maps.offline_map(villages.total_bounds, basemap=basemap, tianditu_token=tianditu_token)
+    choro = ind.choropleth(villages, "poverty_density")
+    shown = villages if shown_codes is None else villages[villages["village_code"].isin(set(shown_codes))]
+    bounds = shown.total_bounds if len(shown) else villages.total_bounds
+    m = maps.offline_map(bounds, basemap=basemap, tianditu_token=tianditu_token)
     vfields = _fields("villages", ("village_name", "town_name", "households", "poor_households", "poverty_density"),
-                      lang, {"poverty_density": t("pt.col.poverty_density", lang)})
-    breaks = add_poverty_choropleth(m, villages, value="poverty_density", fields=vfields, name=t("map.villages", lang))
+                      lang, {"poverty_density": choro.indicator.title(lang)})
+    add_poverty_choropleth(m, shown, choropleth=choro, fields=vfields, name=t("map.villages", lang))
     if reach_m is not None and not sites.empty:
         add_reach_circles(m, sites, distance_m=reach_m, name=t("tourism.map_reach", lang))
     sfields = _fields("tourism_sites", ("name", "site_type", "a_level", "village_name", "annual_visitors",
                                         "poor_households_employed"), lang, {"village_name": t("map.villages", lang)})
     vnames = dict(zip(villages["village_code"], villages["village_name"]))
     add_sites(m, sites.assign(village_name=sites["village_code"].map(vnames)), fields=sfields,
-              name=t("tourism.map_sites", lang))
-    palette = _spread(POVERTY_COLOURS, len(breaks))
-    add_legend(m, t("tourism.legend_density", lang),
-               [LegendItem(lbl, c) for lbl, c in zip(class_labels(breaks), palette)], corner="bottomleft")
-    present = [s for s in SITE_TYPES if s in set(sites["site_type"])]
-    add_legend(m, t("tourism.legend_types", lang),
-               [LegendItem(s, SITE_COLOURS[s], line="#ffffff", shape="circle") for s in present], corner="bottomright")
+              name=t("tourism.map_sites", lang), lang=lang)
+    no_data = bool((choro.classes_of(shown) < 0).any())
+    add_legend(m, choro.legend(lang, no_data=no_data, part=len(shown) < len(villages)), "bottomleft")
+    add_legend(m, lg.vocab_legend(SITE_TYPE, lang, kind="dot", codes=sites["site_type"],
+                                  title=t("tourism.legend_types", lang)), "bottomright")
     return m
+
+
+def pairing_state(needy: pd.Series, paired: pd.Series) -> pd.Series:
+    """The :data:`bangfu.core.vocab.PAIRING_STATE` code of each village: needy without an active pairing
+    ("gap"), needy and paired ("paired"), not needy ("other")."""
+    needy, paired = needy.fillna(False).astype(bool), paired.fillna(False).astype(bool)
+    return pd.Series(np.where(needy & ~paired, "gap", np.where(needy, "paired", "other")), index=needy.index)
 
 
 def pairing_map(
@@ -284,18 +236,14 @@ def pairing_map(
     basemap: maps.Basemap = "none",
     tianditu_token: str = "",
 ) -> folium.Map:
-    """Villages by pairing status (gaps with a thick red outline), pairing lines and enterprises.
+    """Villages by pairing state (gaps with a thick red outline), pairing lines and enterprises.
 
     ``status_table`` is a :func:`bangfu.indicators.village_pairing_table` (same villages, same order
     by ``village_code``).
     """
-    from bangfu.core.labels import t
-
     v = villages.merge(pd.DataFrame(status_table[["village_code", "needy", "paired", "active_pairings", "enterprises"]]),
                        on="village_code", how="left")
-    needy = v["needy"].fillna(False).astype(bool)
-    paired = v["paired"].fillna(False).astype(bool)
-    status = pd.Series(np.where(needy & ~paired, "gap", np.where(needy, "paired", "other")), index=v.index)
+    status = pairing_state(v["needy"], v["paired"])
     m = maps.offline_map(villages.total_bounds, basemap=basemap, tianditu_token=tianditu_token)
     extra = {c: t(f"pt.col.{c}", lang) for c in ("active_pairings", "enterprises")}
     vfields = _fields("villages", ("village_name", "town_name", "poor_households", "is_key_village",
@@ -307,17 +255,17 @@ def pairing_map(
                       {"enterprise_name": t("pt.col.enterprise_name", lang)})
     lfields = [TooltipField("enterprise_name", t("pt.col.enterprise_name", lang)),
                TooltipField("village_name", t("map.villages", lang)), *lfields]
-    add_pairing_lines(m, lines, fields=lfields, name=t("pairings.map_lines", lang))
+    add_pairing_lines(m, lines, fields=lfields, name=t("pairings.map_lines", lang), lang=lang)
     add_enterprises(m, enterprises, fields=_fields("enterprises", ("name", "industry", "employees"), lang),
                     name=t("pairings.map_enterprises", lang))
-    items = [LegendItem(t(f"pairings.status_{s}", lang), STATUS_STYLE[s][0], line=STATUS_STYLE[s][1],
-                        weight=min(STATUS_STYLE[s][2], 3)) for s in ("gap", "paired", "other")]
-    items.append(LegendItem(t("pairings.map_enterprises", lang), ENTERPRISE_COLOUR, shape="circle"))
-    add_legend(m, t("pairings.legend_status", lang), items, corner="bottomleft")
-    types = [p for p in PAIRING_TYPES if p in set(lines.get("pairing_type", pd.Series(dtype=object)))]
-    line_items = [LegendItem(p, PAIRING_COLOURS[p], shape="line", weight=3) for p in types]
-    if len(lines) and not lines["active"].all():
-        line_items.append(LegendItem(t("pairings.line_inactive", lang), "#999999", shape="line", weight=3))
-    if line_items:
-        add_legend(m, t("pairings.legend_lines", lang), line_items, corner="bottomright")
+    states = tuple(lg.LegendItem("fill", term.label(lang), state_fill(term.code), edge=term.color, weight=term.weight)
+                   for term in PAIRING_STATE)
+    add_legend(m, lg.Legend(PAIRING_STATE.name(lang), states + (enterprise_item(lang),)), "bottomleft")
+    active = lines["active"].astype(bool) if len(lines) else pd.Series(dtype=bool)
+    line_legend = lg.vocab_legend(PAIRING_TYPE, lang, codes=lines.loc[active, "pairing_type"] if len(lines) else ())
+    if len(lines) and not active.all():
+        ina = styles.INACTIVE_LINE
+        line_legend += (lg.LegendItem("line", t("pairings.line_inactive", lang), ina["color"], ina["dashArray"],
+                                      ina["weight"]),)
+    add_legend(m, line_legend, "bottomright")
     return m
