@@ -24,7 +24,7 @@ if ctx.town_code:
     towns = layers["villages"].set_index("village_code")["town_code"].astype(str)
     cand = cand[cand["village_code"].astype(str).map(towns) == ctx.town_code]
 labels = dict(zip(cand["project_id"].astype(str), cand["project_id"].astype(str) + " " + cand["name"].astype(str)))
-type_name = {k: (p.zh if ctx.lang == "zh" else p.en) for k, p in PROJECT_TYPE_TABLE.items()}
+type_name = {k: p.label(ctx.lang) for k, p in PROJECT_TYPE_TABLE.items()}
 
 with st.form("planning_form"):
     st.subheader(T("planning.settings"))

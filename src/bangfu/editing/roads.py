@@ -332,8 +332,8 @@ def bulk_template(lang: str = "zh") -> pd.DataFrame:
     """An example sheet users can download and fill in."""
     labels = ROADS.labels(lang)
     rows = [
-        {"road_id": "R0001", "status": status_label("completed", lang), "progress_pct": 100, "completed_year": 2020},
-        {"road_id": "R0002", "status": status_label("under_construction", lang), "progress_pct": 60},
+        {"road_id": "R0001", "status": ROAD_STATUS.label("completed", lang), "progress_pct": 100, "completed_year": 2020},
+        {"road_id": "R0002", "status": ROAD_STATUS.label("under_construction", lang), "progress_pct": 60},
         {"road_id": "R0003", "planned_year": 2021, "cost_wan": 85.5},
     ]
     cols = ["road_id", "status", "progress_pct", "planned_year", "completed_year", "cost_wan"]

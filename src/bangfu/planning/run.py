@@ -13,8 +13,9 @@ from typing import Callable, Mapping
 import pandas as pd
 
 from bangfu.planning import coverage, solvers as planning
-from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
+from bangfu.planning.project_types import default_distances
 from bangfu.export.tables import to_xlsx_bytes
+from bangfu.workspace import display
 from bangfu.core.labels import t
 
 __all__ = ["PlanOptions", "PlanResult", "run", "default_must_in", "labelled", "excel_sheets", "summary"]
@@ -108,12 +109,8 @@ def run(
 
 
 def labelled(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy with Chinese (or English) headers and project types as words."""
-    out = df.copy()
-    if "project_type" in out:
-        out["project_type"] = out["project_type"].map(
-            lambda k: (PROJECT_TYPE_TABLE[k].zh if lang == "zh" else PROJECT_TYPE_TABLE[k].en) if k in PROJECT_TYPE_TABLE else k
-        )
+    """A copy with Chinese (or English) headers and coded values (project type, status) as their labels."""
+    out = display.label_codes(df, lang, layers=("projects",))
     return out.rename(columns={c: t(f"planning.col.{c}", lang) for c in out.columns if f"planning.col.{c}" in _LABEL_KEYS})
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from bangfu.core.vocab import EDIT_ACTION, MISSING_LABEL, YES_NO, Vocabulary, is_missing
 from bangfu.workspace.schema import get_layer
 
-__all__ = ["coded_columns", "is_yes_no", "label_series", "label_codes", "parse_codes", "history_values"]
+__all__ = ["coded_columns", "is_yes_no", "label_series", "label_codes", "export_labels", "parse_codes", "history_values"]
 
 
 def coded_columns(*layers: str) -> dict[str, Vocabulary]:
@@ -74,6 +74,16 @@ def label_codes(
             out[c] = label_series(out[c], voc, lang)
         elif missing and (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
             out[c] = out[c].map(lambda v: MISSING_LABEL if is_missing(v) else v).astype(object)
+    return out
+
+
+def export_labels(df: pd.DataFrame, layer: str) -> pd.DataFrame:
+    """A layer's rows for a spreadsheet people read and may send back: coded and yes/no columns as their
+    Chinese labels, gaps left empty (so that :func:`parse_codes` and the importer read them back exactly)."""
+    out = pd.DataFrame(df).copy()
+    for name, voc in get_layer(layer).coded_columns().items():
+        if name in out.columns:
+            out[name] = out[name].map(lambda v, voc=voc: None if is_missing(v) else voc.label(v, "zh")).astype(object)
     return out
 
 
