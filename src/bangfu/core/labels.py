@@ -616,10 +616,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.sections_status": ("各节状态", "Section status"),
     "briefing.col_section": ("内容", "Section"),
     "briefing.col_status": ("状态", "Status"),
-    "briefing.status_ok": ("已完成", "ready"),
-    "briefing.status_fallback": ("简易口径", "simple method"),
-    "briefing.status_missing": ("功能尚未完成", "not built yet"),
-    "briefing.status_error": ("计算出错", "failed"),
     "briefing.failed": ("简报生成失败", "The briefing could not be made"),
 }
 
@@ -630,7 +626,7 @@ def _vocabulary_labels() -> dict[str, tuple[str, str]]:
     rs, ps, nc = vocab.ROAD_STATUS, vocab.PROJECT_STATUS, vocab.NEEDY_CRITERION
 
     def q(voc: vocab.Vocabulary, code: str) -> tuple[str, str]:
-        return f"“{voc.label(code)}”", voc.label(code, "en").lower()
+        return f"“{voc.label(code)}”", f'"{voc.label(code, "en")}"'
 
     hard, building, planned, unhard = (q(rs, c) for c in ("completed", "under_construction", "planned", "unhardened"))
     out: dict[str, tuple[str, str]] = {}
@@ -652,6 +648,8 @@ def _vocabulary_labels() -> dict[str, tuple[str, str]]:
     out["pairings.rule_old"] = (nc.label("old_district"), nc.label("old_district", "en"))
     out["pairings.rule_min_poor"] = (f"{nc.label('min_poor_households')} N 户", f"{nc.label('min_poor_households', 'en')} N")
     out["pairings.rule_incidence"] = (f"{nc.label('min_incidence_pct')} X%", f"{nc.label('min_incidence_pct', 'en')} X%")
+    for term in vocab.SECTION_STATUS:
+        out[f"briefing.status_{term.code}"] = (term.zh, term.en)
     cand, appr = q(ps, "candidate"), q(ps, "approved")
     out["planning.no_candidates"] = (f"没有候选项目（状态为{cand[0]}或{appr[0]}的项目）。", f"No {cand[1]} or {appr[1]} projects.")
     return out

@@ -32,7 +32,7 @@ __all__ = [
     "Term", "Vocabulary", "VOCABULARIES", "vocabulary",
     "ROAD_STATUS", "ROAD_CLASS", "ROAD_SURFACE", "PROJECT_TYPE", "PROJECT_STATUS", "PAIRING_TYPE",
     "POVERTY_CAUSE", "SITE_TYPE", "EDIT_ACTION", "NEEDY_CRITERION", "VILLAGE_FLAG", "PAIRING_STATE",
-    "YES_NO", "A_LEVEL", "NEEDY_COMBINE", "PAIRING_ACTIVITY", "HARDENED", "MISSING_LABEL", "is_missing",
+    "YES_NO", "A_LEVEL", "NEEDY_COMBINE", "PAIRING_ACTIVITY", "SECTION_STATUS", "HARDENED", "MISSING_LABEL", "is_missing",
 ]
 
 #: How a missing value is shown in every table and export.
@@ -321,6 +321,14 @@ A_LEVEL = Vocabulary("a_level", "A级", "A-level", (
     Term("5", "5A级", "5A", synonyms=("5A", "AAAAA", "AAAAA级")),
 ))
 
+#: How far a briefing section (or KPI) could be computed.
+SECTION_STATUS = Vocabulary("section_status", "状态", "Status", (
+    Term("ok", "已完成", "ready", "#1a7a3a"),
+    Term("fallback", "简易口径", "simple method", "#f08c00"),
+    Term("missing", "功能尚未完成", "not built yet", "#969696"),
+    Term("error", "计算出错", "failed", "#d7191c"),
+))
+
 #: Every yes/no column (stored as a boolean; ``true``/``false`` are the codes).
 YES_NO = Vocabulary("yes_no", "是/否", "Yes/no", (
     Term("true", "是", "Yes", synonyms=("1", "1.0", "t", "y", "yes", "√", "✓", "✔", "有", "对")),
@@ -330,7 +338,7 @@ YES_NO = Vocabulary("yes_no", "是/否", "Yes/no", (
 VOCABULARIES: Mapping[str, Vocabulary] = {v.key: v for v in (
     ROAD_STATUS, ROAD_CLASS, ROAD_SURFACE, PROJECT_TYPE, PROJECT_STATUS, PAIRING_TYPE, POVERTY_CAUSE,
     SITE_TYPE, EDIT_ACTION, NEEDY_CRITERION, NEEDY_COMBINE, VILLAGE_FLAG, PAIRING_STATE, PAIRING_ACTIVITY,
-    A_LEVEL, YES_NO,
+    A_LEVEL, SECTION_STATUS, YES_NO,
 )}
 
 
