@@ -180,7 +180,8 @@ class Vocabulary:
         """
         if is_missing(text):
             return None
-        return self._spellings.get(_norm(_key(text)))
+        key = _key(text)
+        return self._spellings.get(key) or self._spellings.get(_norm(key))  # exact spelling first (fast)
 
     def rank(self, code: object) -> int:
         """Position of ``code`` in display order (unknown codes last)."""

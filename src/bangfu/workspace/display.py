@@ -13,7 +13,7 @@ again through :func:`parse_codes`; GeoPackage, GeoJSON and Shapefile keep the co
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import pandas as pd
 
@@ -42,9 +42,24 @@ def is_yes_no(s: pd.Series) -> bool:
     return bool(present) and all(isinstance(v, bool) or type(v).__name__ in ("bool", "bool_") for v in present)
 
 
+def _map_unique(s: pd.Series, fn: Callable[[object], object]) -> pd.Series:
+    """``s.map(fn)`` computed once per distinct value (coded columns repeat a few values many times)."""
+    values = s.astype(object).tolist()
+    memo: dict[object, object] = {}
+    out = []
+    for v in values:
+        try:
+            out.append(memo[v])
+        except KeyError:
+            out.append(memo.setdefault(v, fn(v)))
+        except TypeError:  # unhashable
+            out.append(fn(v))
+    return pd.Series(out, index=s.index, dtype=object, name=s.name)
+
+
 def label_series(s: pd.Series, voc: Vocabulary, lang: str = "zh") -> pd.Series:
     """The labels of a column of codes (``—`` where missing; unknown codes as they are)."""
-    return s.map(lambda v: voc.label(v, lang)).astype(object)
+    return _map_unique(s, lambda v: voc.label(v, lang))
 
 
 def label_codes(
@@ -83,7 +98,7 @@ def export_labels(df: pd.DataFrame, layer: str) -> pd.DataFrame:
     out = pd.DataFrame(df).copy()
     for name, voc in get_layer(layer).coded_columns().items():
         if name in out.columns:
-            out[name] = out[name].map(lambda v, voc=voc: None if is_missing(v) else voc.label(v, "zh")).astype(object)
+            out[name] = _map_unique(out[name], lambda v, voc=voc: None if is_missing(v) else voc.label(v, "zh"))
     return out
 
 
@@ -96,7 +111,7 @@ def parse_codes(df: pd.DataFrame, layer: str) -> pd.DataFrame:
         voc = col.vocab
         if voc is None or col.name not in out.columns:
             continue
-        out[col.name] = out[col.name].map(lambda v, voc=voc: v if is_missing(v) else (voc.parse(v) or v)).astype(object)
+        out[col.name] = _map_unique(out[col.name], lambda v, voc=voc: v if is_missing(v) else (voc.parse(v) or v))
     return out
 
 

@@ -190,6 +190,10 @@ def parse_bool(v: object) -> float:
     1/0, yes/no…), NaN otherwise (or when missing)."""
     if _missing(v):
         return np.nan
+    if isinstance(v, (bool, np.bool_)):  # fast paths for stored data (the vocabulary says the same)
+        return float(v)
+    if isinstance(v, (int, np.integer, float, np.floating)) and float(v) in (0.0, 1.0):
+        return float(v)
     code = vocab.YES_NO.parse(v)
     return 1.0 if code == "true" else 0.0 if code == "false" else np.nan
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
