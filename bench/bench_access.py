@@ -21,7 +21,6 @@ import argparse
 from pathlib import Path
 
 from timing import median_time
-from typing import Callable
 
 import geopandas as gpd
 import numpy as np

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from bangfu.briefing import SECTIONS
+from bangfu.core.vocab import SECTION_STATUS
 from bangfu.ui.panels.briefing import get_briefing, presentation
 from bangfu.ui.shell import current
 from bangfu.ui.widgets import kpi_row, synthetic_note
@@ -47,7 +48,7 @@ with left:
 with right:
     st.subheader(ctx.t("briefing.sections_status"))
     status = pd.DataFrame(
-        [{ctx.t("briefing.col_section"): ctx.t(s.label), ctx.t("briefing.col_status"): ctx.t(f"briefing.status_{c.results[s.key].status}")}
+        [{ctx.t("briefing.col_section"): ctx.t(s.label), ctx.t("briefing.col_status"): SECTION_STATUS.label(c.results[s.key].status, ctx.lang)}
          for s in SECTIONS]
     )
     st.dataframe(status, hide_index=True, width="stretch")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from bangfu import indicators as ind
+from bangfu.core.vocab import PAIRING_TYPE
 from bangfu.maps import themes as thememaps
 from bangfu.ui.panels import pairing_tourism as pt
 from bangfu.ui.shell import current
@@ -90,7 +91,7 @@ with tabs[5]:
     names = dict(zip(enterprises["enterprise_id"], enterprises["name"]))
     vnames = dict(zip(villages["village_code"], villages["village_name"]))
     labels = {p.pairing_id: f"{p.pairing_id} · {names.get(p.enterprise_id, p.enterprise_id)} → "
-              f"{vnames.get(p.village_code, p.village_code)}（{p.pairing_type}，{p.start_date}～{p.end_date or ''}）"
+              f"{vnames.get(p.village_code, p.village_code)}（{PAIRING_TYPE.label(p.pairing_type, ctx.lang)}，{p.start_date}～{p.end_date or ''}）"
               for p in town_pairings.itertuples()}
     pt.editing_tab(ctx, area_villages, enterprises, town_pairings, labels,
                    as_of=as_of)

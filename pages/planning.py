@@ -18,7 +18,7 @@ synthetic_note(ctx)
 
 layers = panel.layers(ctx)
 labels = planning_run.candidate_labels(layers["projects"], layers["villages"], ctx.town_code)
-type_name = {k: (p.zh if ctx.lang == "zh" else p.en) for k, p in PROJECT_TYPE_TABLE.items()}
+type_name = {k: p.label(ctx.lang) for k, p in PROJECT_TYPE_TABLE.items()}
 
 with st.form("planning_form"):
     st.subheader(T("planning.settings"))

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from bangfu import indicators as ind
+from bangfu.core.vocab import SITE_TYPE
 from bangfu.maps import themes as thememaps
 from bangfu.workspace.schema import SITE_TYPES
 from bangfu.ui.panels import pairing_tourism as pt
@@ -26,7 +27,7 @@ area_households = ctx.area_layer("households")
 c1, c2, c3 = st.columns([3, 2, 1])
 present = [s for s in SITE_TYPES if s in set(sites_all["site_type"])]
 types = c1.multiselect(ctx.t("tourism.types"), present, default=present, key="tourism_types",
-                       placeholder=ctx.t("common.choose"))
+                       placeholder=ctx.t("common.choose"), format_func=lambda s: SITE_TYPE.label(s, ctx.lang))
 reach_km = c2.slider(ctx.t("tourism.reach_km"), min_value=0.5, max_value=10.0, value=ind.DEFAULT_REACH_M / 1000,
                      step=0.5, key="tourism_reach_km")
 show_reach = c3.checkbox(ctx.t("tourism.show_reach"), value=False, key="tourism_show_reach")
@@ -71,6 +72,7 @@ with left:
 with right:
     st.subheader(ctx.t("tourism.chart_title"))
     by_type = ind.employment_by_type(sites)
+    by_type["site_type"] = by_type["site_type"].map(lambda s: SITE_TYPE.label(s, ctx.lang))
     st.bar_chart(by_type.set_index("site_type")[["poor_households_employed"]]
                  .rename(columns={"poor_households_employed": ctx.t("tourism.kpi_employed")}), x_label="")
 

@@ -82,7 +82,7 @@ def test_stale_version_is_refused_with_the_newer_values(ws: Path):
     before = _sha(ws)
     with pytest.raises(edits.ConflictError) as info:
         edits.update_row(ws, "roads", "R2", {"progress_pct": 20}, expected_version=1, editor="乙")
-    assert "已被他人修改" in info.value.message_zh and "progress_pct=10.0" in info.value.message_zh
+    assert "已被他人修改" in info.value.message_zh and "进度(%)=10.0" in info.value.message_zh
     assert info.value.current["version"] == 2
     assert _sha(ws) == before
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -18,8 +17,8 @@ from bangfu.ingest import columns as cm
 from bangfu.ingest import crs_detect, pipeline as importers, readers
 from bangfu.maps import base as maps
 from bangfu.workspace import store
-from bangfu.geo.crs import gcj02_to_wgs84
 from bangfu.ingest.guard import ImportRefused
+from bangfu.core import vocab
 
 
 @pytest.fixture
@@ -360,3 +359,32 @@ def test_gcj02_heuristic_no_false_alarm_and_small_sample(ws: Path):
     gcj = np.column_stack(corpus.wgs84_to_gcj02(pts[:, 0], pts[:, 1]))
     diag = crs_detect.offset_diagnosis(shapely.points(gcj), vill, declared="wgs84")
     assert diag.suggestion == "gcj02" and diag.inside["gcj02"] == 1.0
+
+
+def test_coded_values_are_imported_from_labels_and_synonyms(ws: Path):
+    """Project types and statuses spelled as offices write them, yes/no as 有/无 √/× 1/0: stored as codes."""
+    projects = pd.DataFrame({"项目编号": ["P1", "P2", "P3", "P4"], "项目名称": ["水", "卫", "路", "桥"],
+                             "项目类型": ["饮水工程", "卫生室", "道路硬化", "Bridge"], "投资(万元)": [10, 20, 30, 40],
+                             "所在村代码": [f"{corpus.TOWN}240"] * 4, "状态": ["候选", "已批准", "candidate", "在建"],
+                             "经度": [112.405] * 4, "纬度": [22.305] * 4})
+    plan = importers.prepare_import(ws, "p.xlsx", corpus.xlsx_bytes(projects), layer="projects")
+    assert plan.ok, plan.report.to_frame()
+    got = plan.new_layer.set_index("project_id")
+    assert got["project_type"].tolist() == ["drinking_water", "clinic", "road_hardening", "bridge"]
+    assert got["status"].tolist() == ["candidate", "approved", "candidate", "under_construction"]
+    hh = pd.DataFrame({"户编号": ["N1", "N2", "N3"], "村代码": [f"{corpus.TOWN}240"] * 3, "家庭人口": [2, 3, 4],
+                       "是否低收入户": ["有", "√", 0], "重点帮扶户": ["无", "×", 0], "有劳动能力": [1, "是", "否"],
+                       "致贫原因": ["因病", None, None], "经度": [112.405] * 3, "纬度": [22.305] * 3})
+    plan = importers.prepare_import(ws, "hh.csv", hh.to_csv(index=False).encode(), layer="households", mode="update")
+    assert plan.ok, plan.report.to_frame()
+    got = plan.new_layer.set_index("household_id").loc[["N1", "N2", "N3"]]
+    assert got["is_poor"].tolist() == [True, True, False] and got["is_key"].tolist() == [False, False, False]
+    assert got["has_labour"].tolist() == [True, True, False]
+
+
+def test_unknown_coded_value_is_reported_with_the_allowed_labels(ws: Path):
+    pairings = pd.DataFrame({"结对编号": ["X1"], "企业编号": ["E1"], "村代码": [f"{corpus.TOWN}240"], "帮扶方式": ["捐钱"],
+                             "开始日期": ["2020-01-01"], "承诺资金(万元)": [1.0]})
+    plan = importers.prepare_import(ws, "x.csv", pairings.to_csv(index=False).encode(), layer="pairings", mode="update")
+    bad = _problems(plan, "不是允许的取值")
+    assert bad and bad[0].hint_zh == "可选：" + "、".join(vocab.PAIRING_TYPE.labels("zh").values())

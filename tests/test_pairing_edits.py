@@ -133,7 +133,7 @@ def test_stale_version_is_refused_with_newer_values(ws: Path):
     before = _sha(ws)
     with pytest.raises(pe.ConflictError) as info:
         pe.end_pairing(ws, "P002", "2020-12-01", expected_version=1, editor="乙")
-    assert "committed_wan=30.0" in info.value.message_zh and info.value.current["version"] == 2
+    assert "承诺资金(万元)=30.0" in info.value.message_zh and info.value.current["version"] == 2
     assert _sha(ws) == before
 
 

@@ -93,8 +93,9 @@ def test_rule_errors_and_wording():
         ind.NeedyRule(combine="some")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="0..100"):
         ind.NeedyRule(min_incidence_pct=120)
-    assert ind.NeedyRule(old_district=True, min_poor_households=20).describe() == "重点帮扶村 或 老区村 或 贫困户 ≥ 20 户"
-    assert ind.NeedyRule(old_district=False, min_incidence_pct=5, combine="all").describe("en") == "key village and incidence > 5%"
+    assert ind.NeedyRule(old_district=True, min_poor_households=20).describe() == "重点帮扶村 或 老区村 或 贫困户不少于 20 户"
+    assert ind.NeedyRule(old_district=False, min_incidence_pct=5, combine="all").describe("en") == "Key village and poverty incidence above 5%"
+    assert ind.NeedyRule(min_incidence_pct=5, combine="all").describe() == "重点帮扶村 且 老区村 且 贫困发生率高于 5%"
 
 
 def test_enterprise_load_and_town_sums():

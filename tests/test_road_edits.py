@@ -53,7 +53,7 @@ def _row(ws: Path, rid: str) -> dict:
         ("R2", {"progress_pct": 100}, "在建道路的进度必须小于 100%"),
         ("R4", {"completed_year": 2020}, "尚未硬化的道路不能填写完工年份"),
         ("R4", {"progress_pct": 10}, "进度必须为 0"),
-        ("R4", {"planned_year": None}, "状态为“计划”时必须填写计划年份"),
+        ("R4", {"planned_year": None}, "状态为“计划硬化”时必须填写计划年份"),
         ("R2", {"status": "finished"}, "硬化状态：不是允许的取值"),
         ("R2", {"cost_wan": -3}, "投资(万元)：不能小于 0"),
         ("R9", {"progress_pct": 10}, "找不到农村道路：R9"),
@@ -109,7 +109,7 @@ def test_stale_form_is_refused_with_the_newer_values(ws: Path):
     before = _sha(ws)
     with pytest.raises(edits.ConflictError) as info:
         roads.edit_road(ws, "R2", {"progress_pct": 70}, expected_version=1, editor="乙", year=YEAR)
-    assert "已被他人修改" in info.value.message_zh and "progress_pct=60.0" in info.value.message_zh
+    assert "已被他人修改" in info.value.message_zh and "进度(%)=60.0" in info.value.message_zh and "硬化状态=在建" in info.value.message_zh
     assert _sha(ws) == before
 
 

@@ -88,7 +88,7 @@ def test_stale_form_shows_the_newer_values(ws: Path):
     at.number_input(key="roads.e_progress.R2.1").set_value(50.0)
     at.button(key=SUBMIT).click().run()
     errors = [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]  # as displayed (Markdown escapes removed)
-    assert any("已被他人修改" in e and "progress_pct=75.0" in e for e in errors), errors
+    assert any("已被他人修改" in e and "进度(%)=75.0" in e for e in errors), errors
     assert roads.road_row(ws, "R2")["progress_pct"] == 75.0
     at.button(key="roads.reload").click().run()
     assert at.number_input(key="roads.e_progress.R2.2").value == 75.0

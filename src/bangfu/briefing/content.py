@@ -18,7 +18,9 @@ import shapely
 
 from bangfu import indicators as ind
 from bangfu.geo.crs import metric_crs
-from bangfu.core.labels import LABELS, t
+from bangfu.core import vocab
+from bangfu.core.labels import t
+from bangfu.workspace import display
 from bangfu.briefing.sources import SECTIONS, AreaData, Column, Section, SectionResult, evaluate
 from bangfu.workspace import areas
 
@@ -101,7 +103,7 @@ class BriefingContent:
 def format_value(value: Any, fmt: str) -> str:
     """A value as shown in the briefing: '12,345', '12.3%', '1,234.5' or text; '—' if missing."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return "—"
+        return vocab.MISSING_LABEL
     if fmt == "int":
         return ind.fmt_int(float(value))
     if fmt == "pct":
@@ -132,11 +134,6 @@ def _kpi(section: Section, result: SectionResult, lang: str) -> KpiCard:
     return KpiCard(section.key, t(section.label, lang), format_value(value, section.fmt), result.status, value)
 
 
-def _ptype(code: object, lang: str) -> str:
-    key = f"briefing.ptype.{code}"
-    return t(key, lang) if key in LABELS else str(code)
-
-
 def _table_frame(section: Section, frame: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(frame).copy()
     if "village_code" in out.columns and "village_name" not in out.columns:
@@ -147,14 +144,18 @@ def _table_frame(section: Section, frame: pd.DataFrame, villages: pd.DataFrame) 
     return out
 
 
+#: Result columns that hold coded values, shown as their vocabulary labels.
+CODED: Mapping[str, vocab.Vocabulary] = display.coded_columns("projects", "villages", "roads", "pairings", "tourism_sites")
+
+
 def _cell(row: Mapping[str, Any], col: Column, lang: str) -> str:
     for name in col.candidates:
         if name in row:
             value = row[name]
-            if name == "project_type":
-                return _ptype(value, lang)
+            if name in CODED:
+                return _cut(CODED[name].label(value, lang), col.max_chars)
             return _cut(format_value(value, col.fmt), col.max_chars)
-    return "—"
+    return vocab.MISSING_LABEL
 
 
 def _table(section: Section, result: SectionResult, villages: pd.DataFrame, lang: str) -> TableBlock:

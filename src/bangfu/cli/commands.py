@@ -64,11 +64,13 @@ def _ids(text: str | None) -> tuple[str, ...]:
 
 
 def _distance(text: str) -> tuple[str, float]:
-    from bangfu.planning.project_types import PROJECT_TYPE_TABLE
+    from bangfu.planning.project_types import project_type
 
-    key, _, value = text.partition("=")
-    if key not in PROJECT_TYPE_TABLE:
-        raise argparse.ArgumentTypeError(f"未知的项目类型 {key!r}；可用：{'、'.join(PROJECT_TYPE_TABLE)}")
+    name, _, value = text.partition("=")
+    try:
+        key = project_type(name.strip()).key  # a code, label or synonym: road_hardening, 道路硬化, 饮水工程…
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     try:
         d = float(value)
     except ValueError:
@@ -84,7 +86,7 @@ def _rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", default="poor=3,old=2,key=1,all=1", help="评分权重，如 poor=3,old=2,key=1,all=1")
     p.add_argument("--out", required=True, help="输出 Excel 文件（.xlsx）")
     p.add_argument("--distance", action="append", type=_distance, default=[], metavar="TYPE=METRES",
-                   help="某类项目的服务半径（米），可重复，如 --distance road_hardening=2000")
+                   help="某类项目的服务半径（米），可重复，如 --distance road_hardening=2000 或 --distance 饮水安全=1500")
     p.add_argument("--new-access-only", action="store_true", help="只计新增受益（已有同类设施覆盖的农户不计）")
     p.add_argument("--must-in", default=None, help="必选项目编号，逗号分隔（默认：已批复项目；传空字符串表示无）")
     p.add_argument("--exclude", default="", help="排除的项目编号，逗号分隔")

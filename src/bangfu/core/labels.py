@@ -7,6 +7,8 @@ Sections are grouped by page so that each page's labels can be found (and added)
 
 from __future__ import annotations
 
+from bangfu.core import vocab
+
 Lang = str  # "zh" or "en"
 LANGS: dict[str, str] = {"zh": "中文", "en": "English"}
 
@@ -111,8 +113,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "legend.county_classes": ("，全县统一分级", "; classes county-wide"),
     "legend.catchments": ("服务范围", "Catchments"),
     "legend.selected_projects": ("入选项目", "Selected projects"),
-    "overview.flag.old": ("老区村", "Old-base village"),
-    "overview.flag.key": ("重点帮扶村", "Key village"),
     "overview.leading": ("龙头企业", "Leading enterprise"),
     "overview.layer.choropleth": ("行政村", "Villages"),
     "overview.layer.old": ("老区村（蓝色粗边）", "Old-base villages (blue outline)"),
@@ -125,10 +125,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.layer.tourism": ("乡村旅游点", "Tourism sites"),
     "overview.layer.enterprises": ("帮扶企业", "Enterprises"),
     "overview.layer.pairings": ("企业结对连线", "Enterprise–village pairings"),
-    "overview.road_status.completed": ("已硬化", "Hardened"),
-    "overview.road_status.under_construction": ("在建", "Under construction"),
-    "overview.road_status.planned": ("计划硬化", "Planned"),
-    "overview.road_status.unhardened": ("未硬化", "Not hardened"),
     "overview.tt.name": ("村名", "Village"),
     "overview.tt.code": ("村代码", "Code"),
     "overview.tt.town": ("镇街", "Town"),
@@ -172,8 +168,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.profile.pairings": ("结对企业", "Pairings"),
     "overview.profile.projects": ("涉及本村的候选项目", "Candidate projects touching the village"),
     "overview.profile.none": ("无", "None"),
-    "overview.profile.active": ("在结对", "Active"),
-    "overview.profile.ended": ("已结束", "Ended"),
     "overview.profile.state": ("状态", "State"),
     "overview.profile.length_km": ("长度(km)", "Length (km)"),
     "overview.profile.road_km": ("道路里程(km)", "Road km"),
@@ -197,7 +191,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.col.old_district_villages": ("老区村", "Old-base villages"),
     "overview.col.key_villages": ("重点帮扶村", "Key villages"),
     "overview.col.road_km": ("道路里程(km)", "Road km"),
-    "overview.col.hardened_km": ("已硬化(km)", "Hardened km"),
     "overview.col.hardening_pct": ("道路硬化率(%)", "Hardening rate (%)"),
     "overview.col.needy_villages": ("需帮扶村", "Needy villages"),
     "overview.col.needy_paired": ("已结对需帮扶村", "Needy villages paired"),
@@ -239,7 +232,6 @@ LABELS: dict[str, tuple[str, str]] = {
         "No household points in the workspace: households are estimated as village totals × the share of the village "
         "area inside the catchment (households assumed evenly spread).",
     ),
-    "planning.no_candidates": ("没有候选项目（状态为“候选”或“已批复”的项目）。", "No candidate or approved projects."),
     "planning.empty_catchments": ("所有候选项目的服务范围内都没有农户。", "No households lie in any candidate's catchment."),
     "planning.ranking": ("单项目排名", "Standalone ranking"),
     "planning.portfolio": ("预算内项目组合（每户只计一次）", "Portfolio within the budget (each household once)"),
@@ -328,7 +320,6 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "roads.no_roads": ("工作空间里还没有道路数据。", "The workspace has no roads yet."),
     "roads.kpi.total_km": ("道路总里程(km)", "All roads (km)"),
-    "roads.kpi.hardened_km": ("已硬化(km)", "Hardened (km)"),
     "roads.kpi.unreached": ("未通硬化路的村", "Villages without a hardened road"),
     "roads.kpi.access": ("农户通达率", "Household access share"),
     "roads.kpi.poor_access": ("贫困户通达率", "Poor household access share"),
@@ -355,10 +346,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "roads.col.year": ("年份", "Year"),
     "roads.col.value": ("目标值", "Target"),
     "roads.col.total_km": ("总里程(km)", "All roads (km)"),
-    "roads.col.completed_km": ("已硬化(km)", "Hardened (km)"),
-    "roads.col.under_construction_km": ("在建(km)", "Under construction (km)"),
-    "roads.col.planned_km": ("计划(km)", "Planned (km)"),
-    "roads.col.unhardened_km": ("未硬化(km)", "Unhardened (km)"),
     "roads.col.rate_pct": ("硬化率(%)", "Hardening rate (%)"),
     "roads.col.reached": ("已通硬化路", "Reached by a hardened road"),
     "roads.col.cumulative_km": ("累计硬化(km)", "Cumulative hardened (km)"),
@@ -400,12 +387,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "roads.edit.reload": ("载入最新值", "Load the latest values"),
     "roads.edit.undo": ("撤销这条道路最近一次修改", "Undo this road's last edit"),
     "roads.edit.undone": ("已撤销 {road} 的最近一次修改（第 {v} 版）。", "Undid the last edit of {road} (version {v})."),
-    "roads.edit.rules": (
-        "规则：进度 0–100%；“已硬化”须进度 100% 且填写完工年份；“在建”进度须小于 100%；“计划”/“未硬化”进度为 0；"
-        "完工年份不早于计划年份、不晚于今年。",
-        "Rules: progress 0–100%; hardened needs 100% and a completed year; under construction below 100%; "
-        "planned/unhardened at 0%; completed year not before the planned year nor in the future.",
-    ),
     "roads.edit.history": ("这条道路的修改记录", "This road's history"),
     "roads.edit.no_history": ("这条道路还没有修改记录。", "No changes recorded for this road yet."),
     "roads.history.recent": ("最近的修改（全部道路）", "Recent changes (all roads)"),
@@ -456,11 +437,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "Enterprise–village pairing lines; needy villages by your rule, and whether each has an active partner.",
     ),
     "pairings.rule": ("需帮扶村的认定规则", "Which villages are needy"),
-    "pairings.rule_key": ("重点帮扶村", "Key villages"),
-    "pairings.rule_old": ("老区村", "Old-base (老区) villages"),
-    "pairings.rule_min_poor": ("贫困户不少于 N 户", "At least N poor households"),
     "pairings.rule_min_poor_n": ("N（户）", "N (households)"),
-    "pairings.rule_incidence": ("贫困发生率高于 X%", "Incidence above X%"),
     "pairings.rule_incidence_x": ("X（%）", "X (%)"),
     "pairings.rule_combine": ("条件组合", "Combine criteria"),
     "pairings.combine_any": ("满足任一条件", "Any criterion"),
@@ -525,11 +502,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "pt.col.sites": ("旅游点数", "Sites"),
     "pt.col.poverty_density": ("贫困密度(户/km²)", "Poverty density (hh/km²)"),
     "pt.col.action": ("操作", "Action"),
-    "pt.action.create": ("新增", "create"),
-    "pt.action.edit": ("修改", "edit"),
-    "pt.action.undo": ("撤销", "undo"),
-    "pt.action.bulk": ("批量修改", "bulk"),
-    "pt.action.end": ("结束", "end"),
     # --- data management (issue 7) ------------------------------------------------------
     "data.intro": (
         "导入本县自己的数据：上传文件 → 自动识别编码、列和坐标系 → 检查 → 预览变更 → 一次性写入（原数据自动备份）。",
@@ -625,17 +597,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.col_town": ("镇街", "Town"),
     "briefing.col_poor_households": ("贫困户", "Poor hh"),
     "briefing.col_flags": ("类别", "Category"),
-    "briefing.flag_old": ("老区", "old-base"),
-    "briefing.flag_key": ("重点", "key"),
     "briefing.kpi_access": ("道路通达率", "Road access share"),
     "briefing.kpi_tourism": ("旅游带动覆盖", "Tourism reach"),
-    "briefing.ptype.road_hardening": ("道路硬化", "Road hardening"),
-    "briefing.ptype.drinking_water": ("饮水工程", "Drinking water"),
-    "briefing.ptype.bridge": ("桥梁", "Bridge"),
-    "briefing.ptype.irrigation": ("农田水利", "Irrigation"),
-    "briefing.ptype.clinic": ("卫生室", "Clinic"),
-    "briefing.ptype.school": ("学校", "School"),
-    "briefing.ptype.broadband": ("宽带网络", "Broadband"),
     "briefing.no_font": (
         "未找到中文字体，无法生成简报。请安装思源黑体/Noto Sans CJK（Debian/Ubuntu：sudo apt-get install fonts-noto-cjk），"
         "或将 NotoSansCJK-Regular.ttc 放入 /usr/share/fonts 后重启应用。",
@@ -665,12 +628,46 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.sections_status": ("各节状态", "Section status"),
     "briefing.col_section": ("内容", "Section"),
     "briefing.col_status": ("状态", "Status"),
-    "briefing.status_ok": ("已完成", "ready"),
-    "briefing.status_fallback": ("简易口径", "simple method"),
-    "briefing.status_missing": ("功能尚未完成", "not built yet"),
-    "briefing.status_error": ("计算出错", "failed"),
     "briefing.failed": ("简报生成失败", "The briefing could not be made"),
 }
+
+
+
+def _vocabulary_labels() -> dict[str, tuple[str, str]]:
+    """Labels that name or quote a coded value, built from :mod:`bangfu.core.vocab` (never written twice)."""
+    rs, ps, nc = vocab.ROAD_STATUS, vocab.PROJECT_STATUS, vocab.NEEDY_CRITERION
+
+    def q(voc: vocab.Vocabulary, code: str) -> tuple[str, str]:
+        return f"“{voc.label(code)}”", f'"{voc.label(code, "en")}"'
+
+    hard, building, planned, unhard = (q(rs, c) for c in ("completed", "under_construction", "planned", "unhardened"))
+    out: dict[str, tuple[str, str]] = {}
+    for term in rs:  # roads page and map legends: one label per status, km columns named after it
+        out[f"overview.road_status.{term.code}"] = (term.zh, term.en)
+        out[f"roads.col.{term.code}_km"] = (f"{term.zh}(km)", f"{term.en} (km)")
+    hardened = rs.term(vocab.HARDENED)
+    out["roads.kpi.hardened_km"] = (f"{hardened.zh}(km)", f"{hardened.en} (km)")
+    out["overview.col.hardened_km"] = (f"{hardened.zh}(km)", f"{hardened.en} km")
+    out["roads.edit.rules"] = (
+        f"规则：进度 0–100%；{hard[0]}须进度 100% 且填写完工年份；{building[0]}进度须小于 100%；{planned[0]}/{unhard[0]}进度为 0；"
+        "完工年份不早于计划年份、不晚于今年。",
+        f"Rules: progress 0–100%; {hard[1]} needs 100% and a completed year; {building[1]} below 100%; "
+        f"{planned[1]}/{unhard[1]} at 0%; completed year not before the planned year nor in the future.",
+    )
+    out["overview.flag.old"] = (vocab.VILLAGE_FLAG.label("old_district"), vocab.VILLAGE_FLAG.label("old_district", "en"))
+    out["overview.flag.key"] = (vocab.VILLAGE_FLAG.label("key_village"), vocab.VILLAGE_FLAG.label("key_village", "en"))
+    out["pairings.rule_key"] = (nc.label("key_villages"), nc.label("key_villages", "en"))
+    out["pairings.rule_old"] = (nc.label("old_district"), nc.label("old_district", "en"))
+    out["pairings.rule_min_poor"] = (f"{nc.label('min_poor_households')} N 户", f"{nc.label('min_poor_households', 'en')} N")
+    out["pairings.rule_incidence"] = (f"{nc.label('min_incidence_pct')} X%", f"{nc.label('min_incidence_pct', 'en')} X%")
+    for term in vocab.SECTION_STATUS:
+        out[f"briefing.status_{term.code}"] = (term.zh, term.en)
+    cand, appr = q(ps, "candidate"), q(ps, "approved")
+    out["planning.no_candidates"] = (f"没有候选项目（状态为{cand[0]}或{appr[0]}的项目）。", f"No {cand[1]} or {appr[1]} projects.")
+    return out
+
+
+LABELS.update(_vocabulary_labels())
 
 
 def t(key: str, lang: Lang = "zh") -> str:

@@ -11,7 +11,14 @@ Look-ups::
     ROAD_STATUS.label("planned", "zh")     # '计划硬化'
     ROAD_STATUS.color("completed")         # '#1a7a3a'
     ROAD_STATUS.parse("已完工")             # 'completed'
+    YES_NO.label(True, "en")               # 'Yes'
+    A_LEVEL.label(4)                       # '4A级'
     vocabulary("project_type").codes       # ('road_hardening', 'drinking_water', …)
+
+What the rest of the package does with it: tables and downloads show labels in the active language
+(:func:`bangfu.workspace.display.label_codes`); the importer turns labels and synonyms back into codes
+(:func:`bangfu.workspace.display.parse_codes`); GeoPackage/GeoJSON/Shapefile exports keep codes;
+layer exports to Excel carry Chinese labels (they import again). Codes are stored data: never rename one.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ __all__ = [
     "Term", "Vocabulary", "VOCABULARIES", "vocabulary",
     "ROAD_STATUS", "ROAD_CLASS", "ROAD_SURFACE", "PROJECT_TYPE", "PROJECT_STATUS", "PAIRING_TYPE",
     "POVERTY_CAUSE", "SITE_TYPE", "EDIT_ACTION", "NEEDY_CRITERION", "VILLAGE_FLAG", "PAIRING_STATE",
-    "YES_NO", "HARDENED", "MISSING_LABEL",
+    "YES_NO", "A_LEVEL", "NEEDY_COMBINE", "PAIRING_ACTIVITY", "SECTION_STATUS", "HARDENED", "MISSING_LABEL", "is_missing",
 ]
 
 #: How a missing value is shown in every table and export.
@@ -60,6 +67,25 @@ class Term:
         if self.dash:
             style["dashArray"] = self.dash
         return style
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN, pandas' NA/NaT, empty text and the missing-value label itself."""
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    text = str(value).strip()
+    return text in ("", "<NA>", "NaT", "nan", "NaN", "None", MISSING_LABEL)
+
+
+def _key(code: object) -> str:
+    """The text form of a stored value as a code: ``True`` → ``"true"``, ``4.0`` → ``"4"``."""
+    if isinstance(code, bool) or type(code).__name__ in ("bool", "bool_"):  # also numpy booleans
+        return "true" if code else "false"
+    if isinstance(code, float) and code.is_integer():
+        return str(int(code))
+    if type(code).__name__.startswith("float") and hasattr(code, "is_integer") and code.is_integer():  # numpy floats
+        return str(int(code))
+    return str(code)
 
 
 def _norm(text: object) -> str:
@@ -111,19 +137,27 @@ class Vocabulary:
         """The concept's own name (e.g. 硬化状态)."""
         return self.en if lang == "en" else self.zh
 
-    def term(self, code: str) -> Term:
+    def term(self, code: object) -> Term:
         """The term of ``code`` (KeyError quoting the allowed codes otherwise)."""
         try:
-            return self._index[code]
+            return self._index[_key(code)]
         except KeyError:
             raise KeyError(f"{self.key}: unknown code {code!r}; allowed: {', '.join(self.codes)}") from None
 
     def label(self, code: object, lang: str = "zh") -> str:
         """The label of ``code``; a missing value gives ``—`` and an unknown code is shown as it is."""
-        if code is None or (isinstance(code, float) and code != code) or str(code) in ("", "<NA>", "nan", "None"):
+        if is_missing(code):
             return MISSING_LABEL
-        term = self._index.get(str(code))
+        term = self._index.get(_key(code))
         return str(code) if term is None else term.label(lang)
+
+    def is_label(self, text: object, lang: str = "zh") -> bool:
+        """Whether ``text`` is exactly the label of one of the terms in ``lang``."""
+        return any(text == t.label(lang) for t in self.terms)
+
+    def choices_text(self, lang: str = "zh") -> str:
+        """The labels in display order as one phrase (``已硬化、在建、计划硬化、未硬化``), for messages."""
+        return ("、" if lang != "en" else ", ").join(t.label(lang) for t in self.terms)
 
     def labels(self, lang: str = "zh") -> dict[str, str]:
         """Code → label, in display order."""
@@ -131,7 +165,7 @@ class Vocabulary:
 
     def color(self, code: object, default: str = "#666666") -> str:
         """The colour of ``code`` (``default`` when unknown)."""
-        term = self._index.get(str(code))
+        term = self._index.get(_key(code))
         return default if term is None else term.color
 
     def colors(self) -> dict[str, str]:
@@ -139,15 +173,20 @@ class Vocabulary:
         return {t.code: t.color for t in self.terms}
 
     def parse(self, text: object) -> str | None:
-        """The code a spelling stands for (code, either label or a synonym), or None."""
-        if text is None:
+        """The code a spelling stands for (code, either label or a synonym), or None.
+
+        Every import of a coded value goes through here (layer imports, the road bulk update, yes/no
+        columns, the CLI), so a spelling accepted in one place is accepted in all.
+        """
+        if is_missing(text):
             return None
-        return self._spellings.get(_norm(text))
+        key = _key(text)
+        return self._spellings.get(key) or self._spellings.get(_norm(key))  # exact spelling first (fast)
 
     def rank(self, code: object) -> int:
         """Position of ``code`` in display order (unknown codes last)."""
         try:
-            return self.codes.index(str(code))
+            return self.codes.index(_key(code))
         except ValueError:
             return len(self.terms)
 
@@ -230,19 +269,28 @@ SITE_TYPE = Vocabulary("site_type", "旅游点类型", "Site type", (
     Term("民宿农家乐", "民宿农家乐", "Homestay and farm stay", "#ff7f00"),
 ))
 
+#: What an edit did (the ``action`` of the history tables). A bulk edit is 批量更新 everywhere.
 EDIT_ACTION = Vocabulary("edit_action", "操作", "Action", (
-    Term("create", "新增", "Create"),
-    Term("edit", "修改", "Edit"),
-    Term("bulk", "批量更新", "Bulk update"),
-    Term("undo", "撤销", "Undo"),
-    Term("end", "结束", "End"),
+    Term("create", "新增", "Create", synonyms=("新建", "添加")),
+    Term("edit", "修改", "Edit", synonyms=("编辑", "更改")),
+    Term("bulk", "批量更新", "Bulk update", synonyms=("批量修改", "批量", "bulk edit")),
+    Term("undo", "撤销", "Undo", synonyms=("撤回",)),
+    Term("end", "结束", "End", synonyms=("终止",)),
 ))
 
+#: The criteria of the needy-village rule (codes = the fields of ``bangfu.indicators.NeedyRule``); the
+#: thresholds follow the label ("贫困户不少于 20 户", "贫困发生率高于 10%").
 NEEDY_CRITERION = Vocabulary("needy_criterion", "需帮扶村认定条件", "Needy-village criterion", (
     Term("key_villages", "重点帮扶村", "Key village"),
     Term("old_district", "老区村", "Old-base village"),
     Term("min_poor_households", "贫困户不少于", "Poor households at least"),
     Term("min_incidence_pct", "贫困发生率高于", "Poverty incidence above"),
+))
+
+#: How the criteria of the needy rule combine: the word between them and the choice on the form.
+NEEDY_COMBINE = Vocabulary("needy_combine", "条件组合", "Combine criteria", (
+    Term("any", "或", "or", synonyms=("满足任一条件", "任一", "any criterion")),
+    Term("all", "且", "and", synonyms=("同时满足全部条件", "全部", "all criteria")),
 ))
 
 #: Village categories drawn as outlines over every choropleth.
@@ -258,6 +306,31 @@ PAIRING_STATE = Vocabulary("pairing_state", "结对情况", "Pairing state", (
     Term("other", "其他村", "Other villages", "#969696", "", 0.6),
 ))
 
+#: Whether a pairing is in force on the as-of date (started and not ended).
+PAIRING_ACTIVITY = Vocabulary("pairing_activity", "结对状态", "Pairing state", (
+    Term("active", "在结对", "Active", "#238b45"),
+    Term("ended", "已结束", "Ended", "#999999", synonyms=("未在结对", "inactive")),
+))
+
+#: Tourism site A-levels (国家A级旅游景区); the stored value is the number 0–5, 0 = not rated.
+A_LEVEL = Vocabulary("a_level", "A级", "A-level", (
+    Term("0", "未评级", "Not rated", synonyms=("无", "none", "未定级")),
+    Term("1", "1A级", "1A", synonyms=("1A", "A", "A级")),
+    Term("2", "2A级", "2A", synonyms=("2A", "AA", "AA级")),
+    Term("3", "3A级", "3A", synonyms=("3A", "AAA", "AAA级")),
+    Term("4", "4A级", "4A", synonyms=("4A", "AAAA", "AAAA级")),
+    Term("5", "5A级", "5A", synonyms=("5A", "AAAAA", "AAAAA级")),
+))
+
+#: How far a briefing section (or KPI) could be computed.
+SECTION_STATUS = Vocabulary("section_status", "状态", "Status", (
+    Term("ok", "已完成", "ready", "#1a7a3a"),
+    Term("fallback", "简易口径", "simple method", "#f08c00"),
+    Term("missing", "功能尚未完成", "not built yet", "#969696"),
+    Term("error", "计算出错", "failed", "#d7191c"),
+))
+
+#: Every yes/no column (stored as a boolean; ``true``/``false`` are the codes).
 YES_NO = Vocabulary("yes_no", "是/否", "Yes/no", (
     Term("true", "是", "Yes", synonyms=("1", "1.0", "t", "y", "yes", "√", "✓", "✔", "有", "对")),
     Term("false", "否", "No", synonyms=("0", "0.0", "f", "n", "no", "×", "✗", "✘", "无", "没有", "不是")),
@@ -265,7 +338,8 @@ YES_NO = Vocabulary("yes_no", "是/否", "Yes/no", (
 
 VOCABULARIES: Mapping[str, Vocabulary] = {v.key: v for v in (
     ROAD_STATUS, ROAD_CLASS, ROAD_SURFACE, PROJECT_TYPE, PROJECT_STATUS, PAIRING_TYPE, POVERTY_CAUSE,
-    SITE_TYPE, EDIT_ACTION, NEEDY_CRITERION, VILLAGE_FLAG, PAIRING_STATE, YES_NO,
+    SITE_TYPE, EDIT_ACTION, NEEDY_CRITERION, NEEDY_COMBINE, VILLAGE_FLAG, PAIRING_STATE, PAIRING_ACTIVITY,
+    A_LEVEL, SECTION_STATUS, YES_NO,
 )}
 
 

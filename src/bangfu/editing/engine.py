@@ -25,8 +25,9 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from bangfu.core import vocab
 from bangfu.core.errors import BangfuError
-from bangfu.workspace import store
+from bangfu.workspace import display, store
 from bangfu.workspace.schema import Column, Layer, get_layer
 from bangfu.workspace.validate import validate_layer
 
@@ -74,16 +75,31 @@ class RejectedError(EditError):
     """The new values break a rule (or the row does not exist); nothing was written."""
 
 
+def shown_values(layer: Layer, values: Mapping[str, Any], lang: str = "zh") -> str:
+    """``label=value`` pairs for a message: column labels, coded values as their labels."""
+    coded = layer.coded_columns()
+    names = layer.labels(lang)
+    parts = []
+    for k, v in values.items():
+        if k in ("version", layer.key):
+            continue
+        text = coded[k].label(v, lang) if k in coded else (_text(v) or vocab.MISSING_LABEL)
+        parts.append(f"{names.get(k, k)}={text}")
+    return ("，" if lang != "en" else ", ").join(parts)
+
+
 class ConflictError(EditError):
     """Someone else changed the row since it was read; ``current`` holds their values."""
 
-    def __init__(self, key: str, expected: int, current: dict[str, Any]) -> None:
-        shown = "，".join(f"{k}={_text(v)}" for k, v in current.items() if k != "version")
+    def __init__(self, key: str, expected: int, current: dict[str, Any], layer: Layer | None = None) -> None:
+        shown = (shown_values(layer, current) if layer is not None
+                 else "，".join(f"{k}={_text(v)}" for k, v in current.items() if k != "version"))
+        shown_en = shown_values(layer, current, "en") if layer is not None else shown
         super().__init__(
             f"{key} 已被他人修改（您基于第 {expected} 版，当前为第 {current.get('version')} 版）。"
             f"最新的值：{shown}。请刷新后重新修改，未覆盖对方的修改。",
             f"{key} was changed by someone else (you edited version {expected}, it is now "
-            f"version {current.get('version')}); nothing was overwritten.",
+            f"version {current.get('version')}; latest values: {shown_en}); nothing was overwritten.",
             hint_zh="载入最新的值，再重新修改。",
             hint_en="Load the latest values, then make your change again.",
         )
@@ -131,7 +147,7 @@ def _typed(col: Column, v: Any) -> Any:
     if col.dtype == "float":
         return float(v)
     if col.dtype == "bool":
-        return 1 if str(v).strip().lower() in {"1", "true", "是", "yes"} else 0
+        return 1 if vocab.YES_NO.parse(v) == "true" else 0
     return str(v).strip()
 
 
@@ -247,7 +263,7 @@ def _apply_update(
     if old is None:
         raise RejectedError(f"找不到{layer.zh}：{key}", f"unknown {layer.name} {key!r}")
     if expected_version is not None and int(old["version"]) != int(expected_version):
-        raise ConflictError(key, int(expected_version), old)
+        raise ConflictError(key, int(expected_version), old, layer)
     try:
         typed = {f: _typed(layer.column(f), v) for f, v in changes.items()}
     except (TypeError, ValueError) as exc:
@@ -264,7 +280,7 @@ def _apply_update(
         [v for _, _, v in diff] + [key, old["version"]],
     )
     if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; kept as a guard
-        raise ConflictError(key, int(old["version"]), _read_row(con, layer, key, spec.fields) or {})
+        raise ConflictError(key, int(old["version"]), _read_row(con, layer, key, spec.fields) or {}, layer)
     _ensure_history_table(con, hist)
     _append_history(con, hist, layer.key, key, diff, editor=editor, action=action, at=at, edit_id=edit_id)
     return int(old["version"]) + 1
@@ -420,6 +436,11 @@ def history(path: Path | str, layer: str, key: str | None = None) -> pd.DataFram
     if key is not None:
         df = df[df[lay.key] == key]
     return df.sort_values(["edit_id", "change_id"], ascending=False).reset_index(drop=True)
+
+
+def history_display(path: Path | str, layer: str, key: str | None = None, *, lang: str = "zh") -> pd.DataFrame:
+    """:func:`history` for display: field names as column labels, coded old/new values and actions as labels."""
+    return display.history_values(history(path, layer, key), layer, lang)
 
 
 def undo_last(path: Path | str, layer: str, key: str, *, editor: str, check: RowCheck | None = None) -> int:

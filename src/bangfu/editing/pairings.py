@@ -32,7 +32,8 @@ from bangfu.workspace.schema import PAIRINGS
 from bangfu.workspace.validate import validate_layer
 
 __all__ = [
-    "RULES", "check_for", "add_pairing", "end_pairing", "edit_pairing", "pairing_history", "ConflictError",
+    "RULES", "check_for", "add_pairing", "end_pairing", "edit_pairing", "pairing_history", "pairing_history_display",
+    "ConflictError",
     "RejectedError", "NewPairing",
 ]
 
@@ -190,3 +191,8 @@ def edit_pairing(
 def pairing_history(path: Path | str, pairing_id: str | None = None) -> pd.DataFrame:
     """Edit history of one pairing (or all), newest first; empty before the first edit."""
     return edits.history(path, "pairings", pairing_id)
+
+
+def pairing_history_display(path: Path | str, pairing_id: str | None = None, *, lang: str = "zh") -> pd.DataFrame:
+    """:func:`pairing_history` for display: field names, pairing types and actions as labels."""
+    return edits.history_display(path, "pairings", pairing_id, lang=lang)

@@ -28,32 +28,13 @@ import numpy as np
 import pandas as pd
 
 from bangfu.core.errors import BangfuError
+from bangfu.core.vocab import ROAD_STATUS
 from bangfu.editing import engine as edits
-from bangfu.workspace.schema import ROAD_STATUSES, ROADS
+from bangfu.workspace import display
+from bangfu.workspace.schema import ROADS
 
-#: Road status → (Chinese, English) label (map colours: :data:`bangfu.core.vocab.ROAD_STATUS`).
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "completed": ("已硬化", "Hardened"),
-    "under_construction": ("在建", "Under construction"),
-    "planned": ("计划", "Planned"),
-    "unhardened": ("未硬化", "Unhardened"),
-}
-#: Other ways people write a status in a spreadsheet.
-STATUS_SYNONYMS: dict[str, str] = {
-    "已完工": "completed", "完工": "completed", "已完成": "completed", "硬化": "completed", "done": "completed",
-    "hardened": "completed", "施工中": "under_construction", "在建中": "under_construction",
-    "under construction": "under_construction", "building": "under_construction", "规划": "planned",
-    "计划中": "planned", "拟建": "planned", "未开工": "unhardened", "not hardened": "unhardened",
-}
 EDITABLE_FIELDS: tuple[str, ...] = edits.EDITABLE["roads"].fields
 DEFAULT_EDITOR = "规划员"
-
-
-def status_label(status: object, lang: str = "zh") -> str:
-    """The label of a status code (the code itself when unknown)."""
-    pair = STATUS_LABELS.get(str(status))
-    return str(status) if pair is None else (pair[1] if lang == "en" else pair[0])
-
 
 def this_year() -> int:
     """The current year in China Standard Time."""
@@ -79,24 +60,38 @@ class RoadRule:
     broken: Callable[[Mapping[str, Any], int], bool]
 
 
-ROAD_RULES: tuple[RoadRule, ...] = (
-    RoadRule("completed_year", "完工年份不能晚于今年（{year}年）", "completed year is in the future",
-             lambda r, y: _num(r.get("completed_year")) is not None and _num(r.get("completed_year")) > y),  # type: ignore[operator]
-    RoadRule("progress_pct", "状态为“已硬化”时进度必须为 100%", "a hardened road must be 100% done",
-             lambda r, y: r.get("status") == "completed" and (_num(r.get("progress_pct")) or 0) < 100),
-    RoadRule("completed_year", "状态为“已硬化”时必须填写完工年份", "a hardened road needs its completed year",
-             lambda r, y: r.get("status") == "completed" and _num(r.get("completed_year")) is None),
-    RoadRule("progress_pct", "在建道路的进度必须小于 100%（已完工请把状态改为“已硬化”）",
-             "a road under construction must be below 100%",
-             lambda r, y: r.get("status") == "under_construction" and (_num(r.get("progress_pct")) or 0) >= 100),
-    RoadRule("completed_year", "尚未硬化的道路不能填写完工年份", "only a hardened road has a completed year",
-             lambda r, y: r.get("status") != "completed" and _num(r.get("completed_year")) is not None),
-    RoadRule("progress_pct", "“计划”或“未硬化”的道路进度必须为 0（已开工请把状态改为“在建”）",
-             "a planned or unhardened road must be at 0%",
-             lambda r, y: r.get("status") in ("planned", "unhardened") and (_num(r.get("progress_pct")) or 0) > 0),
-    RoadRule("planned_year", "状态为“计划”时必须填写计划年份", "a planned road needs its planned year",
-             lambda r, y: r.get("status") == "planned" and _num(r.get("planned_year")) is None),
-)
+def _q(code: str, lang: str = "zh") -> str:
+    """A status label as quoted in a rule message: “已硬化” / "Hardened"."""
+    label = ROAD_STATUS.label(code, lang)
+    return f"“{label}”" if lang != "en" else f'"{label}"'
+
+
+def _rules() -> tuple[RoadRule, ...]:
+    hard, building, planned, unhard = (_q(c) for c in ("completed", "under_construction", "planned", "unhardened"))
+    hard_en, building_en, planned_en, unhard_en = (
+        _q(c, "en") for c in ("completed", "under_construction", "planned", "unhardened"))
+    return (
+        RoadRule("completed_year", "完工年份不能晚于今年（{year}年）", "completed year is in the future",
+                 lambda r, y: _num(r.get("completed_year")) is not None and _num(r.get("completed_year")) > y),  # type: ignore[operator]
+        RoadRule("progress_pct", f"状态为{hard}时进度必须为 100%", f"status {hard_en} needs progress 100%",
+                 lambda r, y: r.get("status") == "completed" and (_num(r.get("progress_pct")) or 0) < 100),
+        RoadRule("completed_year", f"状态为{hard}时必须填写完工年份", f"status {hard_en} needs the completed year",
+                 lambda r, y: r.get("status") == "completed" and _num(r.get("completed_year")) is None),
+        RoadRule("progress_pct", f"{ROAD_STATUS.label('under_construction')}道路的进度必须小于 100%（已完工请把状态改为{hard}）",
+                 f"status {building_en} needs progress below 100%",
+                 lambda r, y: r.get("status") == "under_construction" and (_num(r.get("progress_pct")) or 0) >= 100),
+        RoadRule("completed_year", "尚未硬化的道路不能填写完工年份", f"only status {hard_en} has a completed year",
+                 lambda r, y: r.get("status") != "completed" and _num(r.get("completed_year")) is not None),
+        RoadRule("progress_pct", f"{planned}或{unhard}的道路进度必须为 0（已开工请把状态改为{building}）",
+                 f"status {planned_en} or {unhard_en} needs progress 0",
+                 lambda r, y: r.get("status") in ("planned", "unhardened") and (_num(r.get("progress_pct")) or 0) > 0),
+        RoadRule("planned_year", f"状态为{planned}时必须填写计划年份", f"status {planned_en} needs the planned year",
+                 lambda r, y: r.get("status") == "planned" and _num(r.get("planned_year")) is None),
+    )
+
+
+#: The road domain rules; messages quote the status labels of :data:`bangfu.core.vocab.ROAD_STATUS`.
+ROAD_RULES: tuple[RoadRule, ...] = _rules()
 
 
 def road_check(year: int | None = None) -> edits.RowCheck:
@@ -159,36 +154,10 @@ def clean_editor(name: str | None) -> str:
     return text or DEFAULT_EDITOR
 
 
-def _show_value(fieldname: str, v: object, lang: str) -> str:
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return "—"
-    if fieldname == "status":
-        return status_label(v, lang)
-    text = str(v)
-    if fieldname in ("planned_year", "completed_year") and text.endswith(".0"):
-        text = text[:-2]
-    return text
-
-
 def road_history(path: Path | str, road_id: str | None = None, *, lang: str = "zh") -> pd.DataFrame:
-    """The road's history (newest first) for display: field names and statuses labelled."""
-    h = edits.history(path, "roads", road_id)
-    labels = ROADS.labels(lang)
-    actions = {"edit": ("修改", "edit"), "bulk": ("批量更新", "bulk"), "undo": ("撤销", "undo"),
-               "create": ("新建", "create"), "end": ("结束", "end")}
-    out = pd.DataFrame(
-        {
-            "changed_at": h["changed_at"],
-            "road_id": h["road_id"],
-            "field": h["field"].map(lambda f: labels.get(f, f)),
-            "old": [_show_value(f, v, lang) for f, v in zip(h["field"], h["old"])],
-            "new": [_show_value(f, v, lang) for f, v in zip(h["field"], h["new"])],
-            "editor": h["editor"],
-            "action": h["action"].map(lambda a: actions.get(a, (a, a))[1 if lang == "en" else 0]),
-            "edit_id": h["edit_id"],
-        }
-    )
-    return out
+    """The road's history (newest first) for display: field names, coded values and actions labelled."""
+    h = edits.history_display(path, "roads", road_id, lang=lang)
+    return h[["changed_at", "road_id", "field", "old", "new", "editor", "action", "edit_id"]].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- bulk updates from Excel
@@ -220,15 +189,9 @@ HEADER_ALIASES = _header_aliases()
 
 
 def parse_status(value: object) -> str | None:
-    """A status code from a code, a Chinese/English label or a common synonym (None if unknown)."""
-    text = str(value).strip()
-    if text in ROAD_STATUSES:
-        return text
-    low = text.lower()
-    for code, (zh, en) in STATUS_LABELS.items():
-        if text == zh or low == en.lower():
-            return code
-    return STATUS_SYNONYMS.get(text, STATUS_SYNONYMS.get(low))
+    """A status code from a code, a Chinese/English label or a common synonym (None if unknown):
+    :meth:`bangfu.core.vocab.ROAD_STATUS.parse`."""
+    return ROAD_STATUS.parse(value)
 
 
 @dataclass
@@ -278,11 +241,11 @@ def _missing(v: object) -> bool:
 
 def _cell(fieldname: str, value: object) -> tuple[object, str | None]:
     """(value to send, problem) for one non-empty cell."""
-    if fieldname == "status":
-        code = parse_status(value)
+    voc = ROADS.column(fieldname).vocab if fieldname in ROADS.column_names else None
+    if voc is not None:
+        code = voc.parse(value)
         if code is None:
-            allowed = "、".join(zh for zh, _ in STATUS_LABELS.values())
-            return None, f"硬化状态「{value}」无法识别，可选：{allowed}"
+            return None, f"{ROADS.column(fieldname).zh}「{value}」无法识别，可选：{voc.choices_text('zh')}"
         return code, None
     if fieldname in ("progress_pct", "cost_wan", "planned_year", "completed_year", "version"):
         text = str(value).strip().rstrip("%").replace(",", "")
@@ -362,21 +325,16 @@ def bulk_apply(
 
 def preview_frame(result: edits.BulkResult, *, lang: str = "zh") -> pd.DataFrame:
     """The dry-run changes for display: road, field label, old → new."""
-    labels = ROADS.labels(lang)
-    rows = [
-        {"road_id": p["road_id"], "field": labels.get(p["field"], p["field"]),
-         "old": _show_value(p["field"], p["old"], lang), "new": _show_value(p["field"], p["new"], lang)}
-        for p in result.preview
-    ]
-    return pd.DataFrame(rows, columns=["road_id", "field", "old", "new"])
+    rows = pd.DataFrame(result.preview, columns=["road_id", "field", "old", "new"])
+    return display.history_values(rows, "roads", lang)
 
 
 def bulk_template(lang: str = "zh") -> pd.DataFrame:
     """An example sheet users can download and fill in."""
     labels = ROADS.labels(lang)
     rows = [
-        {"road_id": "R0001", "status": status_label("completed", lang), "progress_pct": 100, "completed_year": 2020},
-        {"road_id": "R0002", "status": status_label("under_construction", lang), "progress_pct": 60},
+        {"road_id": "R0001", "status": ROAD_STATUS.label("completed", lang), "progress_pct": 100, "completed_year": 2020},
+        {"road_id": "R0002", "status": ROAD_STATUS.label("under_construction", lang), "progress_pct": 60},
         {"road_id": "R0003", "planned_year": 2021, "cost_wan": 85.5},
     ]
     cols = ["road_id", "status", "progress_pct", "planned_year", "completed_year", "cost_wan"]
@@ -384,8 +342,8 @@ def bulk_template(lang: str = "zh") -> pd.DataFrame:
 
 
 __all__ = [
-    "STATUS_LABELS", "ROAD_RULES", "RoadRule", "DEFAULT_EDITOR", "EDITABLE_FIELDS",
-    "status_label", "this_year", "road_check", "form_changes", "road_row", "edit_road", "undo_road", "clean_editor",
+    "ROAD_RULES", "RoadRule", "DEFAULT_EDITOR", "EDITABLE_FIELDS",
+    "this_year", "road_check", "form_changes", "road_row", "edit_road", "undo_road", "clean_editor",
     "road_history", "parse_status", "BulkParse", "BulkFileError", "read_bulk_table", "parse_bulk", "bulk_apply",
     "preview_frame", "bulk_template", "HEADER_ALIASES",
 ]

@@ -3,8 +3,9 @@
 Every export can be imported again and gives the same data (tests check the round trip):
 Shapefile field names are cut to 10 characters by a fixed table
 (:func:`bangfu.ingest.columns.shapefile_names`) that the importer knows; Excel sheets carry the
-Chinese column labels (which the importer's synonyms table maps back), points as 经度/纬度 columns
-and other shapes as WKT text.
+Chinese column labels (which the importer's synonyms table maps back), coded and yes/no values as their
+Chinese vocabulary labels (已硬化, 饮水安全, 是 — the importer parses them back to codes), points as
+经度/纬度 columns and other shapes as WKT text. GeoPackage, GeoJSON and Shapefile keep the stored codes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import shapely
 from bangfu.core.errors import BangfuError
 from bangfu.ingest import columns as cm
 from bangfu.export import tables as exports
-from bangfu.workspace import store
+from bangfu.workspace import display, store
 from bangfu.workspace.schema import LAYERS, get_layer
 from bangfu.ingest.guard import PrivateDir
 
@@ -143,7 +144,7 @@ def _zip(files: Mapping[str, bytes]) -> bytes:
 
 
 def excel_sheet(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """A layer as an Excel sheet: Chinese headers, points as 经度/纬度, other shapes as WKT."""
+    """A layer as an Excel sheet: Chinese headers and labels, points as 经度/纬度, other shapes as WKT."""
     layer = get_layer(name)
     table = pd.DataFrame(df.drop(columns=["geometry"], errors="ignore")).copy()
     if isinstance(df, gpd.GeoDataFrame) and "geometry" in df.columns:
@@ -164,12 +165,11 @@ def excel_sheet(df: pd.DataFrame, name: str) -> pd.DataFrame:
                     "geometry too large for an Excel cell",
                 )
             table[cm.HELPERS["wkt"][0]] = wkt
-    labels = layer.labels("zh")
-    table = table.rename(columns=labels)
     for c in table.columns:
         if str(table[c].dtype) in ("Int64", "boolean"):
             table[c] = table[c].astype(object).where(table[c].notna(), None)
-    return table
+    table = display.export_labels(table, name)
+    return table.rename(columns=layer.labels("zh"))
 
 
 def export_layers(layers: Mapping[str, pd.DataFrame], names: list[str], fmt: str, *, base: str = "bangfu") -> tuple[str, bytes]:

@@ -25,9 +25,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from bangfu.core import vocab
 from bangfu.indicators.pairings import NeedyRule, active_mask, needy_mask
 from bangfu.indicators.poverty import safe_ratio, totals, village_metrics
-from bangfu.indicators.roads import HARDENED, hardening_rates, road_pieces
+from bangfu.indicators.roads import hardening_rates, road_pieces
 
 __all__ = [
     "HARDENED_STATUS", "village_road_km", "simple_active_pairings", "OVERVIEW_NEEDY", "overview_needy",
@@ -38,7 +39,7 @@ __all__ = [
 
 # --------------------------------------------------------------------------- roads and pairings (simple)
 
-HARDENED_STATUS = HARDENED
+HARDENED_STATUS = vocab.HARDENED
 
 
 def village_road_km(roads: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -228,19 +229,18 @@ _DECIMALS = {"incidence_pct": 1, "area_km2": 2, "poverty_density": 1, "road_km":
 
 
 def display_table(df: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
-    """A copy for showing and downloading: rates rounded, yes/no flags as text, headers from the label table.
+    """A copy for showing and downloading: rates rounded, yes/no flags as 是/否 (Yes/No), coded values as
+    labels (:func:`bangfu.workspace.display.label_codes`), headers from the label table.
 
     Headers come from ``overview.col.<column>`` (columns without a label keep their name).
     """
     from bangfu.core.labels import LABELS, t
+    from bangfu.workspace import display
 
     out = pd.DataFrame(df).copy()
     for col, d in _DECIMALS.items():
         if col in out.columns:
             out[col] = pd.to_numeric(out[col], errors="coerce").round(d)
-    yes = "是" if lang == "zh" else "yes"
-    for col in out.columns:
-        if pd.api.types.is_bool_dtype(out[col]):
-            out[col] = out[col].map(lambda v: yes if v is True or v == True else "")  # noqa: E712
+    out = display.label_codes(out, lang, layers=("villages",))
     names = {c: t(f"overview.col.{c}", lang) for c in out.columns if f"overview.col.{c}" in LABELS}
     return out.rename(columns=names)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from bangfu.core.vocab import NEEDY_COMBINE, NEEDY_CRITERION
 from bangfu.workspace.schema import PAIRING_TYPES
 from bangfu.indicators.poverty import safe_ratio
 
@@ -59,12 +60,13 @@ class NeedyRule:
         return [c.name for c in NEEDY_CRITERIA if c.enabled(self)]
 
     def describe(self, lang: str = "zh") -> str:
-        """The rule in words, e.g. ``重点帮扶村 或 贫困户 ≥ 20 户``."""
+        """The rule in words from the vocabularies, e.g. ``重点帮扶村 或 贫困户不少于 20 户``."""
         parts = [c.describe(self, lang) for c in NEEDY_CRITERIA if c.enabled(self)]
         if not parts:
             return "（未选择条件）" if lang == "zh" else "(no criterion)"
-        joiner = {"zh": {"any": " 或 ", "all": " 且 "}, "en": {"any": " or ", "all": " and "}}
-        return joiner["en" if lang == "en" else "zh"][self.combine].join(parts)
+        if lang == "en":  # one sentence: only its first word capitalised
+            parts = parts[:1] + [p[:1].lower() + p[1:] for p in parts[1:]]
+        return f" {NEEDY_COMBINE.label(self.combine, lang)} ".join(parts)
 
 
 def _flag(villages: pd.DataFrame, column: str) -> pd.Series:
@@ -85,30 +87,39 @@ class NeedyCriterion:
     describe: Callable[[NeedyRule, str], str]
 
 
+def _criterion(code: str, threshold: Callable[[NeedyRule, str], str] | None = None) -> Callable[[NeedyRule, str], str]:
+    """The wording of a criterion: its :data:`bangfu.core.vocab.NEEDY_CRITERION` label and threshold."""
+    def describe(r: NeedyRule, lang: str) -> str:
+        label = NEEDY_CRITERION.label(code, lang)
+        return label if threshold is None else f"{label} {threshold(r, lang)}"
+    return describe
+
+
+#: The criteria in the order they are described; names are the codes of :data:`bangfu.core.vocab.NEEDY_CRITERION`.
 NEEDY_CRITERIA: tuple[NeedyCriterion, ...] = (
     NeedyCriterion(
-        "key_village",
+        "key_villages",
         lambda r: r.key_villages,
         lambda v, r: _flag(v, "is_key_village"),
-        lambda r, lang: "重点帮扶村" if lang != "en" else "key village",
+        _criterion("key_villages"),
     ),
     NeedyCriterion(
         "old_district",
         lambda r: r.old_district,
         lambda v, r: _flag(v, "is_old_district"),
-        lambda r, lang: "老区村" if lang != "en" else "old-base (老区) village",
+        _criterion("old_district"),
     ),
     NeedyCriterion(
         "min_poor_households",
         lambda r: r.min_poor_households is not None,
         lambda v, r: pd.to_numeric(v["poor_households"], errors="coerce").fillna(0) >= (r.min_poor_households or 0),
-        lambda r, lang: f"贫困户 ≥ {r.min_poor_households} 户" if lang != "en" else f"poor households ≥ {r.min_poor_households}",
+        _criterion("min_poor_households", lambda r, lang: f"{r.min_poor_households} 户" if lang != "en" else f"{r.min_poor_households}"),
     ),
     NeedyCriterion(
         "min_incidence_pct",
         lambda r: r.min_incidence_pct is not None,
         lambda v, r: _incidence_pct(v).fillna(-1.0) > float(r.min_incidence_pct or 0.0),
-        lambda r, lang: f"贫困发生率 > {r.min_incidence_pct:g}%" if lang != "en" else f"incidence > {r.min_incidence_pct:g}%",
+        _criterion("min_incidence_pct", lambda r, lang: f"{r.min_incidence_pct:g}%"),
     ),
 )
 

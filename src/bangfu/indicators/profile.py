@@ -1,7 +1,8 @@
 """One village's profile for the overview page: figures, roads, tourism sites, pairings, candidate projects.
 
 Pure (no Streamlit). Tables come back with Chinese (or English) headers from the schema and the
-label table, ready to show; values stay plain data (Streamlit's tables render text, not HTML).
+label table and coded values as their vocabulary labels, ready to show; values stay plain data
+(Streamlit's tables render text, not HTML).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import shapely
 
 from bangfu import indicators as ind
 from bangfu.geo.crs import metric_crs
+from bangfu.core import vocab
 from bangfu.core.labels import t
+from bangfu.workspace import display
 from bangfu.workspace.schema import column_labels
 
 __all__ = ["VillageProfile", "village_profile", "projects_touching"]
@@ -46,9 +49,11 @@ def projects_touching(projects: gpd.GeoDataFrame, village: shapely.Geometry, cod
     return cand[hit]
 
 
-def _headers(df: pd.DataFrame, layer: str, cols: list[str], lang: str, extra: dict[str, str] | None = None) -> pd.DataFrame:
+def _headers(df: pd.DataFrame, layer: str, cols: list[str], lang: str, extra: dict[str, str] | None = None,
+             vocabularies: dict[str, vocab.Vocabulary] | None = None) -> pd.DataFrame:
     labels = {**column_labels(layer, lang), **(extra or {})}
     out = pd.DataFrame(df[[c for c in cols if c in df.columns]]).reset_index(drop=True)
+    out = display.label_codes(out, lang, layers=(layer,), vocabularies=vocabularies)
     return out.rename(columns={c: labels.get(c, c) for c in out.columns})
 
 
@@ -70,7 +75,8 @@ def village_profile(
         return None
     v = rows.iloc[0]
     old, key = (bool(v[c]) if pd.notna(v[c]) else False for c in ("is_old_district", "is_key_village"))
-    flags = "、".join([t("overview.flag.old", lang)] * old + [t("overview.flag.key", lang)] * key) or "—"
+    flags = "、".join([vocab.VILLAGE_FLAG.label("old_district", lang)] * old
+                     + [vocab.VILLAGE_FLAG.label("key_village", lang)] * key) or vocab.MISSING_LABEL
     figures = [
         (t("overview.tt.households", lang), ind.fmt_int(v["households"])),
         (t("overview.tt.poor_households", lang), ind.fmt_int(v["poor_households"])),
@@ -87,8 +93,6 @@ def village_profile(
         r = roads[roads["village_code"].astype(str) == code].copy()
         if len(r):
             r["length_km"] = (r.to_crs(metric_crs(r)).length / 1000).round(2)
-            r["status"] = r["status"].map(lambda s: t(f"overview.road_status.{s}", lang)
-                                          if s in ("completed", "under_construction", "planned", "unhardened") else s)
             out_roads = _headers(r, "roads", ["name", "road_class", "status", "length_km", "progress_pct", "planned_year"],
                                  lang, {"length_km": t("overview.profile.length_km", lang)})
     out_sites = pd.DataFrame()
@@ -103,9 +107,10 @@ def village_profile(
             active = set(ind.simple_active_pairings(p, as_of)["pairing_id"])
             names = dict(zip(enterprises["enterprise_id"], enterprises["name"])) if enterprises is not None else {}
             p["enterprise"] = p["enterprise_id"].map(lambda e: names.get(e, e))
-            p["state"] = p["pairing_id"].map(lambda i: t("overview.profile.active" if i in active else "overview.profile.ended", lang))
+            p["state"] = p["pairing_id"].map(lambda i: "active" if i in active else "ended")
             out_pair = _headers(p, "pairings", ["enterprise", "pairing_type", "start_date", "end_date", "committed_wan", "state"],
-                                lang, {"enterprise": t("overview.tt.enterprise", lang), "state": t("overview.profile.state", lang)})
+                                lang, {"enterprise": t("overview.tt.enterprise", lang), "state": t("overview.profile.state", lang)},
+                                {"state": vocab.PAIRING_ACTIVITY})
     out_proj = pd.DataFrame()
     if projects is not None and len(projects):
         j = projects_touching(projects, v.geometry, code)

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from bangfu.geo.overlay import road_pieces
 from bangfu.geo.proximity import points_within
-from bangfu.geo.crs import metric_crs
+from bangfu.core import vocab
 from bangfu.workspace import areas
 
 __all__ = [
@@ -38,8 +38,8 @@ __all__ = [
     "access_shares", "filter_roads", "fmt_km", "AccessZone", "access_zones",
 ]
 
-ROAD_STATUS_ORDER: tuple[str, ...] = ("completed", "under_construction", "planned", "unhardened")
-HARDENED = "completed"
+ROAD_STATUS_ORDER: tuple[str, ...] = vocab.ROAD_STATUS.codes  # km columns in the vocabulary's order
+HARDENED = vocab.HARDENED
 #: A hardened piece shorter than this (metres) does not make a village "reached".
 REACHED_MIN_M = 1.0
 

@@ -29,7 +29,7 @@ import shapely
 from bangfu.core import fileio
 from bangfu.ingest import columns as cm
 from bangfu.ingest import crs_detect, checks as import_checks, readers
-from bangfu.workspace import store
+from bangfu.workspace import display, store
 from bangfu.workspace.schema import Layer, get_layer, references
 from bangfu.ingest.guard import ImportRefused, Limits
 from bangfu.workspace.validate import Problem, Report, validate_layer
@@ -309,7 +309,7 @@ def prepare_import(
     mapping = {c: mapping[c] for c in table.columns if c in mapping}
     report = Report()
     notes = list(table.notes)
-    rows = _mapped_frame(table, mapping)
+    rows = display.parse_codes(_mapped_frame(table, mapping), layer)  # 已硬化, 饮水工程, 4A… → codes
 
     # ---- geometry and coordinates
     geoms: np.ndarray | None = None

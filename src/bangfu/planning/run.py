@@ -14,9 +14,9 @@ import pandas as pd
 
 from bangfu.planning import coverage, solvers as planning
 from bangfu.planning.coverage import CANDIDATE_STATUSES
-from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
+from bangfu.planning.project_types import default_distances
 from bangfu.export.tables import to_xlsx_bytes
-from bangfu.workspace import areas
+from bangfu.workspace import areas, display
 from bangfu.core.labels import t
 
 __all__ = [
@@ -125,12 +125,9 @@ def run(
 
 
 def labelled(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy with Chinese (or English) headers, project types and notes as words."""
-    out = df.copy()
-    if "project_type" in out:
-        out["project_type"] = out["project_type"].map(
-            lambda k: (PROJECT_TYPE_TABLE[k].zh if lang == "zh" else PROJECT_TYPE_TABLE[k].en) if k in PROJECT_TYPE_TABLE else k
-        )
+    """A copy with Chinese (or English) headers, coded values (project type, status) as their labels and
+    notes as words."""
+    out = display.label_codes(df, lang, layers=("projects",))
     if "note" in out:
         out["note"] = out["note"].map(lambda k: t(f"planning.note.{k}", lang) if k else "")
     return out.rename(columns={c: t(f"planning.col.{c}", lang) for c in out.columns if f"planning.col.{c}" in _LABEL_KEYS})

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bangfu.core import vocab
+from bangfu.core.vocab import Term, Vocabulary
 
 Dtype = Literal["str", "int", "float", "bool", "date", "datetime"]
 GeometryKind = Literal["Polygon", "Point", "LineString", "Any"]
@@ -49,6 +50,18 @@ class Column:
     max: float | None = None
     choices: tuple[str, ...] | None = None
     ref: str | None = None  # "layer.column" this value must exist in
+    vocab: Vocabulary | None = None  # a coded column: its labels, colours and import spellings
+
+    def __post_init__(self) -> None:
+        if self.vocab is not None and self.choices is None and self.dtype == "str":
+            object.__setattr__(self, "choices", self.vocab.codes)
+
+    @property
+    def vocabulary(self) -> Vocabulary | None:
+        """The vocabulary the column's values are shown and parsed with (yes/no for every bool column)."""
+        if self.vocab is not None:
+            return self.vocab
+        return vocab.YES_NO if self.dtype == "bool" else None
 
     def describe_constraint(self) -> str:
         """A short human-readable summary of the constraint (used in reports and docs)."""
@@ -113,6 +126,14 @@ class Layer:
         """Column name → label in ``lang`` ("zh" or "en")."""
         return {c.name: (c.zh if lang == "zh" else c.en) for c in self.columns}
 
+    def coded_columns(self) -> dict[str, Vocabulary]:
+        """Column name → vocabulary of every coded or yes/no column."""
+        return {c.name: c.vocabulary for c in self.columns if c.vocabulary is not None}
+
+    def field_vocabulary(self) -> Vocabulary:
+        """The layer's column names as a vocabulary (labels from this table): the ``field`` of its edit history."""
+        return Vocabulary(f"{self.name}_field", "字段", "Field", tuple(Term(c.name, c.zh, c.en) for c in self.columns))
+
 
 def _code(name: str, zh: str, en: str, pattern: str, **kw: object) -> Column:
     return Column(name, "str", zh, en, pattern=pattern, **kw)  # type: ignore[arg-type]
@@ -164,7 +185,7 @@ HOUSEHOLDS = Layer(
         Column("members", "int", "家庭人口", "Members", min=1),
         Column("is_poor", "bool", "低收入户", "Low-income (registered poor)"),
         Column("is_key", "bool", "重点帮扶户", "Key household (poor, with labour)"),
-        Column("poverty_cause", "str", "致贫原因", "Poverty cause", required=False, choices=POVERTY_CAUSES),
+        Column("poverty_cause", "str", "致贫原因", "Poverty cause", required=False, vocab=vocab.POVERTY_CAUSE),
         Column("has_labour", "bool", "有劳动能力", "Has labour capacity"),
     ),
     rules=(
@@ -184,9 +205,9 @@ ROADS = Layer(
         Column("road_id", "str", "道路编号", "Road ID", unique=True),
         Column("name", "str", "道路名称", "Road name"),
         _code("village_code", "所属村代码", "Village code", VILLAGE_CODE_PATTERN, ref="villages.village_code"),
-        Column("road_class", "str", "道路等级", "Road class", choices=ROAD_CLASSES),
-        Column("surface", "str", "路面", "Surface", required=False, choices=ROAD_SURFACES),
-        Column("status", "str", "硬化状态", "Hardening status", choices=ROAD_STATUSES),
+        Column("road_class", "str", "道路等级", "Road class", vocab=vocab.ROAD_CLASS),
+        Column("surface", "str", "路面", "Surface", required=False, vocab=vocab.ROAD_SURFACE),
+        Column("status", "str", "硬化状态", "Hardening status", vocab=vocab.ROAD_STATUS),
         Column("planned_year", "int", "计划年份", "Planned year", required=False, min=2000, max=2100),
         Column("completed_year", "int", "完工年份", "Completed year", required=False, min=2000, max=2100),
         Column("progress_pct", "float", "进度(%)", "Progress (%)", min=0, max=100),
@@ -209,7 +230,7 @@ def _history_columns(key: str, key_zh: str, key_en: str, ref: str) -> tuple[Colu
         Column("old", "str", "原值", "Old value", required=False),
         Column("new", "str", "新值", "New value", required=False),
         Column("editor", "str", "修改人", "Editor"),
-        Column("action", "str", "操作", "Action", choices=HISTORY_ACTIONS),
+        Column("action", "str", "操作", "Action", vocab=vocab.EDIT_ACTION),
     )
 
 
@@ -242,8 +263,8 @@ TOURISM_SITES = Layer(
     columns=(
         Column("site_id", "str", "景点编号", "Site ID", unique=True),
         Column("name", "str", "名称", "Name"),
-        Column("site_type", "str", "类型", "Type", choices=SITE_TYPES),
-        Column("a_level", "int", "A级", "A-level", required=False, min=0, max=5),
+        Column("site_type", "str", "类型", "Type", vocab=vocab.SITE_TYPE),
+        Column("a_level", "int", "A级", "A-level", required=False, min=0, max=5, vocab=vocab.A_LEVEL),
         _code("village_code", "所在村代码", "Village code", VILLAGE_CODE_PATTERN, ref="villages.village_code"),
         _count("annual_visitors", "年接待游客(人次)", "Annual visitors", required=False),
         _count("poor_households_employed", "带动贫困户就业(户)", "Poor households employed", required=False),
@@ -278,7 +299,7 @@ PAIRINGS = Layer(
         Column("pairing_id", "str", "结对编号", "Pairing ID", unique=True),
         Column("enterprise_id", "str", "企业编号", "Enterprise ID", ref="enterprises.enterprise_id"),
         _code("village_code", "村代码", "Village code", VILLAGE_CODE_PATTERN, ref="villages.village_code"),
-        Column("pairing_type", "str", "帮扶方式", "Pairing type", choices=PAIRING_TYPES),
+        Column("pairing_type", "str", "帮扶方式", "Pairing type", vocab=vocab.PAIRING_TYPE),
         Column("start_date", "date", "开始日期", "Start date"),
         Column("end_date", "date", "结束日期", "End date", required=False),
         Column("committed_wan", "float", "承诺资金(万元)", "Committed funds (10k yuan)", min=0),
@@ -298,10 +319,10 @@ PROJECTS = Layer(
     columns=(
         Column("project_id", "str", "项目编号", "Project ID", unique=True),
         Column("name", "str", "项目名称", "Project name"),
-        Column("project_type", "str", "项目类型", "Project type", choices=PROJECT_TYPES),
+        Column("project_type", "str", "项目类型", "Project type", vocab=vocab.PROJECT_TYPE),
         Column("cost_wan", "float", "投资(万元)", "Cost (10k yuan)", min=0),
         _code("village_code", "所在村代码", "Village code", VILLAGE_CODE_PATTERN, ref="villages.village_code"),
-        Column("status", "str", "状态", "Status", choices=PROJECT_STATUSES),
+        Column("status", "str", "状态", "Status", vocab=vocab.PROJECT_STATUS),
     ),
 )
 

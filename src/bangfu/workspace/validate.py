@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from bangfu.core import vocab
 from bangfu.workspace.schema import LAYERS, Column, Layer, RowRule, get_layer
 
 Severity = Literal["error", "warning"]
@@ -184,20 +185,17 @@ def _show(v: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-_TRUE_TEXT = {"1", "1.0", "true", "t", "yes", "y", "是", "√", "✓"}
-_FALSE_TEXT = {"0", "0.0", "false", "f", "no", "n", "否", "×"}
-
-
 def parse_bool(v: object) -> float:
-    """1.0 / 0.0 for a recognisable yes/no value, NaN otherwise (or when missing)."""
+    """1.0 / 0.0 for a yes/no value the :data:`bangfu.core.vocab.YES_NO` vocabulary knows (是/否, 有/无, √/×,
+    1/0, yes/no…), NaN otherwise (or when missing)."""
     if _missing(v):
         return np.nan
-    if isinstance(v, (bool, np.bool_)):
+    if isinstance(v, (bool, np.bool_)):  # fast paths for stored data (the vocabulary says the same)
         return float(v)
-    if isinstance(v, (int, np.integer, float, np.floating)):
-        return float(v) if float(v) in (0.0, 1.0) else np.nan
-    text = str(v).strip().lower()
-    return 1.0 if text in _TRUE_TEXT else 0.0 if text in _FALSE_TEXT else np.nan
+    if isinstance(v, (int, np.integer, float, np.floating)) and float(v) in (0.0, 1.0):
+        return float(v)
+    code = vocab.YES_NO.parse(v)
+    return 1.0 if code == "true" else 0.0 if code == "false" else np.nan
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -225,7 +223,7 @@ def _typed(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return s.map(lambda v: None if _missing(v) else str(v).strip()), pd.Series(False, index=s.index)
 
 
-_TYPE_ZH = {"int": "整数", "float": "数字", "bool": "是/否", "date": "日期（YYYY-MM-DD）", "datetime": "日期时间", "str": "文本"}
+_TYPE_ZH = {"int": "整数", "float": "数字", "bool": vocab.YES_NO.zh, "date": "日期（YYYY-MM-DD）", "datetime": "日期时间", "str": "文本"}
 
 
 def _check_column(c: _Collector, col: Column, s: pd.Series, known: Mapping[str, set[str]]) -> pd.Series:
@@ -260,7 +258,7 @@ def _check_column(c: _Collector, col: Column, s: pd.Series, known: Mapping[str, 
         wrong = ok & ~text.isin(col.choices)
         for pos in np.flatnonzero(wrong.to_numpy()):
             c.add(int(pos), col.name, s.iloc[pos], "不是允许的取值", "not an allowed value",
-                  "可选：" + "、".join(col.choices))
+                  "可选：" + (col.vocab.choices_text("zh") if col.vocab is not None else "、".join(col.choices)))
     if col.unique:
         text = s.astype(object).map(lambda v: None if _missing(v) else str(v).strip())
         dup = ok & text.duplicated(keep=False)

@@ -11,6 +11,8 @@ import streamlit as st
 from bangfu.editing import pairings as pairing_edits
 from bangfu.indicators.pairings import NeedyRule, resolve_as_of
 from bangfu.core.labels import LABELS, t
+from bangfu.core.vocab import PAIRING_TYPE
+from bangfu.workspace import display
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import PAIRING_TYPES
 from bangfu.core.errors import BangfuError
@@ -26,8 +28,8 @@ DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)
 def labelled(
     df: pd.DataFrame, lang: str, columns: Sequence[str] | None = None, *, prefer: str = "villages"
 ) -> pd.DataFrame:
-    """A copy with the chosen columns, headed by their labels (schema labels of ``prefer`` first,
-    then the other layers, then ``pt.col.*`` labels)."""
+    """A copy with the chosen columns, coded values and yes/no as labels (:func:`bangfu.workspace.display.label_codes`),
+    headed by their labels (schema labels of ``prefer`` first, then the other layers, then ``pt.col.*`` labels)."""
     cols = [c for c in (columns or df.columns) if c in df.columns and c != "geometry"]
     names: dict[str, str] = {}
     for layer in (prefer, *_LAYERS):
@@ -36,11 +38,7 @@ def labelled(
     for c in cols:
         if f"pt.col.{c}" in LABELS:
             names[c] = t(f"pt.col.{c}", lang)
-    out = pd.DataFrame(df[cols]).copy()
-    if "field" in out.columns:
-        out["field"] = out["field"].map(lambda f: names.get(f, f))
-    if "action" in out.columns:
-        out["action"] = out["action"].map(lambda a: t(f"pt.action.{a}", lang) if f"pt.action.{a}" in LABELS else a)
+    out = display.label_codes(pd.DataFrame(df[cols]), lang, layers=(prefer, *_LAYERS))
     return out.rename(columns={c: names.get(c, c) for c in cols})
 
 
@@ -90,7 +88,8 @@ def add_form(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, *,
         c1, c2, c3 = st.columns(3)
         eid = c1.selectbox(cols["enterprise_id"], list(ent), format_func=lambda e: f"{ent[e]}（{e}）", key="pa_ent")
         vcode = c2.selectbox(cols["village_code"], list(vil), format_func=vil.__getitem__, key="pa_village")
-        ptype = c3.selectbox(cols["pairing_type"], PAIRING_TYPES, key="pa_type")
+        ptype = c3.selectbox(cols["pairing_type"], PAIRING_TYPES, key="pa_type",
+                             format_func=lambda c: PAIRING_TYPE.label(c, ctx.lang))
         c4, c5, c6 = st.columns(3)
         start = c4.date_input(cols["start_date"], value=as_of, min_value=DATE_MIN, max_value=DATE_MAX, key="pa_start")
         funds = c5.number_input(cols["committed_wan"], value=0.0, step=1.0, key="pa_funds")
@@ -127,7 +126,8 @@ def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str], *, e
         st.markdown(f"**{ctx.t('pairings.edit')}** · {ctx.t('pairings.based_on')} {base['version']}")
         c1, c2, c3 = st.columns(3)
         ptype = c1.selectbox(cols["pairing_type"], PAIRING_TYPES, index=list(PAIRING_TYPES).index(base["pairing_type"])
-                             if base["pairing_type"] in PAIRING_TYPES else 0, key=f"pe_type_{suffix}")
+                             if base["pairing_type"] in PAIRING_TYPES else 0, key=f"pe_type_{suffix}",
+                             format_func=lambda c: PAIRING_TYPE.label(c, ctx.lang))
         start = c2.date_input(cols["start_date"], value=_iso(base["start_date"]) or date.today(), min_value=DATE_MIN,
                               max_value=DATE_MAX, key=f"pe_start_{suffix}")
         end_set = c3.checkbox(ctx.t("pairings.has_end"), value=_iso(base["end_date"]) is not None,
@@ -190,9 +190,10 @@ def editing_tab(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame,
 
 def history_table(ctx: Context, pairing_id: str | None) -> None:
     """Edit history (one pairing, or all when ``None``), newest first."""
-    hist = pairing_edits.pairing_history(ctx.path, pairing_id)
+    hist = pairing_edits.pairing_history_display(ctx.path, pairing_id, lang=ctx.lang)
     if hist.empty:
         st.caption(ctx.t("pairings.history_empty"))
         return
-    shown = labelled(hist, ctx.lang, ["pairing_id", "changed_at", "editor", "action", "field", "old", "new"])
+    shown = labelled(hist, ctx.lang, ["pairing_id", "changed_at", "editor", "action", "field", "old", "new"],
+                     prefer="pairing_history")
     st.dataframe(shown, hide_index=True)

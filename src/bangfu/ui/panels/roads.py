@@ -18,7 +18,9 @@ import streamlit as st
 from bangfu.core.errors import BangfuError
 from bangfu.editing import engine as edits, roads
 from bangfu import indicators as ind
+from bangfu.core.vocab import ROAD_CLASS, ROAD_STATUS, ROAD_SURFACE
 from bangfu.geo.crs import metric_crs
+from bangfu.workspace import display
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from bangfu.ui import cache as data
@@ -75,7 +77,7 @@ def area_access(ctx: Context, distance_km: float) -> tuple[float, float]:
 
 
 def labelled(df: pd.DataFrame, ctx: Context, extra: dict[str, str] | None = None) -> pd.DataFrame:
-    """Columns renamed to their labels (schema labels first, then roads.col.*)."""
+    """Coded values and yes/no as labels, columns renamed to their labels (schema labels first, then roads.col.*)."""
     names = {**column_labels("villages", ctx.lang), **column_labels("roads", ctx.lang)}
     for c in df.columns:
         key = f"roads.col.{c}"
@@ -84,7 +86,7 @@ def labelled(df: pd.DataFrame, ctx: Context, extra: dict[str, str] | None = None
         except KeyError:
             pass
     names.update(extra or {})
-    out = df.copy()
+    out = display.label_codes(df, ctx.lang, layers=("roads", "villages"))
     floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
     out[floats] = out[floats].round(2)
     return out.rename(columns=names)
@@ -94,10 +96,11 @@ def filters(ctx: Context, road_layer: pd.DataFrame) -> dict[str, Any]:
     """The status / class / year filters (the area comes from the sidebar: ``ctx.area_layer``)."""
     c1, c2, c3 = st.columns([2, 2, 3])
     statuses = c1.multiselect(ctx.t("roads.filter.status"), list(ROAD_STATUSES), default=list(ROAD_STATUSES),
-                              format_func=lambda s: roads.status_label(s, ctx.lang), key="roads.f_status",
+                              format_func=lambda s: ROAD_STATUS.label(s, ctx.lang), key="roads.f_status",
                               placeholder=ctx.t("common.choose"))
     classes = c2.multiselect(ctx.t("roads.filter.class"), list(ROAD_CLASSES), default=list(ROAD_CLASSES),
-                             key="roads.f_class", placeholder=ctx.t("common.choose"))
+                             key="roads.f_class", placeholder=ctx.t("common.choose"),
+                             format_func=lambda c: ROAD_CLASS.label(c, ctx.lang))
     years = pd.concat([road_layer["completed_year"], road_layer["planned_year"]]).dropna()
     span = None
     if len(years) and years.min() < years.max():
@@ -212,7 +215,7 @@ def edit_panel(ctx: Context, road_layer: pd.DataFrame, editor: str) -> None:
         c1, c2, c3 = st.columns(3)
         status = c1.selectbox(ctx.t("roads.filter.status"), list(ROAD_STATUSES), key=f"roads.e_status.{k}",
                               index=list(ROAD_STATUSES).index(loaded["status"]) if loaded["status"] in ROAD_STATUSES else 0,
-                              format_func=lambda s: roads.status_label(s, ctx.lang))
+                              format_func=lambda s: ROAD_STATUS.label(s, ctx.lang))
         labels = column_labels("roads", ctx.lang)
         progress = c2.number_input(labels["progress_pct"], 0.0, 100.0, float(loaded["progress_pct"] or 0), 5.0,
                                    key=f"roads.e_progress.{k}")
@@ -225,7 +228,7 @@ def edit_panel(ctx: Context, road_layer: pd.DataFrame, editor: str) -> None:
         surfaces = [None, *ROAD_SURFACES]
         surface = c3.selectbox(labels["surface"], surfaces, key=f"roads.e_surface.{k}",
                                index=surfaces.index(loaded["surface"]) if loaded["surface"] in surfaces else 0,
-                               format_func=lambda s: "—" if s is None else s)
+                               format_func=lambda s: ROAD_SURFACE.label(s, ctx.lang))
         submitted = st.form_submit_button(ctx.t("roads.edit.submit"), type="primary")
     if submitted:
         new = {"status": status, "progress_pct": progress, "planned_year": planned, "completed_year": completed,
