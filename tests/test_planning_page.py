@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bangfu.core.vocab import MISSING_LABEL
 from bangfu.workspace.areas import AreaError
 from bangfu.planning import run as planning_run
 from bangfu.workspace import store, validate
@@ -123,4 +124,4 @@ def test_notes_are_labelled():
     steps = pd.DataFrame({"project_id": ["A", "B", "C"], "note": ["", "must_in", "fairness"]})
     out = planning_run.labelled(steps, "zh")
     assert list(out.columns) == ["项目编号", "说明"]
-    assert out["说明"].tolist()[0] == "" and out["说明"].tolist()[1].startswith("必选") and "每镇" in out["说明"].tolist()[2]
+    assert out["说明"].tolist()[0] == MISSING_LABEL and out["说明"].tolist()[1].startswith("必选") and "每镇" in out["说明"].tolist()[2]

@@ -127,9 +127,10 @@ def run(
 def labelled(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """A copy with Chinese (or English) headers, coded values (project type, status) as their labels and
     notes as words."""
-    out = display.label_codes(df, lang, layers=("projects",))
+    out = df.copy()
     if "note" in out:
         out["note"] = out["note"].map(lambda k: t(f"planning.note.{k}", lang) if k else "")
+    out = display.label_codes(out, lang, layers=("projects",))
     return out.rename(columns={c: t(f"planning.col.{c}", lang) for c in out.columns if f"planning.col.{c}" in _LABEL_KEYS})
 
 
