@@ -125,22 +125,12 @@ def run(
 
 
 def labelled(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy with Chinese (or English) headers, coded values (project type, status) as their labels and
-    notes as words."""
+    """A copy with Chinese (or English) headers (``planning.col.<column>``), coded values (project type,
+    status) as their labels and notes as words."""
     out = df.copy()
     if "note" in out:
         out["note"] = out["note"].map(lambda k: t(f"planning.note.{k}", lang) if k else "")
-    out = display.label_codes(out, lang, layers=("projects",))
-    return out.rename(columns={c: t(f"planning.col.{c}", lang) for c in out.columns if f"planning.col.{c}" in _LABEL_KEYS})
-
-
-def _label_keys() -> set[str]:
-    from bangfu.core.labels import LABELS
-
-    return set(LABELS)
-
-
-_LABEL_KEYS = _label_keys()
+    return display.labelled(out, lang, layers=("projects",), header_layers=(), prefix="planning.col.")
 
 
 def _cost_status(p: planning.Portfolio, lang: str) -> str:

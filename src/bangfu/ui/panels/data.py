@@ -34,6 +34,13 @@ UPLOAD_KEY = "data.upload"  # (file name, bytes): set by the uploader, the examp
 FLASH_SLOT = "data"
 AUTO = "auto"
 PREVIEW_FEATURES = 2000
+#: The page's tabs (labels ``data.<key>``), in order.
+TABS: tuple[str, ...] = ("import", "export", "backup")
+
+
+def tab_labels(ctx: Context) -> list[str]:
+    """The labels of :data:`TABS`."""
+    return [ctx.t(f"data.{k}") for k in TABS]
 
 
 def _token(name: str, data: bytes) -> str:

@@ -1,45 +1,47 @@
-"""Widgets of the 乡村旅游 and 企业结对 pages: labelled tables, the needy-rule form, pairing edit forms, history."""
+"""Panels of page 企业结对: the needy-village rule, KPIs, the pairing map, the tabs (coverage, gaps, enterprises,
+towns), the add and edit forms with their history."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Sequence
 
+import folium
 import pandas as pd
 import streamlit as st
 
+from bangfu import indicators as ind
+from bangfu.core.errors import BangfuError
+from bangfu.core.vocab import PAIRING_TYPE
+from bangfu.editing import engine as edits
 from bangfu.editing import pairings as pairing_edits
 from bangfu.indicators.pairings import NeedyRule, resolve_as_of
-from bangfu.core.labels import LABELS, t
-from bangfu.core.vocab import PAIRING_TYPE
-from bangfu.workspace import display
-from bangfu.workspace.schema import column_labels
-from bangfu.workspace.schema import PAIRING_TYPES
-from bangfu.core.errors import BangfuError
+from bangfu.maps import themes as thememaps
 from bangfu.ui.feedback import flash, show_error, show_flash
 from bangfu.ui.shell import Context
+from bangfu.ui.widgets import download_buttons, kpi_row
+from bangfu.workspace import areas, display
+from bangfu.workspace.schema import PAIRING_TYPES, column_labels
 
 #: Flash slot of the editing tab (pairing added or saved), shown at the top of the tab.
 FLASH_SLOT = "pairings"
-_LAYERS = ("villages", "tourism_sites", "enterprises", "pairings", "pairing_history")
+#: The page's tabs (labels ``pairings.tab_<key>``), in order.
+TABS: tuple[str, ...] = ("coverage", "gaps", "multi", "enterprises", "towns", "edit", "history")
+#: Village columns of the gap and multiple-pairing tables.
+VILLAGE_COLUMNS: tuple[str, ...] = ("village_name", "village_code", "town_name", "households", "poor_households",
+                                    "incidence_pct", "is_key_village", "is_old_district", "active_pairings",
+                                    "enterprises")
+_LAYERS = ("villages", "enterprises", "pairings", "pairing_history")
 DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def labelled(
     df: pd.DataFrame, lang: str, columns: Sequence[str] | None = None, *, prefer: str = "villages"
 ) -> pd.DataFrame:
-    """A copy with the chosen columns, coded values and yes/no as labels (:func:`bangfu.workspace.display.label_codes`),
-    headed by their labels (schema labels of ``prefer`` first, then the other layers, then ``pt.col.*`` labels)."""
-    cols = [c for c in (columns or df.columns) if c in df.columns and c != "geometry"]
-    names: dict[str, str] = {}
-    for layer in (prefer, *_LAYERS):
-        for k, v in column_labels(layer, lang).items():
-            names.setdefault(k, v)
-    for c in cols:
-        if f"pt.col.{c}" in LABELS:
-            names[c] = t(f"pt.col.{c}", lang)
-    out = display.label_codes(pd.DataFrame(df[cols]), lang, layers=(prefer, *_LAYERS))
-    return out.rename(columns={c: names.get(c, c) for c in cols})
+    """The chosen columns with coded values and yes/no as labels, headed by ``pt.col.*`` labels, else the
+    schema labels of ``prefer`` first, then the other pairing layers (:func:`bangfu.workspace.display.labelled`)."""
+    return display.labelled(df, lang, columns=columns, layers=(prefer, *_LAYERS), prefix="pt.col.")
 
 
 def needy_rule_widgets(ctx: Context) -> NeedyRule:
@@ -66,6 +68,128 @@ def as_of_widget(ctx: Context) -> date:
     default = resolve_as_of(ctx.meta, date.today())
     return st.date_input(ctx.t("pairings.as_of"), value=default, min_value=DATE_MIN, max_value=DATE_MAX,
                          key="pairings_as_of")
+
+
+def rule_section(ctx: Context) -> tuple[NeedyRule, date]:
+    """The needy-village rule form, the as-of date and the rule in words (a warning when no criterion is on)."""
+    rule = needy_rule_widgets(ctx)
+    c1, c2 = st.columns([1, 3])
+    with c1:
+        as_of = as_of_widget(ctx)
+    c2.markdown(f"**{ctx.t('pairings.rule_now')}**：{rule.describe(ctx.lang)}")
+    if not rule.enabled():
+        st.warning(ctx.t("pairings.no_rule"))
+    return rule, as_of
+
+
+@dataclass(frozen=True)
+class AreaView:
+    """The pairing figures of the whole county and of the current area (the one area rule)."""
+
+    as_of: date
+    villages: pd.DataFrame  # whole layers
+    enterprises: pd.DataFrame
+    table: pd.DataFrame  # :func:`bangfu.indicators.village_pairing_table` of every village
+    county: ind.Coverage
+    area_villages: pd.DataFrame  # the area's villages, their rows of ``table``, the pairings of its villages
+    in_area: pd.DataFrame
+    pairings: pd.DataFrame
+
+    @property
+    def active(self) -> pd.Series:
+        """Which of the area's pairings are active on the as-of date."""
+        return ind.active_mask(self.pairings, self.as_of)
+
+
+def area_view(ctx: Context, rule: NeedyRule, as_of: date) -> AreaView:
+    """The needy villages by ``rule`` and their pairings on ``as_of``, for the county and the current area."""
+    villages, enterprises = ctx.layer("villages"), ctx.layer("enterprises")
+    table = ind.village_pairing_table(villages, ctx.layer("pairings"), enterprises, rule=rule, as_of=as_of)
+    return AreaView(as_of, villages, enterprises, table, ind.coverage(table), ctx.area_layer("villages"),
+                    areas.area_slice(ctx.area, "villages", table), ctx.area_layer("pairings"))
+
+
+def kpi_section(ctx: Context, view: AreaView) -> None:
+    """The area's needy, paired and unpaired villages, coverage, active pairings and their committed funds."""
+    cov = ind.coverage(view.in_area)
+    active = view.active
+    kpi_row(
+        [
+            (ctx.t("pairings.kpi_needy"), ind.fmt_int(cov.needy)),
+            (ctx.t("pairings.kpi_paired"), ind.fmt_int(cov.paired)),
+            (ctx.t("pairings.kpi_unpaired"), ind.fmt_int(cov.unpaired)),
+            (ctx.t("pairings.kpi_coverage"), ind.fmt_pct(cov.rate_pct)),
+            (ctx.t("pairings.kpi_active"), ind.fmt_int(int(active.sum()))),
+            (ctx.t("pairings.kpi_funds"), f"{view.pairings.loc[active, 'committed_wan'].sum():,.1f}"),
+        ]
+    )
+
+
+def area_map(ctx: Context, view: AreaView, *, show_ended: bool) -> folium.Map:
+    """The area's villages by pairing status, pairing lines (ended ones too if asked) and the enterprises:
+    every enterprise for the county, those linked to the area's villages for a town."""
+    lines = ind.pairing_lines(view.villages, view.enterprises, view.pairings, as_of=view.as_of)
+    if not show_ended and len(lines):
+        lines = lines[lines["active"]]
+    linked = set(lines["enterprise_id"]) if len(lines) else set()
+    shown_ent = view.enterprises if ctx.is_whole else view.enterprises[view.enterprises["enterprise_id"].isin(linked)]
+    return thememaps.pairing_map(view.area_villages, view.in_area, lines, shown_ent,
+                                 lang=ctx.lang, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+
+
+def tab_labels(ctx: Context) -> list[str]:
+    """The labels of :data:`TABS`."""
+    return [ctx.t(f"pairings.tab_{k}") for k in TABS]
+
+
+def coverage_tab(ctx: Context, view: AreaView) -> None:
+    """Coverage of needy villages per town and the county (always the whole county), table and chart."""
+    cov_table = view.county.with_total(ctx.t("pairings.county"))
+    st.dataframe(labelled(cov_table, ctx.lang, ["town_name", "villages", "needy", "needy_paired",
+                                                "needy_unpaired", "coverage_pct"]).round(1), hide_index=True)
+    st.bar_chart(view.county.by_town.set_index("town_name")["coverage_pct"], y_label=ctx.t("pt.col.coverage_pct"),
+                 x_label="")
+
+
+def gaps_tab(ctx: Context, view: AreaView) -> None:
+    """The area's needy villages without an active pairing (most poor households first), with downloads."""
+    gaps = ind.unpaired_needy(view.in_area)
+    if gaps.empty:
+        st.success(ctx.t("pairings.gaps_none"))
+        return
+    gap_frame = labelled(gaps, ctx.lang, VILLAGE_COLUMNS[:8]).round(1)
+    st.dataframe(gap_frame, hide_index=True)
+    download_buttons(gap_frame, name=ctx.t("pairings.tab_gaps"), lang=ctx.lang, key="pairings_gaps")
+
+
+def multi_tab(ctx: Context, view: AreaView) -> None:
+    """The area's villages with several active pairings."""
+    st.dataframe(labelled(ind.multiply_paired(view.in_area), ctx.lang, VILLAGE_COLUMNS).round(1), hide_index=True)
+
+
+def enterprises_tab(ctx: Context, view: AreaView) -> None:
+    """Enterprises paired (actively) with at least N of the area's villages."""
+    min_v = st.number_input(ctx.t("pairings.min_villages"), min_value=1, value=2, step=1, key="pairings_min_v")
+    load = ind.enterprise_load(view.enterprises, view.pairings, as_of=view.as_of, min_villages=int(min_v))
+    st.dataframe(labelled(load, ctx.lang, prefer="enterprises"), hide_index=True)
+
+
+def towns_tab(ctx: Context, view: AreaView) -> None:
+    """Active pairings by town: counts per type, committed funds (table and chart)."""
+    by_town = ind.pairings_by_town(view.area_villages, view.pairings, as_of=view.as_of)
+    st.dataframe(labelled(by_town.drop(columns="town_code"), ctx.lang), hide_index=True)
+    st.bar_chart(by_town.set_index("town_name")[["committed_wan"]].rename(columns={"committed_wan": ctx.t("pairings.kpi_funds")}),
+                 x_label="")
+
+
+def pairing_labels(view: AreaView, lang: str) -> dict[str, str]:
+    """Pairing id → "id · enterprise → village（type，start～end）" for the area's pairings."""
+    names = dict(zip(view.enterprises["enterprise_id"], view.enterprises["name"]))
+    vnames = dict(zip(view.villages["village_code"], view.villages["village_name"]))
+    return {p.pairing_id: f"{p.pairing_id} · {names.get(p.enterprise_id, p.enterprise_id)} → "
+            f"{vnames.get(p.village_code, p.village_code)}（{PAIRING_TYPE.label(p.pairing_type, lang)}，"
+            f"{p.start_date}～{p.end_date or ''}）"
+            for p in view.pairings.itertuples()}
 
 
 def _iso(v: Any) -> date | None:
@@ -146,7 +270,7 @@ def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str], *, e
         wanted = {"pairing_type": ptype, "start_date": start.isoformat(),
                   "end_date": end.isoformat() if end_set else None, "committed_wan": float(funds),
                   "poor_households_employed": int(employed)}
-        changes = {k: v for k, v in wanted.items() if not _same(base[k], v)}
+        changes = edits.changed_fields(base, wanted)
         if not changes:
             st.info(ctx.t("pairings.no_change"))
             return pid
@@ -166,24 +290,13 @@ def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str], *, e
     return pid
 
 
-def _same(old: Any, new: Any) -> bool:
-    if old is None or (not isinstance(old, str) and pd.isna(old)):
-        return new is None
-    if isinstance(new, float) or isinstance(new, int):
-        try:
-            return float(old) == float(new)
-        except (TypeError, ValueError):
-            return False
-    return str(old) == str(new)
-
-
-def editing_tab(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, pairings: pd.DataFrame,
-                labels: dict[str, str], *, as_of: date) -> None:
-    """The whole 新增/修改结对 tab: editor name, add form, edit form, and the chosen pairing's history."""
+def editing_tab(ctx: Context, view: AreaView) -> None:
+    """The whole 新增/修改结对 tab: editor name, add form (the area's villages), edit form (the area's pairings),
+    and the chosen pairing's history."""
     show_flash(FLASH_SLOT)
     editor = st.text_input(ctx.t("pairings.editor"), key="pairings_editor")
-    add_form(ctx, villages, enterprises, editor=editor, as_of=as_of)
-    pid = edit_form(ctx, pairings, labels, editor=editor)
+    add_form(ctx, view.area_villages, view.enterprises, editor=editor, as_of=view.as_of)
+    pid = edit_form(ctx, view.pairings, pairing_labels(view, ctx.lang), editor=editor)
     if pid is not None:
         history_table(ctx, pid)
 
