@@ -22,6 +22,7 @@ from bangfu.core.labels import t
 __all__ = [
     "PlanOptions", "PlanResult", "run", "town_projects", "candidate_labels", "default_must_in", "labelled",
     "excel_sheets", "excel_bytes", "summary", "kpis", "data_warnings", "status_messages", "curves", "scenario",
+    "METHOD_LABELS", "method_label",
 ]
 
 Progress = Callable[[float, str], None]
@@ -133,6 +134,15 @@ def labelled(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return display.labelled(out, lang, layers=("projects",), header_layers=(), prefix="planning.col.")
 
 
+#: The label key of each portfolio method.
+METHOD_LABELS: Mapping[str, str] = {"greedy": "planning.greedy", "exact": "planning.exact"}
+
+
+def method_label(p: planning.Portfolio, lang: str = "zh") -> str:
+    """The name of the method that built portfolio ``p`` (贪心法 / 精确最优)."""
+    return t(METHOD_LABELS[p.method], lang)
+
+
 def _cost_status(p: planning.Portfolio, lang: str) -> str:
     return t(f"planning.cost.{p.cost_status}", lang) if p.cost_status else "—"
 
@@ -221,7 +231,7 @@ def status_messages(result: PlanResult, lang: str = "zh") -> list[tuple[str, str
 def curves(result: PlanResult, lang: str = "zh") -> pd.DataFrame:
     """Households covered against cumulative cost for both portfolios (column ``method`` = label)."""
     return pd.concat(
-        [planning.cumulative_curve(p).assign(method=t(f"planning.{p.method}", lang)) for p in (result.greedy, result.exact)],
+        [planning.cumulative_curve(p).assign(method=method_label(p, lang)) for p in (result.greedy, result.exact)],
         ignore_index=True,
     )
 

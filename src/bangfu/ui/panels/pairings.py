@@ -192,13 +192,6 @@ def pairing_labels(view: AreaView, lang: str) -> dict[str, str]:
             for p in view.pairings.itertuples()}
 
 
-def _iso(v: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(v)[:10]) if v not in (None, "") and not pd.isna(v) else None
-    except ValueError:
-        return None
-
-
 def add_form(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, *, editor: str, as_of: date) -> None:
     """The add-a-pairing form; writes through :func:`bangfu.editing.pairings.add_pairing`."""
     if villages.empty or enterprises.empty:
@@ -252,11 +245,11 @@ def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str], *, e
         ptype = c1.selectbox(cols["pairing_type"], PAIRING_TYPES, index=list(PAIRING_TYPES).index(base["pairing_type"])
                              if base["pairing_type"] in PAIRING_TYPES else 0, key=f"pe_type_{suffix}",
                              format_func=lambda c: PAIRING_TYPE.label(c, ctx.lang))
-        start = c2.date_input(cols["start_date"], value=_iso(base["start_date"]) or date.today(), min_value=DATE_MIN,
+        start0, end0 = pairing_edits.parse_date(base["start_date"]), pairing_edits.parse_date(base["end_date"])
+        start = c2.date_input(cols["start_date"], value=start0 or date.today(), min_value=DATE_MIN,
                               max_value=DATE_MAX, key=f"pe_start_{suffix}")
-        end_set = c3.checkbox(ctx.t("pairings.has_end"), value=_iso(base["end_date"]) is not None,
-                              key=f"pe_has_end_{suffix}")
-        end = c3.date_input(cols["end_date"], value=_iso(base["end_date"]) or date.today(), min_value=DATE_MIN,
+        end_set = c3.checkbox(ctx.t("pairings.has_end"), value=end0 is not None, key=f"pe_has_end_{suffix}")
+        end = c3.date_input(cols["end_date"], value=end0 or date.today(), min_value=DATE_MIN,
                             max_value=DATE_MAX, key=f"pe_end_{suffix}")
         c4, c5 = st.columns(2)
         funds = c4.number_input(cols["committed_wan"], value=float(base["committed_wan"] or 0.0), step=1.0,

@@ -132,7 +132,7 @@ def summary_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:
 def steps(ctx: Context, res: planning_run.PlanResult) -> None:
     """The greedy and the exact portfolio, step by step."""
     for p in (res.exact, res.greedy):
-        st.markdown(f"**{ctx.t(f'planning.{p.method}')}**")
+        st.markdown(f"**{planning_run.method_label(p, ctx.lang)}**")
         st.dataframe(planning_run.labelled(p.steps, ctx.lang), hide_index=True, use_container_width=True)
 
 
