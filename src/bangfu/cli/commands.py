@@ -95,6 +95,20 @@ def _rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=float, default=30.0, help="精确求解时间上限（秒）")
 
 
+def _checked_workspace(arg: str | None) -> Path:
+    """The workspace a reading command works on, checked: ``--workspace`` (a GeoPackage, or the folder
+    holding the workspace file), else the app's own workspace (created from the shipped demo on first use)."""
+    from bangfu.workspace import store
+
+    if not arg:
+        return store.ensure_workspace(store.default_workspace_dir())
+    ws = Path(arg)
+    if ws.is_dir():
+        ws = ws / store.WORKSPACE_FILE
+    store.check_workspace_file(ws)
+    return ws
+
+
 def _rank(args: argparse.Namespace) -> int:
     from bangfu.planning import solvers as planning, run as planning_run
     from bangfu.workspace import store
@@ -104,10 +118,7 @@ def _rank(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".xlsx":
         raise CliError(f"输出文件必须是 .xlsx：{out}", f"the output file must be .xlsx: {out}",
                        hint_zh="把 --out 的文件名改为以 .xlsx 结尾。", hint_en="Give --out a name ending in .xlsx.")
-    ws = Path(args.workspace)
-    if ws.is_dir():
-        ws = ws / store.WORKSPACE_FILE
-    store.check_workspace_file(ws)
+    ws = _checked_workspace(args.workspace)
     layers = store.read_workspace(ws, layers=("villages", "households", "roads", "projects"))
     options = planning_run.PlanOptions(
         budget=args.budget,
@@ -147,13 +158,7 @@ def _summary(args: argparse.Namespace) -> int:
     from bangfu.indicators.summary import area_summary, summary_table
     from bangfu.workspace import areas, store
 
-    if args.workspace:
-        ws = Path(args.workspace)
-        if ws.is_dir():
-            ws = ws / store.WORKSPACE_FILE
-        store.check_workspace_file(ws)
-    else:
-        ws = store.ensure_workspace(store.default_workspace_dir())
+    ws = _checked_workspace(args.workspace)
     if args.as_of:
         try:
             as_of = dt.date.fromisoformat(args.as_of)
