@@ -1,4 +1,4 @@
-"""Panels of page 领导简报: the presentation toggle, the build with a progress bar (kept per session), downloads, KPIs, section status, presentation mode."""
+"""Panels of page 领导简报: presentation toggle, the briefing built once per session, downloads, KPIs, section status."""
 
 from __future__ import annotations
 

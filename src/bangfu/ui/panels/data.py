@@ -1,4 +1,4 @@
-"""Widgets of page 数据管理: the import steps, the export downloads and the backup restore.
+"""Panels of page 数据管理: the import steps, the export downloads and the backup restore.
 
 All decisions are made by :mod:`bangfu.ingest.pipeline` and friends; these functions only read
 widgets, call them and render results. User-supplied text is shown with ``st.text``,

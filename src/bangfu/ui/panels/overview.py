@@ -1,4 +1,4 @@
-"""Panels of page 总览地图: the map options, cached village table and map data, KPIs, the clicked village's profile, the summary table.
+"""Panels of page 总览地图: map options, cached village table and map data, KPIs, village profile, summary table.
 
 Only public layers go into the shared caches (villages, roads, sites, enterprises, pairings,
 projects) — never household rows. The cache policy is :mod:`bangfu.ui.cache`'s.

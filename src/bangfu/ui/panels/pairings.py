@@ -1,5 +1,4 @@
-"""Panels of page 企业结对: the needy-village rule, KPIs, the pairing map, the tabs (coverage, gaps, enterprises,
-towns), the add and edit forms with their history."""
+"""Panels of page 企业结对: needy-village rule, KPIs, pairing map, the tabs, add and edit forms with history."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Panels of page 项目规划: the settings form, the run with a progress bar (result kept per session), messages, the tabs (ranking, portfolio and chart, map, scenarios).
+"""Panels of page 项目规划: settings form, the run (kept per session), messages, tables, chart, map, scenarios.
 
 The numbers come from :func:`bangfu.planning.run.run` (the same run as ``python -m bangfu rank``);
 labels, key figures and messages from pure functions there. This module only talks to Streamlit:

@@ -1,4 +1,4 @@
-"""Streamlit panels of the road hardening page: filters, map, progress, access share, editing, bulk update.
+"""Panels of page 道路硬化: filters, KPIs, map, progress, access share, editing, bulk update.
 
 Logic lives in :mod:`bangfu.indicators.roads` and :mod:`bangfu.editing.roads`; this module only reads
 widgets, calls them and renders. Caches (policy of :mod:`bangfu.ui.cache`): road pieces (public)

@@ -1,4 +1,4 @@
-"""Panels of page 乡村旅游: the site filters, households reached within a distance (county and area), KPIs, the map, the tables and chart."""
+"""Panels of page 乡村旅游: site filters, households reached (county and area), KPIs, map, tables and chart."""
 
 from __future__ import annotations
 
