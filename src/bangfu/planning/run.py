@@ -1,7 +1,7 @@
 """One planning run from workspace layers and options to ranking, portfolios and Excel sheets.
 
 The page 项目规划 and ``python -m bangfu rank`` both call :func:`run`, so they produce the same
-numbers. Geometry is turned into a coverage table once (:func:`bangfu.planning.solvers.coverage.build_coverage`);
+numbers. Geometry is turned into a coverage table once (:func:`bangfu.planning.coverage.build_coverage`);
 everything after that is :mod:`bangfu.planning.solvers` on numbers.
 """
 
