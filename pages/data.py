@@ -3,22 +3,22 @@
 import streamlit as st
 
 from bangfu.ui.feedback import show_flash
-from bangfu.ui.panels import data as ui
+from bangfu.ui.panels import data as panel
 from bangfu.ui.shell import current
 
 ctx = current()
 st.title(ctx.t("page.data"))
 st.caption(ctx.t("data.intro"))
-show_flash(ui.FLASH_SLOT)
+show_flash(panel.FLASH_SLOT)
 
-tab_import, tab_export, tab_backup = st.tabs([ctx.t("data.import"), ctx.t("data.export"), ctx.t("data.backup")])
+tab_import, tab_export, tab_backup = st.tabs(panel.tab_labels(ctx))
 with tab_import:
-    layer, source = ui.source_picker(ctx)
+    layer, source = panel.source_picker(ctx)
     if source is None:
         st.info(ctx.t("data.no_file"))
     else:
-        ui.import_flow(ctx, layer, *source)
+        panel.import_flow(ctx, layer, *source)
 with tab_export:
-    ui.export_section(ctx)
+    panel.export_section(ctx)
 with tab_backup:
-    ui.backup_section(ctx)
+    panel.backup_section(ctx)

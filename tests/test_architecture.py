@@ -132,6 +132,78 @@ def test_dependencies_point_one_way():
     assert not offenders, "imports against the layer order:\n" + "\n".join(offenders)
 
 
+# --------------------------------------------------------------------------- pages are widgets and rendering
+#: A page (pages/*.py) and app.py read widgets, call bangfu.ui and render. The rules below are what a
+#: reviewer would otherwise check by eye; docs/architecture.md ("Pages") explains them.
+PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
+PAGE_MAX_LINES = 120
+#: What a page may import: streamlit and the ui package (shell, widgets, feedback, its panels module).
+#: Everything else — indicators, maps, planning, pandas, altair, folium — is reached through a panel.
+PAGE_IMPORTS = ("streamlit", "bangfu.ui")
+#: Table surgery belongs in a panel or a pure function, not in a page.
+FRAME_METHODS = frozenset({
+    "merge", "join", "concat", "groupby", "pivot", "pivot_table", "melt", "set_index", "reset_index", "rename",
+    "drop", "assign", "loc", "iloc", "fillna", "dropna", "sort_values", "isin", "apply", "map", "agg", "round",
+    "query", "astype", "itertuples", "iterrows",
+})
+#: Session bookkeeping (what to remember between runs) belongs in a panel.
+SESSION = frozenset({"session_state", "query_params"})
+
+
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", PAGE_FILES + [ROOT / "app.py"], ids=lambda p: p.name)
+def test_pages_are_short(path: Path):
+    n = len(path.read_text(encoding="utf-8").splitlines())
+    assert n <= PAGE_MAX_LINES, f"{path.name} has {n} lines; move logic into its panels module"
+
+
+@pytest.mark.parametrize("path", PAGE_FILES + [ROOT / "app.py"], ids=lambda p: p.name)
+def test_pages_import_only_streamlit_and_the_ui(path: Path):
+    modules = []
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.Import):
+            modules += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules.append(node.module or "")
+    bad = [m for m in modules if not any(m == ok or m.startswith(ok + ".") for ok in PAGE_IMPORTS)]
+    assert not bad, f"{path.name} imports {bad}; a page imports streamlit and bangfu.ui.* only"
+
+
+@pytest.mark.parametrize("path", PAGE_FILES + [ROOT / "app.py"], ids=lambda p: p.name)
+def test_pages_hold_no_logic(path: Path):
+    """No loops or comprehensions (a list is rendered by a panel), no lambdas (format functions live with
+    their widget in the panel), no table surgery, no session bookkeeping."""
+    found = []
+    for node in ast.walk(_tree(path)):
+        where = f"{path.name}:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, (ast.For, ast.While, ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp)):
+            found.append(f"{where} {type(node).__name__}")
+        elif isinstance(node, ast.Lambda):
+            found.append(f"{where} lambda")
+        elif isinstance(node, ast.Attribute) and node.attr in FRAME_METHODS:
+            found.append(f"{where} .{node.attr}")
+        elif isinstance(node, ast.Attribute) and node.attr in SESSION:
+            found.append(f"{where} st.{node.attr}")
+    assert not found, f"move into the page's panels module: {found}"
+
+
+def test_every_page_has_its_panels_module():
+    """One panels module per page, named after it, and the page uses it; no panels module without a page."""
+    from bangfu.ui.pages import PAGES
+
+    registered = {Path(p.path).stem for p in PAGES}
+    files = {p.stem for p in PAGE_FILES}
+    assert registered == files, f"pages/ and bangfu.ui.pages.PAGES differ: {registered ^ files}"
+    panels = {p.stem for p in (PACKAGE / "ui" / "panels").glob("*.py")} - {"__init__"}
+    assert panels == files, f"one panels module per page: {panels ^ files}"
+    for path in PAGE_FILES:
+        imported = {(n.module, a.name) for n in ast.walk(_tree(path)) if isinstance(n, ast.ImportFrom) for a in n.names}
+        assert ("bangfu.ui.panels", path.stem) in imported, f"{path.name} does not use bangfu.ui.panels.{path.stem}"
+
+
 @pytest.mark.parametrize("tool", ["bench", "pages"])
 def test_pages_and_benchmarks_do_not_reach_below_the_public_api(tool: str):
     """Pages use bangfu.ui and the analysis packages; nothing imports a private name across packages."""

@@ -1,7 +1,8 @@
 """Command line: ``python -m bangfu <command>``; subcommands are rows of the declarative table COMMANDS.
 
 To add a command, write ``_name_args(parser)`` and ``_name(args) -> int`` and append one
-:class:`Command` row. A handler reports a problem the user can fix by raising a
+:class:`Command` row (the data commands live in :mod:`bangfu.cli.data`, which imports this module:
+their rows name its functions through :func:`_data`). A handler reports a problem the user can fix by raising a
 :class:`bangfu.core.errors.BangfuError` (e.g. :class:`CliError`); :func:`main` catches it once,
 prints ``错误：<message>`` and ``提示：<hint>`` on stderr and exits with code 2, without a traceback.
 Any other exception is a bug: one Chinese line on stderr, exit code 3, and the traceback only with
@@ -95,6 +96,20 @@ def _rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=float, default=30.0, help="精确求解时间上限（秒）")
 
 
+def _checked_workspace(arg: str | None) -> Path:
+    """The workspace a reading command works on, checked: ``--workspace`` (a GeoPackage, or the folder
+    holding the workspace file), else the app's own workspace (created from the shipped demo on first use)."""
+    from bangfu.workspace import store
+
+    if not arg:
+        return store.ensure_workspace(store.default_workspace_dir())
+    ws = Path(arg)
+    if ws.is_dir():
+        ws = ws / store.WORKSPACE_FILE
+    store.check_workspace_file(ws)
+    return ws
+
+
 def _rank(args: argparse.Namespace) -> int:
     from bangfu.planning import solvers as planning, run as planning_run
     from bangfu.workspace import store
@@ -104,10 +119,7 @@ def _rank(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".xlsx":
         raise CliError(f"输出文件必须是 .xlsx：{out}", f"the output file must be .xlsx: {out}",
                        hint_zh="把 --out 的文件名改为以 .xlsx 结尾。", hint_en="Give --out a name ending in .xlsx.")
-    ws = Path(args.workspace)
-    if ws.is_dir():
-        ws = ws / store.WORKSPACE_FILE
-    store.check_workspace_file(ws)
+    ws = _checked_workspace(args.workspace)
     layers = store.read_workspace(ws, layers=("villages", "households", "roads", "projects"))
     options = planning_run.PlanOptions(
         budget=args.budget,
@@ -147,13 +159,7 @@ def _summary(args: argparse.Namespace) -> int:
     from bangfu.indicators.summary import area_summary, summary_table
     from bangfu.workspace import areas, store
 
-    if args.workspace:
-        ws = Path(args.workspace)
-        if ws.is_dir():
-            ws = ws / store.WORKSPACE_FILE
-        store.check_workspace_file(ws)
-    else:
-        ws = store.ensure_workspace(store.default_workspace_dir())
+    ws = _checked_workspace(args.workspace)
     if args.as_of:
         try:
             as_of = dt.date.fromisoformat(args.as_of)
@@ -180,20 +186,25 @@ def _summary(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- table
 
+def _data(name: str) -> Callable:
+    """A function of :mod:`bangfu.cli.data`, looked up when the parser is built or the command runs."""
+    def call(arg):  # type: ignore[no-untyped-def]
+        from bangfu.cli import data
+
+        return getattr(data, name)(arg)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("rank", "按受益农户给候选项目排名，并在预算内选出项目组合（输出 Excel）", _rank_args, _rank),
     Command("summary", "全市（县）或一个镇街的主要指标（村数、户数、道路硬化率、通达率、结对覆盖率）", _summary_args, _summary),
+    Command("import", "导入文件到工作空间 (import a file into the workspace)", _data("import_args"), _data("cmd_import")),
+    Command("export", "导出工作空间或图层 (export the workspace or a layer)", _data("export_args"), _data("cmd_export")),
+    Command("restore-backup", "恢复导入前的备份 (restore the previous workspace)", _data("restore_args"),
+            _data("cmd_restore")),
 )
-
-
-def _data_commands(sub: argparse._SubParsersAction) -> None:
-    from bangfu.cli import data as cli_data
-
-    cli_data.register(sub)
-
-
-#: Modules that add a group of subcommands themselves (``import``, ``export``, ``restore-backup``).
-REGISTRARS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_data_commands,)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -205,8 +216,6 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         cmd.add_arguments(p)
         p.set_defaults(_handler=cmd.handler)
-    for register in REGISTRARS:
-        register(sub)
     for p in sub.choices.values():  # ``--debug`` also after the command name
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP)
     return parser
@@ -228,8 +237,7 @@ def _one_line(exc: BaseException) -> str:
 def run(args: argparse.Namespace, *, debug: bool = False) -> int:
     """Run the parsed command; every error ends here (see the module docstring for the exit codes)."""
     try:
-        handler = getattr(args, "_handler", None) or args.func
-        return int(handler(args) or 0)
+        return int(args._handler(args) or 0)
     except KeyboardInterrupt:
         _stderr(["已中断。"])
         return EXIT_INTERRUPTED

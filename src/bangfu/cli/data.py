@@ -132,9 +132,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``import``, ``export`` and ``restore-backup`` to the ``python -m bangfu`` parser."""
-    p = subparsers.add_parser("import", help="导入文件到工作空间 (import a file into the workspace)")
+def import_args(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``import``."""
     p.add_argument("file")
     p.add_argument("--layer", required=True, choices=list(LAYERS))
     p.add_argument("--crs", help="wgs84, cgcs2000, gcj02, bd09 or EPSG:4513–4554 (default: from the file)")
@@ -146,17 +145,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
     p.add_argument("--dry-run", action="store_true", help="check and preview only")
     p.add_argument("--verbose", "-v", action="store_true", help="print the whole report as a table")
-    p.set_defaults(func=cmd_import)
-
-    e = subparsers.add_parser("export", help="导出工作空间或图层 (export the workspace or a layer)")
-    e.add_argument("--format", required=True, help=", ".join(layer_export.FORMATS))
-    e.add_argument("--layer", help="one layer (default: the whole workspace)")
-    e.add_argument("--out", help="output file (default: ./<name> in the current folder)")
-    e.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
-    e.set_defaults(func=cmd_export)
-
-    r = subparsers.add_parser("restore-backup", help="恢复导入前的备份 (restore the previous workspace)")
-    r.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
-    r.set_defaults(func=cmd_restore)
 
 
+def export_args(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``export``."""
+    p.add_argument("--format", required=True, help=", ".join(layer_export.FORMATS))
+    p.add_argument("--layer", help="one layer (default: the whole workspace)")
+    p.add_argument("--out", help="output file (default: ./<name> in the current folder)")
+    p.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
+
+
+def restore_args(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``restore-backup``."""
+    p.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")

@@ -3,6 +3,10 @@
 Column labels of data layers live in :mod:`bangfu.workspace.schema`; everything else the interface says
 lives here. ``t(key, lang)`` looks a label up; a missing key raises so typos fail in tests.
 Sections are grouped by page so that each page's labels can be found (and added) in one place.
+
+Every key is used: written out where it is shown, or built from one of :data:`BUILT_PREFIXES` (a
+family such as ``roads.tab.<tab>``). ``tests/test_labels_used.py`` fails on a key nothing uses and on
+code that builds keys from a prefix not listed there.
 """
 
 from __future__ import annotations
@@ -15,12 +19,10 @@ LANGS: dict[str, str] = {"zh": "中文", "en": "English"}
 LABELS: dict[str, tuple[str, str]] = {
     # --- app shell ----------------------------------------------------------------------
     "app.title": ("帮扶地图", "Bangfu Atlas"),
-    "app.subtitle": ("精准帮扶规划一张图", "Targeted poverty alleviation on one map"),
     "sidebar.workspace": ("工作空间", "Workspace"),
     "sidebar.workspace_source": ("数据来源", "Data source"),
     "sidebar.town": ("镇街", "Town"),
     "sidebar.all_towns": ("全市（县）", "Whole county"),
-    "sidebar.language": ("语言 / Language", "Language / 语言"),
     "sidebar.basemap": ("底图", "Basemap"),
     "sidebar.tianditu_token": ("天地图密钥", "Tianditu token"),
     "sidebar.tile_folder_hint": (
@@ -50,7 +52,6 @@ LABELS: dict[str, tuple[str, str]] = {
         "Reload the page and try again; if it happens again, send the text below to your administrator.",
     ),
     # --- pages --------------------------------------------------------------------------
-    "page.home": ("首页", "Home"),
     "page.overview": ("总览地图", "Overview map"),
     "page.planning": ("项目规划", "Project planning"),
     "page.roads": ("道路硬化", "Road hardening"),
@@ -60,31 +61,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "page.briefing": ("领导简报", "Leadership briefing"),
     # --- key figures --------------------------------------------------------------------
     "kpi.villages": ("行政村（社区）", "Villages"),
-    "kpi.towns": ("镇街", "Towns"),
     "kpi.households": ("总户数", "Households"),
-    "kpi.population": ("总人口", "Population"),
     "kpi.poor_households": ("贫困户", "Poor households"),
     "kpi.poor_population": ("贫困人口", "Poor people"),
     "kpi.old_district": ("老区村", "Old-base villages"),
-    "kpi.key_villages": ("重点帮扶村", "Key villages"),
     "kpi.incidence": ("贫困发生率", "Poverty incidence"),
-    "kpi.area_km2": ("面积(km²)", "Area (km²)"),
-    "kpi.density": ("贫困密度(户/km²)", "Poverty density (hh/km²)"),
     "kpi.hardening_rate": ("道路硬化率", "Road hardening rate"),
     "kpi.pairing_coverage": ("结对覆盖率", "Pairing coverage"),
     "summary.col.item": ("指标", "Figure"),
     "summary.col.value": ("数值", "Value"),
     "map.villages": ("行政村", "Villages"),
-    "map.county": ("县界", "County boundary"),
-    "map.towns": ("镇界", "Town boundaries"),
     "home.intro": (
         "全市每个行政村的贫困分布、老区村、道路硬化、乡村旅游和企业结对，一张图看清。",
         "Every village's poverty, old-base status, road hardening, tourism and enterprise pairings on one map.",
     ),
-    "home.map_caption": ("点击或悬停村庄查看名称和代码。", "Hover a village to see its name and code."),
     "common.download_csv": ("下载 CSV", "Download CSV"),
     "common.download_xlsx": ("下载 Excel", "Download Excel"),
-    "common.not_yet": ("该功能尚未完成。", "This part is not built yet."),
     "common.choose": ("请选择", "Choose"),
     # --- overview (issue 3) -------------------------------------------------------------
     "overview.ind.poverty_density": ("贫困密度", "Poverty density"),
@@ -98,7 +90,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.method.fisher_jenks": ("自然断点法（Fisher–Jenks）", "Natural breaks (Fisher–Jenks)"),
     "overview.method.quantiles": ("分位数法（每级村数相近）", "Quantiles (equal counts)"),
     "overview.method.equal_interval": ("等间距法", "Equal interval"),
-    "overview.options": ("地图设置", "Map settings"),
     "overview.indicator": ("专题指标", "Indicator"),
     "overview.method": ("分级方法", "Classification"),
     "overview.k": ("分级数", "Classes"),
@@ -114,7 +105,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "legend.catchments": ("服务范围", "Catchments"),
     "legend.selected_projects": ("入选项目", "Selected projects"),
     "overview.leading": ("龙头企业", "Leading enterprise"),
-    "overview.layer.choropleth": ("行政村", "Villages"),
     "overview.layer.old": ("老区村（蓝色粗边）", "Old-base villages (blue outline)"),
     "overview.layer.key": ("重点帮扶村（绿色虚线）", "Key villages (green dashed)"),
     "overview.layer.towns": ("镇街界线", "Town boundaries"),
@@ -147,10 +137,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.tt.leading": ("龙头企业", "Leading"),
     "overview.tt.pairing_type": ("帮扶方式", "Pairing type"),
     "overview.kpi.hardening_help": ("已硬化（完工）道路里程 ÷ 道路总里程", "Hardened (completed) km ÷ all road km"),
-    "overview.kpi.coverage_help": (
-        "需帮扶村（重点帮扶村或老区村）中，有在结对企业的村所占比例",
-        "Share of needy villages (key or old-base) with at least one active pairing",
-    ),
     "overview.kpi.coverage_value": (
         "需帮扶村{needy}个，其中{paired}个有在结对企业。",
         "{paired} of {needy} needy villages have an active pairing.",
@@ -397,7 +383,6 @@ LABELS: dict[str, tuple[str, str]] = {
         "Header row: road ID plus the columns to update (status, progress, planned/completed year, cost, surface), "
         "Chinese or English; empty cells are left unchanged. Nothing is written unless every row passes.",
     ),
-    "roads.bulk.template": ("下载填写模板", "Download a template"),
     "roads.bulk.preview": ("将要修改的内容（预览，尚未写入）", "What will change (preview, not written yet)"),
     "roads.bulk.apply": ("确认写入 {n} 条道路", "Apply to {n} roads"),
     "roads.bulk.applied": ("已批量更新 {n} 条道路。", "Updated {n} roads."),
@@ -413,7 +398,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "tourism.reach_km": ("辐射距离（公里）", "Reach distance (km)"),
     "tourism.show_reach": ("显示辐射范围", "Show reach circles"),
     "tourism.kpi_sites": ("旅游点", "Sites"),
-    "tourism.kpi_visitors": ("年接待游客(人次)", "Annual visitors"),
     "tourism.kpi_employed": ("带动贫困户就业(户)", "Poor households employed"),
     "tourism.kpi_reached": ("辐射范围内农户", "Households within reach"),
     "tourism.kpi_poor_reached": ("辐射范围内贫困户", "Poor households within reach"),
@@ -484,23 +468,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "pt.col.needy": ("需帮扶", "Needy"),
     "pt.col.active_pairings": ("在结对数", "Active pairings"),
     "pt.col.enterprises": ("结对企业", "Partner enterprises"),
-    "pt.col.active_committed_wan": ("在结对承诺资金(万元)", "Active committed (10k yuan)"),
-    "pt.col.active_poor_employed": ("在结对带动就业(户)", "Poor households employed (active)"),
     "pt.col.villages": ("村数", "Villages"),
     "pt.col.needy_paired": ("已结对需帮扶村", "Needy, paired"),
     "pt.col.needy_unpaired": ("未结对需帮扶村", "Needy, unpaired"),
     "pt.col.coverage_pct": ("覆盖率(%)", "Coverage (%)"),
     "pt.col.pairings": ("在结对数", "Active pairings"),
     "pt.col.enterprise_name": ("企业名称", "Enterprise"),
-    "pt.col.active": ("在结对", "Active"),
     "pt.col.reached": ("辐射范围内农户", "Households reached"),
     "pt.col.poor_reached": ("辐射范围内贫困户", "Poor households reached"),
     "pt.col.reached_pct": ("农户覆盖(%)", "Households reached (%)"),
     "pt.col.poor_reached_pct": ("贫困户覆盖(%)", "Poor reached (%)"),
     "pt.col.households_in_reach": ("辐射范围内农户", "Households in reach"),
     "pt.col.poor_in_reach": ("辐射范围内贫困户", "Poor households in reach"),
-    "pt.col.sites": ("旅游点数", "Sites"),
-    "pt.col.poverty_density": ("贫困密度(户/km²)", "Poverty density (hh/km²)"),
     "pt.col.action": ("操作", "Action"),
     # --- data management (issue 7) ------------------------------------------------------
     "data.intro": (
@@ -526,8 +505,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.map_preview": ("几何预览", "Geometry preview"),
     "data.step_mapping": ("② 列对应", "② Column mapping"),
     "data.mapping_help": ("左列是文件中的列名，右列选择对应的字段；选“（不导入）”则忽略该列。", "Pick the field each file column maps to; “(skip)” ignores it."),
-    "data.source_column": ("文件列名", "File column"),
-    "data.target_field": ("对应字段", "Field"),
     "data.skip": ("（不导入）", "(skip)"),
     "data.saved_mapping": ("使用已保存的列对应", "Use a saved mapping"),
     "data.no_template": ("（不使用模板，自动匹配）", "(none: match automatically)"),
@@ -541,12 +518,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.crs_used": ("使用的坐标系", "Coordinate system used"),
     "data.mode": ("导入方式", "Import mode"),
     "data.step_report": ("④ 数据检查", "④ Validation report"),
-    "data.report_ok": ("没有发现问题。", "No problems found."),
     "data.step_change": ("⑤ 变更预览", "⑤ Change preview"),
-    "data.added": ("新增", "Added"),
-    "data.changed": ("修改", "Changed"),
-    "data.removed": ("删除", "Removed"),
-    "data.unchanged": ("不变", "Unchanged"),
+    "data.change.added": ("新增", "Added"),
+    "data.change.changed": ("修改", "Changed"),
+    "data.change.removed": ("删除", "Removed"),
+    "data.change.unchanged": ("不变", "Unchanged"),
     "data.changed_columns": ("被修改的字段（行数）", "Changed fields (rows)"),
     "data.apply": ("⑥ 确认导入", "⑥ Apply the import"),
     "data.apply_button": ("确认导入（写入工作空间）", "Apply (write to the workspace)"),
@@ -564,7 +540,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.report_file": ("数据检查报告", "validation_report"),
     # --- briefing (issue 8) -------------------------------------------------------------
     "briefing.title": ("{area}帮扶工作简报", "{area}: poverty alleviation briefing"),
-    "briefing.date": ("{date}", "{date}"),
     "briefing.as_of": ("数据截至 {as_of}", "Data as of {as_of}"),
     "briefing.as_of_unknown": ("数据时点未注明", "Data date not stated"),
     "briefing.synthetic_prefix": ("示例数据说明：", "Demo data: "),
@@ -596,7 +571,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.col_poor": ("其中贫困户", "of which poor"),
     "briefing.col_town": ("镇街", "Town"),
     "briefing.col_poor_households": ("贫困户", "Poor hh"),
-    "briefing.col_flags": ("类别", "Category"),
     "briefing.kpi_access": ("道路通达率", "Road access share"),
     "briefing.kpi_tourism": ("旅游带动覆盖", "Tourism reach"),
     "briefing.no_font": (
@@ -642,32 +616,47 @@ def _vocabulary_labels() -> dict[str, tuple[str, str]]:
 
     hard, building, planned, unhard = (q(rs, c) for c in ("completed", "under_construction", "planned", "unhardened"))
     out: dict[str, tuple[str, str]] = {}
-    for term in rs:  # roads page and map legends: one label per status, km columns named after it
-        out[f"overview.road_status.{term.code}"] = (term.zh, term.en)
+    for term in rs:  # roads page: km columns named after each status
         out[f"roads.col.{term.code}_km"] = (f"{term.zh}(km)", f"{term.en} (km)")
     hardened = rs.term(vocab.HARDENED)
     out["roads.kpi.hardened_km"] = (f"{hardened.zh}(km)", f"{hardened.en} (km)")
-    out["overview.col.hardened_km"] = (f"{hardened.zh}(km)", f"{hardened.en} km")
     out["roads.edit.rules"] = (
         f"规则：进度 0–100%；{hard[0]}须进度 100% 且填写完工年份；{building[0]}进度须小于 100%；{planned[0]}/{unhard[0]}进度为 0；"
         "完工年份不早于计划年份、不晚于今年。",
         f"Rules: progress 0–100%; {hard[1]} needs 100% and a completed year; {building[1]} below 100%; "
         f"{planned[1]}/{unhard[1]} at 0%; completed year not before the planned year nor in the future.",
     )
-    out["overview.flag.old"] = (vocab.VILLAGE_FLAG.label("old_district"), vocab.VILLAGE_FLAG.label("old_district", "en"))
-    out["overview.flag.key"] = (vocab.VILLAGE_FLAG.label("key_village"), vocab.VILLAGE_FLAG.label("key_village", "en"))
     out["pairings.rule_key"] = (nc.label("key_villages"), nc.label("key_villages", "en"))
     out["pairings.rule_old"] = (nc.label("old_district"), nc.label("old_district", "en"))
     out["pairings.rule_min_poor"] = (f"{nc.label('min_poor_households')} N 户", f"{nc.label('min_poor_households', 'en')} N")
     out["pairings.rule_incidence"] = (f"{nc.label('min_incidence_pct')} X%", f"{nc.label('min_incidence_pct', 'en')} X%")
-    for term in vocab.SECTION_STATUS:
-        out[f"briefing.status_{term.code}"] = (term.zh, term.en)
     cand, appr = q(ps, "candidate"), q(ps, "approved")
     out["planning.no_candidates"] = (f"没有候选项目（状态为{cand[0]}或{appr[0]}的项目）。", f"No {cand[1]} or {appr[1]} projects.")
     return out
 
 
 LABELS.update(_vocabulary_labels())
+
+#: The key families that code builds at run time (prefix + a value): prefix → where, from what values.
+#: Every other key is written out in full where it is used.
+BUILT_PREFIXES: dict[str, str] = {
+    "basemap.": "ui.shell: one per bangfu.maps.base.BASEMAPS",
+    "data.change.": "ui.panels.data: the counts of an import's change (LayerChange.counts)",
+    "overview.col.": "indicators.display_table: overview table headers, by column",
+    "overview.filter.": "ui.panels.overview: one per indicators.FLAG_FILTERS",
+    "overview.layer.": "maps.overview: the overview map's layer names",
+    "pairings.combine_": "ui.panels.pairings: the needy rule's choices, one per vocab.NEEDY_COMBINE code",
+    "pairings.tab_": "ui.panels.pairings.TABS",
+    "planning.col.": "planning.run.labelled: planning table headers, by column",
+    "planning.cost.": "planning.run: a portfolio's cost_status",
+    "planning.note.": "planning.run.labelled: the note of a ranking row",
+    "planning.save_": "ui.panels.planning: one button per scenario (SCENARIOS)",
+    "planning.w_": "ui.panels.planning: one weight per planning.solvers.WEIGHT_KEYS",
+    "pt.col.": "ui.panels.pairings, ui.panels.tourism, maps.themes: table headers, by column",
+    "roads.col.": "ui.panels.roads.labelled: road table headers, by column (km per status: generated above)",
+    "roads.tab.": "ui.panels.roads.TABS",
+    "roads.target.": "ui.panels.roads: the target kinds of indicators.RoadTarget",
+}
 
 
 def t(key: str, lang: Lang = "zh") -> str:

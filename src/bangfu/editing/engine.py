@@ -133,6 +133,30 @@ def _text(v: Any) -> str | None:
     return str(v)
 
 
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, (float, np.floating)) and bool(np.isnan(v)))
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """Whether a form's value equals the loaded one: a gap equals a gap only, numbers compare as numbers
+    (exactly; 5 equals 5.0, a yes/no equals 1/0), anything else as text."""
+    if _missing(old) or _missing(new):
+        return _missing(old) and _missing(new)
+    numbers = (int, float, np.integer, np.floating, np.bool_)
+    if isinstance(old, numbers) or isinstance(new, numbers):
+        try:
+            return float(old) == float(new)
+        except (TypeError, ValueError):
+            return False
+    return str(old) == str(new)
+
+
+def changed_fields(loaded: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a submitted form (``new``) whose value differs from the row it was loaded from
+    (:func:`same_value`): what a save writes. Empty when nothing changed."""
+    return {f: v for f, v in new.items() if not same_value(loaded.get(f), v)}
+
+
 def _typed(col: Column, v: Any) -> Any:
     """A value (possibly text from a form or the history) in the column's SQLite type."""
     if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):

@@ -34,14 +34,15 @@ from bangfu.workspace.validate import validate_layer
 __all__ = [
     "RULES", "check_for", "add_pairing", "end_pairing", "edit_pairing", "pairing_history", "pairing_history_display",
     "ConflictError",
-    "RejectedError", "NewPairing",
+    "RejectedError", "NewPairing", "parse_date",
 ]
 
 Row = Mapping[str, Any]
 DomainRule = Callable[[Row | None, Row, pd.DataFrame], list[tuple[str, str]]]
 
 
-def _date(v: Any) -> date | None:
+def parse_date(v: Any) -> date | None:
+    """A stored date (ISO text, possibly with a time) as a date; None when missing or not a date."""
     if v is None or v is pd.NA or (isinstance(v, float) and v != v):
         return None
     try:
@@ -66,7 +67,7 @@ def _rule_funds(old: Row | None, new: Row, others: pd.DataFrame) -> list[tuple[s
 
 
 def _rule_dates(old: Row | None, new: Row, others: pd.DataFrame) -> list[tuple[str, str]]:
-    start, end = _date(new.get("start_date")), _date(new.get("end_date"))
+    start, end = parse_date(new.get("start_date")), parse_date(new.get("end_date"))
     if start is not None and end is not None and end < start:
         return [("end_date", f"结束日期 {end.isoformat()} 早于开始日期 {start.isoformat()}")]
     return []
@@ -84,11 +85,11 @@ def _rule_duplicate(old: Row | None, new: Row, others: pd.DataFrame) -> list[tup
         & (others["village_code"] == new.get("village_code"))
         & (others["pairing_id"] != new.get("pairing_id"))
     ]
-    start, end = _date(new.get("start_date")), _date(new.get("end_date"))
+    start, end = parse_date(new.get("start_date")), parse_date(new.get("end_date"))
     clash = [
         str(p.pairing_id)
         for p in same.itertuples(index=False)
-        if _overlaps(start, end, _date(p.start_date), _date(p.end_date))
+        if _overlaps(start, end, parse_date(p.start_date), parse_date(p.end_date))
     ]
     if clash:
         return [("village_code", f"该企业与该村已有有效结对（{'、'.join(clash)}），不能重复结对；如需续签请先结束原结对")]

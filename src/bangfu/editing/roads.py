@@ -143,11 +143,6 @@ def undo_road(path: Path | str, road_id: str, *, editor: str) -> int:
     return edits.undo_last(path, "roads", road_id, editor=clean_editor(editor))
 
 
-def form_changes(loaded: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of ``new`` whose value differs from ``loaded`` (compared as history text, exact)."""
-    return {f: v for f, v in new.items() if edits._text(v) != edits._text(loaded.get(f))}
-
-
 def clean_editor(name: str | None) -> str:
     """The editor's name as stored: trimmed, at most 40 characters, the default when empty."""
     text = re.sub(r"\s+", " ", str(name or "")).strip()[:40]
@@ -343,7 +338,7 @@ def bulk_template(lang: str = "zh") -> pd.DataFrame:
 
 __all__ = [
     "ROAD_RULES", "RoadRule", "DEFAULT_EDITOR", "EDITABLE_FIELDS",
-    "this_year", "road_check", "form_changes", "road_row", "edit_road", "undo_road", "clean_editor",
+    "this_year", "road_check", "road_row", "edit_road", "undo_road", "clean_editor",
     "road_history", "parse_status", "BulkParse", "BulkFileError", "read_bulk_table", "parse_bulk", "bulk_apply",
     "preview_frame", "bulk_template", "HEADER_ALIASES",
 ]

@@ -29,6 +29,7 @@ from bangfu.core import vocab
 from bangfu.indicators.pairings import NeedyRule, active_mask, needy_mask
 from bangfu.indicators.poverty import safe_ratio, totals, village_metrics
 from bangfu.indicators.roads import hardening_rates, road_pieces
+from bangfu.workspace import display
 
 __all__ = [
     "HARDENED_STATUS", "village_road_km", "simple_active_pairings", "OVERVIEW_NEEDY", "overview_needy",
@@ -234,13 +235,8 @@ def display_table(df: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
 
     Headers come from ``overview.col.<column>`` (columns without a label keep their name).
     """
-    from bangfu.core.labels import LABELS, t
-    from bangfu.workspace import display
-
     out = pd.DataFrame(df).copy()
     for col, d in _DECIMALS.items():
         if col in out.columns:
             out[col] = pd.to_numeric(out[col], errors="coerce").round(d)
-    out = display.label_codes(out, lang, layers=("villages",))
-    names = {c: t(f"overview.col.{c}", lang) for c in out.columns if f"overview.col.{c}" in LABELS}
-    return out.rename(columns=names)
+    return display.labelled(out, lang, layers=("villages",), header_layers=(), prefix="overview.col.")

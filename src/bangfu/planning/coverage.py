@@ -1,7 +1,7 @@
 """The coverage table: which households (or village shares) each candidate project would serve.
 
 Geometry stops here: :func:`build_coverage` turns projects, villages and households into a sparse
-project × unit matrix with per-unit weights (:class:`bangfu.planning.solvers.solvers.Coverage`); ranking and
+project × unit matrix with per-unit weights (:class:`bangfu.planning.solvers.Coverage`); ranking and
 the portfolio solvers work on those numbers only. Pairs come from :mod:`bangfu.geo.proximity`.
 """
 

@@ -1,7 +1,7 @@
 """One planning run from workspace layers and options to ranking, portfolios and Excel sheets.
 
 The page 项目规划 and ``python -m bangfu rank`` both call :func:`run`, so they produce the same
-numbers. Geometry is turned into a coverage table once (:func:`bangfu.planning.solvers.coverage.build_coverage`);
+numbers. Geometry is turned into a coverage table once (:func:`bangfu.planning.coverage.build_coverage`);
 everything after that is :mod:`bangfu.planning.solvers` on numbers.
 """
 
@@ -22,6 +22,7 @@ from bangfu.core.labels import t
 __all__ = [
     "PlanOptions", "PlanResult", "run", "town_projects", "candidate_labels", "default_must_in", "labelled",
     "excel_sheets", "excel_bytes", "summary", "kpis", "data_warnings", "status_messages", "curves", "scenario",
+    "METHOD_LABELS", "method_label",
 ]
 
 Progress = Callable[[float, str], None]
@@ -125,22 +126,21 @@ def run(
 
 
 def labelled(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy with Chinese (or English) headers, coded values (project type, status) as their labels and
-    notes as words."""
+    """A copy with Chinese (or English) headers (``planning.col.<column>``), coded values (project type,
+    status) as their labels and notes as words."""
     out = df.copy()
     if "note" in out:
         out["note"] = out["note"].map(lambda k: t(f"planning.note.{k}", lang) if k else "")
-    out = display.label_codes(out, lang, layers=("projects",))
-    return out.rename(columns={c: t(f"planning.col.{c}", lang) for c in out.columns if f"planning.col.{c}" in _LABEL_KEYS})
+    return display.labelled(out, lang, layers=("projects",), header_layers=(), prefix="planning.col.")
 
 
-def _label_keys() -> set[str]:
-    from bangfu.core.labels import LABELS
-
-    return set(LABELS)
+#: The label key of each portfolio method.
+METHOD_LABELS: Mapping[str, str] = {"greedy": "planning.greedy", "exact": "planning.exact"}
 
 
-_LABEL_KEYS = _label_keys()
+def method_label(p: planning.Portfolio, lang: str = "zh") -> str:
+    """The name of the method that built portfolio ``p`` (贪心法 / 精确最优)."""
+    return t(METHOD_LABELS[p.method], lang)
 
 
 def _cost_status(p: planning.Portfolio, lang: str) -> str:
@@ -231,7 +231,7 @@ def status_messages(result: PlanResult, lang: str = "zh") -> list[tuple[str, str
 def curves(result: PlanResult, lang: str = "zh") -> pd.DataFrame:
     """Households covered against cumulative cost for both portfolios (column ``method`` = label)."""
     return pd.concat(
-        [planning.cumulative_curve(p).assign(method=t(f"planning.{p.method}", lang)) for p in (result.greedy, result.exact)],
+        [planning.cumulative_curve(p).assign(method=method_label(p, lang)) for p in (result.greedy, result.exact)],
         ignore_index=True,
     )
 

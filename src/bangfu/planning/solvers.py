@@ -1,6 +1,6 @@
 """Project planning on a coverage table: standalone counts, ranking, greedy and exact (HiGHS) portfolios.
 
-No geometry here. :func:`bangfu.planning.solvers.coverage.build_coverage` turns layers into a :class:`Coverage`
+No geometry here. :func:`bangfu.planning.coverage.build_coverage` turns layers into a :class:`Coverage`
 (a sparse project × household matrix plus per-household measures); everything below works on
 that table only, the way spopt's ``from_geodataframe`` separates geometry from the solver.
 

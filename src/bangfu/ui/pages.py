@@ -1,4 +1,4 @@
-"""The page registry: one row per page (file, label key, icon). app.py builds the navigation from it."""
+"""The page registry: one row per page (file, label key, icon, URL); the navigation and the page links are built from it."""
 
 from __future__ import annotations
 

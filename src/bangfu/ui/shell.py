@@ -87,6 +87,16 @@ def current_lang() -> str:
     return lang if lang in LANGS else "zh"
 
 
+def navigation(lang: str) -> list[st.Page]:
+    """The app's pages (:data:`bangfu.ui.pages.PAGES`) for ``st.navigation``, titled in ``lang``.
+
+    No icon on ``st.Page``: Streamlit would make a ``:material/…:`` page icon the favicon and fetch it
+    from Google's font CDN. The page links (:func:`page_links`) carry the icons (drawn with Streamlit's
+    bundled font) and ``set_page_config`` sets a local favicon.
+    """
+    return [st.Page(p.path, title=t(p.label, lang), url_path=p.url_path) for p in PAGES]
+
+
 def page_links(lang: str) -> None:
     """The app's title and one link per page (Chinese titles from the label table) in the sidebar."""
     with st.sidebar:

@@ -1,4 +1,4 @@
-"""Reusable page pieces: KPI cards, the synthetic-data note, the offline map component, downloads."""
+"""Reusable page pieces: the page header, KPI cards, the synthetic-data note, the offline map component, downloads."""
 
 from __future__ import annotations
 
@@ -12,6 +12,14 @@ from streamlit_folium import st_folium
 from bangfu.export import tables as exports
 from bangfu.core.labels import t
 from bangfu.ui.shell import Context
+
+
+def page_header(ctx: Context, title: str, intro: str) -> None:
+    """A page's title (label ``title``, with the chosen town's name), its one-line introduction (label
+    ``intro``) and the synthetic-data note."""
+    st.title(ctx.t(title) + (f" · {ctx.town_name}" if ctx.town_name else ""))
+    st.caption(ctx.t(intro))
+    synthetic_note(ctx)
 
 
 def synthetic_note(ctx: Context) -> None:

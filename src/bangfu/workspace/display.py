@@ -13,14 +13,16 @@ again through :func:`parse_codes`; GeoPackage, GeoJSON and Shapefile keep the co
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from bangfu.core.labels import LABELS, t
 from bangfu.core.vocab import EDIT_ACTION, MISSING_LABEL, YES_NO, Vocabulary, is_missing
 from bangfu.workspace.schema import get_layer
 
-__all__ = ["coded_columns", "is_yes_no", "label_series", "label_codes", "export_labels", "parse_codes", "history_values"]
+__all__ = ["coded_columns", "is_yes_no", "label_series", "label_codes", "labelled", "export_labels", "parse_codes",
+           "history_values"]
 
 
 def coded_columns(*layers: str) -> dict[str, Vocabulary]:
@@ -90,6 +92,36 @@ def label_codes(
         elif missing and (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
             out[c] = out[c].map(lambda v: MISSING_LABEL if is_missing(v) else v).astype(object)
     return out
+
+
+def labelled(
+    df: pd.DataFrame,
+    lang: str = "zh",
+    *,
+    columns: Sequence[str] | None = None,
+    layers: Sequence[str] = (),
+    header_layers: Sequence[str] | None = None,
+    prefix: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """A table as people read it (every page's tables and their downloads): the chosen columns, coded values
+    and yes/no as labels (:func:`label_codes` with ``layers``), each header its label.
+
+    ``columns``: the columns to keep, in order (default all; ``geometry`` is never shown). A header is, first
+    found: ``headers[column]``; the interface label ``prefix + column`` (e.g. ``"roads.col."``) when
+    :data:`bangfu.core.labels.LABELS` has it; the schema label of the column in ``header_layers`` (default
+    ``layers``; the first layer wins). A column without any label keeps its name.
+    """
+    cols = [c for c in (columns if columns is not None else df.columns) if c in df.columns and c != "geometry"]
+    names: dict[str, str] = {}
+    for layer in (layers if header_layers is None else header_layers):
+        for name, label in get_layer(layer).labels(lang).items():
+            names.setdefault(name, label)
+    if prefix is not None:
+        names.update({c: t(prefix + c, lang) for c in cols if prefix + c in LABELS})
+    names.update(headers or {})
+    out = label_codes(pd.DataFrame(df[cols]), lang, layers=layers)
+    return out.rename(columns={c: names[c] for c in cols if c in names})
 
 
 def export_labels(df: pd.DataFrame, layer: str) -> pd.DataFrame:

@@ -1,16 +1,19 @@
-"""Streamlit side of the leadership briefing: build with a progress bar (kept per session), presentation mode."""
+"""Panels of page 领导简报: presentation toggle, the briefing built once per session, downloads, KPIs, section status."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from bangfu import briefing
-from bangfu.briefing import adapters
+from bangfu.briefing import SECTIONS, adapters
+from bangfu.core.vocab import SECTION_STATUS
 from bangfu.maps.base import esc
 from bangfu.ui import cache as data
 from bangfu.ui.feedback import show_error
 from bangfu.ui.panels.planning import RESULT_KEY as PLANNING_RESULT_KEY
 from bangfu.ui.shell import Context
+from bangfu.ui.widgets import kpi_row
 
 #: Session key under which a page may leave a portfolio to brief (a DataFrame, one row per project).
 PORTFOLIO_KEY = "_bangfu_portfolio"
@@ -31,6 +34,18 @@ header[data-testid="stHeader"], [data-testid="stToolbar"] {display: none !import
 [data-testid="stImage"] img {max-height: 55vh; object-fit: contain;}
 </style>
 """
+
+
+def present_toggle(ctx: Context) -> bool:
+    """The presentation-mode toggle, kept in the URL as ``?present=1`` so that a link opens it directly."""
+    params = st.query_params
+    present = st.toggle(ctx.t("briefing.present"), value=params.get("present") == "1", key="briefing_present",
+                        help=ctx.t("briefing.present_help"))
+    if present:
+        params["present"] = "1"
+    elif "present" in params:
+        del params["present"]
+    return present
 
 
 def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
@@ -95,3 +110,34 @@ def presentation(ctx: Context, b: briefing.Briefing) -> None:
     st.image(st.session_state["_bangfu_present_png"][1], width="stretch")
     if c.synthetic_note:
         st.caption("ⓘ " + c.synthetic_note)
+
+
+def downloads(ctx: Context, b: briefing.Briefing) -> None:
+    """PDF, Word and map PNG download buttons, side by side."""
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(ctx.t("briefing.download_pdf"), b.pdf, file_name=f"{b.file_stem()}.pdf", mime="application/pdf",
+                       key="dl_pdf", type="primary", width="stretch")
+    d2.download_button(ctx.t("briefing.download_docx"), b.docx, file_name=f"{b.file_stem()}.docx", key="dl_docx",
+                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", width="stretch")
+    d3.download_button(ctx.t("briefing.download_png"), b.map_png, file_name=f"{b.file_stem()}_地图.png",
+                       mime="image/png", key="dl_png", width="stretch")
+
+
+def kpi_section(b: briefing.Briefing) -> None:
+    """The briefing's key figures in two rows of cards."""
+    kpis = b.content.kpis
+    kpi_row([(k.label, k.text) for k in kpis[:5]])
+    kpi_row([(k.label, k.text) for k in kpis[5:]])
+
+
+def section_status(ctx: Context, b: briefing.Briefing) -> None:
+    """Each section's status (ready, no data yet, error) and the briefing's notes about them."""
+    c = b.content
+    status = pd.DataFrame(
+        [{ctx.t("briefing.col_section"): ctx.t(s.label),
+          ctx.t("briefing.col_status"): SECTION_STATUS.label(c.results[s.key].status, ctx.lang)}
+         for s in SECTIONS]
+    )
+    st.dataframe(status, hide_index=True, width="stretch")
+    for note in c.notes:
+        st.caption(note)

@@ -1,4 +1,4 @@
-"""Widgets of page 数据管理: the import steps, the export downloads and the backup restore.
+"""Panels of page 数据管理: the import steps, the export downloads and the backup restore.
 
 All decisions are made by :mod:`bangfu.ingest.pipeline` and friends; these functions only read
 widgets, call them and render results. User-supplied text is shown with ``st.text``,
@@ -34,6 +34,13 @@ UPLOAD_KEY = "data.upload"  # (file name, bytes): set by the uploader, the examp
 FLASH_SLOT = "data"
 AUTO = "auto"
 PREVIEW_FEATURES = 2000
+#: The page's tabs, in order (label keys).
+TABS: tuple[str, ...] = ("data.import", "data.export", "data.backup")
+
+
+def tab_labels(ctx: Context) -> list[str]:
+    """The labels of :data:`TABS`."""
+    return [ctx.t(k) for k in TABS]
 
 
 def _token(name: str, data: bytes) -> str:
@@ -193,7 +200,7 @@ def report_and_apply(ctx: Context, plan: importers.ImportPlan) -> None:
     st.subheader(ctx.t("data.step_change"))
     if plan.change is not None:
         c = plan.change.counts()
-        kpi_row([(ctx.t(f"data.{k}"), f"{v:,}") for k, v in c.items()])
+        kpi_row([(ctx.t(f"data.change.{k}"), f"{v:,}") for k, v in c.items()])
         if plan.change.changed_columns:
             labels = {**cm.HELPERS, **{k: (v.zh, v.en) for k, v in ((c.name, c) for c in get_layer(plan.layer).columns)}}
             st.caption(ctx.t("data.changed_columns") + "：" + "，".join(

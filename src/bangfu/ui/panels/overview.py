@@ -1,27 +1,79 @@
-"""Cached data for the overview page: the village table and the map data, keyed by workspace version.
+"""Panels of page 总览地图: map options, cached village table and map data, KPIs, village profile, summary table.
 
-Only public layers go into these shared caches (villages, roads, sites, enterprises, pairings,
+Only public layers go into the shared caches (villages, roads, sites, enterprises, pairings,
 projects) — never household rows. The cache policy is :mod:`bangfu.ui.cache`'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+import folium
 import geopandas as gpd
 import pandas as pd
+import streamlit as st
 
 from bangfu import indicators as ind
-from bangfu.maps.overview import MapOptions, OverviewGeometry, OverviewMapData, prepare_geometry, prepare_overview
+from bangfu.indicators.profile import village_profile
+from bangfu.maps.overview import (MapOptions, OverviewGeometry, OverviewMapData, build_overview_map, prepare_geometry,
+                                  prepare_overview)
 from bangfu.ui.cache import load_layer, shared
 from bangfu.ui.feedback import md_text
+from bangfu.ui.shell import Context
+from bangfu.ui.widgets import kpi_row
+from bangfu.workspace import areas
 
-__all__ = ["default_as_of", "md_text", "village_table", "map_geometry", "map_data", "town_table"]
+__all__ = ["Choice", "option_widgets", "default_as_of", "md_text", "village_table", "map_geometry", "map_data",
+           "town_table", "area_villages", "kpi_section", "overview_map", "chosen_village", "profile_panel",
+           "summary_table"]
+
+#: Session key of the village whose profile is shown (set by a click on the map).
+VILLAGE_KEY = "ov_village"
+#: Columns of the village table of a chosen town, in order.
+TOWN_VILLAGE_COLUMNS: tuple[str, ...] = (
+    "village_code", "village_name", "households", "poor_households", "poor_population", "incidence_pct",
+    "area_km2", "poverty_density", "old_district_villages", "key_villages", "road_km", "hardening_pct",
+    "active_pairings",
+)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the option row chose: the map's options and the as-of date (ISO)."""
+
+    map: MapOptions
+    as_of: str
 
 
 def default_as_of(meta: dict[str, str]) -> dt.date:
     """The workspace's reference date (meta ``as_of``) or today (the rule of the pairings page)."""
     return ind.resolve_as_of(meta, dt.date.today())
+
+
+def option_widgets(ctx: Context) -> Choice:
+    """The option row: indicator, classification, number of classes, village filter, as-of date."""
+    T = ctx.t
+    c1, c2, c3, c4, c5 = st.columns([1.3, 1.6, 1.0, 1.4, 1.1])
+    indicator = c1.selectbox(
+        T("overview.indicator"), [i.key for i in ind.CHOROPLETH_INDICATORS],
+        format_func=lambda k: T(ind.choropleth_indicator(k).label), key="ov_indicator",
+    )
+    methods = [m.key for m in ind.CLASS_METHODS]
+    method = c2.selectbox(
+        T("overview.method"), methods, index=methods.index(ind.DEFAULT_METHOD),
+        format_func=lambda k: T(ind.class_method(k).label), key="ov_method",
+    )
+    k = c3.slider(T("overview.k"), ind.MIN_CLASSES, ind.MAX_CLASSES, ind.DEFAULT_K, key="ov_k")
+    flag_filter = c4.selectbox(T("overview.filter"), ind.FLAG_FILTERS, format_func=lambda f: T(f"overview.filter.{f}"),
+                               key="ov_filter")
+    as_of = c5.date_input(T("overview.as_of"), default_as_of(ctx.meta), key="ov_as_of").isoformat()
+    options = MapOptions(indicator=indicator, method=method, k=k, flag_filter=flag_filter, town_code=ctx.town_code,
+                         lang=ctx.lang)
+    return Choice(options, as_of)
+
+
+# --------------------------------------------------------------------------- cached data
 
 
 @shared(max_entries=16)
@@ -60,3 +112,79 @@ def map_data(path: str, version: str, as_of: str, options: MapOptions) -> Overvi
 def town_table(path: str, version: str, as_of: str) -> pd.DataFrame:
     """The town summary (see :func:`bangfu.indicators.town_summary`)."""
     return ind.town_summary(village_table(path, version, as_of))
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def area_villages(ctx: Context, table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the village table in the current area (the one area rule, :mod:`bangfu.workspace.areas`)."""
+    return areas.area_slice(ctx.area, "villages", table)
+
+
+def kpi_section(ctx: Context, area_table: pd.DataFrame) -> None:
+    """The KPI row of the area and the line explaining the hardening rate and pairing coverage."""
+    T = ctx.t
+    kp = ind.overview_kpis(area_table)
+    kpi_row([
+        (T("kpi.villages"), ind.fmt_int(kp.villages)),
+        (T("kpi.households"), ind.fmt_int(kp.households)),
+        (T("kpi.poor_households"), ind.fmt_int(kp.poor_households)),
+        (T("kpi.poor_population"), ind.fmt_int(kp.poor_population)),
+        (T("kpi.old_district"), ind.fmt_int(kp.old_district_villages)),
+        (T("kpi.hardening_rate"), ind.fmt_pct(kp.hardening_pct)),
+        (T("kpi.pairing_coverage"), ind.fmt_pct(kp.pairing_coverage_pct)),
+    ])
+    st.caption(f"{T('kpi.hardening_rate')}：{T('overview.kpi.hardening_help')}。{T('kpi.pairing_coverage')}："
+               + T("overview.kpi.coverage_value").format(paired=kp.needy_paired, needy=kp.needy_villages))
+
+
+def overview_map(ctx: Context, choice: Choice) -> folium.Map:
+    """The overview map for the chosen options (map data cached per options)."""
+    mdata = map_data(ctx.path, ctx.version, choice.as_of, choice.map)
+    return build_overview_map(mdata, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+
+
+def chosen_village(map_state: dict, table: pd.DataFrame) -> str | None:
+    """The village whose profile to show: the one last clicked on the map (kept in the session)."""
+    clicked = ((map_state.get("last_active_drawing") or {}).get("properties") or {}).get("c")
+    if clicked and clicked in set(table["village_code"]):
+        st.session_state[VILLAGE_KEY] = clicked
+    return st.session_state.get(VILLAGE_KEY)
+
+
+def profile_panel(ctx: Context, table: pd.DataFrame, as_of: str, code: str | None) -> None:
+    """The profile of village ``code`` (figures, roads, sites, pairings, projects), or a hint to click one."""
+    T = ctx.t
+    prof = village_profile(
+        code, table, roads=ctx.layer("roads"), sites=ctx.layer("tourism_sites"), pairings=ctx.layer("pairings"),
+        enterprises=ctx.layer("enterprises"), projects=ctx.layer("projects"), as_of=as_of, lang=ctx.lang,
+    ) if code else None
+    if prof is None:
+        st.info(T("overview.profile.hint"))
+        return
+    st.markdown(f"**{md_text(prof.name)}** · {md_text(prof.town)} · `{prof.code}`")
+    st.caption(f"{T('overview.tt.flags')}：{prof.flags}")
+    st.dataframe(
+        {T("overview.profile.item"): [f for f, _ in prof.figures], T("overview.profile.value"): [v for _, v in prof.figures]},
+        hide_index=True, width="stretch",
+    )
+    for title, frame in ((T("overview.profile.roads"), prof.roads), (T("overview.profile.sites"), prof.sites),
+                         (T("overview.profile.pairings"), prof.pairings), (T("overview.profile.projects"), prof.projects)):
+        st.markdown(f"**{title}**")
+        if frame.empty:
+            st.caption(T("overview.profile.none"))
+        else:
+            st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def summary_table(ctx: Context, area_table: pd.DataFrame, as_of: str) -> tuple[str, pd.DataFrame, str]:
+    """(title, labelled table, download name): the towns of the county, or the villages of the chosen town."""
+    if ctx.town_code is None:
+        summary = town_table(ctx.path, ctx.version, as_of)[list(ind.TOWN_SUMMARY_COLUMNS)]
+        return ctx.t("overview.table.towns"), ind.display_table(summary, lang=ctx.lang), ctx.t("overview.file.towns")
+    summary = area_table.drop(columns="geometry")
+    summary = summary.rename(columns={"is_old_district": "old_district_villages", "is_key_village": "key_villages"})
+    shown = ind.display_table(summary[list(TOWN_VILLAGE_COLUMNS)], lang=ctx.lang)
+    return (f"{ctx.town_name} · {ctx.t('overview.table.villages')}", shown,
+            f"{ctx.town_name}{ctx.t('overview.file.villages')}")

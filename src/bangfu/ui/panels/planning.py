@@ -1,8 +1,8 @@
-"""Streamlit glue of the project planning page: run with a progress bar, keep the result, chart, scenarios.
+"""Panels of page 项目规划: settings form, the run (kept per session), messages, tables, chart, map, scenarios.
 
 The numbers come from :func:`bangfu.planning.run.run` (the same run as ``python -m bangfu rank``);
 labels, key figures and messages from pure functions there. This module only talks to Streamlit:
-session state (the last result and its key, two saved scenarios), the progress bar, the chart spec.
+widgets, session state (the last result and its key, two saved scenarios), the progress bar, the chart spec.
 """
 
 from __future__ import annotations
@@ -10,27 +10,71 @@ from __future__ import annotations
 from typing import Mapping
 
 import altair as alt
+import folium
 import pandas as pd
 import streamlit as st
 
 from bangfu.core.labels import t
+from bangfu.maps.planning import portfolio_map
 from bangfu.planning import run as planning_run
-from bangfu.planning.solvers import PlanningError
+from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
+from bangfu.planning.solvers import DEFAULT_WEIGHTS, WEIGHT_KEYS, PlanningError
 from bangfu.ui.feedback import show_error
 from bangfu.ui.shell import Context
+from bangfu.ui.widgets import kpi_row
 
-__all__ = ["LAYERS", "RESULT_KEY", "layers", "options", "result", "show_messages", "curve_chart", "save_scenario", "scenario"]
+__all__ = ["LAYERS", "RESULT_KEY", "SCENARIOS", "layers", "settings_form", "options", "result", "messages",
+           "show_messages", "ranking_table", "summary_table", "steps", "download_button", "area_map", "curve_chart", "scenarios_tab", "save_scenario",
+           "scenario"]
 
 #: Workspace layers a planning run reads.
 LAYERS: tuple[str, ...] = ("villages", "households", "roads", "projects")
 #: Where the page keeps its last run (a :class:`bangfu.planning.run.PlanResult`); the briefing briefs its portfolio.
 RESULT_KEY = "planning_result"
 _KEY, _SCENARIO = "planning_key", "planning_scenario_{}"
+#: The two scenarios a user can keep side by side.
+SCENARIOS: tuple[str, ...] = ("A", "B")
 
 
 def layers(ctx: Context) -> dict[str, pd.DataFrame]:
     """The layers of :data:`LAYERS` (cached by workspace version)."""
     return {name: ctx.layer(name) for name in LAYERS}
+
+
+def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[planning_run.PlanOptions, bool]:
+    """The settings form (distances per project type, weights, budget, fairness, time limit, projects in and
+    out); returns the run's options and whether the form was submitted."""
+    T = ctx.t
+    labels = planning_run.candidate_labels(data["projects"], data["villages"], ctx.town_code)
+    with st.form("planning_form"):
+        st.subheader(T("planning.settings"))
+        st.markdown(f"**{T('planning.distances')}**")
+        dcols = st.columns(len(PROJECT_TYPE_TABLE))
+        distances = {
+            k: dcols[i].number_input(PROJECT_TYPE_TABLE[k].label(ctx.lang), 0.0, 20000.0, d, 100.0, key=f"dist_{k}",
+                                     help=PROJECT_TYPE_TABLE[k].basis_zh)
+            for i, (k, d) in enumerate(default_distances().items())
+        }
+        new_only = st.checkbox(T("planning.new_only"), help=T("planning.new_only_help"), key="new_only")
+        st.markdown(f"**{T('planning.weights')}**")
+        wcols = st.columns(len(WEIGHT_KEYS))
+        weights = {
+            k: wcols[i].number_input(T(f"planning.w_{k}"), 0.0, 100.0, DEFAULT_WEIGHTS[k], 0.5, key=f"w_{k}")
+            for i, k in enumerate(WEIGHT_KEYS)
+        }
+        c1, c2, c3 = st.columns(3)
+        budget = c1.number_input(T("planning.budget"), 0.0, 1e7, 500.0, 50.0, key="budget")
+        k = c2.number_input(T("planning.min_per_town"), 0, 20, 0, 1, key="min_per_town")
+        limit = c3.number_input(T("planning.time_limit"), 1.0, 600.0, 30.0, 5.0, key="time_limit")
+        approved = [i for i in planning_run.default_must_in(data["projects"]) if i in labels]
+        must = st.multiselect(T("planning.must_in"), list(labels), approved, format_func=labels.get, key="must_in",
+                              placeholder=T("common.choose"))
+        excluded = st.multiselect(T("planning.excluded"), list(labels), format_func=labels.get, key="excluded",
+                                  placeholder=T("common.choose"))
+        submitted = st.form_submit_button(T("planning.run"), type="primary")
+    opts = options(ctx, budget=budget, weights=weights, distances=distances, new_access_only=new_only,
+                   must_in=tuple(must), excluded=tuple(excluded), min_per_town=int(k), time_limit=float(limit))
+    return opts, submitted
 
 
 def options(ctx: Context, **values) -> planning_run.PlanOptions:
@@ -61,10 +105,50 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
     return st.session_state[RESULT_KEY]
 
 
+def messages(ctx: Context, res: planning_run.PlanResult) -> None:
+    """Warnings about the data, the key figures, and what the solvers say about the portfolios."""
+    for text in planning_run.data_warnings(res, ctx.lang):
+        st.warning(text)
+    kpi_row(planning_run.kpis(res, ctx.lang))
+    show_messages(planning_run.status_messages(res, ctx.lang))
+
+
 def show_messages(messages: list[tuple[str, str]]) -> None:
     """Render (level, text) pairs with ``st.success`` / ``st.warning`` / ``st.caption``."""
     for level, text in messages:
         getattr(st, level)(text)
+
+
+def ranking_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:
+    """Every candidate project by score, labelled."""
+    return planning_run.labelled(res.ranking, ctx.lang)
+
+
+def summary_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:
+    """The greedy and the exact portfolio side by side (cost, households, score, gap, solver status)."""
+    return planning_run.summary(res, ctx.lang)
+
+
+def steps(ctx: Context, res: planning_run.PlanResult) -> None:
+    """The greedy and the exact portfolio, step by step."""
+    for p in (res.exact, res.greedy):
+        st.markdown(f"**{planning_run.method_label(p, ctx.lang)}**")
+        st.dataframe(planning_run.labelled(p.steps, ctx.lang), hide_index=True, use_container_width=True)
+
+
+def download_button(ctx: Context, res: planning_run.PlanResult) -> None:
+    """The Excel file of the run (ranking, portfolios, summary)."""
+    st.download_button(
+        ctx.t("planning.download"), planning_run.excel_bytes(res, ctx.lang), file_name="项目规划.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="planning_xlsx",
+    )
+
+
+def area_map(ctx: Context, data: Mapping[str, pd.DataFrame], res: planning_run.PlanResult) -> folium.Map:
+    """The exact portfolio's projects with their catchments over the villages."""
+    ids = res.coverage.projects["project_id"].iloc[res.exact.chosen].tolist()
+    return portfolio_map(data["villages"], data["projects"], ids, res.options.distances, lang=ctx.lang,
+                         basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
 
 
 def curve_chart(res: planning_run.PlanResult, lang: str) -> alt.Chart:
@@ -74,6 +158,22 @@ def curve_chart(res: planning_run.PlanResult, lang: str) -> alt.Chart:
         y=alt.Y("total_households:Q", title=t("planning.chart.y", lang)),
         color=alt.Color("method:N", title=None),
     )
+
+
+def scenarios_tab(ctx: Context, res: planning_run.PlanResult) -> None:
+    """Keep the current result as scenario A or B (this session) and show the kept ones side by side."""
+    st.caption(ctx.t("planning.scenario_hint"))
+    cols = dict(zip(SCENARIOS, st.columns(len(SCENARIOS))))
+    for name, col in cols.items():
+        if col.button(ctx.t(f"planning.save_{name.lower()}"), key=f"save_{name}"):
+            save_scenario(name, res, ctx.lang)
+            st.toast(ctx.t("planning.saved"))
+    for name, col in cols.items():
+        saved = scenario(name)
+        if saved:
+            col.markdown(f"**{name}**")
+            col.dataframe(saved["summary"], hide_index=True, use_container_width=True)
+            col.dataframe(saved["projects"], hide_index=True, use_container_width=True)
 
 
 def save_scenario(name: str, res: planning_run.PlanResult, lang: str) -> None:

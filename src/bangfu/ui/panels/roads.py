@@ -1,4 +1,4 @@
-"""Streamlit panels of the road hardening page: filters, map, progress, access share, editing, bulk update.
+"""Panels of page 道路硬化: filters, KPIs, map, progress, access share, editing, bulk update.
 
 Logic lives in :mod:`bangfu.indicators.roads` and :mod:`bangfu.editing.roads`; this module only reads
 widgets, calls them and renders. Caches (policy of :mod:`bangfu.ui.cache`): road pieces (public)
@@ -8,9 +8,11 @@ else household-level in this session's state only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
+import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -20,16 +22,22 @@ from bangfu.editing import engine as edits, roads
 from bangfu import indicators as ind
 from bangfu.core.vocab import ROAD_CLASS, ROAD_STATUS, ROAD_SURFACE
 from bangfu.geo.crs import metric_crs
+from bangfu.maps import base as maps
+from bangfu.maps.roads import road_map
 from bangfu.workspace import display
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from bangfu.ui import cache as data
 from bangfu.ui.feedback import flash, guard, show_error
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import download_buttons
+from bangfu.ui.widgets import download_buttons, kpi_row
 
 #: Flash slot of this page's messages (saved, undone, bulk update applied); the page shows it under its title.
 FLASH_SLOT = "roads"
+#: Session key of the access distance (km), shared by the KPI row and the access tab's input.
+DISTANCE_KEY = "roads.distance"
+#: The page's tabs (labels ``roads.tab.<key>``), in order.
+TABS: tuple[str, ...] = ("progress", "access", "edit", "bulk", "history")
 _LOADED = "roads.loaded"
 _CONFLICT = "roads.conflict"
 
@@ -77,19 +85,11 @@ def area_access(ctx: Context, distance_km: float) -> tuple[float, float]:
 
 
 def labelled(df: pd.DataFrame, ctx: Context, extra: dict[str, str] | None = None) -> pd.DataFrame:
-    """Coded values and yes/no as labels, columns renamed to their labels (schema labels first, then roads.col.*)."""
-    names = {**column_labels("villages", ctx.lang), **column_labels("roads", ctx.lang)}
-    for c in df.columns:
-        key = f"roads.col.{c}"
-        try:
-            names[c] = ctx.t(key)
-        except KeyError:
-            pass
-    names.update(extra or {})
-    out = display.label_codes(df, ctx.lang, layers=("roads", "villages"))
-    floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
-    out[floats] = out[floats].round(2)
-    return out.rename(columns=names)
+    """Coded values and yes/no as labels, floats to 2 decimals, headers: ``extra``, then ``roads.col.*``, then
+    the schema labels of roads and villages (:func:`bangfu.workspace.display.labelled`)."""
+    floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+    rounded = df.assign(**{c: df[c].round(2) for c in floats})
+    return display.labelled(rounded, ctx.lang, layers=("roads", "villages"), prefix="roads.col.", headers=extra)
 
 
 def filters(ctx: Context, road_layer: pd.DataFrame) -> dict[str, Any]:
@@ -109,6 +109,64 @@ def filters(ctx: Context, road_layer: pd.DataFrame) -> dict[str, Any]:
         if span == (lo, hi):
             span = None
     return {"statuses": statuses, "classes": classes, "years": span}
+
+
+@dataclass(frozen=True)
+class AreaView:
+    """The roads of the current area (the one area rule) under the page's filters."""
+
+    villages: pd.DataFrame  # the area's villages
+    roads: pd.DataFrame  # roads with a piece in the area
+    stat_roads: pd.DataFrame  # those of the chosen classes: what the figures count
+    pieces: pd.DataFrame  # the pieces of stat_roads inside the area
+    rates: pd.DataFrame  # hardening per village (:func:`bangfu.indicators.village_progress`)
+
+
+def area_view(ctx: Context, f: dict[str, Any]) -> AreaView:
+    """The area's villages, roads and road pieces: figures count the chosen classes, the map every filter."""
+    villages = ctx.area_layer("villages")
+    area_roads = ctx.area_layer("roads")
+    stat_roads = ind.filter_roads(area_roads, classes=f["classes"])
+    pieces = ctx.area_layer("road_pieces")
+    pieces = pieces[pieces["road_id"].isin(stat_roads["road_id"])]
+    return AreaView(villages, area_roads, stat_roads, pieces, ind.village_progress(pieces, villages))
+
+
+def access_distance() -> float:
+    """The access distance (km) of this session: 2 km until the access tab's input changes it."""
+    st.session_state.setdefault(DISTANCE_KEY, 2.0)
+    return float(st.session_state[DISTANCE_KEY])
+
+
+def kpi_section(ctx: Context, view: AreaView) -> None:
+    """The KPI row: km, hardened km and rate, villages not reached, household and poor household access."""
+    total_km, hardened_km, rate_pct = ind.area_road_figures(view.pieces, view.villages)
+    access, poor_access = area_access(ctx, access_distance())
+    kpi_row(
+        [
+            (ctx.t("roads.kpi.total_km"), ind.fmt_km(total_km)),
+            (ctx.t("roads.kpi.hardened_km"), ind.fmt_km(hardened_km)),
+            (ctx.t("kpi.hardening_rate"), ind.fmt_pct(rate_pct)),
+            (ctx.t("roads.kpi.unreached"), ind.fmt_int(int((~view.rates["reached"]).sum()))),
+            (ctx.t("roads.kpi.access"), ind.fmt_pct(access)),
+            (ctx.t("roads.kpi.poor_access"), ind.fmt_pct(poor_access)),
+        ]
+    )
+
+
+def area_map(ctx: Context, view: AreaView, f: dict[str, Any]) -> folium.Map:
+    """Roads by status (every filter applied) over the area's villages, each with its hardening rate."""
+    vlabels = column_labels("villages", ctx.lang)
+    with_rate = view.villages.merge(view.rates[["village_code", "rate_pct"]], on="village_code", how="left")
+    fields = [maps.TooltipField(c, vlabels[c]) for c in ("village_name", "village_code", "town_name")]
+    fields.append(maps.TooltipField("rate_pct", ctx.t("roads.col.rate_pct")))
+    return road_map(ind.filter_roads(view.roads, **f), with_rate, lang=ctx.lang, basemap=ctx.basemap,
+                    tianditu_token=ctx.tianditu_token, village_fields=fields)
+
+
+def tab_labels(ctx: Context) -> list[str]:
+    """The labels of :data:`TABS`."""
+    return [ctx.t(f"roads.tab.{k}") for k in TABS]
 
 
 # --------------------------------------------------------------------------- progress
@@ -195,8 +253,10 @@ def _year(v: Any) -> int | None:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
 
 
-def edit_panel(ctx: Context, road_layer: pd.DataFrame, editor: str) -> None:
-    """Pick a road, change its values in a form; the version loaded is kept so a stale form is refused."""
+def edit_panel(ctx: Context, view: AreaView, editor: str) -> None:
+    """Pick a road (of the area and classes shown, else any road), change its values in a form; the version
+    loaded is kept so a stale form is refused."""
+    road_layer = view.stat_roads if len(view.stat_roads) else ctx.layer("roads")
     ids = sorted(road_layer["road_id"].astype(str))
     if not ids:
         return
@@ -239,7 +299,7 @@ def edit_panel(ctx: Context, road_layer: pd.DataFrame, editor: str) -> None:
 
 
 def _save(ctx: Context, rid: str, ver: int, loaded: dict[str, Any], new: dict[str, Any], editor: str) -> None:
-    changes = roads.form_changes(loaded, new)
+    changes = edits.changed_fields(loaded, new)
     if not changes:
         st.info(ctx.t("roads.edit.no_change"))
         return

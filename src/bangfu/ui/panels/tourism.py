@@ -1,0 +1,138 @@
+"""Panels of page 乡村旅游: site filters, households reached (county and area), KPIs, map, tables and chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import folium
+import pandas as pd
+import streamlit as st
+
+from bangfu import indicators as ind
+from bangfu.core.vocab import SITE_TYPE
+from bangfu.maps import themes as thememaps
+from bangfu.ui.shell import Context
+from bangfu.ui.widgets import download_buttons, kpi_row
+from bangfu.workspace import display
+from bangfu.workspace.schema import SITE_TYPES
+
+#: Columns of the reach table and of the site table, in order.
+REACH_COLUMNS: tuple[str, ...] = ("town_name", "households", "reached", "reached_pct", "poor_households",
+                                  "poor_reached", "poor_reached_pct")
+SITE_COLUMNS: tuple[str, ...] = ("name", "site_type", "a_level", "village_name", "town_name", "annual_visitors",
+                                 "poor_households_employed", "households_in_reach", "poor_in_reach")
+_LAYERS = ("villages", "tourism_sites")
+
+
+def labelled(
+    df: pd.DataFrame, lang: str, columns: Sequence[str] | None = None, *, prefer: str = "villages"
+) -> pd.DataFrame:
+    """The chosen columns with coded values and yes/no as labels, headed by ``pt.col.*`` labels, else the
+    schema labels of ``prefer`` first, then villages and sites (:func:`bangfu.workspace.display.labelled`)."""
+    return display.labelled(df, lang, columns=columns, layers=(prefer, *_LAYERS), prefix="pt.col.")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the option row chose: site types, the reach distance (metres), whether to draw the reach circles."""
+
+    types: list[str]
+    reach_m: float
+    show_reach: bool
+
+
+def option_widgets(ctx: Context) -> Choice:
+    """Site types (those present), reach distance (km), reach circles on the map."""
+    sites = ctx.layer("tourism_sites")
+    c1, c2, c3 = st.columns([3, 2, 1])
+    present = [s for s in SITE_TYPES if s in set(sites["site_type"])]
+    types = c1.multiselect(ctx.t("tourism.types"), present, default=present, key="tourism_types",
+                           placeholder=ctx.t("common.choose"), format_func=lambda s: SITE_TYPE.label(s, ctx.lang))
+    reach_km = c2.slider(ctx.t("tourism.reach_km"), min_value=0.5, max_value=10.0, value=ind.DEFAULT_REACH_M / 1000,
+                         step=0.5, key="tourism_reach_km")
+    show_reach = c3.checkbox(ctx.t("tourism.show_reach"), value=False, key="tourism_show_reach")
+    return Choice(types, reach_km * 1000, show_reach)
+
+
+@dataclass(frozen=True)
+class AreaView:
+    """Sites and households reached, for the county and the current area (the one area rule)."""
+
+    villages: pd.DataFrame  # every village with its metrics
+    area_villages: pd.DataFrame  # the area's villages with their metrics
+    households: pd.DataFrame  # every household point
+    sites: pd.DataFrame  # the area's sites of the chosen types
+    reach: pd.DataFrame  # households reached per town, county row last (sites of every town count)
+    area_reach: pd.DataFrame  # the same for the area's households (``reach`` itself for the county)
+
+    @property
+    def is_whole(self) -> bool:
+        return self.area_reach is self.reach
+
+
+def area_view(ctx: Context, choice: Choice) -> AreaView:
+    """The area's sites and the households within ``choice.reach_m`` of a site of the chosen types."""
+    villages = ind.village_metrics(ctx.layer("villages"))
+    households = ctx.layer("households")
+    area_villages = ind.village_metrics(ctx.area_layer("villages"))
+    typed_sites = ind.filter_sites(ctx.layer("tourism_sites"), types=choice.types)  # reach counts sites of every town
+    sites = ind.filter_sites(ctx.area_layer("tourism_sites"), types=choice.types)
+    with st.spinner(ctx.t("tourism.reach_title")):
+        reach = ind.reach_by_town(villages, households, typed_sites, distance_m=choice.reach_m)
+        # the area's row: its own households (for the whole county, the county row of the table above)
+        area_reach = reach if ctx.is_whole else \
+            ind.reach_by_town(area_villages, ctx.area_layer("households"), typed_sites, distance_m=choice.reach_m)
+    return AreaView(villages, area_villages, households, sites, reach, area_reach)
+
+
+def kpi_section(ctx: Context, view: AreaView) -> None:
+    """Sites, poor households employed, households and poor households reached (counts and shares); notes on
+    missing households or sites."""
+    row = view.area_reach.iloc[-1]
+    kpi_row(
+        [
+            (ctx.t("tourism.kpi_sites"), ind.fmt_int(len(view.sites))),
+            (ctx.t("tourism.kpi_employed"), ind.fmt_int(view.sites["poor_households_employed"].fillna(0).sum())),
+            (ctx.t("tourism.kpi_reached"), ind.fmt_int(row["reached"])),
+            (ctx.t("pt.col.reached_pct"), ind.fmt_pct(row["reached_pct"])),
+            (ctx.t("tourism.kpi_poor_reached"), ind.fmt_int(row["poor_reached"])),
+            (ctx.t("pt.col.poor_reached_pct"), ind.fmt_pct(row["poor_reached_pct"])),
+        ]
+    )
+    if view.households.empty:
+        st.info(ctx.t("tourism.no_households"))
+    if view.sites.empty:
+        st.info(ctx.t("tourism.no_sites"))
+
+
+def area_map(ctx: Context, view: AreaView, choice: Choice) -> folium.Map:
+    """Poverty density of every village (the area's highlighted), the area's sites, reach circles if asked."""
+    return thememaps.tourism_map(view.villages, view.sites, lang=ctx.lang, shown_codes=view.area_villages["village_code"],
+                                 reach_m=choice.reach_m if choice.show_reach else None, basemap=ctx.basemap,
+                                 tianditu_token=ctx.tianditu_token)
+
+
+def reach_table(ctx: Context, view: AreaView) -> pd.DataFrame:
+    """Households reached per town of the area and the county row, labelled."""
+    table = view.reach if view.is_whole else pd.concat([view.area_reach.iloc[:-1], view.reach.iloc[[-1]]],
+                                                       ignore_index=True)
+    table = table.assign(town_name=table["town_name"].fillna(ctx.t("tourism.county")))
+    return labelled(table, ctx.lang, REACH_COLUMNS).round(1)
+
+
+def employment_chart(ctx: Context, view: AreaView) -> None:
+    """Poor households employed per site type (bar chart)."""
+    by_type = ind.employment_by_type(view.sites)
+    by_type["site_type"] = by_type["site_type"].map(lambda s: SITE_TYPE.label(s, ctx.lang))
+    st.bar_chart(by_type.set_index("site_type")[["poor_households_employed"]]
+                 .rename(columns={"poor_households_employed": ctx.t("tourism.kpi_employed")}), x_label="")
+
+
+def site_table(ctx: Context, view: AreaView, choice: Choice) -> None:
+    """The area's sites with households and poor households in reach, and the downloads."""
+    reach = ind.site_reach(view.sites, view.households, distance_m=choice.reach_m)
+    detail = ind.site_table(view.sites, view.villages, reach=reach)
+    frame = labelled(detail, ctx.lang, SITE_COLUMNS, prefer="tourism_sites")
+    st.dataframe(frame, hide_index=True)
+    download_buttons(frame, name=ctx.t("tourism.sites_title"), lang=ctx.lang, key="tourism_sites")
