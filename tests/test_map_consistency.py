@@ -50,7 +50,7 @@ def _small(tmp_path: Path) -> Path:
 def ws(request, tmp_path) -> Path:
     if request.param == "small":
         return _small(tmp_path)
-    return request.getfixturevalue("workspace")
+    return request.getfixturevalue("demo_workspace")
 
 
 def _layers(path: Path) -> dict[str, pd.DataFrame]:
@@ -224,8 +224,8 @@ def _is_dark(colour: str) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_road_status_looks_the_same_on_overview_and_road_page(workspace, lang):
-    L = _layers(workspace)
+def test_road_status_looks_the_same_on_overview_and_road_page(demo_workspace, lang):
+    L = _layers(demo_workspace)
     table = ind.overview_villages(L["villages"], roads=L["roads"], pairings=L["pairings"], as_of=AS_OF)
     data = om.prepare_overview(table, options=om.MapOptions(lang=lang), roads=L["roads"])
     roads_layer = data.layer("roads")

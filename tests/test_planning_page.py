@@ -12,19 +12,14 @@ from streamlit.testing.v1 import AppTest
 from bangfu.core.vocab import MISSING_LABEL
 from bangfu.workspace.areas import AreaError
 from bangfu.planning import run as planning_run
-from bangfu.workspace import store, validate
-from test_catchment import _layers
+from bangfu.workspace import validate
+from factories import planning_layers, workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def small_layers(seed: int = 11) -> dict:
-    villages, hh, projects, roads = _layers(np.random.default_rng(seed), n_hh=700)
-    hh["is_key"] = False
-    hh["has_labour"] = True
-    roads = roads.assign(name=["路1", "路2"], village_code=villages["village_code"].iloc[0], road_class="村道",
-                         progress_pct=[100.0, 0.0], version=1)
-    return {"villages": villages, "households": hh, "projects": projects, "roads": roads}
+    return planning_layers(np.random.default_rng(seed), n_hh=700)
 
 
 @pytest.fixture
@@ -32,7 +27,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     folder = tmp_path / "ws"
     layers = small_layers()
     assert validate.validate_workspace(layers).ok, validate.validate_workspace(layers).summary_zh()
-    store.write_workspace(folder / store.WORKSPACE_FILE, layers, meta={"source": "test"})
+    workspace(folder, **layers)
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
     return folder
 
@@ -85,7 +80,7 @@ def test_page_without_household_points_says_so(tmp_path: Path, monkeypatch: pyte
     folder = tmp_path / "ws2"
     layers = small_layers()
     layers.pop("households")
-    store.write_workspace(folder / store.WORKSPACE_FILE, layers, meta={"source": "test"})
+    workspace(folder, **layers)
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
     at = _page()
     assert any("村总户数" in w.value for w in at.warning)
