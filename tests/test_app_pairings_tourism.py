@@ -8,21 +8,21 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import pairing_data as pdx
 from bangfu import indicators as ind
 from bangfu.editing import pairings as pe
 from bangfu.workspace import store
+from factories import Pairing
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
-C = list(pdx.villages()["village_code"])
+C = list(Pairing.villages()["village_code"])
 
 
 @pytest.fixture
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "ws"
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
-    return pdx.build_workspace(folder)
+    return Pairing.workspace(folder)
 
 
 def _run(path: str, **query: str) -> AppTest:

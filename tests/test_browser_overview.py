@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import overview_fixtures as fx
 from bangfu.workspace import store
 from browser_util import ARTIFACTS, browser_page, map_frame, running_app
+from factories import county_like
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def _workspace(folder: Path) -> tuple[Path, int]:
     if DEMO.exists():
         shutil.copyfile(DEMO, path)
     else:
-        store.write_workspace(path, fx.county_like(), meta={"source": "test", "as_of": "2020-12-31"})
+        store.write_workspace(path, county_like(), meta={"source": "test", "as_of": "2020-12-31"})
     with store.transaction(path) as con:
         fid = con.execute(
             "SELECT fid FROM villages WHERE town_code = ? ORDER BY village_code LIMIT 1", (TOWN,)

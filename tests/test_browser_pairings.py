@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import pairing_data as pdx
 from bangfu.core.vocab import PAIRING_STATE, SITE_TYPE
 from browser_util import ARTIFACTS, browser_page, map_frame, running_app
+from factories import Pairing
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ def _open(page, label: str):
 
 def test_pairing_gaps_and_tourism_sites_offline(tmp_path: Path):
     folder = tmp_path / "ws"
-    pdx.build_workspace(folder)
+    Pairing.workspace(folder)
     with running_app(folder) as base, browser_page() as (page, log, dialogs):
         page.goto(base + "/", wait_until="domcontentloaded")
         map_frame(page)

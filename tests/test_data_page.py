@@ -14,8 +14,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from factories import CHISHUI as TOWN, geojson_bytes, import_villages, import_workspace, points_table, site_points, xlsx_bytes, zip_bytes
 from bangfu.workspace import store
+from factories import (
+    CHISHUI as TOWN, geojson_bytes, import_villages, import_workspace, points_table, site_points, xlsx_bytes,
+    zip_bytes
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120

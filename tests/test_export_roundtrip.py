@@ -11,12 +11,15 @@ import pandas as pd
 import pytest
 import shapely
 
-from factories import CHISHUI as TOWN, enterprises, import_households, import_villages, pairings, points_table, projects, site_points, workspace
 from bangfu.ingest import pipeline as importers
 from bangfu.export import layers as layer_export
 from bangfu.workspace import store
 from bangfu.cli.commands import main as cli_main
 from bangfu.workspace.schema import get_layer
+from factories import (
+    CHISHUI as TOWN, enterprises, import_households, import_villages, pairings, points_table, projects,
+    site_points, workspace
+)
 
 FORMATS = ["gpkg", "geojson", "shapefile", "xlsx"]
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from factories import import_villages, import_workspace, shapefile_zip, xlsx_bytes, zip_bytes
 from bangfu.ingest import pipeline as importers
 from bangfu.cli.commands import main as cli_main
 from bangfu.ingest.guard import ImportRefused, Limits
+from factories import import_villages, import_workspace, shapefile_zip, xlsx_bytes, zip_bytes
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 import shapely
 
-from factories import CHISHUI as TOWN, geojson_bytes, import_villages, import_workspace, points_table, shapefile_zip, site_points, xlsx_bytes
 from bangfu.geo.crs import wgs84_to_gcj02
 from bangfu.core import fileio
 from bangfu.ingest import columns as cm
@@ -20,6 +19,10 @@ from bangfu.maps import base as maps
 from bangfu.workspace import store
 from bangfu.ingest.guard import ImportRefused
 from bangfu.core import vocab
+from factories import (
+    CHISHUI as TOWN, geojson_bytes, import_villages, import_workspace, points_table, shapefile_zip, site_points,
+    xlsx_bytes
+)
 
 
 @pytest.fixture

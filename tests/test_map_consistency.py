@@ -18,7 +18,6 @@ from branca.utilities import color_brewer
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-import overview_fixtures as fx
 from bangfu import indicators as ind
 from bangfu.briefing import content as bc
 from bangfu.briefing import figures
@@ -31,6 +30,7 @@ from bangfu.maps import planning as pm
 from bangfu.maps import roads as rm
 from bangfu.maps import themes
 from bangfu.workspace import store
+from factories import Overview
 
 AS_OF = "2020-12-31"
 DEFAULT = ind.choropleth_indicator("poverty_density")
@@ -41,9 +41,7 @@ DEFAULT = ind.choropleth_indicator("poverty_density")
 
 def _small(tmp_path: Path) -> Path:
     """A hand-made workspace: two towns of three villages (densities 10…60 per km²), every overlay."""
-    path = tmp_path / "small" / store.WORKSPACE_FILE
-    store.write_workspace(path, fx.layers(3), meta={"source": "test", "as_of": AS_OF})
-    return path
+    return Overview.workspace(tmp_path / "small")
 
 
 @pytest.fixture(params=["small", "kaiping"])

@@ -10,11 +10,11 @@ import pytest
 import shapely
 import shapely.geometry
 
-import overview_fixtures as fx
 from bangfu import indicators as ind
 from bangfu.core import styles
 from bangfu.maps import overview as om
 from bangfu.maps.legend import legend_html
+from factories import Overview
 
 AS_OF = "2020-12-31"
 HOSTILE = "<script>alert(1)</script>"
@@ -22,7 +22,7 @@ HOSTILE_IMG = "<img src=x onerror=alert(1)>\"'"
 
 
 def _data(options: om.MapOptions | None = None, *, rename: dict[int, str] | None = None) -> om.OverviewMapData:
-    L = fx.layers(3)
+    L = Overview.layers(3)
     v = L["villages"]
     for i, name in (rename or {}).items():
         v.loc[i, "village_name"] = name
@@ -110,7 +110,7 @@ def test_hostile_village_name_is_escaped_everywhere():
 def test_payload_smaller_than_plain_folium():
     import folium
 
-    L = fx.layers(3)
+    L = Overview.layers(3)
     table = ind.overview_villages(L["villages"], roads=L["roads"], pairings=L["pairings"], as_of=AS_OF)
     plain = folium.Map()
     folium.GeoJson(table[["village_code", "village_name", "households", "geometry"]],
@@ -123,7 +123,7 @@ def test_payload_smaller_than_plain_folium():
 
 
 def test_empty_overlays_are_skipped():
-    L = fx.layers(3)
+    L = Overview.layers(3)
     table = ind.overview_villages(L["villages"], roads=None, pairings=None, as_of=AS_OF)
     data = om.prepare_overview(table, options=om.MapOptions(), roads=None, sites=None, enterprises=None,
                                active_pairings=pd.DataFrame())

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import overview_fixtures as fx
 from bangfu import indicators as ind
 from bangfu.core.resources import DEMO_PATH
-from bangfu.workspace import store
+from factories import Overview
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "overview.py")
@@ -20,7 +19,7 @@ PAGE = str(ROOT / "pages" / "overview.py")
 def fixture_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A small valid workspace (two towns, every overlay) in its own folder."""
     folder = tmp_path / "ws"
-    store.write_workspace(folder / store.WORKSPACE_FILE, fx.layers(3), meta={"source": "test", "as_of": "2020-12-31"})
+    Overview.workspace(folder)
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
     return folder
 
