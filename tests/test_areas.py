@@ -20,7 +20,7 @@ from bangfu import indicators as ind
 from bangfu.geo.overlay import locate_points, road_pieces
 from bangfu.workspace import areas
 from bangfu.workspace.schema import LAYERS
-from factories import Network
+from factories import Network, enterprises, pairings, projects
 
 CODES, CRS, T1, T2 = Network.CODES, Network.CRS, Network.T1, Network.T2
 
@@ -138,8 +138,8 @@ def test_point_rule_equals_sjoin(spec):
 
 def test_enterprises_without_a_village_belong_to_no_town_but_to_the_whole_workspace():
     v = Network.villages()
-    ent = gpd.GeoDataFrame({"enterprise_id": ["E1", "E2"]},
-                           geometry=[shapely.Point(Network.xy(2500, 500)), shapely.Point(Network.xy(9000, 500))], crs=CRS)
+    ent = enterprises([{"enterprise_id": "E1", "xy": Network.xy(2500, 500)},  # in C
+                       {"enterprise_id": "E2", "xy": Network.xy(9000, 500)}], crs=CRS)  # outside every village
     assert areas.area_slice(areas.town_area(v, T2), "enterprises", ent, villages=v)["enterprise_id"].tolist() == ["E1"]
     assert areas.area_slice(areas.town_area(v, T1), "enterprises", ent, villages=v).empty
     assert len(areas.area_slice(areas.whole_area(v), "enterprises", ent, villages=v)) == 2
@@ -147,13 +147,15 @@ def test_enterprises_without_a_village_belong_to_no_town_but_to_the_whole_worksp
 
 def test_pairings_and_projects_belong_by_their_village():
     v = Network.villages()
-    pairings = pd.DataFrame({"pairing_id": ["P1", "P2"], "village_code": [CODES["A"], CODES["D"]]})
-    projects = gpd.GeoDataFrame(  # J1 recorded in A but drawn in C: it stays A's (one budget item of A)
-        {"project_id": ["J1", "J2"], "village_code": [CODES["A"], CODES["C"]]},
-        geometry=[shapely.Point(Network.xy(2500, 500)), shapely.Point(Network.xy(2500, 600))], crs=CRS)
+    pair = pairings([{"pairing_id": "P1", "enterprise_id": "E1", "village_code": CODES["A"]},
+                     {"pairing_id": "P2", "enterprise_id": "E1", "village_code": CODES["D"]}])
+    proj = projects([  # J1 recorded in A but drawn in C: it stays A's (one budget item of A)
+        {"project_id": "J1", "village_code": CODES["A"], "xy": Network.xy(2500, 500)},
+        {"project_id": "J2", "village_code": CODES["C"], "xy": Network.xy(2500, 600)},
+    ], crs=CRS, project_type="bridge", cost_wan=10.0)
     t1 = areas.town_area(v, T1)
-    assert areas.area_slice(t1, "pairings", pairings, villages=v)["pairing_id"].tolist() == ["P1"]
-    assert areas.area_slice(t1, "projects", projects, villages=v)["project_id"].tolist() == ["J1"]
+    assert areas.area_slice(t1, "pairings", pair, villages=v)["pairing_id"].tolist() == ["P1"]
+    assert areas.area_slice(t1, "projects", proj, villages=v)["project_id"].tolist() == ["J1"]
 
 
 def test_histories_follow_their_road_or_pairing():

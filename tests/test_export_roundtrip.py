@@ -26,14 +26,14 @@ FORMATS = ["gpkg", "geojson", "shapefile", "xlsx"]
 
 @pytest.fixture(scope="module")
 def rich_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Villages (one with text that looks like HTML), households, mixed-geometry projects, pairings."""
+    """Villages (one with text that looks like HTML, one in two parts), households, mixed-geometry projects, pairings."""
     folder = tmp_path_factory.mktemp("rich")
     v = import_villages()
     v.loc[1, "village_name"] = "<script>alert('x')</script>"
     v.loc[2, "collective_income_wan"] = np.nan
-    v.loc[3, "geometry"] = shapely.MultiPolygon([shapely.box(112.43, 22.30, 112.44, 22.305),
-                                                 shapely.box(112.43, 22.305, 112.44, 22.31).buffer(0)])
-    v.loc[3, "geometry"] = shapely.box(112.43, 22.30, 112.44, 22.31)
+    # village 3 in two parts (a 20 m strip between them belongs to no village)
+    v.loc[3, "geometry"] = shapely.MultiPolygon([shapely.box(112.43, 22.30, 112.44, 22.3049),
+                                                 shapely.box(112.43, 22.3051, 112.44, 22.31)])
     proj = projects([
         {"project_id": "P1", "name": "桥", "project_type": "bridge", "cost_wan": 12.5, "xy": (112.405, 22.305)},
         {"project_id": "P2", "name": "路", "project_type": "road_hardening", "cost_wan": 80.0,
