@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_util import ARTIFACTS, browser_page, running_app
+from browser_util import ARTIFACTS, browser_page, running_app, settle
 from factories import Briefing
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,7 @@ def test_presentation_mode(tmp_path: Path):
         page.goto(base + "/briefing?present=1&town=" + Briefing.CHISHUI, wait_until="domcontentloaded")
         page.wait_for_selector(".bangfu-kpi", timeout=90000)
         page.wait_for_selector("[data-testid='stImage'] img", timeout=90000)
-        page.wait_for_timeout(1000)
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / "briefing_presentation.png"))
         assert page.locator(".bangfu-kpi").count() == 10
         assert "1,450" in page.locator(".bangfu-kpis").inner_text()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bangfu.workspace import store
-from browser_util import ARTIFACTS, browser_page, map_frame, running_app
+from browser_util import ARTIFACTS, browser_page, map_frame, running_app, settle
 from factories import county_like
 
 pytestmark = pytest.mark.browser
@@ -69,7 +69,7 @@ def test_county_view(app):
         legend = _legend(frame)
         assert "贫困密度" in legend and "老区村" in legend and "重点帮扶村" in legend
         assert frame.locator(".leaflet-control-layers").count() == 1
-        page.wait_for_timeout(1500)
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / "overview_county.png"))
         assert page.locator("text=各镇街汇总").count() > 0
         assert not dialogs
@@ -83,7 +83,7 @@ def test_town_view_and_hostile_name(app):
         frame = map_frame(page)
         _legend(frame)
         page.wait_for_selector("h1:has-text('赤水镇')", timeout=30000)
-        page.wait_for_timeout(1500)
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / "overview_town.png"))
 
         path = frame.evaluate_handle(_FIND_HOSTILE).as_element()
@@ -102,7 +102,7 @@ def test_town_view_and_hostile_name(app):
             "() => [...document.querySelectorAll('strong')].some(e => e.textContent.includes('onerror=alert(1)'))",
             timeout=30000,
         )
-        page.wait_for_timeout(1000)
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / "overview_profile.png"))
         assert page.locator("img[src='x']").count() == 0
         assert not dialogs, dialogs
