@@ -9,6 +9,7 @@ import subprocess
 import warnings
 from pathlib import Path
 
+import geopandas as gpd
 import mapclassify
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ from bangfu.briefing import content as bc
 from bangfu.briefing import adapters, figures, fonts, sources
 from bangfu.geo.crs import haversine_m
 from bangfu.workspace import areas
-from factories import Briefing, loader
+from factories import UTM, Briefing, households_in_villages, loader
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DATE = dt.date(2025, 11, 23)
@@ -165,6 +166,32 @@ def test_completed_km_share_edge_cases():
     assert np.isnan(adapters.road_hardening_share(pieces.iloc[0:0], villages))
     assert adapters.road_hardening_share(pieces[pieces["status"] == "completed"], villages) == pytest.approx(1.0)
     assert adapters.road_km_completed_by_year(pieces[pieces["status"] != "completed"]).empty
+
+
+# --------------------------------------------------------------------------- the access share
+
+
+def _access_oracle(households: pd.DataFrame, roads: pd.DataFrame, town: str | None) -> float:
+    """% of the area's households within 2 km of a completed road anywhere in the county, by geopandas'
+    nearest distance in UTM 49N (the area's households: those recorded in its villages)."""
+    hh = households.to_crs(UTM)
+    done = roads[roads["status"] == "completed"].to_crs(UTM)
+    d = gpd.sjoin_nearest(hh[["geometry"]], done[["geometry"]], distance_col="d")["d"].groupby(level=0).min()
+    assert (abs(d - 2000.0) > 0.01).all(), "a household sits on the 2 km edge: the oracle would be ambiguous"
+    mine = hh["village_code"].str[:9] == town if town else pd.Series(True, index=hh.index)
+    return float((d[mine] <= 2000.0).mean() * 100)
+
+
+@pytest.mark.parametrize("town", [None, Briefing.CHISHUI, Briefing.SHATANG])
+def test_access_share_is_the_share_within_2_km_of_a_hardened_road(town):
+    layers = Briefing.layers()
+    hh = households_in_villages(layers["villages"], per_village=25, seed=4)
+    content = bc.compute_content(loader({**layers, "households": hh}), meta=Briefing.META, town_code=town, date=DATE)
+    card = content.kpi("access_share")
+    expected = _access_oracle(hh, layers["roads"], town)
+    assert 5 < expected < 95, expected  # neither none nor all: the figure tells roads apart
+    assert card.status == "ok" and card.value == pytest.approx(expected, abs=1e-9)
+    assert card.text == ind.fmt_pct(expected)
 
 
 # --------------------------------------------------------------------------- drawing helpers
@@ -326,15 +353,17 @@ def test_english_briefing():
 
 
 @pytest.fixture(scope="module")
-def demo_town() -> tuple[briefing.Briefing, dict[str, str]]:
+def demo_town() -> tuple[briefing.Briefing, dict]:
     from bangfu.workspace import store
 
     demo = Path(__file__).resolve().parents[1] / "geodata" / "kaiping_demo.gpkg"
     if not demo.exists():
-        pytest.skip("geodata/kaiping_demo.gpkg not built yet")
+        pytest.fail("geodata/kaiping_demo.gpkg is missing: run `python -m bangfu.demo build`")
     b = briefing.build_from_workspace(demo, town_code="440783116", date=DATE)
     county = ind.totals(ind.village_metrics(store.read_layer(demo, "villages")))
-    return b, {"county_villages": ind.fmt_int(county.villages), "county_poor": ind.fmt_int(county.poor_households)}
+    access = _access_oracle(store.read_layer(demo, "households"), store.read_layer(demo, "roads"), "440783116")
+    return b, {"county_villages": ind.fmt_int(county.villages), "county_poor": ind.fmt_int(county.poor_households),
+               "access": access}
 
 
 def test_demo_chishui_seed_facts(demo_town):
@@ -349,8 +378,10 @@ def test_demo_chishui_seed_facts(demo_town):
         assert value in text and value in docx_text
     assert county["county_villages"] == "270" and county["county_poor"] != "325"
     # the landed pairing, tourism and planning modules are connected through the adapters
-    for key in ("pairing_coverage", "tourism_reach"):
+    for key in ("pairing_coverage", "tourism_reach", "access_share"):
         assert b.content.kpi(key).status == "ok", b.content.results[key].message
+    assert b.content.kpi("access_share").value == pytest.approx(county["access"], abs=1e-9)
+    assert b.content.kpi("access_share").text == ind.fmt_pct(county["access"]) and county["access"] < 100
     projects = b.content.tables["projects"]
     assert projects.status == "ok" and 0 < len(projects.rows) <= 10
     assert all(row[1] in text for row in projects.rows[:3])
