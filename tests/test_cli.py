@@ -81,5 +81,7 @@ def test_rank_on_the_demo_workspace(demo_workspace: Path, tmp_path: Path):
     r = _run_cli("rank", "--workspace", str(demo_workspace), "--budget", "500", "--weights", "poor=3,old=2,all=1", "--out", str(out), "--time-limit", "20")
     assert r.returncode == 0, r.stderr
     sheets = pd.read_excel(out, sheet_name=None)
-    assert len(sheets["单项目排名"]) > 0
+    projects = store.read_layer(demo_workspace, "projects")
+    candidates = projects.loc[projects["status"] != "completed", "project_id"]
+    assert sorted(sheets["单项目排名"]["项目编号"]) == sorted(candidates)  # every candidate ranked once
     assert sheets["最优组合"]["投资(万元)"].sum() <= 500 + 1e-6

@@ -12,6 +12,7 @@ import shapely.geometry
 
 from bangfu import indicators as ind
 from bangfu.core import styles
+from bangfu.core.labels import t
 from bangfu.maps import overview as om
 from bangfu.maps.legend import legend_html
 from factories import Overview
@@ -69,9 +70,16 @@ def test_legend_bounds_match_classes():
 
 @pytest.mark.parametrize("indicator", [i.key for i in ind.CHOROPLETH_INDICATORS])
 def test_each_indicator_builds(indicator):
-    m = om.build_overview_map(_data(om.MapOptions(indicator=indicator, method="quantiles", k=3)))
-    html = om.map_html(m)
+    data = _data(om.MapOptions(indicator=indicator, method="quantiles", k=3))
+    html = om.map_html(om.build_overview_map(data))
     assert "bangfu-legend" in html and "L.control.layers" in html
+    spec = ind.choropleth_indicator(indicator)
+    assert data.legend.title.startswith(t(spec.label, "zh"))
+    assert "分位数法" in legend_html(data.legend) and "分位数法" in html
+    # three quantile classes of the six villages' values (fewer when the values are fewer)
+    values = ind.village_metrics(Overview.layers(3)["villages"])[spec.column].round(9)
+    fills = [r for r in data.legend.items if r.kind == "fill"]
+    assert len(fills) == min(3, values.nunique()), ([r.label for r in fills], values.tolist())
 
 
 def test_town_selection_fits_and_limits_overlays():

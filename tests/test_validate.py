@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from bangfu.workspace import schema
-from bangfu.workspace.validate import validate_layer, validate_workspace
+from bangfu.workspace.validate import MAX_PER_KIND, validate_layer, validate_workspace
 from factories import enterprises, households, pairings, roads, village_row
 
 
@@ -168,4 +168,8 @@ def test_many_problems_are_capped_but_counted():
     big["village_code"] = [f"440783116{i:03d}" for i in range(500)]
     big = gpd.GeoDataFrame(big, geometry="geometry", crs="EPSG:4326")
     r = validate_layer("villages", big.iloc[:, :].copy())
-    assert not r.ok and sum(r.truncated.values()) > 0
+    assert not r.ok
+    shown = [p for p in r.errors if p.column == "households" and p.reason_en.startswith("below minimum")]
+    assert [p.row for p in shown] == list(range(1, MAX_PER_KIND + 1))  # the first ones, one line each
+    counted = {k: n for k, n in r.truncated.items() if k.startswith("error:villages:households:below minimum")}
+    assert list(counted.values()) == [500 - MAX_PER_KIND]  # the rest counted, not lost
