@@ -43,6 +43,7 @@ CHISHUI = "440783116"  # 赤水镇 in the demo
 #: Hostile village names: markup that must only ever be shown as text.
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_IMG = "<img src=x onerror=alert(1)>\"'"
+HOSTILE_NAME = "<img src=x onerror=alert(1)><script>alert(1)</script>"  # both at once (the browser tests)
 
 Value = Any  # a scalar, a sequence with one value per row, or a callable of the row (Cell or row number)
 
@@ -639,9 +640,6 @@ class Briefing:
         """A portfolio as the planning page might leave it (no geometry; households counted)."""
         p = cls.layers()["projects"].drop(columns="geometry")
         return pd.DataFrame(p).assign(households=[500, 300, 200], poor_households=[50, 30, 20])
-
-
-PLANNING_DISTANCES = {"drinking_water": 400.0, "road_hardening": 600.0, "bridge": 700.0, "irrigation": 300.0}
 
 
 def planning_layers(rng: np.random.Generator, n_hh: int = 600) -> dict[str, gpd.GeoDataFrame]:

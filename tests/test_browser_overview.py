@@ -9,12 +9,12 @@ import pytest
 
 from bangfu.workspace import store
 from browser_util import ARTIFACTS, browser_page, map_frame, running_app, settle
-from factories import county_like
+from factories import HOSTILE_NAME as HOSTILE
+from factories import county_like, workspace
 
 pytestmark = pytest.mark.browser
 
 DEMO = Path(__file__).resolve().parents[1] / "geodata" / "kaiping_demo.gpkg"
-HOSTILE = "<img src=x onerror=alert(1)><script>alert(1)</script>"
 TOWN = "440783116"  # 赤水镇
 
 _FIND_HOSTILE = """() => {
@@ -36,7 +36,7 @@ def _workspace(folder: Path) -> tuple[Path, int]:
     if DEMO.exists():
         shutil.copyfile(DEMO, path)
     else:
-        store.write_workspace(path, county_like(), meta={"source": "test", "as_of": "2020-12-31"})
+        workspace(path, meta={"source": "test", "as_of": "2020-12-31"}, **county_like())
     with store.transaction(path) as con:
         fid = con.execute(
             "SELECT fid FROM villages WHERE town_code = ? ORDER BY village_code LIMIT 1", (TOWN,)

@@ -15,18 +15,15 @@ from bangfu.core import styles
 from bangfu.core.labels import t
 from bangfu.maps import overview as om
 from bangfu.maps.legend import legend_html
-from factories import Overview
+from factories import HOSTILE_IMG, Overview, rename
+from factories import HOSTILE_SCRIPT as HOSTILE
 
 AS_OF = "2020-12-31"
-HOSTILE = "<script>alert(1)</script>"
-HOSTILE_IMG = "<img src=x onerror=alert(1)>\"'"
 
 
-def _data(options: om.MapOptions | None = None, *, rename: dict[int, str] | None = None) -> om.OverviewMapData:
+def _data(options: om.MapOptions | None = None, *, names: dict[int, str] | None = None) -> om.OverviewMapData:
     L = Overview.layers(3)
-    v = L["villages"]
-    for i, name in (rename or {}).items():
-        v.loc[i, "village_name"] = name
+    v = rename(L["villages"], names or {})
     table = ind.overview_villages(v, roads=L["roads"], pairings=L["pairings"], as_of=AS_OF)
     return om.prepare_overview(
         table, options=options or om.MapOptions(), roads=L["roads"], sites=L["tourism_sites"],
@@ -99,7 +96,7 @@ def test_flag_filter_greys_out_others():
 
 
 def test_hostile_village_name_is_escaped_everywhere():
-    data = _data(rename={0: HOSTILE, 1: HOSTILE_IMG})
+    data = _data(names={0: HOSTILE, 1: HOSTILE_IMG})
     m = om.build_overview_map(data)
     for fc in om.embedded_geojson(m):
         for f in fc["features"]:
