@@ -108,6 +108,9 @@ def test_clicked_village_shows_profile(fixture_ws: Path):
 def test_english(fixture_ws: Path):
     at = _page(lang="en")
     assert "Villages" in {x.label for x in at.metric}
+    m = {x.label: x.value for x in at.metric}
+    assert (m["Villages"], m["Households"], m["Poor households"], m["Road hardening rate"]) == ("6", "2,100", "210", "60.0%")
+    assert at.title[0].value == "Overview map" and at.dataframe[-1].value["Households"].sum() == 2100
 
 
 def test_demo_each_indicator_county_and_town(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
