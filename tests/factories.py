@@ -38,7 +38,7 @@ from bangfu.workspace.validate import validate_workspace
 
 WGS84 = "EPSG:4326"
 UTM = "EPSG:32649"  # UTM 49N: metres around Kaiping
-COUNTY_CODE, COUNTY_NAME = "440783", "开平市"
+COUNTY_NAME = "开平市"
 CHISHUI = "440783116"  # 赤水镇 in the demo
 #: Hostile village names: markup that must only ever be shown as text.
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
