@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from bangfu.workspace import store
 from factories import (
     CHISHUI as TOWN, geojson_bytes, import_villages, import_workspace, points_table, site_points, xlsx_bytes,
-    zip_bytes
+    zip_bytes,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from bangfu.cli.commands import main as cli_main
 from bangfu.workspace.schema import get_layer
 from factories import (
     CHISHUI as TOWN, enterprises, import_households, import_villages, pairings, points_table, projects,
-    site_points, workspace
+    site_points, workspace,
 )
 
 FORMATS = ["gpkg", "geojson", "shapefile", "xlsx"]

@@ -21,7 +21,7 @@ from bangfu.ingest.guard import ImportRefused
 from bangfu.core import vocab
 from factories import (
     CHISHUI as TOWN, geojson_bytes, import_villages, import_workspace, points_table, shapefile_zip, site_points,
-    xlsx_bytes
+    xlsx_bytes,
 )
 
 
