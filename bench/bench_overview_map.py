@@ -5,7 +5,7 @@ Run from the repository root:
     PYTHONPATH=src:tests python bench/bench_overview_map.py [--runs 7] [--workspace PATH]
 
 Uses ``geodata/kaiping_demo.gpkg`` when present, otherwise a Kaiping-sized stand-in (real
-boundary, names and codes, Voronoi villages) from ``tests/overview_fixtures.py``. Both builders
+boundary, names and codes, Voronoi villages) from ``tests/factories.py``. Both builders
 get the same village table with the same tooltip fields; times are medians, the rendered HTML is
 what streamlit-folium sends to the browser.
 """
@@ -43,9 +43,9 @@ def load(workspace: str | None) -> tuple[str, dict[str, pd.DataFrame]]:
         names = ("villages", "roads", "tourism_sites", "enterprises", "pairings")
         shown = path.resolve().relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
         return str(shown), {n: store.read_layer(path, n) for n in names}
-    import overview_fixtures as fx
+    from factories import county_like
 
-    return "stand-in (tests/overview_fixtures.county_like)", fx.county_like()
+    return "stand-in (tests/factories.county_like)", county_like()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,10 @@
-"""Helpers for browser tests: start `streamlit run` on a free local port, drive Debian's Chromium."""
+"""Helpers for browser tests: start `streamlit run` on a free local port, drive Debian's Chromium.
+
+Nothing here sleeps for a fixed time: the server counts as started when it prints its "You can now
+view" line (read from its output as it comes) and answers its health URL; a page counts as settled
+when Streamlit's own ``data-test-script-state`` says the script run is over and every map has drawn
+its vector paths (Playwright's auto-waiting locators and ``expect``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -48,9 +54,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+READY_LINE = "You can now view"  # what `streamlit run` prints once it serves
+START_TIMEOUT_S = 60
+#: The map iframe of streamlit-folium, and the app root with Streamlit's script-run state.
+MAP_IFRAME = "iframe[title*='streamlit_folium']"
+APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def _copy_output(proc: subprocess.Popen, log, ready: threading.Event, ended: threading.Event) -> None:
+    """Copy the server's output into ``log``; set ``ready`` at its ready line and ``ended`` when it exits."""
+    try:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            log.write(line)
+            log.flush()
+            if READY_LINE in line:
+                ready.set()
+    finally:
+        ended.set()
+        ready.set()  # wake the waiter: it sees ``ended`` and reports the early exit
+
+
 @contextlib.contextmanager
 def running_app(workspace_dir: Path, *, port: int | None = None) -> Iterator[str]:
-    """`streamlit run app.py` on 127.0.0.1 with its own workspace folder; yields the base URL."""
+    """`streamlit run app.py` on 127.0.0.1 with its own workspace folder; yields the base URL.
+
+    Waits (at most ``START_TIMEOUT_S``) for the ready line in the server's output, then checks
+    the health URL once; the server is stopped (and its log kept in tests/artifacts) afterwards.
+    """
     port = port or free_port()
     env = dict(os.environ, BANGFU_WORKSPACE=str(workspace_dir), PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -60,22 +90,20 @@ def running_app(workspace_dir: Path, *, port: int | None = None) -> Iterator[str
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / f"streamlit-{port}.log", "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = open(ARTIFACTS / f"streamlit-{port}.log", "w", encoding="utf-8")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            encoding="utf-8", errors="replace")
+    ready, ended = threading.Event(), threading.Event()
+    reader = threading.Thread(target=_copy_output, args=(proc, log, ready, ended), daemon=True)
+    reader.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError("streamlit exited early; see " + log.name)
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not start within 60 s")
+        if not ready.wait(START_TIMEOUT_S):
+            raise RuntimeError(f"streamlit did not start within {START_TIMEOUT_S} s; see {log.name}")
+        if ended.is_set():
+            raise RuntimeError("streamlit exited early; see " + log.name)
+        with urllib.request.urlopen(base + "/_stcore/health", timeout=10) as r:
+            assert r.status == 200, f"health check answered {r.status}"
         yield base
     finally:
         proc.terminate()
@@ -83,6 +111,8 @@ def running_app(workspace_dir: Path, *, port: int | None = None) -> Iterator[str
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        reader.join(timeout=10)
         log.close()
 
 
@@ -128,16 +158,27 @@ def browser_page(width: int = 1400, height: int = 1000):
             browser.close()
 
 
+def settle(page, timeout_ms: int = 90_000) -> None:
+    """Wait until the page's script run is over and what it drew is there.
+
+    Streamlit marks the app root ``data-test-script-state="notRunning"`` once a run has finished
+    (it reads "initial" before the first run); then every map iframe must show Leaflet's vector
+    paths with no zoom animation running, and every image must be loaded.
+    """
+    page.locator(APP_IDLE).wait_for(state="attached", timeout=timeout_ms)
+    for i in range(page.locator(MAP_IFRAME).count()):
+        frame = page.frame_locator(MAP_IFRAME).nth(i)
+        frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=timeout_ms)
+        frame.locator(".leaflet-zoom-anim").wait_for(state="detached", timeout=timeout_ms)
+    page.wait_for_function("() => [...document.images].every(img => img.complete)", timeout=timeout_ms)
+
+
 def map_frame(page, timeout_ms: int = 60000):
-    """The streamlit-folium iframe once Leaflet has drawn vector paths in it."""
-    page.wait_for_selector("iframe[title*='streamlit_folium']", timeout=timeout_ms)
-    deadline = time.time() + timeout_ms / 1000
-    while time.time() < deadline:
-        for frame in page.frames:
-            try:
-                if frame.locator("path.leaflet-interactive").count() > 0:
-                    return frame
-            except Exception:  # frame detached while the app reruns
-                continue
-        time.sleep(0.5)
-    raise AssertionError("no Leaflet polygons were drawn in the map iframe")
+    """The (first) streamlit-folium iframe once Leaflet has drawn vector paths in it, as a Playwright Frame."""
+    iframe = page.locator(MAP_IFRAME).first
+    page.frame_locator(MAP_IFRAME).first.locator("path.leaflet-interactive").first.wait_for(
+        state="attached", timeout=timeout_ms)
+    frame = iframe.element_handle(timeout=timeout_ms).content_frame()
+    assert frame is not None, "the map iframe has no document"
+    frame.locator(".leaflet-zoom-anim").wait_for(state="detached", timeout=timeout_ms)
+    return frame

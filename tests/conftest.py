@@ -1,4 +1,6 @@
-"""Shared fixtures: small hand-built layers and a throwaway workspace."""
+"""Shared fixtures: the import path, a private copy of the demo, isolation of the user's workspace folder.
+
+Hand-made layers and workspaces come from ``factories``."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from typing import Iterator
 
 import geopandas as gpd
 import pytest
-import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 # Import this checkout's package even when another checkout is installed in editable mode.
@@ -17,38 +18,16 @@ sys.path.insert(0, str(ROOT / "src"))
 DEMO = ROOT / "geodata" / "kaiping_demo.gpkg"
 
 
-def village_frame(n: int = 3, *, town: str = "440783116") -> gpd.GeoDataFrame:
-    """``n`` adjacent 1 km-ish square villages in one town, all valid."""
-    rows = []
-    for i in range(n):
-        rows.append(
-            {
-                "village_code": f"{town}{240 + i:03d}",
-                "village_name": f"测试{i}村",
-                "town_code": town,
-                "town_name": "赤水镇",
-                "county_code": town[:6],
-                "county_name": "开平市",
-                "households": 100,
-                "population": 300,
-                "poor_households": 10,
-                "poor_population": 25,
-                "is_old_district": i == 0,
-                "is_key_village": i == 0,
-                "collective_income_wan": 5.0,
-            }
-        )
-    geoms = [shapely.box(112.40 + 0.01 * i, 22.30, 112.41 + 0.01 * i, 22.31) for i in range(n)]
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
-
-
 @pytest.fixture
 def villages() -> gpd.GeoDataFrame:
-    return village_frame()
+    """Three valid ~1 km villages in 赤水镇 (:func:`factories.village_row`)."""
+    from factories import village_row
+
+    return village_row()
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def demo_workspace(tmp_path: Path) -> Path:
     """A private copy of the demo workspace."""
     from bangfu.workspace import store
 

@@ -8,21 +8,21 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import pairing_data as pdx
 from bangfu import indicators as ind
 from bangfu.editing import pairings as pe
 from bangfu.workspace import store
+from factories import UTM, Pairing
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
-C = list(pdx.villages()["village_code"])
+C = list(Pairing.villages()["village_code"])
 
 
 @pytest.fixture
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "ws"
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
-    return pdx.build_workspace(folder)
+    return Pairing.workspace(folder)
 
 
 def _run(path: str, **query: str) -> AppTest:
@@ -58,7 +58,12 @@ def test_tourism_page(ws: Path):
     at.multiselect(key="tourism_types").set_value(["碉楼村落"]).run()
     _ok(at)
     assert _metrics(at)["旅游点"] == "1" and _metrics(at)["带动贫困户就业(户)"] == "40"
-    assert any("测试" in str(df.value) or len(df.value) for df in at.dataframe)
+    table = next(d.value for d in at.dataframe if "名称" in d.value.columns)  # the site table
+    assert table["名称"].tolist() == ["自力村碉楼群"] and table["村名"].tolist() == ["测试0村"]
+    # its reach (0.5 km) is the households within 500 m of it, by geopandas distance in metres
+    hh = layers["households"].to_crs(UTM)
+    site = layers["tourism_sites"].set_index("site_id").to_crs(UTM).geometry["S1"]
+    assert table["辐射范围内农户"].tolist() == [int((hh.distance(site) <= 500).sum())]
 
 
 def test_tourism_page_town_filter(ws: Path):
@@ -77,7 +82,7 @@ def test_pairings_page_coverage_and_rule(ws: Path):
     at.date_input(key="pairings_as_of").set_value(date(2019, 6, 1)).run()  # P003 still active then
     _ok(at)
     assert _metrics(at)["已结对"] == "2"
-    assert any(b.label == "下载 CSV" for b in at.get("download_button")) or at.get("download_button")
+    assert [b.label for b in at.get("download_button")] == ["下载 CSV", "下载 Excel"]
 
 
 def test_add_pairing_through_the_form(ws: Path):

@@ -249,7 +249,9 @@ def _pages(codes: list[str]) -> Iterator[tuple[str, dict[str, str], dict[str, st
 
 def _check_app_town(demo: Demo, code: str, ov: dict[str, str], rd: dict[str, str], printed: dict[str, str]) -> None:
     area = areas.area_for(demo.layers["villages"], code or None)
-    content = bc.compute_content(demo.loader, meta=demo.meta, town_code=area.town_code, date=dt.date(2025, 11, 23))
+    kpis = tuple(s for s in sources.SECTIONS if s.key in (*SHARED_SECTIONS, "access_share"))  # (no tables, no plan)
+    content = bc.compute_content(demo.loader, meta=demo.meta, town_code=area.town_code, date=dt.date(2025, 11, 23),
+                                 sections=kpis)
     brief = {k.key: k.text for k in content.kpis}
     rate = {ov["道路硬化率"], rd["道路硬化率"], brief["hardening_rate"], printed["道路硬化率"]}
     assert rate == {ind.fmt_pct(demo.oracle.loc[code, "rate_pct"])}, (code, rate)

@@ -1,8 +1,9 @@
 """The one area filter (bangfu.workspace.areas) against independent geopandas overlays and joins.
 
-Hand-built layers (road_fixtures: villages A, B in town T1 and C, D in town T2, 1 km squares side by
-side along x, metric CRS) plus a road crossing the T1|T2 border, a road leaving the county, a
-household lying in another village than its recorded one, points on borders and outside every village.
+Hand-built layers (``factories.Network`` with ``extra=True``: villages A, B in town T1 and C, D in town
+T2, 1 km squares side by side along x, metric CRS) with a road crossing the T1|T2 border (R7), a road
+leaving the county (R8), a household lying in another village than its recorded one (H5), points on
+borders (H7, H8) and outside every village (H6).
 """
 
 from __future__ import annotations
@@ -19,36 +20,9 @@ from bangfu import indicators as ind
 from bangfu.geo.overlay import locate_points, road_pieces
 from bangfu.workspace import areas
 from bangfu.workspace.schema import LAYERS
-from road_fixtures import CODES, CRS, T1, T2, X0, Y0, households_m, roads_m, villages_m
+from factories import Network, enterprises, pairings, projects
 
-
-def _xy(x: float, y: float) -> tuple[float, float]:
-    return (X0 + x, Y0 + y)
-
-
-def _roads() -> gpd.GeoDataFrame:
-    """The fixture's six roads plus R7 (recorded in C, but 700 m of it in B: crosses T1|T2 at x=2000)
-    and R8 (recorded in D, leaves the county: 400 m inside D, 600 m outside)."""
-    r = roads_m()
-    extra = r.iloc[[0, 0]].copy()
-    extra["road_id"] = ["R7", "R8"]
-    extra["village_code"] = [CODES["C"], CODES["D"]]
-    extra["status"] = ["completed", "unhardened"]
-    extra["geometry"] = [shapely.LineString([_xy(1300, 200), _xy(2300, 200)]),
-                         shapely.LineString([_xy(3600, 300), _xy(4600, 300)])]
-    return pd.concat([r, extra], ignore_index=True)
-
-
-def _households() -> gpd.GeoDataFrame:
-    """The fixture's households plus H5 (recorded in A, lies in C), H6 (recorded in D, outside every
-    village), H7 (recorded in B, on the A|B border), H8 (recorded in D, on the A|B border)."""
-    h = households_m()
-    extra = h.iloc[[0, 0, 0, 0]].copy()
-    extra["household_id"] = ["H5", "H6", "H7", "H8"]
-    extra["village_code"] = [CODES["A"], CODES["D"], CODES["B"], CODES["D"]]
-    extra["geometry"] = [shapely.Point(_xy(2400, 300)), shapely.Point(_xy(5000, 500)),
-                         shapely.Point(_xy(1000, 400)), shapely.Point(_xy(1000, 600))]
-    return pd.concat([h, extra], ignore_index=True)
+CODES, CRS, T1, T2 = Network.CODES, Network.CRS, Network.T1, Network.T2
 
 
 def _oracle_town_km(roads: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -73,7 +47,7 @@ def test_every_layer_has_exactly_one_rule():
 
 
 def test_areas_of_the_workspace():
-    v = villages_m()
+    v = Network.villages()
     whole = areas.area_for(v, None)
     assert (whole.level, whole.code, whole.name) == ("county", "440783", "开平市") and whole.holds_all(v)
     t1 = areas.area_for(v, T1)
@@ -90,7 +64,7 @@ def test_areas_of_the_workspace():
 
 
 def test_roads_belong_by_their_pieces_and_match_the_overlay():
-    v, r = villages_m(), _roads()
+    v, r = Network.villages(), Network.roads(extra=True)
     pieces = road_pieces(r, v)
     oracle = _oracle_town_km(r, v)
     for town in (T1, T2):
@@ -115,7 +89,7 @@ def test_roads_belong_by_their_pieces_and_match_the_overlay():
 
 
 def test_pieces_given_or_computed_give_the_same_slice():
-    v, r = villages_m(), _roads()
+    v, r = Network.villages(), Network.roads(extra=True)
     t2 = areas.town_area(v, T2)
     computed = areas.area_slice(t2, "roads", r, villages=v)
     given_ = areas.area_slice(t2, "roads", r, villages=v, pieces=road_pieces(r, v))
@@ -130,7 +104,7 @@ def _sjoin_villages(points: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> np.
 
 
 def test_points_belong_where_they_lie():
-    v, h = villages_m(), _households()
+    v, h = Network.villages(), Network.households(extra=True)
     got = locate_points(h, v, recorded=h["village_code"])
     expected = dict(zip(h["household_id"], _sjoin_villages(h, v)))
     # strictly inside or outside: the sjoin oracle
@@ -153,9 +127,9 @@ def test_points_belong_where_they_lie():
 @given(st.lists(st.tuples(st.floats(-500, 4500), st.floats(-500, 1500), st.sampled_from(sorted(CODES))),
                 min_size=1, max_size=40))
 def test_point_rule_equals_sjoin(spec):
-    v = villages_m()
+    v = Network.villages()
     pts = gpd.GeoDataFrame({"village_code": [CODES[c] for _, _, c in spec]},
-                           geometry=[shapely.Point(_xy(x, y)) for x, y, _ in spec], crs=CRS)
+                           geometry=[shapely.Point(Network.xy(x, y)) for x, y, _ in spec], crs=CRS)
     edges = shapely.union_all(shapely.boundary(np.asarray(v.geometry.values, dtype=object)))
     on_edge = shapely.distance(np.asarray(pts.geometry.values, dtype=object), edges) < 1e-6  # ties: other test
     got = locate_points(pts, v, recorded=pts["village_code"])
@@ -163,27 +137,29 @@ def test_point_rule_equals_sjoin(spec):
 
 
 def test_enterprises_without_a_village_belong_to_no_town_but_to_the_whole_workspace():
-    v = villages_m()
-    ent = gpd.GeoDataFrame({"enterprise_id": ["E1", "E2"]},
-                           geometry=[shapely.Point(_xy(2500, 500)), shapely.Point(_xy(9000, 500))], crs=CRS)
+    v = Network.villages()
+    ent = enterprises([{"enterprise_id": "E1", "xy": Network.xy(2500, 500)},  # in C
+                       {"enterprise_id": "E2", "xy": Network.xy(9000, 500)}], crs=CRS)  # outside every village
     assert areas.area_slice(areas.town_area(v, T2), "enterprises", ent, villages=v)["enterprise_id"].tolist() == ["E1"]
     assert areas.area_slice(areas.town_area(v, T1), "enterprises", ent, villages=v).empty
     assert len(areas.area_slice(areas.whole_area(v), "enterprises", ent, villages=v)) == 2
 
 
 def test_pairings_and_projects_belong_by_their_village():
-    v = villages_m()
-    pairings = pd.DataFrame({"pairing_id": ["P1", "P2"], "village_code": [CODES["A"], CODES["D"]]})
-    projects = gpd.GeoDataFrame(  # J1 recorded in A but drawn in C: it stays A's (one budget item of A)
-        {"project_id": ["J1", "J2"], "village_code": [CODES["A"], CODES["C"]]},
-        geometry=[shapely.Point(_xy(2500, 500)), shapely.Point(_xy(2500, 600))], crs=CRS)
+    v = Network.villages()
+    pair = pairings([{"pairing_id": "P1", "enterprise_id": "E1", "village_code": CODES["A"]},
+                     {"pairing_id": "P2", "enterprise_id": "E1", "village_code": CODES["D"]}])
+    proj = projects([  # J1 recorded in A but drawn in C: it stays A's (one budget item of A)
+        {"project_id": "J1", "village_code": CODES["A"], "xy": Network.xy(2500, 500)},
+        {"project_id": "J2", "village_code": CODES["C"], "xy": Network.xy(2500, 600)},
+    ], crs=CRS, project_type="bridge", cost_wan=10.0)
     t1 = areas.town_area(v, T1)
-    assert areas.area_slice(t1, "pairings", pairings, villages=v)["pairing_id"].tolist() == ["P1"]
-    assert areas.area_slice(t1, "projects", projects, villages=v)["project_id"].tolist() == ["J1"]
+    assert areas.area_slice(t1, "pairings", pair, villages=v)["pairing_id"].tolist() == ["P1"]
+    assert areas.area_slice(t1, "projects", proj, villages=v)["project_id"].tolist() == ["J1"]
 
 
 def test_histories_follow_their_road_or_pairing():
-    v, r = villages_m(), _roads()
+    v, r = Network.villages(), Network.roads(extra=True)
     progress = pd.DataFrame({"change_id": [1, 2, 3], "road_id": ["R7", "R2", "R3"]})
     t1 = areas.town_area(v, T1)
     assert areas.area_slice(t1, "road_progress", progress, villages=v, parent=r)["road_id"].tolist() == ["R7", "R3"]
@@ -194,7 +170,7 @@ def test_histories_follow_their_road_or_pairing():
 
 
 def test_whole_workspace_keeps_every_row():
-    v, r, h = villages_m(), _roads(), _households()
+    v, r, h = Network.villages(), Network.roads(extra=True), Network.households(extra=True)
     whole = areas.whole_area(v)
     assert areas.area_slice(whole, "households", h, villages=v) is h  # also H6, outside every village
     assert areas.area_slice(whole, "roads", r, villages=v) is r
@@ -203,7 +179,7 @@ def test_whole_workspace_keeps_every_row():
 
 
 def test_area_layers_slice_lazily_and_consistently():
-    v, r, h = villages_m(), _roads(), _households()
+    v, r, h = Network.villages(), Network.roads(extra=True), Network.households(extra=True)
     data = {"villages": v, "roads": r, "households": h}
     calls: list[str] = []
 

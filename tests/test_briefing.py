@@ -9,7 +9,7 @@ import subprocess
 import warnings
 from pathlib import Path
 
-import briefing_data as bd
+import geopandas as gpd
 import mapclassify
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from bangfu.briefing import content as bc
 from bangfu.briefing import adapters, figures, fonts, sources
 from bangfu.geo.crs import haversine_m
 from bangfu.workspace import areas
+from factories import UTM, Briefing, households_in_villages, loader
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DATE = dt.date(2025, 11, 23)
@@ -31,7 +32,7 @@ DATE = dt.date(2025, 11, 23)
 def _build(town: str | None = None, **kw) -> briefing.Briefing:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        b = briefing.build_briefing(bd.loader(bd.layers()), meta=bd.META, town_code=town, date=DATE, **kw)
+        b = briefing.build_briefing(loader(Briefing.layers()), meta=Briefing.META, town_code=town, date=DATE, **kw)
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     assert not missing, f"glyphs drawn without a font (boxes in the PDF): {missing[:3]}"
     return b
@@ -47,7 +48,7 @@ def county() -> briefing.Briefing:
 
 @pytest.fixture(scope="module")
 def town() -> briefing.Briefing:
-    return _build(bd.CHISHUI, overrides={"projects": bd.portfolio()})
+    return _build(Briefing.CHISHUI, overrides={"projects": Briefing.portfolio()})
 
 
 def _pdf_text(pdf: bytes) -> str:
@@ -63,9 +64,9 @@ def _docx_text(data: bytes) -> tuple[str, list[list[list[str]]]]:
 
 def _expected_kpis(town: str | None) -> dict[str, str]:
     """KPI texts from bangfu.indicators and a haversine oracle for the road share, independent of the briefing."""
-    v = bd.layers()["villages"]
+    v = Briefing.layers()["villages"]
     tot = ind.totals(ind.village_metrics(v if town is None else v[v["town_code"] == town]))
-    roads = bd.layers()["roads"]
+    roads = Briefing.layers()["roads"]
     codes = set(v["village_code"] if town is None else v.loc[v["town_code"] == town, "village_code"])
     roads = roads[roads["village_code"].isin(codes)]
     km = np.array([haversine_m(*g.coords[0], *g.coords[-1]) for g in roads.geometry])
@@ -84,6 +85,19 @@ def _expected_kpis(town: str | None) -> dict[str, str]:
 # --------------------------------------------------------------------------- sources by name
 
 
+# Sources used by the tests of the section machinery (named "test_briefing:...").
+def raises_type_error(villages: pd.DataFrame) -> float:
+    raise TypeError("unexpected signature")
+
+
+def share_one_and_a_half(villages: pd.DataFrame) -> float:
+    return 1.5
+
+
+def quarter(villages: pd.DataFrame) -> float:
+    return 0.25
+
+
 def test_resolve_by_name():
     assert sources.resolve("bangfu.indicators:totals") is ind.totals
     assert sources.resolve("bangfu.no_such_module:anything") is None
@@ -97,21 +111,21 @@ def test_sources_are_tried_in_order_and_errors_recorded():
         "x", "kpi", "kpi.villages",
         (
             sources.Source("bangfu.not_built_yet:rate"),
-            sources.Source("briefing_data:raises_type_error"),
-            sources.Source("briefing_data:share_one_and_a_half", scale=100),  # 150 % is implausible
-            sources.Source("briefing_data:quarter", scale=100, fallback=True),
+            sources.Source("test_briefing:raises_type_error"),
+            sources.Source("test_briefing:share_one_and_a_half", scale=100),  # 150 % is implausible
+            sources.Source("test_briefing:quarter", scale=100, fallback=True),
         ),
         fmt="pct", bounds=(0, 100),
     )
-    r = sources.evaluate(section, sources.AreaData(bd.loader(bd.layers())))
-    assert r.status == "fallback" and r.value == 25.0 and r.source == "briefing_data:quarter"
+    r = sources.evaluate(section, sources.AreaData(loader(Briefing.layers())))
+    assert r.status == "fallback" and r.value == 25.0 and r.source == "test_briefing:quarter"
     assert "not available yet" in r.message and "TypeError" in r.message and "plausible range" in r.message
 
 
 def test_missing_and_failing_sections_do_not_raise():
-    data = sources.AreaData(bd.loader(bd.layers()))
+    data = sources.AreaData(loader(Briefing.layers()))
     missing = sources.Section("m", "table", "briefing.unpaired", (sources.Source("bangfu.indicators:not_there_yet"),))
-    failing = sources.Section("f", "series", "briefing.road_km", (sources.Source("briefing_data:raises_type_error"),))
+    failing = sources.Section("f", "series", "briefing.road_km", (sources.Source("test_briefing:raises_type_error"),))
     assert sources.evaluate(missing, data).status == "missing"
     assert sources.evaluate(failing, data).status == "error"
 
@@ -121,13 +135,13 @@ def test_every_declared_source_is_well_formed():
         assert section.sources, section.key
         for s in section.sources:
             assert s.module.startswith("bangfu.") and s.function, s
-            known = (*bd.layers(), "households", "pairings", "tourism_sites", "enterprises", areas.PIECES)
+            known = (*Briefing.layers(), "households", "pairings", "tourism_sites", "enterprises", areas.PIECES)
             assert all(name in known for name in s.layers + s.whole)
 
 
 def test_area_restriction():
-    data = sources.AreaData(bd.loader(bd.layers()), bd.CHISHUI)
-    assert set(data.layer("villages")["town_code"]) == {bd.CHISHUI}
+    data = sources.AreaData(loader(Briefing.layers()), Briefing.CHISHUI)
+    assert set(data.layer("villages")["town_code"]) == {Briefing.CHISHUI}
     assert set(data.layer("roads")["road_id"]) == {"R0", "R1", "R2", "R3"}
     assert set(data.layer(areas.PIECES)["road_id"]) == {"R0", "R1", "R2", "R3"}
     assert len(data.full("roads")) == 6
@@ -137,7 +151,7 @@ def test_area_restriction():
 
 
 def test_completed_road_km_by_year_matches_haversine():
-    roads, villages = bd.layers()["roads"], bd.layers()["villages"]
+    roads, villages = Briefing.layers()["roads"], Briefing.layers()["villages"]
     got = adapters.road_km_completed_by_year(ind.road_pieces(roads, villages))
     done = roads[roads["status"] == "completed"]
     km = pd.Series([haversine_m(*g.coords[0], *g.coords[-1]) / 1000 for g in done.geometry], index=done.index)
@@ -147,11 +161,37 @@ def test_completed_road_km_by_year_matches_haversine():
 
 
 def test_completed_km_share_edge_cases():
-    roads, villages = bd.layers()["roads"], bd.layers()["villages"]
+    roads, villages = Briefing.layers()["roads"], Briefing.layers()["villages"]
     pieces = ind.road_pieces(roads, villages)
     assert np.isnan(adapters.road_hardening_share(pieces.iloc[0:0], villages))
     assert adapters.road_hardening_share(pieces[pieces["status"] == "completed"], villages) == pytest.approx(1.0)
     assert adapters.road_km_completed_by_year(pieces[pieces["status"] != "completed"]).empty
+
+
+# --------------------------------------------------------------------------- the access share
+
+
+def _access_oracle(households: pd.DataFrame, roads: pd.DataFrame, town: str | None) -> float:
+    """% of the area's households within 2 km of a completed road anywhere in the county, by geopandas'
+    nearest distance in UTM 49N (the area's households: those recorded in its villages)."""
+    hh = households.to_crs(UTM)
+    done = roads[roads["status"] == "completed"].to_crs(UTM)
+    d = gpd.sjoin_nearest(hh[["geometry"]], done[["geometry"]], distance_col="d")["d"].groupby(level=0).min()
+    assert (abs(d - 2000.0) > 0.01).all(), "a household sits on the 2 km edge: the oracle would be ambiguous"
+    mine = hh["village_code"].str[:9] == town if town else pd.Series(True, index=hh.index)
+    return float((d[mine] <= 2000.0).mean() * 100)
+
+
+@pytest.mark.parametrize("town", [None, Briefing.CHISHUI, Briefing.SHATANG])
+def test_access_share_is_the_share_within_2_km_of_a_hardened_road(town):
+    layers = Briefing.layers()
+    hh = households_in_villages(layers["villages"], per_village=25, seed=4)
+    content = bc.compute_content(loader({**layers, "households": hh}), meta=Briefing.META, town_code=town, date=DATE)
+    card = content.kpi("access_share")
+    expected = _access_oracle(hh, layers["roads"], town)
+    assert 5 < expected < 95, expected  # neither none nor all: the figure tells roads apart
+    assert card.status == "ok" and card.value == pytest.approx(expected, abs=1e-9)
+    assert card.text == ind.fmt_pct(expected)
 
 
 # --------------------------------------------------------------------------- drawing helpers
@@ -195,7 +235,7 @@ def test_wrap_text_respects_width():
 
 @pytest.mark.parametrize("which", ["county", "town"])
 def test_pdf_is_one_page_with_area_and_kpis(which, county, town):
-    b, code = (county, None) if which == "county" else (town, bd.CHISHUI)
+    b, code = (county, None) if which == "county" else (town, Briefing.CHISHUI)
     reader = pypdf.PdfReader(io.BytesIO(b.pdf))
     assert len(reader.pages) == 1
     box = reader.pages[0].mediabox
@@ -222,13 +262,12 @@ def test_pdf_embeds_the_cjk_font(county):
 def test_not_yet_built_sections_say_so(county):
     text = _pdf_text(county.pdf)
     unavailable = [k for k, r in county.content.results.items() if r.status == "missing"]
-    if unavailable:
-        assert "尚未完成" in text
+    assert not unavailable and "尚未完成" not in text  # every section is built: none says otherwise
     sections = tuple(
         dataclasses.replace(s, sources=(sources.Source("bangfu.not_built_yet:fn"),)) if s.key == "unpaired" else s
         for s in sources.SECTIONS
     )
-    content = bc.compute_content(bd.loader(bd.layers()), meta=bd.META, date=DATE, sections=sections)
+    content = bc.compute_content(loader(Briefing.layers()), meta=Briefing.META, date=DATE, sections=sections)
     assert content.tables["unpaired"].status == "missing"
     assert "本节所需功能尚未完成" in _pdf_text(briefing.render(content).pdf)
 
@@ -251,7 +290,7 @@ def test_town_briefing_differs_from_county(county, town):
     assert county.content.kpi("villages").text == "6" and town.content.kpi("villages").text == "4"
     assert county.content.kpi("poor_households").text != town.content.kpi("poor_households").text
     assert town.content.area_name == "开平市赤水镇" and town.content.context is not None
-    assert len(town.content.villages) == 4 and set(town.content.villages["town_code"]) == {bd.CHISHUI}
+    assert len(town.content.villages) == 4 and set(town.content.villages["town_code"]) == {Briefing.CHISHUI}
 
 
 def test_portfolio_override_is_restricted_to_the_area(town):
@@ -269,7 +308,7 @@ def test_portfolio_override_is_restricted_to_the_area(town):
 def test_docx_has_the_same_kpis_and_rows(town):
     text, tables = _docx_text(town.docx)
     assert "开平市赤水镇帮扶工作简报" in text and "数据截至 2020-12-31" in text
-    for value in _expected_kpis(bd.CHISHUI).values():
+    for value in _expected_kpis(Briefing.CHISHUI).values():
         assert value in text
     rows = [tuple(r) for t in tables for r in t]
     for row in town.content.tables["projects"].rows:
@@ -295,7 +334,7 @@ def test_no_cjk_font_gives_a_chinese_message(monkeypatch):
     monkeypatch.setattr(fonts, "_installed", lambda: set())
     monkeypatch.setattr(fonts, "KNOWN_FILES", ())
     with pytest.raises(fonts.NoCJKFontError) as info:
-        briefing.build_briefing(bd.loader(bd.layers()), meta=bd.META)
+        briefing.build_briefing(loader(Briefing.layers()), meta=Briefing.META)
     assert "fonts-noto-cjk" in info.value.message("zh") and "中文字体" in str(info.value)
 
 
@@ -304,7 +343,7 @@ def test_progress_is_reported_in_order(county):
 
 
 def test_english_briefing():
-    c = bc.compute_content(bd.loader(bd.layers()), meta=bd.META, lang="en", date=DATE)
+    c = bc.compute_content(loader(Briefing.layers()), meta=Briefing.META, lang="en", date=DATE)
     assert c.title == "开平市: poverty alleviation briefing" and c.kpi("villages").label == "Villages"
     assert c.date_text == "2025-11-23" and c.as_of_text == "Data as of 2020-12-31"
 
@@ -313,15 +352,17 @@ def test_english_briefing():
 
 
 @pytest.fixture(scope="module")
-def demo_town() -> tuple[briefing.Briefing, dict[str, str]]:
+def demo_town() -> tuple[briefing.Briefing, dict]:
     from bangfu.workspace import store
 
     demo = Path(__file__).resolve().parents[1] / "geodata" / "kaiping_demo.gpkg"
     if not demo.exists():
-        pytest.skip("geodata/kaiping_demo.gpkg not built yet")
+        pytest.fail("geodata/kaiping_demo.gpkg is missing: run `python -m bangfu.demo build`")
     b = briefing.build_from_workspace(demo, town_code="440783116", date=DATE)
     county = ind.totals(ind.village_metrics(store.read_layer(demo, "villages")))
-    return b, {"county_villages": ind.fmt_int(county.villages), "county_poor": ind.fmt_int(county.poor_households)}
+    access = _access_oracle(store.read_layer(demo, "households"), store.read_layer(demo, "roads"), "440783116")
+    return b, {"county_villages": ind.fmt_int(county.villages), "county_poor": ind.fmt_int(county.poor_households),
+               "access": access}
 
 
 def test_demo_chishui_seed_facts(demo_town):
@@ -336,8 +377,10 @@ def test_demo_chishui_seed_facts(demo_town):
         assert value in text and value in docx_text
     assert county["county_villages"] == "270" and county["county_poor"] != "325"
     # the landed pairing, tourism and planning modules are connected through the adapters
-    for key in ("pairing_coverage", "tourism_reach"):
+    for key in ("pairing_coverage", "tourism_reach", "access_share"):
         assert b.content.kpi(key).status == "ok", b.content.results[key].message
+    assert b.content.kpi("access_share").value == pytest.approx(county["access"], abs=1e-9)
+    assert b.content.kpi("access_share").text == ind.fmt_pct(county["access"]) and county["access"] < 100
     projects = b.content.tables["projects"]
     assert projects.status == "ok" and 0 < len(projects.rows) <= 10
     assert all(row[1] in text for row in projects.rows[:3])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import briefing_data as bd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from bangfu import indicators as ind
+from factories import Briefing
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def small_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "ws"
     folder.mkdir()
-    bd.write(folder / "workspace.gpkg")
+    Briefing.workspace(folder)
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
     return folder
 
@@ -34,7 +34,7 @@ def _run(**query: str) -> AppTest:
 def test_page_shows_kpis_and_downloads(small_ws: Path):
     at = _run()
     metrics = {m.label: m.value for m in at.metric}
-    tot = ind.totals(ind.village_metrics(bd.layers()["villages"]))
+    tot = ind.totals(ind.village_metrics(Briefing.layers()["villages"]))
     assert metrics["行政村（社区）"] == ind.fmt_int(tot.villages)
     assert metrics["贫困户"] == ind.fmt_int(tot.poor_households)
     assert metrics["道路通达率"] == "—"  # not built yet: shown as missing, not an error
@@ -45,7 +45,7 @@ def test_page_shows_kpis_and_downloads(small_ws: Path):
 
 
 def test_town_briefing_from_url(small_ws: Path):
-    at = _run(town=bd.CHISHUI)
+    at = _run(town=Briefing.CHISHUI)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["行政村（社区）"] == "4"
     assert metrics["老区村"] == "2"

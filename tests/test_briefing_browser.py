@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import briefing_data as bd
 import pytest
 
-from browser_util import ARTIFACTS, browser_page, running_app
+from browser_util import ARTIFACTS, browser_page, running_app, settle
+from factories import Briefing
 
 pytestmark = pytest.mark.browser
 
@@ -15,12 +15,12 @@ pytestmark = pytest.mark.browser
 def test_presentation_mode(tmp_path: Path):
     ws = tmp_path / "ws"
     ws.mkdir()
-    bd.write(ws / "workspace.gpkg")
+    Briefing.workspace(ws)
     with running_app(ws) as base, browser_page(width=1600, height=1000) as (page, log, dialogs):
-        page.goto(base + "/briefing?present=1&town=" + bd.CHISHUI, wait_until="domcontentloaded")
+        page.goto(base + "/briefing?present=1&town=" + Briefing.CHISHUI, wait_until="domcontentloaded")
         page.wait_for_selector(".bangfu-kpi", timeout=90000)
         page.wait_for_selector("[data-testid='stImage'] img", timeout=90000)
-        page.wait_for_timeout(1000)
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / "briefing_presentation.png"))
         assert page.locator(".bangfu-kpi").count() == 10
         assert "1,450" in page.locator(".bangfu-kpis").inner_text()

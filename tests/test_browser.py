@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_util import ARTIFACTS, browser_page, map_frame, running_app
+from browser_util import ARTIFACTS, browser_page, map_frame, running_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -18,8 +18,9 @@ def test_overview_map_draws_offline(tmp_path: Path):
         n_paths = frame.locator("path.leaflet-interactive").count()
         assert n_paths >= 250, f"expected the demo's villages drawn, got {n_paths} paths"
         assert frame.evaluate("typeof L !== 'undefined' && L.version") , "Leaflet did not load"
-        page.wait_for_timeout(1500)
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / "overview_county.png"), full_page=False)
-        assert "帮扶地图" in page.title() or page.locator("text=总览地图").count() > 0
+        assert "帮扶地图" in page.title(), page.title()
+        assert "总览地图" in page.locator("[data-testid='stMain'] h1").first.inner_text()
         assert not log.foreign, f"requests to non-local hosts: {log.foreign[:10]}"
         assert not dialogs

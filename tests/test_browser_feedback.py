@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bangfu.workspace import store
-from browser_util import ARTIFACTS, browser_page, running_app
+from browser_util import APP_IDLE, ARTIFACTS, browser_page, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,7 @@ def test_workspace_error_reads_as_written_and_restore_flashes_once(tmp_path: Pat
         # another run in the same session (the sidebar link to another page): the flash was shown once
         page.locator("[data-testid='stSidebar'] a", has_text="企业结对").click()
         page.wait_for_selector("[data-testid='stMain'] h1:has-text('企业结对')", timeout=90_000)
-        page.wait_for_timeout(3000)
+        page.locator(APP_IDLE).wait_for(state="attached", timeout=90_000)  # that page's run is over
         assert not [t for t in page.locator("[data-testid='stAlertContentSuccess']").all_inner_texts()
                     if "已恢复" in t]
         assert not log.foreign

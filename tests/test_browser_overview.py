@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-import overview_fixtures as fx
 from bangfu.workspace import store
-from browser_util import ARTIFACTS, browser_page, map_frame, running_app
+from browser_util import ARTIFACTS, browser_page, map_frame, running_app, settle
+from factories import HOSTILE_NAME as HOSTILE
+from factories import county_like, workspace
 
 pytestmark = pytest.mark.browser
 
 DEMO = Path(__file__).resolve().parents[1] / "geodata" / "kaiping_demo.gpkg"
-HOSTILE = "<img src=x onerror=alert(1)><script>alert(1)</script>"
 TOWN = "440783116"  # 赤水镇
 
 _FIND_HOSTILE = """() => {
@@ -36,7 +36,7 @@ def _workspace(folder: Path) -> tuple[Path, int]:
     if DEMO.exists():
         shutil.copyfile(DEMO, path)
     else:
-        store.write_workspace(path, fx.county_like(), meta={"source": "test", "as_of": "2020-12-31"})
+        workspace(path, meta={"source": "test", "as_of": "2020-12-31"}, **county_like())
     with store.transaction(path) as con:
         fid = con.execute(
             "SELECT fid FROM villages WHERE town_code = ? ORDER BY village_code LIMIT 1", (TOWN,)
@@ -69,7 +69,7 @@ def test_county_view(app):
         legend = _legend(frame)
         assert "贫困密度" in legend and "老区村" in legend and "重点帮扶村" in legend
         assert frame.locator(".leaflet-control-layers").count() == 1
-        page.wait_for_timeout(1500)
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / "overview_county.png"))
         assert page.locator("text=各镇街汇总").count() > 0
         assert not dialogs
@@ -83,7 +83,7 @@ def test_town_view_and_hostile_name(app):
         frame = map_frame(page)
         _legend(frame)
         page.wait_for_selector("h1:has-text('赤水镇')", timeout=30000)
-        page.wait_for_timeout(1500)
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / "overview_town.png"))
 
         path = frame.evaluate_handle(_FIND_HOSTILE).as_element()
@@ -102,7 +102,7 @@ def test_town_view_and_hostile_name(app):
             "() => [...document.querySelectorAll('strong')].some(e => e.textContent.includes('onerror=alert(1)'))",
             timeout=30000,
         )
-        page.wait_for_timeout(1000)
+        settle(page)
         page.screenshot(path=str(ARTIFACTS / "overview_profile.png"))
         assert page.locator("img[src='x']").count() == 0
         assert not dialogs, dialogs

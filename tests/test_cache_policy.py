@@ -14,7 +14,7 @@ from bangfu.editing import roads as road_edits
 from bangfu.ingest import pipeline as importers
 from bangfu.ui import cache
 from bangfu.workspace import store
-from road_fixtures import build_workspace
+from factories import Network
 
 ROOT = Path(__file__).resolve().parents[1]
 _READ, _PIECES = store.read_layer, overlay.road_pieces  # the real ones (the tests count calls of these)
@@ -90,7 +90,7 @@ def _probe(path: str) -> None:
 @pytest.fixture
 def counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Counter]:
     """A small workspace, and a counter of every real read (per layer) and every road-piece computation."""
-    ws = build_workspace(tmp_path / "ws" / store.WORKSPACE_FILE)
+    ws = Network.workspace(tmp_path / "ws")
     calls: Counter = Counter()
 
     def read_layer(path, name):

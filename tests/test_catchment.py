@@ -12,8 +12,7 @@ from hypothesis import given, settings, strategies as st
 from bangfu.geo import proximity
 from bangfu.planning import coverage, project_types
 from bangfu.planning import solvers as pl
-
-from conftest import village_frame
+from factories import planning_layers
 
 CRS = "EPSG:32649"
 
@@ -94,46 +93,9 @@ def test_project_type_table_matches_schema():
 
 
 def _layers(rng: np.random.Generator, n_hh: int = 600):
-    villages = village_frame(3)
-    villages["is_key_village"] = [False, True, False]
-    b = villages.total_bounds
-    xy = np.column_stack([rng.uniform(b[0], b[2], n_hh), rng.uniform(b[1], b[3], n_hh)])
-    vcode = villages["village_code"].to_numpy()[np.clip(((xy[:, 0] - b[0]) / 0.01).astype(int), 0, 2)]
-    hh = gpd.GeoDataFrame(
-        {
-            "household_id": [f"H{i}" for i in range(n_hh)],
-            "village_code": vcode,
-            "members": rng.integers(1, 6, n_hh),
-            "is_poor": rng.random(n_hh) < 0.3,
-        },
-        geometry=shapely.points(xy),
-        crs="EPSG:4326",
-    )
-    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-    projects = gpd.GeoDataFrame(
-        {
-            "project_id": ["W1", "R1", "B1", "C1", "D1"],
-            "name": ["饮水<script>", "道路", "桥", "已建饮水", "灌溉"],
-            "project_type": ["drinking_water", "road_hardening", "bridge", "drinking_water", "irrigation"],
-            "cost_wan": [50.0, 200.0, 80.0, 30.0, 60.0],
-            "village_code": list(vcode[:5]),
-            "status": ["candidate", "approved", "candidate", "completed", "candidate"],
-        },
-        geometry=[
-            shapely.Point(cx - 0.01, cy),
-            shapely.LineString([(b[0], cy), (b[2], cy + 0.003)]),
-            shapely.Point(cx + 0.012, cy + 0.004),
-            shapely.Point(cx - 0.012, cy - 0.002),
-            shapely.box(cx, cy - 0.002, cx + 0.003, cy + 0.002),
-        ],
-        crs="EPSG:4326",
-    )
-    roads = gpd.GeoDataFrame(
-        {"road_id": ["r1", "r2"], "status": ["completed", "planned"]},
-        geometry=[shapely.LineString([(b[0], b[1]), (b[2], b[1])]), shapely.LineString([(b[0], b[3]), (b[2], b[3])])],
-        crs="EPSG:4326",
-    )
-    return villages, hh, projects, roads
+    """(villages, households, projects, roads) of :func:`factories.planning_layers`."""
+    layers = planning_layers(rng, n_hh)
+    return layers["villages"], layers["households"], layers["projects"], layers["roads"]
 
 
 DIST = {"drinking_water": 400.0, "road_hardening": 600.0, "bridge": 700.0, "irrigation": 300.0}

@@ -13,17 +13,14 @@ import pytest
 from bangfu.cli import commands as cli
 from bangfu.planning import run as planning_run
 from bangfu.workspace import store
-from test_catchment import _layers
+from factories import planning_layers, workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def small_ws(tmp_path: Path) -> Path:
-    villages, hh, projects, roads = _layers(np.random.default_rng(5), n_hh=800)
-    path = tmp_path / "ws" / "workspace.gpkg"
-    store.write_workspace(path, {"villages": villages, "households": hh, "projects": projects, "roads": roads})
-    return path
+    return workspace(tmp_path / "ws", **planning_layers(np.random.default_rng(5), n_hh=800))
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -79,10 +76,12 @@ def test_missing_workspace_and_bad_costs(small_ws: Path, tmp_path: Path, capsys)
     assert not out.exists()
 
 
-def test_rank_on_the_demo_workspace(workspace: Path, tmp_path: Path):
+def test_rank_on_the_demo_workspace(demo_workspace: Path, tmp_path: Path):
     out = tmp_path / "demo.xlsx"
-    r = _run_cli("rank", "--workspace", str(workspace), "--budget", "500", "--weights", "poor=3,old=2,all=1", "--out", str(out), "--time-limit", "20")
+    r = _run_cli("rank", "--workspace", str(demo_workspace), "--budget", "500", "--weights", "poor=3,old=2,all=1", "--out", str(out), "--time-limit", "20")
     assert r.returncode == 0, r.stderr
     sheets = pd.read_excel(out, sheet_name=None)
-    assert len(sheets["单项目排名"]) > 0
+    projects = store.read_layer(demo_workspace, "projects")
+    candidates = projects.loc[projects["status"] != "completed", "project_id"]
+    assert sorted(sheets["单项目排名"]["项目编号"]) == sorted(candidates)  # every candidate ranked once
     assert sheets["最优组合"]["投资(万元)"].sum() <= 500 + 1e-6

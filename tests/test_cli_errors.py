@@ -11,16 +11,14 @@ import pytest
 
 from bangfu.cli import commands as cli
 from bangfu.workspace import store
-from conftest import village_frame
+from factories import village_row, workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
-    path = tmp_path / "ws" / store.WORKSPACE_FILE
-    store.write_workspace(path, {"villages": village_frame()}, meta={"source": "test"})
-    return path
+    return workspace(tmp_path / "ws", villages=village_row())
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

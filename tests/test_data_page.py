@@ -14,8 +14,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import import_corpus as corpus
 from bangfu.workspace import store
+from factories import (
+    CHISHUI as TOWN, geojson_bytes, import_villages, import_workspace, points_table, site_points, xlsx_bytes,
+    zip_bytes,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -25,7 +28,7 @@ TIMEOUT = 120
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "ws"
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
-    return corpus.make_workspace(folder)
+    return import_workspace(folder)
 
 
 def _page(upload: tuple[str, bytes] | None = None, layer: str | None = None) -> AppTest:
@@ -51,8 +54,8 @@ def test_page_without_file(ws: Path):
 
 def test_excel_update_flow_applies_and_restores(ws: Path):
     before = ws.read_bytes()
-    table = pd.DataFrame({"统计用区划代码": [f"{corpus.TOWN}241"], "建档立卡户数": [21]})
-    at = _page(("建档立卡.xlsx", corpus.xlsx_bytes(table)), "villages")
+    table = pd.DataFrame({"统计用区划代码": [f"{TOWN}241"], "建档立卡户数": [21]})
+    at = _page(("建档立卡.xlsx", xlsx_bytes(table)), "villages")
     labels = {s.label: s.value for s in at.selectbox}
     assert labels["统计用区划代码"] == "village_code" and labels["建档立卡户数"] == "poor_households"
     assert any("数据检查通过" in s.value for s in at.success)
@@ -62,7 +65,7 @@ def test_excel_update_flow_applies_and_restores(ws: Path):
     _button(at, "data.apply_button").click().run()
     assert not at.exception
     assert any("导入完成" in s.value for s in at.success)
-    assert store.read_layer(ws, "villages").set_index("village_code").loc[f"{corpus.TOWN}241", "poor_households"] == 21
+    assert store.read_layer(ws, "villages").set_index("village_code").loc[f"{TOWN}241", "poor_households"] == 21
     _button(at, "data.restore").click().run()
     assert not at.exception and any("已恢复备份" in s.value for s in at.success)
     assert ws.read_bytes() == before
@@ -70,8 +73,8 @@ def test_excel_update_flow_applies_and_restores(ws: Path):
 
 def test_errors_block_apply_and_report_is_shown(ws: Path):
     before = ws.read_bytes()
-    table = pd.DataFrame({"统计用区划代码": [f"{corpus.TOWN}241", "12345"], "建档立卡户数": [-1, 3]})
-    at = _page(("bad.xlsx", corpus.xlsx_bytes(table)), "villages")
+    table = pd.DataFrame({"统计用区划代码": [f"{TOWN}241", "12345"], "建档立卡户数": [-1, 3]})
+    at = _page(("bad.xlsx", xlsx_bytes(table)), "villages")
     assert any("错误" in e.value for e in at.error)
     assert _button(at, "data.apply_button").disabled
     report = at.dataframe[1].value  # [0] is the file preview
@@ -81,13 +84,13 @@ def test_errors_block_apply_and_report_is_shown(ws: Path):
 
 
 def test_bad_file_shows_chinese_error(ws: Path):
-    at = _page(("evil.zip", corpus.zip_bytes({"../x.shp": b"x" * 200})), "villages")
+    at = _page(("evil.zip", zip_bytes({"../x.shp": b"x" * 200})), "villages")
     assert any("上级目录" in e.value for e in at.error)
 
 
 def test_remapping_and_crs_choice_through_widgets(ws: Path):
-    pts = corpus.site_points(20)
-    csv = corpus.points_table(pts, datum="gcj02", swap=True).to_csv(index=False).encode("gbk")
+    pts = site_points(20)
+    csv = points_table(pts, datum="gcj02", swap=True).to_csv(index=False).encode("gbk")
     at = _page(("sites.csv", csv), "tourism_sites")
     assert any("经纬度颠倒" in str(v) for v in at.dataframe[1].value["问题"])
     assert any("GB18030" in t.value for t in at.text)
@@ -116,9 +119,9 @@ def test_example_file_button_and_script_text(ws: Path):
     preview = at.dataframe[0].value
     assert "测试0村" in set(preview["村名"])
     # text that looks like HTML is shown as text in tables (never rendered)
-    v = corpus.villages()
+    v = import_villages()
     v.loc[0, "village_name"] = "<script>alert(1)</script>"
-    at = _page(("x.geojson", corpus.geojson_bytes(v)), "villages")
+    at = _page(("x.geojson", geojson_bytes(v)), "villages")
     assert "<script>alert(1)</script>" in set(at.dataframe[0].value["village_name"])
     assert not any("<script>" in m.value for m in at.markdown)
 

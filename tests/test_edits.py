@@ -9,11 +9,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-import shapely
 
 from bangfu.editing import engine as edits
 from bangfu.workspace import store
-from conftest import village_frame
+from factories import empty, enterprises, pairings, roads, village_row, workspace
 
 
 def _sha(p: Path) -> str:
@@ -21,45 +20,26 @@ def _sha(p: Path) -> str:
 
 
 def _roads(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "road_id": ["R1", "R2", "R3"],
-            "name": ["一路", "二路", "三路"],
-            "village_code": list(villages.village_code),
-            "road_class": ["村道"] * 3,
-            "surface": ["水泥", None, None],
-            "status": ["completed", "planned", "unhardened"],
-            "planned_year": [2018, 2022, None],
-            "completed_year": [2019, None, None],
-            "progress_pct": [100.0, 0.0, 0.0],
-            "cost_wan": [50.0, 80.5, 30.0],
-            "version": [1, 1, 1],
-        },
-        geometry=[shapely.LineString([(112.40 + i * 0.01, 22.30), (112.41 + i * 0.01, 22.31)]) for i in range(3)],
-        crs="EPSG:4326",
+    """One diagonal road per village: completed, planned, unhardened."""
+    spec = [("R1", "一路", "水泥", "completed", 2018, 2019, 100.0, 50.0), ("R2", "二路", None, "planned", 2022, None, 0.0, 80.5),
+            ("R3", "三路", None, "unhardened", None, None, 0.0, 30.0)]
+    return roads(
+        {"road_id": rid, "name": name, "village_code": code, "surface": surface, "status": status, "planned_year": planned,
+         "completed_year": done, "progress_pct": progress, "cost_wan": cost,
+         "coords": [(112.40 + i * 0.01, 22.30), (112.41 + i * 0.01, 22.31)]}
+        for i, ((rid, name, surface, status, planned, done, progress, cost), code) in enumerate(zip(spec, villages.village_code))
     )
 
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
-    v = village_frame()
-    ent = gpd.GeoDataFrame(
-        {"enterprise_id": ["E1", "E2"], "name": ["示例企业001", "示例企业002"], "industry": ["农业", "旅游"],
-         "is_leading": [True, False], "employees": [100, 20]},
-        geometry=[shapely.Point(112.4, 22.3)] * 2, crs="EPSG:4326",
-    )
-    pairings = pd.DataFrame(
-        {"pairing_id": ["P001"], "enterprise_id": ["E1"], "village_code": [v.village_code[0]], "pairing_type": ["产业"],
-         "start_date": ["2019-03-01"], "end_date": [None], "committed_wan": [20.0], "poor_households_employed": [5],
-         "version": [1]}
-    )
-    empty_hist = pd.DataFrame({c: [] for c in store.get_layer("road_progress").column_names})
-    path = tmp_path / "ws" / "workspace.gpkg"
-    store.write_workspace(
-        path,
-        {"villages": v, "roads": _roads(v), "road_progress": empty_hist, "enterprises": ent, "pairings": pairings},
-    )
-    return path
+    v = village_row()
+    ent = enterprises({"enterprise_id": e, "name": n, "industry": i, "is_leading": lead, "employees": k, "xy": (112.4, 22.3)}
+                      for e, n, i, lead, k in [("E1", "示例企业001", "农业", True, 100), ("E2", "示例企业002", "旅游", False, 20)])
+    pair = pairings([{"pairing_id": "P001", "enterprise_id": "E1", "village_code": v.village_code[0], "start_date": "2019-03-01",
+                      "committed_wan": 20.0, "poor_households_employed": 5}])
+    return workspace(tmp_path / "ws", villages=v, roads=_roads(v), road_progress=empty("road_progress"),
+                     enterprises=ent, pairings=pair)
 
 
 def _road(ws: Path, rid: str) -> dict:
@@ -147,7 +127,7 @@ def test_bulk_update_all_or_nothing_and_preview(ws: Path):
 def test_insert_pairing_creates_history_table(ws: Path):
     key = edits.insert_row(
         ws, "pairings",
-        {"enterprise_id": "E2", "village_code": village_frame().village_code[1], "pairing_type": "就业",
+        {"enterprise_id": "E2", "village_code": village_row().village_code[1], "pairing_type": "就业",
          "start_date": "2020-01-01", "committed_wan": 5, "poor_households_employed": 2},
         editor="李四",
     )
@@ -156,7 +136,7 @@ def test_insert_pairing_creates_history_table(ws: Path):
     assert set(edits.history(ws, "pairings", key)["action"]) == {"create"}
     before = _sha(ws)
     with pytest.raises(edits.RejectedError, match="不存在的帮扶企业"):
-        edits.insert_row(ws, "pairings", {"enterprise_id": "E404", "village_code": village_frame().village_code[1],
+        edits.insert_row(ws, "pairings", {"enterprise_id": "E404", "village_code": village_row().village_code[1],
                                           "pairing_type": "就业", "start_date": "2020-01-01", "committed_wan": 5}, editor="李四")
     with pytest.raises(edits.RejectedError, match="结束日期早于开始日期"):
         edits.update_row(ws, "pairings", "P001", {"end_date": "2018-01-01"}, expected_version=1, editor="李四")

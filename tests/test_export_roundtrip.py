@@ -6,47 +6,50 @@ import io
 import zipfile
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
-import import_corpus as corpus
 from bangfu.ingest import pipeline as importers
 from bangfu.export import layers as layer_export
 from bangfu.workspace import store
 from bangfu.cli.commands import main as cli_main
 from bangfu.workspace.schema import get_layer
+from factories import (
+    CHISHUI as TOWN, enterprises, import_households, import_villages, pairings, points_table, projects,
+    site_points, workspace,
+)
 
 FORMATS = ["gpkg", "geojson", "shapefile", "xlsx"]
 
 
 @pytest.fixture(scope="module")
 def rich_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Villages (one with text that looks like HTML), households, mixed-geometry projects, pairings."""
+    """Villages (one with text that looks like HTML, one in two parts), households, mixed-geometry projects, pairings."""
     folder = tmp_path_factory.mktemp("rich")
-    v = corpus.villages()
+    v = import_villages()
     v.loc[1, "village_name"] = "<script>alert('x')</script>"
     v.loc[2, "collective_income_wan"] = np.nan
-    v.loc[3, "geometry"] = shapely.MultiPolygon([shapely.box(112.43, 22.30, 112.44, 22.305),
-                                                 shapely.box(112.43, 22.305, 112.44, 22.31).buffer(0)])
-    v.loc[3, "geometry"] = shapely.box(112.43, 22.30, 112.44, 22.31)
-    projects = gpd.GeoDataFrame(
-        {"project_id": ["P1", "P2", "P3"], "name": ["桥", "路", "水厂"], "project_type": ["bridge", "road_hardening", "drinking_water"],
-         "cost_wan": [12.5, 80.0, 33.0], "village_code": [f"{corpus.TOWN}240"] * 3, "status": ["candidate"] * 3},
-        geometry=[shapely.Point(112.405, 22.305), shapely.LineString([(112.401, 22.301), (112.409, 22.309)]),
-                  shapely.box(112.402, 22.302, 112.403, 22.303)], crs="EPSG:4326")
-    enterprises = pd.DataFrame({"enterprise_id": ["E1"], "name": ["开平食品"], "industry": ["食品"], "is_leading": [True],
-                                "employees": [120]})
-    enterprises = gpd.GeoDataFrame(enterprises, geometry=[shapely.Point(112.42, 22.305)], crs="EPSG:4326")
-    pairings = pd.DataFrame({"pairing_id": ["PR1", "PR2"], "enterprise_id": ["E1", "E1"],
-                             "village_code": [f"{corpus.TOWN}240", f"{corpus.TOWN}241"], "pairing_type": ["产业", "就业"],
-                             "start_date": ["2019-01-01", "2020-03-15"], "end_date": [None, "2022-12-31"],
-                             "committed_wan": [50.0, 12.5], "poor_households_employed": [3, None], "version": [1, 1]})
-    path = folder / store.WORKSPACE_FILE
-    store.write_workspace(path, {"villages": v, "households": corpus.households(), "projects": projects,
-                                 "enterprises": enterprises, "pairings": pairings}, meta={"source": "test"})
+    # village 3 in two parts (a 20 m strip between them belongs to no village)
+    v.loc[3, "geometry"] = shapely.MultiPolygon([shapely.box(112.43, 22.30, 112.44, 22.3049),
+                                                 shapely.box(112.43, 22.3051, 112.44, 22.31)])
+    proj = projects([
+        {"project_id": "P1", "name": "桥", "project_type": "bridge", "cost_wan": 12.5, "xy": (112.405, 22.305)},
+        {"project_id": "P2", "name": "路", "project_type": "road_hardening", "cost_wan": 80.0,
+         "coords": [(112.401, 22.301), (112.409, 22.309)]},
+        {"project_id": "P3", "name": "水厂", "project_type": "drinking_water", "cost_wan": 33.0,
+         "geometry": shapely.box(112.402, 22.302, 112.403, 22.303)},
+    ], village_code=f"{TOWN}240")
+    ent = enterprises([{"enterprise_id": "E1", "name": "开平食品", "industry": "食品", "is_leading": True, "employees": 120,
+                        "xy": (112.42, 22.305)}])
+    pair = pairings([
+        {"pairing_id": "PR1", "enterprise_id": "E1", "village_code": f"{TOWN}240", "committed_wan": 50.0,
+         "poor_households_employed": 3},
+        {"pairing_id": "PR2", "enterprise_id": "E1", "village_code": f"{TOWN}241", "pairing_type": "就业",
+         "start_date": "2020-03-15", "end_date": "2022-12-31", "committed_wan": 12.5},
+    ])
+    path = workspace(folder, villages=v, households=import_households(), projects=proj, enterprises=ent, pairings=pair)
     return path
 
 
@@ -113,9 +116,9 @@ def test_cli_import_and_export(rich_ws: Path, tmp_path: Path, capsys: pytest.Cap
     assert (tmp_path / "villages_shp.zip").exists()
 
     # GCJ-02 tourism sites from a CSV, declared on the command line
-    pts = corpus.site_points(6)
+    pts = site_points(6)
     csv = tmp_path / "sites.csv"
-    corpus.points_table(pts, datum="gcj02").to_csv(csv, index=False, encoding="gbk")
+    points_table(pts, datum="gcj02").to_csv(csv, index=False, encoding="gbk")
     before = ws.read_bytes()
     assert cli_main(["import", str(csv), "--layer", "tourism_sites", "--crs", "gcj02", "--workspace", str(ws),
                      "--dry-run"]) == 0

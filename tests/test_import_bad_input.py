@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import import_corpus as corpus
 from bangfu.ingest import pipeline as importers
 from bangfu.cli.commands import main as cli_main
 from bangfu.ingest.guard import ImportRefused, Limits
+from factories import import_villages, import_workspace, shapefile_zip, xlsx_bytes, zip_bytes
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -26,7 +26,7 @@ def _bomb() -> bytes:
 
 
 def _many_members() -> bytes:
-    return corpus.zip_bytes({f"f{i}.prj": b"x" for i in range(60)})
+    return zip_bytes({f"f{i}.prj": b"x" for i in range(60)})
 
 
 def _vrt() -> bytes:
@@ -34,28 +34,28 @@ def _vrt() -> bytes:
 
 
 def _truncated_shapefile(tmp: Path) -> bytes:
-    return corpus.shapefile_zip(corpus.villages(), tmp, drop=(".dbf", ".shx"))
+    return shapefile_zip(import_villages(), tmp, drop=(".dbf", ".shx"))
 
 
 def _cut_shp(tmp: Path) -> bytes:
-    full = corpus.shapefile_zip(corpus.villages(), tmp)
+    full = shapefile_zip(import_villages(), tmp)
     zin = zipfile.ZipFile(io.BytesIO(full))
     files = {n: zin.read(n) for n in zin.namelist()}
     shp = next(n for n in files if n.endswith(".shp"))
     files[shp] = files[shp][: len(files[shp]) // 2]
-    return corpus.zip_bytes(files)
+    return zip_bytes(files)
 
 
 def _merged_header() -> bytes:
-    return corpus.xlsx_bytes(pd.DataFrame({"村名": ["测试0村"], "经度": [112.405], "纬度": [22.305]}), merge="B1:C1")
+    return xlsx_bytes(pd.DataFrame({"村名": ["测试0村"], "经度": [112.405], "纬度": [22.305]}), merge="B1:C1")
 
 
 def _title_row() -> bytes:
-    return corpus.xlsx_bytes(pd.DataFrame({"村名": ["测试0村"], "户数": [1]}), title_row="2020年建档立卡统计表")
+    return xlsx_bytes(pd.DataFrame({"村名": ["测试0村"], "户数": [1]}), title_row="2020年建档立卡统计表")
 
 
 def _no_coordinates() -> bytes:
-    return corpus.xlsx_bytes(pd.DataFrame({"景点编号": ["S1"], "名称": ["碉楼"], "类型": ["古镇古村"]}))
+    return xlsx_bytes(pd.DataFrame({"景点编号": ["S1"], "名称": ["碉楼"], "类型": ["古镇古村"]}))
 
 
 def _kml_entity() -> bytes:
@@ -64,8 +64,8 @@ def _kml_entity() -> bytes:
 
 
 CASES = {
-    "zip with ../": ("v.zip", lambda t: corpus.zip_bytes({"../evil.shp": b"x" * 200}), "villages", "上级目录"),
-    "zip with absolute path": ("v.zip", lambda t: corpus.zip_bytes({"/etc/cron.d/x.shp": b"x" * 200}), "villages", "绝对路径"),
+    "zip with ../": ("v.zip", lambda t: zip_bytes({"../evil.shp": b"x" * 200}), "villages", "上级目录"),
+    "zip with absolute path": ("v.zip", lambda t: zip_bytes({"/etc/cron.d/x.shp": b"x" * 200}), "villages", "绝对路径"),
     "zip bomb ratio": ("v.zip", lambda t: _bomb(), "villages", "压缩炸弹"),
     "zip with too many members": ("v.zip", lambda t: _many_members(), "villages", "文件太多"),
     "xlsx bomb": ("x.xlsx", lambda t: _bomb(), "villages", "压缩炸弹"),
@@ -94,7 +94,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_file_refused_workspace_unchanged(case: str, tmp_path: Path):
-    ws = corpus.make_workspace(tmp_path / "ws")
+    ws = import_workspace(tmp_path / "ws")
     before = ws.read_bytes()
     name, make, layer, expected = CASES[case]
     data = make(tmp_path)
@@ -108,15 +108,15 @@ def test_bad_file_refused_workspace_unchanged(case: str, tmp_path: Path):
 
 
 def test_zip_members_are_never_extracted_outside(tmp_path: Path):
-    ws = corpus.make_workspace(tmp_path / "ws")
+    ws = import_workspace(tmp_path / "ws")
     with pytest.raises(ImportRefused):
-        importers.prepare_import(ws, "v.zip", corpus.zip_bytes({"../../../../tmp/pwned.shp": b"x" * 200}), layer="villages")
+        importers.prepare_import(ws, "v.zip", zip_bytes({"../../../../tmp/pwned.shp": b"x" * 200}), layer="villages")
     assert not Path("/tmp/pwned.shp").exists()
 
 
 @pytest.mark.parametrize("case", ["zip with ../", "malformed geojson", "empty file", "excel merged header cells"])
 def test_cli_refuses_bad_files(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
-    ws = corpus.make_workspace(tmp_path / "ws")
+    ws = import_workspace(tmp_path / "ws")
     before = ws.read_bytes()
     name, make, layer, expected = CASES[case]
     f = tmp_path / name
@@ -128,7 +128,7 @@ def test_cli_refuses_bad_files(case: str, tmp_path: Path, capsys: pytest.Capture
 
 
 def test_cli_refuses_file_over_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    ws = corpus.make_workspace(tmp_path / "ws")
+    ws = import_workspace(tmp_path / "ws")
     before = ws.read_bytes()
     monkeypatch.setenv("BANGFU_MAX_UPLOAD_MB", "0.001")
     f = tmp_path / "big.csv"

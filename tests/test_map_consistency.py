@@ -18,7 +18,6 @@ from branca.utilities import color_brewer
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-import overview_fixtures as fx
 from bangfu import indicators as ind
 from bangfu.briefing import content as bc
 from bangfu.briefing import figures
@@ -31,6 +30,7 @@ from bangfu.maps import planning as pm
 from bangfu.maps import roads as rm
 from bangfu.maps import themes
 from bangfu.workspace import store
+from factories import Overview
 
 AS_OF = "2020-12-31"
 DEFAULT = ind.choropleth_indicator("poverty_density")
@@ -41,16 +41,14 @@ DEFAULT = ind.choropleth_indicator("poverty_density")
 
 def _small(tmp_path: Path) -> Path:
     """A hand-made workspace: two towns of three villages (densities 10…60 per km²), every overlay."""
-    path = tmp_path / "small" / store.WORKSPACE_FILE
-    store.write_workspace(path, fx.layers(3), meta={"source": "test", "as_of": AS_OF})
-    return path
+    return Overview.workspace(tmp_path / "small")
 
 
 @pytest.fixture(params=["small", "kaiping"])
 def ws(request, tmp_path) -> Path:
     if request.param == "small":
         return _small(tmp_path)
-    return request.getfixturevalue("workspace")
+    return request.getfixturevalue("demo_workspace")
 
 
 def _layers(path: Path) -> dict[str, pd.DataFrame]:
@@ -224,8 +222,8 @@ def _is_dark(colour: str) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_road_status_looks_the_same_on_overview_and_road_page(workspace, lang):
-    L = _layers(workspace)
+def test_road_status_looks_the_same_on_overview_and_road_page(demo_workspace, lang):
+    L = _layers(demo_workspace)
     table = ind.overview_villages(L["villages"], roads=L["roads"], pairings=L["pairings"], as_of=AS_OF)
     data = om.prepare_overview(table, options=om.MapOptions(lang=lang), roads=L["roads"])
     roads_layer = data.layer("roads")

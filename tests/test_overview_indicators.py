@@ -13,17 +13,17 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import overview_fixtures as fx
 from bangfu import indicators as ind
 from bangfu.workspace import areas
 from bangfu.indicators.profile import village_profile
+from factories import Overview
 
 AS_OF = "2020-12-31"
 
 
 @pytest.fixture
 def layers() -> dict[str, pd.DataFrame]:
-    return fx.layers(3)
+    return Overview.layers(3)
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_later_as_of_changes_active_pairings(layers):
 
 
 def test_zero_households_and_zero_area_do_not_divide_by_zero():
-    v = fx.villages(2)
+    v = Overview.villages(2)
     v.loc[0, ["households", "population", "poor_households", "poor_population"]] = 0
     v.loc[1, "geometry"] = shapely.Polygon()  # zero area
     with warnings.catch_warnings():

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import overview_fixtures as fx
 from bangfu import indicators as ind
+from bangfu.core.labels import t
 from bangfu.core.resources import DEMO_PATH
-from bangfu.workspace import store
+from factories import Overview
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "overview.py")
@@ -20,7 +22,7 @@ PAGE = str(ROOT / "pages" / "overview.py")
 def fixture_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A small valid workspace (two towns, every overlay) in its own folder."""
     folder = tmp_path / "ws"
-    store.write_workspace(folder / store.WORKSPACE_FILE, fx.layers(3), meta={"source": "test", "as_of": "2020-12-31"})
+    Overview.workspace(folder)
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
     return folder
 
@@ -50,16 +52,37 @@ def test_county_view(fixture_ws: Path):
     assert any("点击地图上的村庄" in i.value for i in at.info)
 
 
+def _legends(at: AppTest) -> list[str]:
+    """The HTML of every legend box of the page's map, read from the script the map component received."""
+    (component,) = at.get("component_instance")
+    script = json.loads(component.proto.json_args)["script"]
+    return [json.loads(m) for m in re.findall(r'div\.innerHTML = ("(?:[^"\\]|\\.)*");', script)]
+
+
+def _class_legend(at: AppTest, spec: ind.ChoroplethIndicator) -> str:
+    """The legend box whose title is the indicator's (the choropleth classes)."""
+    boxes = [h for h in _legends(at) if f'<div class="lg-title">{t(spec.label, "zh")}' in h]
+    assert len(boxes) == 1, _legends(at)
+    return boxes[0]
+
+
 def test_each_indicator_method_and_filter(fixture_ws: Path):
     at = _page()
     methods = [m.key for m in ind.CLASS_METHODS]
     for i, spec in enumerate(ind.CHOROPLETH_INDICATORS):
+        method, flag = methods[i % len(methods)], ind.FLAG_FILTERS[i % len(ind.FLAG_FILTERS)]
         at.selectbox(key="ov_indicator").set_value(spec.key)
-        at.selectbox(key="ov_method").set_value(methods[i % len(methods)])
+        at.selectbox(key="ov_method").set_value(method)
         at.slider(key="ov_k").set_value(3 + i)
-        at.selectbox(key="ov_filter").set_value(ind.FLAG_FILTERS[i % len(ind.FLAG_FILTERS)])
+        at.selectbox(key="ov_filter").set_value(flag)
         _run(at)
         assert at.metric[0].value == "6"
+        # the map drew what was chosen: the indicator's classes by the chosen method, greyed villages if filtered
+        legend = _class_legend(at, spec)
+        assert t(ind.class_method(method).label, "zh") in legend
+        others = [o for o in ind.CHOROPLETH_INDICATORS if o.key != spec.key]
+        assert not any(f'<div class="lg-title">{t(o.label, "zh")}' in h for o in others for h in _legends(at))
+        assert (t("legend.filtered_out", "zh") in "".join(_legends(at))) == (flag != "all"), flag
 
 
 def test_town_from_url_restricts_totals_and_table(fixture_ws: Path):
@@ -85,6 +108,9 @@ def test_clicked_village_shows_profile(fixture_ws: Path):
 def test_english(fixture_ws: Path):
     at = _page(lang="en")
     assert "Villages" in {x.label for x in at.metric}
+    m = {x.label: x.value for x in at.metric}
+    assert (m["Villages"], m["Households"], m["Poor households"], m["Road hardening rate"]) == ("6", "2,100", "210", "60.0%")
+    assert at.title[0].value == "Overview map" and at.dataframe[-1].value["Households"].sum() == 2100
 
 
 def test_demo_each_indicator_county_and_town(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -97,7 +123,9 @@ def test_demo_each_indicator_county_and_town(tmp_path: Path, monkeypatch: pytest
     for spec in ind.CHOROPLETH_INDICATORS:
         at.selectbox(key="ov_indicator").set_value(spec.key)
         _run(at)
+        _class_legend(at, spec)  # the map shows this indicator's classes
     at = _page(town="440783116")
     assert at.metric[0].value == "19" and len(at.dataframe[-1].value) == 19
     at.selectbox(key="ov_indicator").set_value("incidence")
     _run(at)
+    _class_legend(at, ind.choropleth_indicator("incidence"))

@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import pairing_data as pdx
 from bangfu import indicators as ind
 from bangfu.editing import pairings as pe
 from bangfu.workspace import store
+from factories import Pairing
 
-C = list(pdx.villages()["village_code"])
+C = list(Pairing.villages()["village_code"])
 
 
 def _sha(p: Path) -> str:
@@ -25,7 +25,7 @@ def _sha(p: Path) -> str:
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
-    return pdx.build_workspace(tmp_path / "ws")
+    return Pairing.workspace(tmp_path / "ws")
 
 
 def _new(**kw) -> pe.NewPairing:
@@ -82,7 +82,7 @@ def test_message_is_said_once(ws: Path):
 
 def test_domain_rules_alone():
     # the same rules without the engine (e.g. for an importer): each names its field
-    others = pdx.pairings(pdx.villages())
+    others = Pairing.pairings(Pairing.villages())
     new = {"pairing_id": "P9", "enterprise_id": "E1", "village_code": C[0], "start_date": "2020-01-01",
            "end_date": "2019-01-01", "committed_wan": -3}
     problems = [p for rule in pe.RULES for p in rule(None, new, others)]

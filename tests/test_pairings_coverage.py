@@ -11,13 +11,13 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import pairing_data as pdx
 from bangfu import indicators as ind
+from factories import Pairing
 
 AS_OF = date(2020, 12, 31)
-V = pdx.villages()
-E = pdx.enterprises()
-P = pdx.pairings(V)
+V = Pairing.villages()
+E = Pairing.enterprises()
+P = Pairing.pairings(V)
 C = list(V["village_code"])
 
 

@@ -12,19 +12,15 @@ from streamlit.testing.v1 import AppTest
 from bangfu.core.vocab import MISSING_LABEL
 from bangfu.workspace.areas import AreaError
 from bangfu.planning import run as planning_run
-from bangfu.workspace import store, validate
-from test_catchment import _layers
+from bangfu.planning.project_types import PROJECT_TYPE_TABLE
+from bangfu.workspace import validate
+from factories import UTM, planning_layers, workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def small_layers(seed: int = 11) -> dict:
-    villages, hh, projects, roads = _layers(np.random.default_rng(seed), n_hh=700)
-    hh["is_key"] = False
-    hh["has_labour"] = True
-    roads = roads.assign(name=["路1", "路2"], village_code=villages["village_code"].iloc[0], road_class="村道",
-                         progress_pct=[100.0, 0.0], version=1)
-    return {"villages": villages, "households": hh, "projects": projects, "roads": roads}
+    return planning_layers(np.random.default_rng(seed), n_hh=700)
 
 
 @pytest.fixture
@@ -32,7 +28,7 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     folder = tmp_path / "ws"
     layers = small_layers()
     assert validate.validate_workspace(layers).ok, validate.validate_workspace(layers).summary_zh()
-    store.write_workspace(folder / store.WORKSPACE_FILE, layers, meta={"source": "test"})
+    workspace(folder, **layers)
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
     return folder
 
@@ -48,6 +44,15 @@ def test_page_computes_ranking_portfolio_and_scenarios(ws: Path):
     at = _page()
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["入选项目"]) >= 1
+    # the figures of the chosen projects, from the layers: cost, and households within each one's default reach
+    res = at.session_state["planning_result"]
+    layers = small_layers()
+    chosen = layers["projects"].set_index("project_id").loc[res.coverage.projects["project_id"].iloc[res.exact.chosen]]
+    assert metrics["入选项目"] == str(len(chosen)) and chosen["cost_wan"].sum() <= 500.0  # the default budget
+    assert metrics["投资（万元）"] == f"{chosen['cost_wan'].sum():,.1f}"
+    hh = layers["households"].to_crs(UTM).geometry
+    reach = [hh.distance(g) <= PROJECT_TYPE_TABLE[k].distance_m for g, k in zip(chosen.to_crs(UTM).geometry, chosen["project_type"])]
+    assert metrics["受益农户"] == f"{int(np.logical_or.reduce(reach).sum()):,}"
     assert "R1" in at.session_state["planning_result"].coverage.projects["project_id"].iloc[at.session_state["planning_result"].exact.chosen].tolist()
     assert any("已证明最优" in s.value for s in at.success)
     assert any("投资最少（已证明）" in c.value for c in at.caption)  # the exact plan is the cheapest optimum
@@ -85,7 +90,7 @@ def test_page_without_household_points_says_so(tmp_path: Path, monkeypatch: pyte
     folder = tmp_path / "ws2"
     layers = small_layers()
     layers.pop("households")
-    store.write_workspace(folder / store.WORKSPACE_FILE, layers, meta={"source": "test"})
+    workspace(folder, **layers)
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
     at = _page()
     assert any("村总户数" in w.value for w in at.warning)

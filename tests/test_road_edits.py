@@ -15,7 +15,7 @@ import pytest
 
 from bangfu.editing import engine as edits, roads
 from bangfu.workspace import store
-from road_fixtures import build_workspace
+from factories import Network
 
 YEAR = 2024  # "this year" for the rules under test
 
@@ -26,7 +26,7 @@ def _sha(p: Path) -> str:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_workspace(tmp_path_factory.mktemp("road-template") / "workspace.gpkg")
+    return Network.workspace(tmp_path_factory.mktemp("road-template"))
 
 
 @pytest.fixture

@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 from bangfu import indicators as ind
 from bangfu.geo.proximity import points_within
 from bangfu.workspace import areas
-from road_fixtures import CODES, CRS, T1, T2, X0, Y0, households_m, roads_m, villages_m
+from factories import Network
+
+CODES, CRS, T1, T2 = Network.CODES, Network.CRS, Network.T1, Network.T2
 
 
 @pytest.fixture(scope="module")
 def pieces() -> pd.DataFrame:
-    return ind.road_pieces(roads_m(), villages_m())
+    return ind.road_pieces(Network.roads(), Network.villages())
 
 
 def test_crossing_road_is_split_by_village(pieces: pd.DataFrame):
@@ -29,7 +31,7 @@ def test_crossing_road_is_split_by_village(pieces: pd.DataFrame):
 
 
 def test_village_town_county_rates(pieces: pd.DataFrame):
-    v = ind.hardening_rates(pieces, villages_m(), level="village").set_index("village_code")
+    v = ind.hardening_rates(pieces, Network.villages(), level="village").set_index("village_code")
     assert v.loc[CODES["A"], "total_km"] == pytest.approx(1.3)
     assert v.loc[CODES["A"], "rate_pct"] == pytest.approx(50 / 1.3)
     assert v.loc[CODES["B"], "rate_pct"] == pytest.approx(50 / 1.1)
@@ -37,37 +39,37 @@ def test_village_town_county_rates(pieces: pd.DataFrame):
     assert v.loc[CODES["C"], "under_construction_km"] == pytest.approx(0.6)
     assert v.loc[CODES["D"], "rate_pct"] == 0.0
     assert v["reached"].to_dict() == {CODES["A"]: True, CODES["B"]: True, CODES["C"]: True, CODES["D"]: False}
-    t = ind.hardening_rates(pieces, villages_m(), level="town").set_index("town_code")
+    t = ind.hardening_rates(pieces, Network.villages(), level="town").set_index("town_code")
     assert t.loc[T1, "rate_pct"] == pytest.approx(100 / 2.4)
     assert t.loc[T2, "rate_pct"] == pytest.approx(30 / 1.7)
-    c = ind.hardening_rates(pieces, villages_m(), level="county")
+    c = ind.hardening_rates(pieces, Network.villages(), level="county")
     assert len(c) == 1 and c.loc[0, "total_km"] == pytest.approx(4.1)
     assert c.loc[0, "rate_pct"] == pytest.approx(130 / 4.1)
 
 
 def test_unreached_villages_come_first_and_roadless_village_has_no_rate():
-    villages = villages_m()
+    villages = Network.villages()
     extra = villages.iloc[[3]].copy()
     extra["village_code"] = f"{T2}203"
-    extra["geometry"] = [shapely.box(X0 + 4000, Y0, X0 + 5000, Y0 + 1000)]
+    extra["geometry"] = [shapely.box(*Network.xy(4000, 0), *Network.xy(5000, 1000))]
     vs = pd.concat([villages, extra], ignore_index=True)
-    table = ind.village_progress(ind.road_pieces(roads_m(), vs), vs)
+    table = ind.village_progress(ind.road_pieces(Network.roads(), vs), vs)
     assert list(table["village_code"][:2]) == [f"{T2}203", CODES["D"]]
     assert np.isnan(table.loc[0, "rate_pct"]) and not table.loc[:1, "reached"].any()
     assert table.loc[2:, "reached"].all()
 
 
 def test_road_on_a_shared_border_is_not_counted_twice():
-    roads = roads_m().iloc[[0]].copy()
-    roads["geometry"] = [shapely.LineString([(X0 + 1000, Y0 + 100), (X0 + 1000, Y0 + 900)])]
-    p = ind.road_pieces(roads, villages_m())
+    roads = Network.roads().iloc[[0]].copy()
+    roads["geometry"] = [shapely.LineString([Network.xy(1000, 100), Network.xy(1000, 900)])]
+    p = ind.road_pieces(roads, Network.villages())
     assert p["length_km"].sum() == pytest.approx(0.8)
 
 
 def test_road_leaving_the_county_keeps_its_outside_part():
-    roads = roads_m().iloc[[0]].copy()
-    roads["geometry"] = [shapely.LineString([(X0 + 500, Y0 + 500), (X0 + 500, Y0 - 700)])]
-    p = ind.road_pieces(roads, villages_m()).set_index("village_code")["length_km"]
+    roads = Network.roads().iloc[[0]].copy()
+    roads["geometry"] = [shapely.LineString([Network.xy(500, 500), Network.xy(500, -700)])]
+    p = ind.road_pieces(roads, Network.villages()).set_index("village_code")["length_km"]
     assert p.sum() == pytest.approx(1.2) and p[CODES["A"]].sum() == pytest.approx(1.2)
 
 
@@ -84,7 +86,7 @@ def test_km_by_year_and_targets(pieces: pd.DataFrame):
 
 
 def test_filter_roads_by_town_status_class_year():
-    r, v = roads_m(), villages_m()
+    r, v = Network.roads(), Network.villages()
     # the town is the area slice (bangfu.workspace.areas), the other filters are filter_roads
     assert set(areas.area_slice(areas.town_area(v, T1), "roads", r, villages=v)["road_id"]) == {"R1", "R3", "R4"}
     assert set(ind.filter_roads(r, statuses=["completed"])["road_id"]) == {"R1", "R5"}
@@ -93,9 +95,9 @@ def test_filter_roads_by_town_status_class_year():
 
 
 def test_access_shares_hand_computed():
-    v = villages_m()
-    hh = ind.prepare_households(households_m(), v, crs=CRS)
-    t = ind.access_shares(hh, roads_m(), v, distance_m=200).set_index("town_code")
+    v = Network.villages()
+    hh = ind.prepare_households(Network.households(), v, crs=CRS)
+    t = ind.access_shares(hh, Network.roads(), v, distance_m=200).set_index("town_code")
     assert t.loc[T1, ["households", "households_within", "poor", "poor_within"]].tolist() == [2, 1, 1, 1]
     assert t.loc[T2, ["households", "households_within", "poor", "poor_within"]].tolist() == [3, 1, 2, 0]
     # H2 at exactly 200 m from the road under construction counts (distance <= d)
@@ -105,17 +107,17 @@ def test_access_shares_hand_computed():
     assert county["share_if_pct"] == pytest.approx(60.0) and county["poor_share_if_pct"] == pytest.approx(200 / 3)
     assert county["gain_pct"] == pytest.approx(20.0)
     assert county["town_name"] == "开平市"
-    wide = ind.access_shares(hh, roads_m(), v, distance_m=2000).set_index("town_code")
+    wide = ind.access_shares(hh, Network.roads(), v, distance_m=2000).set_index("town_code")
     assert wide.loc["", "share_pct"] == pytest.approx(100.0)
 
 
 def test_access_share_with_no_households_or_roads():
-    v = villages_m()
-    hh = ind.prepare_households(households_m().iloc[:0], v, crs=CRS)
-    t = ind.access_shares(hh, roads_m(), v)
+    v = Network.villages()
+    hh = ind.prepare_households(Network.households().iloc[:0], v, crs=CRS)
+    t = ind.access_shares(hh, Network.roads(), v)
     assert t["share_pct"].isna().all()
-    hh = ind.prepare_households(households_m(), v, crs=CRS)
-    t = ind.access_shares(hh, roads_m().iloc[:0], v)
+    hh = ind.prepare_households(Network.households(), v, crs=CRS)
+    t = ind.access_shares(hh, Network.roads().iloc[:0], v)
     assert (t["households_within"] == 0).all()
 
 

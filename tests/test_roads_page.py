@@ -13,7 +13,7 @@ from bangfu.editing import roads
 from bangfu.workspace import store
 from bangfu.maps.roads import road_map
 from bangfu.maps.base import map_html
-from road_fixtures import build_workspace, roads_m, villages_m
+from factories import Network
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMIT = "FormSubmitter:roads.edit_form-保存修改"
@@ -23,7 +23,7 @@ SUBMIT = "FormSubmitter:roads.edit_form-保存修改"
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "ws"
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
-    return build_workspace(folder / "workspace.gpkg")
+    return Network.workspace(folder)
 
 
 def _page() -> AppTest:
@@ -95,9 +95,9 @@ def test_stale_form_shows_the_newer_values(ws: Path):
 
 
 def test_road_map_has_legend_and_escapes_names():
-    r = roads_m()
+    r = Network.roads()
     r.loc[0, "name"] = "<script>alert(1)</script>"
-    html = map_html(road_map(r.to_crs("EPSG:4326"), villages_m().to_crs("EPSG:4326")))
+    html = map_html(road_map(r.to_crs("EPSG:4326"), Network.villages().to_crs("EPSG:4326")))
     assert "<script>alert(1)" not in html and ("&lt;script&gt;" in html or "\\u0026lt;script" in html)
     for label in ("已硬化", "在建", "计划", "未硬化", "道路硬化状态"):
         assert label in html

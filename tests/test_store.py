@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bangfu.workspace import store
-from conftest import village_frame
+from factories import pairings, village_row, workspace
 
 
 def _sha(p: Path) -> str:
@@ -20,20 +20,14 @@ def _sha(p: Path) -> str:
 @pytest.fixture
 def small_ws(tmp_path: Path) -> Path:
     path = tmp_path / "ws" / store.WORKSPACE_FILE
-    pairings = pd.DataFrame(
-        {
-            "pairing_id": ["P1"], "enterprise_id": ["E1"], "village_code": ["440783116240"], "pairing_type": ["产业"],
-            "start_date": ["2020-01-01"], "end_date": [None], "committed_wan": [10.0], "poor_households_employed": [3],
-            "version": [1],
-        }
-    )
-    store.write_workspace(path, {"villages": village_frame(), "pairings": pairings}, meta={"source": "test"})
-    return path
+    pair = pairings([{"pairing_id": "P1", "enterprise_id": "E1", "village_code": "440783116240", "start_date": "2020-01-01",
+                      "poor_households_employed": 3}])
+    return workspace(path, villages=village_row(), pairings=pair)
 
 
 def test_round_trip_keeps_values_and_types(small_ws: Path):
     v = store.read_layer(small_ws, "villages")
-    src = store.coerce("villages", village_frame())
+    src = store.coerce("villages", village_row())
     pd.testing.assert_frame_equal(
         pd.DataFrame(v.drop(columns="geometry")), pd.DataFrame(src.drop(columns="geometry")), check_dtype=True
     )
@@ -80,13 +74,13 @@ def test_failed_layer_write_leaves_file_byte_identical(small_ws: Path, monkeypat
 
     monkeypatch.setattr(store.pyogrio, "write_dataframe", flaky)
     with pytest.raises(OSError):
-        store.replace_layers(small_ws, {"villages": village_frame(2)})
+        store.replace_layers(small_ws, {"villages": village_row(2)})
     assert _sha(small_ws) == before
     assert sorted(p.name for p in small_ws.parent.iterdir()) == [store.WORKSPACE_FILE], "no temp or backup left"
 
 
 def test_replace_layers_keeps_backup_and_bumps_version(small_ws: Path):
-    store.replace_layers(small_ws, {"villages": village_frame(2)})
+    store.replace_layers(small_ws, {"villages": village_row(2)})
     assert len(store.read_layer(small_ws, "villages")) == 2
     assert len(store.read_layer(store.backup_path(small_ws), "villages")) == 3
     assert store.read_meta(small_ws)["version"] == "2"

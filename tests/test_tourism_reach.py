@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 import shapely
 
-import pairing_data as pdx
 from bangfu import indicators as ind
 from bangfu.core import legend as lg
 from bangfu.workspace import areas
 from bangfu.maps import base as maps, themes as thememaps
 from bangfu.geo.crs import metric_crs
+from factories import Pairing, households
 
 QUAD_SEGS = 512  # buffer segmentation error at 3 km: 3000·(1−cos(π/2048)) ≈ 3.5 mm
 EDGE_M = 0.05  # points this close to the reach edge are left out of the comparison
@@ -22,15 +22,14 @@ EDGE_M = 0.05  # points this close to the reach edge are left out of the compari
 def _scatter(n_households: int = 4000, n_sites: int = 6, seed: int = 3):
     """Households spread over the six test villages (by code) and a few sites, in lon/lat."""
     rng = np.random.default_rng(seed)
-    v = pdx.villages()
+    v = Pairing.villages()
     minx, miny, maxx, maxy = v.total_bounds
     x = rng.uniform(minx - 0.03, maxx + 0.03, n_households)
     y = rng.uniform(miny - 0.03, maxy + 0.03, n_households)
     codes = np.asarray(v["village_code"])[rng.integers(0, len(v), n_households)]
-    hh = gpd.GeoDataFrame({"household_id": [f"H{i}" for i in range(n_households)], "village_code": codes,
-                           "is_poor": pd.array(rng.random(n_households) < 0.3, dtype="boolean")},
-                          geometry=shapely.points(x, y), crs="EPSG:4326")
-    sites = pdx.sites(v).iloc[[0, 1, 2, 3] * 2][:n_sites].copy()
+    poor = pd.array(rng.random(n_households) < 0.3, dtype="boolean")
+    hh = households(np.column_stack([x, y]), codes).assign(is_poor=poor)
+    sites = Pairing.sites(v).iloc[[0, 1, 2, 3] * 2][:n_sites].copy()
     sx = rng.uniform(minx, maxx, n_sites)
     sy = rng.uniform(miny, maxy, n_sites)
     sites = sites.set_geometry(shapely.points(sx, sy)).reset_index(drop=True)
@@ -67,7 +66,7 @@ def test_reach_by_town_equals_sjoin_oracle(distance_m: float):
     assert (located.notna() & (located != kept["village_code"].str[:9])).any()  # the rule matters here
     poor = kept["is_poor"].to_numpy(dtype=bool)
     r = reached[clear]
-    for code in pdx.TOWNS:
+    for code in Pairing.TOWNS:
         row = table.loc[code]
         assert row["households"] == (town == code).sum()
         assert row["reached"] == (r & (town == code)).sum()
@@ -111,8 +110,8 @@ def _town_sites(s, v, town: str):
 
 
 def test_filter_sites_by_town_and_type():
-    v = pdx.villages()
-    s = pdx.sites(v)
+    v = Pairing.villages()
+    s = Pairing.sites(v)
     assert list(_town_sites(s, v, "440783116")["site_id"]) == ["S1", "S2"]
     assert list(ind.filter_sites(s, types=["红色旅游", "生态农业"])["site_id"]) == ["S3", "S4"]
     assert list(ind.filter_sites(_town_sites(s, v, "440783117"), types=["红色旅游"])["site_id"]) == ["S3"]
@@ -122,8 +121,8 @@ def test_filter_sites_by_town_and_type():
 
 
 def test_site_table_and_employment_by_type():
-    v = pdx.villages()
-    s = pdx.sites(v)
+    v = Pairing.villages()
+    s = Pairing.sites(v)
     table = ind.site_table(s, v)
     assert table.set_index("site_id").loc["S3", ["village_name", "town_name"]].tolist() == ["测试3村", "塘口镇"]
     emp = ind.employment_by_type(s)
@@ -145,8 +144,8 @@ def test_quantile_classes():
 
 
 def test_tourism_map_escapes_names_and_is_offline():
-    v = ind.village_metrics(pdx.villages())
-    s = pdx.sites(v)
+    v = ind.village_metrics(Pairing.villages())
+    s = Pairing.sites(v)
     html = maps.map_html(thememaps.tourism_map(v, s, lang="zh", reach_m=3000))
     # the GeoJSON in the page is \\u-escaped JSON; either way the tag must only appear escaped
     assert "&lt;b&gt;" in html or "\\u0026lt;b\\u0026gt;" in html

@@ -8,8 +8,8 @@ import pytest
 import shapely
 
 from bangfu.workspace import schema
-from bangfu.workspace.validate import validate_layer, validate_workspace
-from conftest import village_frame
+from bangfu.workspace.validate import MAX_PER_KIND, validate_layer, validate_workspace
+from factories import enterprises, households, pairings, roads, village_row
 
 
 def _only(report, **kw):
@@ -104,18 +104,10 @@ def test_wrong_geometry_type(villages):
 
 
 def _households(villages, **over):
-    data = {
-        "household_id": ["H1", "H2"],
-        "village_code": [villages.village_code[0], villages.village_code[1]],
-        "members": [3, 4],
-        "is_poor": [True, False],
-        "is_key": [True, False],
-        "poverty_cause": ["因病", None],
-        "has_labour": [True, True],
-    }
-    data.update(over)
-    pts = [shapely.Point(112.405, 22.305), shapely.Point(112.415, 22.305)]
-    return gpd.GeoDataFrame(data, geometry=pts, crs="EPSG:4326")
+    """H1 (poor, key, 因病) in village 0 and H2 in village 1; ``over`` replaces whole columns."""
+    hh = households([(112.405, 22.305), (112.415, 22.305)], list(villages.village_code[:2]), ids=["H1", "H2"],
+                    members=[3, 4], is_poor=[True, False], is_key=[True, False], poverty_cause=["因病", None])
+    return hh.assign(**over)
 
 
 def test_households_rules(villages):
@@ -138,22 +130,13 @@ def test_point_outside_villages_is_a_warning(villages):
 
 
 def test_pairing_dates_and_refs(villages):
-    ent = gpd.GeoDataFrame(
-        {"enterprise_id": ["E1"], "name": ["示例企业001"], "industry": ["农业"], "is_leading": [False], "employees": [10]},
-        geometry=[shapely.Point(112.4, 22.3)], crs="EPSG:4326",
-    )
-    pairs = pd.DataFrame(
-        {
-            "pairing_id": ["P1", "P2"],
-            "enterprise_id": ["E1", "E9"],
-            "village_code": [villages.village_code[0]] * 2,
-            "pairing_type": ["产业", "就业"],
-            "start_date": ["2020-05-01", "2020-13-01"],
-            "end_date": ["2019-01-01", None],
-            "committed_wan": [10.0, 5.0],
-            "version": [1, 1],
-        }
-    )
+    ent = enterprises([{"enterprise_id": "E1", "name": "示例企业001", "employees": 10, "xy": (112.4, 22.3)}])
+    pairs = pairings([
+        {"pairing_id": "P1", "enterprise_id": "E1", "village_code": villages.village_code[0], "start_date": "2020-05-01",
+         "end_date": "2019-01-01", "committed_wan": 10.0},
+        {"pairing_id": "P2", "enterprise_id": "E9", "village_code": villages.village_code[0], "pairing_type": "就业",
+         "start_date": "2020-13-01", "committed_wan": 5.0},
+    ])
     r = validate_workspace({"villages": villages, "enterprises": ent, "pairings": pairs})
     _only(r, layer="pairings", column="end_date,start_date", row=1)
     _only(r, layer="pairings", column="enterprise_id", row=2)
@@ -161,15 +144,10 @@ def test_pairing_dates_and_refs(villages):
 
 
 def test_road_choices_and_progress(villages):
-    roads = gpd.GeoDataFrame(
-        {
-            "road_id": ["R1"], "name": ["测试路"], "village_code": [villages.village_code[0]], "road_class": ["高速"],
-            "surface": ["水泥"], "status": ["completed"], "planned_year": [2020], "completed_year": [2019],
-            "progress_pct": [120.0], "cost_wan": [10.0], "version": [1],
-        },
-        geometry=[shapely.LineString([(112.40, 22.30), (112.41, 22.31)])], crs="EPSG:4326",
-    )
-    r = validate_layer("roads", roads, layers={"villages": villages})
+    rd = roads([{"road_id": "R1", "name": "测试路", "village_code": villages.village_code[0], "road_class": "高速",
+                 "surface": "水泥", "status": "completed", "planned_year": 2020, "completed_year": 2019, "progress_pct": 120.0,
+                 "cost_wan": 10.0, "coords": [(112.40, 22.30), (112.41, 22.31)]}])
+    r = validate_layer("roads", rd, layers={"villages": villages})
     _only(r, column="road_class", reason_en="not an allowed value")
     _only(r, column="progress_pct", reason_en="above maximum 100")
     _only(r, column="completed_year,planned_year")
@@ -184,10 +162,14 @@ def test_report_frame_has_chinese_headers(villages):
 
 
 def test_many_problems_are_capped_but_counted():
-    v = village_frame(1)
+    v = village_row(1)
     big = pd.concat([v] * 500, ignore_index=True)
     big["households"] = -1
     big["village_code"] = [f"440783116{i:03d}" for i in range(500)]
     big = gpd.GeoDataFrame(big, geometry="geometry", crs="EPSG:4326")
     r = validate_layer("villages", big.iloc[:, :].copy())
-    assert not r.ok and sum(r.truncated.values()) > 0
+    assert not r.ok
+    shown = [p for p in r.errors if p.column == "households" and p.reason_en.startswith("below minimum")]
+    assert [p.row for p in shown] == list(range(1, MAX_PER_KIND + 1))  # the first ones, one line each
+    counted = {k: n for k, n in r.truncated.items() if k.startswith("error:villages:households:below minimum")}
+    assert list(counted.values()) == [500 - MAX_PER_KIND]  # the rest counted, not lost
