@@ -162,7 +162,7 @@ PAGE_CHECKS: dict[str, PageCheck] = {
     "pages/roads.py": PageCheck({"roads.kpi.total_km": _total_road_km, "roads.kpi.access": _access_share}),
     "pages/tourism.py": PageCheck({"tourism.kpi_reached": _households_near_sites}),
     "pages/pairings.py": PageCheck({"pairings.kpi_needy": _needy_villages, "pairings.kpi_paired": _paired_needy_villages}),
-    "pages/data.py": PageCheck({"data.changed": lambda d, at: "1", "data.unchanged": _unchanged_villages},
+    "pages/data.py": PageCheck({"data.change.changed": lambda d, at: "1", "data.change.unchanged": _unchanged_villages},
                                session=_one_village_update),
     "pages/briefing.py": PageCheck({"kpi.poor_households": _poor_households, "briefing.kpi_access": _access_share}),
 }
