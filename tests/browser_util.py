@@ -17,7 +17,7 @@ import sys
 import threading
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import geopandas as gpd
 import pytest

@@ -88,7 +88,7 @@ def test_shapefile_export_is_utf8_with_cpg(rich_ws: Path):
     names = sorted(zf.namelist())
     assert names == ["villages.cpg", "villages.dbf", "villages.prj", "villages.shp", "villages.shx"]
     assert zf.read("villages.cpg").strip().upper() in (b"UTF-8", b"UTF8")
-    assert "测试0村".encode("utf-8") in zf.read("villages.dbf")
+    assert "测试0村".encode() in zf.read("villages.dbf")
 
 
 def test_whole_workspace_exports(rich_ws: Path):

@@ -236,7 +236,7 @@ def test_bulk_with_chinese_headers_preview_then_apply(ws: Path):
 
 
 def test_bulk_with_english_headers_csv(ws: Path):
-    csv = "road_id,Hardening status,Progress (%),cost\nR4,under construction,10,12.5\n".encode("utf-8")
+    csv = b"road_id,Hardening status,Progress (%),cost\nR4,under construction,10,12.5\n"
     parsed = roads.parse_bulk(roads.read_bulk_table(csv, "u.csv"))
     assert parsed.ok
     assert parsed.updates[0].changes == {"status": "under_construction", "progress_pct": 10.0, "cost_wan": 12.5}

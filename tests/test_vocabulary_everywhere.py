@@ -26,7 +26,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 import pytest
@@ -66,7 +66,7 @@ class Place:
 
     name: str
     kind: str  # "page", "export", "cli", "briefing", "message", "legend"
-    collect: Callable[["Workspace", str], Shown]
+    collect: Callable[[Workspace, str], Shown]
     expects: tuple[str, ...] = ()
     langs: tuple[str, ...] = LANGS
 

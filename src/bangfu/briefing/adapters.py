@@ -8,7 +8,8 @@ what the section needs (a 0–1 share, a table). The briefing's ``SECTIONS`` tab
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd

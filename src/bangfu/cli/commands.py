@@ -21,7 +21,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from bangfu.core import fileio
 from bangfu.core.errors import BangfuError

@@ -8,7 +8,7 @@ and exits with code 2; neither ever shows a traceback for it.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["BangfuError"]
 

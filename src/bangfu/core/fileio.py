@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 __all__ = ["TEMP_PREFIX", "atomic_path", "write_bytes", "write_text", "copy_file", "temp_files"]
 

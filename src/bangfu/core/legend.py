@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Iterable, Literal, Sequence
+from typing import Literal
+from collections.abc import Iterable, Sequence
 
 from bangfu.core import styles
 from bangfu.core.labels import t
@@ -52,10 +53,10 @@ class Legend:
     title: str
     items: tuple[LegendItem, ...]
 
-    def __add__(self, more: Iterable[LegendItem]) -> "Legend":
+    def __add__(self, more: Iterable[LegendItem]) -> Legend:
         return Legend(self.title, self.items + tuple(more))
 
-    def retitled(self, title: str) -> "Legend":
+    def retitled(self, title: str) -> Legend:
         """The same rows under another title."""
         return replace(self, title=title)
 

@@ -18,7 +18,8 @@ from the light grey of villages outside the 老区/key filter; all colours are s
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 __all__ = [
     "SEQUENTIAL", "MIN_CLASSES", "MAX_CLASSES", "class_colors", "NO_DATA", "FILTERED_OUT",

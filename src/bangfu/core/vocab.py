@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 __all__ = [
     "Term", "Vocabulary", "VOCABULARIES", "vocabulary",

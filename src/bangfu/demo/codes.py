@@ -7,7 +7,7 @@ vocabulary does not know fails at import or at build time rather than in the shi
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

@@ -7,7 +7,7 @@ names here are a synthetic choice in the hilly towns; they are marked so below.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

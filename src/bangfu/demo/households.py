@@ -8,7 +8,7 @@ the planning-document figures exactly (:data:`bangfu.demo.facts.CHISHUI_POOR`,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np

@@ -9,7 +9,7 @@ are routed on a 200 m grid over a noisy cost surface, smoothed and given gentle 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -205,7 +205,7 @@ def build_road_network(
     mst = minimum_spanning_tree(sp.csr_matrix(np.triu(dmat))).tocoo()
     links = sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(mst.row, mst.col))
     extra = sorted(
-        ((dmat[a, b], a, b) for a in range(len(codes)) for b in range(a + 1, len(codes)) if (a, b) not in links)
+        (dmat[a, b], a, b) for a in range(len(codes)) for b in range(a + 1, len(codes)) if (a, b) not in links
     )[:2]
     links += [(a, b) for _, a, b in extra]
     for k, (a, b) in enumerate(links):

@@ -10,7 +10,7 @@ real boundary, so the result is a valid coverage of single polygons.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

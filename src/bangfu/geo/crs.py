@@ -9,7 +9,8 @@ Outside mainland China the GCJ-02 offset is not applied (the published conventio
 
 from __future__ import annotations
 
-from typing import Callable, Literal
+from typing import Literal
+from collections.abc import Callable
 
 import numpy as np
 import shapely
@@ -141,7 +142,7 @@ def convert_geometry(geoms: ArrayLike, src: CrsName, dst: CrsName) -> NDArray[np
     return shapely.transform(np.asarray(geoms, dtype=object), _fn)
 
 
-def convert_gdf(gdf: "gpd.GeoDataFrame", src: CrsName, dst: CrsName) -> "gpd.GeoDataFrame":  # noqa: F821
+def convert_gdf(gdf: gpd.GeoDataFrame, src: CrsName, dst: CrsName) -> gpd.GeoDataFrame:  # noqa: F821
     """A copy of a lon/lat GeoDataFrame with its geometry converted from ``src`` to ``dst``."""
     out = gdf.copy()
     out.geometry = convert_geometry(gdf.geometry.values, src, dst)
@@ -154,7 +155,7 @@ def utm_epsg(lon: float, lat: float) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
-def metric_crs(gdf: "gpd.GeoDataFrame") -> str:  # noqa: F821
+def metric_crs(gdf: gpd.GeoDataFrame) -> str:  # noqa: F821
     """A metric CRS (UTM zone of the data's centre) for lengths, areas and buffers."""
     if gdf.empty:
         return "EPSG:32650"

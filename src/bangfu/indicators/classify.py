@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import mapclassify
 import numpy as np
@@ -110,12 +110,12 @@ def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
     s1 = np.concatenate([[0.0], np.cumsum(x)])
     s2 = np.concatenate([[0.0], np.cumsum(x * x)])
     i3 = np.arange(n + 1)[:, None]  # segment start (1-based)
-    l = np.arange(n + 1)[None, :]  # segment end (1-based, inclusive)
-    w = (l - i3 + 1).astype("f8")
+    end = np.arange(n + 1)[None, :]  # segment end (1-based, inclusive)
+    w = (end - i3 + 1).astype("f8")
     with np.errstate(divide="ignore", invalid="ignore"):
-        seg1 = s1[l] - s1[np.maximum(i3 - 1, 0)]
-        v = (s2[l] - s2[np.maximum(i3 - 1, 0)]) - seg1 * seg1 / w
-    valid = (i3 >= 2) & (i3 <= l)
+        seg1 = s1[end] - s1[np.maximum(i3 - 1, 0)]
+        v = (s2[end] - s2[np.maximum(i3 - 1, 0)]) - seg1 * seg1 / w
+    valid = (i3 >= 2) & (i3 <= end)
     v = np.where(valid, v, np.inf)
     cost = np.zeros((n + 1, k + 1))
     cost[2:, 1:] = np.inf

@@ -19,7 +19,8 @@ Definitions (see docs/roads.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Sequence
+from typing import Literal
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -239,7 +240,7 @@ class AccessZone:
     outer: shapely.Geometry | None
 
     @classmethod
-    def build(cls, geoms: Sequence[shapely.Geometry] | NDArray[np.object_], distance: float) -> "AccessZone":
+    def build(cls, geoms: Sequence[shapely.Geometry] | NDArray[np.object_], distance: float) -> AccessZone:
         """Buffer and union the (metric) road geometries once."""
         g = np.asarray(list(geoms) if not isinstance(geoms, np.ndarray) else geoms, dtype=object)
         g = g[~shapely.is_missing(g)] if len(g) else g

@@ -9,7 +9,7 @@ every village: its recorded village's town).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -127,7 +127,7 @@ def dangling_references(layers: Mapping[str, pd.DataFrame], changed: str, *, fil
             continue
         keys = {str(v) for v in target[ref.target_column].dropna()}
         vals = df[ref.column].astype(object)
-        bad = vals.notna() & ~vals.map(lambda v: str(v) in keys).astype(bool)
+        bad = vals.notna() & ~vals.map(str).isin(keys)
         lk = get_layer(ref.layer).key
         for n, pos in enumerate(np.flatnonzero(bad.to_numpy())):
             if n >= 200:

@@ -7,7 +7,7 @@ Excel on Chinese Windows are GBK too. The workspace always stores UTF-8.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
 
 #: Encodings the user can pick (codec → Chinese label). GB18030 is a superset of GBK and GB2312.
 ENCODING_CHOICES: dict[str, str] = {

@@ -38,7 +38,7 @@ class Limits:
     max_ratio: float = 100.0  # uncompressed / compressed size of any member (and of the whole zip)
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         mb = os.environ.get("BANGFU_MAX_UPLOAD_MB")
         if mb and mb.replace(".", "", 1).isdigit():
             return cls(max_bytes=int(float(mb) * 1024 * 1024))
@@ -204,7 +204,7 @@ class PrivateDir:
     def cleanup(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def __enter__(self) -> "PrivateDir":
+    def __enter__(self) -> PrivateDir:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -276,7 +276,7 @@ def shapefile_parts(data: bytes, *, limits: Limits | None = None) -> list[Shapef
                 f"incomplete shapefile, missing {missing}",
             )
 
-        def get(ext: str) -> bytes | None:
+        def get(ext: str, members: dict = members) -> bytes | None:
             info = members.get(ext)
             return None if info is None else _read_member_bounded(zf, info, budget)
 

@@ -9,7 +9,7 @@ rules of :data:`bangfu.maps.offline.BANGFU_CSS`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import folium
 from branca.element import MacroElement

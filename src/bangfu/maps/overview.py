@@ -15,7 +15,8 @@ Payload: only the tooltip's properties are sent (short keys), each layer sends i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import folium
 import geopandas as gpd

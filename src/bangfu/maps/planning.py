@@ -6,7 +6,7 @@ the indicator's default classification); project types are labelled from :data:`
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import folium
 import geopandas as gpd

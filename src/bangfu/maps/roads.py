@@ -9,7 +9,7 @@ A status is drawn as everywhere else: colour, dash and label from :data:`bangfu.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import folium
 import geopandas as gpd

@@ -10,7 +10,7 @@ Classes come from :func:`bangfu.indicators.choropleth` (whole workspace), colour
 
 from __future__ import annotations
 
-from typing import Collection, Sequence
+from collections.abc import Collection, Sequence
 
 import folium
 import geopandas as gpd

@@ -8,7 +8,7 @@ everything after that is :mod:`bangfu.planning.solvers` on numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 

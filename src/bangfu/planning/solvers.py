@@ -14,7 +14,7 @@ import heapq
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence, Union
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ WEIGHT_KEYS: dict[str, str] = {
     "all": "households",
 }
 #: Project row positions: a list or an integer array.
-Indices = Union[Sequence[int], NDArray[np.integer]]
+Indices = Sequence[int] | NDArray[np.integer]
 DEFAULT_WEIGHTS: dict[str, float] = {"poor": 3.0, "old": 2.0, "key": 1.0, "all": 1.0}
 
 

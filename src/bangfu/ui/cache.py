@@ -27,7 +27,8 @@ Policy (every cache in the app goes through this module; a test checks that no o
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Hashable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable, Hashable
 
 import pandas as pd
 import streamlit as st

@@ -18,7 +18,8 @@ from __future__ import annotations
 import contextlib
 import html
 import re
-from typing import Iterator, Literal
+from typing import Literal
+from collections.abc import Iterator
 
 import streamlit as st
 

@@ -13,7 +13,7 @@ again through :func:`parse_codes`; GeoPackage, GeoJSON and Shapefile keep the co
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 

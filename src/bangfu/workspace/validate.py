@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Literal, Mapping
+from typing import Literal
+from collections.abc import Callable, Iterable, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -77,7 +78,7 @@ class Report:
     def ok(self) -> bool:
         return not self.errors and not any(k.startswith("error") for k in self.truncated)
 
-    def extend(self, other: "Report") -> "Report":
+    def extend(self, other: Report) -> Report:
         self.problems.extend(other.problems)
         for k, v in other.truncated.items():
             self.truncated[k] = self.truncated.get(k, 0) + v

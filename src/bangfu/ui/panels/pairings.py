@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Sequence
+from collections.abc import Sequence
 
 import folium
 import pandas as pd

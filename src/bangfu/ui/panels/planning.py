@@ -7,7 +7,7 @@ widgets, session state (the last result and its key, two saved scenarios), the p
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import altair as alt
 import folium
