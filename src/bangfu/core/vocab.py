@@ -32,7 +32,7 @@ __all__ = [
     "Term", "Vocabulary", "VOCABULARIES", "vocabulary",
     "ROAD_STATUS", "ROAD_CLASS", "ROAD_SURFACE", "PROJECT_TYPE", "PROJECT_STATUS", "PAIRING_TYPE",
     "POVERTY_CAUSE", "SITE_TYPE", "EDIT_ACTION", "NEEDY_CRITERION", "VILLAGE_FLAG", "PAIRING_STATE",
-    "YES_NO", "A_LEVEL", "NEEDY_COMBINE", "PAIRING_ACTIVITY", "SECTION_STATUS", "HARDENED", "MISSING_LABEL", "is_missing",
+    "YES_NO", "A_LEVEL", "NEEDY_COMBINE", "PAIRING_ACTIVITY", "SECTION_STATUS", "AUDIT_ACTION", "HARDENED", "MISSING_LABEL", "is_missing",
 ]
 
 #: How a missing value is shown in every table and export.
@@ -336,9 +336,29 @@ YES_NO = Vocabulary("yes_no", "是/否", "Yes/no", (
     Term("false", "否", "No", synonyms=("0", "0.0", "f", "n", "no", "×", "✗", "✘", "无", "没有", "不是")),
 ))
 
+#: What the audit trail records (bangfu.workspace.audit).
+AUDIT_ACTION = Vocabulary("audit_action", "操作类型", "Action", (
+    Term("edit", "修改", "Edit"),
+    Term("undo", "撤销", "Undo"),
+    Term("bulk", "批量更新", "Bulk update"),
+    Term("import", "导入", "Import"),
+    Term("restore_backup", "恢复备份", "Restore a backup"),
+    Term("restore_demo", "恢复示例数据", "Restore the demo"),
+    Term("export_households", "导出农户明细", "Export household records"),
+    Term("export", "导出", "Export"),
+    Term("user_add", "新建用户", "Add user"),
+    Term("user_change", "修改用户", "Change user"),
+    Term("user_passwd", "修改密码", "Change password"),
+    Term("user_disable", "停用用户", "Disable user"),
+    Term("login", "登录", "Sign in"),
+    Term("login_failed", "登录失败", "Failed sign-in"),
+    Term("logout", "退出登录", "Sign out"),
+    Term("new_workspace", "新建工作空间", "New workspace"),
+))
+
 VOCABULARIES: Mapping[str, Vocabulary] = {v.key: v for v in (
     ROAD_STATUS, ROAD_CLASS, ROAD_SURFACE, PROJECT_TYPE, PROJECT_STATUS, PAIRING_TYPE, POVERTY_CAUSE,
-    SITE_TYPE, EDIT_ACTION, NEEDY_CRITERION, NEEDY_COMBINE, VILLAGE_FLAG, PAIRING_STATE, PAIRING_ACTIVITY,
+    SITE_TYPE, EDIT_ACTION, AUDIT_ACTION, NEEDY_CRITERION, NEEDY_COMBINE, VILLAGE_FLAG, PAIRING_STATE, PAIRING_ACTIVITY,
     A_LEVEL, SECTION_STATUS, YES_NO,
 )}
 
