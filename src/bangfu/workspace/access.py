@@ -18,7 +18,7 @@ from __future__ import annotations
 import getpass
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
