@@ -17,6 +17,8 @@ from bangfu.maps.base import BASEMAPS, Basemap
 from bangfu.core.resources import asset
 from bangfu.maps.offline import install_static_assets
 from bangfu.ui.pages import PAGES
+from bangfu.ui import auth
+from bangfu.workspace.access import Principal
 from bangfu.ui import cache as data
 from bangfu.ui.feedback import flash, guard, show_error, show_flash
 
@@ -33,6 +35,7 @@ class Context:
     area: Area
     basemap: Basemap
     tianditu_token: str
+    user: Principal
 
     @property
     def town_code(self) -> str | None:
@@ -183,6 +186,7 @@ def sidebar() -> Context:
         area=areas.area_for(villages, town or None),
         basemap=basemap,
         tianditu_token=token,
+        user=auth.current_user(lang, folder),
     )
     return ctx
 
