@@ -85,3 +85,18 @@ def test_changed_fields_keeps_only_changed_fields_of_the_form():
     new = {"status": "completed", "progress_pct": 100.0, "completed_year": 2020, "cost_wan": 5.0}
     assert changed_fields(loaded, new) == {"status": "completed", "progress_pct": 100.0, "completed_year": 2020}
     assert changed_fields(loaded, {"status": "planned", "cost_wan": 5.0}) == {}
+
+
+def test_as_text_gives_one_text_column_type_for_mixed_tables():
+    import pyarrow as pa
+
+    from bangfu.workspace.display import as_text
+
+    mixed = pd.DataFrame({"item": ["项目数", "成本", "差距"], "greedy": [12, 1246.4, "3.78%"],
+                          "exact": [1234567, 0.5, float("nan")]})
+    with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
+        pa.Table.from_pandas(mixed)  # what Streamlit would have to convert
+    out = as_text(mixed)
+    pa.Table.from_pandas(out)
+    assert out["greedy"].tolist() == ["12", "1,246.4", "3.78%"]
+    assert out["exact"].tolist() == ["1,234,567", "0.5", ""]

@@ -175,3 +175,20 @@ def history_values(history: pd.DataFrame, layer: str, lang: str = "zh") -> pd.Da
     if "action" in out.columns:
         out["action"] = label_series(out["action"], EDIT_ACTION, lang)
     return out
+
+
+def as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every cell as display text (numbers with thousands separators, up to two decimals):
+    for side-by-side tables whose columns mix figures and words (a gap as "3.78%", a solver status),
+    which Arrow cannot hold as one column type."""
+
+    def fmt(v: object) -> str:
+        if isinstance(v, bool) or v is None:
+            return "" if v is None else str(v)
+        if isinstance(v, int):
+            return f"{v:,}"
+        if isinstance(v, float):
+            return "" if v != v else f"{v:,.2f}".rstrip("0").rstrip(".")
+        return str(v)
+
+    return df.apply(lambda col: col.map(fmt))

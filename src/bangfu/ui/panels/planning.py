@@ -22,6 +22,7 @@ from bangfu.planning.solvers import DEFAULT_WEIGHTS, WEIGHT_KEYS, PlanningError
 from bangfu.ui.feedback import show_error
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import kpi_row
+from bangfu.workspace import display
 
 __all__ = ["LAYERS", "RESULT_KEY", "SCENARIOS", "layers", "settings_form", "options", "result", "messages",
            "show_messages", "ranking_table", "summary_table", "steps", "download_button", "area_map", "curve_chart", "scenarios_tab", "save_scenario",
@@ -125,8 +126,8 @@ def ranking_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:
 
 
 def summary_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:
-    """The greedy and the exact portfolio side by side (cost, households, score, gap, solver status)."""
-    return planning_run.summary(res, ctx.lang)
+    """The greedy and the exact portfolio side by side (cost, households, score, gap, solver status), as text."""
+    return display.as_text(planning_run.summary(res, ctx.lang))
 
 
 def steps(ctx: Context, res: planning_run.PlanResult) -> None:
