@@ -91,12 +91,12 @@ def weighted_geodesic_voronoi(graph: sp.csr_matrix, seeds: np.ndarray, offsets: 
     )
     full = sp.bmat([[graph, None], [virt, sp.csr_matrix((k, k))]], format="csr")
     _, _, src = dijkstra(full, directed=True, indices=np.arange(n, n + k), min_only=True, return_predecessors=True)
-    out = src[:n].astype(np.int64) - n
+    out: np.ndarray = src[:n].astype(np.int64) - n
     out[src[:n] < 0] = -1
     return out
 
 
-def _windows(labels: np.ndarray) -> list[tuple[int, tuple[slice, slice]]]:
+def _windows(labels: np.ndarray) -> list[tuple[int, tuple[slice, ...]]]:
     """(label, bounding window grown by one cell) for every label >= 0."""
     out = []
     objs = ndi.find_objects(labels + 1)
