@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.ndimage as ndi
 import scipy.sparse as sp
 import shapely
@@ -40,7 +41,7 @@ class Grid:
         """Cell-centre coordinates (X, Y) of every cell, each of shape (ny, nx)."""
         return np.meshgrid(*self.axes())
 
-    def cell_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def cell_of(self, x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """(row, col) of the cell holding each point, clipped to the grid."""
         c = np.floor((np.asarray(x) - self.x0) / self.d).astype(int)
         r = np.floor((self.y1 - np.asarray(y)) / self.d).astype(int)
