@@ -27,7 +27,8 @@ __all__ = [
     "format_value", "evaluate", "resolve", "find_cjk_family", "presentation_png",
 ]
 
-Progress = Callable[[float, str], None]
+#: Called with (share done, what is being done); its return value is ignored (``st.progress`` returns an element).
+Progress = Callable[[float, str], object]
 
 
 @dataclass(frozen=True)

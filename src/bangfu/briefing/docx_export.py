@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 
 from docx import Document
+from docx.document import Document as DocxDocument  # the class; docx.Document is its factory
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
 
 from bangfu.briefing.content import BriefingContent, TableBlock
 
@@ -40,8 +43,8 @@ def _fonts(run_or_style: object, *, size: float | None = None, bold: bool | None
     rfonts.set(qn("w:eastAsia"), DOCX_EAST_ASIAN_FONT)
 
 
-def _para(doc: Document, text: str, *, size: float = 10, bold: bool = False, color: RGBColor | None = None,
-          align: int | None = None, space_after: float = 4):  # noqa: ANN202
+def _para(doc: DocxDocument, text: str, *, size: float = 10, bold: bool = False, color: RGBColor | None = None,
+          align: WD_ALIGN_PARAGRAPH | None = None, space_after: float = 4) -> Paragraph:
     p = doc.add_paragraph()
     run = p.add_run(text)
     _fonts(run, size=size, bold=bold, color=color)
@@ -51,7 +54,7 @@ def _para(doc: Document, text: str, *, size: float = 10, bold: bool = False, col
     return p
 
 
-def _heading(doc: Document, text: str) -> None:
+def _heading(doc: DocxDocument, text: str) -> None:
     p = doc.add_paragraph()
     mark = p.add_run("■ ")
     _fonts(mark, size=10, color=_ACCENT)
@@ -61,8 +64,8 @@ def _heading(doc: Document, text: str) -> None:
     p.paragraph_format.space_after = Pt(3)
 
 
-def _shade(cell: object, fill: str) -> None:
-    tc_pr = cell._tc.get_or_add_tcPr()  # type: ignore[attr-defined]
+def _shade(cell: _Cell, fill: str) -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()
     shd = OxmlElement("w:shd")
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
@@ -70,17 +73,17 @@ def _shade(cell: object, fill: str) -> None:
     tc_pr.append(shd)
 
 
-def _cell_text(cell: object, text: str, *, size: float = 9, bold: bool = False, right: bool = False,
+def _cell_text(cell: _Cell, text: str, *, size: float = 9, bold: bool = False, right: bool = False,
                color: RGBColor | None = None) -> None:
-    cell.text = ""  # type: ignore[attr-defined]
-    p = cell.paragraphs[0]  # type: ignore[attr-defined]
+    cell.text = ""
+    p = cell.paragraphs[0]
     run = p.add_run(text)
     _fonts(run, size=size, bold=bold, color=color)
     if right:
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
-def _table(doc: Document, block: TableBlock) -> None:
+def _table(doc: DocxDocument, block: TableBlock) -> None:
     _heading(doc, block.title)
     if block.status in ("missing", "error"):
         _para(doc, block.t("briefing.not_yet" if block.status == "missing" else "briefing.error"), color=_MUTED)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -188,7 +189,7 @@ def _legend(ax: Axes, legend: lg.Legend, size: float) -> None:
         borderpad=0.6, labelspacing=0.35,
     )
     leg.get_frame().set_linewidth(0.6)
-    leg._legend_box.align = "left"  # noqa: SLF001 — matplotlib has no public switch for this
+    leg._legend_box.align = "left"  # type: ignore[attr-defined]  # private: matplotlib has no public switch for this
 
 
 def _project_marks(ax: Axes, projects: gpd.GeoDataFrame, size: float) -> None:
@@ -208,7 +209,9 @@ def _fit_extent(ax: Axes, bounds: Sequence[float], margin: float = 0.05) -> None
     minx, miny, maxx, maxy = (float(b) for b in bounds)
     w, h = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
     w, h = w * (1 + 2 * margin), h * (1 + 2 * margin)
-    fig_w, fig_h = ax.figure.get_size_inches()
+    fig = ax.figure
+    assert isinstance(fig, Figure)  # the briefing draws no subfigures
+    fig_w, fig_h = fig.get_size_inches()
     box = ax.get_position(original=True)
     box_ratio = (box.height * fig_h) / (box.width * fig_w)
     if h / w > box_ratio:
@@ -290,14 +293,14 @@ def draw_road_chart(ax: Axes, content: BriefingContent, *, size: float = 6.5) ->
     ax.set_ylim(0, top * 1.22 if top > 0 else 1)
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.5, zorder=0)
     for xi, val in zip(x, values):
-        ax.text(xi, val + top * 0.03, f"{val:,.1f}", ha="center", va="bottom", fontsize=size * 0.9, color=TEXT)
+        ax.text(float(xi), val + top * 0.03, f"{val:,.1f}", ha="center", va="bottom", fontsize=size * 0.9, color=TEXT)
     ax.set_ylabel(content.t("briefing.road_km_axis"), fontsize=size, color="#444444")
 
 
 # --------------------------------------------------------------------------- the page
 
 
-def _fig_text(fig: Figure, x: float, y: float, s: str, **kw: object) -> None:
+def _fig_text(fig: Figure, x: float, y: float, s: str, **kw: Any) -> None:  # kw: matplotlib Text properties
     fig.text(x, y, s, color=kw.pop("color", TEXT), **kw)
 
 

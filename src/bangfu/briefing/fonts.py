@@ -78,5 +78,5 @@ def cjk_rc(family: str) -> Iterator[None]:
     }
     if "text.language" in matplotlib.rcParams:  # matplotlib >= 3.11 shapes text: Chinese digit forms, one subset
         settings["text.language"] = "zh-Hans"
-    with matplotlib.rc_context(settings):
+    with matplotlib.rc_context(settings):  # type: ignore[arg-type]  # matplotlib types rc keys as Literals; these are str
         yield

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import SupportsInt
 from collections.abc import Iterator, Mapping
 
 __all__ = [
@@ -83,8 +84,9 @@ def _key(code: object) -> str:
         return "true" if code else "false"
     if isinstance(code, float) and code.is_integer():
         return str(int(code))
-    if type(code).__name__.startswith("float") and hasattr(code, "is_integer") and code.is_integer():  # numpy floats
-        return str(int(code))
+    if type(code).__name__.startswith("float") and isinstance(code, SupportsInt):  # numpy floats
+        if hasattr(code, "is_integer") and code.is_integer():
+            return str(int(code))
     return str(code)
 
 

@@ -8,7 +8,6 @@ the planning-document figures exactly (:data:`bangfu.demo.facts.CHISHUI_POOR`,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -66,9 +65,13 @@ def _household_counts(table: pd.DataFrame, areas_km2: np.ndarray, rng: np.random
     return counts
 
 
-def make_hamlets(table: pd.DataFrame, polys: Sequence[shapely.Polygon], rng: np.random.Generator) -> Hamlets:
+def make_hamlets(table: pd.DataFrame, polys: np.ndarray, rng: np.random.Generator) -> Hamlets:
     """3–8 hamlet centres per village, away from the village edge where possible."""
-    xs, ys, vil, wts, main = [], [], [], [], []
+    xs: list[float] = []
+    ys: list[float] = []
+    wts: list[float] = []
+    vil: list[int] = []
+    main: list[int] = []
     for i, poly in enumerate(polys):
         k = int(rng.integers(5, 9)) if is_seat_type(table.loc[i, "village_name"]) else int(rng.integers(3, 9))
         core = shapely.buffer(poly, -150.0)
@@ -87,7 +90,7 @@ def make_hamlets(table: pd.DataFrame, polys: Sequence[shapely.Polygon], rng: np.
 
 
 def make_household_points(
-    table: pd.DataFrame, polys: Sequence[shapely.Polygon], hamlets: Hamlets, rng: np.random.Generator
+    table: pd.DataFrame, polys: np.ndarray, hamlets: Hamlets, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Household positions (metres) clustered around the hamlets; returns (xy, village row per point)."""
     areas = np.array([p.area for p in polys]) / 1e6

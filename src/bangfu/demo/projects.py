@@ -98,7 +98,8 @@ def projects_layer(
     cheap = [k for k, item in enumerate(items) if item[3] < 100.0]
     approved = set(int(i) for i in rng.choice(cheap, min(3, len(cheap)), replace=False))
     order = sorted(range(len(items)), key=lambda k: (table.loc[items[k][0], "village_code"], items[k][1], k))
-    rows, geoms, seen = [], [], {}
+    rows, geoms = [], []
+    seen: dict[str, int] = {}  # project names so far → how many
     for n, k in enumerate(order):
         r, ptype, suffix, cost, geom = items[k]
         name = f"{towns[r]}{names[r]}{suffix}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.ndimage as ndi
 import scipy.sparse as sp
 import shapely
@@ -40,7 +41,7 @@ class Grid:
         """Cell-centre coordinates (X, Y) of every cell, each of shape (ny, nx)."""
         return np.meshgrid(*self.axes())
 
-    def cell_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def cell_of(self, x: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """(row, col) of the cell holding each point, clipped to the grid."""
         c = np.floor((np.asarray(x) - self.x0) / self.d).astype(int)
         r = np.floor((self.y1 - np.asarray(y)) / self.d).astype(int)
@@ -91,12 +92,12 @@ def weighted_geodesic_voronoi(graph: sp.csr_matrix, seeds: np.ndarray, offsets: 
     )
     full = sp.bmat([[graph, None], [virt, sp.csr_matrix((k, k))]], format="csr")
     _, _, src = dijkstra(full, directed=True, indices=np.arange(n, n + k), min_only=True, return_predecessors=True)
-    out = src[:n].astype(np.int64) - n
+    out: np.ndarray = src[:n].astype(np.int64) - n
     out[src[:n] < 0] = -1
     return out
 
 
-def _windows(labels: np.ndarray) -> list[tuple[int, tuple[slice, slice]]]:
+def _windows(labels: np.ndarray) -> list[tuple[int, tuple[slice, ...]]]:
     """(label, bounding window grown by one cell) for every label >= 0."""
     out = []
     objs = ndi.find_objects(labels + 1)

@@ -344,7 +344,7 @@ def roads_layer(
     table: pd.DataFrame,
     net: RoadNetwork,
     pieces: list[RoadPiece],
-    polys_m: Sequence[shapely.Polygon],
+    polys_m: np.ndarray,
     county_m: shapely.Polygon,
     rng: np.random.Generator,
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
@@ -366,8 +366,8 @@ def roads_layer(
     geoms_m = np.asarray(geoms, dtype=object)
     outside = ~shapely.covered_by(geoms_m, county_m)
     if outside.any():  # keep them inside the county (clip, keep the part that carries both ends)
-        for i in np.flatnonzero(outside):
-            geoms_m[i] = shapely.line_merge(shapely.intersection(geoms_m[i], county_m))
+        for j in np.flatnonzero(outside):
+            geoms_m[j] = shapely.line_merge(shapely.intersection(geoms_m[j], county_m))
         if any(g.geom_type != "LineString" for g in geoms_m[outside]):
             raise RuntimeError("a road leaves the county")
     polys = np.asarray(polys_m, dtype=object)

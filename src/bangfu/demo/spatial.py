@@ -20,12 +20,18 @@ _TO_WGS84 = pyproj.Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
 
 def to_metric(geoms: object) -> np.ndarray:
     """WGS-84 lon/lat geometries → metres (UTM 49N)."""
-    return shapely.transform(np.asarray(geoms, dtype=object), lambda c: np.column_stack(_TO_METRIC.transform(c[:, 0], c[:, 1])))
+    out: np.ndarray = shapely.transform(
+        np.asarray(geoms, dtype=object), lambda c: np.column_stack(_TO_METRIC.transform(c[:, 0], c[:, 1]))
+    )
+    return out
 
 
 def to_wgs84(geoms: object) -> np.ndarray:
     """Metric (UTM 49N) geometries → WGS-84 lon/lat."""
-    return shapely.transform(np.asarray(geoms, dtype=object), lambda c: np.column_stack(_TO_WGS84.transform(c[:, 0], c[:, 1])))
+    out: np.ndarray = shapely.transform(
+        np.asarray(geoms, dtype=object), lambda c: np.column_stack(_TO_WGS84.transform(c[:, 0], c[:, 1]))
+    )
+    return out
 
 
 def lonlat_to_metric(lon: float, lat: float) -> tuple[float, float]:
@@ -63,7 +69,8 @@ class SmoothNoise:
         """Values on the grid ``ys × xs`` (rows × columns), by two matrix products."""
         ax = np.outer(np.asarray(xs, dtype="float64"), self.kx) + self.phase  # nx × modes
         ay = np.outer(np.asarray(ys, dtype="float64"), self.ky)  # ny × modes
-        return (np.cos(ay) * self.amp) @ np.sin(ax).T + (np.sin(ay) * self.amp) @ np.cos(ax).T
+        values: np.ndarray = (np.cos(ay) * self.amp) @ np.sin(ax).T + (np.sin(ay) * self.amp) @ np.cos(ax).T
+        return values
 
     def max_slope(self) -> float:
         """Upper bound of the gradient norm (per unit of amplitude)."""

@@ -9,12 +9,15 @@ Outside mainland China the GCJ-02 offset is not applied (the published conventio
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from collections.abc import Callable
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 _A = 6378245.0  # semi-major axis used by the GCJ-02 formula
 _EE = 0.00669342162296594323  # eccentricity squared used by the GCJ-02 formula
@@ -139,10 +142,11 @@ def convert_geometry(geoms: ArrayLike, src: CrsName, dst: CrsName) -> NDArray[np
         x, y = convert_coords(coords[:, 0], coords[:, 1], src, dst)
         return np.column_stack([x, y])
 
-    return shapely.transform(np.asarray(geoms, dtype=object), _fn)
+    out: NDArray[np.object_] = shapely.transform(np.asarray(geoms, dtype=object), _fn)
+    return out
 
 
-def convert_gdf(gdf: gpd.GeoDataFrame, src: CrsName, dst: CrsName) -> gpd.GeoDataFrame:  # noqa: F821
+def convert_gdf(gdf: gpd.GeoDataFrame, src: CrsName, dst: CrsName) -> gpd.GeoDataFrame:
     """A copy of a lon/lat GeoDataFrame with its geometry converted from ``src`` to ``dst``."""
     out = gdf.copy()
     out.geometry = convert_geometry(gdf.geometry.values, src, dst)
@@ -155,7 +159,7 @@ def utm_epsg(lon: float, lat: float) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
-def metric_crs(gdf: gpd.GeoDataFrame) -> str:  # noqa: F821
+def metric_crs(gdf: gpd.GeoDataFrame) -> str:
     """A metric CRS (UTM zone of the data's centre) for lengths, areas and buffers."""
     if gdf.empty:
         return "EPSG:32650"
@@ -171,4 +175,5 @@ def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLi
     p1, p2 = np.radians(y1), np.radians(y2)
     dp, dl = p2 - p1, np.radians(x2 - x1)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * r * np.arcsin(np.sqrt(a))
+    distance: Arr = 2 * r * np.arcsin(np.sqrt(a))
+    return distance

@@ -18,6 +18,7 @@ through a GEOS STR-tree ``dwithin`` query. The result is the same set of pairs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +29,10 @@ from bangfu.geo.crs import metric_crs
 from bangfu.geo.rowgrid import Ranges, RowIndex, expand
 
 __all__ = ["Pairs", "pairs_within", "points_within", "to_metric"]
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+Bools = NDArray[np.bool_]
 
 
 
@@ -47,7 +52,7 @@ def _as_points(xy: NDArray[np.float64] | gpd.GeoSeries | NDArray[np.object_]) ->
     arr = np.asarray(xy)
     if arr.dtype == object:
         return arr
-    return shapely.points(arr[:, 0], arr[:, 1])
+    return np.asarray(shapely.points(arr[:, 0], arr[:, 1]), dtype=object)
 
 
 def _point_coords(points: NDArray[np.float64] | gpd.GeoSeries | NDArray[np.object_]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
@@ -72,7 +77,9 @@ def _grid_height(dist: NDArray[np.float64], xy: NDArray[np.float64]) -> float:
     return max(h, extent / 100_000, 1e-3)
 
 
-def _point_pairs(index: RowIndex, geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
+def _point_pairs(
+    index: RowIndex, geoms: NDArray[np.object_], idx: Ints, dist: Floats
+) -> tuple[Ranges, Ints, Ints]:
     """Point features: (sure ranges, ambiguous pairs kept) — row-index slices, with the exact GEOS
     distance computed in numpy only for the points near the circle's edge."""
     px, py = shapely.get_x(geoms[idx]), shapely.get_y(geoms[idx])
@@ -89,7 +96,7 @@ def _R_MARGIN(d: NDArray[np.float64]) -> NDArray[np.float64]:
     return 1e-4 + 1e-9 * d
 
 
-def _line_segments(geoms: NDArray[np.object_]):
+def _line_segments(geoms: NDArray[np.object_]) -> tuple[Floats, Floats, Ints]:
     """All segments (a, b) of line geometries with the position of their geometry, in order."""
     parts, part_idx = shapely.get_parts(geoms, return_index=True)
     coords, cidx = shapely.get_coordinates(parts, return_index=True)
@@ -97,7 +104,7 @@ def _line_segments(geoms: NDArray[np.object_]):
     return coords[:-1][same], coords[1:][same], part_idx[cidx[:-1][same]].astype(np.int64)
 
 
-def _segment_distance(x, y, ax, ay, bx, by):
+def _segment_distance(x: Floats, y: Floats, ax: Floats, ay: Floats, bx: Floats, by: Floats) -> Floats:
     """Point–segment distance computed as GEOS ``Distance::pointToSegment`` does."""
     ex, ey = bx - ax, by - ay
     len2 = ex * ex + ey * ey
@@ -110,7 +117,15 @@ def _segment_distance(x, y, ax, ay, bx, by):
     return np.where((len2 == 0) | (r <= 0.0), dist_a, np.where(r >= 1.0, dist_b, perp))
 
 
-def _polyline_distance(px, py, owner, a, b, seg_owner, *, within: NDArray[np.float64] | None = None):
+@overload
+def _polyline_distance(px: Floats, py: Floats, owner: Ints, a: Floats, b: Floats, seg_owner: Ints) -> Floats: ...
+@overload
+def _polyline_distance(
+    px: Floats, py: Floats, owner: Ints, a: Floats, b: Floats, seg_owner: Ints, *, within: Floats
+) -> Bools: ...
+def _polyline_distance(
+    px: Floats, py: Floats, owner: Ints, a: Floats, b: Floats, seg_owner: Ints, *, within: Floats | None = None
+) -> Floats | Bools:
     """Distance from each point to the line of its ``owner`` (segments ``a``–``b`` of ``seg_owner``),
     vectorised over (point, line) pairs, one segment slot at a time.
 
@@ -139,7 +154,9 @@ def _polyline_distance(px, py, owner, a, b, seg_owner, *, within: NDArray[np.flo
     return best if within is None else hit
 
 
-def _line_pairs(index: RowIndex, geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
+def _line_pairs(
+    index: RowIndex, geoms: NDArray[np.object_], idx: Ints, dist: Floats
+) -> tuple[Ranges, Ints, Ints]:
     """Pairs for line features: row-index slices around the segments of the simplified line (tolerance
     eps); points within d − eps of it are in, the band up to d + eps is decided exactly (GEOS rule) on
     the original line."""
@@ -171,7 +188,7 @@ def _line_pairs(index: RowIndex, geoms: NDArray[np.object_], idx: NDArray[np.int
     return Ranges(idx[sure.owner], sure.start, sure.end), idx[af[hit]], ap[hit]
 
 
-def _geos_pairs(xy: NDArray[np.float64], geoms: NDArray[np.object_], idx: NDArray[np.int64], dist: NDArray[np.float64]):
+def _geos_pairs(xy: Floats, geoms: NDArray[np.object_], idx: Ints, dist: Floats) -> tuple[Ints, Ints]:
     tree = shapely.STRtree(shapely.points(xy))
     f, p = tree.query(geoms[idx], predicate="dwithin", distance=dist[idx])
     return idx[f], p.astype(np.int64)
@@ -238,7 +255,7 @@ def pairs_within(
     return Pairs(feat, pt, n_f, n_p)
 
 
-def _by_feature(blocks, n_f: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _by_feature(blocks: list[tuple[Ints, Ints]], n_f: int) -> tuple[Ints, Ints]:
     """Concatenate (feature, point) blocks, each grouped by feature in increasing order, into one
     pair list grouped by feature (a counting sort: no comparison sort of millions of pairs)."""
     blocks = [(np.asarray(f, np.int64), np.asarray(p, np.int64)) for f, p in blocks if len(f)]

@@ -29,6 +29,9 @@ __all__ = ["RowIndex", "Ranges", "expand", "GEOS_MARGIN"]
 #: Metres added to outer / removed from inner intervals (covers rounding in chords and keys).
 GEOS_MARGIN = 1e-3
 
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+
 
 @dataclass(frozen=True)
 class Ranges:
@@ -55,7 +58,7 @@ def expand(r: Ranges) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     return np.repeat(r.owner, lens), pos
 
 
-def _disk_chord(cx, cy, r, y):
+def _disk_chord(cx: Floats, cy: Floats, r: Floats, y: Floats) -> tuple[Floats, Floats]:
     """x-interval of the disk of radius r around (cx, cy) on the line at height y (lo > hi: empty)."""
     dy = y - cy
     q = r * r - dy * dy
@@ -64,7 +67,7 @@ def _disk_chord(cx, cy, r, y):
     return np.where(ok, cx - half, np.inf), np.where(ok, cx + half, -np.inf)
 
 
-def _chord(ax, ay, bx, by, r, y):
+def _chord(ax: Floats, ay: Floats, bx: Floats, by: Floats, r: Floats, y: Floats) -> tuple[Floats, Floats]:
     """x-interval (lo, hi) of the capsule {p : dist(p, segment AB) <= r} on the line at height y.
 
     Empty intervals have lo > hi. The capsule is convex, so its chord is the hull of the chords of
@@ -101,7 +104,7 @@ def _chord(ax, ay, bx, by, r, y):
     return lo, hi
 
 
-def _merge(owner, start, end, n: int) -> Ranges:
+def _merge(owner: Ints, start: Ints, end: Ints, n: int) -> Ranges:
     """Union of integer ranges per owner (ranges of different owners never merge)."""
     keep = end > start
     owner, start, end = owner[keep], start[keep], end[keep]
@@ -216,7 +219,7 @@ class RowIndex:
         inner = _merge(own, i_s, i_e, self.n)
         return inner, _difference(outer, inner, self.n)
 
-    def _slices(self, row, lo, hi):
+    def _slices(self, row: Ints, lo: Floats, hi: Floats) -> tuple[Ints, Ints]:
         """Sorted positions [s, e) of the points of ``row`` with lo <= x <= hi (empty if lo > hi)."""
         ok = lo <= hi
         lim = self.span - self.pad / 2

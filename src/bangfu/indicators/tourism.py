@@ -66,7 +66,7 @@ def reached_mask(sites: gpd.GeoDataFrame, households: gpd.GeoDataFrame, *, dista
 
 
 def _poor(households: pd.DataFrame) -> np.ndarray:
-    return households["is_poor"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return np.asarray(households["is_poor"].astype("boolean").fillna(False), dtype=bool)
 
 
 def reach_by_town(

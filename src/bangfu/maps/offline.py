@@ -32,7 +32,7 @@ BANGFU_CSS = """
 
 def leaflet_source_dir() -> Path:
     """Where the xstatic-leaflet package keeps leaflet.js, leaflet.css and images/."""
-    import xstatic.pkg.leaflet as xleaflet  # type: ignore[import-untyped]
+    import xstatic.pkg.leaflet as xleaflet  # untyped: ignore_missing_imports in pyproject.toml
 
     return Path(xleaflet.BASE_DIR)
 

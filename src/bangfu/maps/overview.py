@@ -194,7 +194,7 @@ def _geometries(geoms: Sequence[shapely.Geometry], precision: int) -> list[dict[
     return out
 
 
-def _features(geoms: Sequence[shapely.Geometry], props: Sequence[dict[str, Any]] | None = None,
+def _features(geoms: Sequence[shapely.Geometry] | np.ndarray, props: Sequence[dict[str, Any]] | None = None,
               precision: int = 5) -> list[dict[str, Any]]:
     """GeoJSON features (no ids); empty or missing geometries are left out."""
     keep = [i for i, g in enumerate(geoms) if g is not None and not g.is_empty]
@@ -456,7 +456,10 @@ def prepare_overview(
     layers.append(LayerSpec("key", name("key"), _one(_multi(geoms[key])), [_outline("key_village")],
                             interactive=False))
 
-    lines, line_props, line_types, ent_fc = [], [], [], _fc([])
+    lines: list[shapely.LineString] = []
+    line_props: list[dict[str, Any]] = []
+    line_types: list[str] = []
+    ent_fc = _fc([])
     if enterprises is not None and len(enterprises):
         pair = active_pairings if active_pairings is not None and len(active_pairings) else \
             pd.DataFrame(columns=["enterprise_id", "village_code", "pairing_type"])
@@ -595,7 +598,9 @@ def build_overview_map(
 ) -> folium.Map:
     """The folium map of :func:`prepare_overview` data: villages first, overlays in a layer control."""
     m = offline_map(data.bounds, basemap=basemap, tianditu_token=tianditu_token)
-    m.get_root().header.add_child(folium.Element(_TIP_CSS))
+    root = m.get_root()
+    assert isinstance(root, folium.Figure)  # a map's root is its figure (branca types it as an Element)
+    root.header.add_child(folium.Element(_TIP_CSS))
     for spec in data.layers:
         CompactGeoJson(spec).add_to(m)
         if spec.key == "county" and data.town_labels:

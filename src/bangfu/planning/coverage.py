@@ -7,6 +7,8 @@ the portfolio solvers work on those numbers only. Pairs come from :mod:`bangfu.g
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -15,6 +17,16 @@ from numpy.typing import NDArray
 
 from bangfu.geo.proximity import pairs_within, points_within, to_metric
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
+
+if TYPE_CHECKING:  # imported where used, as at run time
+    import scipy.sparse as sp
+
+    from bangfu.planning.solvers import Coverage
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+#: Per-unit measures of a coverage table (households, poor_households, …).
+Units = dict[str, Floats]
 
 __all__ = ["CANDIDATE_STATUSES", "check_projects", "catchment_geometries", "build_coverage"]
 
@@ -69,7 +81,7 @@ def build_coverage(
     distances: dict[str, float] | None = None,
     new_access_only: bool = False,
     statuses: tuple[str, ...] = CANDIDATE_STATUSES,
-):
+) -> Coverage:
     """Layers → :class:`bangfu.planning.solvers.Coverage`: the one place where geometry becomes numbers.
 
     Rows are the candidate projects (``statuses``), columns the households (household points:
@@ -107,7 +119,8 @@ def build_coverage(
         }
     )
     geoms = np.asarray(cand.geometry.values, dtype=object)
-    kinds = table["project_type"].to_numpy()
+    kinds: NDArray[np.object_] = table["project_type"].to_numpy()
+    notes: tuple[str, ...]
     if hh_m is not None:
         matrix, units = _household_units(geoms, table, hh_m, vinfo, kinds, dist, new_access_only, roads_m, proj)
         method, notes = "households", ()
@@ -117,7 +130,7 @@ def build_coverage(
     return Coverage(matrix, units, table, method, notes)
 
 
-def _csr(feat: NDArray[np.int64], pt: NDArray[np.int64], shape: tuple[int, int]):
+def _csr(feat: Ints, pt: Ints, shape: tuple[int, int]) -> sp.csr_matrix:
     import scipy.sparse as sp
 
     indptr = np.concatenate([[0], np.cumsum(np.bincount(feat, minlength=shape[0]))]).astype(np.int64)
@@ -125,7 +138,17 @@ def _csr(feat: NDArray[np.int64], pt: NDArray[np.int64], shape: tuple[int, int])
     return m
 
 
-def _household_units(geoms, table, hh, vinfo, kinds, dist, new_only, roads, proj):
+def _household_units(
+    geoms: NDArray[np.object_],
+    table: pd.DataFrame,
+    hh: gpd.GeoDataFrame,
+    vinfo: pd.DataFrame,
+    kinds: NDArray[np.object_],
+    dist: dict[str, float],
+    new_only: bool,
+    roads: gpd.GeoDataFrame | None,
+    proj: gpd.GeoDataFrame,
+) -> tuple[sp.csr_matrix, Units]:
     pairs = pairs_within(geoms, hh.geometry, table["distance_m"].to_numpy(), sort_points=False)
     feat, pt = pairs.feature, pairs.point
     if new_only and len(feat):
@@ -152,7 +175,16 @@ def _household_units(geoms, table, hh, vinfo, kinds, dist, new_only, roads, proj
     return matrix, units
 
 
-def _village_units(geoms, table, vil, kinds, dist, new_only, roads, proj):
+def _village_units(
+    geoms: NDArray[np.object_],
+    table: pd.DataFrame,
+    vil: gpd.GeoDataFrame,
+    kinds: NDArray[np.object_],
+    dist: dict[str, float],
+    new_only: bool,
+    roads: gpd.GeoDataFrame | None,
+    proj: gpd.GeoDataFrame,
+) -> tuple[sp.csr_matrix, Units]:
     """Village pieces cut by catchment (and existing-service) boundaries, with area-share totals."""
     buffers = shapely.buffer(geoms, table["distance_m"].to_numpy(), quad_segs=16) if len(geoms) else np.empty(0, object)
     served_polys: dict[str, shapely.Geometry] = {}
@@ -163,7 +195,9 @@ def _village_units(geoms, table, vil, kinds, dist, new_only, roads, proj):
                 served_polys[str(kind)] = shapely.union_all(shapely.buffer(ex, dist[str(kind)], quad_segs=16))
     cut_lines = list(shapely.boundary(buffers)) + [shapely.boundary(g) for g in served_polys.values()]
     tree = shapely.STRtree(buffers) if len(buffers) else None
-    feats, units_idx, rows = [], [], []
+    feats: list[Ints] = []
+    units_idx: list[Ints] = []
+    rows: list[tuple[int, float]] = []  # (village position, share of its area) per unit
     vg = np.asarray(vil.geometry.values, dtype=object)
     for v, poly in enumerate(vg):
         if poly is None or poly.is_empty or tree is None:
@@ -203,8 +237,9 @@ def _village_units(geoms, table, vil, kinds, dist, new_only, roads, proj):
     share = np.array([r[1] for r in rows], dtype="float64")
 
     def total(col: str) -> NDArray[np.float64]:
-        vals = pd.to_numeric(vil[col], errors="coerce").fillna(0).to_numpy(dtype="float64")
-        return vals[v_of] * share
+        vals: Floats = pd.to_numeric(vil[col], errors="coerce").fillna(0).to_numpy(dtype="float64")
+        out: Floats = vals[v_of] * share
+        return out
 
     hh_total = total("households")
     units = {

@@ -25,7 +25,8 @@ __all__ = [
     "METHOD_LABELS", "method_label",
 ]
 
-Progress = Callable[[float, str], None]
+#: Called with (share done, what is being done); its return value is ignored (``st.progress`` returns an element).
+Progress = Callable[[float, str], object]
 
 
 @dataclass(frozen=True)

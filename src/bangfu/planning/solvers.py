@@ -180,7 +180,7 @@ class _Checked:
 
 
 def _costs(cov: Coverage) -> NDArray[np.float64]:
-    cost = pd.to_numeric(cov.projects["cost_wan"], errors="coerce").to_numpy(dtype="float64")
+    cost: NDArray[np.float64] = pd.to_numeric(cov.projects["cost_wan"], errors="coerce").to_numpy(dtype="float64")
     bad = ~np.isfinite(cost) | (cost < 0)
     if bad.any():
         ids = "、".join(map(str, cov.projects["project_id"].to_numpy()[bad][:20]))
@@ -231,7 +231,9 @@ def check_constraints(cov: Coverage, c: Constraints) -> _Checked:
     return _Checked(budget, must, allowed, town.astype(np.int64), tuple(map(str, towns)), k)
 
 
-def _min_fair_cost(cost, allowed, chosen, town, n_towns: int, k: int) -> float:
+def _min_fair_cost(
+    cost: NDArray[np.float64], allowed: NDArray[np.bool_], chosen: NDArray[np.int64], town: NDArray[np.intp], n_towns: int, k: int
+) -> float:
     """Cheapest cost of ``chosen`` plus the cheapest completion giving every town k projects."""
     is_in = np.zeros(len(cost), dtype=bool)
     is_in[chosen] = True
@@ -278,7 +280,7 @@ def coverage_value(cov: Coverage, chosen: Indices, w: NDArray[np.float64]) -> fl
     return float(w[covered].sum())
 
 
-def _steps(cov: Coverage, order: Sequence[int], cost: NDArray[np.float64], w: NDArray[np.float64]) -> pd.DataFrame:
+def _steps(cov: Coverage, order: Indices, cost: NDArray[np.float64], w: NDArray[np.float64]) -> pd.DataFrame:
     """Marginal gains and running totals of projects added in ``order``."""
     covered = np.zeros(cov.n_units, dtype=bool)
     rows = []
@@ -316,12 +318,14 @@ def _steps(cov: Coverage, order: Sequence[int], cost: NDArray[np.float64], w: ND
     return pd.DataFrame(rows)
 
 
-def _result(cov, method, order, cost, w, **kw) -> Portfolio:
-    order = np.asarray(order, dtype=np.int64)
+def _result(
+    cov: Coverage, method: str, chosen: Indices, cost: NDArray[np.float64], w: NDArray[np.float64], *, status: str, seconds: float
+) -> Portfolio:
+    order = np.asarray(chosen, dtype=np.int64)
     steps = _steps(cov, order, cost, w)
     totals = {m: float(steps[f"total_{m}"].iloc[-1]) if len(steps) else 0.0 for m in MEASURES}
     obj = float(steps["total_score"].iloc[-1]) if len(steps) else 0.0
-    return Portfolio(method, order, obj, float(cost[order].sum()), totals, steps, **kw)
+    return Portfolio(method, order, obj, float(cost[order].sum()), totals, steps, status=status, seconds=seconds)
 
 
 class _Marginal:
@@ -356,7 +360,7 @@ def _ratio(gain: float, cost: float) -> float:
     return gain / cost if cost > 0 else (math.inf if gain > 0 else 0.0)
 
 
-def _fair_phase(chk: _Checked, cost, mg: _Marginal, chosen: list[int], remaining: float) -> float:
+def _fair_phase(chk: _Checked, cost: NDArray[np.float64], mg: _Marginal, chosen: list[int], remaining: float) -> float:
     """Add projects to towns below k, best gain per yuan first, never leaving other towns unaffordable."""
     is_in = np.zeros(len(cost), dtype=bool)
     is_in[chosen] = True
@@ -392,7 +396,14 @@ def _fair_phase(chk: _Checked, cost, mg: _Marginal, chosen: list[int], remaining
 
 
 def _celf(
-    cov, chk, cost, mg: _Marginal, chosen: list[int], remaining: float, start: int | None = None, gains: NDArray[np.float64] | None = None
+    cov: Coverage,
+    chk: _Checked,
+    cost: NDArray[np.float64],
+    mg: _Marginal,
+    chosen: list[int],
+    remaining: float,
+    start: int | None = None,
+    gains: NDArray[np.float64] | None = None,
 ) -> None:
     """Lazy greedy (CELF) by marginal weighted households per yuan, skipping projects that no longer fit.
 
@@ -404,7 +415,7 @@ def _celf(
         taken[start] = True
         mg.add(start)
         remaining -= float(cost[start])
-    heap = []
+    heap: list[tuple[float, float, int, int]] = []  # (−gain per yuan, cost, project, len(chosen) when computed)
     if gains is None or start is not None:
         gains = mg.gains()
     for p in np.flatnonzero(chk.allowed & ~taken & (cost <= remaining + 1e-9) & (gains > 0)).tolist():
@@ -488,7 +499,7 @@ def merge_units(matrix: sp.csr_matrix, w: NDArray[np.float64]) -> tuple[sp.csc_m
         np.bitwise_xor.at(s2, col, h2[csc.indices] * 3 + 1)
     key = np.rec.fromarrays([nnz[keep], s1[keep], s2[keep]])
     _, first, group = np.unique(key, return_index=True, return_inverse=True)
-    gw = np.bincount(group, weights=w[keep], minlength=len(first))
+    gw = np.bincount(group, weights=w[keep], minlength=len(first)).astype(np.float64, copy=False)  # float with weights
     reps = keep[first]
     return csc[:, reps], gw
 
@@ -654,7 +665,7 @@ def solve_exact(
         return np.flatnonzero(np.asarray(h.getSolution().col_value[:n_p]) > 0.5)
 
     # --- 1. maximise the score
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's Highs.__init__ has no annotations
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", 1e-9)

@@ -116,7 +116,7 @@ class Area:
             codes = villages[spec.code_column].astype(str)
         else:
             codes = villages["village_code"].astype(str).str[: spec.digits]
-        return (codes == self.code).to_numpy(dtype=bool)
+        return np.asarray(codes == self.code, dtype=bool)
 
     def holds_all(self, villages: pd.DataFrame) -> bool:
         """True when every village of ``villages`` lies in the area (the whole workspace)."""
@@ -205,7 +205,7 @@ def _recorded_codes(frame: pd.DataFrame) -> NDArray[np.object_]:
     rec = _recorded(frame)
     if rec is None:
         return np.full(len(frame), None, dtype=object)
-    return rec.astype(object).where(rec.notna(), None).to_numpy(dtype=object)
+    return np.asarray(rec.astype(object).where(rec.notna(), None), dtype=object)
 
 
 def row_villages(layer: str, frame: pd.DataFrame, villages: gpd.GeoDataFrame) -> NDArray[np.object_]:
@@ -256,7 +256,7 @@ def _by_village(area: Area, layer: str, frame: pd.DataFrame, inp: _Inputs) -> ND
 def _by_pieces(area: Area, layer: str, frame: pd.DataFrame, inp: _Inputs) -> NDArray[np.bool_]:
     pieces = inp.pieces if inp.pieces is not None else road_pieces(frame, inp.villages)
     ids = set(area_pieces(area, pieces, inp.villages)["road_id"].astype(str))
-    return frame["road_id"].astype(str).isin(ids).to_numpy(dtype=bool)
+    return np.asarray(frame["road_id"].astype(str).isin(ids), dtype=bool)
 
 
 def _by_parent(area: Area, layer: str, frame: pd.DataFrame, inp: _Inputs) -> NDArray[np.bool_]:
@@ -265,7 +265,7 @@ def _by_parent(area: Area, layer: str, frame: pd.DataFrame, inp: _Inputs) -> NDA
     if inp.parent is None:
         raise ValueError(f"the area slice of {layer!r} needs the whole {rule.parent!r} layer (parent=)")
     parents = area_slice(area, rule.parent, inp.parent, villages=inp.villages, pieces=inp.pieces)
-    return frame[rule.key].astype(str).isin(set(parents[rule.key].astype(str))).to_numpy(dtype=bool)
+    return np.asarray(frame[rule.key].astype(str).isin(set(parents[rule.key].astype(str))), dtype=bool)
 
 
 _MASKS: Mapping[RuleKind, Callable[[Area, str, pd.DataFrame, _Inputs], NDArray[np.bool_]]] = MappingProxyType({

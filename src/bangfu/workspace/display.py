@@ -14,6 +14,7 @@ again through :func:`parse_codes`; GeoPackage, GeoJSON and Shapefile keep the co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 
 import pandas as pd
 
@@ -124,14 +125,22 @@ def labelled(
     return out.rename(columns={c: names[c] for c in cols if c in names})
 
 
+def _export_label(voc: Vocabulary, value: object) -> str | None:
+    return None if is_missing(value) else voc.label(value, "zh")
+
+
 def export_labels(df: pd.DataFrame, layer: str) -> pd.DataFrame:
     """A layer's rows for a spreadsheet people read and may send back: coded and yes/no columns as their
     Chinese labels, gaps left empty (so that :func:`parse_codes` and the importer read them back exactly)."""
     out = pd.DataFrame(df).copy()
     for name, voc in get_layer(layer).coded_columns().items():
         if name in out.columns:
-            out[name] = _map_unique(out[name], lambda v, voc=voc: None if is_missing(v) else voc.label(v, "zh"))
+            out[name] = _map_unique(out[name], partial(_export_label, voc))
     return out
+
+
+def _parse_code(voc: Vocabulary, value: object) -> object:
+    return value if is_missing(value) else (voc.parse(value) or value)
 
 
 def parse_codes(df: pd.DataFrame, layer: str) -> pd.DataFrame:
@@ -143,7 +152,7 @@ def parse_codes(df: pd.DataFrame, layer: str) -> pd.DataFrame:
         voc = col.vocab
         if voc is None or col.name not in out.columns:
             continue
-        out[col.name] = _map_unique(out[col.name], lambda v, voc=voc: v if is_missing(v) else (voc.parse(v) or v))
+        out[col.name] = _map_unique(out[col.name], partial(_parse_code, voc))
     return out
 
 
