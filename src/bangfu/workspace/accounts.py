@@ -47,7 +47,7 @@ __all__ = [
     "Account", "AccountError", "LoginFailed", "MIN_PASSWORD_LENGTH", "MAX_PASSWORD_LENGTH", "IDLE_TIMEOUT",
     "ABSOLUTE_TIMEOUT", "DEFAULT_HASHER", "MAX_FAILURES", "LOCKOUT", "RESERVED_NAMES", "ANONYMOUS", "has_accounts", "add_user",
     "change_user", "set_password", "set_disabled", "list_users", "get_user", "login", "start_session",
-    "session_user", "end_session", "principal_for_identity", "login_identity", "check_password", "check_username",
+    "session_user", "end_session", "principal_for_identity", "login_identity", "check_password", "check_username", "check_new_account",
 ]
 
 #: Shortest and longest password accepted.
@@ -238,6 +238,14 @@ def _check_email(email: str) -> str:
     return email
 
 
+def check_new_account(username: str, role: str, towns: Iterable[str] = (), email: str = "") -> None:
+    """The checks :func:`add_user` runs on a new account's name, role, towns and e-mail (not the password):
+    :class:`AccountError` on the first problem."""
+    check_username(username)
+    _check_towns(_check_role(role), towns)
+    _check_email(email)
+
+
 def _require_manager(actor: Principal) -> None:
     access.require(actor, "manage_users")
     if actor.source == "demo":
@@ -276,11 +284,10 @@ def add_user(folder: Path | str, actor: Principal, username: str, password: str,
              towns: Iterable[str] = (), display_name: str = "", email: str = "") -> Account:
     """Create an account (``actor`` needs ``manage_users``); audited as ``user_add``."""
     _require_manager(actor)
-    name = check_username(username)
-    role = _check_role(role)
-    codes = _check_towns(role, towns)
-    email = _check_email(email)
+    check_new_account(username, role, towns, email)
     check_password(password)
+    name, role, email = check_username(username), _check_role(role), _check_email(email)
+    codes = _check_towns(role, towns)
     digest = _HASHER.hash(password)
     with _connect(folder, write=True) as con:
         if _fetch(con, name) is not None:
