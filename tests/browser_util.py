@@ -182,3 +182,23 @@ def map_frame(page, timeout_ms: int = 60000):
     assert frame is not None, "the map iframe has no document"
     frame.locator(".leaflet-zoom-anim").wait_for(state="detached", timeout=timeout_ms)
     return frame
+
+
+def sign_in(page, base: str, username: str, password: str | None = None, *, path: str = "",
+            timeout_ms: int = 90_000) -> None:
+    """Open ``base + path`` and sign in through the login form (Chinese labels) as ``username`` (password: the
+    tests' :data:`factories.TEST_PASSWORD`), then wait until the page has rendered for the signed-in user.
+
+    The session token lives in the Streamlit session: ``page.goto`` (a reload) starts a new session and shows the
+    login form again, so sign in once per ``goto`` (pass the page's ``path``, e.g. ``"/roads"``) or move between
+    pages with the sidebar's page links, which keep the session.
+    """
+    from factories import TEST_PASSWORD
+
+    page.goto(base + path, wait_until="domcontentloaded")
+    page.locator(APP_IDLE).wait_for(state="attached", timeout=timeout_ms)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password if password is not None else TEST_PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.locator("[data-testid='stSidebar']").get_by_text("当前用户").wait_for(timeout=timeout_ms)
+    settle(page, timeout_ms)

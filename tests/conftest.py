@@ -53,3 +53,15 @@ def _restore_main_module() -> Iterator[None]:
     yield
     if _REAL_MAIN is not None and sys.modules.get("__main__") is not _REAL_MAIN:
         sys.modules["__main__"] = _REAL_MAIN
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with the production parameters takes ~0.5 s a hash on the CI machine; tests hash with small ones
+    (the production parameters are checked in tests/test_accounts.py). Hashes carry their parameters, so an app
+    server started by a browser test verifies them as they are."""
+    from argon2 import PasswordHasher
+
+    from bangfu.workspace import accounts
+
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -34,6 +34,7 @@ import pyogrio
 import shapely
 
 from bangfu.geo.crs import wgs84_to_bd09, wgs84_to_gcj02
+from bangfu.workspace.access import Principal
 from bangfu.workspace import store
 from bangfu.workspace.validate import validate_workspace
 
@@ -853,3 +854,42 @@ def county_like(seed: int = 7) -> dict[str, pd.DataFrame]:
                       for i, k in enumerate(pick[:10])), crs=UTM)
     return {"villages": vg.to_crs(WGS84), "roads": roads(r_rows, crs=UTM).to_crs(WGS84), "tourism_sites": sites_.to_crs(WGS84),
             "enterprises": ent_.to_crs(WGS84), "pairings": pair_, "projects": proj_.to_crs(WGS84)}
+
+
+# =========================================================================== accounts and signing in
+
+#: The password of every account the tests create.
+TEST_PASSWORD = "test passphrase 1"
+#: The towns of the town planner :func:`role_accounts` creates (赤水镇).
+TOWN_PLANNER_TOWNS = (CHISHUI,)
+
+
+def account(folder: Path, username: str, role: str, *, towns: Sequence[str] = (), password: str = TEST_PASSWORD,
+            display_name: str = "", email: str = "") -> Principal:
+    """Create an account in the office of a workspace folder (as the command line's administrator, audited) and
+    return the principal it signs in as. Once an office has an account, the app shows nothing before sign-in."""
+    from bangfu.workspace import access, accounts
+
+    made = accounts.add_user(folder, access.cli_principal(), username, password, role, towns=towns,
+                             display_name=display_name, email=email)
+    return made.principal()
+
+
+def role_accounts(folder: Path) -> dict[str, Principal]:
+    """One account per role of :data:`bangfu.workspace.access.ROLES`, named after the role (``admin``,
+    ``county_planner``, ``town_planner`` in :data:`TOWN_PLANNER_TOWNS`, ``viewer``), password :data:`TEST_PASSWORD`."""
+    from bangfu.workspace.access import ROLES
+
+    return {key: account(folder, key, key, towns=TOWN_PLANNER_TOWNS if spec.town_scoped else ())
+            for key, spec in ROLES.items()}
+
+
+def sign_in(at: Any, folder: Path, username: str) -> str:
+    """Sign an AppTest (``streamlit.testing.v1.AppTest``, before ``at.run()``) in as ``username``: a new session in
+    the folder's office, its token in the session state where the login gate looks. Returns the token."""
+    from bangfu.ui.auth import SESSION_KEY
+    from bangfu.workspace import accounts
+
+    token = accounts.start_session(folder, username)
+    at.session_state[SESSION_KEY] = token
+    return token

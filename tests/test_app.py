@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
+import os
+import sqlite3
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -19,7 +22,7 @@ from bangfu.core.resources import DEMO_PATH
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE
 from bangfu.ui.pages import PAGES
 from bangfu.workspace import store
-from factories import UTM, xlsx_bytes
+from factories import UTM, account, sign_in, xlsx_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -148,6 +151,16 @@ def _one_village_update(d: Demo) -> dict:
     return {"data.upload": ("建档立卡.xlsx", xlsx_bytes(sheet)), "data.layer": "villages"}
 
 
+def _office(sql: str) -> str:
+    """A count from the office database of the app's workspace folder, read with sqlite3 (the oracle of the
+    audit page)."""
+    con = sqlite3.connect(Path(os.environ["BANGFU_WORKSPACE"]) / "office.sqlite")
+    try:
+        return f"{con.execute(sql).fetchone()[0]:,}"
+    finally:
+        con.close()
+
+
 @dataclass(frozen=True)
 class PageCheck:
     """The figures one page must show (metric label key → expected text) and how to set its session up."""
@@ -165,6 +178,9 @@ PAGE_CHECKS: dict[str, PageCheck] = {
     "pages/data.py": PageCheck({"data.change.changed": lambda d, at: "1", "data.change.unchanged": _unchanged_villages},
                                session=_one_village_update),
     "pages/briefing.py": PageCheck({"kpi.poor_households": _poor_households, "briefing.kpi_access": _access_share}),
+    "pages/audit.py": PageCheck({"audit.kpi_rows": lambda d, at: _office("SELECT COUNT(*) FROM audit"),
+                                 "audit.kpi_actors": lambda d, at: _office("SELECT COUNT(DISTINCT username) FROM audit"),
+                                 "users.kpi_count": lambda d, at: _office("SELECT COUNT(*) FROM users")}),
 }
 
 
@@ -175,10 +191,14 @@ def test_every_page_has_a_check():
 @pytest.fixture(scope="module")
 def shared_demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One copy of the demo for the page checks below, which only read it: the app's caches (keyed by the
-    workspace file and version) then serve every page after the first, as in the running app."""
+    workspace file and version) then serve every page after the first, as in the running app. Its office has
+    accounts (an administrator and a county planner), so every page runs behind the login gate, signed in."""
     folder = tmp_path_factory.mktemp("pages") / "ws"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BANGFU_WORKSPACE", str(folder))
+        store.ensure_workspace(folder)
+        account(folder, "chief", "admin", display_name="管理员")
+        account(folder, "li", "county_planner")
         yield folder
     assert store.open_workspace(folder / store.WORKSPACE_FILE).meta.get("version") == "1", "a page wrote to the demo"
 
@@ -188,6 +208,7 @@ def shared_demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_every_page_shows_its_title_and_true_figures(shared_demo_ws: Path, demo: Demo, spec, lang: str):
     check = PAGE_CHECKS[spec.path]
     at = AppTest.from_file(str(ROOT / spec.path), default_timeout=TIMEOUT)
+    sign_in(at, shared_demo_ws, "chief")
     at.query_params["lang"] = lang
     for k, v in check.session(demo).items():
         at.session_state[k] = v

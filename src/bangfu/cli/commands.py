@@ -197,6 +197,17 @@ def _data(name: str) -> Callable:
     return call
 
 
+def _users(name: str) -> Callable:
+    """A function of :mod:`bangfu.cli.users`, looked up when the parser is built or the command runs."""
+    def call(arg):  # type: ignore[no-untyped-def]
+        from bangfu.cli import users
+
+        return getattr(users, name)(arg)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("rank", "按受益农户给候选项目排名，并在预算内选出项目组合（输出 Excel）", _rank_args, _rank),
     Command("summary", "全市（县）或一个镇街的主要指标（村数、户数、道路硬化率、通达率、结对覆盖率）", _summary_args, _summary),
@@ -204,6 +215,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "导出工作空间或图层 (export the workspace or a layer)", _data("export_args"), _data("cmd_export")),
     Command("restore-backup", "恢复导入前的备份 (restore the previous workspace)", _data("restore_args"),
             _data("cmd_restore")),
+    Command("user", "管理账号：add 新建、list 列出、passwd 重设密码、disable 停用、enable 启用 (manage accounts)",
+            _users("user_args"), _users("cmd_user")),
 )
 
 

@@ -603,6 +603,90 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.col_section": ("内容", "Section"),
     "briefing.col_status": ("状态", "Status"),
     "briefing.failed": ("简报生成失败", "The briefing could not be made"),
+    # --- sign-in (bangfu.ui.auth) ---------------------------------------------------------
+    "auth.title": ("登录", "Sign in"),
+    "auth.intro": (
+        "帮扶地图含建档立卡农户等个人信息，只对本单位有账号的人员开放。请用您的账号登录。",
+        "Bangfu Atlas holds personal data (registered poor households) and is open to the office's account holders "
+        "only. Sign in with your account.",
+    ),
+    "auth.username": ("用户名", "User name"),
+    "auth.password": ("密码", "Password"),
+    "auth.submit": ("登录", "Sign in"),
+    "auth.forgot": (
+        "忘记密码或账号被锁定时，请联系管理员重设密码。",
+        "Forgot your password or locked out? Ask an administrator to reset it.",
+    ),
+    "auth.sso": ("使用统一身份认证登录", "Sign in with the office's identity provider"),
+    "auth.sso_logout": ("退出统一身份认证", "Sign out of the identity provider"),
+    "auth.signed_in": ("当前用户", "Signed in as"),
+    "auth.logout": ("退出登录", "Sign out"),
+    "auth.demo_user": ("示例模式（未设置账号）", "Demo mode (no accounts)"),
+    "auth.demo_banner": (
+        "示例模式：未设置账号，任何访问者都拥有全部权限（查看农户明细、修改、导入、导出、恢复数据）。在内网上使用本单位的数据之前，"
+        "请在服务器上运行 `python -m bangfu user add 用户名 --role admin` 创建第一个管理员账号；此后任何人都必须登录才能看到数据。",
+        "Demo mode: no accounts are set up, so every visitor has every right (household records, edits, imports, "
+        "exports, restores). Before using your office's data on an intranet, create the first administrator on the "
+        "server with `python -m bangfu user add NAME --role admin`; from then on nothing is shown before sign-in.",
+    ),
+    # --- audit trail and accounts page -----------------------------------------------------
+    "page.audit": ("操作记录与账号", "Audit trail and accounts"),
+    "audit.intro": (
+        "每一次修改、导入、恢复、导出农户明细、账号变更和登录都记录在此（北京时间），记录不能修改或删除。",
+        "Every edit, import, restore, household export, account change and sign-in is recorded here "
+        "(China Standard Time); entries cannot be changed or deleted.",
+    ),
+    "audit.tab_trail": ("操作记录", "Audit trail"),
+    "audit.tab_users": ("账号管理", "Accounts"),
+    "audit.filter_user": ("用户", "User"),
+    "audit.filter_action": ("操作类型", "Action"),
+    "audit.filter_dates": ("日期范围", "Dates"),
+    "audit.all": ("全部", "All"),
+    "audit.kpi_rows": ("记录条数", "Entries"),
+    "audit.kpi_actors": ("涉及用户", "Users"),
+    "audit.limit": ("只显示最近 {n} 条，请缩小筛选范围。", "Only the latest {n} entries are shown; narrow the filter."),
+    "audit.empty": ("没有符合条件的记录。", "No entries match."),
+    "audit.col.at": ("时间（北京时间）", "Time (CST)"),
+    "audit.col.username": ("用户名", "User name"),
+    "audit.col.display_name": ("姓名", "Name"),
+    "audit.col.role": ("角色", "Role"),
+    "audit.col.action": ("操作", "Action"),
+    "audit.col.target": ("对象", "Target"),
+    "audit.col.details": ("内容", "Details"),
+    "users.col.username": ("用户名", "User name"),
+    "users.col.display_name": ("显示名", "Display name"),
+    "users.col.role": ("角色", "Role"),
+    "users.col.towns": ("负责镇街", "Towns"),
+    "users.col.email": ("电子邮箱", "E-mail"),
+    "users.col.status": ("状态", "Status"),
+    "users.col.created_at": ("创建时间", "Created"),
+    "users.col.changed_at": ("修改时间", "Changed"),
+    "users.active": ("可用", "Active"),
+    "users.disabled": ("已停用", "Disabled"),
+    "users.kpi_count": ("账号数", "Accounts"),
+    "users.demo_note": (
+        "示例模式下不能在页面上管理账号。请在服务器上运行 `python -m bangfu user add 用户名 --role admin` 创建第一个管理员账号，"
+        "然后用它登录，在这里管理其他账号。",
+        "Accounts cannot be managed in the browser in demo mode. Create the first administrator on the server with "
+        "`python -m bangfu user add NAME --role admin`, sign in with it and manage the other accounts here.",
+    ),
+    "users.add": ("新建账号", "Add an account"),
+    "users.display_name": ("显示名（姓名）", "Display name"),
+    "users.role": ("角色", "Role"),
+    "users.towns": ("负责镇街（镇级规划员）", "Towns (town planners)"),
+    "users.email": ("电子邮箱（统一身份认证，可不填）", "E-mail (single sign-on, optional)"),
+    "users.password": ("密码", "Password"),
+    "users.password2": ("再输入一次密码", "Password again"),
+    "users.mismatch": ("两次输入的密码不一致。", "The two passwords differ."),
+    "users.added": ("已创建账号 {name}。", "Account {name} created."),
+    "users.manage": ("停用、启用或重设密码", "Disable, enable or reset a password"),
+    "users.pick": ("账号", "Account"),
+    "users.disable": ("停用该账号", "Disable this account"),
+    "users.enable": ("启用该账号", "Enable this account"),
+    "users.disabled_done": ("已停用 {name}，其登录会话已结束。", "{name} disabled; their sessions have ended."),
+    "users.enabled_done": ("已启用 {name}。", "{name} enabled."),
+    "users.reset": ("重设密码", "Reset the password"),
+    "users.reset_done": ("已重设 {name} 的密码，其登录会话已结束。", "{name}'s password reset; their sessions have ended."),
 }
 
 
@@ -640,6 +724,7 @@ LABELS.update(_vocabulary_labels())
 #: The key families that code builds at run time (prefix + a value): prefix → where, from what values.
 #: Every other key is written out in full where it is used.
 BUILT_PREFIXES: dict[str, str] = {
+    "audit.col.": "workspace.office_view.audit_table: audit table headers, by column",
     "basemap.": "ui.shell: one per bangfu.maps.base.BASEMAPS",
     "data.change.": "ui.panels.data: the counts of an import's change (LayerChange.counts)",
     "overview.col.": "indicators.display_table: overview table headers, by column",
@@ -656,6 +741,7 @@ BUILT_PREFIXES: dict[str, str] = {
     "roads.col.": "ui.panels.roads.labelled: road table headers, by column (km per status: generated above)",
     "roads.tab.": "ui.panels.roads.TABS",
     "roads.target.": "ui.panels.roads: the target kinds of indicators.RoadTarget",
+    "users.col.": "workspace.office_view.users_table: account table headers, by column",
 }
 
 

@@ -352,6 +352,7 @@ AUDIT_ACTION = Vocabulary("audit_action", "操作类型", "Action", (
     Term("user_change", "修改用户", "Change user"),
     Term("user_passwd", "修改密码", "Change password"),
     Term("user_disable", "停用用户", "Disable user"),
+    Term("user_enable", "启用用户", "Enable user"),
     Term("login", "登录", "Sign in"),
     Term("login_failed", "登录失败", "Failed sign-in"),
     Term("logout", "退出登录", "Sign out"),

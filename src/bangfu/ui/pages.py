@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bangfu.workspace import access
+from bangfu.workspace.access import Principal
+
 
 @dataclass(frozen=True)
 class PageSpec:
@@ -11,6 +14,9 @@ class PageSpec:
     label: str  # key in bangfu.core.labels
     icon: str
     url_path: str
+    #: The permission (bangfu.workspace.access.PERMISSIONS) without which the page is left out of the page links;
+    #: the page's data functions refuse on their own.
+    permission: str = "view"
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -21,4 +27,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/pairings.py", "page.pairings", ":material/handshake:", "pairings"),
     PageSpec("pages/data.py", "page.data", ":material/database:", "data"),
     PageSpec("pages/briefing.py", "page.briefing", ":material/picture_as_pdf:", "briefing"),
+    PageSpec("pages/audit.py", "page.audit", ":material/history:", "audit", permission="view_audit"),
 )
+
+
+def visible_pages(user: Principal | None) -> tuple[PageSpec, ...]:
+    """The pages whose link ``user`` sees (those whose ``permission`` the role has)."""
+    return tuple(p for p in PAGES if access.can(user, p.permission))

@@ -16,7 +16,7 @@ from bangfu.core.labels import LANGS, t
 from bangfu.maps.base import BASEMAPS, Basemap
 from bangfu.core.resources import asset
 from bangfu.maps.offline import install_static_assets
-from bangfu.ui.pages import PAGES
+from bangfu.ui.pages import PAGES, visible_pages
 from bangfu.ui import auth
 from bangfu.workspace.access import Principal
 from bangfu.ui import cache as data
@@ -100,24 +100,24 @@ def navigation(lang: str) -> list[st.Page]:
     return [st.Page(p.path, title=t(p.label, lang), url_path=p.url_path) for p in PAGES]
 
 
-def page_links(lang: str) -> None:
-    """The app's title and one link per page (Chinese titles from the label table) in the sidebar."""
-    with st.sidebar:
-        st.markdown(f"### {t('app.title', lang)}")
-        for spec in PAGES:
-            try:
-                st.page_link(spec.path, label=t(spec.label, lang), icon=spec.icon)
-            except StreamlitAPIException:  # a page file run on its own (AppTest) knows no other pages
-                break
-        st.divider()
+def page_links(lang: str, user: Principal) -> None:
+    """The app's title and one link per page ``user`` may use (``PageSpec.permission``; titles from the label
+    table), in the current container (the sidebar). Hiding a link is a convenience only: the page itself refuses
+    through the data layer."""
+    st.markdown(f"### {t('app.title', lang)}")
+    for spec in visible_pages(user):
+        try:
+            st.page_link(spec.path, label=t(spec.label, lang), icon=spec.icon)
+        except StreamlitAPIException:  # a page file run on its own (AppTest) knows no other pages
+            break
+    st.divider()
 
 
-def sidebar() -> Context:
-    """Render the shared sidebar and return the context; stops the page if the workspace is unusable."""
-    params = st.query_params
-    lang_default = params.get("lang", "zh")
+def language_picker() -> str:
+    """The language choice in the sidebar (``?lang=`` preselects it); the chosen language."""
+    lang_default = st.query_params.get("lang", "zh")
     with st.sidebar:
-        lang = st.radio(
+        return st.radio(
             "语言 / Language",
             list(LANGS),
             format_func=LANGS.__getitem__,
@@ -125,7 +125,14 @@ def sidebar() -> Context:
             index=list(LANGS).index(lang_default) if lang_default in LANGS else 0,
             key="lang",
         )
-        folder = store.default_workspace_dir()
+
+
+def sidebar(lang: str, folder: Path, user: Principal) -> Context:
+    """Render the shared sidebar for the signed-in ``user`` (who, sign-out, workspace, town filter, basemap) and
+    return the context; stops the page if the workspace is unusable. Runs only after the login gate."""
+    params = st.query_params
+    with st.sidebar:
+        auth.user_box(lang, folder, user)
         try:
             path = store.ensure_workspace(folder)
             info = store.open_workspace(path)
@@ -186,7 +193,7 @@ def sidebar() -> Context:
         area=areas.area_for(villages, town or None),
         basemap=basemap,
         tianditu_token=token,
-        user=auth.current_user(lang, folder),
+        user=user,
     )
     return ctx
 
@@ -199,7 +206,8 @@ def app_static_dir() -> Path:
 
 
 def current() -> Context:
-    """The app shell for one page run: page config, offline assets, page links, shared sidebar.
+    """The app shell for one page run: page config, offline assets, the login gate (:mod:`bangfu.ui.auth`), page
+    links, shared sidebar.
 
     Every page calls this once at its top. It does not rely on ``app.py`` having run first:
     Streamlit runs a page file directly when it is the first URL a fresh server is asked for
@@ -211,7 +219,13 @@ def current() -> Context:
     static = app_static_dir()
     if static.is_dir():  # a page run on its own (AppTest) has no served static folder
         install_static_assets(static)
-    page_links(lang)
-    ctx = sidebar()
+    links = st.sidebar.container()  # filled once the user is known; drawn above the language choice
+    lang = language_picker()
+    folder = store.default_workspace_dir()
+    user = auth.current_user(lang, folder)  # the login gate: stops here before anything of the workspace is read
+    with links:
+        page_links(lang, user)
+    ctx = sidebar(lang, folder, user)
+    auth.demo_banner(lang, user)
     show_flash()  # a message left by the previous run (e.g. after restoring the demo)
     return ctx

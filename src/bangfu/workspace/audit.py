@@ -24,7 +24,7 @@ import pandas as pd
 from bangfu.workspace.access import Principal, require
 
 __all__ = [
-    "OFFICE_DB", "CHINA_TZ", "office_db", "connect", "attach", "record", "entries", "now", "ensure_schema",
+    "OFFICE_DB", "CHINA_TZ", "office_db", "connect", "attach", "record", "entries", "actors", "now", "ensure_schema",
 ]
 
 OFFICE_DB = "office.sqlite"
@@ -106,15 +106,18 @@ _INSERT = ("INSERT INTO {db}audit (at, username, display_name, role, action, wor
 
 
 def record(folder: Path | str, user: Principal, action: str, target: str = "", details: Mapping[str, Any] | None = None,
-           *, workspace: str = "", con: sqlite3.Connection | None = None) -> None:
+           *, workspace: str = "", con: sqlite3.Connection | None = None, schema: str = "office") -> None:
     """Append one audit row: ``user`` did ``action`` (an :data:`bangfu.core.vocab.AUDIT_ACTION` code) on ``target``.
 
     With ``con`` (a workspace connection prepared by :func:`attach`), the row is part of that connection's open
-    transaction and commits or rolls back with the change it describes.
+    transaction and commits or rolls back with the change it describes. A connection to the office database
+    itself (:func:`connect`, e.g. an account change in :mod:`bangfu.workspace.accounts`) passes ``schema="main"``.
     """
     row = _row(user, action, workspace, target, details)
     if con is not None:
-        con.execute(_INSERT.format(db="office."), row)
+        if schema not in ("office", "main"):
+            raise ValueError(f"schema must be 'office' or 'main', not {schema!r}")
+        con.execute(_INSERT.format(db=f"{schema}."), row)
         return
     with connect(folder) as own:
         own.execute(_INSERT.format(db=""), row)
@@ -145,3 +148,13 @@ def entries(folder: Path | str, *, user: Principal, username: str | None = None,
             f"{where} ORDER BY audit_id DESC LIMIT ?", con, params=[*args, int(limit)],
         )
     return frame
+
+
+def actors(folder: Path | str, *, user: Principal) -> list[str]:
+    """Every account name that appears in the audit trail, sorted (for the audit page's filter); only for roles
+    allowed to view the audit trail."""
+    require(user, "view_audit")
+    if not office_db(folder).exists():
+        return []
+    with connect(folder) as con:
+        return [r[0] for r in con.execute("SELECT DISTINCT username FROM audit ORDER BY username")]

@@ -1,0 +1,16 @@
+"""操作记录与账号 — the audit trail (filtered by user, action and dates) and, for administrators, the accounts."""
+
+import streamlit as st
+
+from bangfu.ui.panels import audit as panel
+from bangfu.ui.shell import current
+
+ctx = current()
+st.title(ctx.t("page.audit"))
+st.caption(ctx.t("audit.intro"))
+
+tab_trail, tab_users = st.tabs(panel.tab_labels(ctx))
+with tab_trail:
+    panel.trail_section(ctx)
+with tab_users:
+    panel.users_section(ctx)
