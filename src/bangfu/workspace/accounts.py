@@ -456,7 +456,7 @@ def login(folder: Path | str, username: str, password: str, *, now: datetime | N
     if until is not None:
         raise _locked_error(until)
     ok = _verify(found[1] if found else _dummy_hash(), password[:MAX_PASSWORD_LENGTH]) and found is not None
-    if not ok:
+    if not ok or found is None:
         raise _failed(folder, name, now, "unknown_user" if found is None else "wrong_password")
     account, digest = found
     if account.disabled:
