@@ -295,16 +295,19 @@ def prepare_import(
     sublayer: str | None = None,
     limits: Limits | None = None,
     load: Loader | None = None,
+    data_version: int | None = None,
 ) -> ImportPlan:
     """Read, map, convert, validate and diff an upload against the workspace; writes nothing.
 
     Raises :class:`ImportRefused` (Chinese message) for files that cannot be read safely; data
     problems are collected in ``plan.report`` instead (``plan.ok`` is False when one is an error).
-    ``load`` reads a workspace layer (the app passes its session cache).
+    ``load`` reads a workspace layer (the app passes its session cache); ``data_version``: the workspace
+    version number the data ``load`` returns belongs to (default: the version now) — :func:`apply_import`
+    refuses the plan if a layer it depends on was written after that version.
     """
     lay = get_layer(layer)
     base_version = store.workspace_version(workspace)
-    base_meta_version = store.meta_version(store.read_meta(workspace))
+    base_meta_version = store.meta_version(store.read_meta(workspace)) if data_version is None else int(data_version)
     load = load or _loader_for(workspace)
     table = readers.read_upload(file_name, data, encoding=encoding, sublayer=sublayer, limits=limits)
     if mapping is None:

@@ -164,7 +164,8 @@ def import_flow(ctx: Context, layer: str, name: str, data: bytes) -> None:
         with st.spinner("…"):
             plan = importers.prepare_import(ctx.path, name, data, layer=layer, mapping=mapping,
                                             crs=None if crs == AUTO else crs, encoding=None if encoding == AUTO else encoding,
-                                            mode=None if mode == AUTO else mode, sublayer=sheet, load=ctx.layer)
+                                            mode=None if mode == AUTO else mode, sublayer=sheet, load=ctx.layer,
+                                            data_version=store.meta_version(ctx.meta))
     except (BangfuError, ValueError) as exc:  # a ValueError here is unexpected: shown with its text as details
         show_error(exc, ctx.lang)
         return
