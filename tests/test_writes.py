@@ -256,7 +256,7 @@ def test_kill_9_at_each_step_of_an_import(ws: Path, step: str):
 BACKUP_STEPS = ["backup:copying", "backup:written", "backup:checked", "backup:renamed", "backup:rotating"]
 
 
-@pytest.mark.parametrize("step", [pytest.param(s, marks=() if s in ("backup:copying", "backup:rotating")
+@pytest.mark.parametrize("step", [pytest.param(s, marks=() if s == "backup:rotating"
                                                else pytest.mark.slow) for s in BACKUP_STEPS])
 def test_kill_9_at_each_step_of_a_backup(ws: Path, step: str):
     for _ in range(store.MIN_BACKUPS):
