@@ -125,7 +125,7 @@ def startup(path: Path | str) -> list[Path]:
         with locking.writer_lock(p, wait=0):
             _adopt_legacy_backup(p)
             return locking.clean_stale_temps(p, folders=(backups_dir(p),))
-    except locking.WorkspaceBusy:
+    except (locking.WorkspaceBusy, PermissionError):  # busy, or a read-only folder: nothing to clean here
         return []
 
 
@@ -357,7 +357,8 @@ def write_workspace(
     the writer lock, keep backups and write the audit trail.
     """
     p = Path(path)
-    with locking.writer_lock(p), fileio.atomic_path(p) as tmp:
+    # a new file needs no lock (and leaves no lock file); replacing an existing one waits for its writers
+    with locking.writer_lock(p) if p.exists() else contextlib.nullcontext(), fileio.atomic_path(p) as tmp:
         write_gpkg(tmp, layers, meta=meta)
 
 
