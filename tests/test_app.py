@@ -242,7 +242,13 @@ def test_corrupt_workspace_offers_restore(demo_ws: Path):
     assert restore
     restore[0].click().run()
     assert not at.exception
+    assert any("另存" in w.value for w in at.warning), "the confirmation says the unusable file is kept aside"
+    assert (demo_ws / "workspace.gpkg").read_bytes() == b"this is not a geopackage", "nothing before the confirmation"
+    next(b for b in at.button if b.key == "restore_after_error_confirm").click().run()
+    assert not at.exception
     assert store.open_workspace(demo_ws / "workspace.gpkg").meta.get("source") == "demo"
+    kept = list(demo_ws.glob("workspace.corrupt-*.gpkg"))
+    assert [k.read_bytes() for k in kept] == [b"this is not a geopackage"] and not store.list_backups(demo_ws / "workspace.gpkg")
 
 
 def test_invalid_workspace_is_not_opened(demo_ws: Path):

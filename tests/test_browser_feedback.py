@@ -28,6 +28,10 @@ def test_workspace_error_reads_as_written_and_restore_flashes_once(tmp_path: Pat
         assert page.locator("[data-testid='stException']").count() == 0
 
         page.get_by_role("button", name="恢复示例数据").click()
+        confirm = page.get_by_role("button", name="确认恢复示例数据")
+        confirm.wait_for(timeout=90_000)  # an administrator is asked first; the unusable file is kept aside
+        assert "另存" in page.locator("[data-testid='stAlertContentWarning']").first.inner_text()
+        confirm.click()
         ok = page.locator("[data-testid='stAlertContentSuccess']").first
         ok.wait_for(timeout=90_000)
         assert ok.inner_text().strip() == "已恢复开平市示例数据。"

@@ -14,7 +14,10 @@ from bangfu.editing import roads as road_edits
 from bangfu.ingest import pipeline as importers
 from bangfu.ui import cache
 from bangfu.workspace import store
+from bangfu.workspace.access import Principal
 from factories import Network
+
+ADMIN = Principal("admin", "admin", display_name="张三")
 
 ROOT = Path(__file__).resolve().parents[1]
 _READ, _PIECES = store.read_layer, overlay.road_pieces  # the real ones (the tests count calls of these)
@@ -146,9 +149,9 @@ def _write(kind: str, ws: Path) -> None:
         data = roads.reset_index().drop(columns=["version"]).to_json().encode()
         plan = importers.prepare_import(ws, "roads.geojson", data, layer="roads", mode="replace")
         assert plan.ok, plan.summary_zh()
-        importers.apply_import(ws, plan)
+        importers.apply_import(ws, plan, user=ADMIN)
     else:
-        importers.restore_backup(ws)
+        importers.restore_backup(ws, user=ADMIN)
 
 
 @pytest.mark.parametrize("kind", ["edit", "import", "restore"])

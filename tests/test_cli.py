@@ -13,7 +13,10 @@ import pytest
 from bangfu.cli import commands as cli
 from bangfu.planning import run as planning_run
 from bangfu.workspace import store
+from bangfu.workspace.access import Principal
 from factories import planning_layers, workspace
+
+ADMIN = Principal("admin", "admin", display_name="张三")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,7 +73,7 @@ def test_missing_workspace_and_bad_costs(small_ws: Path, tmp_path: Path, capsys)
     assert "不存在" in capsys.readouterr().err
     projects = store.read_layer(small_ws, "projects")
     projects.loc[0, "cost_wan"] = -5
-    store.replace_layers(small_ws, {"projects": projects})
+    store.replace_layers(small_ws, {"projects": projects}, user=ADMIN)
     assert cli.main(["rank", "--workspace", str(small_ws), "--budget", "500", "--out", str(out)]) == 2
     assert "W1" in capsys.readouterr().err
     assert not out.exists()

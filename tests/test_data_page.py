@@ -54,6 +54,7 @@ def test_page_without_file(ws: Path):
 
 def test_excel_update_flow_applies_and_restores(ws: Path):
     before = ws.read_bytes()
+    poor_before = store.read_layer(ws, "villages").set_index("village_code").loc[f"{TOWN}241", "poor_households"]
     table = pd.DataFrame({"统计用区划代码": [f"{TOWN}241"], "建档立卡户数": [21]})
     at = _page(("建档立卡.xlsx", xlsx_bytes(table)), "villages")
     labels = {s.label: s.value for s in at.selectbox}
@@ -67,8 +68,15 @@ def test_excel_update_flow_applies_and_restores(ws: Path):
     assert any("导入完成" in s.value for s in at.success)
     assert store.read_layer(ws, "villages").set_index("village_code").loc[f"{TOWN}241", "poor_households"] == 21
     _button(at, "data.restore").click().run()
+    warning = " ".join(w.value for w in at.warning)
+    assert "当前数据（版本 v2，" in warning and "导入 行政村" in warning and "将被替换" in warning, warning
+    assert store.read_layer(ws, "villages").set_index("village_code").loc[f"{TOWN}241", "poor_households"] == 21
+    _button(at, "data.restore_confirm").click().run()
     assert not at.exception and any("已恢复备份" in s.value for s in at.success)
-    assert ws.read_bytes() == before
+    assert store.read_layer(ws, "villages").set_index("village_code").loc[f"{TOWN}241", "poor_households"] == poor_before != 21
+    restored = store.read_meta(ws)
+    assert restored["restored_from"].startswith("workspace-") and int(restored["version"]) > 2
+    assert len(store.list_backups(ws)) == 2, "the restore backed the imported data up first"
 
 
 def test_errors_block_apply_and_report_is_shown(ws: Path):

@@ -14,12 +14,15 @@ import shapely
 from bangfu.ingest import pipeline as importers
 from bangfu.export import layers as layer_export
 from bangfu.workspace import store
+from bangfu.workspace.access import Principal
 from bangfu.cli.commands import main as cli_main
 from bangfu.workspace.schema import get_layer
 from factories import (
     CHISHUI as TOWN, enterprises, import_households, import_villages, pairings, points_table, projects,
     site_points, workspace,
 )
+
+ADMIN = Principal("admin", "admin", display_name="张三")
 
 FORMATS = ["gpkg", "geojson", "shapefile", "xlsx"]
 
@@ -78,7 +81,7 @@ def test_round_trip(rich_ws: Path, tmp_path: Path, fmt: str, layer: str):
     assert plan.change.empty, plan.change
     _same(original, plan.new_layer, layer)
     if fmt == "shapefile":  # once per layer through the whole write path as well
-        importers.apply_import(ws, plan)
+        importers.apply_import(ws, plan, user=ADMIN)
         _same(original, store.read_layer(ws, layer), layer)
 
 

@@ -16,13 +16,16 @@ from bangfu.core import fileio
 from bangfu.ingest import columns as cm
 from bangfu.ingest import crs_detect, pipeline as importers, readers
 from bangfu.maps import base as maps
-from bangfu.workspace import store
+from bangfu.workspace import locking, store
+from bangfu.workspace.access import Principal
 from bangfu.ingest.guard import ImportRefused
 from bangfu.core import vocab
 from factories import (
     CHISHUI as TOWN, geojson_bytes, import_villages, import_workspace, points_table, shapefile_zip, site_points,
     xlsx_bytes,
 )
+
+ADMIN = Principal("admin", "admin", display_name="张三")
 
 
 @pytest.fixture
@@ -142,7 +145,7 @@ def test_workspace_stores_utf8(ws: Path, tmp_path: Path):
     v.loc[0, "village_name"] = "赤坎镇𠮷村"  # a GB18030-only 4-byte character survives
     data = shapefile_zip(v, tmp_path, encoding="GB18030", keep_cpg=False)
     plan = importers.prepare_import(ws, "v.zip", data, layer="villages")
-    importers.apply_import(ws, plan)
+    importers.apply_import(ws, plan, user=ADMIN)
     assert store.read_layer(ws, "villages")["village_name"].iloc[0] == "赤坎镇𠮷村"
 
 
@@ -227,7 +230,7 @@ def test_swapped_coordinates_detected(ws: Path):
     assert not plan.ok
     assert _problems(plan, "经纬度颠倒")
     with pytest.raises(ImportRefused, match="错误"):
-        importers.apply_import(ws, plan)
+        importers.apply_import(ws, plan, user=ADMIN)
     assert ws.read_bytes() == before
 
 
@@ -310,7 +313,7 @@ def test_script_text_is_imported_as_text_and_escaped(ws: Path):
     v = import_villages()
     v.loc[0, "village_name"] = "<script>alert(1)</script>"
     plan = importers.prepare_import(ws, "x.geojson", geojson_bytes(v), layer="villages")
-    importers.apply_import(ws, plan)
+    importers.apply_import(ws, plan, user=ADMIN)
     stored = store.read_layer(ws, "villages")
     assert stored["village_name"].iloc[0] == "<script>alert(1)</script>"
     m = maps.offline_map(stored.total_bounds)
@@ -328,15 +331,32 @@ def test_apply_is_atomic_and_backup_restorable(ws: Path):
     table = pd.DataFrame({"统计用区划代码": [f"{TOWN}240"], "贫困户数": [24]})
     plan = importers.prepare_import(ws, "a.xlsx", xlsx_bytes(table), layer="villages")
     assert plan.change.changed == [f"{TOWN}240"] and plan.change.changed_columns == {"poor_households": 1}
-    importers.apply_import(ws, plan)
+    original_layers, original_version = _layers(ws), store.read_meta(ws)["version"]
+    importers.apply_import(ws, plan, user=ADMIN)
     assert store.read_layer(ws, "villages").set_index("village_code").loc[f"{TOWN}240", "poor_households"] == 24
-    assert store.backup_path(ws).read_bytes() == original
+    (backup,) = store.list_backups(ws)  # the backup holds the data as it was, with who/when/why
+    assert _layers(backup.path) == original_layers and backup.meta["version"] == original_version
+    assert (backup.user, backup.reason, backup.target) == ("张三", "import", "villages")
     # the same plan cannot be applied twice (the workspace changed since the preview)
     with pytest.raises(ImportRefused, match="重新预览"):
-        importers.apply_import(ws, plan)
-    importers.restore_backup(ws)
-    assert ws.read_bytes() == original
+        importers.apply_import(ws, plan, user=ADMIN)
+    importers.restore_backup(ws, user=ADMIN)
+    assert _layers(ws) == original_layers  # the data is back; the version number moves on (never reused)
+    assert int(store.read_meta(ws)["version"]) > int(original_version) + 1
     assert store.read_layer(ws, "villages").set_index("village_code").loc[f"{TOWN}240", "poor_households"] == 10
+    assert ws.read_bytes() != original
+
+
+def _layers(p: Path) -> dict[str, list]:
+    """Every layer's rows (geometry as WKB hex), to compare workspaces whose metadata differ."""
+    out = {}
+    for n in store.list_layers(p):
+        if n in store.LAYERS:
+            df = store.read_layer(p, n)
+            if "geometry" in df.columns:
+                df = pd.DataFrame(df).assign(geometry=df.geometry.to_wkb(hex=True))
+            out[n] = df.astype(str).values.tolist()
+    return out
 
 
 def test_failed_write_leaves_workspace_untouched(ws: Path, monkeypatch: pytest.MonkeyPatch):
@@ -349,9 +369,9 @@ def test_failed_write_leaves_workspace_untouched(ws: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(store, "write_gpkg", boom)
     with pytest.raises(OSError):
-        importers.apply_import(ws, plan)
+        importers.apply_import(ws, plan, user=ADMIN)
     assert ws.read_bytes() == original
-    assert not fileio.temp_files(ws.parent)
+    assert not fileio.temp_files(ws.parent) and not list(ws.parent.glob(locking.WRITER_PREFIX + "*"))
 
 
 def test_gcj02_heuristic_no_false_alarm_and_small_sample(ws: Path):

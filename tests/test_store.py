@@ -9,8 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bangfu.workspace import store
+from bangfu.workspace import locking, store
+from bangfu.workspace.access import Principal
 from factories import pairings, village_row, workspace
+
+ADMIN = Principal("admin", "admin", display_name="张三")
 
 
 def _sha(p: Path) -> str:
@@ -68,21 +71,24 @@ def test_failed_layer_write_leaves_file_byte_identical(small_ws: Path, monkeypat
 
     def flaky(*a, **kw):
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 1:  # an import stages only the layers it replaces: one write
             raise OSError("disk full (injected)")
         return real(*a, **kw)
 
     monkeypatch.setattr(store.pyogrio, "write_dataframe", flaky)
     with pytest.raises(OSError):
-        store.replace_layers(small_ws, {"villages": village_row(2)})
+        store.replace_layers(small_ws, {"villages": village_row(2)}, user=ADMIN)
+    assert calls["n"] == 1
     assert _sha(small_ws) == before
-    assert sorted(p.name for p in small_ws.parent.iterdir()) == [store.WORKSPACE_FILE], "no temp or backup left"
+    left = sorted(p.name for p in small_ws.parent.iterdir() if p != locking.lock_path(small_ws))
+    assert left == [store.WORKSPACE_FILE], "no temp or backup left"
 
 
 def test_replace_layers_keeps_backup_and_bumps_version(small_ws: Path):
-    store.replace_layers(small_ws, {"villages": village_row(2)})
+    store.replace_layers(small_ws, {"villages": village_row(2)}, user=ADMIN)
     assert len(store.read_layer(small_ws, "villages")) == 2
-    assert len(store.read_layer(store.backup_path(small_ws), "villages")) == 3
+    (backup,) = store.list_backups(small_ws)
+    assert len(store.read_layer(backup.path, "villages")) == 3
     assert store.read_meta(small_ws)["version"] == "2"
 
 
@@ -128,8 +134,17 @@ def test_ensure_workspace_copies_demo_and_never_writes_it(tmp_path: Path, small_
     with store.transaction(ws) as con:
         con.execute("UPDATE villages SET households = 101")
     assert _sha(demo) == before
-    store.restore_demo(tmp_path / "fresh", demo=demo)
-    assert _sha(ws) == before and store.backup_path(ws).exists()
+    edited = store.read_meta(ws)["version"]
+    store.restore_demo(tmp_path / "fresh", user=ADMIN, demo=demo)
+    assert _layers(ws) == _layers(demo) and _sha(demo) == before
+    (backup,) = store.list_backups(ws)
+    assert backup.meta["version"] == edited and backup.reason == "restore_demo"
+    assert int(store.read_meta(ws)["version"]) > int(edited), "version numbers never go back"
+
+
+def _layers(p: Path) -> dict[str, list]:
+    return {n: store.read_layer(p, n).drop(columns="geometry", errors="ignore").astype(str).values.tolist()
+            for n in store.list_layers(p) if n in store.LAYERS}
 
 
 def test_default_workspace_dir_is_outside_the_repo(monkeypatch: pytest.MonkeyPatch):

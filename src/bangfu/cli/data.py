@@ -1,4 +1,4 @@
-"""Data commands: ``import`` a file into the workspace, ``export`` it, ``restore-backup``.
+"""Data commands: ``import`` a file into the workspace, ``export`` it, ``restore-backup`` (``--list`` the backups).
 
 ``python -m bangfu import FILE --layer villages --crs gcj02`` prints the validation report and
 the change preview, and writes only when there is no error (and ``--dry-run`` is not given);
@@ -20,7 +20,7 @@ from bangfu.core import fileio
 from bangfu.ingest import columns as cm
 from bangfu.ingest import pipeline as importers
 from bangfu.export import layers as layer_export
-from bangfu.workspace import store
+from bangfu.workspace import access, store
 from bangfu.ingest.crs_detect import crs_label
 from bangfu.workspace.schema import LAYERS
 from bangfu.ingest.guard import ImportRefused
@@ -28,8 +28,14 @@ from bangfu.core.errors import BangfuError
 
 
 def _workspace(arg: str | None) -> Path:
+    """The workspace a data command works on; opening it rolls back a killed writer's half-done transaction
+    and removes stale temporary files (:func:`bangfu.workspace.store.startup`)."""
     if arg:
-        return Path(arg)
+        ws = Path(arg)
+        if ws.is_dir():
+            ws = ws / store.WORKSPACE_FILE
+        store.startup(ws)
+        return ws
     return store.ensure_workspace(store.default_workspace_dir())
 
 
@@ -101,11 +107,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print("试运行（--dry-run）：工作空间未修改。")
         return 0
     try:
-        importers.apply_import(ws, plan)
+        importers.apply_import(ws, plan, user=access.cli_principal())
     except ImportRefused as exc:
         _refused(exc)
         return EXIT_REFUSED
-    _print(f"已导入。原工作空间已备份为 {store.backup_path(ws).name}（可用 restore-backup 恢复）。")
+    latest = store.list_backups(ws)
+    where = f"{store.BACKUP_DIR}/{latest[0].name}" if latest else store.BACKUP_DIR
+    _print(f"已导入。导入前的工作空间已备份为 {where}（可用 restore-backup 恢复）。")
     return 0
 
 
@@ -127,8 +135,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     ws = _workspace(args.workspace)
-    importers.restore_backup(ws)
-    _print("已恢复备份；恢复前的文件现在是备份，可再次恢复。")
+    found = store.list_backups(ws)
+    if args.list:
+        if not found:
+            _print("没有备份。")
+        for b in found:
+            _print(f"{b.name}\t{b.label('zh')}")
+        return 0
+    chosen = found[0] if found and not args.backup else next((b for b in found if b.name == args.backup), None)
+    if chosen is not None:
+        _print(store.restore_warning(ws, backup=chosen))
+    importers.restore_backup(ws, user=access.cli_principal(), backup=args.backup)
+    _print("已恢复备份；恢复前的数据已先保存为备份，可再次恢复（restore-backup --list 查看）。")
     return 0
 
 
@@ -158,3 +176,5 @@ def export_args(p: argparse.ArgumentParser) -> None:
 def restore_args(p: argparse.ArgumentParser) -> None:
     """The arguments of ``restore-backup``."""
     p.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
+    p.add_argument("--list", action="store_true", help="list the backups (newest first) and restore nothing")
+    p.add_argument("--backup", metavar="NAME", help="the backup file to restore (default: the newest)")

@@ -26,7 +26,8 @@ import tempfile
 from pathlib import Path
 from collections.abc import Iterator
 
-__all__ = ["TEMP_PREFIX", "atomic_path", "write_bytes", "write_text", "copy_file", "temp_files"]
+__all__ = ["TEMP_PREFIX", "atomic_path", "write_bytes", "write_text", "copy_file", "temp_files", "fsync_file",
+           "fsync_dir"]
 
 #: Every temporary file of an atomic write starts with this (see :func:`temp_files`).
 TEMP_PREFIX = ".bangfu-tmp-"
@@ -46,7 +47,8 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~_umask()
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
+    """Flush a file's contents to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -54,7 +56,7 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make the rename durable (best effort: not every platform can open a directory)."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
@@ -92,14 +94,14 @@ def atomic_path(target: Path | str, *, backup: Path | str | None = None) -> Iter
         if not tmp.exists():
             raise FileNotFoundError(f"the writer removed {tmp} without writing it again")
         os.chmod(tmp, _mode_for(target))
-        _fsync_file(tmp)
+        fsync_file(tmp)
         if backup is not None and target.exists():
             copy_file(target, backup)
         os.replace(tmp, target)
     except BaseException:
         _remove(tmp)
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def write_bytes(target: Path | str, data: bytes, *, backup: Path | str | None = None) -> Path:

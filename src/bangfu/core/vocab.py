@@ -346,6 +346,7 @@ AUDIT_ACTION = Vocabulary("audit_action", "操作类型", "Action", (
     Term("import", "导入", "Import"),
     Term("restore_backup", "恢复备份", "Restore a backup"),
     Term("restore_demo", "恢复示例数据", "Restore the demo"),
+    Term("backup", "手动备份", "Manual backup"),
     Term("export_households", "导出农户明细", "Export household records"),
     Term("export", "导出", "Export"),
     Term("user_add", "新建用户", "Add user"),

@@ -9,8 +9,10 @@ The flow is a pipeline of pure steps shared by the page 数据管理 and the com
 4. validation — :func:`bangfu.workspace.validate.validate_layer` plus :mod:`bangfu.ingest.checks`, with
    every problem located by layer, row, column and value; errors block the import;
 5. change preview — rows added, changed and removed;
-6. :func:`apply_import` — one atomic swap of the workspace file (previous file kept as backup);
-   :func:`restore_backup` swaps the backup back.
+6. :func:`apply_import` — admin only; under the workspace's writer lock the workspace is backed up, then the
+   layer is replaced in place in ONE SQLite transaction, after re-checking that nothing it would overwrite
+   changed since the preview (:func:`bangfu.workspace.store.replace_layers`); :func:`restore_backup`
+   restores one of the rotating backups (the current file is backed up first).
 
 :func:`prepare_import` runs steps 1–5 and returns an :class:`ImportPlan`; nothing is written.
 """
@@ -27,10 +29,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from bangfu.core import fileio
 from bangfu.ingest import columns as cm
 from bangfu.ingest import crs_detect, checks as import_checks, readers
 from bangfu.workspace import display, store
+from bangfu.workspace.access import Principal, require
 from bangfu.workspace.schema import Layer, get_layer, references
 from bangfu.ingest.guard import ImportRefused, Limits
 from bangfu.workspace.validate import Problem, Report, validate_layer
@@ -67,6 +69,8 @@ class ImportPlan:
     change: import_checks.LayerChange | None
     base_version: str
     notes: list[str] = field(default_factory=list)
+    base_meta_version: int | None = None  # the workspace version number the plan was prepared on
+    depends: tuple[str, ...] = ()  # the layers the plan was checked against (an edit of one refuses the apply)
 
     @property
     def ok(self) -> bool:
@@ -291,15 +295,19 @@ def prepare_import(
     sublayer: str | None = None,
     limits: Limits | None = None,
     load: Loader | None = None,
+    data_version: int | None = None,
 ) -> ImportPlan:
     """Read, map, convert, validate and diff an upload against the workspace; writes nothing.
 
     Raises :class:`ImportRefused` (Chinese message) for files that cannot be read safely; data
     problems are collected in ``plan.report`` instead (``plan.ok`` is False when one is an error).
-    ``load`` reads a workspace layer (the app passes its session cache).
+    ``load`` reads a workspace layer (the app passes its session cache); ``data_version``: the workspace
+    version number the data ``load`` returns belongs to (default: the version now) — :func:`apply_import`
+    refuses the plan if a layer it depends on was written after that version.
     """
     lay = get_layer(layer)
     base_version = store.workspace_version(workspace)
+    base_meta_version = store.meta_version(store.read_meta(workspace)) if data_version is None else int(data_version)
     load = load or _loader_for(workspace)
     table = readers.read_upload(file_name, data, encoding=encoding, sublayer=sublayer, limits=limits)
     if mapping is None:
@@ -412,13 +420,31 @@ def prepare_import(
     _sanity(report, layer, view, vill, crs_key, file_name)
 
     change = import_checks.diff_layer(layer, store.coerce(lay, old) if len(old) else old, new_layer)
+    if lay.versioned and change is not None and change.changed:
+        _bump_versions(lay, old, new_layer, change.changed)
     return ImportPlan(
         file_name=file_name, layer=layer, kind=table.kind, encoding=table.encoding.encoding,
         encoding_note=table.encoding.describe_zh(), encoding_needs_confirmation=table.encoding.needs_confirmation,
         sublayers=table.sublayers, columns=table.columns, mapping=dict(mapping), crs=crs_key, crs_source=crs_source,
         crs_note=crs_note, mode=mode, preview=table.frame.head(10), rows=view, new_layer=new_layer, report=report,
-        change=change, base_version=base_version, notes=notes,
+        change=change, base_version=base_version, notes=notes, base_meta_version=base_meta_version,
+        depends=tuple(sorted(set(context) - {layer})),
     )
+
+
+def _bump_versions(layer: Layer, old: pd.DataFrame, new_layer: pd.DataFrame, changed: list[str]) -> None:
+    """Rows an import changes get a version above both the file's and the workspace's (an editor holding the
+    old version then gets a conflict instead of silently overwriting the import; no version is reused)."""
+    key = layer.key
+    before = {str(k): v for k, v in zip(old[key].astype(str), old["version"])} if len(old) else {}
+    keys = new_layer[key].astype(str)
+    hit = keys.isin(set(map(str, changed))).to_numpy()
+    if not hit.any():
+        return
+    current = pd.to_numeric(new_layer["version"], errors="coerce").fillna(0).to_numpy()
+    previous = np.array([float(before.get(k, 0) if not pd.isna(before.get(k, 0)) else 0) for k in keys])
+    bumped = np.maximum(current, previous) + 1
+    new_layer["version"] = pd.array(np.where(hit, bumped, current).astype("int64"), dtype="Int64")
 
 
 def _sanity(report: Report, layer: str, view: pd.DataFrame, villages: pd.DataFrame, crs_key: str | None,
@@ -445,43 +471,36 @@ def _sanity(report: Report, layer: str, view: pd.DataFrame, villages: pd.DataFra
 # --------------------------------------------------------------------------- applying
 
 
-def apply_import(workspace: Path | str, plan: ImportPlan) -> str:
-    """Write the plan's layer in one atomic swap; returns the new workspace version.
+def apply_import(workspace: Path | str, plan: ImportPlan, *, user: Principal) -> str:
+    """Write the plan's layer in one transaction (admin only); returns the new workspace version token.
 
-    Refused (Chinese message, nothing written) when the plan has errors or when the workspace
-    changed since the plan was prepared.
+    Refused (Chinese message, nothing written) when the plan has errors, when the user may not import, or
+    when the plan's layer — or a layer it was checked against — changed since the plan was prepared (an
+    edit of another layer meanwhile is kept). The workspace is backed up first.
     """
+    require(user, "import", what=get_layer(plan.layer).zh)
     if not plan.ok:
         raise ImportRefused(f"数据检查发现错误，不能导入。{plan.summary_zh()}", "the plan has errors")
-    if store.workspace_version(workspace) != plan.base_version:
+    base = plan.base_meta_version
+    if base is None and store.workspace_version(workspace) != plan.base_version:
         raise ImportRefused("工作空间在预览之后被修改过，请重新预览再导入。", "workspace changed since the preview")
-    store.replace_layers(workspace, {plan.layer: plan.new_layer})
+    try:
+        store.replace_layers(workspace, {plan.layer: plan.new_layer}, user=user, base_version=base,
+                             depends=plan.depends, action="import", target=plan.layer,
+                             details={"file": plan.file_name, "mode": plan.mode,
+                                      **(plan.change.counts() if plan.change else {})})
+    except store.WriteConflict as exc:  # an edit since the preview: reported as a refused import, kept
+        raise ImportRefused(exc.message_zh, exc.message_en, hint_zh=exc.hint_zh, hint_en=exc.hint_en) from None
     return store.workspace_version(workspace)
 
 
-def restore_backup(workspace: Path | str) -> Path:
-    """Swap the backup (``workspace.bak.gpkg``) back in; the current file becomes the backup."""
-    p = Path(workspace)
-    bak = store.backup_path(p)
-    if not bak.exists():
-        raise ImportRefused("没有可恢复的备份。", "no backup to restore",
-                            hint_zh="每次导入前的工作空间会自动备份；导入之后才有备份可恢复。",
-                            hint_en="The workspace is backed up before every import; there is none yet.")
-    try:
-        store.check_workspace_file(bak)
-    except store.WorkspaceError as exc:
-        raise ImportRefused(f"备份文件无法使用：{exc.message_zh}", f"backup unusable: {exc.message_en}",
-                            hint_zh=exc.hint_zh, hint_en=exc.hint_en) from None
-    # the copy of the backup is taken first, then the current file becomes the backup, then the swap
-    return fileio.copy_file(bak, p, backup=bak)
+def restore_backup(workspace: Path | str, *, user: Principal, backup: str | None = None,
+                   expected_version: int | None = None) -> store.Backup:
+    """Restore a backup (default: the newest); admin only; the current file is backed up first."""
+    return store.restore_backup(workspace, user=user, backup=backup, expected_version=expected_version)
 
 
 def backup_info(workspace: Path | str) -> dict[str, str] | None:
-    """Meta of the backup file (``version``, ``source``…) or None when there is none."""
-    bak = store.backup_path(workspace)
-    if not bak.exists():
-        return None
-    try:
-        return store.read_meta(bak)
-    except Exception:  # noqa: BLE001 - a broken backup is reported as absent
-        return None
+    """Meta of the newest backup (``version``, ``backup_at``, ``backup_user``…) or None when there is none."""
+    found = store.list_backups(workspace)
+    return found[0].meta if found else None

@@ -18,9 +18,10 @@ from bangfu.core.resources import asset
 from bangfu.maps.offline import install_static_assets
 from bangfu.ui.pages import PAGES, visible_pages
 from bangfu.ui import auth
+from bangfu.workspace import access
 from bangfu.workspace.access import Principal
 from bangfu.ui import cache as data
-from bangfu.ui.feedback import flash, guard, show_error, show_flash
+from bangfu.ui.feedback import flash, guard, md_text, show_error, show_flash
 
 
 
@@ -68,18 +69,44 @@ class Context:
         return self.meta.get("source") == "demo"
 
 
+#: Session key of a demo restore waiting for its confirmation: the workspace version shown then (None: unusable).
+DEMO_PENDING = "sidebar.restore_pending"
+
+
 def _workspace_failed(lang: str, folder: Path, exc: store.WorkspaceError) -> None:
-    """Say why the workspace cannot be used, offer to restore the demo, and stop the page."""
+    """Say why the workspace cannot be used, offer an administrator to restore the demo, and stop the page."""
     show_error(exc, lang, title=t("error.workspace", lang))
-    if st.button(t("sidebar.restore_demo", lang), type="primary", key="restore_after_error"):
-        _restore_demo(lang, folder)
+    restore_demo_control(lang, folder, auth.current_user(lang, folder), key="restore_after_error", primary=True)
     st.stop()
 
 
-def _restore_demo(lang: str, folder: Path) -> None:
+def restore_demo_control(lang: str, folder: Path, user: Principal, *, key: str, version: int | None = None,
+                         primary: bool = False) -> None:
+    """The 恢复示例数据 button (administrators only) and its confirmation naming what will be replaced.
+
+    The first click only asks; the confirmation says what the current data is (or that an unusable file is
+    kept aside) and that it is backed up first. ``version``: the workspace version shown (the restore is
+    refused if it changed in the meantime)."""
+    if not access.can(user, "restore"):
+        return
+    if st.button(t("sidebar.restore_demo", lang), key=key, type="primary" if primary else "secondary"):
+        st.session_state[DEMO_PENDING] = (version,)
+    pending = st.session_state.get(DEMO_PENDING)
+    if pending is None:
+        return
+    st.warning(md_text(store.restore_warning(folder / store.WORKSPACE_FILE, lang=lang)))
+    if st.button(t("sidebar.restore_confirm", lang), key=f"{key}_confirm", type="primary"):
+        st.session_state.pop(DEMO_PENDING, None)
+        _restore_demo(lang, folder, user, pending[0])
+    if st.button(t("sidebar.restore_cancel", lang), key=f"{key}_cancel"):
+        st.session_state.pop(DEMO_PENDING, None)
+        st.rerun()
+
+
+def _restore_demo(lang: str, folder: Path, user: Principal, version: int | None) -> None:
     """Swap the demo in; the new workspace version makes every page (and session) read it on its next run."""
     with guard(lang):
-        store.restore_demo(folder)
+        store.restore_demo(folder, user=user, expected_version=version)
         flash(t("sidebar.restored", lang))
         st.rerun()
 
@@ -182,8 +209,8 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
             st.caption(f"{t('sidebar.workspace', lang)}：`{path}`")
             source = info.meta.get("source", "")
             st.caption(f"{t('sidebar.workspace_source', lang)}：{source}  ·  v{info.meta.get('version', '?')}")
-            if st.button(t("sidebar.restore_demo", lang), key="restore_demo"):
-                _restore_demo(lang, folder)
+            user = auth.current_user(lang, folder)
+            restore_demo_control(lang, folder, user, key="restore_demo", version=store.meta_version(info.meta))
 
     ctx = Context(
         lang=lang,

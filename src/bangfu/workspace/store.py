@@ -1,15 +1,21 @@
-"""Workspace store: one GeoPackage per workspace; open, read, and write in single transactions.
+"""Workspace store: one GeoPackage per workspace; open, read, and write — one writer at a time, one transaction per write.
 
 A workspace is a GeoPackage file holding the layers of :mod:`bangfu.workspace.schema` plus a small
-``bangfu_meta`` table (key/value: ``version``, ``source``, ``synthetic_note``...).
+``bangfu_meta`` table (key/value: ``version``, ``source``, ``layer_version:<layer>``, ``last_write_*``...).
 
-Writes come in two kinds, both all-or-nothing:
+Every write to a live workspace holds its writer lock (:mod:`bangfu.workspace.locking`) and is all-or-nothing:
 
-* attribute edits (a road's status, a pairing's end date) run inside :func:`transaction`, one
-  SQLite transaction that also bumps the workspace version;
-* whole-layer writes (:func:`write_workspace`, :func:`replace_layers`, :func:`restore_demo`) build
-  a complete new file next to the old one and swap it in atomically
-  (:func:`bangfu.core.fileio.atomic_path`); the old file is kept as a backup.
+* edits (a road's status, a pairing's end date) run inside :func:`transaction`, one SQLite transaction
+  that also bumps the workspace version, marks the layers it wrote and writes the audit row;
+* imports (:func:`replace_layers`) back the workspace up, then drop and recreate the imported layers in
+  place in ONE SQLite transaction (no whole-file swap), after re-checking that nothing they would overwrite
+  changed since the import was prepared;
+* restores (:func:`restore_backup`, :func:`restore_demo`) back the current file up (or keep a corrupt one
+  aside), then swap a checked copy in atomically.
+
+Backups live in ``backups/`` beside the workspace, a rotating set (:func:`backups_to_keep`, at least 5), each
+with its time (Asia/Shanghai), user and cause in its own ``bangfu_meta`` (:func:`list_backups`). Version
+numbers only go up, also across restores. See ``docs/writes.md``.
 
 The shipped demo (``geodata/kaiping_demo.gpkg``) is never written: :func:`ensure_workspace`
 copies it to a writable workspace folder first.
@@ -18,12 +24,17 @@ copies it to a writable workspace folder first.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import shutil
 import sqlite3
 import struct
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from collections.abc import Iterator, Mapping
+from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -31,25 +42,36 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from bangfu.core import fileio
+from bangfu.core import fileio, vocab
 from bangfu.core.errors import BangfuError
 from bangfu.core.resources import DEMO_PATH
+from bangfu.workspace import audit, locking
+from bangfu.workspace.access import Principal, require
 from bangfu.workspace.schema import LAYERS, REQUIRED_LAYERS, Layer, get_layer
 from bangfu.workspace.validate import parse_bool
 
 WORKSPACE_FILE = "workspace.gpkg"
 META_TABLE = "bangfu_meta"
 FIXED_TIMESTAMP = "2026-01-01T00:00:00.000Z"
+#: Meta key prefix: ``layer_version:<layer>`` is the workspace version that last wrote the layer.
+LAYER_MARK = "layer_version:"
+BACKUP_DIR = "backups"
+#: How many backups to keep (``$BANGFU_BACKUPS_KEEP``); never fewer than MIN_BACKUPS.
+KEEP_ENV = "BANGFU_BACKUPS_KEEP"
+DEFAULT_BACKUPS = 10
+MIN_BACKUPS = 5
+#: Who creates a workspace from the demo on first use (recorded in the audit trail).
+SYSTEM = Principal("system", "admin", display_name="系统（首次使用）", source="cli")
 
 
 #: What a user can do about a workspace that cannot be used (shown by the app and the command line).
 RESTORE_HINT_ZH = (
-    "可以恢复开平市示例数据（当前文件会保留为 workspace.bak.gpkg），"
-    "或用命令 python -m bangfu restore-backup 恢复导入前的备份。"
+    "管理员可以恢复开平市示例数据（当前文件会另存，不覆盖任何备份），"
+    "或用命令 python -m bangfu restore-backup 恢复一个备份（--list 列出全部备份）。"
 )
 RESTORE_HINT_EN = (
-    "Restore the Kaiping demo (the current file is kept as workspace.bak.gpkg), or restore the backup "
-    "taken before the last import with python -m bangfu restore-backup."
+    "An administrator can restore the Kaiping demo (the current file is kept aside; no backup is overwritten), "
+    "or restore a backup with python -m bangfu restore-backup (--list shows them all)."
 )
 
 
@@ -73,34 +95,47 @@ def default_workspace_dir() -> Path:
 
 
 def ensure_workspace(folder: Path | str | None = None, *, demo: Path = DEMO_PATH) -> Path:
-    """The workspace file in ``folder``; copies the shipped demo there on first use."""
+    """The workspace file in ``folder``, ready to open: copies the shipped demo there on first use.
+
+    Also the start-up step of the app and the command line (:func:`startup`): a transaction a killed writer
+    left half-done is rolled back and stale temporary files are removed.
+    """
     folder = Path(folder) if folder is not None else default_workspace_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / WORKSPACE_FILE
+    startup(path)
     if not path.exists():
-        restore_demo(folder, demo=demo)
+        with locking.writer_lock(path):
+            if not path.exists():
+                _require_demo(demo)
+                fileio.copy_file(demo, path)  # the first copy is the demo byte for byte
+                audit.record(folder, SYSTEM, "new_workspace", "demo", {"source": demo.name}, workspace=path.name)
     return path
 
 
-def restore_demo(folder: Path | str | None = None, *, demo: Path = DEMO_PATH) -> Path:
-    """Replace the workspace in ``folder`` by a fresh copy of the demo (old file kept as backup)."""
-    folder = Path(folder) if folder is not None else default_workspace_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+def startup(path: Path | str) -> list[Path]:
+    """What opening a workspace does first: roll back a killed writer's half-done transaction, adopt a
+    ``workspace.bak.gpkg`` of earlier versions into the backups folder, and remove stale temporary files
+    (:func:`bangfu.workspace.locking.clean_stale_temps`). Does nothing while another writer is busy; returns the
+    temporary files removed."""
+    p = Path(path)
+    if not p.parent.is_dir():
+        return []
+    try:
+        with locking.writer_lock(p, wait=0):
+            _adopt_legacy_backup(p)
+            return locking.clean_stale_temps(p, folders=(backups_dir(p),))
+    except (locking.WorkspaceBusy, PermissionError):  # busy, or a read-only folder: nothing to clean here
+        return []
+
+
+def _require_demo(demo: Path) -> None:
     if not demo.exists():
         raise WorkspaceError(
             f"找不到示例数据文件：{demo}", f"demo file not found: {demo}",
             hint_zh="运行 python -m bangfu.demo build 重新生成示例数据，或重新安装本应用。",
             hint_en="Run python -m bangfu.demo build to rebuild the demo, or reinstall the app.",
         )
-    path = folder / WORKSPACE_FILE
-    return fileio.copy_file(demo, path, backup=backup_path(path))
-
-
-def backup_path(path: Path | str) -> Path:
-    """Where the previous version of a workspace is kept (``workspace.bak.gpkg``)."""
-    p = Path(path)
-    return p.with_name(p.stem + ".bak.gpkg")
-
 
 # --------------------------------------------------------------------------- reading
 
@@ -315,22 +350,157 @@ def write_gpkg(path: Path | str, layers: Mapping[str, pd.DataFrame], *, meta: Ma
 def write_workspace(
     path: Path | str, layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None
 ) -> None:
-    """Write a complete workspace atomically (temp file beside ``path``, swapped in; old file kept as backup)."""
+    """Write a complete new workspace file atomically (temp file beside ``path``, swapped in).
+
+    For building a workspace (the demo, tests, a new county); a live workspace is changed only through
+    :func:`transaction`, :func:`replace_layers`, :func:`restore_backup` and :func:`restore_demo`, which hold
+    the writer lock, keep backups and write the audit trail.
+    """
     p = Path(path)
-    with fileio.atomic_path(p, backup=backup_path(p)) as tmp:
+    # a new file needs no lock (and leaves no lock file); replacing an existing one waits for its writers
+    with locking.writer_lock(p) if p.exists() else contextlib.nullcontext(), fileio.atomic_path(p) as tmp:
         write_gpkg(tmp, layers, meta=meta)
 
 
-def replace_layers(path: Path | str, layers: Mapping[str, pd.DataFrame]) -> None:
-    """Replace some layers of an existing workspace, all or nothing, and bump its version."""
-    p = Path(path)
-    check_workspace_file(p)
-    current = read_workspace(p)
-    meta = read_meta(p)
-    current.update(layers)
-    meta["version"] = str(int(meta.get("version", "0")) + 1)
-    write_workspace(p, current, meta=meta)
+class WriteConflict(WorkspaceError):
+    """An import prepared on an older version of the workspace whose layers were changed since."""
 
+
+def layers_changed_since(meta: Mapping[str, str], version: int) -> list[str]:
+    """The layers written after workspace version ``version`` (from the per-layer marks every write leaves)."""
+    out = []
+    for key, value in meta.items():
+        if key.startswith(LAYER_MARK):
+            with contextlib.suppress(ValueError):
+                if int(value) > version:
+                    out.append(key[len(LAYER_MARK):])
+    return sorted(out, key=lambda n: list(LAYERS).index(n) if n in LAYERS else len(LAYERS))
+
+
+def meta_version(meta: Mapping[str, str]) -> int:
+    """The workspace version number in ``meta`` (0 when absent or unreadable)."""
+    try:
+        return int(meta.get("version", "0"))
+    except ValueError:
+        return 0
+
+
+def _check_base(meta: Mapping[str, str], base_version: int | None, relevant: set[str]) -> None:
+    """Refuse (nothing written) when a layer the import replaces or was checked against changed since."""
+    current = meta_version(meta)
+    if base_version is None or current == base_version:
+        return
+    changed = layers_changed_since(meta, base_version)
+    clash = [n for n in changed if n in relevant]
+    if current < base_version or clash:
+        names_zh = "、".join(get_layer(n).zh if n in LAYERS else n for n in clash) or "工作空间"
+        names_en = ", ".join(clash) or "the workspace"
+        raise WriteConflict(
+            f"导入没有执行：预览之后，其他用户修改了{names_zh}（版本 v{base_version} → v{current}）。"
+            "为了不覆盖这些修改，请重新预览后再导入。",
+            f"not imported: {names_en} changed since the preview (v{base_version} → v{current}); preview again.",
+            hint_zh="重新上传或重新预览这个文件：预览会基于最新的数据，刚才的修改会保留。",
+            hint_en="Preview the file again: the preview then starts from the latest data and keeps those changes.",
+        )
+
+
+def replace_layers(
+    path: Path | str, layers: Mapping[str, pd.DataFrame], *, user: Principal, base_version: int | None = None,
+    depends: Iterable[str] = (), action: str = "import", target: str = "", details: Mapping[str, Any] | None = None,
+) -> int:
+    """Replace some layers of the workspace in place, in ONE SQLite transaction; returns the new version.
+
+    Admin only (``import`` permission). Under the writer lock: re-checks the workspace version — if
+    ``base_version`` (the version the import was prepared on) is no longer current and one of the replaced
+    layers or of ``depends`` (the layers it was checked against) has changed since, :class:`WriteConflict` is
+    raised and nothing is written; an edit of another layer meanwhile is kept. Then the new layers are written
+    to a staging file, the current workspace is backed up (:func:`make_backup`), and one transaction drops
+    and recreates the layers from the staging file, bumps the version, marks the layers and writes the
+    audit row. A crash at any point leaves the old workspace (rolled back on the next open) or the new one.
+    """
+    require(user, "import")
+    p = Path(path)
+    names = [n for n in LAYERS if n in layers]
+    relevant = set(names) | set(depends)
+    with locking.writer_lock(p):
+        locking.checkpoint("import:locked")
+        check_workspace_file(p)
+        _check_base(read_meta(p), base_version, relevant)
+        stage = locking.writer_temp(p)
+        try:
+            write_gpkg(stage, {n: layers[n] for n in names}, meta={})
+            locking.checkpoint("import:staged")
+            _write_backup(p, user=user, reason=action, target=target or ",".join(names))
+            locking.checkpoint("import:backed_up")
+            con = _connect_rw(p)
+            try:
+                con.execute("ATTACH DATABASE ? AS stage", (str(stage),))
+                audit.attach(con, p.parent)
+                touched: set[str] = set(names)
+                con.set_authorizer(_recorder(touched))
+                con.execute("BEGIN IMMEDIATE")
+                _check_base(_meta_in(con), base_version, relevant)
+                for name in names:
+                    _replace_table(con, name)
+                locking.checkpoint("import:written")
+                version = _finish(con, p, touched, user=user, action=action, target=target or ",".join(names),
+                                  details=details)
+                locking.checkpoint("import:before_commit")
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+        finally:
+            _remove_temp(stage)
+        locking.checkpoint("import:committed")
+    return version
+
+
+def _remove_temp(path: Path) -> None:
+    for f in (path, path.with_name(path.name + "-journal")):
+        with contextlib.suppress(FileNotFoundError):
+            f.unlink()
+
+
+def _replace_table(con: sqlite3.Connection, name: str) -> None:
+    """Drop table ``name`` (with its R-tree and GeoPackage registrations) and recreate it from ``stage``."""
+    # every name is qualified: an unqualified DROP would find the staging copy when main has no such table
+    for geom_col, in con.execute("SELECT column_name FROM main.gpkg_geometry_columns WHERE table_name = ?",
+                                 (name,)).fetchall():
+        con.execute(f'DROP TABLE IF EXISTS main."rtree_{name}_{geom_col}"')
+    con.execute(f'DROP TABLE IF EXISTS main."{name}"')
+    for table in ("gpkg_geometry_columns", "gpkg_extensions", "gpkg_contents", "gpkg_ogr_contents"):
+        if _has_table(con, "main", table):
+            con.execute(f'DELETE FROM main."{table}" WHERE lower(table_name) = lower(?)', (name,))
+    if not _has_table(con, "stage", name):
+        return
+    con.execute("INSERT OR IGNORE INTO main.gpkg_spatial_ref_sys SELECT * FROM stage.gpkg_spatial_ref_sys "
+                "WHERE srs_id IN (SELECT srs_id FROM stage.gpkg_contents WHERE table_name = ?)", (name,))
+    (table_sql,) = con.execute("SELECT sql FROM stage.sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+    con.execute(table_sql)
+    con.execute(f'INSERT INTO main."{name}" SELECT * FROM stage."{name}"')
+    for table in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_contents"):
+        if _has_table(con, "stage", table) and _has_table(con, "main", table):
+            con.execute(f'INSERT INTO main."{table}" SELECT * FROM stage."{table}" WHERE lower(table_name) = lower(?)',
+                        (name,))
+    for geom_col, in con.execute("SELECT column_name FROM stage.gpkg_geometry_columns WHERE table_name = ?",
+                                 (name,)).fetchall():
+        rtree = f"rtree_{name}_{geom_col}"
+        row = con.execute("SELECT sql FROM stage.sqlite_master WHERE name = ?", (rtree,)).fetchone()
+        if row:
+            con.execute(row[0])
+            con.execute(f'INSERT INTO main."{rtree}" SELECT * FROM stage."{rtree}"')
+    for (sql,) in con.execute("SELECT sql FROM stage.sqlite_master WHERE type IN ('index', 'trigger') "
+                              "AND tbl_name = ? AND sql IS NOT NULL", (name,)).fetchall():
+        con.execute(sql)
+
+
+def _has_table(con: sqlite3.Connection, schema: str, name: str) -> bool:
+    return con.execute(f"SELECT 1 FROM {schema}.sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
+        is not None
 
 # --------------------------------------------------------------------------- transactions
 
@@ -380,31 +550,91 @@ def _register_gpkg_functions(con: sqlite3.Connection) -> None:
         con.create_function(name, 1, part(i), deterministic=True)
 
 
-@contextlib.contextmanager
-def transaction(path: Path | str) -> Iterator[sqlite3.Connection]:
-    """One write transaction on the workspace: commits and bumps the version, or rolls back.
+def _connect_rw(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, timeout=locking.write_wait() or 0.1, isolation_level=None)
+    _register_gpkg_functions(con)
+    return con
 
-    ``BEGIN IMMEDIATE`` takes the write lock at once, so concurrent editors queue instead of
-    interleaving; a reader never sees half of an edit.
+
+def _meta_in(con: sqlite3.Connection) -> dict[str, str]:
+    return {str(k): str(v) for k, v in con.execute(f"SELECT key, value FROM main.{META_TABLE}")}
+
+
+_WRITES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE, sqlite3.SQLITE_DROP_TABLE,
+           sqlite3.SQLITE_CREATE_TABLE}
+
+
+def _recorder(touched: set[str]):  # noqa: ANN202 - an sqlite3 authorizer callback
+    """An authorizer that notes every workspace layer a statement of the transaction writes."""
+
+    def authorize(action: int, arg1: str | None, _arg2: str | None, db: str | None, _trigger: str | None) -> int:
+        if action in _WRITES and db == "main" and arg1 in LAYERS:
+            touched.add(arg1)
+        return sqlite3.SQLITE_OK
+
+    return authorize
+
+
+def _finish(con: sqlite3.Connection, path: Path, touched: set[str], *, user: Principal | None, action: str,
+            target: str, details: Mapping[str, Any] | None) -> int:
+    """The end of every write transaction: next version, per-layer marks, last-write note, audit row."""
+    meta = _meta_in(con)
+    version = meta_version(meta) + 1
+    entries = {"version": str(version), **{f"{LAYER_MARK}{n}": str(version) for n in touched}}
+    entries.update(_last_write(user, action, target))
+    con.executemany(f"INSERT OR REPLACE INTO main.{META_TABLE} (key, value) VALUES (?, ?)", list(entries.items()))
+    if user is not None:
+        audit.record(path.parent, user, action, target,
+                     {**dict(details or {}), "version": version, "layers": sorted(touched)}, workspace=path.name,
+                     con=con)
+    return version
+
+
+def _last_write(user: Principal | None, action: str, target: str) -> dict[str, str]:
+    return {"last_write_at": audit.now(), "last_write_user": user.name if user else "",
+            "last_write_username": user.username if user else "", "last_write_action": action,
+            "last_write_target": target}
+
+
+@contextlib.contextmanager
+def transaction(
+    path: Path | str, *, user: Principal | None = None, action: str = "edit", target: str = "",
+    details: dict[str, Any] | None = None, permission: str | None = None, town_code: str | None = None,
+) -> Iterator[sqlite3.Connection]:
+    """One write transaction on the workspace: commits, or rolls back and leaves the file byte-identical.
+
+    The writer lock (:func:`bangfu.workspace.locking.writer_lock`) is taken first, so the transaction queues
+    behind an import or a restore (at most ``$BANGFU_WRITE_WAIT`` seconds, then
+    :class:`~bangfu.workspace.locking.WorkspaceBusy`) and always writes to the file in place; ``BEGIN
+    IMMEDIATE`` then serialises it against readers. In the same transaction the workspace version goes up by
+    one (never reused), every layer the block wrote is marked with that version (so an import prepared
+    earlier can tell whether it would overwrite it), and — when ``user`` is given — the audit row
+    (``action``, ``target``, ``details``: a dict the block may still fill in; the new version and the layers
+    are added) is written. ``permission`` (with ``town_code``): checked with
+    :func:`bangfu.workspace.access.require` before anything happens.
     """
     p = Path(path)
-    check_workspace_file(p, integrity=False)
-    con = sqlite3.connect(p, timeout=60, isolation_level=None)
-    _register_gpkg_functions(con)
-    try:
-        con.execute("BEGIN IMMEDIATE")
-        yield con
-        con.execute(
-            f"UPDATE {META_TABLE} SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'version'"
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
-
+    if permission is not None:
+        require(user, permission, town_code=town_code)
+    with locking.writer_lock(p):
+        check_workspace_file(p, integrity=False)
+        con = _connect_rw(p)
+        try:
+            if user is not None:
+                audit.attach(con, p.parent)
+            touched: set[str] = set()
+            con.set_authorizer(_recorder(touched))
+            con.execute("BEGIN IMMEDIATE")
+            yield con
+            _finish(con, p, touched, user=user, action=action, target=target, details=details)
+            locking.checkpoint("transaction:before_commit")
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
 
 @dataclass(frozen=True)
 class WorkspaceInfo:
@@ -419,5 +649,302 @@ class WorkspaceInfo:
 def open_workspace(path: Path | str) -> WorkspaceInfo:
     """Check a workspace file and describe it; raises :class:`WorkspaceError` with a Chinese message."""
     p = Path(path)
+    startup(p)
     check_workspace_file(p)
     return WorkspaceInfo(p, workspace_version(p), read_meta(p), list_layers(p))
+
+
+# --------------------------------------------------------------------------- backups and restores
+
+
+@dataclass(frozen=True)
+class Backup:
+    """One backup of a workspace: its file (``name`` is its id), when, by whom and why it was taken, and the
+    version and last change of the data it holds."""
+
+    path: Path
+    at: str
+    user: str
+    username: str
+    reason: str
+    target: str
+    version: int
+    meta: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def label(self, lang: str = "zh") -> str:
+        """One line for a list: ``2026-11-30 14:05 · 张三 · 导入 道路 前 · 数据版本 v37``."""
+        when = _short_time(self.at)
+        why = describe_action(self.reason, self.target, lang)
+        if lang == "en":
+            return f"{when} · {self.user or '?'} · before {why} · data v{self.version}"
+        return f"{when} · {self.user or '?'} · {why}前 · 数据版本 v{self.version}"
+
+
+def backups_dir(path: Path | str) -> Path:
+    """The folder of a workspace's backups (``backups/`` beside it)."""
+    return Path(path).parent / BACKUP_DIR
+
+
+def backups_to_keep() -> int:
+    """How many backups are kept (``$BANGFU_BACKUPS_KEEP``, default 10, never fewer than 5)."""
+    try:
+        return max(MIN_BACKUPS, int(os.environ.get(KEEP_ENV, DEFAULT_BACKUPS)))
+    except ValueError:
+        return DEFAULT_BACKUPS
+
+
+def _backup_files(path: Path) -> list[Path]:
+    """The backup files of workspace ``path``, oldest first (names start with a sortable time)."""
+    d = backups_dir(path)
+    return sorted(d.glob(f"{glob.escape(path.stem)}-*.gpkg")) if d.is_dir() else []
+
+
+def list_backups(path: Path | str) -> list[Backup]:
+    """The backups of a workspace, newest first. Only complete files are ever listed: a backup is written to a
+    temporary name, fsynced and checked, then renamed into the folder."""
+    out = []
+    for f in reversed(_backup_files(Path(path))):
+        try:
+            meta = read_meta(f)
+        except sqlite3.Error:
+            continue
+        if not meta:
+            continue
+        out.append(Backup(f, meta.get("backup_at", ""), meta.get("backup_user", ""), meta.get("backup_username", ""),
+                          meta.get("backup_reason", ""), meta.get("backup_target", ""), meta_version(meta), meta))
+    return out
+
+
+def _short_time(at: str) -> str:
+    return at[:16].replace("T", " ") if at else "?"
+
+
+def describe_action(action: str, target: str, lang: str = "zh") -> str:
+    """``导入 道路``: an audit action code and its target (a layer name is shown by its label)."""
+    what = vocab.AUDIT_ACTION.label(action, lang) if action else ""
+    names = [(get_layer(n).en if lang == "en" else get_layer(n).zh) if n in LAYERS else n for n in target.split(",") if n]
+    if not names or target == "demo":
+        return what
+    return f"{what} {'、'.join(names) if lang != 'en' else ', '.join(names)}"
+
+
+def describe_state(meta: Mapping[str, str], lang: str = "zh") -> str:
+    """The current data as a restore confirmation names it: ``版本 v37，2026-11-30 14:05 张三导入 道路``."""
+    version = meta_version(meta)
+    at = meta.get("last_write_at", "")
+    if not at:
+        return f"version v{version}" if lang == "en" else f"版本 v{version}"
+    who = meta.get("last_write_user", "")
+    what = describe_action(meta.get("last_write_action", ""), meta.get("last_write_target", ""), lang)
+    if lang == "en":
+        return f"version v{version}, {_short_time(at)} {who}: {what}"
+    return f"版本 v{version}，{_short_time(at)} {who}{what}"
+
+
+def restore_warning(path: Path | str, *, backup: Backup | None = None, lang: str = "zh") -> str:
+    """What a restore (of ``backup``, or of the demo when None) will replace, for the confirmation."""
+    p = Path(path)
+    try:
+        check_workspace_file(p)
+        state = describe_state(read_meta(p), lang)
+    except WorkspaceError:
+        if lang == "en":
+            return ("The current workspace file cannot be opened: it will be kept aside as its own file "
+                    "(workspace.corrupt-….gpkg); no backup is overwritten.")
+        return "当前工作空间文件无法打开：它会另存为单独的文件（workspace.corrupt-….gpkg），不会覆盖任何备份。"
+    source = backup.label(lang) if backup is not None else ("the Kaiping demo" if lang == "en" else "开平市示例数据")
+    if lang == "en":
+        return (f"After the restore ({source}), the current data ({state}) will be replaced; "
+                "the current data is saved as a backup first.")
+    return f"恢复（{source}）后，当前数据（{state}）将被替换；当前数据会先保存为备份。"
+
+
+def _write_backup(path: Path, *, user: Principal, reason: str, target: str = "") -> Backup:
+    """Back the workspace up into the backups folder (caller holds the writer lock); rotates old ones out.
+
+    SQLite's online backup copies the file into a writer temporary, the backup's time, user and reason are
+    written into its ``bangfu_meta``, the file is fsynced and integrity-checked, and only then renamed into
+    place — a crash leaves either no new backup or a complete one, never a truncated file in the list.
+    """
+    d = backups_dir(path)
+    d.mkdir(parents=True, exist_ok=True)
+    tmp = locking.writer_temp(path, d)
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as src, \
+                contextlib.closing(sqlite3.connect(tmp)) as dst:
+            first = [True]
+
+            def progress(_status: int, _remaining: int, _total: int) -> None:
+                if first[0]:
+                    first[0] = False
+                    locking.checkpoint("backup:copying")
+
+            src.backup(dst, pages=16, progress=progress)
+            at = audit.now()
+            version = meta_version({k: v for k, v in dst.execute(f"SELECT key, value FROM {META_TABLE}")})
+            dst.executemany(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)", [
+                ("backup_at", at), ("backup_user", user.name), ("backup_username", user.username),
+                ("backup_reason", reason), ("backup_target", target)])
+            dst.commit()
+        locking.checkpoint("backup:written")
+        fileio.fsync_file(tmp)
+        check_workspace_file(tmp)
+        stamp = datetime.fromisoformat(at).strftime("%Y%m%d-%H%M%S")
+        final = d / f"{path.stem}-{stamp}-{time.time_ns() % 1_000_000_000:09d}-v{version}.gpkg"
+        locking.checkpoint("backup:checked")
+        os.replace(tmp, final)
+        fileio.fsync_dir(d)
+    except BaseException:
+        _remove_temp(tmp)
+        raise
+    locking.checkpoint("backup:renamed")
+    files = _backup_files(path)
+    for old in files[: max(0, len(files) - backups_to_keep())]:
+        locking.checkpoint("backup:rotating")
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
+    return next(b for b in list_backups(path) if b.path == final)
+
+
+def make_backup(path: Path | str, *, user: Principal, reason: str = "backup", target: str = "") -> Backup:
+    """Back the workspace up now (admin only: ``restore`` permission), under the writer lock."""
+    require(user, "restore")
+    p = Path(path)
+    with locking.writer_lock(p):
+        check_workspace_file(p)
+        return _write_backup(p, user=user, reason=reason, target=target)
+
+
+def _adopt_legacy_backup(path: Path) -> None:
+    """Move the single ``workspace.bak.gpkg`` of earlier versions into the backups folder (caller holds the lock)."""
+    legacy = path.with_name(path.stem + ".bak.gpkg")
+    if not legacy.exists():
+        return
+    try:
+        check_workspace_file(legacy)
+    except WorkspaceError:
+        return  # left where it is: not a usable backup, and not ours to delete
+    d = backups_dir(path)
+    d.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.fromtimestamp(legacy.stat().st_mtime, audit.CHINA_TZ).strftime("%Y%m%d-%H%M%S")
+    os.replace(legacy, d / f"{path.stem}-{stamp}-000000000-v{meta_version(read_meta(legacy))}.gpkg")
+    fileio.fsync_dir(d)
+
+
+def _readable_version(path: Path) -> int:
+    try:
+        return meta_version(read_meta(path)) if path.exists() else 0
+    except sqlite3.Error:
+        return 0
+
+
+def _swap_in(path: Path, source: Path, *, user: Principal, action: str, target: str,
+             expected_version: int | None = None, details: Mapping[str, Any] | None = None) -> int:
+    """Replace the workspace by a copy of ``source`` (caller holds the writer lock); returns the new version.
+
+    First the current file is backed up — or, when it cannot be opened, kept aside as
+    ``workspace.corrupt-<time>.gpkg`` (never rotated over a good backup). The copy gets a version above every
+    version this workspace and its backups ever had (version numbers are never reused), its backup notes
+    are cleared, it is fsynced and checked, then renamed over the workspace. The audit row follows the swap.
+    """
+    current_ok = False
+    if path.exists():
+        try:
+            check_workspace_file(path)
+            current_ok = True
+        except WorkspaceError:
+            current_ok = False
+    if expected_version is not None and current_ok and meta_version(read_meta(path)) != expected_version:
+        raise WriteConflict(
+            f"没有恢复：确认之后，工作空间又被修改过（现在是 v{meta_version(read_meta(path))}）。请重新确认。",
+            "not restored: the workspace changed after the confirmation; confirm again.",
+            hint_zh="重新查看将被替换的数据，再确认一次。", hint_en="Review what will be replaced and confirm again.")
+    high = max([_readable_version(path), _readable_version(source), *(b.version for b in list_backups(path))])
+    if current_ok:
+        _write_backup(path, user=user, reason=action, target=target)
+    elif path.exists() and not current_ok:
+        stamp = datetime.now(audit.CHINA_TZ).strftime("%Y%m%d-%H%M%S")
+        aside = path.with_name(f"{path.stem}.corrupt-{stamp}-{time.time_ns() % 1_000_000_000:09d}{path.suffix}")
+        try:
+            os.link(path, aside)
+        except OSError:
+            shutil.copyfile(path, aside)
+        fileio.fsync_dir(path.parent)
+    locking.checkpoint("restore:backed_up")
+    tmp = locking.writer_temp(path)
+    try:
+        shutil.copyfile(source, tmp)
+        version = high + 1
+        with contextlib.closing(sqlite3.connect(tmp)) as con:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            con.execute(f"DELETE FROM {META_TABLE} WHERE key LIKE 'backup\\_%' ESCAPE '\\'")
+            entries = {"version": str(version), "restored_from": source.name,
+                       **{f"{LAYER_MARK}{n}": str(version) for n in LAYERS}, **_last_write(user, action, target)}
+            con.executemany(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)", list(entries.items()))
+            con.commit()
+        locking.checkpoint("restore:copied")
+        fileio.fsync_file(tmp)
+        check_workspace_file(tmp)
+        os.chmod(tmp, 0o666 & ~locking._umask())
+        os.replace(tmp, path)
+        fileio.fsync_dir(path.parent)
+    except BaseException:
+        _remove_temp(tmp)
+        raise
+    locking.checkpoint("restore:swapped")
+    audit.record(path.parent, user, action, target, {**dict(details or {}), "version": version,
+                                                     "source": source.name}, workspace=path.name)
+    return version
+
+
+class NoBackup(WorkspaceError):
+    """A restore asked for a backup that does not exist."""
+
+
+def restore_backup(path: Path | str, *, user: Principal, backup: str | None = None,
+                   expected_version: int | None = None) -> Backup:
+    """Replace the workspace by one of its backups (``backup``: a :attr:`Backup.name`; default the newest).
+
+    Admin only (``restore``). The current file is backed up first (so a restore can be undone); the backup
+    is checked before anything changes. ``expected_version``: the version the user confirmed replacing —
+    refused when the workspace changed since. Returns the backup that was restored.
+    """
+    require(user, "restore")
+    p = Path(path)
+    with locking.writer_lock(p):
+        found = list_backups(p)
+        chosen = found[0] if found and backup is None else next((b for b in found if b.name == backup), None)
+        if chosen is None:
+            raise NoBackup("没有可恢复的备份。" if backup is None else f"找不到备份：{backup}",
+                           "no backup to restore" if backup is None else f"no backup {backup!r}",
+                           hint_zh="每次导入和恢复之前，工作空间都会自动备份；之后才有备份可恢复。",
+                           hint_en="The workspace is backed up before every import and restore.")
+        try:
+            check_workspace_file(chosen.path)
+        except WorkspaceError as exc:
+            raise WorkspaceError(f"备份文件无法使用：{exc.message_zh}", f"backup unusable: {exc.message_en}",
+                                 hint_zh="请选择另一个备份。", hint_en="Choose another backup.") from None
+        _swap_in(p, chosen.path, user=user, action="restore_backup", target=chosen.name,
+                 expected_version=expected_version, details={"backup_at": chosen.at, "backup_version": chosen.version})
+    return chosen
+
+
+def restore_demo(folder: Path | str | None = None, *, user: Principal, demo: Path = DEMO_PATH,
+                 expected_version: int | None = None) -> Path:
+    """Replace the workspace in ``folder`` by a fresh copy of the demo; admin only (``restore``).
+
+    The current file is backed up first; a workspace that cannot be opened is kept aside as its own file
+    instead, so no good backup is ever replaced by a corrupt file.
+    """
+    require(user, "restore")
+    folder = Path(folder) if folder is not None else default_workspace_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    _require_demo(demo)
+    path = folder / WORKSPACE_FILE
+    with locking.writer_lock(path):
+        _swap_in(path, demo, user=user, action="restore_demo", target="demo", expected_version=expected_version)
+    return path

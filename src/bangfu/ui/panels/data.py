@@ -21,11 +21,11 @@ from bangfu.ingest import columns as cm
 from bangfu.ingest import crs_detect, examples as import_examples, pipeline as importers, readers
 from bangfu.export import layers as layer_export
 from bangfu.maps import base as maps
-from bangfu.workspace import store
+from bangfu.workspace import access, store
 from bangfu.ingest import encodings as enc
 from bangfu.workspace.schema import LAYERS, get_layer
 from bangfu.core.errors import BangfuError
-from bangfu.ui.feedback import flash, show_error
+from bangfu.ui.feedback import flash, md_text, show_error
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import download_buttons, kpi_row, show_map
 
@@ -36,6 +36,8 @@ AUTO = "auto"
 PREVIEW_FEATURES = 2000
 #: The page's tabs, in order (label keys).
 TABS: tuple[str, ...] = ("data.import", "data.export", "data.backup")
+#: Session key of a restore waiting for its confirmation: (backup name, workspace version shown then).
+RESTORE_PENDING = "data.restore_pending"
 
 
 def tab_labels(ctx: Context) -> list[str]:
@@ -162,7 +164,8 @@ def import_flow(ctx: Context, layer: str, name: str, data: bytes) -> None:
         with st.spinner("…"):
             plan = importers.prepare_import(ctx.path, name, data, layer=layer, mapping=mapping,
                                             crs=None if crs == AUTO else crs, encoding=None if encoding == AUTO else encoding,
-                                            mode=None if mode == AUTO else mode, sublayer=sheet, load=ctx.layer)
+                                            mode=None if mode == AUTO else mode, sublayer=sheet, load=ctx.layer,
+                                            data_version=store.meta_version(ctx.meta))
     except (BangfuError, ValueError) as exc:  # a ValueError here is unexpected: shown with its text as details
         show_error(exc, ctx.lang)
         return
@@ -208,9 +211,13 @@ def report_and_apply(ctx: Context, plan: importers.ImportPlan) -> None:
     st.subheader(ctx.t("data.apply"))
     if not plan.ok:
         st.error(ctx.t("data.apply_blocked"))
-    if st.button(ctx.t("data.apply_button"), type="primary", disabled=not plan.ok, key="data.apply_button"):
+    may_import = access.can(ctx.user, "import")
+    if not may_import:
+        st.caption(ctx.t("data.import_admin_only"))
+    if st.button(ctx.t("data.apply_button"), type="primary", disabled=not plan.ok or not may_import,
+                 key="data.apply_button"):
         try:
-            importers.apply_import(ctx.path, plan)
+            importers.apply_import(ctx.path, plan, user=ctx.user)
         except BangfuError as exc:
             show_error(exc, ctx.lang)
             return
@@ -241,15 +248,39 @@ def export_section(ctx: Context) -> None:
 
 
 def backup_section(ctx: Context) -> None:
-    """The previous workspace kept by the last import, with a restore button."""
-    info = importers.backup_info(ctx.path)
-    if info is None:
+    """The rotating backups (time, user, cause, data version) and, for administrators, a restore that asks for
+    confirmation naming what will be replaced (:func:`bangfu.workspace.store.restore_warning`)."""
+    found = store.list_backups(ctx.path)
+    if not found:
         st.info(ctx.t("data.backup_none"))
         return
-    st.text(f"{ctx.t('data.backup_version')}：v{info.get('version', '?')}  ·  {info.get('source', '')}")
+    st.caption(ctx.t("data.backup_list"))
+    st.dataframe(pd.DataFrame({
+        ctx.t("data.backup_at"): [b.at[:19].replace("T", " ") for b in found],
+        ctx.t("data.backup_user"): [b.user for b in found],
+        ctx.t("data.backup_reason"): [store.describe_action(b.reason, b.target, ctx.lang) for b in found],
+        ctx.t("data.backup_version"): [f"v{b.version}" for b in found],
+    }), hide_index=True, key="data.backups")
+    if not access.can(ctx.user, "restore"):
+        st.caption(ctx.t("data.backup_admin_only"))
+        return
+    by_name = {b.name: b for b in found}
+    pick = st.selectbox(ctx.t("data.backup_pick"), list(by_name), key="data.backup_pick",
+                        format_func=lambda n: by_name[n].label(ctx.lang))
+    pending = st.session_state.get(RESTORE_PENDING)
     if st.button(ctx.t("data.restore"), key="data.restore"):
+        pending = st.session_state[RESTORE_PENDING] = (pick, store.meta_version(ctx.meta))
+    if not pending or pending[0] not in by_name:
+        return
+    st.warning(md_text(store.restore_warning(ctx.path, backup=by_name[pending[0]], lang=ctx.lang)))
+    c1, c2 = st.columns(2)
+    if c2.button(ctx.t("data.restore_cancel"), key="data.restore_cancel"):
+        st.session_state.pop(RESTORE_PENDING, None)
+        st.rerun()
+    if c1.button(ctx.t("data.restore_confirm"), type="primary", key="data.restore_confirm"):
+        st.session_state.pop(RESTORE_PENDING, None)
         try:
-            importers.restore_backup(ctx.path)
+            importers.restore_backup(ctx.path, user=ctx.user, backup=pending[0], expected_version=pending[1])
         except BangfuError as exc:
             show_error(exc, ctx.lang)
             return
