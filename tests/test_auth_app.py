@@ -110,10 +110,11 @@ def test_audit_page_lists_the_trail_for_admins_and_refuses_the_others(office: Pa
     sign_in(at, office, "admin")
     _ok(at.run())
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics[t("audit.kpi_rows", "zh")] == "4"  # the four accounts created by the command line
+    # the new workspace (demo) and the four accounts created by the command line, newest first
+    assert metrics[t("audit.kpi_rows", "zh")] == "5"
     assert metrics[t("users.kpi_count", "zh")] == "4"
     assert at.dataframe[0].value[t("audit.col.target", "zh")].tolist() == ["viewer", "town_planner",
-                                                                          "county_planner", "admin"]
+                                                                          "county_planner", "admin", "demo"]
 
 
 def test_demo_mode_without_accounts_says_so_on_every_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
