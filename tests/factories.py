@@ -853,3 +853,21 @@ def county_like(seed: int = 7) -> dict[str, pd.DataFrame]:
                       for i, k in enumerate(pick[:10])), crs=UTM)
     return {"villages": vg.to_crs(WGS84), "roads": roads(r_rows, crs=UTM).to_crs(WGS84), "tourism_sites": sites_.to_crs(WGS84),
             "enterprises": ent_.to_crs(WGS84), "pairings": pair_, "projects": proj_.to_crs(WGS84)}
+
+
+# =========================================================================== signed-in users
+
+
+def as_user(name: str = "规划员", role: str = "county_planner", towns: Sequence[str] = ()) -> Any:
+    """A signed-in principal (:class:`bangfu.workspace.access.Principal`) for data-layer calls: by default a
+    county planner, who may edit and see household data everywhere; the edit history records ``name``."""
+    from bangfu.workspace.access import Principal
+
+    return Principal(name, role, towns=tuple(towns))
+
+
+def role_users(town: str = CHISHUI) -> dict[str, Any]:
+    """One principal per role (a town planner with the one town ``town``) and ``None`` (not signed in)."""
+    return {"admin": as_user("管理员甲", "admin"), "county_planner": as_user("县规划员", "county_planner"),
+            "town_planner": as_user("镇规划员", "town_planner", (town,)), "viewer": as_user("查看者", "viewer"),
+            "none": None}

@@ -14,7 +14,7 @@ from bangfu.editing import roads as road_edits
 from bangfu.ingest import pipeline as importers
 from bangfu.ui import cache
 from bangfu.workspace import store
-from factories import Network
+from factories import Network, as_user
 
 ROOT = Path(__file__).resolve().parents[1]
 _READ, _PIECES = store.read_layer, overlay.road_pieces  # the real ones (the tests count calls of these)
@@ -139,7 +139,7 @@ def _write(kind: str, ws: Path) -> None:
     """One write of each kind the app makes."""
     if kind == "edit":
         road_edits.edit_road(ws, "R2", {"status": "completed", "progress_pct": 100, "completed_year": 2020},
-                             expected_version=1, editor="甲")
+                             expected_version=1, user=as_user("甲"))
     elif kind == "import":
         roads = _READ(ws, "roads").set_index("road_id")
         roads.loc["R2", ["status", "progress_pct", "completed_year"]] = ["completed", 100.0, 2020]

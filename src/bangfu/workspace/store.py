@@ -34,6 +34,7 @@ import shapely
 from bangfu.core import fileio
 from bangfu.core.errors import BangfuError
 from bangfu.core.resources import DEMO_PATH
+from bangfu.workspace import audit
 from bangfu.workspace.schema import LAYERS, REQUIRED_LAYERS, Layer, get_layer
 from bangfu.workspace.validate import parse_bool
 
@@ -381,17 +382,21 @@ def _register_gpkg_functions(con: sqlite3.Connection) -> None:
 
 
 @contextlib.contextmanager
-def transaction(path: Path | str) -> Iterator[sqlite3.Connection]:
+def transaction(path: Path | str, *, office: bool = False) -> Iterator[sqlite3.Connection]:
     """One write transaction on the workspace: commits and bumps the version, or rolls back.
 
     ``BEGIN IMMEDIATE`` takes the write lock at once, so concurrent editors queue instead of
-    interleaving; a reader never sees half of an edit.
+    interleaving; a reader never sees half of an edit. With ``office`` the folder's office database
+    (:mod:`bangfu.workspace.audit`) is attached as ``office`` first, so the audit row of the change
+    (``audit.record(..., con=con)``) commits or rolls back with it.
     """
     p = Path(path)
     check_workspace_file(p, integrity=False)
     con = sqlite3.connect(p, timeout=60, isolation_level=None)
     _register_gpkg_functions(con)
     try:
+        if office:
+            audit.attach(con, p.parent)
         con.execute("BEGIN IMMEDIATE")
         yield con
         con.execute(

@@ -30,7 +30,7 @@ from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from bangfu.ui import cache as data
 from bangfu.ui.feedback import flash, guard, show_error
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import download_buttons, kpi_row
+from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row
 
 #: Flash slot of this page's messages (saved, undone, bulk update applied); the page shows it under its title.
 FLASH_SLOT = "roads"
@@ -237,12 +237,6 @@ def access_panel(ctx: Context, distance_km: float) -> None:
 # --------------------------------------------------------------------------- editing
 
 
-def editor_name(ctx: Context) -> str:
-    """The editor's name (page-level text input, kept in session state)."""
-    st.session_state.setdefault("roads.editor", roads.DEFAULT_EDITOR)
-    return roads.clean_editor(st.text_input(ctx.t("roads.edit.editor"), key="roads.editor", max_chars=40))
-
-
 def _load(ctx: Context, road_id: str) -> dict[str, Any] | None:
     row = roads.road_row(ctx.path, road_id)
     st.session_state[_LOADED] = row
@@ -253,9 +247,12 @@ def _year(v: Any) -> int | None:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
 
 
-def edit_panel(ctx: Context, view: AreaView, editor: str) -> None:
+def edit_panel(ctx: Context, view: AreaView) -> None:
     """Pick a road (of the area and classes shown, else any road), change its values in a form; the version
-    loaded is kept so a stale form is refused."""
+    loaded is kept so a stale form is refused. The editor is the signed-in user; the data layer refuses a
+    road outside the towns the user may edit."""
+    if not editor_notice(ctx):
+        return
     road_layer = view.stat_roads if len(view.stat_roads) else ctx.layer("roads")
     ids = sorted(road_layer["road_id"].astype(str))
     if not ids:
@@ -293,18 +290,18 @@ def edit_panel(ctx: Context, view: AreaView, editor: str) -> None:
     if submitted:
         new = {"status": status, "progress_pct": progress, "planned_year": planned, "completed_year": completed,
                "cost_wan": cost, "surface": surface}
-        _save(ctx, rid, ver, loaded, new, editor)
+        _save(ctx, rid, ver, loaded, new)
     _conflict(ctx, rid, ver)
-    _history(ctx, rid, editor)
+    _history(ctx, rid)
 
 
-def _save(ctx: Context, rid: str, ver: int, loaded: dict[str, Any], new: dict[str, Any], editor: str) -> None:
+def _save(ctx: Context, rid: str, ver: int, loaded: dict[str, Any], new: dict[str, Any]) -> None:
     changes = edits.changed_fields(loaded, new)
     if not changes:
         st.info(ctx.t("roads.edit.no_change"))
         return
     try:
-        v = roads.edit_road(ctx.path, rid, changes, expected_version=ver, editor=editor)
+        v = roads.edit_road(ctx.path, rid, changes, expected_version=ver, user=ctx.user)
     except edits.ConflictError as exc:
         st.session_state[_CONFLICT] = (rid, ver, exc)
         return
@@ -328,7 +325,7 @@ def _conflict(ctx: Context, rid: str, ver: int) -> None:
         st.rerun()
 
 
-def _history(ctx: Context, rid: str, editor: str) -> None:
+def _history(ctx: Context, rid: str) -> None:
     st.markdown(f"**{ctx.t('roads.edit.history')}**")
     h = roads.road_history(ctx.path, rid, lang=ctx.lang)
     if h.empty:
@@ -337,7 +334,7 @@ def _history(ctx: Context, rid: str, editor: str) -> None:
     st.dataframe(labelled(h.drop(columns=["road_id"]), ctx), hide_index=True, width="stretch")
     if st.button(ctx.t("roads.edit.undo"), key="roads.undo"):
         with guard(ctx.lang):
-            v = roads.undo_road(ctx.path, rid, editor=editor)
+            v = roads.undo_road(ctx.path, rid, user=ctx.user)
             st.session_state.pop(_LOADED, None)
             flash(ctx.t("roads.edit.undone").format(road=rid, v=v), slot=FLASH_SLOT)
             st.rerun()
@@ -355,8 +352,11 @@ def recent_history(ctx: Context) -> None:
 # --------------------------------------------------------------------------- bulk update
 
 
-def bulk_panel(ctx: Context, editor: str) -> None:
-    """Upload a sheet, show problems or a dry-run preview, apply all-or-nothing on confirmation."""
+def bulk_panel(ctx: Context) -> None:
+    """Upload a sheet, show problems or a dry-run preview, apply all-or-nothing on confirmation (as the
+    signed-in user; a sheet touching a town the user may not edit is refused whole by the data layer)."""
+    if not editor_notice(ctx):
+        return
     st.caption(ctx.t("roads.bulk.help"))
     download_buttons(roads.bulk_template(ctx.lang), name="road_update_template", lang=ctx.lang, key="roads_tpl")
     up = st.file_uploader(ctx.t("roads.bulk.upload"), type=["xlsx", "xls", "csv"], key="roads.bulk_file")
@@ -364,14 +364,14 @@ def bulk_panel(ctx: Context, editor: str) -> None:
         return
     with guard(ctx.lang):
         parsed = roads.parse_bulk(roads.read_bulk_table(up.getvalue(), up.name))
-        bulk_review(ctx, parsed, editor)
+        bulk_review(ctx, parsed)
 
 
-def bulk_review(ctx: Context, parsed: roads.BulkParse, editor: str) -> None:
+def bulk_review(ctx: Context, parsed: roads.BulkParse) -> None:
     """Preview (dry run) and the apply button for a parsed sheet."""
     if parsed.ignored_columns:
         st.caption(ctx.t("roads.bulk.ignored").format(cols="、".join(parsed.ignored_columns)))
-    dry = roads.bulk_apply(ctx.path, parsed, editor=editor, dry_run=True)
+    dry = roads.bulk_apply(ctx.path, parsed, user=ctx.user, dry_run=True)
     if not dry.ok:
         _bulk_refused(ctx, dry.problems)
         return
@@ -383,7 +383,7 @@ def bulk_review(ctx: Context, parsed: roads.BulkParse, editor: str) -> None:
     st.dataframe(labelled(preview, ctx), hide_index=True, width="stretch")
     n = preview["road_id"].nunique()
     if st.button(ctx.t("roads.bulk.apply").format(n=n), type="primary", key="roads.bulk_apply"):
-        res = roads.bulk_apply(ctx.path, parsed, editor=editor, dry_run=False)
+        res = roads.bulk_apply(ctx.path, parsed, user=ctx.user, dry_run=False)
         if not res.ok:
             _bulk_refused(ctx, res.problems)
             return
