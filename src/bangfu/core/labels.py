@@ -536,6 +536,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.backup_version": ("备份的数据版本", "Backup version"),
     "data.restore": ("恢复备份", "Restore backup"),
     "data.restored": ("已恢复备份；恢复前的数据现在是备份，可再次恢复。", "Backup restored; the replaced data is now the backup."),
+    "data.export_not_allowed": ("您的角色不能导出数据。", "Your role may not export data."),
     "data.export_layer": ("导出内容", "What to export"),
     "data.export_all": ("整个工作空间", "Whole workspace"),
     "data.export_format": ("格式", "Format"),

@@ -74,3 +74,10 @@ def editor_notice(ctx: Context) -> bool:
     if user.role_spec.town_scoped:
         st.caption(ctx.t("common.edit_towns").format(towns="、".join(user.towns) or "—"))
     return True
+
+
+def suppression_note(ctx: Context) -> None:
+    """Under a table of household counts: say that counts of fewer than 5 households are shown as "<5" (for a
+    reader without household access, who gets them suppressed by the data layer)."""
+    if not access.can(ctx.user, "view_households") or ctx.user.role_spec.town_scoped:
+        st.caption(ctx.t("common.suppressed_note"))

@@ -24,13 +24,13 @@ from bangfu.core.vocab import ROAD_CLASS, ROAD_STATUS, ROAD_SURFACE
 from bangfu.geo.crs import metric_crs
 from bangfu.maps import base as maps
 from bangfu.maps.roads import road_map
-from bangfu.workspace import display
+from bangfu.workspace import display, personal
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from bangfu.ui import cache as data
 from bangfu.ui.feedback import flash, guard, show_error
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row
+from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, suppression_note
 
 #: Flash slot of this page's messages (saved, undone, bulk update applied); the page shows it under its title.
 FLASH_SLOT = "roads"
@@ -51,9 +51,10 @@ def _zones(path: str, version: str, distance_m: float, crs: str) -> tuple[ind.Ac
 
 
 def _households(ctx: Context, crs: str, *, area: bool = False) -> ind.HouseholdPoints:
-    """Projected household points (all, or the current area's), kept in this session only (personal data)."""
+    """Projected household points (all, or the current area's; no ids) for the access aggregates, kept in
+    this session only (personal data; the page shows only the aggregates)."""
     def compute() -> ind.HouseholdPoints:
-        hh = ctx.area_layer("households") if area else ctx.layer("households")
+        hh = ctx.area_aggregate_layer("households") if area else ctx.aggregate_layer("households")
         villages = ctx.area_layer("villages") if area else ctx.layer("villages")
         return ind.prepare_households(hh, villages, crs=crs)
 
@@ -61,15 +62,25 @@ def _households(ctx: Context, crs: str, *, area: bool = False) -> ind.HouseholdP
                               compute=compute)
 
 
+#: Household counts of the access table and the shares computed over them (suppressed below 5 households
+#: for a reader without household access: :func:`bangfu.workspace.personal.shown_counts`).
+ACCESS_COUNTS: tuple[str, ...] = ("households", "households_within", "households_within_if", "poor", "poor_within",
+                                  "poor_within_if")
+ACCESS_SHARES: dict[str, str] = {"share_pct": "households", "share_if_pct": "households", "gain_pct": "households",
+                                 "poor_share_pct": "poor", "poor_share_if_pct": "poor"}
+
+
 def access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
-    """Access shares per town and county (aggregates only), or None without households."""
+    """Access shares per town and county (aggregates only, small counts suppressed for the signed-in user),
+    or None without households."""
     villages = ctx.layer("villages")
     crs = metric_crs(villages)
     hh = _households(ctx, crs)
     if len(hh.xy) == 0:
         return None
     zones = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)
-    return ind.access_shares(hh, ctx.layer("roads"), villages, distance_m=distance_km * 1000, zones=zones)
+    table = ind.access_shares(hh, ctx.layer("roads"), villages, distance_m=distance_km * 1000, zones=zones)
+    return personal.shown_counts(table, ctx.user, ACCESS_COUNTS, shares=ACCESS_SHARES)
 
 
 def area_access(ctx: Context, distance_km: float) -> tuple[float, float]:
@@ -232,6 +243,7 @@ def access_panel(ctx: Context, distance_km: float) -> None:
     shown = table.drop(columns=["town_code", "households_within_if", "poor_within_if"])
     st.dataframe(labelled(shown, ctx, {"town_name": ctx.t("sidebar.town")}), hide_index=True,
                  width="stretch")
+    suppression_note(ctx)
 
 
 # --------------------------------------------------------------------------- editing
