@@ -174,7 +174,7 @@ def _require_rows(con: sqlite3.Connection, spec: EditSpec, layer: Layer, user: P
         towns = "、".join(user.towns) or "（未分配）"
         shown = "、".join(refused[:20]) + (f" 等 {len(refused)} 行" if len(refused) > 20 else "")
         raise AccessDenied(
-            f"未保存：{shown} 不在您负责的镇街（{towns}），您的账号不能修改。整批修改都没有写入。",
+            f"未保存：{shown} 不在您负责的镇街（{towns}），您的账号不能修改；没有写入任何修改。",
             f"not saved: {len(refused)} row(s) lie outside your towns ({towns}); nothing was written.",
             hint_zh="只修改您负责的镇街的数据；其他镇街请联系县级规划员。",
             hint_en="Edit only rows of your own towns; ask a county planner for the others.",
