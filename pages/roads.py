@@ -29,9 +29,8 @@ with access:
     st.number_input(ctx.t("roads.access.distance"), 0.5, 10.0, step=0.5, key=panel.DISTANCE_KEY)
     panel.access_panel(ctx, panel.access_distance())
 with edit:
-    editor = panel.editor_name(ctx)
-    panel.edit_panel(ctx, view, editor)
+    panel.edit_panel(ctx, view)
 with bulk:
-    panel.bulk_panel(ctx, editor)
+    panel.bulk_panel(ctx)
 with history:
     panel.recent_history(ctx)

@@ -893,3 +893,59 @@ def sign_in(at: Any, folder: Path, username: str) -> str:
     token = accounts.start_session(folder, username)
     at.session_state[SESSION_KEY] = token
     return token
+
+# =========================================================================== signed-in users
+
+
+def as_user(name: str = "规划员", role: str = "county_planner", towns: Sequence[str] = ()) -> Any:
+    """A signed-in principal (:class:`bangfu.workspace.access.Principal`) for data-layer calls: by default a
+    county planner, who may edit and see household data everywhere; the edit history records ``name``."""
+    from bangfu.workspace.access import Principal
+
+    return Principal(name, role, towns=tuple(towns))
+
+
+def role_users(town: str = CHISHUI) -> dict[str, Any]:
+    """One principal per role (a town planner with the one town ``town``) and ``None`` (not signed in)."""
+    return {"admin": as_user("管理员甲", "admin"), "county_planner": as_user("县规划员", "county_planner"),
+            "town_planner": as_user("镇规划员", "town_planner", (town,)), "viewer": as_user("查看者", "viewer"),
+            "none": None}
+
+
+class Roles:
+    """The scene of the role tests: :class:`Pairing`'s two towns (赤水镇 440783116: villages 0–2; 塘口镇
+    440783117: villages 3–5) with households whose ids (``HHID-<village>-<nnn>``) are easy to spot in a page,
+    one road per town (``RA1`` in 赤水镇, ``RB1`` in 塘口镇), two candidate projects and a few households in a
+    village of their own (3 in village 5) so that small cells exist."""
+
+    OWN, OTHER = "440783116", "440783117"
+
+    @classmethod
+    def layers(cls) -> dict[str, pd.DataFrame]:
+        layers = Pairing.layers()
+        v = layers["villages"]
+        hh = households_in_villages(v.iloc[:5], per_village=12)
+        few = households_in_villages(v.iloc[5:], per_village=3, seed=11)
+        hh = pd.concat([hh, few], ignore_index=True)
+        hh["household_id"] = "HHID-" + hh["household_id"].astype(str)
+        layers["households"] = gpd.GeoDataFrame(hh, geometry="geometry", crs=v.crs)
+        codes = list(v["village_code"])
+        c0, c3 = v.geometry.iloc[0].centroid, v.geometry.iloc[3].centroid
+        layers["roads"] = roads([
+            {"road_id": "RA1", "village_code": codes[0], "status": "unhardened", "cost_wan": 10.0,
+             "coords": [(c0.x - 0.003, c0.y), (c0.x + 0.003, c0.y)]},
+            {"road_id": "RB1", "village_code": codes[3], "status": "unhardened", "cost_wan": 20.0,
+             "coords": [(c3.x - 0.003, c3.y), (c3.x + 0.003, c3.y)]},
+        ], crs=str(v.crs))
+        layers["road_progress"] = empty("road_progress")
+        layers["projects"] = projects([
+            {"project_id": "PJ1", "name": "赤水饮水", "project_type": "drinking_water", "cost_wan": 50.0,
+             "village_code": codes[1], "xy": (v.geometry.iloc[1].centroid.x, v.geometry.iloc[1].centroid.y)},
+            {"project_id": "PJ2", "name": "塘口卫生室", "project_type": "clinic", "cost_wan": 80.0,
+             "village_code": codes[5], "xy": (v.geometry.iloc[5].centroid.x, v.geometry.iloc[5].centroid.y)},
+        ], crs=str(v.crs))
+        return layers
+
+    @classmethod
+    def workspace(cls, folder: Path) -> Path:
+        return workspace(folder, meta={"source": "test", "as_of": Pairing.AS_OF}, **cls.layers())

@@ -11,7 +11,10 @@ from streamlit.testing.v1 import AppTest
 from bangfu import indicators as ind
 from bangfu.editing import pairings as pe
 from bangfu.workspace import store
-from factories import UTM, Pairing
+from factories import UTM, Pairing, as_user
+
+from bangfu.editing.engine import editor_name
+from bangfu.ui import auth
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -87,7 +90,6 @@ def test_pairings_page_coverage_and_rule(ws: Path):
 
 def test_add_pairing_through_the_form(ws: Path):
     at = _run("pages/pairings.py")
-    at.text_input(key="pairings_editor").input("张三")
     at.selectbox(key="pa_ent").set_value("E3")
     at.selectbox(key="pa_village").set_value(C[4])
     at.selectbox(key="pa_type").set_value("就业")
@@ -101,7 +103,10 @@ def test_add_pairing_through_the_form(ws: Path):
     assert len(new) == 1 and new.iloc[0]["committed_wan"] == 12.5 and new.iloc[0]["start_date"] == "2020-06-01"
     assert any("已新增结对" in s.value for s in at.success)
     assert _metrics(at)["已结对"] == "2" and _metrics(at)["结对覆盖率"] == "50.0%"
-    assert (pe.pairing_history(ws, new.iloc[0]["pairing_id"])["editor"] == "张三").all()
+    # the editor is the signed-in user of the page (no text box)
+    signed_in = editor_name(auth.current_user("zh", ws.parent))
+    assert (pe.pairing_history(ws, new.iloc[0]["pairing_id"])["editor"] == signed_in).all()
+    assert not any(w.key == "pairings_editor" for w in at.text_input)
 
     # the same pairing again is refused with its reason, nothing written
     before = (ws.read_bytes())
@@ -113,7 +118,6 @@ def test_add_pairing_through_the_form(ws: Path):
 
 def test_end_a_pairing_and_conflict(ws: Path):
     at = _run("pages/pairings.py")
-    at.text_input(key="pairings_editor").input("李四")
     at.selectbox(key="pe_pick").set_value("P001").run()
     _ok(at)
     at.checkbox(key="pe_has_end_P001_1").check()
@@ -127,7 +131,7 @@ def test_end_a_pairing_and_conflict(ws: Path):
     # someone else changes P002 after this user opened it: the save is refused, theirs is kept
     at.selectbox(key="pe_pick").set_value("P002").run()
     _ok(at)
-    pe.edit_pairing(ws, "P002", {"committed_wan": 99.0}, expected_version=1, editor="他人")
+    pe.edit_pairing(ws, "P002", {"committed_wan": 99.0}, expected_version=1, user=as_user("他人"))
     at.number_input(key="pe_funds_P002_1").set_value(1.0)
     at.button(key="pe_submit").click().run()
     _ok(at)

@@ -15,7 +15,7 @@ from bangfu.ingest import pipeline as importers
 from bangfu.ui import cache
 from bangfu.workspace import store
 from bangfu.workspace.access import Principal
-from factories import Network
+from factories import Network, as_user
 
 ADMIN = Principal("admin", "admin", display_name="张三")
 
@@ -79,10 +79,11 @@ def _probe(path: str) -> None:
 
     from bangfu.ui import cache
     from bangfu.workspace import store
+    from bangfu.workspace.access import Principal
 
     version = store.workspace_version(path)
     villages = cache.load_layer(path, version, "villages")
-    households = cache.load_layer(path, version, "households")
+    households = cache.load_layer(path, version, "households", Principal("planner", "county_planner"))
     pieces = cache.road_pieces(path, version)
     st.text(version)
     st.metric("villages", len(villages))
@@ -135,14 +136,16 @@ def test_public_layers_are_shared_and_households_stay_in_each_session(counted):
     assert calls["households"] == 2 and calls["villages"] == 1, "and keeps it for the next run"
     assert _shown(a) == _shown(b)
     memo = a.session_state["_bangfu_session_cache"]
-    assert set(memo) == {"layer.households"} and memo["layer.households"][0][:2] == (str(ws), store.workspace_version(ws))
+    assert set(memo) == {"personal.households", "layer.households"}  # as stored, and as this user may see it
+    assert all(entry[0][:2] == (str(ws), store.workspace_version(ws)) for entry in memo.values())
+    assert memo["layer.households"][0][2] == ("planner", "county_planner", ()), "keyed by the signed-in user"
 
 
 def _write(kind: str, ws: Path) -> None:
     """One write of each kind the app makes."""
     if kind == "edit":
         road_edits.edit_road(ws, "R2", {"status": "completed", "progress_pct": 100, "completed_year": 2020},
-                             expected_version=1, editor="甲")
+                             expected_version=1, user=as_user("甲"))
     elif kind == "import":
         roads = _READ(ws, "roads").set_index("road_id")
         roads.loc["R2", ["status", "progress_pct", "completed_year"]] = ["completed", 100.0, 2020]

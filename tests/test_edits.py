@@ -12,7 +12,7 @@ import pytest
 
 from bangfu.editing import engine as edits
 from bangfu.workspace import store
-from factories import empty, enterprises, pairings, roads, village_row, workspace
+from factories import empty, enterprises, pairings, roads, village_row, workspace, as_user
 
 
 def _sha(p: Path) -> str:
@@ -47,7 +47,7 @@ def _road(ws: Path, rid: str) -> dict:
 
 
 def test_edit_writes_row_version_and_history(ws: Path):
-    v = edits.update_row(ws, "roads", "R2", {"status": "under_construction", "progress_pct": 40}, expected_version=1, editor="张三")
+    v = edits.update_row(ws, "roads", "R2", {"status": "under_construction", "progress_pct": 40}, expected_version=1, user=as_user("张三"))
     assert v == 2
     row = _road(ws, "R2")
     assert row["status"] == "under_construction" and row["progress_pct"] == 40.0 and row["version"] == 2
@@ -58,10 +58,10 @@ def test_edit_writes_row_version_and_history(ws: Path):
 
 
 def test_stale_version_is_refused_with_the_newer_values(ws: Path):
-    edits.update_row(ws, "roads", "R2", {"progress_pct": 10}, expected_version=1, editor="甲")
+    edits.update_row(ws, "roads", "R2", {"progress_pct": 10}, expected_version=1, user=as_user("甲"))
     before = _sha(ws)
     with pytest.raises(edits.ConflictError) as info:
-        edits.update_row(ws, "roads", "R2", {"progress_pct": 20}, expected_version=1, editor="乙")
+        edits.update_row(ws, "roads", "R2", {"progress_pct": 20}, expected_version=1, user=as_user("乙"))
     assert "已被他人修改" in info.value.message_zh and "进度(%)=10.0" in info.value.message_zh
     assert info.value.current["version"] == 2
     assert _sha(ws) == before
@@ -79,25 +79,25 @@ def test_stale_version_is_refused_with_the_newer_values(ws: Path):
 def test_invalid_edits_write_nothing(ws: Path, changes, needle):
     before = _sha(ws)
     with pytest.raises(edits.RejectedError, match=needle):
-        edits.update_row(ws, "roads", "R2", changes, expected_version=1, editor="甲")
+        edits.update_row(ws, "roads", "R2", changes, expected_version=1, user=as_user("甲"))
     assert _sha(ws) == before
 
 
 def test_unknown_row_and_domain_check(ws: Path):
     with pytest.raises(edits.RejectedError, match="找不到"):
-        edits.update_row(ws, "roads", "R999", {"progress_pct": 1}, expected_version=1, editor="甲")
+        edits.update_row(ws, "roads", "R999", {"progress_pct": 1}, expected_version=1, user=as_user("甲"))
 
     def no_done_without_100(old, new):
         return [("progress_pct", "已完工的道路进度必须为100%")] if new["status"] == "completed" and new["progress_pct"] < 100 else []
 
     with pytest.raises(edits.RejectedError, match="进度必须为100"):
-        edits.update_row(ws, "roads", "R2", {"status": "completed"}, expected_version=1, editor="甲", check=no_done_without_100)
+        edits.update_row(ws, "roads", "R2", {"status": "completed"}, expected_version=1, user=as_user("甲"), check=no_done_without_100)
 
 
 def test_undo_restores_exact_values_and_is_recorded(ws: Path):
     orig = _road(ws, "R2")
-    edits.update_row(ws, "roads", "R2", {"cost_wan": 0.1 + 0.2, "planned_year": 2023, "surface": "沥青"}, expected_version=1, editor="甲")
-    edits.undo_last(ws, "roads", "R2", editor="甲")
+    edits.update_row(ws, "roads", "R2", {"cost_wan": 0.1 + 0.2, "planned_year": 2023, "surface": "沥青"}, expected_version=1, user=as_user("甲"))
+    edits.undo_last(ws, "roads", "R2", user=as_user("甲"))
     now = _road(ws, "R2")
     for f in ("cost_wan", "planned_year", "surface", "status", "progress_pct"):
         assert now[f] == orig[f] or (pd.isna(now[f]) and pd.isna(orig[f])), f
@@ -111,14 +111,14 @@ def test_bulk_update_all_or_nothing_and_preview(ws: Path):
     bad = edits.bulk_update(
         ws, "roads",
         [edits.Update("R2", {"progress_pct": 50}), edits.Update("R3", {"progress_pct": -5}), edits.Update("R9", {"progress_pct": 1})],
-        editor="批量",
+        user=as_user("批量"),
     )
     assert not bad.ok and bad.applied == 0 and len(bad.problems) == 2
     assert _sha(ws) == before
-    dry = edits.bulk_update(ws, "roads", [edits.Update("R2", {"progress_pct": 50})], editor="批量", dry_run=True)
+    dry = edits.bulk_update(ws, "roads", [edits.Update("R2", {"progress_pct": 50})], user=as_user("批量"), dry_run=True)
     assert dry.ok and dry.preview == [{"road_id": "R2", "field": "progress_pct", "old": 0.0, "new": 50.0}]
     assert _sha(ws) == before
-    done = edits.bulk_update(ws, "roads", [edits.Update("R2", {"progress_pct": 50}), edits.Update("R3", {"status": "planned", "planned_year": 2024})], editor="批量")
+    done = edits.bulk_update(ws, "roads", [edits.Update("R2", {"progress_pct": 50}), edits.Update("R3", {"status": "planned", "planned_year": 2024})], user=as_user("批量"))
     assert done.ok and done.applied == 2
     h = edits.history(ws, "roads")
     assert (h["action"] == "bulk").all() and h["edit_id"].nunique() == 1
@@ -129,7 +129,7 @@ def test_insert_pairing_creates_history_table(ws: Path):
         ws, "pairings",
         {"enterprise_id": "E2", "village_code": village_row().village_code[1], "pairing_type": "就业",
          "start_date": "2020-01-01", "committed_wan": 5, "poor_households_employed": 2},
-        editor="李四",
+        user=as_user("李四"),
     )
     p = store.read_layer(ws, "pairings").set_index("pairing_id")
     assert p.loc[key, "enterprise_id"] == "E2" and p.loc[key, "version"] == 1
@@ -137,9 +137,9 @@ def test_insert_pairing_creates_history_table(ws: Path):
     before = _sha(ws)
     with pytest.raises(edits.RejectedError, match="不存在的帮扶企业"):
         edits.insert_row(ws, "pairings", {"enterprise_id": "E404", "village_code": village_row().village_code[1],
-                                          "pairing_type": "就业", "start_date": "2020-01-01", "committed_wan": 5}, editor="李四")
+                                          "pairing_type": "就业", "start_date": "2020-01-01", "committed_wan": 5}, user=as_user("李四"))
     with pytest.raises(edits.RejectedError, match="结束日期早于开始日期"):
-        edits.update_row(ws, "pairings", "P001", {"end_date": "2018-01-01"}, expected_version=1, editor="李四")
+        edits.update_row(ws, "pairings", "P001", {"end_date": "2018-01-01"}, expected_version=1, user=as_user("李四"))
     assert _sha(ws) == before
 
 
@@ -149,7 +149,7 @@ def _editor(path: str, name: str, n: int, q) -> None:  # runs in a child process
         rid = ("R1", "R2", "R3")[i % 3]
         ver = int(store.read_layer(path, "roads").set_index("road_id").loc[rid, "version"])
         try:
-            edits.update_row(path, "roads", rid, {"cost_wan": float(i + (1000 if name == "B" else 0))}, expected_version=ver, editor=name)
+            edits.update_row(path, "roads", rid, {"cost_wan": float(i + (1000 if name == "B" else 0))}, expected_version=ver, user=as_user(name))
             ok += 1
         except edits.ConflictError:
             conflicts += 1

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from factories import as_user
 import shapely
 
 from bangfu.ingest import pipeline as importers
@@ -75,7 +77,7 @@ def test_round_trip(rich_ws: Path, tmp_path: Path, fmt: str, layer: str):
     ws = tmp_path / store.WORKSPACE_FILE
     ws.write_bytes(rich_ws.read_bytes())
     original = store.read_layer(ws, layer)
-    fname, data = layer_export.export_workspace(ws, fmt, layers=[layer])
+    fname, data = layer_export.export_workspace(ws, fmt, user=as_user(), layers=[layer])
     plan = importers.prepare_import(ws, fname, data, layer=layer, mode="replace")
     assert plan.ok, plan.report.to_frame()
     assert plan.change.empty, plan.change
@@ -86,7 +88,7 @@ def test_round_trip(rich_ws: Path, tmp_path: Path, fmt: str, layer: str):
 
 
 def test_shapefile_export_is_utf8_with_cpg(rich_ws: Path):
-    _, data = layer_export.export_workspace(rich_ws, "shapefile", layers=["villages"])
+    _, data = layer_export.export_workspace(rich_ws, "shapefile", user=as_user(), layers=["villages"])
     zf = zipfile.ZipFile(io.BytesIO(data))
     names = sorted(zf.namelist())
     assert names == ["villages.cpg", "villages.dbf", "villages.prj", "villages.shp", "villages.shx"]
@@ -95,7 +97,7 @@ def test_shapefile_export_is_utf8_with_cpg(rich_ws: Path):
 
 
 def test_whole_workspace_exports(rich_ws: Path):
-    files = {fmt: layer_export.export_workspace(rich_ws, fmt) for fmt in FORMATS}
+    files = {fmt: layer_export.export_workspace(rich_ws, fmt, user=as_user()) for fmt in FORMATS}
     assert files["gpkg"][1][:16] == b"SQLite format 3\x00"
     names = zipfile.ZipFile(io.BytesIO(files["geojson"][1])).namelist()
     assert {"villages.geojson", "households.geojson", "pairings.geojson"} <= set(names)

@@ -9,6 +9,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
+from factories import as_user
 import shapely
 
 from bangfu.geo.crs import wgs84_to_gcj02
@@ -103,7 +105,7 @@ def test_households_join_village_code_by_name(ws: Path, tmp_path: Path):
 
 
 def test_gpkg_reader_picks_the_named_layer(ws: Path):
-    fname, data = __import__("bangfu.export.layers", fromlist=["x"]).export_workspace(ws, "gpkg")
+    fname, data = __import__("bangfu.export.layers", fromlist=["x"]).export_workspace(ws, "gpkg", user=as_user())
     table = readers.read_upload(fname, data, sublayer="households")
     assert table.sublayers[0] == "households" and "villages" in table.sublayers
     assert len(table.frame) == 8

@@ -14,7 +14,9 @@ import pytest
 from bangfu import indicators as ind
 from bangfu.editing import pairings as pe
 from bangfu.workspace import store
-from factories import Pairing
+from factories import Pairing, as_user
+
+from bangfu.workspace.access import AccessDenied
 
 C = list(Pairing.villages()["village_code"])
 
@@ -51,7 +53,7 @@ def _new(**kw) -> pe.NewPairing:
 def test_refused_additions_write_nothing(ws: Path, pairing: pe.NewPairing, needle: str):
     before = _sha(ws)
     with pytest.raises(pe.RejectedError) as info:
-        pe.add_pairing(ws, pairing, editor="张三")
+        pe.add_pairing(ws, pairing, user=as_user("张三"))
     assert needle in info.value.message_zh
     assert info.value.message_zh.count("：") >= 1 and "未保存" in info.value.message_zh
     assert _sha(ws) == before
@@ -70,13 +72,13 @@ def test_refused_additions_write_nothing(ws: Path, pairing: pe.NewPairing, needl
 def test_refused_edits_write_nothing(ws: Path, pid: str, changes: dict, needle: str):
     before = _sha(ws)
     with pytest.raises(pe.RejectedError, match=needle):
-        pe.edit_pairing(ws, pid, changes, expected_version=1, editor="张三")
+        pe.edit_pairing(ws, pid, changes, expected_version=1, user=as_user("张三"))
     assert _sha(ws) == before
 
 
 def test_message_is_said_once(ws: Path):
     with pytest.raises(pe.RejectedError) as info:
-        pe.add_pairing(ws, _new(committed_wan=-5.0), editor="张三")
+        pe.add_pairing(ws, _new(committed_wan=-5.0), user=as_user("张三"))
     assert len(info.value.problems) == 1  # the schema's message only, not repeated by the domain rule
 
 
@@ -89,31 +91,34 @@ def test_domain_rules_alone():
     assert [f for f, _ in problems] == ["committed_wan", "end_date", "village_code"]
 
 
-def test_missing_editor_is_refused(ws: Path):
+def test_no_signed_in_user_or_a_viewer_is_refused(ws: Path):
+    """The editor is the signed-in account: without one (or as a viewer) nothing is written."""
     before = _sha(ws)
-    with pytest.raises(pe.RejectedError, match="修改人"):
-        pe.add_pairing(ws, _new(), editor="  ")
+    with pytest.raises(AccessDenied, match="请先登录"):
+        pe.add_pairing(ws, _new(), user=None)
+    with pytest.raises(AccessDenied, match="查看者"):
+        pe.add_pairing(ws, _new(), user=as_user("游客", "viewer"))
     assert _sha(ws) == before
 
 
 def test_reopening_an_ended_pairing_that_would_duplicate_is_refused(ws: Path):
     # E2 ended its pairing with village 1 (P003) on 2019-12-31 and may pair again from 2020
-    pid = pe.add_pairing(ws, _new(enterprise_id="E2", village_code=C[1], start_date="2020-01-01"), editor="甲")
+    pid = pe.add_pairing(ws, _new(enterprise_id="E2", village_code=C[1], start_date="2020-01-01"), user=as_user("甲"))
     before = _sha(ws)
     with pytest.raises(pe.RejectedError, match=f"已有有效结对（{pid}）"):
-        pe.edit_pairing(ws, "P003", {"end_date": None}, expected_version=1, editor="甲")
+        pe.edit_pairing(ws, "P003", {"end_date": None}, expected_version=1, user=as_user("甲"))
     assert _sha(ws) == before
 
 
 def test_add_end_edit_with_history_and_coverage(ws: Path):
-    pid = pe.add_pairing(ws, _new(), editor="李四")
+    pid = pe.add_pairing(ws, _new(), user=as_user("李四"))
     p = store.read_layer(ws, "pairings").set_index("pairing_id")
     assert p.loc[pid, ["enterprise_id", "village_code", "version"]].tolist() == ["E3", C[4], 1]
     assert set(pe.pairing_history(ws, pid)["action"]) == {"create"}
 
-    assert pe.end_pairing(ws, "P001", date(2020, 6, 30), expected_version=1, editor="王五") == 2
+    assert pe.end_pairing(ws, "P001", date(2020, 6, 30), expected_version=1, user=as_user("王五")) == 2
     assert pe.edit_pairing(ws, "P002", {"committed_wan": 25.0, "poor_households_employed": 6},
-                           expected_version=1, editor="王五") == 2
+                           expected_version=1, user=as_user("王五")) == 2
     p = store.read_layer(ws, "pairings").set_index("pairing_id")
     assert p.loc["P001", "end_date"] == "2020-06-30" and p.loc["P002", "committed_wan"] == 25.0
     h = pe.pairing_history(ws, "P001")
@@ -129,10 +134,10 @@ def test_add_end_edit_with_history_and_coverage(ws: Path):
 
 
 def test_stale_version_is_refused_with_newer_values(ws: Path):
-    pe.edit_pairing(ws, "P002", {"committed_wan": 30.0}, expected_version=1, editor="甲")
+    pe.edit_pairing(ws, "P002", {"committed_wan": 30.0}, expected_version=1, user=as_user("甲"))
     before = _sha(ws)
     with pytest.raises(pe.ConflictError) as info:
-        pe.end_pairing(ws, "P002", "2020-12-01", expected_version=1, editor="乙")
+        pe.end_pairing(ws, "P002", "2020-12-01", expected_version=1, user=as_user("乙"))
     assert "承诺资金(万元)=30.0" in info.value.message_zh and info.value.current["version"] == 2
     assert _sha(ws) == before
 
@@ -144,7 +149,7 @@ def _editor(path: str, name: str, n: int, q) -> None:  # child process
         ver = int(store.read_layer(path, "pairings").set_index("pairing_id").loc[pid, "version"])
         try:
             pe.edit_pairing(path, pid, {"committed_wan": float(i + (1000 if name == "B" else 0))},
-                            expected_version=ver, editor=name)
+                            expected_version=ver, user=as_user(name))
             ok += 1
         except pe.ConflictError:
             conflicts += 1
@@ -153,7 +158,7 @@ def _editor(path: str, name: str, n: int, q) -> None:  # child process
 
 def _adder(path: str, out: list) -> None:  # thread: both try to add the same pairing
     try:
-        out.append(pe.add_pairing(path, _new(), editor="并发"))
+        out.append(pe.add_pairing(path, _new(), user=as_user("并发")))
     except pe.RejectedError as exc:
         out.append("refused:" + exc.message_zh)
 

@@ -15,7 +15,7 @@ import pytest
 
 from bangfu.editing import engine as edits, roads
 from bangfu.workspace import store
-from factories import Network
+from factories import Network, as_user
 
 YEAR = 2024  # "this year" for the rules under test
 
@@ -62,7 +62,7 @@ def _row(ws: Path, rid: str) -> dict:
 def test_each_rule_is_refused_and_nothing_is_written(ws: Path, rid, changes, needle):
     before = _sha(ws)
     with pytest.raises(edits.RejectedError) as info:
-        roads.edit_road(ws, rid, changes, expected_version=1, editor="甲", year=YEAR)
+        roads.edit_road(ws, rid, changes, expected_version=1, user=as_user("甲"), year=YEAR)
     assert needle in info.value.message_zh
     assert _sha(ws) == before
 
@@ -70,7 +70,7 @@ def test_each_rule_is_refused_and_nothing_is_written(ws: Path, rid, changes, nee
 def test_valid_edit_writes_values_version_and_history(ws: Path):
     v = roads.edit_road(
         ws, "R2", {"status": "completed", "progress_pct": 100, "completed_year": 2021}, expected_version=1,
-        editor="张三", year=YEAR,
+        user=as_user("张三"), year=YEAR,
     )
     assert v == 2
     row = _row(ws, "R2")
@@ -84,11 +84,11 @@ def test_valid_edit_writes_values_version_and_history(ws: Path):
 def test_undo_restores_previous_values_exactly(ws: Path, template: Path):
     orig = _row(ws, "R4")
     roads.edit_road(ws, "R4", {"cost_wan": 0.1 + 0.2, "planned_year": 2023, "surface": "沥青"}, expected_version=1,
-                    editor="甲", year=YEAR)
-    roads.edit_road(ws, "R4", {"cost_wan": 1 / 3}, expected_version=2, editor="甲", year=YEAR)
-    roads.undo_road(ws, "R4", editor="乙")
+                    user=as_user("甲"), year=YEAR)
+    roads.edit_road(ws, "R4", {"cost_wan": 1 / 3}, expected_version=2, user=as_user("甲"), year=YEAR)
+    roads.undo_road(ws, "R4", user=as_user("乙"))
     assert _row(ws, "R4")["cost_wan"] == 0.1 + 0.2
-    roads.undo_road(ws, "R4", editor="乙")  # undoes the undo: back to 1/3
+    roads.undo_road(ws, "R4", user=as_user("乙"))  # undoes the undo: back to 1/3
     assert _row(ws, "R4")["cost_wan"] == 1 / 3
     before_undo = _sha(ws)
     h = edits.history(ws, "roads", "R4")
@@ -96,8 +96,8 @@ def test_undo_restores_previous_values_exactly(ws: Path, template: Path):
     assert _sha(ws) == before_undo
     fresh = ws.parent.parent / "fresh.gpkg"
     shutil.copyfile(template, fresh)
-    roads.edit_road(fresh, "R4", {"cost_wan": 0.1 + 0.2, "surface": "沥青"}, expected_version=1, editor="甲", year=YEAR)
-    roads.undo_road(fresh, "R4", editor="甲")
+    roads.edit_road(fresh, "R4", {"cost_wan": 0.1 + 0.2, "surface": "沥青"}, expected_version=1, user=as_user("甲"), year=YEAR)
+    roads.undo_road(fresh, "R4", user=as_user("甲"))
     now = _row(fresh, "R4")
     for f in ("status", "progress_pct", "planned_year", "completed_year", "cost_wan", "surface"):
         assert now[f] == orig[f] or (pd.isna(now[f]) and pd.isna(orig[f])), f
@@ -105,10 +105,10 @@ def test_undo_restores_previous_values_exactly(ws: Path, template: Path):
 
 
 def test_stale_form_is_refused_with_the_newer_values(ws: Path):
-    roads.edit_road(ws, "R2", {"progress_pct": 60}, expected_version=1, editor="甲", year=YEAR)
+    roads.edit_road(ws, "R2", {"progress_pct": 60}, expected_version=1, user=as_user("甲"), year=YEAR)
     before = _sha(ws)
     with pytest.raises(edits.ConflictError) as info:
-        roads.edit_road(ws, "R2", {"progress_pct": 70}, expected_version=1, editor="乙", year=YEAR)
+        roads.edit_road(ws, "R2", {"progress_pct": 70}, expected_version=1, user=as_user("乙"), year=YEAR)
     assert "已被他人修改" in info.value.message_zh and "进度(%)=60.0" in info.value.message_zh and "硬化状态=在建" in info.value.message_zh
     assert _sha(ws) == before
 
@@ -121,7 +121,7 @@ def test_failure_in_the_middle_of_a_write_leaves_the_file_identical(ws: Path, mo
 
     monkeypatch.setattr(edits, "_append_history", boom)  # after the UPDATE, before the history row
     with pytest.raises(RuntimeError):
-        roads.edit_road(ws, "R2", {"progress_pct": 70}, expected_version=1, editor="甲", year=YEAR)
+        roads.edit_road(ws, "R2", {"progress_pct": 70}, expected_version=1, user=as_user("甲"), year=YEAR)
     assert _sha(ws) == before
     monkeypatch.undo()
     real = edits._apply_update
@@ -136,7 +136,7 @@ def test_failure_in_the_middle_of_a_write_leaves_the_file_identical(ws: Path, mo
     monkeypatch.setattr(edits, "_apply_update", second_fails)
     parsed = roads.parse_bulk(pd.DataFrame({"道路编号": ["R2", "R4"], "进度(%)": [70, None], "投资(万元)": [5, 6]}))
     with pytest.raises(RuntimeError):
-        roads.bulk_apply(ws, parsed, editor="甲", dry_run=False, year=YEAR)
+        roads.bulk_apply(ws, parsed, user=as_user("甲"), dry_run=False, year=YEAR)
     assert _sha(ws) == before
 
 
@@ -145,7 +145,7 @@ def _killed_mid_write(path: str) -> None:  # child process: dies inside the tran
         os._exit(3)
 
     edits._append_history = die
-    roads.edit_road(path, "R2", {"progress_pct": 70}, expected_version=1, editor="甲", year=YEAR)
+    roads.edit_road(path, "R2", {"progress_pct": 70}, expected_version=1, user=as_user("甲"), year=YEAR)
 
 
 def test_process_killed_mid_write_leaves_the_file_identical(ws: Path):
@@ -156,7 +156,7 @@ def test_process_killed_mid_write_leaves_the_file_identical(ws: Path):
     assert p.exitcode == 3
     assert _sha(ws) == before
     assert roads.road_row(ws, "R2")["progress_pct"] == 40.0
-    assert roads.edit_road(ws, "R2", {"progress_pct": 70}, expected_version=1, editor="甲", year=YEAR) == 2
+    assert roads.edit_road(ws, "R2", {"progress_pct": 70}, expected_version=1, user=as_user("甲"), year=YEAR) == 2
 
 
 # --------------------------------------------------------------------------- two concurrent editors
@@ -172,7 +172,7 @@ def _editor(path: str, name: str, n: int, q) -> None:  # child process
         ver = roads.road_row(path, rid)["version"]
         value = float(i) + (0.25 if name == "A" else 0.75)
         try:
-            new = roads.edit_road(path, rid, {"cost_wan": value}, expected_version=ver, editor=name, year=YEAR)
+            new = roads.edit_road(path, rid, {"cost_wan": value}, expected_version=ver, user=as_user(name), year=YEAR)
             ok.append((rid, new, value))
         except edits.ConflictError as exc:
             conflicts.append((rid, ver, int(exc.current["version"])))
@@ -224,11 +224,11 @@ def test_bulk_with_chinese_headers_preview_then_apply(ws: Path):
     parsed = roads.parse_bulk(roads.read_bulk_table(_xlsx(sheet), "更新.xlsx"))
     assert parsed.ok and parsed.ignored_columns == ["备注"] and len(parsed.updates) == 2
     before = _sha(ws)
-    dry = roads.bulk_apply(ws, parsed, editor="批量", dry_run=True, year=YEAR)
+    dry = roads.bulk_apply(ws, parsed, user=as_user("批量"), dry_run=True, year=YEAR)
     assert dry.ok and _sha(ws) == before
     prev = roads.preview_frame(dry)
     assert len(prev) == 5 and set(prev["road_id"]) == {"R2", "R4"}
-    done = roads.bulk_apply(ws, parsed, editor="批量", dry_run=False, year=YEAR)
+    done = roads.bulk_apply(ws, parsed, user=as_user("批量"), dry_run=False, year=YEAR)
     assert done.ok and done.applied == 2
     assert _row(ws, "R2")["status"] == "completed" and _row(ws, "R4")["progress_pct"] == 30.0
     h = edits.history(ws, "roads")
@@ -240,14 +240,14 @@ def test_bulk_with_english_headers_csv(ws: Path):
     parsed = roads.parse_bulk(roads.read_bulk_table(csv, "u.csv"))
     assert parsed.ok
     assert parsed.updates[0].changes == {"status": "under_construction", "progress_pct": 10.0, "cost_wan": 12.5}
-    assert roads.bulk_apply(ws, parsed, editor="x", dry_run=False, year=YEAR).applied == 1
+    assert roads.bulk_apply(ws, parsed, user=as_user("x"), dry_run=False, year=YEAR).applied == 1
 
 
 def test_bulk_with_one_bad_row_changes_nothing(ws: Path):
     before = _sha(ws)
     sheet = pd.DataFrame({"道路编号": ["R2", "R4", "R3"], "进度(%)": [50, 200, None], "投资(万元)": [1, 2, 3]})
     parsed = roads.parse_bulk(sheet)
-    res = roads.bulk_apply(ws, parsed, editor="批量", dry_run=False, year=YEAR)
+    res = roads.bulk_apply(ws, parsed, user=as_user("批量"), dry_run=False, year=YEAR)
     assert not res.ok and res.applied == 0 and len(res.problems) == 1
     assert res.problems[0].startswith("第3行（R4）") and "不能大于 100" in res.problems[0]
     assert _sha(ws) == before
@@ -266,7 +266,7 @@ def test_bulk_with_one_bad_row_changes_nothing(ws: Path):
 )
 def test_bulk_problems_are_reported_and_nothing_written(ws: Path, sheet: pd.DataFrame, needle: str):
     before = _sha(ws)
-    res = roads.bulk_apply(ws, roads.parse_bulk(sheet), editor="x", dry_run=False, year=YEAR)
+    res = roads.bulk_apply(ws, roads.parse_bulk(sheet), user=as_user("x"), dry_run=False, year=YEAR)
     assert not res.ok and any(needle in p for p in res.problems), res.problems
     assert _sha(ws) == before
 

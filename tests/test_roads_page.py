@@ -13,7 +13,10 @@ from bangfu.editing import roads
 from bangfu.workspace import store
 from bangfu.maps.roads import road_map
 from bangfu.maps.base import map_html
-from factories import Network
+from factories import Network, as_user
+
+from bangfu.editing.engine import editor_name
+from bangfu.ui import auth
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMIT = "FormSubmitter:roads.edit_form-保存修改"
@@ -50,7 +53,7 @@ def test_page_shows_hand_computed_figures(ws: Path):
 
 def test_edit_through_the_form_updates_figures_and_history(ws: Path):
     at = _page()
-    at.text_input(key="roads.editor").set_value("李工")
+    assert not any(w.key == "roads.editor" for w in at.text_input)  # no free-text editor
     at.selectbox(key="roads.edit_road").set_value("R2").run()
     at.selectbox(key="roads.e_status.R2.1").set_value("completed")
     at.number_input(key="roads.e_progress.R2.1").set_value(100.0)
@@ -61,7 +64,7 @@ def test_edit_through_the_form_updates_figures_and_history(ws: Path):
     row = roads.road_row(ws, "R2")
     assert (row["status"], row["progress_pct"], row["completed_year"], row["version"]) == ("completed", 100.0, 2020, 2)
     h = roads.road_history(ws, "R2")
-    assert len(h) == 3 and set(h["editor"]) == {"李工"}
+    assert len(h) == 3 and set(h["editor"]) == {editor_name(auth.current_user("zh", ws.parent))}
     m = _metrics(at)
     assert m["已硬化(km)"] == "1.9" and m["道路硬化率"] == "46.3%"  # the map and charts read the same new version
     at.button(key="roads.undo").click().run()
@@ -84,7 +87,7 @@ def test_invalid_form_is_refused_with_the_rule(ws: Path):
 def test_stale_form_shows_the_newer_values(ws: Path):
     at = _page()
     at.selectbox(key="roads.edit_road").set_value("R2").run()
-    roads.edit_road(ws, "R2", {"progress_pct": 75}, expected_version=1, editor="另一位规划员")  # someone else
+    roads.edit_road(ws, "R2", {"progress_pct": 75}, expected_version=1, user=as_user("另一位规划员"))  # someone else
     at.number_input(key="roads.e_progress.R2.1").set_value(50.0)
     at.button(key=SUBMIT).click().run()
     errors = [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]  # as displayed (Markdown escapes removed)

@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 import pytest
+
+from factories import as_user
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
@@ -215,18 +217,18 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     building = r.index[r["status"] == "under_construction"].tolist()
     planned = r.index[r["status"] == "planned"].tolist()
     surface = next(c for c in vocab.ROAD_SURFACE.codes if c != r.loc["R0001", "surface"])
-    roads.edit_road(path, "R0001", {"surface": surface}, expected_version=None, editor="甲")
-    roads.edit_road(path, building[0], {"progress_pct": 80.0}, expected_version=None, editor="甲")
+    roads.edit_road(path, "R0001", {"surface": surface}, expected_version=None, user=as_user("甲"))
+    roads.edit_road(path, building[0], {"progress_pct": 80.0}, expected_version=None, user=as_user("甲"))
     roads.edit_road(path, planned[0], {"status": "under_construction", "progress_pct": 10.0}, expected_version=None,
-                    editor="甲")
+                    user=as_user("甲"))
     sheet = pd.DataFrame({"道路编号": [building[1], planned[1]], "硬化状态": ["在建", "未开工"], "进度(%)": [50, 0]})
-    done = roads.bulk_apply(path, roads.parse_bulk(sheet), editor="乙", dry_run=False)
+    done = roads.bulk_apply(path, roads.parse_bulk(sheet), user=as_user("乙"), dry_run=False)
     assert done.ok, done.problems
-    roads.undo_road(path, building[0], editor="甲")
+    roads.undo_road(path, building[0], user=as_user("甲"))
     first = layers["pairings"].sort_values("pairing_id").iloc[0]
     other = next(p for p in vocab.PAIRING_TYPE.codes if p != first["pairing_type"])
     pairing_edits.edit_pairing(path, first["pairing_id"], {"pairing_type": other}, expected_version=int(first["version"]),
-                               editor="丙")
+                               user=as_user("丙"))
     return Workspace(folder, path, sorted(rich)[0])
 
 
@@ -328,11 +330,11 @@ def _edit_messages(w: Workspace, lang: str) -> Shown:
     for changes in ({"status": "planned", "progress_pct": 0, "planned_year": None},
                     {"status": "completed", "progress_pct": 50}):
         with pytest.raises(edits.RejectedError) as info:
-            roads.edit_road(w.path, "R0001", changes, expected_version=None, editor="甲", year=2025)
+            roads.edit_road(w.path, "R0001", changes, expected_version=None, user=as_user("甲"), year=2025)
         shown.texts.append(info.value.message_zh if lang == "zh" else info.value.message_en)
     road = roads.road_row(w.path, "R0001")
     with pytest.raises(edits.ConflictError) as info:
-        roads.edit_road(w.path, "R0001", {"progress_pct": 1}, expected_version=int(road["version"]) - 1, editor="甲")
+        roads.edit_road(w.path, "R0001", {"progress_pct": 1}, expected_version=int(road["version"]) - 1, user=as_user("甲"))
     text = info.value.message_zh if lang == "zh" else info.value.message_en
     shown.texts.append(text)
     status = f"{get_layer('roads').labels(lang)['status']}={vocab.ROAD_STATUS.label(road['status'], lang)}"

@@ -19,6 +19,7 @@ import pandas as pd
 from bangfu.core.labels import t
 from bangfu.briefing.content import BriefingContent, KpiCard, TableBlock, compute_content, format_value
 from bangfu.briefing.fonts import NoCJKFontError, cjk_rc, find_cjk_family
+from bangfu.workspace.access import Principal
 from bangfu.briefing.sources import KPI_KEYS, SECTIONS, Section, SectionResult, Source, evaluate, resolve
 
 __all__ = [
@@ -90,6 +91,7 @@ def build_briefing(
     now: dt.datetime | None = None,
     overrides: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    user: Principal | None = None,
 ) -> Briefing:
     """Compute and render the briefing of the county (``town_code=None``) or one town.
 
@@ -101,20 +103,19 @@ def build_briefing(
     report = progress or (lambda _f, _s: None)
     find_cjk_family()  # fail early, before any work, when no Chinese font is installed
     report(0.05, t("briefing.step_data", lang))
-    content = compute_content(loader, meta=meta, town_code=town_code, lang=lang, date=date, now=now, overrides=overrides)
+    content = compute_content(loader, meta=meta, town_code=town_code, lang=lang, date=date, now=now, overrides=overrides,
+                              user=user)
     report(0.3, t("briefing.step_figures", lang))
     return render(content, progress=report)
 
 
-def build_from_workspace(path: str | Path, *, town_code: str | None = None, **kw: Any) -> Briefing:
-    """:func:`build_briefing` on a workspace file (for scripts, the CLI and benchmarks)."""
-    from bangfu.workspace import store
+def build_from_workspace(path: str | Path, *, town_code: str | None = None, user: Principal | None = None,
+                         **kw: Any) -> Briefing:
+    """:func:`build_briefing` on a workspace file (for scripts, the CLI and benchmarks), as ``user`` (default:
+    the command line's administrator). The briefing shows aggregates only; household rows feed them through
+    :func:`bangfu.workspace.personal.read_for_aggregates`, and small counts are suppressed for ``user``."""
+    from bangfu.workspace import access, personal, store
 
-    cache: dict[str, pd.DataFrame] = {}
-
-    def loader(name: str) -> pd.DataFrame:
-        if name not in cache:
-            cache[name] = store.read_layer(path, name)
-        return cache[name]
-
-    return build_briefing(loader, meta=store.read_meta(path), town_code=town_code, **kw)
+    who = user if user is not None else access.cli_principal()
+    return build_briefing(personal.loader(path, who, aggregates=True), meta=store.read_meta(path),
+                          town_code=town_code, user=who, **kw)

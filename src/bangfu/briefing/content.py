@@ -7,6 +7,7 @@ same :class:`BriefingContent`, so they cannot disagree.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,8 @@ from bangfu.core import vocab
 from bangfu.core.labels import t
 from bangfu.workspace import display
 from bangfu.briefing.sources import SECTIONS, AreaData, Column, Section, SectionResult, evaluate
-from bangfu.workspace import areas
+from bangfu.workspace import areas, personal
+from bangfu.workspace.access import SUPPRESSED, Principal
 
 __all__ = ["KpiCard", "TableBlock", "BriefingContent", "compute_content", "format_value", "area_names"]
 
@@ -101,10 +103,18 @@ class BriefingContent:
         return text.format(**kw) if kw else text
 
 
+#: The layer whose rows make a briefing table's counts personal.
+PERSONAL = "households"
+#: Columns of briefing tables that count households (suppressed below 5 for readers without household access).
+HOUSEHOLD_COUNT_COLUMNS: tuple[str, ...] = ("households", "households_benefited", "hh_all", "poor_households", "hh_poor")
+
+
 def format_value(value: Any, fmt: str) -> str:
     """A value as shown in the briefing: '12,345', '12.3%', '1,234.5' or text; '—' if missing."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return vocab.MISSING_LABEL
+    if value == SUPPRESSED:  # a small count hidden from this reader (bangfu.workspace.personal.shown_counts)
+        return SUPPRESSED
     if fmt == "int":
         return ind.fmt_int(float(value))
     if fmt == "pct":
@@ -254,12 +264,16 @@ def compute_content(
     now: dt.datetime | None = None,
     overrides: Mapping[str, Any] | None = None,
     sections: Sequence[Section] = SECTIONS,
+    user: Principal | None = None,
 ) -> BriefingContent:
-    """The briefing's content for the county (``town_code=None``) or one town.
+    """The briefing's content for the county (``town_code=None``) or one town, as ``user`` may read it.
 
     ``loader(name)`` returns a workspace layer; ``meta`` is the workspace's ``bangfu_meta``
     (``as_of``, ``source``, ``synthetic_note``). ``overrides`` maps a section key to a ready value,
     e.g. ``{"projects": portfolio_frame}`` for the portfolio the planner chose on the planning page.
+    Tables of household counts (:data:`HOUSEHOLD_COUNT_COLUMNS`) go through
+    :func:`bangfu.workspace.personal.shown_counts` for ``user`` (``None``: as a reader without household
+    access): counts of 1–4 households are shown as "<5".
     """
     now = now or dt.datetime.now()
     date = date or now.date()
@@ -276,6 +290,11 @@ def compute_content(
             results[section.key] = SectionResult(section.key, "ok", value, "override")
         else:
             results[section.key] = evaluate(section, data, memo)
+        value = results[section.key].value
+        from_households = any(PERSONAL in (*src.layers, *src.whole) for src in section.sources)
+        if section.kind == "table" and isinstance(value, pd.DataFrame) and from_households:
+            results[section.key] = dataclasses.replace(results[section.key], value=personal.shown_counts(
+                value, user, HOUSEHOLD_COUNT_COLUMNS, town_column="village_code"))
 
     villages = data.layer("villages")
     crs = metric_crs(all_villages)

@@ -112,7 +112,7 @@ def _checked_workspace(arg: str | None) -> Path:
 
 def _rank(args: argparse.Namespace) -> int:
     from bangfu.planning import solvers as planning, run as planning_run
-    from bangfu.workspace import store
+    from bangfu.workspace import access, personal
     from bangfu.planning.project_types import default_distances
 
     out = Path(args.out)
@@ -120,7 +120,8 @@ def _rank(args: argparse.Namespace) -> int:
         raise CliError(f"输出文件必须是 .xlsx：{out}", f"the output file must be .xlsx: {out}",
                        hint_zh="把 --out 的文件名改为以 .xlsx 结尾。", hint_en="Give --out a name ending in .xlsx.")
     ws = _checked_workspace(args.workspace)
-    layers = store.read_workspace(ws, layers=("villages", "households", "roads", "projects"))
+    load = personal.loader(ws, access.cli_principal())  # the command line acts as its administrator
+    layers = {name: load(name) for name in ("villages", "households", "roads", "projects")}
     options = planning_run.PlanOptions(
         budget=args.budget,
         weights=planning.parse_weights(args.weights),
@@ -157,7 +158,7 @@ def _summary(args: argparse.Namespace) -> int:
 
     from bangfu.indicators import pairings as pi
     from bangfu.indicators.summary import area_summary, summary_table
-    from bangfu.workspace import areas, store
+    from bangfu.workspace import access, areas, personal, store
 
     ws = _checked_workspace(args.workspace)
     if args.as_of:
@@ -167,13 +168,7 @@ def _summary(args: argparse.Namespace) -> int:
             raise CliError(f"日期格式应为 YYYY-MM-DD：{args.as_of!r}") from None
     else:
         as_of = pi.resolve_as_of(store.read_meta(ws), dt.date.today())
-    cache: dict[str, object] = {}
-
-    def loader(name: str):
-        if name not in cache:
-            cache[name] = store.read_layer(ws, name)
-        return cache[name]
-
+    loader = personal.loader(ws, access.cli_principal())  # the command line acts as its administrator
     area = areas.area_for(loader("villages"), args.town)
     summary = area_summary(areas.AreaLayers(loader, area), as_of=as_of)
     print(f"{area.name}（{as_of.isoformat()}）")

@@ -127,7 +127,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.layer and args.layer not in LAYERS:
         raise CliError(f"未知的图层：{args.layer}；可用：{'、'.join(LAYERS)}",
                        f"unknown layer {args.layer!r}; known: {', '.join(LAYERS)}")
-    fname, data = layer_export.export_workspace(ws, fmt.key, layers=[args.layer] if args.layer else None)
+    fname, data = layer_export.export_workspace(ws, fmt.key, user=access.cli_principal(),
+                                                layers=[args.layer] if args.layer else None)
     out = fileio.write_bytes(Path(args.out) if args.out else Path.cwd() / fname, data)
     _print(f"已导出：{out}（{len(data) / 1024:.0f} KB）")
     return 0

@@ -80,6 +80,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.download_csv": ("下载 CSV", "Download CSV"),
     "common.download_xlsx": ("下载 Excel", "Download Excel"),
     "common.choose": ("请选择", "Choose"),
+    "common.editor_is": ("修改人：{name}（{role}）。修改记录和操作记录都记在此账号名下。",
+                         "Editor: {name} ({role}). History and audit trail record this account."),
+    "common.edit_towns": ("您只能修改本人负责的镇街（{towns}）的数据。", "You may edit only rows of your towns ({towns})."),
+    "common.cannot_edit": ("您的角色（{role}）只能查看，不能修改数据。", "Your role ({role}) may view but not edit."),
+    "common.suppressed_note": ("不足 5 户的数字显示为“<5”（保护农户隐私）。",
+                               "Counts of fewer than 5 households are shown as \"<5\" (privacy)."),
     # --- overview (issue 3) -------------------------------------------------------------
     "overview.ind.poverty_density": ("贫困密度", "Poverty density"),
     "overview.ind.incidence": ("贫困发生率", "Poverty incidence"),
@@ -366,7 +372,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "roads.access.no_households": (
         "工作空间里没有农户点位，无法计算通达率。", "The workspace has no household points; no access share."
     ),
-    "roads.edit.editor": ("修改人", "Editor"),
     "roads.edit.road": ("选择道路", "Road"),
     "roads.edit.loaded": ("表单基于第 {v} 版", "Form based on version {v}"),
     "roads.edit.submit": ("保存修改", "Save"),
@@ -452,7 +457,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "pairings.gaps_none": ("所有需帮扶村都已有在结对的企业。", "Every needy village has an active partner."),
     "pairings.min_villages": ("至少结对村数", "At least this many villages"),
     "pairings.county": ("全市（县）合计", "County total"),
-    "pairings.editor": ("修改人", "Editor"),
     "pairings.add": ("新增结对", "Add a pairing"),
     "pairings.add_submit": ("保存新结对", "Save pairing"),
     "pairings.added": ("已新增结对", "Pairing added"),
@@ -543,6 +547,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.restore_confirm": ("确认恢复", "Yes, restore"),
     "data.restore_cancel": ("取消", "Cancel"),
     "data.restored": ("已恢复备份；恢复前的数据已先保存为备份，可再次恢复。", "Backup restored; the replaced data was saved as a backup first."),
+    "data.export_not_allowed": ("您的角色不能导出数据。", "Your role may not export data."),
     "data.export_layer": ("导出内容", "What to export"),
     "data.export_all": ("整个工作空间", "Whole workspace"),
     "data.export_format": ("格式", "Format"),

@@ -341,6 +341,7 @@ YES_NO = Vocabulary("yes_no", "是/否", "Yes/no", (
 #: What the audit trail records (bangfu.workspace.audit).
 AUDIT_ACTION = Vocabulary("audit_action", "操作类型", "Action", (
     Term("edit", "修改", "Edit"),
+    Term("create", "新增记录", "Add a record"),
     Term("undo", "撤销", "Undo"),
     Term("bulk", "批量更新", "Bulk update"),
     Term("import", "导入", "Import"),

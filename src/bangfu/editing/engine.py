@@ -12,6 +12,12 @@ Which layers can be edited, which fields, and where their history goes is a decl
 4. writes the row, bumps its ``version`` and appends one history row per changed field.
 
 Undo is itself an edit (action ``undo``) that restores the old values of the last edit exactly.
+
+Every function takes the acting :class:`bangfu.workspace.access.Principal`: it needs the ``edit``
+permission in the town of every row it touches (a town planner only in their own towns, judged by the
+row's ``village_code`` before and after the change; a bulk update touching another town is refused
+whole, naming the rows). The editor recorded in the history is that user (:func:`editor_name`), and the
+audit row (:mod:`bangfu.workspace.audit`) is written in the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ import pandas as pd
 
 from bangfu.core import vocab
 from bangfu.core.errors import BangfuError
-from bangfu.workspace import display, store
+from bangfu.workspace import audit, display, store
+from bangfu.workspace.access import AccessDenied, Principal, can, require
 from bangfu.workspace.schema import Column, Layer, get_layer
 from bangfu.workspace.validate import validate_layer
 
@@ -42,6 +49,7 @@ class EditSpec:
     layer: str
     history: str
     fields: tuple[str, ...]
+    town_column: str = "village_code"  # whose town decides who may edit the row (12-digit village code)
 
 
 EDITABLE: dict[str, EditSpec] = {
@@ -132,6 +140,55 @@ def _text(v: Any) -> str | None:
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     return str(v)
+
+
+def editor_name(user: Principal) -> str:
+    """The editor as recorded in an edit history: the signed-in account (its display name and user name)."""
+    if user.display_name and user.display_name != user.username:
+        return f"{user.display_name}（{user.username}）"
+    return user.username
+
+
+def _town_codes(con: sqlite3.Connection, spec: EditSpec, layer: Layer, key: str,
+                changes: Mapping[str, Any]) -> list[str | None]:
+    """The village codes deciding who may edit row ``key``: its current one and, if changed, the new one."""
+    row = con.execute(f'SELECT "{spec.town_column}" FROM "{layer.name}" WHERE "{layer.key}" = ?', (key,)).fetchone()
+    codes: list[str | None] = [None if row is None or row[0] is None else str(row[0])]
+    if spec.town_column in changes and changes[spec.town_column] is not None:
+        codes.append(str(changes[spec.town_column]))
+    return codes
+
+
+def _outside(user: Principal, codes: Sequence[str | None]) -> bool:
+    """Whether a row with these village codes lies outside the towns ``user`` may edit."""
+    return any(not can(user, "edit", town_code=c or "") for c in codes)
+
+
+def _require_rows(con: sqlite3.Connection, spec: EditSpec, layer: Layer, user: Principal,
+                  rows: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
+    """Refuse (:class:`AccessDenied`, nothing written) unless ``user`` may edit every row: (label, key, changes)."""
+    require(user, "edit", what=layer.zh)
+    refused = [f"{label}（{key}）" if label != key else key
+               for label, key, changes in rows if _outside(user, _town_codes(con, spec, layer, key, changes))]
+    if refused:
+        towns = "、".join(user.towns) or "（未分配）"
+        shown = "、".join(refused[:20]) + (f" 等 {len(refused)} 行" if len(refused) > 20 else "")
+        raise AccessDenied(
+            f"未保存：{shown} 不在您负责的镇街（{towns}），您的账号不能修改；没有写入任何修改。",
+            f"not saved: {len(refused)} row(s) lie outside your towns ({towns}); nothing was written.",
+            hint_zh="只修改您负责的镇街的数据；其他镇街请联系县级规划员。",
+            hint_en="Edit only rows of your own towns; ask a county planner for the others.",
+        )
+
+
+def _audit(con: sqlite3.Connection, path: Path | str, user: Principal, action: str, target: str,
+           details: Mapping[str, Any]) -> None:
+    """The edit's audit row, in the edit's own transaction (``store.transaction(..., office=True)``)."""
+    audit.record(Path(path).parent, user, action, target, details, workspace=Path(path).name, con=con)
+
+
+def _diff_details(layer: Layer, diff: Sequence[tuple[str, Any, Any]]) -> dict[str, Any]:
+    return {"layer": layer.name, "changes": {f: [_text(old), _text(new)] for f, old, new in diff}}
 
 
 def _missing(v: Any) -> bool:
@@ -278,7 +335,8 @@ def _apply_update(
     check: RowCheck | None,
     at: str,
     edit_id: int | None = None,
-) -> int:
+) -> tuple[int, list[tuple[str, Any, Any]]]:
+    """Write one row's changes and their history; (new version, changed fields as (field, old, new))."""
     unknown = [f for f in changes if f not in spec.fields]
     if unknown:
         raise RejectedError(
@@ -298,7 +356,7 @@ def _apply_update(
     _check_refs(con, layer, {f: typed[f] for f in typed})
     diff = [(f, old[f], typed[f]) for f in typed if _text(old[f]) != _text(typed[f])]
     if not diff:
-        return int(old["version"])
+        return int(old["version"]), []
     sets = ", ".join(f'"{f}" = ?' for f, _, _ in diff)
     cur = con.execute(
         f'UPDATE "{layer.name}" SET {sets}, version = version + 1 WHERE "{layer.key}" = ? AND version = ?',
@@ -308,7 +366,7 @@ def _apply_update(
         raise ConflictError(key, int(old["version"]), _read_row(con, layer, key, spec.fields) or {}, layer)
     _ensure_history_table(con, hist)
     _append_history(con, hist, layer.key, key, diff, editor=editor, action=action, at=at, edit_id=edit_id)
-    return int(old["version"]) + 1
+    return int(old["version"]) + 1, diff
 
 
 def update_row(
@@ -318,21 +376,26 @@ def update_row(
     changes: Mapping[str, Any],
     *,
     expected_version: int | None,
-    editor: str,
+    user: Principal,
     check: RowCheck | None = None,
 ) -> int:
-    """Change some fields of one row; returns the row's new version.
+    """Change some fields of one row as ``user``; returns the row's new version.
 
     ``expected_version`` is the version the user saw (``None`` skips the check — only for
-    trusted batch jobs). Raises :class:`ConflictError` or :class:`RejectedError`; in both
-    cases nothing is written.
+    trusted batch jobs). Raises :class:`AccessDenied`, :class:`ConflictError` or
+    :class:`RejectedError`; in every case nothing is written.
     """
     spec, lay, hist = _spec(layer)
-    with store.transaction(path) as con:
-        return _apply_update(
-            con, spec, lay, hist, key, changes, expected_version=expected_version, editor=editor,
+    require(user, "edit", what=lay.zh)
+    with store.transaction(path, office=True) as con:
+        _require_rows(con, spec, lay, user, [(key, key, changes)])
+        version, diff = _apply_update(
+            con, spec, lay, hist, key, changes, expected_version=expected_version, editor=editor_name(user),
             action="edit", check=check, at=now_iso(),
         )
+        if diff:
+            _audit(con, path, user, "edit", key, {**_diff_details(lay, diff), "version": version})
+        return version
 
 
 def insert_row(
@@ -340,12 +403,15 @@ def insert_row(
     layer: str,
     row: Mapping[str, Any],
     *,
-    editor: str,
+    user: Principal,
     check: RowCheck | None = None,
 ) -> str:
-    """Add one row (version 1) and its ``create`` history; returns its key."""
+    """Add one row (version 1) and its ``create`` history as ``user``; returns its key."""
     spec, lay, hist = _spec(layer)
-    with store.transaction(path) as con:
+    require(user, "edit", what=lay.zh)
+    require(user, "edit", town_code=str(row.get(spec.town_column) or ""),
+            what=f"{lay.zh} {row.get(spec.town_column) or ''}".strip())
+    with store.transaction(path, office=True) as con:
         key = row.get(lay.key)
         if not key:
             prefix = "".join(ch for ch in lay.name[:1].upper())
@@ -370,10 +436,9 @@ def insert_row(
             [new[c] for c in cols],
         )
         _ensure_history_table(con, hist)
-        _append_history(
-            con, hist, lay.key, key, [(f, None, typed[f]) for f in spec.fields if typed[f] is not None],
-            editor=editor, action="create", at=now_iso(),
-        )
+        created = [(f, None, typed[f]) for f in spec.fields if typed[f] is not None]
+        _append_history(con, hist, lay.key, key, created, editor=editor_name(user), action="create", at=now_iso())
+        _audit(con, path, user, "create", str(key), _diff_details(lay, created))
         return str(key)
 
 
@@ -409,17 +474,19 @@ def bulk_update(
     layer: str,
     updates: Sequence[Update],
     *,
-    editor: str,
+    user: Principal,
     check: RowCheck | None = None,
     dry_run: bool = False,
 ) -> BulkResult:
-    """Apply many row updates all-or-nothing in one transaction.
+    """Apply many row updates all-or-nothing in one transaction, as ``user``.
 
     Every update is tried; if any is refused, the problems of all are reported and nothing is
     written. With ``dry_run`` the changes are computed (``preview``: key, field, old, new) and
-    rolled back.
+    rolled back. A row outside the towns ``user`` may edit refuses the whole update
+    (:class:`AccessDenied` naming the rows), also for a dry run.
     """
     spec, lay, hist = _spec(layer)
+    require(user, "edit", what=lay.zh)
     result = BulkResult()
     keys = [u.key for u in updates]
     dups = sorted({k for k in keys if keys.count(k) > 1})
@@ -427,7 +494,8 @@ def bulk_update(
         result.problems.append(f"同一{lay.zh}出现多次：{'、'.join(dups)}")
         return result
     try:
-        with store.transaction(path) as con:
+        with store.transaction(path, office=True) as con:
+            _require_rows(con, spec, lay, user, [(f"第{u.row or i}行", u.key, u.changes) for i, u in enumerate(updates, 1)])
             at = now_iso()
             _ensure_history_table(con, hist)
             edit_id = int(con.execute(f'SELECT COALESCE(MAX(edit_id), 0) + 1 FROM "{hist.name}"').fetchone()[0])
@@ -436,7 +504,7 @@ def bulk_update(
                 try:
                     _apply_update(
                         con, spec, lay, hist, u.key, u.changes, expected_version=u.expected_version,
-                        editor=editor, action="bulk", check=check, at=at, edit_id=edit_id,
+                        editor=editor_name(user), action="bulk", check=check, at=at, edit_id=edit_id,
                     )
                 except EditError as exc:
                     result.problems.append(f"第{u.row or i}行（{u.key}）：{exc.message_zh}")
@@ -448,6 +516,11 @@ def bulk_update(
                 result.applied += 1
             if result.problems or dry_run:
                 raise _DryRun
+            if result.applied:
+                _audit(con, path, user, "bulk", lay.name, {
+                    "layer": lay.name, "rows": result.applied, "edit_id": edit_id,
+                    "changes": [[str(p[lay.key]), p["field"], _text(p["old"]), _text(p["new"])] for p in result.preview],
+                })
     except _DryRun:
         if result.problems:
             result.applied = 0
@@ -468,10 +541,12 @@ def history_display(path: Path | str, layer: str, key: str | None = None, *, lan
     return display.history_values(history(path, layer, key), layer, lang)
 
 
-def undo_last(path: Path | str, layer: str, key: str, *, editor: str, check: RowCheck | None = None) -> int:
-    """Revert the row's last edit exactly (recorded as an ``undo`` edit); returns the new version."""
+def undo_last(path: Path | str, layer: str, key: str, *, user: Principal, check: RowCheck | None = None) -> int:
+    """Revert the row's last edit exactly (recorded as an ``undo`` edit by ``user``); returns the new version."""
     spec, lay, hist = _spec(layer)
-    with store.transaction(path) as con:
+    require(user, "edit", what=lay.zh)
+    with store.transaction(path, office=True) as con:
+        _require_rows(con, spec, lay, user, [(key, key, {})])
         _ensure_history_table(con, hist)
         last = con.execute(
             f'SELECT MAX(edit_id) FROM "{hist.name}" WHERE "{lay.key}" = ? AND action != \'create\'', (key,)
@@ -483,7 +558,11 @@ def undo_last(path: Path | str, layer: str, key: str, *, editor: str, check: Row
             (key, last),
         ).fetchall()
         changes = {f: old for f, old in rows}
-        return _apply_update(
-            con, spec, lay, hist, key, changes, expected_version=None, editor=editor, action="undo",
+        _require_rows(con, spec, lay, user, [(key, key, changes)])  # an undo moving the row back to another town
+        version, diff = _apply_update(
+            con, spec, lay, hist, key, changes, expected_version=None, editor=editor_name(user), action="undo",
             check=check, at=now_iso(),
         )
+        if diff:
+            _audit(con, path, user, "undo", key, {**_diff_details(lay, diff), "version": version, "undone": last})
+        return version

@@ -29,6 +29,7 @@ import pandas as pd
 
 from bangfu.editing import engine as edits
 from bangfu.editing.engine import ConflictError, RejectedError
+from bangfu.workspace.access import Principal
 from bangfu.workspace.schema import PAIRINGS
 from bangfu.workspace.validate import validate_layer
 
@@ -162,30 +163,26 @@ class NewPairing:
         }
 
 
-def _editor(editor: str) -> str:
-    name = (editor or "").strip()
-    if not name:
-        raise RejectedError("未保存：请填写修改人姓名", "not saved: enter the editor's name")
-    return name
+def add_pairing(path: Path | str, pairing: NewPairing, *, user: Principal) -> str:
+    """Add a pairing as ``user`` (version 1, ``create`` history, audited); returns its new ``pairing_id``.
+    A town planner may add pairings only for villages of their towns."""
+    return edits.insert_row(path, "pairings", pairing.row(), user=user, check=check_for(path))
 
 
-def add_pairing(path: Path | str, pairing: NewPairing, *, editor: str) -> str:
-    """Add a pairing (version 1, ``create`` history); returns its new ``pairing_id``."""
-    return edits.insert_row(path, "pairings", pairing.row(), editor=_editor(editor), check=check_for(path))
-
-
-def end_pairing(path: Path | str, pairing_id: str, end_date: date | str, *, expected_version: int, editor: str) -> int:
-    """Set a pairing's end date; returns its new version."""
+def end_pairing(path: Path | str, pairing_id: str, end_date: date | str, *, expected_version: int,
+                user: Principal) -> int:
+    """Set a pairing's end date as ``user``; returns its new version."""
     iso = end_date.isoformat() if isinstance(end_date, date) else end_date
-    return edit_pairing(path, pairing_id, {"end_date": iso}, expected_version=expected_version, editor=editor)
+    return edit_pairing(path, pairing_id, {"end_date": iso}, expected_version=expected_version, user=user)
 
 
 def edit_pairing(
-    path: Path | str, pairing_id: str, changes: Mapping[str, Any], *, expected_version: int, editor: str
+    path: Path | str, pairing_id: str, changes: Mapping[str, Any], *, expected_version: int, user: Principal
 ) -> int:
-    """Change a pairing's figures (type, dates, funds, poor households employed); returns the new version."""
+    """Change a pairing's figures (type, dates, funds, poor households employed) as ``user``; returns the new
+    version (:class:`bangfu.workspace.access.AccessDenied` outside the user's towns, nothing written)."""
     return edits.update_row(
-        path, "pairings", pairing_id, dict(changes), expected_version=expected_version, editor=_editor(editor),
+        path, "pairings", pairing_id, dict(changes), expected_version=expected_version, user=user,
         check=check_for(path),
     )
 

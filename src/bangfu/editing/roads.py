@@ -32,10 +32,10 @@ from bangfu.core.errors import BangfuError
 from bangfu.core.vocab import ROAD_STATUS
 from bangfu.editing import engine as edits
 from bangfu.workspace import display
+from bangfu.workspace.access import Principal
 from bangfu.workspace.schema import ROADS
 
 EDITABLE_FIELDS: tuple[str, ...] = edits.EDITABLE["roads"].fields
-DEFAULT_EDITOR = "规划员"
 
 def this_year() -> int:
     """The current year in China Standard Time."""
@@ -124,30 +124,24 @@ def edit_road(
     changes: Mapping[str, Any],
     *,
     expected_version: int | None,
-    editor: str,
+    user: Principal,
     year: int | None = None,
 ) -> int:
-    """Validate and write one road edit with its history; returns the new version.
+    """Validate and write one road edit by ``user`` with its history and audit row; returns the new version.
 
-    Raises :class:`bangfu.editing.engine.RejectedError` (a rule is broken, unknown road) or
-    :class:`bangfu.editing.engine.ConflictError` (the road changed since ``expected_version``); in both
-    cases nothing is written.
+    Raises :class:`bangfu.workspace.access.AccessDenied` (the user may not edit this road's town),
+    :class:`bangfu.editing.engine.RejectedError` (a rule is broken, unknown road) or
+    :class:`bangfu.editing.engine.ConflictError` (the road changed since ``expected_version``); in every
+    case nothing is written.
     """
     return edits.update_row(
-        path, "roads", road_id, dict(changes), expected_version=expected_version, editor=clean_editor(editor),
-        check=road_check(year),
+        path, "roads", road_id, dict(changes), expected_version=expected_version, user=user, check=road_check(year),
     )
 
 
-def undo_road(path: Path | str, road_id: str, *, editor: str) -> int:
-    """Restore the values before the road's last edit exactly (recorded as an ``undo`` edit)."""
-    return edits.undo_last(path, "roads", road_id, editor=clean_editor(editor))
-
-
-def clean_editor(name: str | None) -> str:
-    """The editor's name as stored: trimmed, at most 40 characters, the default when empty."""
-    text = re.sub(r"\s+", " ", str(name or "")).strip()[:40]
-    return text or DEFAULT_EDITOR
+def undo_road(path: Path | str, road_id: str, *, user: Principal) -> int:
+    """Restore the values before the road's last edit exactly (recorded as an ``undo`` edit by ``user``)."""
+    return edits.undo_last(path, "roads", road_id, user=user)
 
 
 def road_history(path: Path | str, road_id: str | None = None, *, lang: str = "zh") -> pd.DataFrame:
@@ -309,14 +303,13 @@ def parse_bulk(df: pd.DataFrame) -> BulkParse:
 
 
 def bulk_apply(
-    path: Path | str, parsed: BulkParse, *, editor: str, dry_run: bool, year: int | None = None
+    path: Path | str, parsed: BulkParse, *, user: Principal, dry_run: bool, year: int | None = None
 ) -> edits.BulkResult:
-    """Validate every row with the road rules and apply all or nothing (``dry_run``: preview only)."""
+    """Validate every row with the road rules and apply all or nothing as ``user`` (``dry_run``: preview only);
+    a row outside ``user``'s towns refuses the whole sheet (:class:`bangfu.workspace.access.AccessDenied`)."""
     if parsed.problems:
         return edits.BulkResult(problems=list(parsed.problems))
-    return edits.bulk_update(
-        path, "roads", parsed.updates, editor=clean_editor(editor), check=road_check(year), dry_run=dry_run
-    )
+    return edits.bulk_update(path, "roads", parsed.updates, user=user, check=road_check(year), dry_run=dry_run)
 
 
 def preview_frame(result: edits.BulkResult, *, lang: str = "zh") -> pd.DataFrame:
@@ -338,8 +331,8 @@ def bulk_template(lang: str = "zh") -> pd.DataFrame:
 
 
 __all__ = [
-    "ROAD_RULES", "RoadRule", "DEFAULT_EDITOR", "EDITABLE_FIELDS",
-    "this_year", "road_check", "road_row", "edit_road", "undo_road", "clean_editor",
+    "ROAD_RULES", "RoadRule", "EDITABLE_FIELDS",
+    "this_year", "road_check", "road_row", "edit_road", "undo_road",
     "road_history", "parse_status", "BulkParse", "BulkFileError", "read_bulk_table", "parse_bulk", "bulk_apply",
     "preview_frame", "bulk_template", "HEADER_ALIASES",
 ]

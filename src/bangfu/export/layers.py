@@ -27,7 +27,8 @@ import shapely
 from bangfu.core.errors import BangfuError
 from bangfu.ingest import columns as cm
 from bangfu.export import tables as exports
-from bangfu.workspace import display, store
+from bangfu.workspace import audit, display, personal, store
+from bangfu.workspace.access import Principal, can, require
 from bangfu.workspace.schema import LAYERS, get_layer
 from bangfu.ingest.guard import PrivateDir
 
@@ -194,8 +195,36 @@ def export_layers(layers: Mapping[str, pd.DataFrame], names: list[str], fmt: str
     return f"{stem}.xlsx", exports.to_xlsx_bytes(sheets)
 
 
-def export_workspace(path: Path | str, fmt: str, *, layers: list[str] | None = None) -> tuple[str, bytes]:
-    """The workspace (all its layers, or ``layers``) exported as (file name, bytes)."""
-    names = layers or [n for n in LAYERS if n in store.list_layers(path)]
-    data = {n: store.read_layer(path, n) for n in names}
-    return export_layers(data, names, fmt, base="workspace")
+def exportable_layers(path: Path | str, user: Principal | None) -> list[str]:
+    """The layers of the workspace ``user`` may export (the choices of 导出数据): household layers only with
+    ``export_households``; nothing without ``export``."""
+    if not can(user, "export"):
+        return []
+    present = set(store.list_layers(path))
+    return personal.visible_layers(user, [n for n in LAYERS if n in present], permission="export_households")
+
+
+def export_workspace(path: Path | str, fmt: str, *, user: Principal | None,
+                     layers: list[str] | None = None) -> tuple[str, bytes]:
+    """The workspace (all the layers ``user`` may export, or ``layers``) exported as (file name, bytes).
+
+    Needs ``export``; a household layer needs ``export_households`` (asked for by name without it:
+    :class:`bangfu.workspace.access.AccessDenied`; in "all layers" it is left out), a town planner gets only
+    the households of their towns, and every export of household rows is recorded in the audit trail.
+    """
+    require(user, "export", what="导出数据")
+    check_format(fmt)
+    if layers:
+        personal.refuse_personal(user, layers, permission="export_households")
+        names = list(layers)
+    else:
+        names = exportable_layers(path, user)
+    villages = store.read_layer(path, "villages")
+    data = {n: (personal.read_personal(path, n, user, villages=villages) if personal.is_personal(n)
+                else villages if n == "villages" else store.read_layer(path, n)) for n in names}
+    fname, blob = export_layers(data, names, fmt, base="workspace")
+    for n in names:
+        if personal.is_personal(n):
+            audit.record(Path(path).parent, user, "export_households", n,  # type: ignore[arg-type]
+                         {"layer": n, "rows": len(data[n]), "format": fmt, "file": fname}, workspace=Path(path).name)
+    return fname, blob

@@ -306,6 +306,13 @@ def prepare_import(
     refuses the plan if a layer it depends on was written after that version.
     """
     lay = get_layer(layer)
+    if not lay.importable:
+        raise ImportRefused(
+            f"{lay.zh}不能导入：修改记录只由应用在保存修改时写入，导入会伪造记录。",
+            f"{lay.en} cannot be imported: the edit history is written only by edits.",
+            hint_zh="请导入其他图层；修改记录可以导出查看，但不能导入。",
+            hint_en="Import another layer; the history can be exported but not imported.",
+        )
     base_version = store.workspace_version(workspace)
     base_meta_version = store.meta_version(store.read_meta(workspace)) if data_version is None else int(data_version)
     load = load or _loader_for(workspace)

@@ -7,6 +7,7 @@ everything after that is :mod:`bangfu.planning.solvers` on numbers.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from collections.abc import Callable, Mapping
 
@@ -16,7 +17,8 @@ from bangfu.planning import coverage, solvers as planning
 from bangfu.planning.coverage import CANDIDATE_STATUSES
 from bangfu.planning.project_types import default_distances
 from bangfu.export.tables import to_xlsx_bytes
-from bangfu.workspace import areas, display
+from bangfu.workspace import areas, display, personal
+from bangfu.workspace.access import Principal
 from bangfu.core.labels import t
 
 __all__ = [
@@ -177,6 +179,26 @@ def summary(result: PlanResult, lang: str = "zh") -> pd.DataFrame:
         }
     )
     return pd.DataFrame(rows)
+
+
+#: Shares computed over a project's household counts (hidden with their denominator).
+_COUNT_SHARES: Mapping[str, str] = {"cost_per_poor_household": "poor_households"}
+
+
+def for_user(result: PlanResult, user: Principal | None) -> PlanResult:
+    """``result`` as ``user`` may see it: for a reader without household access (a viewer; a town planner,
+    the projects carrying no town code), every project's household counts (ranking and the portfolios'
+    marginal gains) of 1–4 are shown as "<5" (:func:`bangfu.workspace.personal.shown_counts`); totals of a
+    portfolio and the chart's running totals are kept. Admins and county planners get ``result`` itself."""
+    ranking = personal.shown_counts(result.ranking, user, planning.MEASURES, shares=_COUNT_SHARES, town_column=None)
+    if ranking is result.ranking:
+        return result
+    gains = [f"gain_{m}" for m in planning.MEASURES]
+
+    def steps(p: planning.Portfolio) -> planning.Portfolio:
+        return dataclasses.replace(p, steps=personal.shown_counts(p.steps, user, gains, town_column=None))
+
+    return dataclasses.replace(result, ranking=ranking, greedy=steps(result.greedy), exact=steps(result.exact))
 
 
 def excel_sheets(result: PlanResult, lang: str = "zh") -> dict[str, pd.DataFrame]:

@@ -20,7 +20,12 @@ Policy (every cache in the app goes through this module; a test checks that no o
    (prepared geometries, spatial indexes) — shared by reference, so callers must not mutate them.
 4. **Personal data never enters a shared cache.** Layers marked ``personal`` in the schema
    (households) and anything derived from them are kept by :func:`session_value` in this session's
-   own state, one entry per name, replaced when the version changes.
+   own state, one entry per name, replaced when the version changes, and keyed by the signed-in user.
+   They are read through :mod:`bangfu.workspace.personal` as that user: the rows
+   (:func:`load_layer`, :func:`area_layer`) only for roles with household access (a town planner's own
+   towns), the rows without ids for server-side aggregates (:func:`aggregate_layer`) for every role
+   that may view; what a page shows of such aggregates goes through
+   :func:`bangfu.workspace.personal.shown_counts`.
 5. Validation summaries of the whole workspace are shared, so household values are redacted.
 """
 
@@ -33,11 +38,13 @@ from collections.abc import Callable, Hashable
 import pandas as pd
 import streamlit as st
 
-from bangfu.workspace import areas, store, validate
+from bangfu.workspace import areas, personal, store, validate
+from bangfu.workspace.access import Principal
 from bangfu.geo import overlay
 from bangfu.workspace.schema import get_layer
 
-__all__ = ["shared", "session_value", "load_layer", "validation_summary", "SHARED", "FILTER_PARAMS"]
+__all__ = ["shared", "session_value", "load_layer", "aggregate_layer", "area_aggregate_layer", "validation_summary",
+           "SHARED", "FILTER_PARAMS"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -93,12 +100,34 @@ def _public_layer(path: str, version: str, name: str) -> pd.DataFrame:
     return store.read_layer(path, name)
 
 
-def load_layer(path: str, version: str, name: str) -> pd.DataFrame:
-    """A layer of the workspace at ``version``: shared cache for public layers, this session only for
-    personal ones (households)."""
+def _user_key(user: Principal | None) -> Hashable:
+    return None if user is None else (user.username, user.role, user.towns)
+
+
+def _personal_stored(path: str, version: str, name: str) -> pd.DataFrame:
+    """The whole personal layer as stored, in this session's state only (never returned unguarded)."""
+    return session_value(f"personal.{name}", path, version, lambda: store.read_layer(path, name))
+
+
+def load_layer(path: str, version: str, name: str, user: Principal | None = None) -> pd.DataFrame:
+    """A layer of the workspace at ``version``: shared cache for public layers; personal ones (households)
+    as ``user`` may see their rows (:func:`bangfu.workspace.personal.scope_rows`: refused without household
+    access, a town planner's own towns), kept in this session only."""
     if not get_layer(name).personal:
         return _public_layer(path, version, name)
-    return session_value(f"layer.{name}", path, version, lambda: store.read_layer(path, name))
+    personal.require_rows(user, name)
+    return session_value(f"layer.{name}", path, version, key=_user_key(user), compute=lambda: personal.scope_rows(
+        name, _personal_stored(path, version, name), user, _public_layer(path, version, "villages")))
+
+
+def aggregate_layer(path: str, version: str, name: str, user: Principal | None) -> pd.DataFrame:
+    """Every row of a layer without its ids (:func:`bangfu.workspace.personal.without_ids` for personal
+    layers), for aggregates computed on the server; any role that may view. Never shown as rows."""
+    if not get_layer(name).personal:
+        return _public_layer(path, version, name)
+    personal.require_aggregates(user, name)
+    return session_value(f"aggregate.{name}", path, version,
+                         lambda: personal.without_ids(name, _personal_stored(path, version, name)))
 
 
 @shared(max_entries=8)
@@ -123,21 +152,37 @@ def road_pieces(path: str, version: str) -> pd.DataFrame:
     return overlay.road_pieces(load_layer(path, version, "roads"), load_layer(path, version, "villages"))
 
 
-def _layers(path: str, version: str, area: areas.Area) -> areas.AreaLayers:
-    return areas.AreaLayers(lambda name: load_layer(path, version, name), area,
-                            pieces=lambda: road_pieces(path, version))
+def _layers(path: str, version: str, area: areas.Area, load: Callable[[str], pd.DataFrame]) -> areas.AreaLayers:
+    return areas.AreaLayers(load, area, pieces=lambda: road_pieces(path, version))
 
 
-def area_layer(path: str, version: str, area: areas.Area, name: str) -> pd.DataFrame:
+def area_layer(path: str, version: str, area: areas.Area, name: str, user: Principal | None = None) -> pd.DataFrame:
     """The rows of layer ``name`` that belong to ``area`` (:mod:`bangfu.workspace.areas`), or the road pieces
     inside it for ``"road_pieces"``.
 
     The area only filters (rule 2): the whole layer and the road pieces come from the shared caches and
     the slice is taken on every call (a mask, or locating a layer's few points). Personal layers are
-    sliced in this session only (rule 4).
+    sliced in this session only (rule 4), as ``user`` may see them (:func:`load_layer`).
     """
+    def load(n: str) -> pd.DataFrame:
+        return load_layer(path, version, n, user)
+
     if area.holds_all(load_layer(path, version, "villages")):  # the whole workspace: nothing to slice
-        return road_pieces(path, version) if name == areas.PIECES else load_layer(path, version, name)
+        return road_pieces(path, version) if name == areas.PIECES else load(name)
     if name == areas.PIECES or not get_layer(name).personal:
-        return _layers(path, version, area).layer(name)
-    return session_value(f"area.{name}", path, version, lambda: _layers(path, version, area).layer(name), key=area)
+        return _layers(path, version, area, load).layer(name)
+    return session_value(f"area.{name}", path, version, lambda: _layers(path, version, area, load).layer(name),
+                         key=(area, _user_key(user)))
+
+
+def area_aggregate_layer(path: str, version: str, area: areas.Area, name: str, user: Principal | None) -> pd.DataFrame:
+    """The rows of ``name`` in ``area`` without ids, for server-side aggregates (:func:`aggregate_layer`)."""
+    def load(n: str) -> pd.DataFrame:
+        return aggregate_layer(path, version, n, user)
+
+    if area.holds_all(load_layer(path, version, "villages")):
+        return load(name)
+    if not get_layer(name).personal:
+        return area_layer(path, version, area, name)
+    return session_value(f"area_aggregate.{name}", path, version,
+                         lambda: _layers(path, version, area, load).layer(name), key=area)

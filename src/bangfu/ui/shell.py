@@ -56,13 +56,27 @@ class Context:
         return t(key, self.lang)
 
     def layer(self, name: str) -> pd.DataFrame:
-        """A whole workspace layer (cached by workspace version)."""
-        return data.load_layer(self.path, self.version, name)
+        """A whole workspace layer (cached by workspace version); a personal layer (households) as the
+        signed-in user may see its rows (refused without household access)."""
+        return data.load_layer(self.path, self.version, name, self.user)
 
     def area_layer(self, name: str) -> pd.DataFrame:
         """The current area's rows of a layer, by the one area rule (:mod:`bangfu.workspace.areas`);
-        ``"road_pieces"``: the road pieces inside the area."""
-        return data.area_layer(self.path, self.version, self.area, name)
+        ``"road_pieces"``: the road pieces inside the area. Personal layers as :meth:`layer`."""
+        return data.area_layer(self.path, self.version, self.area, name, self.user)
+
+    def aggregate_layer(self, name: str) -> pd.DataFrame:
+        """A whole layer for aggregates computed on the server (households without ids, for every role that
+        may view); what is shown of them goes through :func:`bangfu.workspace.personal.shown_counts`."""
+        return data.aggregate_layer(self.path, self.version, name, self.user)
+
+    def area_aggregate_layer(self, name: str) -> pd.DataFrame:
+        """The current area's rows for aggregates (:meth:`aggregate_layer`)."""
+        return data.area_aggregate_layer(self.path, self.version, self.area, name, self.user)
+
+    def may(self, permission: str) -> bool:
+        """Whether the signed-in user may ``permission`` (to hide what the data layer would refuse)."""
+        return access.can(self.user, permission)
 
     @property
     def is_demo(self) -> bool:

@@ -11,6 +11,7 @@ from streamlit_folium import st_folium
 
 from bangfu.export import tables as exports
 from bangfu.core.labels import t
+from bangfu.workspace import access
 from bangfu.ui.shell import Context
 
 
@@ -59,3 +60,24 @@ def download_buttons(df: pd.DataFrame, *, name: str, lang: str, key: str) -> Non
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
     )
+
+
+def editor_notice(ctx: Context) -> bool:
+    """Who will be recorded as the editor (the signed-in account, never a text box) and, for a town planner,
+    which towns they may edit; returns whether the role may edit at all (the data layer checks every row)."""
+    user = ctx.user
+    role = user.role_spec.label(ctx.lang)
+    if not access.can(user, "edit"):
+        st.caption(ctx.t("common.cannot_edit").format(role=role))
+        return False
+    st.caption(ctx.t("common.editor_is").format(name=user.name, role=role))
+    if user.role_spec.town_scoped:
+        st.caption(ctx.t("common.edit_towns").format(towns="、".join(user.towns) or "—"))
+    return True
+
+
+def suppression_note(ctx: Context) -> None:
+    """Under a table of household counts: say that counts of fewer than 5 households are shown as "<5" (for a
+    reader without household access, who gets them suppressed by the data layer)."""
+    if not access.can(ctx.user, "view_households") or ctx.user.role_spec.town_scoped:
+        st.caption(ctx.t("common.suppressed_note"))

@@ -106,6 +106,7 @@ class Layer:
     personal: bool = False  # household-level data: never in a cache shared between users
     append_only: bool = False
     versioned: bool = False  # carries a `version` column for optimistic concurrency
+    importable: bool = True  # False for edit histories: written only by edits, never by an import (no forged history)
 
     def column(self, name: str) -> Column:
         """The column called ``name`` (KeyError naming the allowed ones otherwise)."""
@@ -241,6 +242,7 @@ ROAD_PROGRESS = Layer(
     key="change_id",
     geometry=None,
     append_only=True,
+    importable=False,
     columns=_history_columns("road_id", "道路编号", "Road ID", "roads.road_id"),
 )
 
@@ -251,6 +253,7 @@ PAIRING_HISTORY = Layer(
     key="change_id",
     geometry=None,
     append_only=True,
+    importable=False,
     columns=_history_columns("pairing_id", "结对编号", "Pairing ID", "pairings.pairing_id"),
 )
 

@@ -600,6 +600,7 @@ def _last_write(user: Principal | None, action: str, target: str) -> dict[str, s
 def transaction(
     path: Path | str, *, user: Principal | None = None, action: str = "edit", target: str = "",
     details: dict[str, Any] | None = None, permission: str | None = None, town_code: str | None = None,
+    office: bool = False,
 ) -> Iterator[sqlite3.Connection]:
     """One write transaction on the workspace: commits, or rolls back and leaves the file byte-identical.
 
@@ -611,7 +612,9 @@ def transaction(
     earlier can tell whether it would overwrite it), and — when ``user`` is given — the audit row
     (``action``, ``target``, ``details``: a dict the block may still fill in; the new version and the layers
     are added) is written. ``permission`` (with ``town_code``): checked with
-    :func:`bangfu.workspace.access.require` before anything happens.
+    :func:`bangfu.workspace.access.require` before anything happens. ``office``: attach the folder's office
+    database (:mod:`bangfu.workspace.audit`) as ``office`` even without ``user``, for a block that writes its
+    own audit row (``audit.record(..., con=con)``) in the same transaction.
     """
     p = Path(path)
     if permission is not None:
@@ -620,7 +623,7 @@ def transaction(
         check_workspace_file(p, integrity=False)
         con = _connect_rw(p)
         try:
-            if user is not None:
+            if user is not None or office:
                 audit.attach(con, p.parent)
             touched: set[str] = set()
             con.set_authorizer(_recorder(touched))
@@ -635,6 +638,7 @@ def transaction(
             raise
         finally:
             con.close()
+
 
 @dataclass(frozen=True)
 class WorkspaceInfo:

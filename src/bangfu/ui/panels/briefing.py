@@ -61,7 +61,7 @@ def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
             portfolio = adapters.portfolio_table(plan)
         except (AttributeError, KeyError, IndexError):  # a result of another shape: fall back to the ranking
             portfolio = None
-    subject = (ctx.town_code, ctx.lang, id(plan) if portfolio is None else id(portfolio))
+    subject = (ctx.town_code, ctx.lang, id(plan) if portfolio is None else id(portfolio), ctx.user)
     return data.session_value("briefing", ctx.path, ctx.version, key=subject, refresh=rebuild,
                               compute=lambda: _build(ctx, portfolio))
 
@@ -71,7 +71,8 @@ def _build(ctx: Context, portfolio: object) -> briefing.Briefing:
     bar = st.progress(0.0, text=ctx.t("briefing.building"))
     try:
         result = briefing.build_briefing(
-            ctx.layer,
+            ctx.aggregate_layer,  # households without ids: the briefing shows aggregates only
+            user=ctx.user,
             meta=ctx.meta,
             town_code=ctx.town_code,
             lang=ctx.lang,

@@ -57,7 +57,7 @@ def _changed(ctx: Context, message_key: str) -> None:
 
 def source_picker(ctx: Context) -> tuple[str, tuple[str, bytes] | None]:
     """Target layer, uploader and example picker; returns (layer, (file name, bytes) or None)."""
-    layer = st.selectbox(ctx.t("data.target_layer"), list(LAYERS), key="data.layer",
+    layer = st.selectbox(ctx.t("data.target_layer"), [n for n, lay in LAYERS.items() if lay.importable], key="data.layer",
                          format_func=lambda n: get_layer(n).zh if ctx.lang == "zh" else get_layer(n).en)
     up = st.file_uploader(ctx.t("data.upload"), type=["gpkg", "geojson", "json", "zip", "kml", "csv", "txt", "xlsx"],
                           key="data.uploader")
@@ -226,8 +226,13 @@ def report_and_apply(ctx: Context, plan: importers.ImportPlan) -> None:
 
 
 def export_section(ctx: Context) -> None:
-    """Choose a layer (or all) and a format, build the file, offer the download."""
-    present = [n for n in LAYERS if n in store.list_layers(ctx.path)]
+    """Choose a layer (or all) and a format, build the file, offer the download. The choices follow the
+    signed-in user's role (no household layer without ``export_households``); the export function checks
+    it again, scopes a town planner's households and records every household export in the audit trail."""
+    present = layer_export.exportable_layers(ctx.path, ctx.user)
+    if not present:
+        st.info(ctx.t("data.export_not_allowed"))
+        return
     c1, c2 = st.columns(2)
     what = c1.selectbox(ctx.t("data.export_layer"), [""] + present, key="data.export_layer",
                         format_func=lambda n: ctx.t("data.export_all") if not n else get_layer(n).zh)
@@ -236,8 +241,8 @@ def export_section(ctx: Context) -> None:
     if st.button(ctx.t("data.prepare_export"), key="data.prepare_export"):
         try:
             with st.spinner("…"):
-                st.session_state["data.export_file"] = layer_export.export_workspace(ctx.path, fmt,
-                                                                                     layers=[what] if what else None)
+                st.session_state["data.export_file"] = layer_export.export_workspace(
+                    ctx.path, fmt, user=ctx.user, layers=[what] if what else None)
         except BangfuError as exc:
             show_error(exc, ctx.lang)
     ready = st.session_state.get("data.export_file")

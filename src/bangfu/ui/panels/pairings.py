@@ -19,7 +19,7 @@ from bangfu.indicators.pairings import NeedyRule, resolve_as_of
 from bangfu.maps import themes as thememaps
 from bangfu.ui.feedback import flash, show_error, show_flash
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import download_buttons, kpi_row
+from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row
 from bangfu.workspace import areas, display
 from bangfu.workspace.schema import PAIRING_TYPES, column_labels
 
@@ -191,7 +191,7 @@ def pairing_labels(view: AreaView, lang: str) -> dict[str, str]:
             for p in view.pairings.itertuples()}
 
 
-def add_form(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, *, editor: str, as_of: date) -> None:
+def add_form(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, *, as_of: date) -> None:
     """The add-a-pairing form; writes through :func:`bangfu.editing.pairings.add_pairing`."""
     if villages.empty or enterprises.empty:
         st.info(ctx.t("pairings.no_enterprises"))
@@ -213,7 +213,7 @@ def add_form(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, *,
         if st.form_submit_button(ctx.t("pairings.add_submit"), type="primary", key="pa_submit"):
             new = pairing_edits.NewPairing(eid, vcode, ptype, start, float(funds), int(employed))
             try:
-                pid = pairing_edits.add_pairing(ctx.path, new, editor=editor)
+                pid = pairing_edits.add_pairing(ctx.path, new, user=ctx.user)
             except BangfuError as exc:
                 show_error(exc, ctx.lang)
             else:
@@ -221,7 +221,7 @@ def add_form(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, *,
                 st.rerun()
 
 
-def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str], *, editor: str) -> str | None:
+def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str]) -> str | None:
     """End a pairing or edit its figures, versioned against concurrent editors; returns the chosen id.
 
     The version the user starts from is kept in the session: if someone else saves first, the
@@ -268,7 +268,7 @@ def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str], *, e
             return pid
         try:
             version = pairing_edits.edit_pairing(ctx.path, pid, changes, expected_version=int(base["version"]),
-                                                 editor=editor)
+                                                 user=ctx.user)
         except BangfuError as exc:
             show_error(exc, ctx.lang)
             conflict = isinstance(exc, pairing_edits.ConflictError)
@@ -283,12 +283,14 @@ def edit_form(ctx: Context, pairings: pd.DataFrame, labels: dict[str, str], *, e
 
 
 def editing_tab(ctx: Context, view: AreaView) -> None:
-    """The whole 新增/修改结对 tab: editor name, add form (the area's villages), edit form (the area's pairings),
-    and the chosen pairing's history."""
+    """The whole 新增/修改结对 tab: who edits (the signed-in user), add form (the area's villages), edit form
+    (the area's pairings), and the chosen pairing's history. The data layer refuses a pairing outside the
+    towns the user may edit."""
     show_flash(FLASH_SLOT)
-    editor = st.text_input(ctx.t("pairings.editor"), key="pairings_editor")
-    add_form(ctx, view.area_villages, view.enterprises, editor=editor, as_of=view.as_of)
-    pid = edit_form(ctx, view.pairings, pairing_labels(view, ctx.lang), editor=editor)
+    if not editor_notice(ctx):
+        return
+    add_form(ctx, view.area_villages, view.enterprises, as_of=view.as_of)
+    pid = edit_form(ctx, view.pairings, pairing_labels(view, ctx.lang))
     if pid is not None:
         history_table(ctx, pid)
 

@@ -38,8 +38,9 @@ SCENARIOS: tuple[str, ...] = ("A", "B")
 
 
 def layers(ctx: Context) -> dict[str, pd.DataFrame]:
-    """The layers of :data:`LAYERS` (cached by workspace version)."""
-    return {name: ctx.layer(name) for name in LAYERS}
+    """The layers of :data:`LAYERS` (cached by workspace version); households without ids, for the coverage
+    aggregates only (what the page shows of them: :func:`bangfu.planning.run.for_user`)."""
+    return {name: ctx.aggregate_layer(name) for name in LAYERS}
 
 
 def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[planning_run.PlanOptions, bool]:
@@ -85,8 +86,9 @@ def options(ctx: Context, **values) -> planning_run.PlanOptions:
 
 def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.PlanOptions, submitted: bool) -> planning_run.PlanResult:
     """The result for ``opts``: recomputed (with a progress bar) when submitted or when the workspace or
-    the options changed, else the one kept in this session. A :class:`PlanningError` is shown in the
-    user's language and stops the page."""
+    the options changed, else the one kept in this session, as the signed-in user may see it
+    (:func:`bangfu.planning.run.for_user`: small household counts suppressed). A :class:`PlanningError` is
+    shown in the user's language and stops the page."""
     key = (ctx.path, ctx.version, repr(opts))
     if submitted or st.session_state.get(_KEY) != key:
         bar = st.progress(0.0, ctx.t("planning.progress.coverage"))
@@ -103,7 +105,7 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
             st.stop()
         bar.empty()
         st.session_state[RESULT_KEY], st.session_state[_KEY] = res, key
-    return st.session_state[RESULT_KEY]
+    return planning_run.for_user(st.session_state[RESULT_KEY], ctx.user)
 
 
 def messages(ctx: Context, res: planning_run.PlanResult) -> None:

@@ -24,13 +24,13 @@ from bangfu.core.vocab import ROAD_CLASS, ROAD_STATUS, ROAD_SURFACE
 from bangfu.geo.crs import metric_crs
 from bangfu.maps import base as maps
 from bangfu.maps.roads import road_map
-from bangfu.workspace import display
+from bangfu.workspace import display, personal
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from bangfu.ui import cache as data
 from bangfu.ui.feedback import flash, guard, show_error
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import download_buttons, kpi_row
+from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, suppression_note
 
 #: Flash slot of this page's messages (saved, undone, bulk update applied); the page shows it under its title.
 FLASH_SLOT = "roads"
@@ -51,9 +51,10 @@ def _zones(path: str, version: str, distance_m: float, crs: str) -> tuple[ind.Ac
 
 
 def _households(ctx: Context, crs: str, *, area: bool = False) -> ind.HouseholdPoints:
-    """Projected household points (all, or the current area's), kept in this session only (personal data)."""
+    """Projected household points (all, or the current area's; no ids) for the access aggregates, kept in
+    this session only (personal data; the page shows only the aggregates)."""
     def compute() -> ind.HouseholdPoints:
-        hh = ctx.area_layer("households") if area else ctx.layer("households")
+        hh = ctx.area_aggregate_layer("households") if area else ctx.aggregate_layer("households")
         villages = ctx.area_layer("villages") if area else ctx.layer("villages")
         return ind.prepare_households(hh, villages, crs=crs)
 
@@ -61,15 +62,25 @@ def _households(ctx: Context, crs: str, *, area: bool = False) -> ind.HouseholdP
                               compute=compute)
 
 
+#: Household counts of the access table and the shares computed over them (suppressed below 5 households
+#: for a reader without household access: :func:`bangfu.workspace.personal.shown_counts`).
+ACCESS_COUNTS: tuple[str, ...] = ("households", "households_within", "households_within_if", "poor", "poor_within",
+                                  "poor_within_if")
+ACCESS_SHARES: dict[str, str] = {"share_pct": "households", "share_if_pct": "households", "gain_pct": "households",
+                                 "poor_share_pct": "poor", "poor_share_if_pct": "poor"}
+
+
 def access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
-    """Access shares per town and county (aggregates only), or None without households."""
+    """Access shares per town and county (aggregates only, small counts suppressed for the signed-in user),
+    or None without households."""
     villages = ctx.layer("villages")
     crs = metric_crs(villages)
     hh = _households(ctx, crs)
     if len(hh.xy) == 0:
         return None
     zones = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)
-    return ind.access_shares(hh, ctx.layer("roads"), villages, distance_m=distance_km * 1000, zones=zones)
+    table = ind.access_shares(hh, ctx.layer("roads"), villages, distance_m=distance_km * 1000, zones=zones)
+    return personal.shown_counts(table, ctx.user, ACCESS_COUNTS, shares=ACCESS_SHARES)
 
 
 def area_access(ctx: Context, distance_km: float) -> tuple[float, float]:
@@ -232,15 +243,10 @@ def access_panel(ctx: Context, distance_km: float) -> None:
     shown = table.drop(columns=["town_code", "households_within_if", "poor_within_if"])
     st.dataframe(labelled(shown, ctx, {"town_name": ctx.t("sidebar.town")}), hide_index=True,
                  width="stretch")
+    suppression_note(ctx)
 
 
 # --------------------------------------------------------------------------- editing
-
-
-def editor_name(ctx: Context) -> str:
-    """The editor's name (page-level text input, kept in session state)."""
-    st.session_state.setdefault("roads.editor", roads.DEFAULT_EDITOR)
-    return roads.clean_editor(st.text_input(ctx.t("roads.edit.editor"), key="roads.editor", max_chars=40))
 
 
 def _load(ctx: Context, road_id: str) -> dict[str, Any] | None:
@@ -253,9 +259,12 @@ def _year(v: Any) -> int | None:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
 
 
-def edit_panel(ctx: Context, view: AreaView, editor: str) -> None:
+def edit_panel(ctx: Context, view: AreaView) -> None:
     """Pick a road (of the area and classes shown, else any road), change its values in a form; the version
-    loaded is kept so a stale form is refused."""
+    loaded is kept so a stale form is refused. The editor is the signed-in user; the data layer refuses a
+    road outside the towns the user may edit."""
+    if not editor_notice(ctx):
+        return
     road_layer = view.stat_roads if len(view.stat_roads) else ctx.layer("roads")
     ids = sorted(road_layer["road_id"].astype(str))
     if not ids:
@@ -293,18 +302,18 @@ def edit_panel(ctx: Context, view: AreaView, editor: str) -> None:
     if submitted:
         new = {"status": status, "progress_pct": progress, "planned_year": planned, "completed_year": completed,
                "cost_wan": cost, "surface": surface}
-        _save(ctx, rid, ver, loaded, new, editor)
+        _save(ctx, rid, ver, loaded, new)
     _conflict(ctx, rid, ver)
-    _history(ctx, rid, editor)
+    _history(ctx, rid)
 
 
-def _save(ctx: Context, rid: str, ver: int, loaded: dict[str, Any], new: dict[str, Any], editor: str) -> None:
+def _save(ctx: Context, rid: str, ver: int, loaded: dict[str, Any], new: dict[str, Any]) -> None:
     changes = edits.changed_fields(loaded, new)
     if not changes:
         st.info(ctx.t("roads.edit.no_change"))
         return
     try:
-        v = roads.edit_road(ctx.path, rid, changes, expected_version=ver, editor=editor)
+        v = roads.edit_road(ctx.path, rid, changes, expected_version=ver, user=ctx.user)
     except edits.ConflictError as exc:
         st.session_state[_CONFLICT] = (rid, ver, exc)
         return
@@ -328,7 +337,7 @@ def _conflict(ctx: Context, rid: str, ver: int) -> None:
         st.rerun()
 
 
-def _history(ctx: Context, rid: str, editor: str) -> None:
+def _history(ctx: Context, rid: str) -> None:
     st.markdown(f"**{ctx.t('roads.edit.history')}**")
     h = roads.road_history(ctx.path, rid, lang=ctx.lang)
     if h.empty:
@@ -337,7 +346,7 @@ def _history(ctx: Context, rid: str, editor: str) -> None:
     st.dataframe(labelled(h.drop(columns=["road_id"]), ctx), hide_index=True, width="stretch")
     if st.button(ctx.t("roads.edit.undo"), key="roads.undo"):
         with guard(ctx.lang):
-            v = roads.undo_road(ctx.path, rid, editor=editor)
+            v = roads.undo_road(ctx.path, rid, user=ctx.user)
             st.session_state.pop(_LOADED, None)
             flash(ctx.t("roads.edit.undone").format(road=rid, v=v), slot=FLASH_SLOT)
             st.rerun()
@@ -355,8 +364,11 @@ def recent_history(ctx: Context) -> None:
 # --------------------------------------------------------------------------- bulk update
 
 
-def bulk_panel(ctx: Context, editor: str) -> None:
-    """Upload a sheet, show problems or a dry-run preview, apply all-or-nothing on confirmation."""
+def bulk_panel(ctx: Context) -> None:
+    """Upload a sheet, show problems or a dry-run preview, apply all-or-nothing on confirmation (as the
+    signed-in user; a sheet touching a town the user may not edit is refused whole by the data layer)."""
+    if not editor_notice(ctx):
+        return
     st.caption(ctx.t("roads.bulk.help"))
     download_buttons(roads.bulk_template(ctx.lang), name="road_update_template", lang=ctx.lang, key="roads_tpl")
     up = st.file_uploader(ctx.t("roads.bulk.upload"), type=["xlsx", "xls", "csv"], key="roads.bulk_file")
@@ -364,14 +376,14 @@ def bulk_panel(ctx: Context, editor: str) -> None:
         return
     with guard(ctx.lang):
         parsed = roads.parse_bulk(roads.read_bulk_table(up.getvalue(), up.name))
-        bulk_review(ctx, parsed, editor)
+        bulk_review(ctx, parsed)
 
 
-def bulk_review(ctx: Context, parsed: roads.BulkParse, editor: str) -> None:
+def bulk_review(ctx: Context, parsed: roads.BulkParse) -> None:
     """Preview (dry run) and the apply button for a parsed sheet."""
     if parsed.ignored_columns:
         st.caption(ctx.t("roads.bulk.ignored").format(cols="、".join(parsed.ignored_columns)))
-    dry = roads.bulk_apply(ctx.path, parsed, editor=editor, dry_run=True)
+    dry = roads.bulk_apply(ctx.path, parsed, user=ctx.user, dry_run=True)
     if not dry.ok:
         _bulk_refused(ctx, dry.problems)
         return
@@ -383,7 +395,7 @@ def bulk_review(ctx: Context, parsed: roads.BulkParse, editor: str) -> None:
     st.dataframe(labelled(preview, ctx), hide_index=True, width="stretch")
     n = preview["road_id"].nunique()
     if st.button(ctx.t("roads.bulk.apply").format(n=n), type="primary", key="roads.bulk_apply"):
-        res = roads.bulk_apply(ctx.path, parsed, editor=editor, dry_run=False)
+        res = roads.bulk_apply(ctx.path, parsed, user=ctx.user, dry_run=False)
         if not res.ok:
             _bulk_refused(ctx, res.problems)
             return

@@ -13,8 +13,9 @@ from bangfu import indicators as ind
 from bangfu.core.vocab import SITE_TYPE
 from bangfu.maps import themes as thememaps
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import download_buttons, kpi_row
-from bangfu.workspace import display
+from bangfu.ui.widgets import download_buttons, kpi_row, suppression_note
+from bangfu.workspace import display, personal
+from bangfu.workspace.access import SUPPRESSED
 from bangfu.workspace.schema import SITE_TYPES
 
 #: Columns of the reach table and of the site table, in order.
@@ -23,6 +24,11 @@ REACH_COLUMNS: tuple[str, ...] = ("town_name", "households", "reached", "reached
 SITE_COLUMNS: tuple[str, ...] = ("name", "site_type", "a_level", "village_name", "town_name", "annual_visitors",
                                  "poor_households_employed", "households_in_reach", "poor_in_reach")
 _LAYERS = ("villages", "tourism_sites")
+#: Household counts of the reach table (and the shares over them), suppressed below 5 households for a reader
+#: without household access (:func:`bangfu.workspace.personal.shown_counts`).
+REACH_COUNTS: tuple[str, ...] = ("households", "reached", "poor_households", "poor_reached")
+REACH_SHARES: dict[str, str] = {"reached_pct": "households", "poor_reached_pct": "poor_households"}
+SITE_COUNTS: tuple[str, ...] = ("households_in_reach", "poor_in_reach")
 
 
 def labelled(
@@ -61,9 +67,9 @@ class AreaView:
 
     villages: pd.DataFrame  # every village with its metrics
     area_villages: pd.DataFrame  # the area's villages with their metrics
-    households: pd.DataFrame  # every household point
+    households: pd.DataFrame  # every household point (no ids; for the aggregates only, never shown)
     sites: pd.DataFrame  # the area's sites of the chosen types
-    reach: pd.DataFrame  # households reached per town, county row last (sites of every town count)
+    reach: pd.DataFrame  # households reached per town, county row last (sites of every town count); as shown
     area_reach: pd.DataFrame  # the same for the area's households (``reach`` itself for the county)
 
     @property
@@ -72,18 +78,31 @@ class AreaView:
 
 
 def area_view(ctx: Context, choice: Choice) -> AreaView:
-    """The area's sites and the households within ``choice.reach_m`` of a site of the chosen types."""
+    """The area's sites and the households within ``choice.reach_m`` of a site of the chosen types (counts as
+    the signed-in user may see them: small cells suppressed)."""
     villages = ind.village_metrics(ctx.layer("villages"))
-    households = ctx.layer("households")
+    households = ctx.aggregate_layer("households")
     area_villages = ind.village_metrics(ctx.area_layer("villages"))
     typed_sites = ind.filter_sites(ctx.layer("tourism_sites"), types=choice.types)  # reach counts sites of every town
     sites = ind.filter_sites(ctx.area_layer("tourism_sites"), types=choice.types)
     with st.spinner(ctx.t("tourism.reach_title")):
-        reach = ind.reach_by_town(villages, households, typed_sites, distance_m=choice.reach_m)
+        reach = _shown(ctx, ind.reach_by_town(villages, households, typed_sites, distance_m=choice.reach_m))
         # the area's row: its own households (for the whole county, the county row of the table above)
-        area_reach = reach if ctx.is_whole else \
-            ind.reach_by_town(area_villages, ctx.area_layer("households"), typed_sites, distance_m=choice.reach_m)
+        area_reach = reach if ctx.is_whole else _shown(ctx, ind.reach_by_town(
+            area_villages, ctx.area_aggregate_layer("households"), typed_sites, distance_m=choice.reach_m))
     return AreaView(villages, area_villages, households, sites, reach, area_reach)
+
+
+def _shown(ctx: Context, reach: pd.DataFrame) -> pd.DataFrame:
+    return personal.shown_counts(reach, ctx.user, REACH_COUNTS, shares=REACH_SHARES)
+
+
+def _count(v: object) -> str:
+    return str(v) if v == SUPPRESSED else ind.fmt_int(v)
+
+
+def _pct(v: object) -> str:
+    return str(v) if v == SUPPRESSED else ind.fmt_pct(v)
 
 
 def kpi_section(ctx: Context, view: AreaView) -> None:
@@ -94,10 +113,10 @@ def kpi_section(ctx: Context, view: AreaView) -> None:
         [
             (ctx.t("tourism.kpi_sites"), ind.fmt_int(len(view.sites))),
             (ctx.t("tourism.kpi_employed"), ind.fmt_int(view.sites["poor_households_employed"].fillna(0).sum())),
-            (ctx.t("tourism.kpi_reached"), ind.fmt_int(row["reached"])),
-            (ctx.t("pt.col.reached_pct"), ind.fmt_pct(row["reached_pct"])),
-            (ctx.t("tourism.kpi_poor_reached"), ind.fmt_int(row["poor_reached"])),
-            (ctx.t("pt.col.poor_reached_pct"), ind.fmt_pct(row["poor_reached_pct"])),
+            (ctx.t("tourism.kpi_reached"), _count(row["reached"])),
+            (ctx.t("pt.col.reached_pct"), _pct(row["reached_pct"])),
+            (ctx.t("tourism.kpi_poor_reached"), _count(row["poor_reached"])),
+            (ctx.t("pt.col.poor_reached_pct"), _pct(row["poor_reached_pct"])),
         ]
     )
     if view.households.empty:
@@ -132,7 +151,8 @@ def employment_chart(ctx: Context, view: AreaView) -> None:
 def site_table(ctx: Context, view: AreaView, choice: Choice) -> None:
     """The area's sites with households and poor households in reach, and the downloads."""
     reach = ind.site_reach(view.sites, view.households, distance_m=choice.reach_m)
-    detail = ind.site_table(view.sites, view.villages, reach=reach)
+    detail = personal.shown_counts(ind.site_table(view.sites, view.villages, reach=reach), ctx.user, SITE_COUNTS)
     frame = labelled(detail, ctx.lang, SITE_COLUMNS, prefer="tourism_sites")
     st.dataframe(frame, hide_index=True)
     download_buttons(frame, name=ctx.t("tourism.sites_title"), lang=ctx.lang, key="tourism_sites")
+    suppression_note(ctx)
