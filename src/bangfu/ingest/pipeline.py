@@ -17,6 +17,7 @@ The flow is a pipeline of pure steps shared by the page 数据管理 and the com
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -310,7 +311,13 @@ def prepare_import(
     mapping = {c: mapping[c] for c in table.columns if c in mapping}
     report = Report()
     notes = list(table.notes)
+    for pos, column, value in table.cleaned:
+        report.problems.append(_problem(layer, pos, column, value, "含有控制字符（不可见字符），已删除",
+                                        "control characters removed", "核对该值；控制字符不会被保存",
+                                        "warning", file=file_name))
     rows = display.parse_codes(_mapped_frame(table, mapping), layer)  # 已硬化, 饮水工程, 4A… → codes
+    rows, numbers = import_checks.nonfinite_numbers(layer, rows, file=file_name)
+    report.extend(numbers)
 
     # ---- geometry and coordinates
     geoms: np.ndarray | None = None
@@ -330,6 +337,8 @@ def prepare_import(
                 "no coordinate columns",
             )
     if geoms is not None:
+        geoms, nonfinite = import_checks.drop_nonfinite(geoms, layer, file=file_name)
+        report.extend(nonfinite)
         bounds = _bounds(geoms)
         ref_lon = None
         vill = load("villages")
@@ -346,7 +355,12 @@ def prepare_import(
         if crs_key is None:
             raise ImportRefused(f"无法判断坐标系：{crs_note or '坐标为空'}。请选择坐标系后再试。", "unknown CRS")
         convertible = True
-        if _is_geographic(crs_key) and bounds is not None:
+        conflict = crs_detect.crs_conflict(crs_key, bounds, reference_lon=ref_lon)
+        if conflict is not None:
+            convertible = False
+            report.problems.append(_problem(layer, None, "geometry", conflict.value, conflict.message_zh,
+                                            conflict.message_en, conflict.hint_zh, file=file_name))
+        elif _is_geographic(crs_key) and bounds is not None:
             if crs_detect.looks_swapped(geoms):
                 convertible = False
                 report.problems.append(_problem(layer, None, "经度/纬度", f"{bounds[0]:.4f},{bounds[1]:.4f}",
@@ -362,6 +376,11 @@ def prepare_import(
         if convertible:
             gdf = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms), crs=None)
             geoms = np.asarray(crs_detect.to_wgs84(gdf, crs_key).geometry.values, dtype=object)
+            geoms, nonfinite = import_checks.drop_nonfinite(geoms, layer, file=file_name)
+            report.problems += [  # PROJ gives inf for positions the declared CRS cannot convert
+                dataclasses.replace(p, reason_zh="按声明的坐标系无法转换这个位置（结果不是有限的数）",
+                                    reason_en="cannot be converted from the declared CRS", hint_zh="核对坐标系和坐标值")
+                for p in nonfinite.problems]
 
     # ---- joins by village name
     vill = load("villages")
