@@ -12,6 +12,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from bangfu.briefing.content import BriefingContent, TableBlock
+from bangfu.core.text import strip_controls
 
 __all__ = ["DOCX_EAST_ASIAN_FONT", "docx_bytes"]
 
@@ -43,7 +44,7 @@ def _fonts(run_or_style: object, *, size: float | None = None, bold: bool | None
 def _para(doc: Document, text: str, *, size: float = 10, bold: bool = False, color: RGBColor | None = None,
           align: int | None = None, space_after: float = 4):  # noqa: ANN202
     p = doc.add_paragraph()
-    run = p.add_run(text)
+    run = p.add_run(strip_controls(str(text), keep_lines=True))
     _fonts(run, size=size, bold=bold, color=color)
     p.paragraph_format.space_after = Pt(space_after)
     if align is not None:
@@ -55,7 +56,7 @@ def _heading(doc: Document, text: str) -> None:
     p = doc.add_paragraph()
     mark = p.add_run("■ ")
     _fonts(mark, size=10, color=_ACCENT)
-    run = p.add_run(text)
+    run = p.add_run(strip_controls(str(text), keep_lines=True))
     _fonts(run, size=12, bold=True)
     p.paragraph_format.space_before = Pt(8)
     p.paragraph_format.space_after = Pt(3)
@@ -74,7 +75,7 @@ def _cell_text(cell: object, text: str, *, size: float = 9, bold: bool = False, 
                color: RGBColor | None = None) -> None:
     cell.text = ""  # type: ignore[attr-defined]
     p = cell.paragraphs[0]  # type: ignore[attr-defined]
-    run = p.add_run(text)
+    run = p.add_run(strip_controls(str(text), keep_lines=True))
     _fonts(run, size=size, bold=bold, color=color)
     if right:
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CONTROL_RE", "has_controls", "strip_controls", "clean_value", "visible"]
+__all__ = ["CONTROL_RE", "has_controls", "strip_controls", "clean_value", "visible", "safe_filename"]
 
 #: C0 controls (except tab/newline/carriage return), DEL, C1 controls and the bidi override/isolate marks.
 CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -41,3 +41,12 @@ def visible(text: str) -> str:
         return f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
 
     return "".join(show(c) for c in text)
+
+
+_UNSAFE_NAME_RE = re.compile(r'[\\/:*?"<>|\[\]!()`#]')
+
+
+def safe_filename(name: str, *, limit: int = 120) -> str:
+    """A file or sheet name from data made harmless: no control characters, no path or Markdown punctuation."""
+    out = _UNSAFE_NAME_RE.sub("_", strip_controls(str(name))).strip(" .") or "_"
+    return out[:limit]

@@ -30,7 +30,8 @@ import shapely
 
 from bangfu.core import fileio
 from bangfu.ingest import columns as cm
-from bangfu.ingest import crs_detect, checks as import_checks, readers
+from bangfu.core.text import visible
+from bangfu.ingest import crs_detect, checks as import_checks, readers, sandbox
 from bangfu.workspace import display, store
 from bangfu.workspace.schema import Layer, get_layer, references
 from bangfu.ingest.guard import ImportRefused, Limits
@@ -438,6 +439,30 @@ def prepare_import(
         crs_note=crs_note, mode=mode, preview=table.frame.head(10), rows=view, new_layer=new_layer, report=report,
         change=change, base_version=base_version, notes=notes,
     )
+
+
+def read_upload_limited(file_name: str, data: bytes, *, encoding: str | None = None, sublayer: str | None = None,
+                        limits: Limits | None = None, on_tick: sandbox.Tick | None = None) -> readers.RawTable:
+    """:func:`bangfu.ingest.readers.read_upload` in a child process under ``limits`` (see :mod:`bangfu.ingest.sandbox`)."""
+    limits = limits or Limits.from_env()
+    return sandbox.run_limited(readers.read_upload, (file_name, data),
+                               {"encoding": encoding, "sublayer": sublayer, "limits": limits},
+                               limits=limits, on_tick=on_tick, what=f"文件「{visible(file_name)}」")
+
+
+def prepare_import_limited(workspace: Path | str, file_name: str, data: bytes, *, layer: str,
+                           limits: Limits | None = None, on_tick: sandbox.Tick | None = None,
+                           **options: object) -> ImportPlan:
+    """:func:`prepare_import` (read, map, convert, validate, diff) in a child process under ``limits``.
+
+    This is how the page and the command line import: a hostile file costs at most the limits'
+    time and memory, and the caller's thread stays free (``on_tick`` may raise to cancel). The
+    workspace is read in the child (nothing is written); ``options`` are those of :func:`prepare_import`
+    except ``load``.
+    """
+    limits = limits or Limits.from_env()
+    return sandbox.run_limited(prepare_import, (workspace, file_name, data), {"layer": layer, "limits": limits, **options},
+                               limits=limits, on_tick=on_tick, what=f"文件「{visible(file_name)}」")
 
 
 def _sanity(report: Report, layer: str, view: pd.DataFrame, villages: pd.DataFrame, crs_key: str | None,

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.forkserver
 import os
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from bangfu.core.errors import BangfuError
@@ -43,13 +45,29 @@ def in_child() -> bool:
     return os.environ.get(_CHILD_ENV) == "1"
 
 
+def _package_root() -> str:
+    """The folder holding the ``bangfu`` package this process runs (the child must run the same code)."""
+    return str(Path(__file__).resolve().parents[2])
+
+
 def _mp_context() -> Any:
     global _context
     if _context is None:
-        methods = multiprocessing.get_all_start_methods()
-        if "forkserver" in methods:
-            _context = multiprocessing.get_context("forkserver")
-            _context.set_forkserver_preload(PRELOAD)
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(PRELOAD)
+            # The fork server does not take over the parent's sys.path (Python < 3.13): start it with
+            # this package first on PYTHONPATH, so that a checkout's code, not another install, runs.
+            old = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.pathsep.join([_package_root()] + ([old] if old else []))
+            try:
+                multiprocessing.forkserver.ensure_running()
+            finally:
+                if old is None:
+                    os.environ.pop("PYTHONPATH", None)
+                else:
+                    os.environ["PYTHONPATH"] = old
+            _context = ctx
         else:  # pragma: no cover - Windows/macOS fallback
             _context = multiprocessing.get_context("spawn")
     return _context

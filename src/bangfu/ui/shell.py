@@ -20,7 +20,7 @@ from bangfu.ui.pages import PAGES
 from bangfu.ui import auth
 from bangfu.workspace.access import Principal
 from bangfu.ui import cache as data
-from bangfu.ui.feedback import flash, guard, show_error, show_flash
+from bangfu.ui.feedback import flash, guard, md_text, show_error, show_flash
 
 
 
@@ -172,9 +172,9 @@ def sidebar() -> Context:
             if basemap == "local":
                 st.caption(t("sidebar.tile_folder_hint", lang))
         with st.expander(t("sidebar.workspace", lang)):
-            st.caption(f"{t('sidebar.workspace', lang)}：`{path}`")
+            st.caption(f"{t('sidebar.workspace', lang)}：{md_text(path)}")
             source = info.meta.get("source", "")
-            st.caption(f"{t('sidebar.workspace_source', lang)}：{source}  ·  v{info.meta.get('version', '?')}")
+            st.caption(f"{t('sidebar.workspace_source', lang)}：{md_text(source)}  ·  v{md_text(info.meta.get('version', '?'))}")
             if st.button(t("sidebar.restore_demo", lang), key="restore_demo"):
                 _restore_demo(lang, folder)
 
