@@ -113,6 +113,16 @@ def inf_counts_csv() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def inf_lon_csv() -> bytes:
+    """Sites with lon/lat columns, one longitude ``Infinity``."""
+    return "景点编号,名称,类型,经度,纬度\nS1,景点1,古镇古村,112.41,22.305\nS2,景点2,古镇古村,Infinity,22.305\n".encode()
+
+
+def gk_csv() -> bytes:
+    """Sites with Gauss–Krüger coordinates of zone 38 (with the zone prefix)."""
+    return "景点编号,名称,类型,经度,纬度\nS1,景点1,古镇古村,38541000,2467000\nS2,景点2,古镇古村,38542000,2468000\n".encode()
+
+
 def inf_gk_csv() -> bytes:
     """Sites with GK coordinates, one of them ``inf`` (with --crs epsg:4526)."""
     return ("景点编号,名称,类型,经度,纬度\nS1,景点1,古镇古村,38541000,2467000\nS2,景点2,古镇古村,inf,2467000\n").encode()

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from bangfu.core.errors import BangfuError
 from bangfu.ingest.guard import ImportRefused, Limits
 
-__all__ = ["run_limited", "Tick", "TICK_SECONDS", "PRELOAD", "in_child"]
+__all__ = ["run_limited", "Tick", "TICK_SECONDS", "PRELOAD", "in_child", "last_child_pid"]
 
 T = TypeVar("T")
 #: ``on_tick(elapsed_seconds, limit_seconds)`` — called while the child works.
@@ -38,6 +38,12 @@ TICK_SECONDS = 0.2
 PRELOAD = ["bangfu.ingest.pipeline"]
 _CHILD_ENV = "BANGFU_SANDBOX_CHILD"
 _context: Any = None
+_last_pid: int | None = None
+
+
+def last_child_pid() -> int | None:
+    """The process id of the latest child started here (for tests that check it is gone)."""
+    return _last_pid
 
 
 def in_child() -> bool:
@@ -83,6 +89,12 @@ def _address_space() -> int:
 
 
 def _set_limits(limits: Limits) -> None:
+    try:  # Arrow's own allocator reserves gigabytes of address space up front; malloc does not
+        import pyarrow
+
+        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+    except Exception:  # noqa: BLE001, S110 - pyarrow absent or too old: its pool is then not used anyway
+        pass
     try:
         import resource
     except ImportError:  # pragma: no cover - not on POSIX
@@ -168,6 +180,8 @@ def run_limited(func: Callable[..., T], args: tuple = (), kwargs: dict[str, Any]
     proc = ctx.Process(target=_child, args=(send, limits, func, args, kwargs), daemon=True, name="bangfu-reader")
     start = time.monotonic()
     proc.start()
+    global _last_pid
+    _last_pid = proc.pid
     send.close()
     message: tuple | None = None
     try:
