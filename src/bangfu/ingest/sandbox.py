@@ -2,8 +2,8 @@
 
 Every upload (layer imports of every format, road bulk-update sheets) is read and checked by
 :func:`run_limited`: the work runs in a child process started from a fork server (the heavy
-modules are imported once), with ``RLIMIT_AS`` (memory) and ``RLIMIT_CPU`` set from
-:class:`bangfu.ingest.guard.Limits`, and the parent kills it after ``max_seconds`` of wall-clock time.
+modules are imported once), with ``RLIMIT_CPU`` and a hard ``RLIMIT_AS`` backstop set from :class:`bangfu.ingest.guard.Limits`; the
+parent kills it after ``max_seconds`` of wall-clock time or once its resident memory passes ``max_memory_mb``.
 The parent thread only waits: it calls ``on_tick(elapsed, limit)`` every few tenths of a second, so
 the page can show progress, and anything that callback raises (Streamlit stopping the script when
 the user presses 取消, reruns or closes the tab) kills the child at once. The parent gets back plain
@@ -88,12 +88,25 @@ def _address_space() -> int:
         return 0
 
 
+#: Address space allowed beyond the memory limit: thread pools and allocators reserve (but do not use) a lot
+#: of it, so the hard ``RLIMIT_AS`` cap is a backstop; the limit itself is checked on resident memory.
+AS_SLACK_MB = 4096
+
+
 def _set_limits(limits: Limits) -> None:
+    try:  # fewer threads and malloc arenas: less reserved address space, no surprise under RLIMIT_AS
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
     try:  # Arrow's own allocator reserves gigabytes of address space up front; malloc does not
         import pyarrow
 
         pyarrow.set_memory_pool(pyarrow.system_memory_pool())
-    except Exception:  # noqa: BLE001, S110 - pyarrow absent or too old: its pool is then not used anyway
+        pyarrow.set_cpu_count(1)
+        pyarrow.set_io_thread_count(1)
+    except Exception:  # noqa: BLE001 - pyarrow absent or too old: its pool is then not used anyway
         pass
     try:
         import resource
@@ -101,8 +114,20 @@ def _set_limits(limits: Limits) -> None:
         return
     cpu = int(limits.max_seconds) + 2
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    memory = _address_space() + int(limits.max_memory_mb) * 1024 * 1024
+    memory = _address_space() + (int(limits.max_memory_mb) + AS_SLACK_MB) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+
+def resident_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB (0 when it cannot be read, e.g. it has ended)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def _error_state(exc: BangfuError) -> tuple[type, dict[str, Any]]:
@@ -197,6 +222,9 @@ def run_limited(func: Callable[..., T], args: tuple = (), kwargs: dict[str, Any]
                 break
             if elapsed > limits.max_seconds:
                 message = ("timeout", "")
+                break
+            if proc.pid is not None and resident_mb(proc.pid) > limits.max_memory_mb:
+                message = ("memory", "")
                 break
             if on_tick is not None:
                 on_tick(elapsed, limits.max_seconds)
