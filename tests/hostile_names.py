@@ -12,7 +12,7 @@ HTML_IMAGE = "<img src=http://evil.example/b.png>"
 MD_LINK = "[点我](http://evil.example/c)"
 CONTROL = "坑\x07口\x1b[31m村\x00"
 #: Substrings that must never reach the page unescaped.
-RAW = ("](http://evil.example", "<img src=http://evil")
+RAW = ("](http://evil.example", "<img src=http://evil", "http://evil")  # the last one would be autolinked
 
 
 def hostile_workspace(folder: Path, demo: Path) -> tuple[Path, str]:

@@ -25,14 +25,14 @@ def _displayed(markdown: str) -> str:
 
 def _active(markdown: str) -> str:
     """The characters left that Markdown could interpret: escape pairs and entities removed."""
-    return re.sub(r"&(?:amp|lt|gt);", "", re.sub(r"\\[!-/:-@\[-`{-~]", "", markdown))
+    return re.sub(r"&(?:amp|lt|gt|#\d+);", "", re.sub(r"\\[!-/:-@\[-`{-~]", "", markdown))
 
 
 @given(st_.text(alphabet=st_.sampled_from(string.printable + "村镇：（）【】“”"), max_size=80))
 def test_md_text_shows_any_text_as_typed(text: str):
     shown = md_text(text)
     assert _displayed(shown) == text
-    assert not set(_active(shown)) & set("\\`*_{}[]()#+-.!|~<>$&"), shown
+    assert not set(_active(shown)) & set("\\`*_{}[]()#+-.!|~<>$&:@"), shown  # ":"/"@": no autolinks
 
 
 # ----------------------------------------------------------------------------- show_error

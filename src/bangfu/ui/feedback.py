@@ -39,8 +39,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
 
 def md_text(value: object) -> str:
     """Any text made safe for ``st.markdown`` / ``st.error``: HTML escaped, Markdown punctuation
-    backslash-escaped (so ``[x](url)``, ``![](url)``, ``**``, ``$…$`` from data show as typed)."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+    backslash-escaped (so ``[x](url)``, ``![](url)``, ``**``, ``$…$`` from data show as typed), and
+    ``:`` / ``@`` written as character references so that GitHub-style autolinks (``http://host``,
+    ``a@b.cn``) do not turn a name into a link either."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+    return escaped.replace(":", "&#58;").replace("@", "&#64;")
 
 
 def as_error(exc: BaseException) -> BangfuError:
