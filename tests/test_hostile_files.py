@@ -298,3 +298,16 @@ def test_overflowing_and_nonfinite_values_never_reach_the_store(tmp_path: Path):
     bad = {p.value for p in plan.report.errors if "数值不是有限的数" in p.reason_zh}
     assert bad == {"inf", "1e400"}
     assert isinstance(plan.new_layer, pd.DataFrame)
+
+
+def test_bulk_update_and_edits_refuse_infinite_numbers_and_strip_control_characters():
+    from bangfu.editing import engine
+    from bangfu.workspace.schema import get_layer
+
+    parsed = roads.parse_bulk(pd.DataFrame({"道路编号": ["R2", "R3"], "投资(万元)": ["inf", "1e400"]}))
+    assert not parsed.ok and sum("不是有限的数" in p for p in parsed.problems) == 2, parsed.problems
+    text_col = next(c for c in get_layer("pairings").columns if c.dtype == "str" and not c.vocab)
+    assert engine._typed(text_col, " 县\x07扶贫办\u202e ") == "县扶贫办"
+    number_col = next(c for c in get_layer("pairings").columns if c.dtype == "float")
+    with pytest.raises(ValueError):
+        engine._typed(number_col, "inf")

@@ -252,6 +252,8 @@ def _cell(fieldname: str, value: object) -> tuple[object, str | None]:
             number = float(text)
         except ValueError:
             return None, f"{ROADS.column(fieldname).zh}「{value}」不是数字"
+        if not np.isfinite(number) or abs(number) >= 2.0**53:
+            return None, f"{ROADS.column(fieldname).zh}「{value}」不是有限的数"
         if fieldname in ("planned_year", "completed_year", "version"):
             if number != int(number):
                 return None, f"{ROADS.column(fieldname).zh}「{value}」不是整数"
