@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bangfu.core.resources import DEMO_PATH
+from bangfu.ui.feedback import WORD_JOINER
 from bangfu.ui.pages import PAGES
 from browser_util import ARTIFACTS, browser_page, running_app, settle
 from hostile_names import MD_IMAGE, hostile_workspace
@@ -26,7 +27,7 @@ def test_markdown_image_in_a_town_name_fetches_nothing(tmp_path: Path):
             assert page.locator("[data-testid='stException']").count() == 0, spec.path
             assert main.locator("img[src*='evil'], a[href*='//evil']").count() == 0, spec.path
             if spec.url_path != "data":
-                title = main.locator("h1").first.inner_text()
+                title = main.locator("h1").first.inner_text().replace(WORD_JOINER, "")
                 assert MD_IMAGE in title, (spec.path, title)  # shown as typed, not as an image
             page.screenshot(path=str(ARTIFACTS / f"hostile_{spec.url_path}.png"), full_page=False)
         assert not log.foreign, f"requests to non-local hosts: {sorted(set(log.foreign))[:10]}"
