@@ -214,7 +214,8 @@ def test_json_depth_matches_a_recursive_count():
 
     def make(d: int) -> object:
         if d == 0 or rng.random() < 0.2:
-            return rng.choice(["[{x}]", 'a"b\\"]]', 1.5, None]).item()
+            leaves = ["[{x}]", 'a"b\\"]]', 1.5, None]
+            return leaves[int(rng.integers(len(leaves)))]
         if rng.random() < 0.5:
             return [make(d - 1) for _ in range(rng.integers(1, 4))]
         return {f"k{i}[": make(d - 1) for i in range(rng.integers(1, 4))}

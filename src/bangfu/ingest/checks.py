@@ -128,11 +128,9 @@ def nonfinite_numbers(layer: str, rows: pd.DataFrame, *, file: str | None = None
         if col.dtype not in ("int", "float") or col.name not in rows.columns:
             continue
         raw = rows[col.name]
-        num = pd.to_numeric(raw.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce")
-        text = raw.map(lambda v: str(v).strip().lower() if v is not None else "")
-        nan_text = text.isin(["nan", "+nan", "-nan"])
+        num = pd.to_numeric(raw.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce").astype("float64")
         huge = num.abs() >= MAX_EXACT_INT if col.dtype == "int" else num.abs() > 1e300
-        bad = (np.isinf(num) | nan_text | huge.fillna(False)).to_numpy(dtype=bool)
+        bad = (np.isinf(num) | huge.fillna(False)).to_numpy(dtype=bool)  # (a NaN text is "not a number" later)
         if not bad.any():
             continue
         if out is rows:

@@ -197,7 +197,7 @@ def _limited(ctx: Context, key: tuple, func: Callable[..., T], *args: object, **
     hit = cache.get(kind)
     if hit is not None and hit[0] == key:
         return hit[1]
-    result = run_cancellable(ctx.lang, f"data.{kind}.{key[1]}", func, *args, **kwargs)
+    result = run_cancellable(ctx.lang, f"upload:{kind}:{key[1]}", func, *args, **kwargs)
     if result is not None:
         cache[kind] = (key, result)
     return result

@@ -374,7 +374,7 @@ def bulk_panel(ctx: Context, editor: str) -> None:
         if cached is not None and cached[0] == key:
             sheet = cached[1]
         else:
-            sheet = run_cancellable(ctx.lang, f"roads.bulk.{key}", roads.read_bulk_table, data, up.name)
+            sheet = run_cancellable(ctx.lang, f"upload:bulk:{key}", roads.read_bulk_table, data, up.name)
             if sheet is None:  # cancelled
                 return
             st.session_state[_BULK_SHEET] = (key, sheet)
