@@ -3,6 +3,7 @@
 import streamlit as st
 
 from bangfu.ui.panels import overview as panel
+from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import current
 from bangfu.ui.widgets import download_buttons, page_header, show_map
 
@@ -29,6 +30,6 @@ with right:
     panel.profile_panel(ctx, table, choice.as_of, code)
 
 title, shown, file_name = panel.summary_table(ctx, area_table, choice.as_of)
-st.subheader(title)
+st.subheader(md_text(title))
 st.dataframe(shown, hide_index=True, width="stretch")
 download_buttons(shown, name=file_name, lang=ctx.lang, key="ov_table")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from bangfu.core.labels import t
+from bangfu.core.text import safe_filename
 from bangfu.briefing.content import BriefingContent, KpiCard, TableBlock, compute_content, format_value
 from bangfu.briefing.fonts import NoCJKFontError, cjk_rc, find_cjk_family
 from bangfu.workspace.access import Principal
@@ -46,7 +47,7 @@ class Briefing:
     def file_stem(self) -> str:
         """A file name without extension, e.g. ``领导简报_开平市赤水镇_2025-11-23``."""
         c = self.content
-        return f"{t('page.briefing', c.lang)}_{c.area_name}_{c.date_iso}".replace(" ", "_")
+        return safe_filename(f"{t('page.briefing', c.lang)}_{c.area_name}_{c.date_iso}".replace(" ", "_"))
 
 
 def render(content: BriefingContent, *, progress: Progress | None = None, preview_dpi: int = 80) -> Briefing:

@@ -15,6 +15,7 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from bangfu.briefing.content import BriefingContent, TableBlock
+from bangfu.core.text import strip_controls
 
 __all__ = ["DOCX_EAST_ASIAN_FONT", "docx_bytes"]
 
@@ -46,7 +47,7 @@ def _fonts(run_or_style: object, *, size: float | None = None, bold: bool | None
 def _para(doc: DocxDocument, text: str, *, size: float = 10, bold: bool = False, color: RGBColor | None = None,
           align: WD_ALIGN_PARAGRAPH | None = None, space_after: float = 4) -> Paragraph:
     p = doc.add_paragraph()
-    run = p.add_run(text)
+    run = p.add_run(strip_controls(str(text), keep_lines=True))
     _fonts(run, size=size, bold=bold, color=color)
     p.paragraph_format.space_after = Pt(space_after)
     if align is not None:
@@ -58,7 +59,7 @@ def _heading(doc: DocxDocument, text: str) -> None:
     p = doc.add_paragraph()
     mark = p.add_run("■ ")
     _fonts(mark, size=10, color=_ACCENT)
-    run = p.add_run(text)
+    run = p.add_run(strip_controls(str(text), keep_lines=True))
     _fonts(run, size=12, bold=True)
     p.paragraph_format.space_before = Pt(8)
     p.paragraph_format.space_after = Pt(3)
@@ -77,7 +78,7 @@ def _cell_text(cell: _Cell, text: str, *, size: float = 9, bold: bool = False, r
                color: RGBColor | None = None) -> None:
     cell.text = ""
     p = cell.paragraphs[0]
-    run = p.add_run(text)
+    run = p.add_run(strip_controls(str(text), keep_lines=True))
     _fonts(run, size=size, bold=bold, color=color)
     if right:
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT

@@ -72,8 +72,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         limits = importers.Limits.from_env()
         if size > limits.max_bytes:
             raise ImportRefused(f"文件太大：{size / 1048576:.1f} MB，超过上限 {limits.max_bytes / 1048576:.0f} MB。")
-        plan = importers.prepare_import(ws, src.name, src.read_bytes(), layer=args.layer, mapping=mapping, crs=crs,
-                                        encoding=encoding, mode=args.mode, sublayer=args.sheet)
+        plan = importers.prepare_import_limited(ws, src.name, src.read_bytes(), layer=args.layer, mapping=mapping,
+                                                crs=crs, encoding=encoding, mode=args.mode, sublayer=args.sheet,
+                                                limits=limits)
     except ImportRefused as exc:
         _refused(exc)
         return EXIT_REFUSED

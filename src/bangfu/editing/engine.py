@@ -22,6 +22,7 @@ audit row (:mod:`bangfu.workspace.audit`) is written in the same transaction as 
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -32,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from bangfu.core.text import strip_controls
 from bangfu.core import vocab
 from bangfu.core.errors import BangfuError
 from bangfu.workspace import audit, display, store
@@ -223,14 +225,17 @@ def _typed(col: Column, v: Any) -> Any:
         return None
     if col.dtype == "int":
         f = float(v)
-        if f != int(f):
+        if not math.isfinite(f) or f != int(f):
             raise ValueError(v)
         return int(f)
     if col.dtype == "float":
-        return float(v)
+        f = float(v)
+        if not math.isfinite(f):
+            raise ValueError(v)
+        return f
     if col.dtype == "bool":
         return 1 if vocab.YES_NO.parse(v) == "true" else 0
-    return str(v).strip()
+    return strip_controls(str(v)).strip()  # invisible control characters never reach the workspace
 
 
 def now_iso() -> str:

@@ -16,7 +16,6 @@ what is specific to roads:
 from __future__ import annotations
 
 import contextlib
-import io
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -29,8 +28,11 @@ import numpy as np
 import pandas as pd
 
 from bangfu.core.errors import BangfuError
+from bangfu.core.text import visible
 from bangfu.core.vocab import ROAD_STATUS
 from bangfu.editing import engine as edits
+from bangfu.ingest import guard, readers, sandbox
+from bangfu.ingest.guard import Limits
 from bangfu.workspace import display
 from bangfu.workspace.access import Principal
 from bangfu.workspace.schema import ROADS
@@ -205,24 +207,25 @@ _SHEET_HINT = ("下载上面的模板，填好后另存为 Excel（.xlsx）或 C
                "Download the template above, fill it in and save it as Excel (.xlsx) or CSV.")
 
 
-def read_bulk_table(data: bytes, filename: str) -> pd.DataFrame:
-    """An uploaded .xlsx/.xls/.csv as text cells (first sheet); raises :class:`BulkFileError` in Chinese."""
-    name = filename.lower()
+def read_bulk_table(data: bytes, filename: str, *, limits: Limits | None = None,
+                    on_tick: sandbox.Tick | None = None) -> pd.DataFrame:
+    """An uploaded .xlsx/.csv as text cells (first sheet), read through the upload guard in a child process.
+
+    The same limits as every import apply (size, zip bombs, rows, time, memory; see
+    :mod:`bangfu.ingest.sandbox`); raises :class:`BulkFileError` in Chinese.
+    """
+    if guard.suffix_of(filename) not in (".xlsx", ".csv"):
+        raise BulkFileError(f"不支持的文件类型「{visible(filename)}」，请上传 Excel（.xlsx）或 CSV 文件",
+                            f"unsupported file type {filename!r}: upload Excel (.xlsx) or CSV",
+                            hint_zh=_SHEET_HINT[0], hint_en=_SHEET_HINT[1])
+    limits = limits or Limits.from_env()
     try:
-        if name.endswith((".xlsx", ".xlsm", ".xls")):
-            return pd.read_excel(io.BytesIO(data), dtype=object)
-        if name.endswith(".csv"):
-            for enc in ("utf-8-sig", "gb18030"):
-                try:
-                    return pd.read_csv(io.BytesIO(data), dtype=object, encoding=enc)
-                except UnicodeDecodeError:
-                    continue
-    except Exception as exc:  # noqa: BLE001 — any reader failure becomes a user message
-        raise BulkFileError(f"无法读取文件「{filename}」：{exc}", f"cannot read {filename!r}: {exc}",
-                            hint_zh=_SHEET_HINT[0], hint_en=_SHEET_HINT[1]) from None
-    raise BulkFileError(f"不支持的文件类型「{filename}」，请上传 Excel（.xlsx）或 CSV 文件",
-                        f"unsupported file type {filename!r}: upload Excel (.xlsx) or CSV",
-                        hint_zh=_SHEET_HINT[0], hint_en=_SHEET_HINT[1])
+        return sandbox.run_limited(readers.read_sheet, (filename, data), {"limits": limits}, limits=limits,
+                                   on_tick=on_tick, what=f"文件「{visible(filename)}」")
+    except guard.ImportRefused as exc:
+        raise BulkFileError(f"无法读取文件「{visible(filename)}」：{exc.message_zh}",
+                            f"cannot read {filename!r}: {exc.message_en}",
+                            hint_zh=exc.hint_zh or _SHEET_HINT[0], hint_en=exc.hint_en or _SHEET_HINT[1]) from None
 
 
 def _missing(v: object) -> bool:
@@ -243,6 +246,8 @@ def _cell(fieldname: str, value: object) -> tuple[object, str | None]:
             number = float(text)
         except ValueError:
             return None, f"{ROADS.column(fieldname).zh}「{value}」不是数字"
+        if not np.isfinite(number) or abs(number) >= 2.0**53:
+            return None, f"{ROADS.column(fieldname).zh}「{value}」不是有限的数"
         if fieldname in ("planned_year", "completed_year", "version"):
             if number != int(number):
                 return None, f"{ROADS.column(fieldname).zh}「{value}」不是整数"

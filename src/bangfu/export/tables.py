@@ -7,13 +7,18 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from bangfu.core.text import safe_filename, strip_controls
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _defuse(value: object) -> object:
-    """Prefix text that a spreadsheet would run as a formula (CSV/Excel injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    """Text without control characters (Excel refuses them), prefixed when a spreadsheet would run it as
+    a formula (CSV/Excel injection)."""
+    if isinstance(value, str):
+        value = strip_controls(value, keep_lines=True)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return value
 
 
@@ -23,6 +28,19 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     for c in out.columns:
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
             out[c] = out[c].map(_defuse)
+    out.columns = [_defuse(str(c)) for c in out.columns]
+    return out
+
+
+def sheet_name(name: object, taken: set[str] | None = None) -> str:
+    """An Excel sheet name from any text: no control characters or ``[]:*?/\\``, at most 31 characters, unique."""
+    base = (safe_filename(str(name), limit=31) or "Sheet1")[:31]
+    out, n = base, 2
+    while taken is not None and out in taken:
+        suffix = f"_{n}"
+        out, n = base[: 31 - len(suffix)] + suffix, n + 1
+    if taken is not None:
+        taken.add(out)
     return out
 
 
@@ -35,6 +53,7 @@ def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     """An .xlsx workbook with one sheet per frame (sheet names cut to Excel's 31 characters)."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        taken: set[str] = set()
         for name, df in sheets.items():
-            safe_frame(df).to_excel(writer, sheet_name=str(name)[:31] or "Sheet1", index=False)
+            safe_frame(df).to_excel(writer, sheet_name=sheet_name(name, taken), index=False)
     return buf.getvalue()

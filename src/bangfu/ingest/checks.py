@@ -83,6 +83,65 @@ def repair_geometries(df: gpd.GeoDataFrame, layer: str, *, file: str | None = No
     return out, report
 
 
+def nonfinite_geometries(geoms: np.ndarray) -> np.ndarray:
+    """Positions of geometries with a NaN or infinite coordinate (GEOS cannot work with them)."""
+    geoms = np.asarray(geoms, dtype=object)
+    present = np.flatnonzero(~shapely.is_missing(geoms))
+    if not len(present):
+        return present
+    coords, index = shapely.get_coordinates(geoms[present], return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    return present[np.unique(index[bad])]
+
+
+def drop_nonfinite(geoms: np.ndarray, layer: str, *, file: str | None = None) -> tuple[np.ndarray, Report]:
+    """``geoms`` with every geometry holding a NaN/infinite coordinate removed, and an error for each."""
+    report = Report()
+    bad = nonfinite_geometries(geoms)
+    if not len(bad):
+        return geoms, report
+    out = np.asarray(geoms, dtype=object).copy()
+    for pos in bad:
+        coords = shapely.get_coordinates(out[pos])
+        first = coords[~np.isfinite(coords).all(axis=1)][0]
+        report.problems.append(_problem(layer, int(pos), "geometry", f"{first[0]},{first[1]}",
+                                        "坐标不是有限的数（NaN 或无穷大）", "coordinate is NaN or infinite",
+                                        "改为十进制度数或平面坐标的实际数值", file=file))
+        out[pos] = None
+    return out, report
+
+
+#: Integers beyond this are not exact in a float and overflow SQLite's 64-bit integers on the way.
+MAX_EXACT_INT = 2.0**53
+
+
+def nonfinite_numbers(layer: str, rows: pd.DataFrame, *, file: str | None = None) -> tuple[pd.DataFrame, Report]:
+    """Number columns with values such as ``inf``, ``NaN`` text or ``1e400``: an error each, the cell emptied.
+
+    The layer is checked and stored as numbers later; an infinite or huge value would overflow
+    an integer column, so it is removed here and reported with the value as found.
+    """
+    report = Report()
+    lay = get_layer(layer)
+    out = rows
+    for col in lay.columns:
+        if col.dtype not in ("int", "float") or col.name not in rows.columns:
+            continue
+        raw = rows[col.name]
+        num = pd.to_numeric(raw.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce").astype("float64")
+        huge = num.abs() >= MAX_EXACT_INT if col.dtype == "int" else num.abs() > 1e300
+        bad = (np.isinf(num) | huge.fillna(False)).to_numpy(dtype=bool)  # (a NaN text is "not a number" later)
+        if not bad.any():
+            continue
+        if out is rows:
+            out = rows.copy()
+        for pos in np.flatnonzero(bad):
+            report.problems.append(_problem(layer, int(pos), col.name, raw.iloc[pos], "数值不是有限的数或大得不合理",
+                                            "number is infinite, NaN or too large", f"改为实际的{col.zh}", file=file))
+        out[col.name] = out[col.name].astype(object).where(~bad, None)
+    return out, report
+
+
 def coverage_gaps(villages: gpd.GeoDataFrame, *, min_area_m2: float = 100.0, file: str | None = None,
                   limit: int = 200) -> Report:
     """Holes inside the union of village polygons (gaps between neighbours), as warnings."""

@@ -218,3 +218,81 @@ def offset_diagnosis(
     x, y = shapely.get_x(pts), shapely.get_y(pts)
     outside = int(((x < minx - pad) | (x > maxx + pad) | (y < miny - pad) | (y > maxy + pad)).sum())
     return OffsetDiagnosis(inside, outside, len(pts), suggestion)
+
+
+# --------------------------------------------------------------------------- declared CRS vs coordinate values
+
+
+def _lonlat_range(bounds: tuple[float, float, float, float]) -> bool:
+    minx, miny, maxx, maxy = bounds
+    return -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90
+
+
+#: Eastings a 3° Gauss–Krüger zone can hold (false easting 500 km; China reaches at most ~200 km from a
+#: central meridian at its southern edge, so 200–800 km leaves a generous margin).
+GK_EASTING = (200_000.0, 800_000.0)
+GK_NORTHING = (0.0, 7_000_000.0)
+
+
+def _gk_zone(key: str) -> tuple[int | None, int] | None:
+    """(zone number when the easting carries it, central meridian) of a CGCS2000 GK option key, else None."""
+    o = CRS_OPTIONS.get(key)
+    if o is None or o.epsg is None or not 4513 <= o.epsg <= 4554:
+        return None
+    if o.epsg <= 4533:
+        zone = o.epsg - 4513 + 25
+        return zone, zone * 3
+    return None, 75 + (o.epsg - 4534) * 3
+
+
+@dataclass(frozen=True)
+class CrsConflict:
+    """A declared CRS that the coordinate values contradict: the message, a suggestion and the values."""
+
+    message_zh: str
+    message_en: str
+    hint_zh: str
+    value: str
+
+
+def crs_conflict(key: str, bounds: tuple[float, float, float, float] | None, *,
+                 reference_lon: float | None = None) -> CrsConflict | None:
+    """Check the declared CRS ``key`` against the coordinate ``bounds`` (as in the file); None when they agree.
+
+    * a projected CRS (EPSG:3857, a Gauss–Krüger zone, UTM…) with every coordinate within lon/lat
+      ranges: the values are degrees, so the declaration is wrong (suggest EPSG:4490/4326);
+    * a CGCS2000 Gauss–Krüger zone whose easting range (with or without the zone prefix) the
+      coordinates leave: another zone, or the prefix added/missing (suggest what the values fit).
+    Geographic declarations with projected values are reported by the import itself.
+    """
+    if bounds is None or not all(np.isfinite(bounds)):
+        return None
+    value = f"{bounds[0]:.6g},{bounds[1]:.6g} … {bounds[2]:.6g},{bounds[3]:.6g}"
+    label = crs_label(key)
+    geographic = key in ("wgs84", "cgcs2000", "gcj02", "bd09")
+    if key.startswith("file:"):
+        try:
+            geographic = bool(pyproj.CRS.from_user_input(key[5:]).is_geographic)
+        except pyproj.exceptions.CRSError:
+            return None
+    if not geographic and _lonlat_range(bounds):
+        return CrsConflict(
+            f"声明的坐标系是投影（平面）坐标（{label}），但所有坐标值都在经纬度范围内：坐标实际是经纬度，"
+            "按声明转换会把位置移到几千公里之外。",
+            f"the declared CRS ({label}) is projected but every coordinate is within lon/lat ranges",
+            "把坐标系改为 CGCS2000 经纬度（EPSG:4490）或 WGS-84（EPSG:4326），或修正文件的 .prj。", value)
+    zone = _gk_zone(key)
+    if zone is None:
+        return None
+    number, cm = zone
+    offset = (number or 0) * 1_000_000.0
+    lo, hi = offset + GK_EASTING[0], offset + GK_EASTING[1]
+    if lo <= bounds[0] and bounds[2] <= hi and GK_NORTHING[0] <= bounds[1] and bounds[3] <= GK_NORTHING[1]:
+        return None
+    fit = guess_from_bounds(bounds, reference_lon=reference_lon)
+    better = f"坐标值更像：{crs_label(fit.key)}。" if fit.key and fit.key != key else ""
+    return CrsConflict(
+        f"坐标值不在声明的坐标系（{label}）的范围内：东坐标应在 {lo:,.0f}–{hi:,.0f} 米之间"
+        f"（中央经线 {cm}°E{'，带带号' if number else '，不带带号'}）。{better}",
+        f"coordinates outside the easting range of {label}",
+        "核对坐标系：带号（东坐标前两位）与投影带是否一致，是否多了或少了带号。", value)

@@ -17,6 +17,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from bangfu.core.text import clean_value
 from bangfu.geo.crs import wgs84_to_gcj02
 from bangfu.ingest.guard import PrivateDir
 
@@ -68,7 +69,7 @@ def _poverty_excel(villages: gpd.GeoDataFrame) -> bytes:
     poor = pd.to_numeric(v["poor_households"], errors="coerce").fillna(0).astype(int)
     limit = pd.to_numeric(v["poor_population"], errors="coerce").fillna(0).astype(int)
     new = np.minimum(poor + 1, np.maximum(limit, poor))
-    df = pd.DataFrame({"统计用区划代码": list(v["village_code"]), "村委会": list(v["village_name"]),
+    df = pd.DataFrame({"统计用区划代码": list(v["village_code"]), "村委会": [clean_value(n) for n in v["village_name"]],
                        "建档立卡户数": new.to_numpy()})
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as w:

@@ -11,15 +11,20 @@ from __future__ import annotations
 import io
 import os
 import posixpath
+import re
 import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from bangfu.core.errors import BangfuError
+from bangfu.core.text import visible
 
 Kind = Literal["gpkg", "geojson", "shapefile", "kml", "csv", "xlsx"]
 
@@ -29,20 +34,80 @@ class ImportRefused(BangfuError):
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Configured limits for one upload (override with ``BANGFU_MAX_UPLOAD_MB``)."""
+class LimitSpec:
+    """One limit on uploads: its field, default (in ``unit``), environment variable and what it bounds.
 
-    max_bytes: int = 200 * 1024 * 1024
-    max_members: int = 50
-    max_total_uncompressed: int = 500 * 1024 * 1024
-    max_ratio: float = 100.0  # uncompressed / compressed size of any member (and of the whole zip)
+    ``scale`` turns the value in ``unit`` into the stored one (MB → bytes for sizes)."""
+
+    field: str
+    default: float
+    env: str
+    unit: str
+    zh: str
+    en: str
+    scale: int = 1
+
+
+_MB = 1024 * 1024
+
+#: Every limit an upload is held to, in one table (documented in docs/security.md, "上传文件的限制").
+#: Each can be set for the whole server with its environment variable (a number in the unit shown).
+LIMIT_TABLE: tuple[LimitSpec, ...] = (
+    LimitSpec("max_bytes", 200, "BANGFU_MAX_UPLOAD_MB", "MB", "上传文件大小", "size of the uploaded file", _MB),
+    LimitSpec("max_members", 50, "BANGFU_MAX_ZIP_MEMBERS", "个", "压缩包（zip/xlsx）里的文件数", "files inside a zip/xlsx"),
+    LimitSpec("max_total_uncompressed", 300, "BANGFU_MAX_UNCOMPRESSED_MB", "MB", "压缩包解压后的总大小",
+              "total uncompressed size of a zip/xlsx", _MB),
+    LimitSpec("max_ratio", 100.0, "BANGFU_MAX_ZIP_RATIO", "倍", "压缩比（解压后/压缩后，超过 1 MB 的文件）",
+              "compression ratio (uncompressed/compressed) of members over 1 MB"),
+    LimitSpec("max_rows", 500_000, "BANGFU_MAX_ROWS", "行", "数据行数（要素数、记录数）", "rows (features, records)"),
+    LimitSpec("max_columns", 500, "BANGFU_MAX_COLUMNS", "列", "列数", "columns"),
+    LimitSpec("max_depth", 64, "BANGFU_MAX_NESTING", "层", "GeoJSON/KML 的嵌套层数", "nesting depth of GeoJSON/KML"),
+    LimitSpec("max_seconds", 120.0, "BANGFU_MAX_SECONDS", "秒", "读取和检查一个文件的时间（超时即终止）",
+              "time to read and check one file (then it is stopped)"),
+    LimitSpec("max_memory_mb", 2048, "BANGFU_MAX_MEMORY_MB", "MB", "读取和检查一个文件可用的内存（超出即终止）",
+              "memory for reading and checking one file (then it is stopped)"),
+)
+_SPEC = {s.field: s for s in LIMIT_TABLE}
+
+
+def _default(name: str) -> float:
+    spec = _SPEC[name]
+    value = spec.default * spec.scale
+    return value if isinstance(spec.default, float) else int(value)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits for one upload: defaults and environment variables from :data:`LIMIT_TABLE`."""
+
+    max_bytes: int = _default("max_bytes")  # type: ignore[assignment]
+    max_members: int = _default("max_members")  # type: ignore[assignment]
+    max_total_uncompressed: int = _default("max_total_uncompressed")  # type: ignore[assignment]
+    max_ratio: float = _default("max_ratio")
+    max_rows: int = _default("max_rows")  # type: ignore[assignment]
+    max_columns: int = _default("max_columns")  # type: ignore[assignment]
+    max_depth: int = _default("max_depth")  # type: ignore[assignment]
+    max_seconds: float = _default("max_seconds")
+    max_memory_mb: int = _default("max_memory_mb")  # type: ignore[assignment]
 
     @classmethod
     def from_env(cls) -> Limits:
-        mb = os.environ.get("BANGFU_MAX_UPLOAD_MB")
-        if mb and mb.replace(".", "", 1).isdigit():
-            return cls(max_bytes=int(float(mb) * 1024 * 1024))
-        return cls()
+        """The defaults, each overridden by its environment variable when that is a positive number."""
+        values: dict[str, float] = {}
+        for spec in LIMIT_TABLE:
+            try:
+                number = float(os.environ.get(spec.env, "").strip())
+            except ValueError:
+                continue
+            if 0 < number < float("inf"):
+                number *= spec.scale
+                values[spec.field] = number if isinstance(spec.default, float) else max(int(number), 1)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def describe(self, lang: str = "zh") -> list[tuple[str, str, str]]:
+        """(what, value with unit, environment variable) for each limit, for docs and the page."""
+        return [(spec.zh if lang == "zh" else spec.en, f"{getattr(self, spec.field) / spec.scale:g} {spec.unit}", spec.env)
+                for spec in LIMIT_TABLE]
 
 
 #: Extensions accepted at the top level → kind. Anything else (.vrt, .ovf, .xml, .tab, .sqlite…) is refused.
@@ -108,6 +173,85 @@ def detect_kind(name: str, data: bytes, *, limits: Limits | None = None) -> Kind
     return kind
 
 
+def over_limit(what_zh: str, what_en: str, found: float, field: str, limits: Limits) -> ImportRefused:
+    """The refusal for a file over one limit of :data:`LIMIT_TABLE`: names the value, the limit and its setting."""
+    spec = _SPEC[field]
+    cap = getattr(limits, field) / spec.scale
+    shown = found / spec.scale
+    return ImportRefused(
+        f"{what_zh}超过上限：{shown:g} {spec.unit}，上限 {cap:g} {spec.unit}（{spec.zh}），出于安全原因拒绝导入。",
+        f"{what_en} over the limit: {shown:g} > {cap:g} {spec.unit} ({spec.en})",
+        hint_zh=f"拆分文件后分批导入；管理员可用环境变量 {spec.env} 调整上限。",
+        hint_en=f"Split the file; an administrator can raise the limit with {spec.env}.",
+    )
+
+
+def check_rows(n: int, limits: Limits, *, columns: int = 0) -> None:
+    """Refuse a table with more rows (or columns) than the limits allow."""
+    if n > limits.max_rows:
+        raise over_limit("数据行数", "rows", n, "max_rows", limits)
+    if columns > limits.max_columns:
+        raise over_limit("列数", "columns", columns, "max_columns", limits)
+
+
+_JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+#: byte → 1 for a quote, 2 for an opening and 3 for a closing bracket, 0 for anything else
+_JSON_LUT = np.zeros(256, dtype=np.uint8)
+_JSON_LUT[[34]] = 1
+_JSON_LUT[[91, 123]] = 2
+_JSON_LUT[[93, 125]] = 3
+
+
+def json_depth(data: bytes, *, stop_at: int | None = None, chunk: int = 1 << 24) -> int:
+    """The deepest nesting of ``[``/``{`` in JSON text (outside strings), without parsing it.
+
+    Vectorised over the structural bytes only, so a 200 MB file is scanned in about a second;
+    returns early once ``stop_at`` is exceeded. Python's own parser would recurse (and fail) on
+    deep input.
+    """
+    clean = _JSON_ESCAPE.sub(b"__", data)  # an escaped quote or bracket is no structure
+    in_string = 0
+    depth = deepest = 0
+    for start in range(0, len(clean), chunk):
+        arr = np.frombuffer(clean, dtype=np.uint8, count=min(chunk, len(clean) - start), offset=start)
+        codes = _JSON_LUT[arr]
+        codes = codes[codes != 0]
+        quotes = codes == 1
+        inside = ((np.cumsum(quotes) + in_string) % 2).astype(bool)
+        step = ((codes == 2) & ~inside).astype(np.int64) - ((codes == 3) & ~inside)
+        if len(step):
+            running = np.cumsum(step) + depth
+            deepest = max(deepest, int(running.max()))
+            depth = int(running[-1])
+        in_string = int((in_string + int(quotes.sum())) % 2)
+        if stop_at is not None and deepest > stop_at:
+            break
+    return deepest
+
+
+def check_json_depth(data: bytes, limits: Limits, what: str = "GeoJSON") -> None:
+    """Refuse JSON nested deeper than ``limits.max_depth``."""
+    depth = json_depth(data, stop_at=limits.max_depth)
+    if depth > limits.max_depth:
+        raise over_limit(f"{what} 的嵌套层数", f"{what} nesting depth", depth, "max_depth", limits)
+
+
+def xml_depth(data: bytes, *, stop_at: int | None = None) -> int:
+    """The deepest element nesting of an XML document (streaming; stops once ``stop_at`` is exceeded)."""
+    import xml.etree.ElementTree as ET
+
+    depth = deepest = 0
+    for event, _el in ET.iterparse(io.BytesIO(data), events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth > deepest:
+            deepest = depth
+            if stop_at is not None and deepest > stop_at:
+                break
+        if event == "end":
+            _el.clear()
+    return deepest
+
+
 def _looks_utf16(data: bytes) -> bool:
     return data[:2] in (b"\xff\xfe", b"\xfe\xff")
 
@@ -143,6 +287,8 @@ def check_zip(data: bytes, *, limits: Limits | None = None, what: str = "压缩�
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ImportRefused(f"{what}已损坏，无法打开：{exc}", f"bad zip: {exc}") from None
+    except (NotImplementedError, EOFError, zlib.error) as exc:
+        raise ImportRefused(f"{what}已损坏或使用了不支持的压缩方式：{exc}", f"unsupported zip: {exc}") from None
     if len(infos) > limits.max_members:
         raise ImportRefused(
             f"{what}里的文件太多（{len(infos)} 个，上限 {limits.max_members} 个），出于安全原因拒绝导入。",
@@ -153,7 +299,7 @@ def check_zip(data: bytes, *, limits: Limits | None = None, what: str = "压缩�
         problem = _member_problem(info)
         if problem:
             raise ImportRefused(
-                f"{what}里的文件「{info.filename}」{problem}，出于安全原因拒绝导入。", f"unsafe member {info.filename!r}"
+                f"{what}里的文件「{visible(info.filename)}」{problem}，出于安全原因拒绝导入。", f"unsafe member {info.filename!r}"
             )
         if info.flag_bits & 0x1:
             raise ImportRefused(f"{what}已加密，无法导入。", "encrypted zip")
@@ -161,7 +307,7 @@ def check_zip(data: bytes, *, limits: Limits | None = None, what: str = "压缩�
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1024 * 1024 and ratio > limits.max_ratio:
             raise ImportRefused(
-                f"{what}里的「{info.filename}」压缩比异常（{ratio:.0f} 倍），疑似“压缩炸弹”，拒绝导入。",
+                f"{what}里的「{visible(info.filename)}」压缩比异常（{ratio:.0f} 倍），疑似“压缩炸弹”，拒绝导入。",
                 f"suspicious compression ratio {ratio:.0f}",
             )
     if total > limits.max_total_uncompressed:
@@ -179,10 +325,17 @@ def check_zip(data: bytes, *, limits: Limits | None = None, what: str = "压缩�
 
 def _read_member_bounded(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     """Read one member, never more than its declared size (a lying header cannot inflate it)."""
-    with zf.open(info) as fh:
-        out = fh.read(min(info.file_size, limit) + 1)
+    try:
+        with zf.open(info) as fh:
+            out = fh.read(min(info.file_size, limit) + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, ValueError) as exc:
+        raise ImportRefused(
+            f"压缩包里的「{visible(info.filename)}」已损坏：大小或校验码与文件头声明的不符（{exc}）。",
+            f"corrupt zip member {info.filename!r}: {exc}",
+            hint_zh="重新打包（或重新导出）后再导入。", hint_en="Zip the files again (or export them again).",
+        ) from None
     if len(out) > info.file_size or len(out) > limit:
-        raise ImportRefused(f"压缩包里的「{info.filename}」实际大小与声明不符，拒绝导入。", "member size mismatch")
+        raise ImportRefused(f"压缩包里的「{visible(info.filename)}」实际大小与声明不符，拒绝导入。", "member size mismatch")
     return out
 
 
@@ -242,7 +395,7 @@ def shapefile_parts(data: bytes, *, limits: Limits | None = None) -> list[Shapef
         ext = suffix_of(base)
         if ext not in SHAPEFILE_MEMBERS:
             raise ImportRefused(
-                f"Shapefile 压缩包里有不允许的文件「{info.filename}」（只允许 .shp/.shx/.dbf/.prj/.cpg 等）。",
+                f"Shapefile 压缩包里有不允许的文件「{visible(info.filename)}」（只允许 .shp/.shx/.dbf/.prj/.cpg 等）。",
                 f"unexpected member {info.filename!r}",
             )
         stem = base[: -len(ext)] if ext else base

@@ -19,6 +19,7 @@ The flow is a pipeline of pure steps shared by the page 数据管理 and the com
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -30,7 +31,8 @@ import pandas as pd
 import shapely
 
 from bangfu.ingest import columns as cm
-from bangfu.ingest import crs_detect, checks as import_checks, readers
+from bangfu.core.text import visible
+from bangfu.ingest import crs_detect, checks as import_checks, readers, sandbox
 from bangfu.workspace import display, store
 from bangfu.workspace.access import Principal, require
 from bangfu.workspace.schema import Layer, get_layer, references
@@ -325,7 +327,13 @@ def prepare_import(
     mapping = {c: mapping[c] for c in table.columns if c in mapping}
     report = Report()
     notes = list(table.notes)
+    for pos, column, value in table.cleaned:
+        report.problems.append(_problem(layer, pos, column, value, "含有控制字符（不可见字符），已删除",
+                                        "control characters removed", "核对该值；控制字符不会被保存",
+                                        "warning", file=file_name))
     rows = display.parse_codes(_mapped_frame(table, mapping), layer)  # 已硬化, 饮水工程, 4A… → codes
+    rows, numbers = import_checks.nonfinite_numbers(layer, rows, file=file_name)
+    report.extend(numbers)
 
     # ---- geometry and coordinates
     geoms: np.ndarray | None = None
@@ -345,6 +353,8 @@ def prepare_import(
                 "no coordinate columns",
             )
     if geoms is not None:
+        geoms, nonfinite = import_checks.drop_nonfinite(geoms, layer, file=file_name)
+        report.extend(nonfinite)
         bounds = _bounds(geoms)
         ref_lon = None
         vill = load("villages")
@@ -361,7 +371,12 @@ def prepare_import(
         if crs_key is None:
             raise ImportRefused(f"无法判断坐标系：{crs_note or '坐标为空'}。请选择坐标系后再试。", "unknown CRS")
         convertible = True
-        if _is_geographic(crs_key) and bounds is not None:
+        conflict = crs_detect.crs_conflict(crs_key, bounds, reference_lon=ref_lon)
+        if conflict is not None:
+            convertible = False
+            report.problems.append(_problem(layer, None, "geometry", conflict.value, conflict.message_zh,
+                                            conflict.message_en, conflict.hint_zh, file=file_name))
+        elif _is_geographic(crs_key) and bounds is not None:
             if crs_detect.looks_swapped(geoms):
                 convertible = False
                 report.problems.append(_problem(layer, None, "经度/纬度", f"{bounds[0]:.4f},{bounds[1]:.4f}",
@@ -377,6 +392,11 @@ def prepare_import(
         if convertible:
             gdf = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms), crs=None)
             geoms = np.asarray(crs_detect.to_wgs84(gdf, crs_key).geometry.values, dtype=object)
+            geoms, nonfinite = import_checks.drop_nonfinite(geoms, layer, file=file_name)
+            report.problems += [  # PROJ gives inf for positions the declared CRS cannot convert
+                dataclasses.replace(p, reason_zh="按声明的坐标系无法转换这个位置（结果不是有限的数）",
+                                    reason_en="cannot be converted from the declared CRS", hint_zh="核对坐标系和坐标值")
+                for p in nonfinite.problems]
 
     # ---- joins by village name
     vill = load("villages")
@@ -452,6 +472,30 @@ def _bump_versions(layer: Layer, old: pd.DataFrame, new_layer: pd.DataFrame, cha
     previous = np.array([float(before.get(k, 0) if not pd.isna(before.get(k, 0)) else 0) for k in keys])
     bumped = np.maximum(current, previous) + 1
     new_layer["version"] = pd.array(np.where(hit, bumped, current).astype("int64"), dtype="Int64")
+
+
+def read_upload_limited(file_name: str, data: bytes, *, encoding: str | None = None, sublayer: str | None = None,
+                        limits: Limits | None = None, on_tick: sandbox.Tick | None = None) -> readers.RawTable:
+    """:func:`bangfu.ingest.readers.read_upload` in a child process under ``limits`` (see :mod:`bangfu.ingest.sandbox`)."""
+    limits = limits or Limits.from_env()
+    return sandbox.run_limited(readers.read_upload, (file_name, data),
+                               {"encoding": encoding, "sublayer": sublayer, "limits": limits},
+                               limits=limits, on_tick=on_tick, what=f"文件「{visible(file_name)}」")
+
+
+def prepare_import_limited(workspace: Path | str, file_name: str, data: bytes, *, layer: str,
+                           limits: Limits | None = None, on_tick: sandbox.Tick | None = None,
+                           **options: object) -> ImportPlan:
+    """:func:`prepare_import` (read, map, convert, validate, diff) in a child process under ``limits``.
+
+    This is how the page and the command line import: a hostile file costs at most the limits'
+    time and memory, and the caller's thread stays free (``on_tick`` may raise to cancel). The
+    workspace is read in the child (nothing is written); ``options`` are those of :func:`prepare_import`
+    except ``load``.
+    """
+    limits = limits or Limits.from_env()
+    return sandbox.run_limited(prepare_import, (workspace, file_name, data), {"layer": layer, "limits": limits, **options},
+                               limits=limits, on_tick=on_tick, what=f"文件「{visible(file_name)}」")
 
 
 def _sanity(report: Report, layer: str, view: pd.DataFrame, villages: pd.DataFrame, crs_key: str | None,

@@ -15,6 +15,7 @@ import json
 import re
 import sqlite3
 import contextlib
+import time
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ import pyogrio
 import shapely
 import shapely.geometry
 
+from bangfu.core import text as textutil
+from bangfu.core.text import visible
 from bangfu.ingest import encodings as enc
 from bangfu.ingest import guard as guard
 from bangfu.ingest.crs_detect import file_crs_key
@@ -43,6 +46,8 @@ class RawTable:
     encoding: enc.EncodingGuess
     sublayers: list[str] = field(default_factory=list)  # layers in a GeoPackage (the one read is first)
     notes: list[str] = field(default_factory=list)
+    #: cells (row position, column, value as found with controls made visible) whose control characters were removed
+    cleaned: list[tuple[int | None, str, str]] = field(default_factory=list)
 
     @property
     def columns(self) -> list[str]:
@@ -65,24 +70,75 @@ def _clean_text(v: object) -> object:
 # --------------------------------------------------------------------------- GeoPackage
 
 
+#: Triggers a GeoPackage may carry: the spatial index and GeoPackage's own checks (they never run on reads).
+_GPKG_TRIGGER_OK = re.compile(r"^(rtree_.+_(insert|update\d*|delete)|gpkg_.+|trigger_.+)$", re.IGNORECASE)
+
+
+def _gpkg_inspect(path: str, sublayer: str | None, limits: Limits) -> tuple[list[str], str, int]:
+    """(layers, the layer to read, its row count) from ``gpkg_contents``, opened read-only with a deadline.
+
+    Refuses views (a view can run any query, e.g. an endless recursive one) and triggers other
+    than GeoPackage's standard ones. Every query is interrupted by a progress handler once the
+    time limit has passed.
+    """
+    deadline = time.monotonic() + limits.max_seconds
+
+    def too_slow() -> int:
+        return 1 if time.monotonic() > deadline else 0
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as con:
+            con.set_progress_handler(too_slow, 10_000)
+            rows = con.execute("SELECT table_name, data_type FROM gpkg_contents ORDER BY table_name").fetchall()
+            objects = dict(con.execute("SELECT name, type FROM sqlite_master").fetchall())
+            triggers = [n for n, t in objects.items() if t == "trigger" and not _GPKG_TRIGGER_OK.match(n)]
+            names = [str(r[0]) for r in rows]
+            views = [n for n in names if objects.get(n) == "view"]
+            if views:
+                raise ImportRefused(
+                    f"GeoPackage 的图层「{visible('、'.join(views))}」是视图（SQL 查询）而不是数据表。视图可以执行任意查询"
+                    "（例如无限递归），出于安全原因拒绝导入。",
+                    f"GeoPackage layers that are views are refused: {views}",
+                    hint_zh="在 GIS 软件中把视图另存为普通图层（导出为新的 GeoPackage）后再导入。",
+                    hint_en="Save the view as an ordinary layer (export a new GeoPackage) and import that.")
+            if triggers:
+                raise ImportRefused(
+                    f"GeoPackage 含有自定义触发器（{visible('、'.join(triggers[:5]))}），出于安全原因拒绝导入。",
+                    f"GeoPackage with custom triggers refused: {triggers[:5]}",
+                    hint_zh="在 GIS 软件中把图层导出为新的 GeoPackage 后再导入。",
+                    hint_en="Export the layer to a new GeoPackage and import that.")
+            missing = [n for n in names if objects.get(n) != "table"]
+            if missing:
+                raise ImportRefused(f"GeoPackage 登记的图层「{visible('、'.join(missing))}」不存在。",
+                                    f"layers listed in gpkg_contents do not exist: {missing}")
+            if not names:
+                raise ImportRefused("GeoPackage 里没有图层。", "GeoPackage has no layers")
+            name = sublayer if sublayer in names else names[0]
+            quoted = '"' + name.replace('"', '""') + '"'
+            n_rows = int(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {quoted} LIMIT ?)",
+                                     (limits.max_rows + 1,)).fetchone()[0])
+            n_cols = len(con.execute(f"PRAGMA table_info({quoted})").fetchall())
+    except sqlite3.OperationalError as exc:
+        if "interrupt" in str(exc).lower():
+            raise ImportRefused(f"GeoPackage 检查用时超过上限（{limits.max_seconds:g} 秒），已终止。",
+                                "GeoPackage inspection timed out") from None
+        raise ImportRefused("文件不是有效的 GeoPackage（缺少 gpkg_contents 表或已损坏）。", f"not a GeoPackage: {exc}") from None
+    except sqlite3.Error as exc:
+        raise ImportRefused("文件不是有效的 GeoPackage（缺少 gpkg_contents 表或已损坏）。", f"not a GeoPackage: {exc}") from None
+    guard.check_rows(n_rows, limits, columns=n_cols)
+    return names, name, n_rows
+
+
 def read_gpkg(data: bytes, encoding: str | None, limits: Limits, sublayer: str | None) -> RawTable:
     with guard.PrivateDir() as tmp:
         path = tmp.write("upload.gpkg", data)
-        try:
-            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-                rows = con.execute("SELECT table_name FROM gpkg_contents ORDER BY table_name").fetchall()
-        except sqlite3.Error:
-            raise ImportRefused("文件不是有效的 GeoPackage（缺少 gpkg_contents 表）。", "not a GeoPackage") from None
-        names = [str(r[0]) for r in rows]
-        if not names:
-            raise ImportRefused("GeoPackage 里没有图层。", "GeoPackage has no layers")
-        name = sublayer if sublayer in names else names[0]
+        names, name, _n = _gpkg_inspect(str(path), sublayer, limits)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 df = pyogrio.read_dataframe(str(path), layer=name)
         except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds; the message is shown
-            raise ImportRefused(f"GeoPackage 图层「{name}」无法读取：{exc}", f"cannot read layer: {exc}") from None
+            raise ImportRefused(f"GeoPackage 图层「{visible(name)}」无法读取：{exc}", f"cannot read layer: {exc}") from None
     geoms = None
     crs = None
     if "geometry" in df.columns:
@@ -105,9 +161,12 @@ def _decode_text_file(data: bytes, encoding: str | None) -> tuple[str, enc.Encod
 
 
 def read_geojson(data: bytes, encoding: str | None, limits: Limits, sublayer: str | None) -> RawTable:
+    guard.check_json_depth(data, limits)
     text, guess = _decode_text_file(data, encoding)
     try:
         obj = json.loads(text)
+    except RecursionError:
+        raise ImportRefused(f"GeoJSON 的嵌套层数过深（超过 {limits.max_depth} 层），拒绝导入。", "GeoJSON nested too deep") from None
     except json.JSONDecodeError as exc:
         raise ImportRefused(
             f"GeoJSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列附近 {exc.msg}。请用文本编辑器或 GIS 软件检查文件。",
@@ -118,6 +177,7 @@ def read_geojson(data: bytes, encoding: str | None, limits: Limits, sublayer: st
     feats = obj["features"] if obj["type"] == "FeatureCollection" else [obj]
     if not isinstance(feats, list):
         raise ImportRefused("GeoJSON 格式错误：features 必须是数组。", "features is not a list")
+    guard.check_rows(len(feats), limits)
     props: list[dict] = []
     geoms: list[object] = []
     for i, f in enumerate(feats, start=1):
@@ -228,7 +288,7 @@ def _dbf_value(raw: bytes, ftype: str) -> object:
 
 def read_shapefile(data: bytes, encoding: str | None, limits: Limits, sublayer: str | None) -> RawTable:
     sets = guard.shapefile_parts(data, limits=limits)
-    tables = [_read_one_shapefile(p, encoding) for p in sets]
+    tables = [_read_one_shapefile(p, encoding, limits) for p in sets]
     if len(tables) == 1:
         return tables[0]
     frame = pd.concat([t.frame for t in tables], ignore_index=True)
@@ -237,7 +297,9 @@ def read_shapefile(data: bytes, encoding: str | None, limits: Limits, sublayer: 
                     notes=["压缩包里的点、线、面文件已合并为一个图层"])
 
 
-def _read_one_shapefile(parts: guard.ShapefileParts, encoding: str | None) -> RawTable:
+def _read_one_shapefile(parts: guard.ShapefileParts, encoding: str | None, limits: Limits) -> RawTable:
+    if len(parts.dbf) >= 12:
+        guard.check_rows(int.from_bytes(parts.dbf[4:8], "little"), limits)
     names, rows = parse_dbf(parts.dbf)
     samples = list(names) + [v for r in rows for v in r if isinstance(v, bytes)][:20000]
     if encoding:
@@ -332,6 +394,9 @@ def read_kml(data: bytes, encoding: str | None, limits: Limits, sublayer: str | 
         raise ImportRefused("KML 文件包含 DOCTYPE/实体声明或网络链接（NetworkLink），可能引用外部文件，出于安全原因拒绝导入。",
                             "KML with DOCTYPE/ENTITY/NetworkLink refused")
     try:
+        depth = guard.xml_depth(data, stop_at=limits.max_depth)
+        if depth > limits.max_depth:
+            raise guard.over_limit("KML 的嵌套层数", "KML nesting depth", depth, "max_depth", limits)
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         raise ImportRefused(f"KML 格式错误：{exc}", f"malformed KML: {exc}") from None
@@ -360,6 +425,8 @@ def read_kml(data: bytes, encoding: str | None, limits: Limits, sublayer: str | 
                     raise ImportRefused(f"KML 坐标格式错误：{exc}", f"bad KML coordinates: {exc}") from None
         rows.append(row)
         geoms.append(geom)
+        if len(rows) > limits.max_rows:
+            guard.check_rows(len(rows), limits)
     if not rows:
         raise ImportRefused("KML 里没有地标（Placemark）。", "no Placemark in KML")
     guess = enc.EncodingGuess("utf-8", "format", needs_confirmation=False)
@@ -370,6 +437,7 @@ def read_kml(data: bytes, encoding: str | None, limits: Limits, sublayer: str | 
 
 
 def read_csv(data: bytes, encoding: str | None, limits: Limits, sublayer: str | None) -> RawTable:
+    guard.check_rows(max(data.count(b"\n") - 1, 0), limits)  # before parsing: a cheap upper bound
     text, guess = _decode_text_file(data, encoding)
     sample = text[:8192]
     try:
@@ -383,6 +451,7 @@ def read_csv(data: bytes, encoding: str | None, limits: Limits, sublayer: str | 
         raise ImportRefused(f"CSV 无法解析：{exc}", f"cannot parse CSV: {exc}") from None
     if df.empty:
         raise ImportRefused("CSV 只有表头，没有数据行。", "CSV has no data rows")
+    guard.check_rows(len(df), limits, columns=len(df.columns))
     df.columns = [str(c).strip() for c in df.columns]
     return RawTable("csv", df.astype(object).map(_clean_text), None, None, guess)
 
@@ -400,10 +469,34 @@ def _cell(v: object) -> object:
     return _clean_text(v)
 
 
+def _count_sheet_rows(data: bytes, sublayer: str | None, limits: Limits) -> None:
+    """Stream the sheet once (constant memory) and refuse it when it has too many rows or columns."""
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            ws = wb[sublayer] if sublayer in wb.sheetnames else wb[wb.sheetnames[0]]
+            n = 0
+            for row in ws.iter_rows(values_only=True):
+                n += 1
+                if n == 1 or n > limits.max_rows:
+                    guard.check_rows(n - 1, limits, columns=len(row))
+        finally:
+            wb.close()
+    except ImportRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken files
+        raise ImportRefused(f"Excel 文件无法打开：{exc}", f"cannot open workbook: {exc}") from None
+
+
 def read_xlsx(data: bytes, encoding: str | None, limits: Limits, sublayer: str | None) -> RawTable:
     import openpyxl  # local: only needed here
 
     guard.check_xlsx(data, limits=limits)
+    _count_sheet_rows(data, sublayer, limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -465,4 +558,76 @@ def read_upload(
     table = READERS[kind](data, encoding, limits, sublayer)
     if table.frame.empty and (table.geometry is None or not len(table.geometry)):
         raise ImportRefused(f"{_FORMAT_NAME[kind]} 文件里没有数据。", "no rows")
+    guard.check_rows(len(table.frame), limits, columns=len(table.frame.columns))
+    table.frame, table.cleaned = strip_control_characters(table.frame)
     return table
+
+
+def strip_control_characters(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int | None, str, str]]]:
+    """``frame`` with control characters removed from headers and text cells, and where they were.
+
+    Returns the cleaned frame and (row position or None for a header, column, original value made
+    visible) for every changed cell, for the warnings of the report.
+    """
+    found: list[tuple[int | None, str, str]] = []
+    headers = []
+    for c in frame.columns:
+        name = str(c)
+        if textutil.has_controls(name):
+            found.append((None, textutil.strip_controls(name), textutil.visible(name)))
+            name = textutil.strip_controls(name).strip() or "未命名列"
+        headers.append(name)
+    out = frame.copy()
+    out.columns = headers
+    for i, col in enumerate(out.columns):
+        s = out.iloc[:, i]
+        if not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        bad = s.map(lambda v: isinstance(v, str) and textutil.has_controls(v, keep_lines=True)).to_numpy(dtype=bool)
+        if not bad.any():
+            continue
+        for pos in np.flatnonzero(bad):
+            found.append((int(pos), col, textutil.visible(s.iloc[pos])))
+        out.iloc[:, i] = s.map(lambda v: _clean_text(textutil.strip_controls(v, keep_lines=True))
+                               if isinstance(v, str) else v)
+    return out, found
+
+
+SHEET_KINDS = ("csv", "xlsx")
+
+
+def read_sheet(name: str, data: bytes, *, limits: Limits | None = None) -> pd.DataFrame:
+    """A bulk-update sheet (.xlsx first sheet or .csv) as cells, header in row 1, through the same guard.
+
+    Unlike :func:`read_upload`, empty rows are kept (problems name the spreadsheet row) and cells
+    are not typed beyond what the file says; control characters are stripped.
+    """
+    limits = limits or Limits.from_env()
+    kind = guard.detect_kind(name, data, limits=limits)
+    if kind not in SHEET_KINDS:
+        raise ImportRefused(f"不支持的文件类型「{guard.suffix_of(name)}」，请上传 Excel（.xlsx）或 CSV 文件。",
+                            f"unsupported sheet type {kind}")
+    try:
+        if kind == "xlsx":
+            guard.check_xlsx(data, limits=limits)
+            _count_sheet_rows(data, None, limits)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                frame = pd.read_excel(io.BytesIO(data), dtype=object)
+        else:
+            guard.check_rows(max(data.count(b"\n") - 1, 0), limits)
+            frame = None
+            for encoding in ("utf-8-sig", "gb18030"):
+                try:
+                    frame = pd.read_csv(io.BytesIO(data), dtype=object, encoding=encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+            if frame is None:
+                raise ImportRefused("CSV 的文字编码无法识别，请另存为 UTF-8 编码。", "unknown CSV encoding")
+    except ImportRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes a user message
+        raise ImportRefused(f"文件无法解析：{exc}", f"cannot parse: {exc}") from None
+    guard.check_rows(len(frame), limits, columns=len(frame.columns))
+    return strip_control_characters(frame)[0]

@@ -35,12 +35,18 @@ PAGE = "page"
 MAX_DETAILS = 50
 _FLASH_KEY = "_bangfu_flash"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
+WORD_JOINER = "\u2060"
+_AUTOLINK_BREAK = re.compile(r"(?=[:@])|(?<=[wW]{2})(?=[wW])")
 
 
 def md_text(value: object) -> str:
     """Any text made safe for ``st.markdown`` / ``st.error``: HTML escaped, Markdown punctuation
-    backslash-escaped (so ``[x](url)``, ``![](url)``, ``**``, ``$…$`` from data show as typed)."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+    backslash-escaped (so ``[x](url)``, ``![](url)``, ``**``, ``$…$`` from data show as typed), and an
+    invisible word joiner (U+2060) before ``:`` and ``@`` and inside ``www`` so that GitHub-style
+    autolinks (``http://host``, ``www.host``, ``a@b.cn``, found in the text after parsing) do not turn a
+    name into a link either."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+    return _AUTOLINK_BREAK.sub(WORD_JOINER, escaped)
 
 
 def as_error(exc: BaseException) -> BangfuError:

@@ -220,9 +220,9 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
             if basemap == "local":
                 st.caption(t("sidebar.tile_folder_hint", lang))
         with st.expander(t("sidebar.workspace", lang)):
-            st.caption(f"{t('sidebar.workspace', lang)}：`{path}`")
+            st.caption(f"{t('sidebar.workspace', lang)}：{md_text(path)}")
             source = info.meta.get("source", "")
-            st.caption(f"{t('sidebar.workspace_source', lang)}：{source}  ·  v{info.meta.get('version', '?')}")
+            st.caption(f"{t('sidebar.workspace_source', lang)}：{md_text(source)}  ·  v{md_text(info.meta.get('version', '?'))}")
             user = auth.current_user(lang, folder)
             restore_demo_control(lang, folder, user, key="restore_demo", version=store.meta_version(info.meta))
 

@@ -12,13 +12,15 @@ from streamlit_folium import st_folium
 from bangfu.export import tables as exports
 from bangfu.core.labels import t
 from bangfu.workspace import access
+from bangfu.core.text import safe_filename
+from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import Context
 
 
 def page_header(ctx: Context, title: str, intro: str) -> None:
     """A page's title (label ``title``, with the chosen town's name), its one-line introduction (label
     ``intro``) and the synthetic-data note."""
-    st.title(ctx.t(title) + (f" · {ctx.town_name}" if ctx.town_name else ""))
+    st.title(ctx.t(title) + (f" · {md_text(ctx.town_name)}" if ctx.town_name else ""))  # a name from data: escaped
     st.caption(ctx.t(intro))
     synthetic_note(ctx)
 
@@ -49,6 +51,7 @@ def show_map(
 
 def download_buttons(df: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
     """CSV (UTF-8 with BOM, opens in Excel) and Excel downloads of a table with its current headers."""
+    name = safe_filename(name)  # may hold a town name
     c1, c2 = st.columns(2)
     c1.download_button(
         t("common.download_csv", lang), exports.to_csv_bytes(df), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"

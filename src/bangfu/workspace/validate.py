@@ -205,6 +205,7 @@ def _typed(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     present = ~s.map(_missing).astype(bool)
     if col.dtype in ("int", "float"):
         num = pd.to_numeric(s.where(present), errors="coerce")
+        num = num.where(np.isfinite(num.astype("float64")) & (num.abs() < (2.0**53 if col.dtype == "int" else 1e300)))
         bad = present & num.isna()
         if col.dtype == "int":
             frac = present & ~bad & (num.fillna(0) % 1 != 0)
@@ -338,17 +339,53 @@ def _villages_extra(c: _Collector, df: pd.DataFrame, layers: Mapping[str, pd.Dat
         usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & shapely.is_valid(geoms)
         idx = np.flatnonzero(usable)
         if len(idx) > 1:
-            tree = shapely.STRtree(geoms[idx])
-            left, right = tree.query(geoms[idx], predicate="overlaps")
-            seen: set[tuple[int, int]] = set()
-            for a, b in zip(left, right):
-                i, j = int(idx[a]), int(idx[b])
-                if i >= j or (i, j) in seen:
-                    continue
-                seen.add((i, j))
+            for i, j, kind in village_pairs(geoms[idx]):
+                i, j = int(idx[i]), int(idx[j])
                 other = c._ids[j] if c._ids is not None else j + 1
-                c.add(i, "geometry", str(other), "与相邻村边界重叠", "overlaps another village",
-                      "修正两村共用边界")
+                zh, en, hint = _PAIR_PROBLEMS[kind]
+                c.add(i, "geometry", str(other), zh, en, hint)
+
+
+#: How two village polygons that share area relate → (reason zh, reason en, hint).
+_PAIR_PROBLEMS: dict[str, tuple[str, str, str]] = {
+    "duplicate": ("与另一村的边界相同或几乎相同（重复的村）", "duplicate of another village polygon",
+                  "删除重复的村，或改正其中一个村的边界"),
+    "contains": ("边界完全包含另一个村", "contains another village", "村界不能相互包含：核对两个村的边界"),
+    "within": ("边界完全落在另一个村之内", "lies inside another village", "村界不能相互包含：核对两个村的边界"),
+    "overlaps": ("与相邻村边界重叠", "overlaps another village", "修正两村共用边界"),
+}
+#: Share of the smaller polygon's area that counts as "inside"; symmetric difference under this share of
+#: the larger one counts as the same polygon (digitising noise, reprojection).
+NEAR_SAME = 0.01
+
+
+def village_pairs(geoms: np.ndarray) -> list[tuple[int, int, str]]:
+    """Pairs (i, j, kind) of valid polygons sharing area, i < j: duplicate, contains, within or overlaps.
+
+    Neighbours that only touch share no area and are not listed.
+    """
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return []
+    a, b = geoms[left], geoms[right]
+    shared = shapely.area(shapely.intersection(a, b))
+    area_a, area_b = shapely.area(a), shapely.area(b)
+    small = np.minimum(area_a, area_b)
+    out = []
+    for k in np.flatnonzero(shared > 1e-12 * np.maximum(np.maximum(area_a, area_b), 1e-30)):
+        i, j = int(left[k]), int(right[k])
+        inside = shared[k] >= (1 - NEAR_SAME) * small[k]
+        if inside and abs(area_a[k] - area_b[k]) <= NEAR_SAME * max(area_a[k], area_b[k]):
+            kind = "duplicate"
+        elif inside:
+            kind = "contains" if area_a[k] > area_b[k] else "within"
+        else:
+            kind = "overlaps"
+        out.append((i, j, kind))
+    return out
 
 
 def _points_inside_villages(c: _Collector, df: pd.DataFrame, layers: Mapping[str, pd.DataFrame]) -> None:

@@ -10,7 +10,7 @@ from bangfu.briefing import SECTIONS, adapters
 from bangfu.core.vocab import SECTION_STATUS
 from bangfu.maps.base import esc
 from bangfu.ui import cache as data
-from bangfu.ui.feedback import show_error
+from bangfu.ui.feedback import md_text, show_error
 from bangfu.ui.panels.planning import RESULT_KEY as PLANNING_RESULT_KEY
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import kpi_row
@@ -110,7 +110,7 @@ def presentation(ctx: Context, b: briefing.Briefing) -> None:
         st.session_state["_bangfu_present_png"] = (png_key, briefing.presentation_png(c))
     st.image(st.session_state["_bangfu_present_png"][1], width="stretch")
     if c.synthetic_note:
-        st.caption("ⓘ " + c.synthetic_note)
+        st.caption("ⓘ " + md_text(c.synthetic_note))
 
 
 def downloads(ctx: Context, b: briefing.Briefing) -> None:
@@ -141,4 +141,4 @@ def section_status(ctx: Context, b: briefing.Briefing) -> None:
     )
     st.dataframe(status, hide_index=True, width="stretch")
     for note in c.notes:
-        st.caption(note)
+        st.caption(md_text(note))

@@ -10,7 +10,9 @@ new data on its next run; no cache is cleared (see :mod:`bangfu.ui.cache`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import folium
 import geopandas as gpd
@@ -26,9 +28,11 @@ from bangfu.ingest import encodings as enc
 from bangfu.workspace.schema import LAYERS, get_layer
 from bangfu.core.errors import BangfuError
 from bangfu.ui.feedback import flash, md_text, show_error
+from bangfu.ui.progress import run_cancellable
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import download_buttons, kpi_row, show_map
 
+T = TypeVar("T")
 UPLOAD_KEY = "data.upload"  # (file name, bytes): set by the uploader, the example button, or a test
 #: Flash slot of this page's messages (import applied, backup restored); the page shows it under its title.
 FLASH_SLOT = "data"
@@ -93,7 +97,7 @@ def _mapping_widgets(ctx: Context, layer: str, table: readers.RawTable, token: s
     cols = st.columns(3)
     for i, col in enumerate(table.columns):
         value = cols[i % 3].selectbox(
-            col, options, index=options.index(default.get(col, "")), key=f"data.map.{token}.{pick}.{i}",
+            md_text(col), options, index=options.index(default.get(col, "")), key=f"data.map.{token}.{pick}.{i}",
             format_func=lambda f: ctx.t("data.skip") if not f else cm.target_label(layer, f, ctx.lang),
         )
         if value:
@@ -137,9 +141,12 @@ def import_flow(ctx: Context, layer: str, name: str, data: bytes) -> None:
                             format_func=lambda k: ctx.t("data.encoding_auto") if k == AUTO else enc.ENCODING_CHOICES[k])
     sheet = st.session_state.get(f"data.sheet.{token}")
     try:
-        table = readers.read_upload(name, data, encoding=None if encoding == AUTO else encoding, sublayer=sheet)
+        table = _limited(ctx, ("read", token, encoding, sheet), importers.read_upload_limited, name, data,
+                         encoding=None if encoding == AUTO else encoding, sublayer=sheet)
     except BangfuError as exc:
         show_error(exc, ctx.lang)
+        return
+    if table is None:  # cancelled
         return
     if len(table.sublayers) > 1:
         c2.selectbox(ctx.t("data.sheet"), table.sublayers, key=f"data.sheet.{token}")
@@ -160,23 +167,42 @@ def import_flow(ctx: Context, layer: str, name: str, data: bytes) -> None:
                            format_func=lambda k: ctx.t("data.crs_auto") if k == AUTO else crs_detect.crs_label(k, ctx.lang))
     mode = c2.radio(ctx.t("data.mode"), [AUTO] + list(importers.MODES), key=f"data.mode.{token}", horizontal=False,
                     format_func=lambda k: ctx.t("data.crs_auto").split("（")[0] if k == AUTO else importers.MODES[k][0 if ctx.lang == "zh" else 1])
+    options = {"layer": layer, "mapping": mapping, "crs": None if crs == AUTO else crs,
+               "encoding": None if encoding == AUTO else encoding, "mode": None if mode == AUTO else mode,
+               "sublayer": sheet, "data_version": store.meta_version(ctx.meta)}
     try:
-        with st.spinner("…"):
-            plan = importers.prepare_import(ctx.path, name, data, layer=layer, mapping=mapping,
-                                            crs=None if crs == AUTO else crs, encoding=None if encoding == AUTO else encoding,
-                                            mode=None if mode == AUTO else mode, sublayer=sheet, load=ctx.layer,
-                                            data_version=store.meta_version(ctx.meta))
+        plan = _limited(ctx, ("plan", token, ctx.version, repr(sorted(options.items(), key=str))),
+                        importers.prepare_import_limited, ctx.path, name, data, **options)
     except (BangfuError, ValueError) as exc:  # a ValueError here is unexpected: shown with its text as details
         show_error(exc, ctx.lang)
+        return
+    if plan is None:  # cancelled
         return
     if plan.crs:
         st.text(f"{ctx.t('data.crs_used')}：{crs_detect.crs_label(plan.crs, ctx.lang)}" + (f"（{plan.crs_note}）" if plan.crs_note else ""))
     for note in plan.notes:
-        st.caption(note)
+        st.caption(md_text(note))
     st.caption(ctx.t("data.map_preview"))
     _preview_map(ctx, plan.rows, layer)
     _save_mapping(ctx, plan, token)
     report_and_apply(ctx, plan)
+
+
+_RESULTS = "data.limited_results"
+
+
+def _limited(ctx: Context, key: tuple, func: Callable[..., T], *args: object, **kwargs: object) -> T | None:
+    """``func`` (a limited reader: child process, time and memory limits) with progress and 取消, its
+    result kept for this session under ``key`` (one per kind of step), so reruns do not read again."""
+    cache = st.session_state.setdefault(_RESULTS, {})
+    kind = key[0]
+    hit = cache.get(kind)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    result = run_cancellable(ctx.lang, f"upload:{kind}:{key[1]}", func, *args, **kwargs)
+    if result is not None:
+        cache[kind] = (key, result)
+    return result
 
 
 def _save_mapping(ctx: Context, plan: importers.ImportPlan, token: str) -> None:
@@ -189,7 +215,7 @@ def _save_mapping(ctx: Context, plan: importers.ImportPlan, token: str) -> None:
         except BangfuError as exc:
             show_error(exc, ctx.lang)
         else:
-            st.success(f"{ctx.t('data.mapping_saved')}：{path.name}")
+            st.success(f"{ctx.t('data.mapping_saved')}：{md_text(path.name)}")
 
 
 def report_and_apply(ctx: Context, plan: importers.ImportPlan) -> None:
@@ -222,6 +248,7 @@ def report_and_apply(ctx: Context, plan: importers.ImportPlan) -> None:
             show_error(exc, ctx.lang)
             return
         st.session_state.pop(UPLOAD_KEY, None)
+        st.session_state.pop(_RESULTS, None)
         _changed(ctx, "data.applied")
 
 

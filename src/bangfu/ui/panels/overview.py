@@ -164,7 +164,7 @@ def profile_panel(ctx: Context, table: pd.DataFrame, as_of: str, code: str | Non
         st.info(T("overview.profile.hint"))
         return
     st.markdown(f"**{md_text(prof.name)}** · {md_text(prof.town)} · `{prof.code}`")
-    st.caption(f"{T('overview.tt.flags')}：{prof.flags}")
+    st.caption(f"{T('overview.tt.flags')}：{md_text(prof.flags)}")
     st.dataframe(
         {T("overview.profile.item"): [f for f, _ in prof.figures], T("overview.profile.value"): [v for _, v in prof.figures]},
         hide_index=True, width="stretch",

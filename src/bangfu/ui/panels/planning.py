@@ -19,7 +19,7 @@ from bangfu.maps.planning import portfolio_map
 from bangfu.planning import run as planning_run
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
 from bangfu.planning.solvers import DEFAULT_WEIGHTS, WEIGHT_KEYS, PlanningError
-from bangfu.ui.feedback import show_error
+from bangfu.ui.feedback import md_text, show_error
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import kpi_row
 from bangfu.workspace import display
@@ -111,7 +111,7 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
 def messages(ctx: Context, res: planning_run.PlanResult) -> None:
     """Warnings about the data, the key figures, and what the solvers say about the portfolios."""
     for text in planning_run.data_warnings(res, ctx.lang):
-        st.warning(text)
+        st.warning(md_text(text))
     kpi_row(planning_run.kpis(res, ctx.lang))
     show_messages(planning_run.status_messages(res, ctx.lang))
 
@@ -119,7 +119,7 @@ def messages(ctx: Context, res: planning_run.PlanResult) -> None:
 def show_messages(messages: list[tuple[str, str]]) -> None:
     """Render (level, text) pairs with ``st.success`` / ``st.warning`` / ``st.caption``."""
     for level, text in messages:
-        getattr(st, level)(text)
+        getattr(st, level)(md_text(text))
 
 
 def ranking_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:

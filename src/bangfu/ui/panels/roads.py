@@ -8,6 +8,7 @@ else household-level in this session's state only.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,8 @@ from bangfu.workspace import display, personal
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from bangfu.ui import cache as data
-from bangfu.ui.feedback import flash, guard, show_error
+from bangfu.ui.feedback import flash, guard, md_text, show_error
+from bangfu.ui.progress import run_cancellable
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, suppression_note
 
@@ -364,6 +366,9 @@ def recent_history(ctx: Context) -> None:
 # --------------------------------------------------------------------------- bulk update
 
 
+_BULK_SHEET = "roads.bulk_sheet"  # (file hash, the sheet as read): read once per uploaded file
+
+
 def bulk_panel(ctx: Context) -> None:
     """Upload a sheet, show problems or a dry-run preview, apply all-or-nothing on confirmation (as the
     signed-in user; a sheet touching a town the user may not edit is refused whole by the data layer)."""
@@ -371,18 +376,27 @@ def bulk_panel(ctx: Context) -> None:
         return
     st.caption(ctx.t("roads.bulk.help"))
     download_buttons(roads.bulk_template(ctx.lang), name="road_update_template", lang=ctx.lang, key="roads_tpl")
-    up = st.file_uploader(ctx.t("roads.bulk.upload"), type=["xlsx", "xls", "csv"], key="roads.bulk_file")
+    up = st.file_uploader(ctx.t("roads.bulk.upload"), type=["xlsx", "csv"], key="roads.bulk_file")
     if up is None:
         return
     with guard(ctx.lang):
-        parsed = roads.parse_bulk(roads.read_bulk_table(up.getvalue(), up.name))
-        bulk_review(ctx, parsed)
+        data = up.getvalue()
+        key = hashlib.sha1(up.name.encode("utf-8") + data).hexdigest()[:12]
+        cached = st.session_state.get(_BULK_SHEET)
+        if cached is not None and cached[0] == key:
+            sheet = cached[1]
+        else:
+            sheet = run_cancellable(ctx.lang, f"upload:bulk:{key}", roads.read_bulk_table, data, up.name)
+            if sheet is None:  # cancelled
+                return
+            st.session_state[_BULK_SHEET] = (key, sheet)
+        bulk_review(ctx, roads.parse_bulk(sheet))
 
 
 def bulk_review(ctx: Context, parsed: roads.BulkParse) -> None:
     """Preview (dry run) and the apply button for a parsed sheet."""
     if parsed.ignored_columns:
-        st.caption(ctx.t("roads.bulk.ignored").format(cols="、".join(parsed.ignored_columns)))
+        st.caption(ctx.t("roads.bulk.ignored").format(cols=md_text("、".join(parsed.ignored_columns))))
     dry = roads.bulk_apply(ctx.path, parsed, user=ctx.user, dry_run=True)
     if not dry.ok:
         _bulk_refused(ctx, dry.problems)
