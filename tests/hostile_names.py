@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bangfu.workspace import store
+from bangfu.workspace.access import cli_principal
 
 #: A town name that, rendered as Markdown, would make the browser fetch an image from another host.
 MD_IMAGE = "![x](http://evil.example/a.png)"
@@ -35,5 +36,5 @@ def hostile_workspace(folder: Path, demo: Path) -> tuple[Path, str]:
             df = df.copy()
             df.loc[df.index[:3], col] = value
             changed[name] = df
-    store.replace_layers(ws, changed)
+    store.replace_layers(ws, changed, user=cli_principal())
     return ws, town

@@ -22,6 +22,8 @@ from bangfu.cli.commands import main as cli_main
 from bangfu.editing import roads
 from bangfu.ingest import crs_detect, guard, pipeline, readers, sandbox
 from bangfu.ingest.guard import LIMIT_TABLE, ImportRefused, Limits
+from bangfu.workspace import locking
+from bangfu.workspace.access import cli_principal
 from bangfu.workspace.validate import village_pairs
 from factories import import_workspace, zip_bytes
 
@@ -32,7 +34,9 @@ SMALL = Limits(max_rows=1000, max_depth=32, max_seconds=60, max_memory_mb=1024)
 
 
 def _fingerprint(ws: Path) -> tuple[str, list[str]]:
-    return hashlib.sha256(ws.read_bytes()).hexdigest(), sorted(p.name for p in ws.parent.iterdir())
+    # the writer's lock file (bangfu.workspace.locking) is no data: it may exist after any write attempt
+    lock = locking.lock_path(ws).name
+    return hashlib.sha256(ws.read_bytes()).hexdigest(), sorted(p.name for p in ws.parent.iterdir() if p.name != lock)
 
 
 # --------------------------------------------------------------------------- the corpus: refused outright
@@ -90,7 +94,7 @@ def test_hostile_values_are_errors_in_the_report(case: str, tmp_path: Path):
     assert hits, [p.reason_zh for p in plan.report.errors]
     assert all(p.file == name and p.hint_zh for p in hits), "the report names the file and what to do"
     with pytest.raises(ImportRefused):
-        pipeline.apply_import(ws, plan)
+        pipeline.apply_import(ws, plan, user=cli_principal())
     assert _fingerprint(ws) == before
 
 

@@ -14,13 +14,17 @@ traceback.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.forkserver
 import os
 import signal
+import sys
+import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,6 +60,27 @@ def _package_root() -> str:
     return str(Path(__file__).resolve().parents[2])
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _no_main_script() -> Iterator[None]:
+    """Start children without re-running the parent's ``__main__`` script.
+
+    multiprocessing makes every forkserver/spawn child import the parent's main script (as ``__mp_main__``).
+    Under Streamlit's AppTest that script is a page, which would run again in the child; the work a child
+    does (a :mod:`bangfu` function) never needs it, so the main module is hidden while the child starts.
+    """
+    main = sys.modules.get("__main__")
+    with _MAIN_LOCK:
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+
+
 def _mp_context() -> Any:
     global _context
     if _context is None:
@@ -67,7 +92,8 @@ def _mp_context() -> Any:
             old = os.environ.get("PYTHONPATH")
             os.environ["PYTHONPATH"] = os.pathsep.join([_package_root()] + ([old] if old else []))
             try:
-                multiprocessing.forkserver.ensure_running()
+                with _no_main_script():
+                    multiprocessing.forkserver.ensure_running()
             finally:
                 if old is None:
                     os.environ.pop("PYTHONPATH", None)
@@ -204,7 +230,8 @@ def run_limited(func: Callable[..., T], args: tuple = (), kwargs: dict[str, Any]
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, limits, func, args, kwargs), daemon=True, name="bangfu-reader")
     start = time.monotonic()
-    proc.start()
+    with _no_main_script():
+        proc.start()
     global _last_pid
     _last_pid = proc.pid
     send.close()
