@@ -17,7 +17,7 @@ import sys
 import threading
 import urllib.request
 from pathlib import Path
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
@@ -74,29 +74,17 @@ def _copy_output(proc: subprocess.Popen, log, ready: threading.Event, ended: thr
         ready.set()  # wake the waiter: it sees ``ended`` and reports the early exit
 
 
-#: MERGE: the test-only launcher that signs every session in as one principal (tests/role_server.py);
-#: switch :func:`running_app`'s ``signed_in`` to the real login (accounts in office.sqlite + the login
-#: form) once the auth work lands, and delete the launcher.
-ROLE_SERVER = ROOT / "tests" / "role_server.py"
-
-
 @contextlib.contextmanager
-def running_app(workspace_dir: Path, *, port: int | None = None, signed_in: Mapping[str, str] | None = None
-                ) -> Iterator[str]:
+def running_app(workspace_dir: Path, *, port: int | None = None) -> Iterator[str]:
     """`streamlit run app.py` on 127.0.0.1 with its own workspace folder; yields the base URL.
 
     Waits (at most ``START_TIMEOUT_S``) for the ready line in the server's output, then checks
     the health URL once; the server is stopped (and its log kept in tests/artifacts) afterwards.
-    ``signed_in`` (``username``, ``role``, ``towns`` comma-separated) starts the server through the
-    test-only launcher :data:`ROLE_SERVER`, which signs every session in as that principal.
     """
     port = port or free_port()
     env = dict(os.environ, BANGFU_WORKSPACE=str(workspace_dir), PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     launcher = [sys.executable, "-m", "streamlit"]
-    if signed_in is not None:
-        launcher = [sys.executable, str(ROLE_SERVER)]
-        env.update({f"BANGFU_TEST_SIGNED_IN_{k.upper()}": v for k, v in signed_in.items()})
     cmd = [
         *launcher, "run", str(ROOT / "app.py"),
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",

@@ -2,9 +2,8 @@
 frame, and everything the server sends over its websocket, maps' GeoJSON and tables' Arrow data included); a
 town planner cannot save an edit outside their town, and can inside it.
 
-MERGE: the sessions are signed in by the test-only launcher (``running_app(signed_in=...)``,
-tests/role_server.py) until the login of the auth work lands; then sign in through the login form with accounts
-created by the accounts API, keeping every assertion below.
+Each session signs in through the login form, with accounts created by the accounts API (the office then has
+accounts, so nothing is shown before sign-in). The viewer visits every page its role lists.
 """
 
 from __future__ import annotations
@@ -18,12 +17,15 @@ import numpy as np
 import pytest
 
 from bangfu.editing import roads as road_edits
-from bangfu.ui.pages import PAGES
+from bangfu.ui.pages import visible_pages
+from bangfu.workspace.access import Principal
 from bangfu.workspace import store
-from browser_util import ARTIFACTS, browser_page, running_app, settle
-from factories import Roles
+from browser_util import ARTIFACTS, browser_page, running_app, settle, sign_in
+from factories import Roles, account
 
 pytestmark = pytest.mark.browser
+
+ROLE_VIEWER = Principal("guest", "viewer")
 
 NUMBER = re.compile(rb"-?\d{1,3}\.\d{4,17}")
 
@@ -70,14 +72,13 @@ def _binary_points(blob: bytes, points: np.ndarray) -> list[tuple[float, float]]
 def test_a_viewer_sees_no_household_id_or_point_on_any_page(tmp_path: Path):
     folder = tmp_path / "ws"
     ws = Roles.workspace(folder)
+    account(folder, "guest", "viewer")
     ids = set(store.read_layer(ws, "households")["household_id"])
     points = _points(ws)
-    with running_app(folder, signed_in={"username": "guest", "role": "viewer"}) as base, \
-            browser_page() as (page, log, dialogs):
+    with running_app(folder) as base, browser_page() as (page, log, dialogs):
         wire = Wire(page)
-        for spec in PAGES:
-            page.goto(f"{base}/{spec.url_path}", wait_until="domcontentloaded")
-            settle(page)
+        for spec in visible_pages(ROLE_VIEWER):
+            sign_in(page, base, "guest", path=f"/{spec.url_path}")
             if spec.url_path == "data":  # the export choices follow the role: no household layer offered
                 page.get_by_role("tab", name="导出数据").click()
                 box = page.locator("[data-testid='stSelectbox']").filter(has_text="导出内容")
@@ -131,10 +132,9 @@ def test_a_town_planner_cannot_save_an_edit_outside_the_town(tmp_path: Path):
 
     folder = tmp_path / "ws"
     ws = Roles.workspace(folder)
-    planner = {"username": "wang", "role": "town_planner", "towns": Roles.OWN, "display": "王工"}
-    with running_app(folder, signed_in=planner) as base, browser_page() as (page, log, dialogs):
-        page.goto(f"{base}/roads", wait_until="domcontentloaded")
-        settle(page)
+    account(folder, "wang", "town_planner", towns=(Roles.OWN,), display_name="王工")
+    with running_app(folder) as base, browser_page() as (page, log, dialogs):
+        sign_in(page, base, "wang", path="/roads")
         page.get_by_role("tab", name="修改道路").click()
         expect(page.get_by_text("修改人：王工（镇级规划员）").first).to_be_visible()
         assert page.locator("[data-testid='stTextInput']").filter(has_text="修改人").count() == 0, "free-text editor"
