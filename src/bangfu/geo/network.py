@@ -38,7 +38,7 @@ from bangfu.core import vocab
 from bangfu.geo.crs import metric_crs
 
 __all__ = [
-    "DEFAULT_TOLERANCE_M", "GAP_SEARCH_M", "ANCHOR_SPACING_M", "ISSUE_KINDS", "NetworkIssue", "RoadNetwork",
+    "DEFAULT_TOLERANCE_M", "GAP_SEARCH_M", "Segments", "ANCHOR_SPACING_M", "ISSUE_KINDS", "NetworkIssue", "RoadNetwork",
     "Attachment", "Anchors", "build_network", "attach", "anchors_near", "anchors_for", "node_distances", "point_distances",
     "nearest_source_distance", "catchment_pairs", "village_seats", "town_seats",
 ]
@@ -52,6 +52,8 @@ Obj = NDArray[np.object_]
 DEFAULT_TOLERANCE_M = 5.0
 #: A dangling end within this distance of another road (but beyond the tolerance) is reported as a gap.
 GAP_SEARCH_M = 25.0
+#: Edge geometries are cut into straight segments at most this long (metres) for nearest-road queries.
+SEGMENT_M = 20.0
 #: Roads shorter than this (metres) are zero-length: reported and left out of the network.
 ZERO_LENGTH_M = 0.01
 #: Spacing (metres) of the points at which a line or polygon project meets the network.
@@ -71,6 +73,59 @@ class NetworkIssue:
     subject: str
     metres: float = float("nan")
     other: str = ""
+
+
+@dataclass(frozen=True)
+class Segments:
+    """The straight segments of the edges' geometries: ends ``a``/``b``, ``edge``, and ``before`` (length
+    of the edge's geometry before the segment) — nearest-point queries on segments are cheap."""
+
+    a: F64
+    b: F64
+    edge: I64
+    before: F64
+    geometry: Obj
+
+    def nearest(self, xy: F64, use: I64, *, k: int = 8) -> tuple[I64, F64, F64]:
+        """For each point, the nearest of the segments ``use``: (segment, distance, distance along its edge).
+
+        Exact: segments are at most :data:`SEGMENT_M` long, so the nearest one has its midpoint within
+        (distance + half a segment) of the point; the ``k`` nearest midpoints (a k-d tree) are measured,
+        and the points for which the k-th midpoint is not beyond that bound go through a GEOS STR-tree.
+        """
+        from scipy.spatial import cKDTree
+
+        mid = (self.a[use] + self.b[use]) / 2
+        k = min(k, len(use))
+        dm, im = cKDTree(mid).query(xy, k=k)
+        dm, im = dm.reshape(len(xy), k), im.reshape(len(xy), k)
+        cand = use[im]
+        dist, along = self.project(cand.reshape(-1), np.repeat(xy, k, axis=0))
+        dist, along = dist.reshape(len(xy), k), along.reshape(len(xy), k)
+        j = np.argmin(dist, axis=1)
+        rows = np.arange(len(xy))
+        best, d, s = cand[rows, j], dist[rows, j], along[rows, j]
+        half = np.sqrt(((self.b[use] - self.a[use]) ** 2).sum(axis=1)).max() / 2 if len(use) else 0.0
+        unsure = np.flatnonzero((dm[:, -1] <= d + half + 1e-9) & (k < len(use)))
+        if len(unsure):
+            tree = shapely.STRtree(self.geometry[use])
+            (pi, ti), _ = tree.query_nearest(shapely.points(xy[unsure]), return_distance=True, all_matches=False)
+            kk = use[ti]
+            dd, ss = self.project(kk, xy[unsure][pi])
+            best[unsure[pi]], d[unsure[pi]], s[unsure[pi]] = kk, dd, ss
+        return best, d, s
+
+    def project(self, k: I64, xy: F64) -> tuple[F64, F64]:
+        """(distance from each point to segment ``k``, distance along its edge's geometry to the nearest point)."""
+        ax, ay = self.a[k, 0], self.a[k, 1]
+        ex, ey = self.b[k, 0] - ax, self.b[k, 1] - ay
+        px, py = xy[:, 0] - ax, xy[:, 1] - ay
+        len2 = ex * ex + ey * ey
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(len2 > 0, (px * ex + py * ey) / len2, 0.0)
+        np.clip(t, 0.0, 1.0, out=t)
+        qx, qy = px - t * ex, py - t * ey
+        return np.sqrt(qx * qx + qy * qy), self.before[k] + t * np.sqrt(len2)
 
 
 @dataclass(frozen=True)
@@ -121,6 +176,21 @@ class RoadNetwork:
         """(number of components, component label per node) of the whole network."""
         n, labels = connected_components(self.graph(), directed=False)
         return int(n), labels.astype(np.int64)
+
+    @cached_property
+    def segments(self) -> Segments:
+        """The edges' straight segments (for walking legs)."""
+        coords, idx = shapely.get_coordinates(shapely.segmentize(self.geometry, SEGMENT_M), return_index=True)
+        same = idx[1:] == idx[:-1]
+        a, b, e = coords[:-1][same], coords[1:][same], idx[:-1][same].astype(np.int64)
+        seg = np.sqrt(((b - a) ** 2).sum(axis=1))
+        cum = np.cumsum(seg)
+        first = np.zeros(self.n_edges, np.float64)
+        starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]]) if len(e) else np.zeros(0, np.int64)
+        first[e[starts]] = cum[starts] - seg[starts]
+        before = cum - seg - first[e]
+        geoms = shapely.linestrings(np.stack([a, b], axis=1)) if len(a) else np.zeros(0, object)
+        return Segments(a, b, e, before, np.asarray(geoms, dtype=object))
 
     def edge_tree(self, edges: Bool | None = None) -> tuple[shapely.STRtree, I64]:
         """An STR-tree over the selected edges' geometries and the edge numbers of its items."""
@@ -377,16 +447,15 @@ def attach(net: RoadNetwork, xy: F64, *, edges: Bool | None = None) -> Attachmen
     edge = np.full(n, -1, dtype=np.int64)
     pos = np.zeros(n)
     walk = np.full(n, np.inf)
+    seg = net.segments
     sel = np.ones(net.n_edges, bool) if edges is None else np.asarray(edges, bool)
-    if n == 0 or not sel.any():
+    use = np.flatnonzero(sel[seg.edge])
+    if n == 0 or len(use) == 0:
         return Attachment(edge, pos, walk)
-    tree, idx = net.edge_tree(sel)
-    pts = shapely.points(xy)
-    (pi, ti), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-    e = idx[ti]
-    edge[pi] = e
-    walk[pi] = dist
-    pos[pi] = net.start_m[e] + shapely.line_locate_point(net.geometry[e], pts[pi])
+    k, d, along = seg.nearest(xy, use)
+    edge[:] = seg.edge[k]
+    walk[:] = d
+    pos[:] = net.start_m[edge] + along
     return Attachment(edge, pos, walk)
 
 
@@ -405,17 +474,20 @@ def anchors_near(net: RoadNetwork, xy: F64, radius_m: float, *, edges: Bool | No
     """Anchors of points on every selected edge within ``radius_m`` (owner = point number), at the
     nearest point of each edge with the straight distance as the offset."""
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    seg = net.segments
     sel = np.ones(net.n_edges, bool) if edges is None else np.asarray(edges, bool)
-    if len(xy) == 0 or not sel.any():
+    use = np.flatnonzero(sel[seg.edge])
+    if len(xy) == 0 or len(use) == 0:
         z = np.zeros(0, np.int64)
         return Anchors(z, z, np.zeros(0), np.zeros(0))
-    tree, idx = net.edge_tree(sel)
-    pts = shapely.points(xy)
-    pi, ti = tree.query(pts, predicate="dwithin", distance=radius_m)
-    e = idx[ti]
-    off = shapely.distance(pts[pi], net.geometry[e])
-    pos = net.start_m[e] + shapely.line_locate_point(net.geometry[e], pts[pi])
-    return Anchors(pi.astype(np.int64), e.astype(np.int64), np.asarray(pos, np.float64), np.asarray(off, np.float64))
+    pi, ti = shapely.STRtree(seg.geometry[use]).query(shapely.points(xy), predicate="dwithin", distance=radius_m)
+    k = use[ti]
+    d, s = seg.project(k, xy[pi])
+    frame = pd.DataFrame({"p": pi, "e": seg.edge[k], "d": d, "s": s}).sort_values(["p", "e", "d", "s"])
+    frame = frame.drop_duplicates(["p", "e"])
+    e = frame["e"].to_numpy(np.int64)
+    return Anchors(frame["p"].to_numpy(np.int64), e, net.start_m[e] + frame["s"].to_numpy(np.float64),
+                   frame["d"].to_numpy(np.float64))
 
 
 def anchors_for(
