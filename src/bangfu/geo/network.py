@@ -455,7 +455,7 @@ def attach(net: RoadNetwork, xy: F64, *, edges: Bool | None = None) -> Attachmen
     k, d, along = seg.nearest(xy, use)
     edge[:] = seg.edge[k]
     walk[:] = d
-    pos[:] = net.start_m[edge] + along
+    pos[:] = np.clip(net.start_m[edge] + along, 0.0, net.length_m[edge])
     return Attachment(edge, pos, walk)
 
 
@@ -486,7 +486,8 @@ def anchors_near(net: RoadNetwork, xy: F64, radius_m: float, *, edges: Bool | No
     frame = pd.DataFrame({"p": pi, "e": seg.edge[k], "d": d, "s": s}).sort_values(["p", "e", "d", "s"])
     frame = frame.drop_duplicates(["p", "e"])
     e = frame["e"].to_numpy(np.int64)
-    return Anchors(frame["p"].to_numpy(np.int64), e, net.start_m[e] + frame["s"].to_numpy(np.float64),
+    pos = np.clip(net.start_m[e] + frame["s"].to_numpy(np.float64), 0.0, net.length_m[e])
+    return Anchors(frame["p"].to_numpy(np.int64), e, pos,
                    frame["d"].to_numpy(np.float64))
 
 
