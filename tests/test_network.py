@@ -341,3 +341,29 @@ def test_hardening_one_more_road_never_disconnects_anything(roads, pick):
     assert (after.loc[before.index, "connected"] >= before["connected"]).all()
     hd, ha = before["hardened_km"].to_numpy(), after.loc[before.index, "hardened_km"].to_numpy()
     assert (ha <= hd + 1e-9).all()
+
+
+# --------------------------------------------------------------------------- planning: catchment along roads
+
+
+def test_build_coverage_along_roads_leaves_out_the_far_bank():
+    from bangfu.planning.coverage import build_coverage
+
+    villages = village_grid({"440783101": "一镇"}, 2, origin=(X0 - 500, Y0 - 500), cell=2000.0, crs=UTM)
+    code = villages["village_code"].iloc[0]
+    roads = lines(*RIVER)
+    # a clinic on the north bank at x=100; households: north bank (x=300), south bank (x=100), far east south bank
+    hh = gpd.GeoDataFrame({"household_id": ["N", "S", "E"], "village_code": code, "members": 3,
+                           "is_poor": [True, True, False], "is_key": False, "has_labour": True},
+                          geometry=shapely.points(xy((300, 420), (100, -20), (1900, -20))), crs=UTM)
+    projects = gpd.GeoDataFrame({"project_id": ["P1"], "name": ["卫生室"], "project_type": ["clinic"],
+                                 "cost_wan": [10.0], "village_code": [code], "status": ["candidate"]},
+                                geometry=[shapely.Point(X0 + 100, Y0 + 410)], crs=UTM)
+    straight = build_coverage(projects, villages, hh, roads, distances={"clinic": 1000.0})
+    along = build_coverage(projects, villages, hh, roads, distances={"clinic": 1000.0}, catchment="network")
+    assert straight.matrix.toarray().tolist() == [[1.0, 1.0, 0.0]]
+    assert along.matrix.toarray().tolist() == [[1.0, 0.0, 0.0]]  # S is 430 m away in a line, 3,900 m by road
+    far = build_coverage(projects, villages, hh, roads, distances={"clinic": 4000.0}, catchment="network")
+    # S: 20 + 1700 + 400 + 1700 + 10 + 10 (project's walking leg) = 3,840 m; E: 20 + 100 + 400 + 1700 + 20 = 2,240 m
+    assert far.matrix.toarray().tolist() == [[1.0, 1.0, 1.0]]
+    assert "network" in along.notes

@@ -213,6 +213,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "planning.progress.greedy": ("正在用贪心法选组合……", "Greedy portfolio…"),
     "planning.progress.exact": ("正在精确求解（HiGHS 整数规划）……", "Exact solve (HiGHS integer program)…"),
     "planning.progress.done": ("计算完成", "Done"),
+    "planning.network_needs_households": (
+        "“沿道路”服务范围需要农户点位；没有农户点位时按直线距离估算。",
+        "Catchments along roads need household points; without them the straight-line estimate is used.",
+    ),
     "planning.fallback": (
         "工作空间没有农户点位：受益户数按“村总户数 × 服务范围占村面积的比例”估算（假定农户在村内均匀分布）。",
         "No household points in the workspace: households are estimated as village totals × the share of the village "
