@@ -234,19 +234,21 @@ def network_access(
     *,
     distance_m: float = ACCESS_ALONG_M,
     zone: AccessZone | None = None,
+    att: gn.Attachment | None = None,
 ) -> pd.DataFrame:
     """Share of households (and poor households) within ``distance_m`` of a hardened road, straight line
     (as :func:`bangfu.indicators.roads.access_shares`) and along roads (walking leg + network distance),
     per town and a last county row (town_code ``""``). ``lost`` (``lost_poor``) counts the households within
     the straight-line distance that are not within it along roads (the network distance is never
     shorter): the road from their nearest road to the hardened one winds, crosses a river at a bridge
-    further away, or does not exist."""
+    further away, or does not exist. ``zone`` (the hardened roads' straight-line zone) and ``att`` (the
+    households' walking legs, :func:`bangfu.geo.network.attach`) may come from a cache."""
     net = data.net
     hard = net.hardened
     if zone is None:
         zone = AccessZone.build(net.geometry[hard], distance_m)
     straight = zone.contains(hh.xy)
-    att = gn.attach(net, hh.xy)
+    att = att if att is not None else gn.attach(net, hh.xy)
     along = gn.nearest_source_distance(net, att, hard, limit=distance_m) <= distance_m
     lost = straight & ~along
     codes, uniq = pd.factorize(pd.Series(hh.town_code, dtype=object).fillna(""), sort=True)
