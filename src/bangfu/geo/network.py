@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -38,7 +39,7 @@ from bangfu.core import vocab
 from bangfu.geo.crs import metric_crs
 
 __all__ = [
-    "DEFAULT_TOLERANCE_M", "GAP_SEARCH_M", "Segments", "ANCHOR_SPACING_M", "ISSUE_KINDS", "NetworkIssue", "RoadNetwork",
+    "DEFAULT_TOLERANCE_M", "GAP_SEARCH_M", "Segments", "SegmentIndex", "ANCHOR_SPACING_M", "ISSUE_KINDS", "NetworkIssue", "RoadNetwork",
     "Attachment", "Anchors", "build_network", "attach", "anchors_near", "anchors_for", "node_distances", "point_distances",
     "nearest_source_distance", "catchment_pairs", "village_seats", "town_seats",
 ]
@@ -76,6 +77,17 @@ class NetworkIssue:
 
 
 @dataclass(frozen=True)
+class SegmentIndex:
+    """Spatial indexes of a selection of segments (``use``): a GEOS STR-tree, a k-d tree of their
+    midpoints and half the longest segment's length."""
+
+    use: I64
+    strtree: shapely.STRtree
+    kdtree: Any
+    half: float
+
+
+@dataclass(frozen=True)
 class Segments:
     """The straight segments of the edges' geometries: ends ``a``/``b``, ``edge``, and ``before`` (length
     of the edge's geometry before the segment) — nearest-point queries on segments are cheap."""
@@ -86,18 +98,16 @@ class Segments:
     before: F64
     geometry: Obj
 
-    def nearest(self, xy: F64, use: I64, *, k: int = 8) -> tuple[I64, F64, F64]:
-        """For each point, the nearest of the segments ``use``: (segment, distance, distance along its edge).
+    def nearest(self, xy: F64, index: SegmentIndex, *, k: int = 8) -> tuple[I64, F64, F64]:
+        """For each point, the nearest of the indexed segments: (segment, distance, distance along its edge).
 
         Exact: segments are at most :data:`SEGMENT_M` long, so the nearest one has its midpoint within
-        (distance + half a segment) of the point; the ``k`` nearest midpoints (a k-d tree) are measured,
-        and the points for which the k-th midpoint is not beyond that bound go through a GEOS STR-tree.
+        (distance + half the longest segment) of the point; the ``k`` nearest midpoints (a k-d tree) are
+        measured, and the points for which the k-th midpoint is not beyond that bound go through a GEOS STR-tree.
         """
-        from scipy.spatial import cKDTree
-
-        mid = (self.a[use] + self.b[use]) / 2
+        use = index.use
         k = min(k, len(use))
-        dm, im = cKDTree(mid).query(xy, k=k)
+        dm, im = index.kdtree.query(xy, k=k)
         dm, im = dm.reshape(len(xy), k), im.reshape(len(xy), k)
         cand = use[im]
         dist, along = self.project(cand.reshape(-1), np.repeat(xy, k, axis=0))
@@ -105,11 +115,10 @@ class Segments:
         j = np.argmin(dist, axis=1)
         rows = np.arange(len(xy))
         best, d, s = cand[rows, j], dist[rows, j], along[rows, j]
-        half = np.sqrt(((self.b[use] - self.a[use]) ** 2).sum(axis=1)).max() / 2 if len(use) else 0.0
-        unsure = np.flatnonzero((dm[:, -1] <= d + half + 1e-9) & (k < len(use)))
+        unsure = np.flatnonzero((dm[:, -1] <= d + index.half + 1e-9) & (k < len(use)))
         if len(unsure):
-            tree = shapely.STRtree(self.geometry[use])
-            (pi, ti), _ = tree.query_nearest(shapely.points(xy[unsure]), return_distance=True, all_matches=False)
+            (pi, ti), _ = index.strtree.query_nearest(shapely.points(xy[unsure]), return_distance=True,
+                                                      all_matches=False)
             kk = use[ti]
             dd, ss = self.project(kk, xy[unsure][pi])
             best[unsure[pi]], d[unsure[pi]], s[unsure[pi]] = kk, dd, ss
@@ -191,6 +200,29 @@ class RoadNetwork:
         before = cum - seg - first[e]
         geoms = shapely.linestrings(np.stack([a, b], axis=1)) if len(a) else np.zeros(0, object)
         return Segments(a, b, e, before, np.asarray(geoms, dtype=object))
+
+    @cached_property
+    def _indexes(self) -> dict[bytes, SegmentIndex]:
+        return {}
+
+    def segment_index(self, edges: Bool | None = None) -> SegmentIndex:
+        """The spatial indexes of the segments of the selected edges, built once per selection."""
+        from scipy.spatial import cKDTree
+
+        sel = np.ones(self.n_edges, bool) if edges is None else np.asarray(edges, bool)
+        key = np.packbits(sel).tobytes() + bytes([len(sel) % 8])
+        hit = self._indexes.get(key)
+        if hit is None:
+            seg = self.segments
+            use = np.flatnonzero(sel[seg.edge]).astype(np.int64)
+            mid = (seg.a[use] + seg.b[use]) / 2
+            lengths = np.sqrt(((seg.b[use] - seg.a[use]) ** 2).sum(axis=1))
+            hit = SegmentIndex(use, shapely.STRtree(seg.geometry[use]), cKDTree(mid) if len(use) else None,
+                               float(lengths.max() / 2) if len(use) else 0.0)
+            if len(self._indexes) >= 8:
+                self._indexes.clear()
+            self._indexes[key] = hit
+        return hit
 
     def edge_tree(self, edges: Bool | None = None) -> tuple[shapely.STRtree, I64]:
         """An STR-tree over the selected edges' geometries and the edge numbers of its items."""
@@ -448,11 +480,10 @@ def attach(net: RoadNetwork, xy: F64, *, edges: Bool | None = None) -> Attachmen
     pos = np.zeros(n)
     walk = np.full(n, np.inf)
     seg = net.segments
-    sel = np.ones(net.n_edges, bool) if edges is None else np.asarray(edges, bool)
-    use = np.flatnonzero(sel[seg.edge])
-    if n == 0 or len(use) == 0:
+    index = net.segment_index(edges)
+    if n == 0 or len(index.use) == 0:
         return Attachment(edge, pos, walk)
-    k, d, along = seg.nearest(xy, use)
+    k, d, along = seg.nearest(xy, index)
     edge[:] = seg.edge[k]
     walk[:] = d
     pos[:] = np.clip(net.start_m[edge] + along, 0.0, net.length_m[edge])
@@ -475,13 +506,12 @@ def anchors_near(net: RoadNetwork, xy: F64, radius_m: float, *, edges: Bool | No
     nearest point of each edge with the straight distance as the offset."""
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     seg = net.segments
-    sel = np.ones(net.n_edges, bool) if edges is None else np.asarray(edges, bool)
-    use = np.flatnonzero(sel[seg.edge])
-    if len(xy) == 0 or len(use) == 0:
+    index = net.segment_index(edges)
+    if len(xy) == 0 or len(index.use) == 0:
         z = np.zeros(0, np.int64)
         return Anchors(z, z, np.zeros(0), np.zeros(0))
-    pi, ti = shapely.STRtree(seg.geometry[use]).query(shapely.points(xy), predicate="dwithin", distance=radius_m)
-    k = use[ti]
+    pi, ti = index.strtree.query(shapely.points(xy), predicate="dwithin", distance=radius_m)
+    k = index.use[ti]
     d, s = seg.project(k, xy[pi])
     frame = pd.DataFrame({"p": pi, "e": seg.edge[k], "d": d, "s": s}).sort_values(["p", "e", "d", "s"])
     frame = frame.drop_duplicates(["p", "e"])

@@ -251,7 +251,9 @@ def network_access(
     att = att if att is not None else gn.attach(net, hh.xy)
     along = gn.nearest_source_distance(net, att, hard, limit=distance_m) <= distance_m
     lost = straight & ~along
-    codes, uniq = pd.factorize(pd.Series(hh.town_code, dtype=object).fillna(""), sort=True)
+    codes, found = pd.factorize(hh.town_code, sort=True)  # unknown town (None): -1 → the group ""
+    uniq = pd.Index(list(found) + [""], dtype=object)
+    codes = np.where(codes < 0, len(found), codes)
     n = len(uniq)
 
     def count(mask: Bool) -> I64:
