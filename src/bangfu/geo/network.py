@@ -106,22 +106,27 @@ class Segments:
         measured, and the points for which the k-th midpoint is not beyond that bound go through a GEOS STR-tree.
         """
         use = index.use
-        k = min(k, len(use))
-        dm, im = index.kdtree.query(xy, k=k)
-        dm, im = dm.reshape(len(xy), k), im.reshape(len(xy), k)
-        cand = use[im]
-        dist, along = self.project(cand.reshape(-1), np.repeat(xy, k, axis=0))
-        dist, along = dist.reshape(len(xy), k), along.reshape(len(xy), k)
-        j = np.argmin(dist, axis=1)
-        rows = np.arange(len(xy))
-        best, d, s = cand[rows, j], dist[rows, j], along[rows, j]
-        unsure = np.flatnonzero((dm[:, -1] <= d + index.half + 1e-9) & (k < len(use)))
-        if len(unsure):
-            (pi, ti), _ = index.strtree.query_nearest(shapely.points(xy[unsure]), return_distance=True,
-                                                      all_matches=False)
-            kk = use[ti]
-            dd, ss = self.project(kk, xy[unsure][pi])
-            best[unsure[pi]], d[unsure[pi]], s[unsure[pi]] = kk, dd, ss
+        n = len(xy)
+        best, d, s = np.zeros(n, np.int64), np.full(n, np.inf), np.zeros(n)
+        todo = np.arange(n)
+        for kk in (k, 4 * k, 16 * k):  # more midpoints for the points the bound leaves unsure
+            kk = min(kk, len(use))
+            dm, im = index.kdtree.query(xy[todo], k=kk)
+            dm, im = dm.reshape(len(todo), kk), im.reshape(len(todo), kk)
+            cand = use[im]
+            dist, along = self.project(cand.reshape(-1), np.repeat(xy[todo], kk, axis=0))
+            dist, along = dist.reshape(len(todo), kk), along.reshape(len(todo), kk)
+            j = np.argmin(dist, axis=1)
+            rows = np.arange(len(todo))
+            best[todo], d[todo], s[todo] = cand[rows, j], dist[rows, j], along[rows, j]
+            sure = (dm[:, -1] > d[todo] + index.half + 1e-9) | (kk >= len(use))
+            todo = todo[~sure]
+            if len(todo) == 0:
+                return best, d, s
+        (pi, ti), _ = index.strtree.query_nearest(shapely.points(xy[todo]), return_distance=True, all_matches=False)
+        kk_ = use[ti]
+        dd, ss = self.project(kk_, xy[todo][pi])
+        best[todo[pi]], d[todo[pi]], s[todo[pi]] = kk_, dd, ss
         return best, d, s
 
     def project(self, k: I64, xy: F64) -> tuple[F64, F64]:
