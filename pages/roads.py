@@ -22,12 +22,16 @@ panel.kpi_section(ctx, view)
 show_map(panel.area_map(ctx, view, f), key="roads_map", height=560)
 st.caption(ctx.t("roads.map.caption"))
 
-progress, access, edit, bulk, history = st.tabs(panel.tab_labels(ctx))
+progress, access, network, edit, bulk, history = st.tabs(panel.tab_labels(ctx))
 with progress:
     panel.progress_panel(ctx, view.pieces, view.villages)
 with access:
     st.number_input(ctx.t("roads.access.distance"), 0.5, 10.0, step=0.5, key=panel.DISTANCE_KEY)
     panel.access_panel(ctx, panel.access_distance())
+with network:
+    links_map = panel.network_panel(ctx, view, panel.access_distance())
+    if links_map is not None:
+        show_map(links_map, key="roads_links_map", height=480)
 with edit:
     panel.edit_panel(ctx, view)
 with bulk:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "road_hardening_share", "road_access_share", "road_km_completed_by_year",
+    "road_hardening_share", "road_access_share", "connected_villages_share", "road_km_completed_by_year",
     "pairing_coverage_share", "unpaired_needy_villages", "poor_tourism_reach_share", "project_ranking",
     "portfolio_table",
 ]
@@ -40,6 +40,17 @@ def road_access_share(villages: pd.DataFrame, households: pd.DataFrame, roads: p
 
     points = prepare_households(households, villages, crs=metric_crs(all_villages))
     return area_access_figures(points, roads, villages)[0] / 100
+
+
+def connected_villages_share(villages: pd.DataFrame, roads: pd.DataFrame, all_villages: pd.DataFrame) -> float:
+    """Share (0–1) of the area's villages 通硬化路 — seat to town seat on hardened roads only, walking leg at
+    most :data:`bangfu.indicators.network.WALK_MAX_M` (the road page's network tab; the whole county's
+    network, so a route through a neighbouring town counts)."""
+    from bangfu.indicators import network as ni
+
+    table = ni.village_connection(ni.network_data(roads, all_villages), all_villages)
+    mine = table[table["village_code"].isin(villages["village_code"].astype(str))]
+    return float(mine["connected"].mean()) if len(mine) else float("nan")
 
 
 def road_km_completed_by_year(pieces: pd.DataFrame) -> pd.Series:

@@ -113,6 +113,14 @@ SECTIONS: tuple[Section, ...] = (
         fmt="pct", bounds=_PCT,
     ),
     Section(
+        "connected_villages", "kpi", "briefing.connected_villages",
+        (
+            Source("bangfu.briefing.adapters:connected_villages_share", ("villages",), whole=("roads", "villages"),
+                   scale=100),
+        ),
+        fmt="pct", bounds=_PCT,
+    ),
+    Section(
         "pairing_coverage", "kpi", "kpi.pairing_coverage",
         (
             Source("bangfu.briefing.adapters:pairing_coverage_share", ("villages", "pairings"),

@@ -94,6 +94,10 @@ def _rank_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-per-town", type=int, default=0, help="每个镇街至少项目数（公平性）")
     p.add_argument("--town", default=None, help="只看某个镇街的候选项目（9 位镇代码）")
     p.add_argument("--time-limit", type=float, default=30.0, help="精确求解时间上限（秒）")
+    p.add_argument("--catchment", choices=("straight", "network"), default="straight",
+                   help="服务范围：straight = 直线距离（默认）；network = 沿道路（步行到最近道路 + 路网距离）")
+    p.add_argument("--missing-links", type=int, default=0, metavar="N",
+                   help="把硬化后连通村最多的前 N 条“断头路”作为候选道路硬化项目加入（投资 = 长度 × 各等级单价）")
 
 
 def _checked_workspace(arg: str | None) -> Path:
@@ -108,6 +112,18 @@ def _checked_workspace(arg: str | None) -> Path:
         ws = ws / store.WORKSPACE_FILE
     store.check_workspace_file(ws)
     return ws
+
+
+def _with_missing_links(layers: dict, top: int):
+    """The projects layer plus the ``top`` missing links (bangfu.indicators.network) as candidates."""
+    import pandas as pd
+
+    from bangfu.indicators import network as net_ind
+
+    data = net_ind.network_data(layers["roads"], layers["villages"])
+    links = net_ind.missing_links(data, net_ind.village_connection(data, layers["villages"]))
+    extra = net_ind.missing_link_projects(links, layers["roads"], top=top).to_crs(layers["projects"].crs)
+    return pd.concat([layers["projects"], extra], ignore_index=True)
 
 
 def _rank(args: argparse.Namespace) -> int:
@@ -132,7 +148,10 @@ def _rank(args: argparse.Namespace) -> int:
         min_per_town=args.min_per_town,
         town_code=args.town,
         time_limit=args.time_limit,
+        catchment=args.catchment,
     )
+    if args.missing_links > 0:
+        layers = {**layers, "projects": _with_missing_links(layers, args.missing_links)}
     result = planning_run.run(layers, options)
     data = planning_run.excel_bytes(result)
     fileio.write_bytes(out, data)

@@ -23,12 +23,16 @@ from bangfu.maps import base as maps
 from bangfu.maps.legend import add_legend
 from bangfu.workspace.schema import column_labels
 
-__all__ = ["WIDTH_SCALE", "DRAW_ORDER", "road_style", "status_legend", "road_map"]
+__all__ = ["WIDTH_SCALE", "DRAW_ORDER", "MISSING_LINK_STYLE", "road_style", "status_legend", "road_map", "add_missing_links"]
 
 #: Road widths on this map: the road class's width (vocabulary) times this.
 WIDTH_SCALE = 1.5
 #: Statuses drawn last come out on top: hardened roads over the rest.
 DRAW_ORDER: tuple[str, ...] = tuple(reversed(ROAD_STATUS.codes))
+
+
+#: Missing links (roads whose hardening would connect villages) drawn over the status layers.
+MISSING_LINK_STYLE: dict[str, object] = {"color": "#d7191c", "weight": 7, "opacity": 0.85}
 
 
 def road_style(status: object, road_class: object) -> dict[str, object]:
@@ -93,4 +97,23 @@ def road_map(
             tooltip=maps.tooltip(tips),
         ).add_to(m)
     add_legend(m, status_legend(lang), "bottomright")
+    return m
+
+
+def add_missing_links(m: folium.Map, links: gpd.GeoDataFrame, *, lang: str = "zh") -> folium.Map:
+    """Draw ranked missing links (``rank``, ``road_id``, ``villages``, ``households``, ``poor_households``,
+    ``cost_wan`` and a line geometry in EPSG:4326) as thick red lines on top, every value escaped."""
+    if links.empty:
+        return m
+    cols = ("rank", "road_id", "villages", "households", "poor_households", "cost_wan")
+    disp = maps.display_frame(links, list(cols), simplify_deg=0.00002)
+    vl = column_labels("villages", lang)
+    heads = {"rank": "#", "road_id": column_labels("roads", lang)["road_id"], "villages": t("network.col.villages", lang),
+             "households": vl["households"], "poor_households": vl["poor_households"],
+             "cost_wan": t("network.col.cost_wan", lang)}
+    tips = [maps.TooltipField(c, heads[c]) for c in cols]
+    folium.GeoJson(
+        maps.geojson_dict(disp), name=maps.esc(t("network.links.layer", lang)),
+        style_function=lambda _f: dict(MISSING_LINK_STYLE), tooltip=maps.tooltip(tips),
+    ).add_to(m)
     return m

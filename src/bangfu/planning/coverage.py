@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from bangfu.geo import network as gn
 from bangfu.geo.proximity import pairs_within, points_within, to_metric
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
 
@@ -28,7 +29,11 @@ Ints = NDArray[np.int64]
 #: Per-unit measures of a coverage table (households, poor_households, …).
 Units = dict[str, Floats]
 
-__all__ = ["CANDIDATE_STATUSES", "check_projects", "catchment_geometries", "build_coverage"]
+__all__ = ["CANDIDATE_STATUSES", "CATCHMENTS", "check_projects", "catchment_geometries", "build_coverage"]
+
+#: How a catchment is measured: ``straight`` (straight-line distance from the project) or ``network``
+#: (walking leg to the nearest road + distance along roads + the project's own walking leg, docs/roads.md).
+CATCHMENTS: tuple[str, ...] = ("straight", "network")
 
 #: Project statuses that are candidates for a portfolio; ``completed`` ones count as existing facilities.
 CANDIDATE_STATUSES: tuple[str, ...] = ("candidate", "approved")
@@ -81,6 +86,8 @@ def build_coverage(
     distances: dict[str, float] | None = None,
     new_access_only: bool = False,
     statuses: tuple[str, ...] = CANDIDATE_STATUSES,
+    catchment: str = "straight",
+    network: gn.RoadNetwork | None = None,
 ) -> Coverage:
     """Layers → :class:`bangfu.planning.solvers.Coverage`: the one place where geometry becomes numbers.
 
@@ -89,6 +96,10 @@ def build_coverage(
     (village totals × share of the village's area; ``method == "village_area"``). With
     ``new_access_only`` a household is left out for a project type when a completed facility of
     that type (roads: a hardened road) already lies within that type's distance.
+
+    ``catchment="network"`` measures every distance along the roads (``network``, else built from
+    ``roads`` in the same metric CRS); it needs household points — without them the village-area
+    fallback stays straight-line and the note ``network_needs_households`` says so.
     """
     from bangfu.planning.solvers import Coverage
 
@@ -99,6 +110,8 @@ def build_coverage(
         from bangfu.planning.solvers import PlanningError
 
         raise PlanningError(f"服务半径必须为非负数：{'、'.join(bad)}", f"negative distances: {bad}")
+    if catchment not in CATCHMENTS:
+        raise ValueError(f"catchment must be one of {CATCHMENTS}, got {catchment!r}")
     hh = households if households is not None and not households.empty else None
     vil, proj, hh_m, roads_m = to_metric(villages, projects, hh, roads)
     cand = proj[proj["status"].astype(str).isin(statuses)].copy()
@@ -121,12 +134,19 @@ def build_coverage(
     geoms = np.asarray(cand.geometry.values, dtype=object)
     kinds: NDArray[np.object_] = table["project_type"].to_numpy()
     notes: tuple[str, ...]
-    if hh_m is not None:
+    if hh_m is not None and catchment == "network":
+        net = network if network is not None else gn.build_network(
+            roads_m if roads_m is not None else gpd.GeoDataFrame({"road_id": [], "status": []}, geometry=[], crs=vil.crs),
+            crs=str(vil.crs))
+        matrix, units = _network_units(net, geoms, table, hh_m, vinfo, kinds, dist, new_access_only, proj)
+        method, notes = "households", ("network",)
+    elif hh_m is not None:
         matrix, units = _household_units(geoms, table, hh_m, vinfo, kinds, dist, new_access_only, roads_m, proj)
         method, notes = "households", ()
     else:
         matrix, units = _village_units(geoms, table, vil, kinds, dist, new_access_only, roads_m, proj)
-        method, notes = "village_area", ("no_households",)
+        method = "village_area"
+        notes = ("no_households", "network_needs_households") if catchment == "network" else ("no_households",)
     return Coverage(matrix, units, table, method, notes)
 
 
@@ -136,6 +156,39 @@ def _csr(feat: Ints, pt: Ints, shape: tuple[int, int]) -> sp.csr_matrix:
     indptr = np.concatenate([[0], np.cumsum(np.bincount(feat, minlength=shape[0]))]).astype(np.int64)
     m = sp.csr_matrix((np.ones(len(pt), dtype=np.float64), np.asarray(pt, dtype=np.int64), indptr), shape=shape)
     return m
+
+
+def _network_units(
+    net: gn.RoadNetwork,
+    geoms: NDArray[np.object_],
+    table: pd.DataFrame,
+    hh: gpd.GeoDataFrame,
+    vinfo: pd.DataFrame,
+    kinds: NDArray[np.object_],
+    dist: dict[str, float],
+    new_only: bool,
+    proj: gpd.GeoDataFrame,
+) -> tuple[sp.csr_matrix, Units]:
+    """:func:`_household_units` with catchments along roads (:func:`bangfu.geo.network.catchment_pairs`)."""
+    xy = np.column_stack([hh.geometry.x.to_numpy(), hh.geometry.y.to_numpy()])
+    att = gn.attach(net, xy)
+    feat, pt = gn.catchment_pairs(net, gn.anchors_for(net, geoms), table["distance_m"].to_numpy(), att)
+    if new_only and len(feat):
+        keep = np.ones(len(feat), dtype=bool)
+        for kind in np.unique(kinds):
+            spec = PROJECT_TYPE_TABLE[str(kind)]
+            if spec.existing == "roads":
+                served = gn.nearest_source_distance(net, att, net.hardened, limit=dist[str(kind)]) <= dist[str(kind)]
+            else:
+                ex = _existing(str(kind), roads=None, projects=proj)
+                served = np.zeros(len(xy), dtype=bool)
+                if len(ex):
+                    _, p = gn.catchment_pairs(net, gn.anchors_for(net, ex), np.full(len(ex), dist[str(kind)]), att)
+                    served[p] = True
+            sel = kinds[feat] == kind
+            keep[sel] = ~served[pt[sel]]
+        feat, pt = feat[keep], pt[keep]
+    return _csr(feat, pt, (len(table), len(hh))), _household_measures(hh, vinfo)
 
 
 def _household_units(
@@ -161,18 +214,21 @@ def _household_units(
             sel = kinds[feat] == kind
             keep[sel] = ~served[pt[sel]]
         feat, pt = feat[keep], pt[keep]
-    matrix = _csr(feat, pt, (len(table), len(hh)))
+    return _csr(feat, pt, (len(table), len(hh))), _household_measures(hh, vinfo)
+
+
+def _household_measures(hh, vinfo):
+    """The five measures per household (all, poor, poor people, in 老区 villages, in key villages)."""
     codes = hh["village_code"].astype(str)
     poor = _flag(hh["is_poor"])
     members = pd.to_numeric(hh["members"], errors="coerce").fillna(1).to_numpy(dtype="float64")
-    units = {
+    return {
         "households": np.ones(len(hh)),
         "poor_households": poor,
         "poor_people": poor * members,
         "old_households": _flag(codes.map(vinfo["is_old_district"])),
         "key_households": _flag(codes.map(vinfo["is_key_village"])),
     }
-    return matrix, units
 
 
 def _village_units(

@@ -44,6 +44,7 @@ class PlanOptions:
     min_per_town: int = 0
     town_code: str | None = None  # only candidates in this town
     time_limit: float = 30.0
+    catchment: str = "straight"  # or "network": distances along roads (bangfu.planning.coverage.CATCHMENTS)
 
 
 @dataclass
@@ -97,8 +98,11 @@ def run(
     *,
     progress: Progress | None = None,
     lang: str = "zh",
+    network: coverage.gn.RoadNetwork | None = None,
 ) -> PlanResult:
-    """Coverage → ranking → greedy → exact. Raises :class:`bangfu.planning.solvers.PlanningError` on bad input."""
+    """Coverage → ranking → greedy → exact. Raises :class:`bangfu.planning.solvers.PlanningError` on bad input.
+
+    ``network`` (the roads' network, e.g. from a cache) is used by ``options.catchment == "network"``."""
     say = progress or (lambda _f, _m: None)
     weights = planning.check_weights(options.weights)
     villages = layers["villages"]
@@ -112,6 +116,8 @@ def run(
         layers.get("roads"),
         distances=dict(options.distances),
         new_access_only=options.new_access_only,
+        catchment=options.catchment,
+        network=network,
     )
     if cov.n_projects == 0:
         raise planning.PlanningError(t("planning.no_candidates", "zh"), t("planning.no_candidates", "en"))
@@ -233,6 +239,8 @@ def kpis(result: PlanResult, lang: str = "zh") -> list[tuple[str, str]]:
 def data_warnings(result: PlanResult, lang: str = "zh") -> list[str]:
     """Warnings about the data behind the numbers (village-area fallback, empty catchments)."""
     out = [t("planning.fallback", lang)] if result.fallback else []
+    if "network_needs_households" in result.coverage.notes:
+        out.append(t("planning.network_needs_households", lang))
     if result.ranking["households"].sum() == 0:
         out.append(t("planning.empty_catchments", lang))
     return out

@@ -17,9 +17,12 @@ import streamlit as st
 from bangfu.core.labels import t
 from bangfu.maps.planning import portfolio_map
 from bangfu.planning import run as planning_run
+from bangfu.indicators import network as net_ind
+from bangfu.planning.coverage import CATCHMENTS
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
 from bangfu.planning.solvers import DEFAULT_WEIGHTS, WEIGHT_KEYS, PlanningError
 from bangfu.ui.feedback import md_text, show_error
+from bangfu.ui.panels import roads as roads_panel
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import kpi_row
 from bangfu.workspace import display
@@ -33,6 +36,8 @@ LAYERS: tuple[str, ...] = ("villages", "households", "roads", "projects")
 #: Where the page keeps its last run (a :class:`bangfu.planning.run.PlanResult`); the briefing briefs its portfolio.
 RESULT_KEY = "planning_result"
 _KEY, _SCENARIO = "planning_key", "planning_scenario_{}"
+#: Session key of the number of missing links (roads page) added as candidate projects.
+LINKS_KEY = "planning_missing_links"
 #: The two scenarios a user can keep side by side.
 SCENARIOS: tuple[str, ...] = ("A", "B")
 
@@ -57,6 +62,10 @@ def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[plann
                                      help=PROJECT_TYPE_TABLE[k].basis_zh)
             for i, (k, d) in enumerate(default_distances().items())
         }
+        c0, c00 = st.columns(2)
+        catchment = c0.radio(T("planning.catchment"), list(CATCHMENTS), horizontal=True, key="catchment",
+                             format_func=lambda c: T(f"planning.catchment.{c}"))
+        c00.number_input(T("planning.missing_links"), 0, 200, 0, 1, key=LINKS_KEY)
         new_only = st.checkbox(T("planning.new_only"), help=T("planning.new_only_help"), key="new_only")
         st.markdown(f"**{T('planning.weights')}**")
         wcols = st.columns(len(WEIGHT_KEYS))
@@ -75,8 +84,22 @@ def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[plann
                                   placeholder=T("common.choose"))
         submitted = st.form_submit_button(T("planning.run"), type="primary")
     opts = options(ctx, budget=budget, weights=weights, distances=distances, new_access_only=new_only,
-                   must_in=tuple(must), excluded=tuple(excluded), min_per_town=int(k), time_limit=float(limit))
+                   must_in=tuple(must), excluded=tuple(excluded), min_per_town=int(k), time_limit=float(limit),
+                   catchment=str(catchment))
     return opts, submitted
+
+
+def with_missing_links(ctx: Context, data: Mapping[str, pd.DataFrame], n: int) -> Mapping[str, pd.DataFrame]:
+    """``data`` with the first ``n`` missing links of the roads page (its walking limit and unit costs) as
+    candidate road-hardening projects (not written to the workspace)."""
+    if n <= 0:
+        return data
+    walk = float(st.session_state.get(roads_panel.WALK_KEY, net_ind.WALK_MAX_M))
+    costs = tuple((c, float(st.session_state.get(f"roads.unit_cost.{c}", v)))
+                  for c, v in net_ind.UNIT_COST_WAN_PER_KM.items())
+    links = roads_panel.links_cached(ctx.path, ctx.version, walk, costs)
+    extra = net_ind.missing_link_projects(links, data["roads"], top=n).to_crs(data["projects"].crs)
+    return {**data, "projects": pd.concat([data["projects"], extra], ignore_index=True)}
 
 
 def options(ctx: Context, **values) -> planning_run.PlanOptions:
@@ -89,7 +112,8 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
     the options changed, else the one kept in this session, as the signed-in user may see it
     (:func:`bangfu.planning.run.for_user`: small household counts suppressed). A :class:`PlanningError` is
     shown in the user's language and stops the page."""
-    key = (ctx.path, ctx.version, repr(opts))
+    n_links = int(st.session_state.get(LINKS_KEY, 0) or 0)
+    key = (ctx.path, ctx.version, repr(opts), n_links)
     if submitted or st.session_state.get(_KEY) != key:
         bar = st.progress(0.0, ctx.t("planning.progress.coverage"))
 
@@ -97,7 +121,9 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
             bar.progress(fraction, message)
 
         try:
-            res = planning_run.run(data, opts, progress=progress, lang=ctx.lang)
+            net = roads_panel.network(ctx.path, ctx.version) if opts.catchment == "network" else None
+            res = planning_run.run(with_missing_links(ctx, data, n_links), opts, progress=progress, lang=ctx.lang,
+                                   network=net.net if net is not None else None)
         except PlanningError as exc:
             bar.empty()
             st.session_state.pop(RESULT_KEY, None)

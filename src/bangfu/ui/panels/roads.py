@@ -14,17 +14,20 @@ from typing import Any
 
 import altair as alt
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from bangfu.core.errors import BangfuError
+from bangfu.core.labels import LABELS
 from bangfu.editing import engine as edits, roads
 from bangfu import indicators as ind
 from bangfu.core.vocab import ROAD_CLASS, ROAD_STATUS, ROAD_SURFACE
 from bangfu.geo.crs import metric_crs
 from bangfu.maps import base as maps
-from bangfu.maps.roads import road_map
+from bangfu.indicators import network as net_ind
+from bangfu.maps.roads import add_missing_links, road_map
 from bangfu.workspace import display, personal
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
@@ -39,7 +42,11 @@ FLASH_SLOT = "roads"
 #: Session key of the access distance (km), shared by the KPI row and the access tab's input.
 DISTANCE_KEY = "roads.distance"
 #: The page's tabs (labels ``roads.tab.<key>``), in order.
-TABS: tuple[str, ...] = ("progress", "access", "edit", "bulk", "history")
+TABS: tuple[str, ...] = ("progress", "access", "network", "edit", "bulk", "history")
+#: Session key of the longest walk (metres) from a seat to a hardened road (the network tab's input).
+WALK_KEY = "roads.network_walk"
+#: How many of the ranked missing links the network tab draws on its map.
+LINKS_ON_MAP = 10
 _LOADED = "roads.loaded"
 _CONFLICT = "roads.conflict"
 
@@ -246,6 +253,171 @@ def access_panel(ctx: Context, distance_km: float) -> None:
     st.dataframe(labelled(shown, ctx, {"town_name": ctx.t("sidebar.town")}), hide_index=True,
                  width="stretch")
     suppression_note(ctx)
+
+
+# --------------------------------------------------------------------------- roads as a network (issue 16)
+
+
+@data.shared(max_entries=2, resource=True)
+def network(path: str, version: str) -> net_ind.NetworkData:
+    """The road network and the seats of the whole workspace (public data, shared by reference)."""
+    return net_ind.network_data(data.load_layer(path, version, "roads"), data.load_layer(path, version, "villages"))
+
+
+@data.shared(max_entries=8)
+def _connection(path: str, version: str, walk_m: float) -> pd.DataFrame:
+    return net_ind.village_connection(network(path, version), data.load_layer(path, version, "villages"),
+                                      walk_max_m=walk_m)
+
+
+@data.shared(max_entries=8)
+def links_cached(path: str, version: str, walk_m: float, costs: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+    """Missing links of the whole workspace (:func:`bangfu.indicators.network.missing_links`), shared."""
+    return net_ind.missing_links(network(path, version), _connection(path, version, walk_m), walk_max_m=walk_m,
+                                 unit_costs=dict(costs))
+
+
+def connection_table(ctx: Context, walk_m: float) -> pd.DataFrame:
+    """通硬化路 per village of the current area (the whole workspace computed once and cached)."""
+    table = _connection(ctx.path, ctx.version, float(walk_m))
+    return table[table["village_code"].isin(ctx.area_layer("villages")["village_code"].astype(str))]
+
+
+def network_access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
+    """Access along roads beside straight line, per town and county (aggregates; this session only)."""
+    villages = ctx.layer("villages")
+    crs = metric_crs(villages)
+    hh = _households(ctx, crs)
+    if len(hh.xy) == 0:
+        return None
+    zone = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)[0]
+    return data.session_value(
+        "roads.network_access", ctx.path, ctx.version, key=(crs, float(distance_km)),
+        compute=lambda: net_ind.network_access(network(ctx.path, ctx.version), hh, villages,
+                                               distance_m=distance_km * 1000, zone=zone))
+
+
+def unit_costs(ctx: Context) -> tuple[tuple[str, float], ...]:
+    """The per-class hardening costs (万元/km) the user sets (defaults: ``UNIT_COST_WAN_PER_KM``)."""
+    cols = st.columns(len(ROAD_CLASSES))
+    return tuple(
+        (c, float(col.number_input(ctx.t("network.unit_cost").format(cls=ROAD_CLASS.label(c, ctx.lang)), 0.0,
+                                   10_000.0, float(net_ind.UNIT_COST_WAN_PER_KM.get(c, 50.0)), step=10.0,
+                                   key=f"roads.unit_cost.{c}")))
+        for c, col in zip(ROAD_CLASSES, cols)
+    )
+
+
+def links_table(ctx: Context, view: AreaView, walk_m: float, costs: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+    """Missing links among the roads of the current area, ranked (``rank`` from 1)."""
+    links = links_cached(ctx.path, ctx.version, float(walk_m), costs)
+    links = links[links["road_id"].isin(view.roads["road_id"].astype(str)) & (links["villages"] > 0)]
+    return links.reset_index(drop=True).assign(rank=lambda d: np.arange(1, len(d) + 1))
+
+
+def network_kpis(ctx: Context, conn: pd.DataFrame, access: pd.DataFrame | None) -> None:
+    """Villages 通硬化路 (count, share), their households' share, access along roads beside straight line."""
+    summary = net_ind.connection_summary(conn, level="county").iloc[0] if len(conn) else None
+    row = None
+    if access is not None:
+        key = ctx.town_code or ""
+        hit = access[access["town_code"] == key]
+        row = hit.iloc[0] if len(hit) else None
+    kpi_row([
+        (ctx.t("network.kpi.connected"),
+         f"{ind.fmt_int(int(summary['connected']))} / {ind.fmt_int(int(summary['villages']))}" if summary is not None
+         else "—"),
+        (ctx.t("network.kpi.connected_pct"), ind.fmt_pct(summary["connected_pct"]) if summary is not None else "—"),
+        (ctx.t("network.kpi.households_pct"), ind.fmt_pct(summary["households_pct"]) if summary is not None else "—"),
+        (ctx.t("network.kpi.along"), ind.fmt_pct(row["along_pct"]) if row is not None else "—"),
+        (ctx.t("network.kpi.straight"), ind.fmt_pct(row["straight_pct"]) if row is not None else "—"),
+    ])
+
+
+def connected_chart(ctx: Context, towns: pd.DataFrame) -> alt.Chart:
+    """Bars: share of villages on hardened road per town."""
+    town, pct = ctx.t("sidebar.town"), ctx.t("network.col.connected_pct")
+    frame = pd.DataFrame({town: towns["town_name"].astype(str), pct: towns["connected_pct"].astype(float)})
+    return alt.Chart(frame).mark_bar(color="#1a9641").encode(
+        x=alt.X(f"{pct}:Q", scale=alt.Scale(domain=[0, 100])), y=alt.Y(f"{town}:N", sort="-x"),
+        tooltip=[town, alt.Tooltip(f"{pct}:Q", format=".1f")],
+    ).properties(title=ctx.t("network.chart.title"), height=max(120, 22 * len(frame)))
+
+
+def issues_table(ctx: Context) -> pd.DataFrame:
+    """The network's data-quality findings with what to do, in the page's language."""
+    raw = net_ind.network_issues(network(ctx.path, ctx.version))
+    return pd.DataFrame({
+        ctx.t("network.issue_col.what"): [ctx.t(f"network.issue.{k}") for k in raw["kind"]],
+        ctx.t("network.issue_col.subject"): raw["subject"].astype(str),
+        ctx.t("network.issue_col.metres"): raw["metres"].round(1),
+        ctx.t("network.issue_col.other"): raw["other"].astype(str),
+        ctx.t("network.issue_col.fix"): [ctx.t(f"network.fix.{k}") for k in raw["kind"]],
+    })
+
+
+def links_map(ctx: Context, view: AreaView, links: pd.DataFrame) -> folium.Map:
+    """The area's roads by status with the top missing links drawn over them."""
+    top = links.head(LINKS_ON_MAP)
+    geo = view.roads.set_index(view.roads["road_id"].astype(str)).loc[top["road_id"], ["geometry"]]
+    frame = gpd.GeoDataFrame(top.reset_index(drop=True), geometry=list(geo.geometry), crs=view.roads.crs)
+    m = road_map(view.roads, view.villages, lang=ctx.lang, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+    return add_missing_links(m, frame.to_crs("EPSG:4326"), lang=ctx.lang)
+
+
+def network_panel(ctx: Context, view: AreaView, distance_km: float) -> folium.Map | None:
+    """The network tab: settings, KPIs, town chart and table, village table, access along roads, missing
+    links (table, download; the map is returned for the page to show), data check."""
+    st.caption(ctx.t("network.caption"))
+    walk = float(st.number_input(ctx.t("network.walk_max"), 0.0, 5000.0, net_ind.WALK_MAX_M, step=100.0,
+                                 key=WALK_KEY))
+    data_ = network(ctx.path, ctx.version)
+    conn = connection_table(ctx, walk)
+    access = network_access_table(ctx, distance_km)
+    network_kpis(ctx, conn, access)
+    est_v = int(conn["seat_estimated"].sum())
+    est_t = int(data_.town_seats["estimated"].sum())
+    if est_v or est_t:
+        st.caption(ctx.t("network.seats_estimated").format(n=est_v, m=est_t))
+    st.subheader(ctx.t("network.by_town"))
+    towns = net_ind.connection_summary(conn, level="town")
+    st.altair_chart(connected_chart(ctx, towns), width="stretch")
+    st.dataframe(labelled(towns.drop(columns=["town_code"]), ctx, _network_heads(ctx, towns)), hide_index=True,
+                 width="stretch")
+    st.subheader(ctx.t("network.by_village"))
+    shown = conn.assign(status=conn["status"].map(lambda k: ctx.t(f"network.status.{k}")))
+    shown = shown.replace({np.inf: np.nan})
+    vt = labelled(shown.drop(columns=["town_code", "town_seat_village", "walk_any_m"]), ctx, _network_heads(ctx, shown))
+    st.dataframe(vt, hide_index=True, width="stretch")
+    download_buttons(vt, name="village_network", lang=ctx.lang, key="roads_network_villages")
+    st.subheader(ctx.t("network.access"))
+    st.caption(ctx.t("network.access.caption").format(d=f"{distance_km:g}"))
+    if access is None:
+        st.info(ctx.t("roads.access.no_households"))
+    else:
+        st.dataframe(labelled(access.drop(columns=["town_code"]), ctx, _network_heads(ctx, access)),
+                     hide_index=True, width="stretch")
+    st.subheader(ctx.t("network.links"))
+    st.caption(ctx.t("network.links.caption"))
+    links = links_table(ctx, view, walk, unit_costs(ctx))
+    lt = labelled(links[["rank", *[c for c in links.columns if c != "rank"]]], ctx, _network_heads(ctx, links))
+    st.dataframe(lt, hide_index=True, width="stretch")
+    download_buttons(lt, name="missing_links", lang=ctx.lang, key="roads_missing_links")
+    issues = issues_table(ctx)
+    with st.expander(ctx.t("network.issues").format(n=len(issues)) if len(issues) else ctx.t("network.issues.none")):
+        st.dataframe(issues, hide_index=True, width="stretch")
+    if links.empty:
+        return None
+    st.caption(ctx.t("network.links.map").format(n=min(LINKS_ON_MAP, len(links))))
+    return links_map(ctx, view, links)
+
+
+def _network_heads(ctx: Context, frame: pd.DataFrame) -> dict[str, str]:
+    """Headers of the network tables: ``network.col.<column>`` where there is one, the town column's name."""
+    heads = {c: ctx.t(f"network.col.{c}") for c in frame.columns if f"network.col.{c}" in LABELS}
+    heads["town_name"] = ctx.t("sidebar.town")
+    heads["rank"] = "#"
+    return heads
 
 
 # --------------------------------------------------------------------------- editing
