@@ -217,7 +217,7 @@ def _household_units(
     return _csr(feat, pt, (len(table), len(hh))), _household_measures(hh, vinfo)
 
 
-def _household_measures(hh, vinfo):
+def _household_measures(hh: gpd.GeoDataFrame, vinfo: pd.DataFrame) -> Units:
     """The five measures per household (all, poor, poor people, in 老区 villages, in key villages)."""
     codes = hh["village_code"].astype(str)
     poor = _flag(hh["is_poor"])
