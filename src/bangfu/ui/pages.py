@@ -17,6 +17,9 @@ class PageSpec:
     #: The permission (bangfu.workspace.access.PERMISSIONS) without which the page is left out of the page links;
     #: the page's data functions refuse on their own.
     permission: str = "view"
+    #: Whether the page works on the area chosen in the sidebar (its title then names the town,
+    #: :func:`bangfu.ui.widgets.page_header`); the data and audit pages work on the whole workspace.
+    area: bool = True
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -25,9 +28,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/roads.py", "page.roads", ":material/add_road:", "roads"),
     PageSpec("pages/tourism.py", "page.tourism", ":material/landscape:", "tourism"),
     PageSpec("pages/pairings.py", "page.pairings", ":material/handshake:", "pairings"),
-    PageSpec("pages/data.py", "page.data", ":material/database:", "data"),
+    PageSpec("pages/data.py", "page.data", ":material/database:", "data", area=False),
     PageSpec("pages/briefing.py", "page.briefing", ":material/picture_as_pdf:", "briefing"),
-    PageSpec("pages/audit.py", "page.audit", ":material/history:", "audit", permission="view_audit"),
+    PageSpec("pages/audit.py", "page.audit", ":material/history:", "audit", permission="view_audit", area=False),
 )
 
 
