@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from bangfu.geo.network import RoadNetwork
 from bangfu.planning import coverage, solvers as planning
 from bangfu.planning.coverage import CANDIDATE_STATUSES
 from bangfu.planning.project_types import default_distances
@@ -98,7 +99,7 @@ def run(
     *,
     progress: Progress | None = None,
     lang: str = "zh",
-    network: coverage.gn.RoadNetwork | None = None,
+    network: RoadNetwork | None = None,
 ) -> PlanResult:
     """Coverage → ranking → greedy → exact. Raises :class:`bangfu.planning.solvers.PlanningError` on bad input.
 
