@@ -53,8 +53,10 @@ Obj = NDArray[np.object_]
 DEFAULT_TOLERANCE_M = 5.0
 #: A dangling end within this distance of another road (but beyond the tolerance) is reported as a gap.
 GAP_SEARCH_M = 25.0
-#: Edge geometries are cut into straight segments at most this long (metres) for nearest-road queries.
-SEGMENT_M = 20.0
+#: Edge geometries are cut into straight segments at most this long (metres) for nearest-road queries. Any
+#: length gives the same (exact) walking legs; 100 m makes a million walking legs about twice as fast as 20 m
+#: (fewer segments to index, and the 8 nearest midpoints settle all but a few per cent of the points).
+SEGMENT_M = 100.0
 #: Roads shorter than this (metres) are zero-length: reported and left out of the network.
 ZERO_LENGTH_M = 0.01
 #: Spacing (metres) of the points at which a line or polygon project meets the network.
