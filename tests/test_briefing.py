@@ -135,7 +135,7 @@ def test_every_declared_source_is_well_formed():
         assert section.sources, section.key
         for s in section.sources:
             assert s.module.startswith("bangfu.") and s.function, s
-            known = (*Briefing.layers(), "households", "pairings", "tourism_sites", "enterprises", areas.PIECES)
+            known = (*Briefing.layers(), "households", "pairings", "tourism_sites", "enterprises", "seats", areas.PIECES)
             assert all(name in known for name in s.layers + s.whole)
 
 

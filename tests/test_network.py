@@ -367,3 +367,49 @@ def test_build_coverage_along_roads_leaves_out_the_far_bank():
     # S: 20 + 1700 + 400 + 1700 + 10 + 10 (project's walking leg) = 3,840 m; E: 20 + 100 + 400 + 1700 + 20 = 2,240 m
     assert far.matrix.toarray().tolist() == [[1.0, 1.0, 1.0]]
     assert "network" in along.notes
+
+
+def jittered_roads(rng: np.random.Generator, n: int = 12, spacing: float = 600.0) -> gpd.GeoDataFrame:
+    """A jittered grid of bent roads (edges much longer than a segment), about a third hardened."""
+    pts = np.stack(np.meshgrid(np.arange(n), np.arange(n)), axis=-1) * spacing + rng.normal(0, 60, (n, n, 2))
+    rows = []
+    for i in range(n):
+        for j in range(n):
+            for di, dj in ((0, 1), (1, 0)):
+                if i + di < n and j + dj < n:
+                    a, b = pts[i, j], pts[i + di, j + dj]
+                    mid = (a + b) / 2 + rng.normal(0, 50, 2)
+                    status = "completed" if rng.random() < 0.35 else "unhardened"
+                    rows.append((f"J{len(rows)}", status, [tuple(a), tuple(mid), tuple(b)]))
+    return lines(*rows)
+
+
+@pytest.mark.parametrize("selection", ["all", "hardened"])
+def test_walking_legs_equal_geos_nearest_and_do_not_depend_on_the_segment_length(selection: str,
+                                                                                  monkeypatch: pytest.MonkeyPatch):
+    rng = np.random.default_rng(16)
+    roads = jittered_roads(rng)
+    net = gn.build_network(roads, crs=UTM)
+    edges = None if selection == "all" else net.hardened
+    pts = xy(*[tuple(p) for p in rng.uniform(-500, 7000, (4000, 2))])
+    att = gn.attach(net, pts, edges=edges)
+    # brute force: GEOS distance to every selected edge
+    sel = np.flatnonzero(np.ones(net.n_edges, bool) if edges is None else edges)
+    geoms = net.geometry[sel]
+    p = shapely.points(pts)
+    dist = shapely.distance(p[:, None], geoms[None, :])
+    want = dist.min(axis=1)
+    np.testing.assert_allclose(att.walk_m, want, atol=1e-6)
+    # the edge is one of the nearest, and the position on it is the nearest point
+    assert np.isin(att.edge, sel).all()
+    on_edge = shapely.distance(p, net.geometry[att.edge])
+    np.testing.assert_allclose(on_edge, want, atol=1e-6)
+    spot = shapely.line_interpolate_point(net.geometry[att.edge], att.pos_m - net.start_m[att.edge])
+    np.testing.assert_allclose(shapely.distance(p, spot), want, atol=1e-6)
+    # the former 20 m segments give the same legs (the segment length only changes the speed)
+    monkeypatch.setattr(gn, "SEGMENT_M", 20.0)
+    fine = gn.attach(gn.build_network(roads, crs=UTM), pts, edges=edges)
+    np.testing.assert_allclose(fine.walk_m, att.walk_m, atol=1e-9)
+    same = fine.edge == att.edge
+    assert same.mean() > 0.99  # others are ties at a shared node
+    np.testing.assert_allclose(fine.pos_m[same], att.pos_m[same], atol=1e-6)

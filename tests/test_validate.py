@@ -21,8 +21,9 @@ def _only(report, **kw):
 def test_schema_declares_every_design_layer():
     assert set(schema.LAYERS) == {
         "villages", "households", "roads", "road_progress", "tourism_sites", "enterprises", "pairings",
-        "pairing_history", "projects",
+        "pairing_history", "projects", "seats",
     }
+    assert [n for n, lay in schema.LAYERS.items() if lay.optional] == ["seats"]
     for row in schema.schema_table():
         assert row.zh and row.en and row.dtype in {"str", "int", "float", "bool", "date", "datetime"}
     assert schema.HOUSEHOLDS.personal and not schema.VILLAGES.personal

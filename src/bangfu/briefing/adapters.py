@@ -42,13 +42,14 @@ def road_access_share(villages: pd.DataFrame, households: pd.DataFrame, roads: p
     return area_access_figures(points, roads, villages)[0] / 100
 
 
-def connected_villages_share(villages: pd.DataFrame, roads: pd.DataFrame, all_villages: pd.DataFrame) -> float:
+def connected_villages_share(villages: pd.DataFrame, roads: pd.DataFrame, all_villages: pd.DataFrame,
+                             seats: pd.DataFrame | None = None) -> float:
     """Share (0–1) of the area's villages 通硬化路 — seat to town seat on hardened roads only, walking leg at
     most :data:`bangfu.indicators.network.WALK_MAX_M` (the road page's network tab; the whole county's
-    network, so a route through a neighbouring town counts)."""
+    network, so a route through a neighbouring town counts; the imported seats where there are any)."""
     from bangfu.indicators import network as ni
 
-    table = ni.village_connection(ni.network_data(roads, all_villages), all_villages)
+    table = ni.village_connection(ni.network_data(roads, all_villages, seats), all_villages)
     mine = table[table["village_code"].isin(villages["village_code"].astype(str))]
     return float(mine["connected"].mean()) if len(mine) else float("nan")
 

@@ -115,8 +115,8 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "connected_villages", "kpi", "briefing.connected_villages",
         (
-            Source("bangfu.briefing.adapters:connected_villages_share", ("villages",), whole=("roads", "villages"),
-                   scale=100),
+            Source("bangfu.briefing.adapters:connected_villages_share", ("villages",),
+                   whole=("roads", "villages", "seats"), scale=100),
         ),
         fmt="pct", bounds=_PCT,
     ),

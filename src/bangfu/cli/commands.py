@@ -120,7 +120,7 @@ def _with_missing_links(layers: dict, top: int):
 
     from bangfu.indicators import network as net_ind
 
-    data = net_ind.network_data(layers["roads"], layers["villages"])
+    data = net_ind.network_data(layers["roads"], layers["villages"], layers.get("seats"))
     links = net_ind.missing_links(data, net_ind.village_connection(data, layers["villages"]))
     extra = net_ind.missing_link_projects(links, layers["roads"], top=top).to_crs(layers["projects"].crs)
     return pd.concat([layers["projects"], extra], ignore_index=True)
@@ -137,7 +137,7 @@ def _rank(args: argparse.Namespace) -> int:
                        hint_zh="把 --out 的文件名改为以 .xlsx 结尾。", hint_en="Give --out a name ending in .xlsx.")
     ws = _checked_workspace(args.workspace)
     load = personal.loader(ws, access.cli_principal())  # the command line acts as its administrator
-    layers = {name: load(name) for name in ("villages", "households", "roads", "projects")}
+    layers = {name: load(name) for name in ("villages", "households", "roads", "projects", "seats")}
     options = planning_run.PlanOptions(
         budget=args.budget,
         weights=planning.parse_weights(args.weights),

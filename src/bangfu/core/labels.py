@@ -337,9 +337,11 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "network.walk_max": ("驻地到硬化路的最大步行距离（米）", "Longest walk from a seat to a hardened road (m)"),
     "network.seats_estimated": (
-        "{n} 个村的村委会驻地和 {m} 个镇的镇政府驻地为估算：村域代表点；镇为人口最多的村。",
+        "{n} 个村的村委会驻地和 {m} 个镇的镇政府驻地为估算：村域代表点；镇为人口最多的村。"
+        "在「数据管理」导入「驻地」图层（区划代码、驻地类型、坐标）即可使用实际驻地。",
         "{n} village seats and {m} town seats are estimated: the village's representative point; for the town, "
-        "its most populous village.",
+        "its most populous village. Import the Seats layer (code, seat kind, coordinates) on the data page to use "
+        "the real seats.",
     ),
     "network.kpi.connected": ("通硬化路的村", "Villages on hardened road"),
     "network.kpi.connected_pct": ("通硬化路村占比", "Share of villages on hardened road"),
@@ -387,6 +389,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "network.issue.multipart": ("多段线（由几段组成）", "Multi-part line"),
     "network.issue.no_road": ("村内没有任何道路", "Village without any road"),
     "network.issue.seat_outside": ("村委会驻地不在本村范围内", "Village seat outside its village"),
+    "network.issue.town_seat_outside": ("镇政府驻地不在本镇范围内", "Town seat outside its town"),
     "network.issue.dangling": ("道路尽头（断头）", "Dead end"),
     "network.issue.snapped": ("端点在容差内自动连接", "Ends joined within the tolerance"),
     "network.fix.component": ("检查这些道路是否应与其他道路相接；补画缺失的连接路段。",
@@ -397,6 +400,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "network.fix.multipart": ("拆成多条道路（每段一个编号）。", "Split it into one road per part."),
     "network.fix.no_road": ("补充进村道路，或确认该村确实无路。", "Add the roads into the village, or confirm it has none."),
     "network.fix.seat_outside": ("核对驻地坐标或其村代码。", "Check the seat's coordinates or village code."),
+    "network.fix.town_seat_outside": ("核对驻地坐标或其镇代码。", "Check the seat's coordinates or town code."),
     "network.fix.dangling": ("通常正常（尽头路）；若应与其他道路相接请修改。", "Usually fine (a dead end); fix it if it should meet a road."),
     "network.fix.snapped": ("无需处理；如需精确可把端点对齐。", "Nothing to do; align the ends for exactness."),
     "network.col.status": ("连通情况", "Connection"),

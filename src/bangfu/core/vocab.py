@@ -33,7 +33,7 @@ __all__ = [
     "Term", "Vocabulary", "VOCABULARIES", "vocabulary",
     "ROAD_STATUS", "ROAD_CLASS", "ROAD_SURFACE", "PROJECT_TYPE", "PROJECT_STATUS", "PAIRING_TYPE",
     "POVERTY_CAUSE", "SITE_TYPE", "EDIT_ACTION", "NEEDY_CRITERION", "VILLAGE_FLAG", "PAIRING_STATE",
-    "YES_NO", "A_LEVEL", "NEEDY_COMBINE", "PAIRING_ACTIVITY", "SECTION_STATUS", "AUDIT_ACTION", "HARDENED", "MISSING_LABEL", "is_missing",
+    "YES_NO", "A_LEVEL", "NEEDY_COMBINE", "PAIRING_ACTIVITY", "SECTION_STATUS", "AUDIT_ACTION", "SEAT_KIND", "HARDENED", "MISSING_LABEL", "is_missing",
 ]
 
 #: How a missing value is shown in every table and export.
@@ -271,6 +271,15 @@ SITE_TYPE = Vocabulary("site_type", "旅游点类型", "Site type", (
     Term("民宿农家乐", "民宿农家乐", "Homestay and farm stay", "#ff7f00"),
 ))
 
+#: What a seat point is the seat of (the ``kind`` of the optional ``seats`` layer): a village committee
+#: (村委会驻地, 12-digit village code) or a town government (镇政府驻地, 9-digit town code).
+SEAT_KIND = Vocabulary("seat_kind", "驻地类型", "Seat kind", (
+    Term("village", "村委会驻地", "Village seat", "#b2182b", icon="▲",
+         synonyms=("村", "村委会", "村委", "行政村", "村委会所在地", "村部", "village committee")),
+    Term("town", "镇政府驻地", "Town seat", "#2166ac", icon="■",
+         synonyms=("镇", "乡", "镇政府", "乡政府", "街道", "街道办", "乡镇", "镇街", "乡镇政府驻地", "township")),
+))
+
 #: What an edit did (the ``action`` of the history tables). A bulk edit is 批量更新 everywhere.
 EDIT_ACTION = Vocabulary("edit_action", "操作", "Action", (
     Term("create", "新增", "Create", synonyms=("新建", "添加")),
@@ -364,7 +373,7 @@ AUDIT_ACTION = Vocabulary("audit_action", "操作类型", "Action", (
 VOCABULARIES: Mapping[str, Vocabulary] = {v.key: v for v in (
     ROAD_STATUS, ROAD_CLASS, ROAD_SURFACE, PROJECT_TYPE, PROJECT_STATUS, PAIRING_TYPE, POVERTY_CAUSE,
     SITE_TYPE, EDIT_ACTION, AUDIT_ACTION, NEEDY_CRITERION, NEEDY_COMBINE, VILLAGE_FLAG, PAIRING_STATE, PAIRING_ACTIVITY,
-    A_LEVEL, SECTION_STATUS, YES_NO,
+    A_LEVEL, SECTION_STATUS, YES_NO, SEAT_KIND,
 )}
 
 

@@ -99,8 +99,10 @@ def build_layers(seed: int = DEFAULT_SEED, *, verbose: bool = False) -> dict[str
         "pairings": pairings,
         "projects": projects,
     }
-    # every other schema layer (road_progress and the edit histories) starts empty
-    return {name: store.coerce(name, built[name]) if name in built else store.empty_layer(name) for name in LAYERS}
+    # every other schema layer (road_progress and the edit histories) starts empty; optional layers the demo
+    # has no data for (seats: the network estimates them, docs/roads.md) are left out of the file
+    return {name: store.coerce(name, built[name]) if name in built else store.empty_layer(name)
+            for name, layer in LAYERS.items() if name in built or not layer.optional}
 
 
 def demo_meta(seed: int = DEFAULT_SEED) -> dict[str, str]:

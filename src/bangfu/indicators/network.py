@@ -29,12 +29,13 @@ import shapely
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
+from bangfu.core import vocab
 from bangfu.geo import network as gn
 from bangfu.geo.crs import metric_crs
 from bangfu.indicators.roads import AccessZone, HouseholdPoints
 
 __all__ = [
-    "WALK_MAX_M", "ACCESS_ALONG_M", "UNIT_COST_WAN_PER_KM", "CONNECTION_STATUS", "NetworkData", "network_data",
+    "WALK_MAX_M", "ACCESS_ALONG_M", "UNIT_COST_WAN_PER_KM", "CONNECTION_STATUS", "NetworkData", "network_data", "split_seats",
     "network_issues", "village_connection", "connection_summary", "network_access", "missing_links",
     "missing_link_projects",
 ]
@@ -72,12 +73,37 @@ def network_data(
     crs: str | None = None,
 ) -> NetworkData:
     """The network of the roads (metric CRS of the villages), the seats, and every data-quality issue
-    (the network's, villages without a road, imported seats outside their village)."""
+    (the network's, villages without a road, imported seats outside their village or town).
+
+    ``seats`` is the optional ``seats`` layer (``code``, ``kind`` village/town, point): its points replace
+    the estimated seats of their villages and towns and are not flagged estimated; None or empty (the
+    demo) keeps every seat estimated (docs/roads.md)."""
     crs = crs or metric_crs(villages if not villages.empty else roads)
     net = gn.build_network(roads, crs=crs, tolerance_m=tolerance_m)
-    vs = gn.village_seats(villages, seats, crs=crs)
-    ts = gn.town_seats(villages, vs)
-    return NetworkData(net, vs, ts, net.issues + _village_issues(net, villages, vs, crs))
+    v_imported, t_imported = split_seats(seats)
+    vs = gn.village_seats(villages, v_imported, crs=crs)
+    ts = gn.town_seats(villages, vs, imported=t_imported, crs=crs)
+    return NetworkData(net, vs, ts, net.issues + _village_issues(net, villages, vs, crs) + tuple(
+        gn.NetworkIssue("town_seat_outside", str(c)) for c, bad in zip(ts["town_code"], ts["outside"]) if bad))
+
+
+def split_seats(seats: gpd.GeoDataFrame | None) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """The ``seats`` layer as (village seats with ``village_code``, town seats with ``town_code``).
+
+    A row's kind is its ``kind`` (:data:`bangfu.core.vocab.SEAT_KIND`), or its code's length (12 digits:
+    village, 9: town) where the kind is missing; a frame that already has ``village_code`` (and no ``code``)
+    is taken as village seats."""
+    if seats is None or seats.empty:
+        return None, None
+    if "code" not in seats.columns:
+        return (seats, None) if "village_code" in seats.columns else (None, None)
+    code = seats["code"].astype(object).map(lambda v: "" if v is None or v != v else str(v).strip())
+    kind = seats["kind"].astype(object) if "kind" in seats.columns else pd.Series(None, index=seats.index)
+    by_len = code.str.len().map({12: "village", 9: "town"})
+    kind = kind.where(kind.notna() & kind.isin(vocab.SEAT_KIND.codes), by_len)
+    village = seats[(kind == "village").to_numpy()].assign(village_code=code[(kind == "village").to_numpy()])
+    town = seats[(kind == "town").to_numpy()].assign(town_code=code[(kind == "town").to_numpy()])
+    return (village if len(village) else None), (town if len(town) else None)
 
 
 def _village_issues(net: gn.RoadNetwork, villages: gpd.GeoDataFrame, vs: pd.DataFrame, crs: str) -> tuple[

@@ -52,7 +52,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "poverty_cause": ("致贫原因", "主要致贫原因", "cause"),
     "has_labour": ("有劳动能力", "是否有劳动能力", "劳动能力", "labour", "has_labor"),
     "road_id": ("道路编号", "路线编号", "路线编码", "道路编码", "roadid"),
-    "name": ("名称", "名字", "道路名称", "路线名称", "景点名称", "旅游点名称", "企业名称", "单位名称", "项目名称", "title"),
+    "name": ("名称", "名字", "驻地名称", "道路名称", "路线名称", "景点名称", "旅游点名称", "企业名称", "单位名称", "项目名称", "title"),
     "road_class": ("道路等级", "行政等级", "技术等级", "等级", "class"),
     "surface": ("路面", "路面类型", "路面材料"),
     "status": ("状态", "硬化状态", "建设状态", "项目状态"),
@@ -79,6 +79,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "committed_wan": ("承诺资金", "帮扶资金", "投入资金", "捐赠金额"),
     "project_id": ("项目编号", "项目代码"),
     "project_type": ("项目类型", "建设类型"),
+    # seats: the village or town code, whose seat it is
+    "code": ("代码", "区划代码", "统计用区划代码", "行政区划代码", "驻地代码", "村代码", "镇代码", "村镇代码", "adcode",
+             "village_code", "town_code"),
+    "kind": ("类型", "驻地类型", "类别", "级别", "驻地级别", "seat_kind", "type"),
     # helpers
     "lon": ("经度", "东经", "lng", "lon", "long", "longitude", "x", "x坐标", "gps经度", "经度e"),
     "lat": ("纬度", "北纬", "lat", "latitude", "y", "y坐标", "gps纬度", "纬度n"),

@@ -223,7 +223,7 @@ def _household_measures(hh: gpd.GeoDataFrame, vinfo: pd.DataFrame) -> Units:
     poor = _flag(hh["is_poor"])
     members = pd.to_numeric(hh["members"], errors="coerce").fillna(1).to_numpy(dtype="float64")
     return {
-        "households": np.ones(len(hh)),
+        "households": np.ones(len(hh), dtype=np.float64),
         "poor_households": poor,
         "poor_people": poor * members,
         "old_households": _flag(codes.map(vinfo["is_old_district"])),

@@ -182,6 +182,7 @@ AREA_RULES: Mapping[str, Rule] = MappingProxyType({
     "pairings": Rule("record"),
     "road_progress": Rule("parent", parent="roads", key="road_id"),
     "pairing_history": Rule("parent", parent="pairings", key="pairing_id"),
+    "seats": Rule("location"),
 })
 
 #: Name of the derived layer "road pieces" (one row per road and village, with its length) that

@@ -33,6 +33,8 @@ PROJECT_TYPES: tuple[str, ...] = vocab.PROJECT_TYPE.codes
 PROJECT_STATUSES: tuple[str, ...] = vocab.PROJECT_STATUS.codes
 HISTORY_ACTIONS: tuple[str, ...] = vocab.EDIT_ACTION.codes
 SITE_TYPES: tuple[str, ...] = vocab.SITE_TYPE.codes
+SEAT_KINDS: tuple[str, ...] = vocab.SEAT_KIND.codes
+SEAT_CODE_PATTERN = r"^(\d{9}|\d{12})$"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Layer:
     append_only: bool = False
     versioned: bool = False  # carries a `version` column for optimistic concurrency
     importable: bool = True  # False for edit histories: written only by edits, never by an import (no forged history)
+    optional: bool = False  # may be absent from a workspace (the demo leaves it out); read as an empty frame
 
     def column(self, name: str) -> Column:
         """The column called ``name`` (KeyError naming the allowed ones otherwise)."""
@@ -329,10 +332,28 @@ PROJECTS = Layer(
     ),
 )
 
+#: Village seats (村委会驻地) and town seats (镇政府驻地) where the office has them. Optional: without it (as in
+#: the demo) the road network uses estimated seats (docs/roads.md). ``code`` must name a village (12 digits)
+#: or a town (9 digits) of the villages layer and agree with ``kind``; checked in :mod:`bangfu.workspace.validate`.
+SEATS = Layer(
+    name="seats",
+    zh="驻地",
+    en="Seats",
+    key="code",
+    geometry="Point",
+    optional=True,
+    columns=(
+        _code("code", "区划代码", "Code", SEAT_CODE_PATTERN, unique=True),
+        Column("kind", "str", "驻地类型", "Seat kind", vocab=vocab.SEAT_KIND),
+        Column("name", "str", "名称", "Name", required=False),
+    ),
+)
+
 LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (
-        VILLAGES, HOUSEHOLDS, ROADS, ROAD_PROGRESS, TOURISM_SITES, ENTERPRISES, PAIRINGS, PAIRING_HISTORY, PROJECTS
+        VILLAGES, HOUSEHOLDS, ROADS, ROAD_PROGRESS, TOURISM_SITES, ENTERPRISES, PAIRINGS, PAIRING_HISTORY, PROJECTS,
+        SEATS,
     )
 }
 

@@ -407,6 +407,60 @@ def _points_inside_villages(c: _Collector, df: pd.DataFrame, layers: Mapping[str
               severity="warning")
 
 
+#: Seat kind → (digits of its code, the villages column holding such codes, zh word for the unit).
+_SEAT_UNITS: dict[str, tuple[int, str, str]] = {"village": (12, "village_code", "村"), "town": (9, "town_code", "镇")}
+
+
+def _seats_extra(c: _Collector, df: pd.DataFrame, layers: Mapping[str, pd.DataFrame]) -> None:
+    """A seat's code agrees with its kind, names a village or town of the villages layer, and its point lies
+    inside that village (a village seat) or one of the town's villages (a town seat); each problem by row."""
+    if not {"code", "kind"} <= set(df.columns):
+        return
+    codes = df["code"].astype(object).map(lambda v: "" if _missing(v) else str(v).strip()).tolist()
+    kinds = df["kind"].astype(object).map(lambda v: "" if _missing(v) else str(v).strip()).tolist()
+    villages = layers.get("villages")
+    have_villages = villages is not None and not villages.empty and "village_code" in villages.columns
+    known: dict[str, dict[str, list[int]]] = {k: {} for k in _SEAT_UNITS}
+    names: dict[str, str] = {}
+    if have_villages:
+        assert villages is not None
+        vcodes = villages["village_code"].astype(str).tolist()
+        tcodes = villages["town_code"].astype(str).tolist() if "town_code" in villages.columns else [""] * len(vcodes)
+        for i, (vc, tc) in enumerate(zip(vcodes, tcodes)):
+            known["village"].setdefault(vc, []).append(i)
+            known["town"].setdefault(tc, []).append(i)
+        for col, name_col in (("village_code", "village_name"), ("town_code", "town_name")):
+            if col in villages.columns and name_col in villages.columns:
+                names.update(zip(villages[col].astype(str), villages[name_col].astype(str)))
+    vgeoms = villages.geometry.values if have_villages and isinstance(villages, gpd.GeoDataFrame) else None
+    pts = df.geometry.values if isinstance(df, gpd.GeoDataFrame) else None
+    for pos, (code, kind) in enumerate(zip(codes, kinds)):
+        if kind not in _SEAT_UNITS or not code:
+            continue  # a missing or unknown kind/code is reported by the column checks
+        digits, _col, unit = _SEAT_UNITS[kind]
+        if len(code) != digits:
+            c.add(pos, "code", code, f"{vocab.SEAT_KIND.label(kind)}的代码应为{digits}位", f"a {kind} seat needs a {digits}-digit code",
+                  "村委会驻地填12位村代码，镇政府驻地填9位镇代码；或改正驻地类型")
+            continue
+        if not have_villages:
+            continue
+        rows = known[kind].get(code)
+        if not rows:
+            c.add(pos, "code", code, f"引用了不存在的{unit}", f"refers to an unknown {kind}",
+                  f"核对区划代码，或先导入该{unit}所在的行政村图层")
+            continue
+        if vgeoms is None or pts is None:
+            continue
+        g = pts[pos]
+        if g is None or shapely.is_empty(g):
+            continue
+        if not bool(np.any(shapely.covers(vgeoms[rows], g))):
+            where = f"{names.get(code, code)}（{code}）" if g.geom_type != "Point" else \
+                f"{names.get(code, code)}（{code}），{g.x:.5f},{g.y:.5f}"
+            c.add(pos, "geometry", where, f"驻地不在本{unit}范围内", f"seat outside its {kind}",
+                  "核对驻地坐标（坐标系、经纬度是否颠倒）或其区划代码", severity="warning")
+
+
 Check = Callable[[_Collector, pd.DataFrame, Mapping[str, pd.DataFrame]], None]
 
 #: Layer-specific checks beyond the declarative table.
@@ -414,6 +468,7 @@ EXTRA_CHECKS: dict[str, tuple[Check, ...]] = {
     "villages": (_villages_extra,),
     "households": (_points_inside_villages,),
     "tourism_sites": (_points_inside_villages,),
+    "seats": (_seats_extra,),
 }
 
 

@@ -260,8 +260,10 @@ def access_panel(ctx: Context, distance_km: float) -> None:
 
 @data.shared(max_entries=2, resource=True)
 def network(path: str, version: str) -> net_ind.NetworkData:
-    """The road network and the seats of the whole workspace (public data, shared by reference)."""
-    return net_ind.network_data(data.load_layer(path, version, "roads"), data.load_layer(path, version, "villages"))
+    """The road network and the seats of the whole workspace (public data, shared by reference); the seats
+    layer where the office imported one, else estimated seats."""
+    return net_ind.network_data(data.load_layer(path, version, "roads"), data.load_layer(path, version, "villages"),
+                                data.load_layer(path, version, "seats"))
 
 
 @data.shared(max_entries=8)
