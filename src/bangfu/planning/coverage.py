@@ -7,6 +7,7 @@ the portfolio solvers work on those numbers only. Pairs come from :mod:`bangfu.g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -173,22 +174,38 @@ def _network_units(
     xy = np.column_stack([hh.geometry.x.to_numpy(), hh.geometry.y.to_numpy()])
     att = gn.attach(net, xy)
     feat, pt = gn.catchment_pairs(net, gn.anchors_for(net, geoms), table["distance_m"].to_numpy(), att)
-    if new_only and len(feat):
-        keep = np.ones(len(feat), dtype=bool)
-        for kind in np.unique(kinds):
-            spec = PROJECT_TYPE_TABLE[str(kind)]
-            if spec.existing == "roads":
-                served = gn.nearest_source_distance(net, att, net.hardened, limit=dist[str(kind)]) <= dist[str(kind)]
-            else:
-                ex = _existing(str(kind), roads=None, projects=proj)
-                served = np.zeros(len(xy), dtype=bool)
-                if len(ex):
-                    _, p = gn.catchment_pairs(net, gn.anchors_for(net, ex), np.full(len(ex), dist[str(kind)]), att)
-                    served[p] = True
-            sel = kinds[feat] == kind
-            keep[sel] = ~served[pt[sel]]
-        feat, pt = feat[keep], pt[keep]
+    def served(kind: str) -> NDArray[np.bool_] | None:
+        if PROJECT_TYPE_TABLE[kind].existing == "roads":
+            within: NDArray[np.bool_] = gn.nearest_source_distance(net, att, net.hardened, limit=dist[kind]) <= dist[kind]
+            return within
+        ex = _existing(kind, roads=None, projects=proj)
+        if not len(ex):
+            return None
+        mask = np.zeros(len(xy), dtype=bool)
+        _, p = gn.catchment_pairs(net, gn.anchors_for(net, ex), np.full(len(ex), dist[kind]), att)
+        mask[p] = True
+        return mask
+
+    if new_only:
+        feat, pt = _drop_served(feat, pt, kinds, served)
     return _csr(feat, pt, (len(table), len(hh))), _household_measures(hh, vinfo)
+
+
+def _drop_served(feat: Ints, pt: Ints, kinds: NDArray[np.object_],
+                 served: Callable[[str], NDArray[np.bool_] | None]) -> tuple[Ints, Ints]:
+    """The (project, household) pairs left when households already served by an existing facility of the
+    project's type are dropped ("new access only"); ``served(kind)`` is that mask over households, or None
+    when no such facility exists."""
+    if not len(feat):
+        return feat, pt
+    keep = np.ones(len(feat), dtype=bool)
+    for kind in np.unique(kinds):
+        mask = served(str(kind))
+        if mask is None:
+            continue
+        sel = kinds[feat] == kind
+        keep[sel] = ~mask[pt[sel]]
+    return feat[keep], pt[keep]
 
 
 def _household_units(
@@ -204,16 +221,13 @@ def _household_units(
 ) -> tuple[sp.csr_matrix, Units]:
     pairs = pairs_within(geoms, hh.geometry, table["distance_m"].to_numpy(), sort_points=False)
     feat, pt = pairs.feature, pairs.point
-    if new_only and len(feat):
-        keep = np.ones(len(feat), dtype=bool)
-        for kind in np.unique(kinds):
-            ex = _existing(str(kind), roads=roads, projects=proj)
-            if len(ex) == 0:
-                continue
-            served = points_within(ex, hh.geometry, dist[str(kind)])
-            sel = kinds[feat] == kind
-            keep[sel] = ~served[pt[sel]]
-        feat, pt = feat[keep], pt[keep]
+
+    def served(kind: str) -> NDArray[np.bool_] | None:
+        ex = _existing(kind, roads=roads, projects=proj)
+        return np.asarray(points_within(ex, hh.geometry, dist[kind]), dtype=bool) if len(ex) else None
+
+    if new_only:
+        feat, pt = _drop_served(feat, pt, kinds, served)
     return _csr(feat, pt, (len(table), len(hh))), _household_measures(hh, vinfo)
 
 
