@@ -19,6 +19,8 @@ def test_login_gate_in_the_browser(tmp_path: Path):
     folder = tmp_path / "ws"
     store.ensure_workspace(folder)
     role_accounts(folder)
+    from playwright.sync_api import expect
+
     with running_app(folder) as base, browser_page() as (page, log, dialogs):
         page.goto(f"{base}/overview", wait_until="domcontentloaded")
         page.get_by_label("用户名").wait_for()
@@ -32,7 +34,7 @@ def test_login_gate_in_the_browser(tmp_path: Path):
         page.get_by_label("密码").fill("wrong password")
         page.get_by_role("button", name="登录", exact=True).click()
         page.get_by_text("用户名或密码错误").wait_for()
-        assert page.locator(MAP_IFRAME).count() == 0
+        expect(page.locator(MAP_IFRAME)).to_have_count(0)
 
         sign_in(page, base, "viewer", path="/overview")
         settle(page)
@@ -43,7 +45,9 @@ def test_login_gate_in_the_browser(tmp_path: Path):
 
         page.locator("[data-testid='stSidebar']").get_by_role("button", name=t("auth.logout", "zh")).click()
         page.get_by_label("密码").wait_for()
-        assert page.locator(MAP_IFRAME).count() == 0
+        # the signed-in page's elements leave the DOM when the sign-out run ends (retried until then)
+        expect(page.locator(MAP_IFRAME)).to_have_count(0, timeout=60_000)
+        expect(page.locator("[data-testid='stMetric']")).to_have_count(0)
 
         sign_in(page, base, "admin", path="/audit")
         assert t("page.audit", "zh") in page.locator("[data-testid='stMain'] h1").first.inner_text()
