@@ -413,3 +413,33 @@ def test_walking_legs_equal_geos_nearest_and_do_not_depend_on_the_segment_length
     same = fine.edge == att.edge
     assert same.mean() > 0.99  # others are ties at a shared node
     np.testing.assert_allclose(fine.pos_m[same], att.pos_m[same], atol=1e-6)
+
+
+def test_new_access_only_along_roads_drops_households_an_existing_facility_reaches_by_road():
+    from bangfu.planning.coverage import build_coverage
+
+    villages = village_grid({"440783101": "一镇"}, 2, origin=(X0 - 500, Y0 - 500), cell=2000.0, crs=UTM)
+    code = villages["village_code"].iloc[0]
+    roads = lines(*RIVER)
+    hh = gpd.GeoDataFrame({"household_id": ["N", "S", "E"], "village_code": code, "members": 3,
+                           "is_poor": [True, True, False], "is_key": False, "has_labour": True},
+                          geometry=shapely.points(xy((300, 420), (100, -20), (1900, -20))), crs=UTM)
+    # the new clinic on the north bank at x=100; an existing (completed) clinic on the south bank at x=1900
+    projects = gpd.GeoDataFrame({"project_id": ["P1", "OLD"], "name": ["卫生室", "旧卫生室"],
+                                 "project_type": ["clinic", "clinic"], "cost_wan": [10.0, 5.0],
+                                 "village_code": [code, code], "status": ["candidate", "completed"]},
+                                geometry=[shapely.Point(X0 + 100, Y0 + 410), shapely.Point(X0 + 1900, Y0 - 10)],
+                                crs=UTM)
+    def matrix(catchment: str, d: float, new_only: bool) -> list[list[float]]:
+        return build_coverage(projects, villages, hh, roads, distances={"clinic": d}, catchment=catchment,
+                              new_access_only=new_only).matrix.toarray().tolist()
+
+    # 2 km along roads: the new clinic reaches N (10 + 200 + 20 m) only (S: 3,900 m, E: 2,230 m); the old one
+    # reaches E (30 m) and S (1,830 m) but not N (10 + 100 + 400 + 1,500 + 20 = 2,030 m): N stays new access
+    assert matrix("network", 2000.0, False) == [[1.0, 0.0, 0.0]]
+    assert matrix("network", 2000.0, True) == [[1.0, 0.0, 0.0]]
+    # in a straight line the old clinic is 1,657 m from N, so there N counts as already served
+    assert matrix("straight", 2000.0, True) == [[0.0, 0.0, 0.0]]
+    # 4 km: the new clinic reaches all three by road, and so does the old one: nothing new is left
+    assert matrix("network", 4000.0, False) == [[1.0, 1.0, 1.0]]
+    assert matrix("network", 4000.0, True) == [[0.0, 0.0, 0.0]]
