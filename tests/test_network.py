@@ -346,16 +346,22 @@ def test_hardening_one_more_road_never_disconnects_anything(roads, pick):
 # --------------------------------------------------------------------------- planning: catchment along roads
 
 
-def test_build_coverage_along_roads_leaves_out_the_far_bank():
-    from bangfu.planning.coverage import build_coverage
-
+def river_households() -> tuple[gpd.GeoDataFrame, str, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The river scene for planning: villages, the village code, the roads, and three households — north bank
+    (x=300), south bank (x=100) and far east on the south bank (x=1900)."""
     villages = village_grid({"440783101": "一镇"}, 2, origin=(X0 - 500, Y0 - 500), cell=2000.0, crs=UTM)
     code = villages["village_code"].iloc[0]
-    roads = lines(*RIVER)
-    # a clinic on the north bank at x=100; households: north bank (x=300), south bank (x=100), far east south bank
     hh = gpd.GeoDataFrame({"household_id": ["N", "S", "E"], "village_code": code, "members": 3,
                            "is_poor": [True, True, False], "is_key": False, "has_labour": True},
                           geometry=shapely.points(xy((300, 420), (100, -20), (1900, -20))), crs=UTM)
+    return villages, code, lines(*RIVER), hh
+
+
+def test_build_coverage_along_roads_leaves_out_the_far_bank():
+    from bangfu.planning.coverage import build_coverage
+
+    villages, code, roads, hh = river_households()
+    # a clinic on the north bank at x=100
     projects = gpd.GeoDataFrame({"project_id": ["P1"], "name": ["卫生室"], "project_type": ["clinic"],
                                  "cost_wan": [10.0], "village_code": [code], "status": ["candidate"]},
                                 geometry=[shapely.Point(X0 + 100, Y0 + 410)], crs=UTM)
@@ -418,12 +424,7 @@ def test_walking_legs_equal_geos_nearest_and_do_not_depend_on_the_segment_length
 def test_new_access_only_along_roads_drops_households_an_existing_facility_reaches_by_road():
     from bangfu.planning.coverage import build_coverage
 
-    villages = village_grid({"440783101": "一镇"}, 2, origin=(X0 - 500, Y0 - 500), cell=2000.0, crs=UTM)
-    code = villages["village_code"].iloc[0]
-    roads = lines(*RIVER)
-    hh = gpd.GeoDataFrame({"household_id": ["N", "S", "E"], "village_code": code, "members": 3,
-                           "is_poor": [True, True, False], "is_key": False, "has_labour": True},
-                          geometry=shapely.points(xy((300, 420), (100, -20), (1900, -20))), crs=UTM)
+    villages, code, roads, hh = river_households()
     # the new clinic on the north bank at x=100; an existing (completed) clinic on the south bank at x=1900
     projects = gpd.GeoDataFrame({"project_id": ["P1", "OLD"], "name": ["卫生室", "旧卫生室"],
                                  "project_type": ["clinic", "clinic"], "cost_wan": [10.0, 5.0],
