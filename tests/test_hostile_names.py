@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from bangfu import briefing
 from bangfu.core.resources import DEMO_PATH
 from bangfu.export import tables as exports
-from bangfu.ui.feedback import md_text
+from bangfu.ui.feedback import html_text, md_text
 from bangfu.ui.pages import PAGES
 from factories import Briefing, loader
 from hostile_names import CONTROL, MD_IMAGE, RAW, hostile_workspace
@@ -64,6 +64,28 @@ def test_names_from_data_are_escaped_on_every_page(spec, hostile: tuple[Path, st
     assert not [(k, s[:80]) for k, s in sources if CONTROL_RE.search(s)]
     if spec.area:  # an area page's title names the chosen town, escaped
         assert any(md_text(MD_IMAGE) in s for k, s in sources if k == "title"), [s for k, s in sources if k == "title"]
+
+
+def test_html_text_keeps_names_inside_their_html_block():
+    out = html_text("赤水镇\n\n![x](http://evil.example/a.png)\r\n<img src=x>\t\"q\"")
+    assert "\n" not in out and "\r" not in out and "<" not in out and '"' not in out
+    assert out == "赤水镇 ![x](http://evil.example/a.png) &lt;img src=x&gt; &quot;q&quot;"
+
+
+def test_presentation_mode_html_carries_names_escaped_in_one_block(hostile: tuple[Path, str],
+                                                                   monkeypatch: pytest.MonkeyPatch):
+    ws, town = hostile
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(ws.parent))
+    at = AppTest.from_file(str(ROOT / "pages/briefing.py"), default_timeout=300)
+    at.query_params["town"] = town
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    html_blocks = [str(m.value) for m in at.markdown if "bangfu-present" in str(m.value) or "bangfu-kpi" in str(m.value)]
+    assert len(html_blocks) >= 2, "the presentation title and KPI cards are drawn"
+    for block in html_blocks:
+        assert "\n\n" not in block and "<img" not in block and not CONTROL_RE.search(block), block[:200]
+    assert any(html_text(MD_IMAGE) in b for b in html_blocks if "bangfu-present-title" in b)
 
 
 def test_md_text_leaves_no_markdown_or_html():

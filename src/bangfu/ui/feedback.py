@@ -49,6 +49,13 @@ def md_text(value: object) -> str:
     return _AUTOLINK_BREAK.sub(WORD_JOINER, escaped)
 
 
+def html_text(value: object) -> str:
+    """Any text made safe inside raw HTML given to ``st.markdown(..., unsafe_allow_html=True)``: HTML escaped
+    (quotes included) and every run of whitespace, line breaks included, made one space — a blank line would
+    end the HTML block and let the rest of the text be read as Markdown (an image, a link)."""
+    return html.escape(" ".join(str(value).split()), quote=True)
+
+
 def as_error(exc: BaseException) -> BangfuError:
     """``exc`` itself if it is a :class:`BangfuError`, else a generic one naming it in its details."""
     if isinstance(exc, BangfuError):

@@ -8,9 +8,8 @@ import streamlit as st
 from bangfu import briefing
 from bangfu.briefing import SECTIONS, adapters
 from bangfu.core.vocab import SECTION_STATUS
-from bangfu.maps.base import esc
 from bangfu.ui import cache as data
-from bangfu.ui.feedback import md_text, show_error
+from bangfu.ui.feedback import html_text, md_text, show_error
 from bangfu.ui.panels.planning import RESULT_KEY as PLANNING_RESULT_KEY
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import kpi_row
@@ -92,17 +91,17 @@ def presentation(ctx: Context, b: briefing.Briefing) -> None:
     c = b.content
     st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
     st.markdown(
-        f'<div class="bangfu-present-title">{esc(c.title)}</div>'
-        f'<div class="bangfu-present-sub">{esc(c.date_text)} · {esc(c.as_of_text)}</div>',
+        f'<div class="bangfu-present-title">{html_text(c.title)}</div>'
+        f'<div class="bangfu-present-sub">{html_text(c.date_text)} · {html_text(c.as_of_text)}</div>',
         unsafe_allow_html=True,
     )
     cards = []
     for k in c.kpis:
         na = k.status in ("missing", "error")
-        note = f'<div class="n">{esc(ctx.t("briefing.kpi_not_yet"))}</div>' if na else ""
+        note = f'<div class="n">{html_text(ctx.t("briefing.kpi_not_yet"))}</div>' if na else ""
         cards.append(
-            f'<div class="bangfu-kpi{" na" if na else ""}"><div class="l">{esc(k.label)}</div>'
-            f'<div class="v">{esc(k.text)}</div>{note}</div>'
+            f'<div class="bangfu-kpi{" na" if na else ""}"><div class="l">{html_text(k.label)}</div>'
+            f'<div class="v">{html_text(k.text)}</div>{note}</div>'
         )
     st.markdown(f'<div class="bangfu-kpis">{"".join(cards)}</div>', unsafe_allow_html=True)
     png_key = ("_bangfu_present_png", id(b))
