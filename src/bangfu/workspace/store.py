@@ -797,8 +797,11 @@ def _write_backup(path: Path, *, user: Principal, reason: str, target: str = "")
         locking.checkpoint("backup:written")
         fileio.fsync_file(tmp)
         check_workspace_file(tmp)
-        stamp = datetime.fromisoformat(at).strftime("%Y%m%d-%H%M%S")
-        final = d / f"{path.stem}-{stamp}-{time.time_ns() % 1_000_000_000:09d}-v{version}.gpkg"
+        # one clock reading for the seconds and the nanoseconds of the name, so names sort in time order
+        # (two readings could straddle a second: a later backup would sort before an earlier one)
+        ns = time.time_ns()
+        stamp = datetime.fromtimestamp(ns // 1_000_000_000, audit.CHINA_TZ).strftime("%Y%m%d-%H%M%S")
+        final = d / f"{path.stem}-{stamp}-{ns % 1_000_000_000:09d}-v{version}.gpkg"
         locking.checkpoint("backup:checked")
         os.replace(tmp, final)
         fileio.fsync_dir(d)
