@@ -16,6 +16,7 @@ can fix; 3 an unexpected internal error; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 import os
 import sys
 import traceback
@@ -202,7 +203,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _data(name: str) -> Callable:
     """A function of :mod:`bangfu.cli.data`, looked up when the parser is built or the command runs."""
-    def call(arg):  # type: ignore[no-untyped-def]
+    def call(arg: Any) -> Any:
         from bangfu.cli import data
 
         return getattr(data, name)(arg)
@@ -213,7 +214,7 @@ def _data(name: str) -> Callable:
 
 def _users(name: str) -> Callable:
     """A function of :mod:`bangfu.cli.users`, looked up when the parser is built or the command runs."""
-    def call(arg):  # type: ignore[no-untyped-def]
+    def call(arg: Any) -> Any:
         from bangfu.cli import users
 
         return getattr(users, name)(arg)

@@ -297,7 +297,7 @@ def parse_bulk(df: pd.DataFrame) -> BulkParse:
             if problem:
                 out.problems.append(f"第{excel_row}行（{road_id}）：{problem}")
             elif f == "version":
-                version = int(parsed)  # type: ignore[arg-type]
+                version = int(str(parsed))
             else:
                 changes[f] = parsed
         if changes:

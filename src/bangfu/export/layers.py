@@ -182,12 +182,12 @@ def export_layers(layers: Mapping[str, pd.DataFrame], names: list[str], fmt: str
     if f.key == "gpkg":
         return f"{stem}.gpkg", _gpkg(frames)
     if f.key == "geojson":
-        files = {f"{n}.geojson": _geojson_one(df, n) for n, df in frames.items()}
+        files: dict[str, bytes] = {f"{n}.geojson": _geojson_one(df, n) for n, df in frames.items()}
         if len(files) == 1:
             return next(iter(files.items()))
         return f"{stem}_geojson.zip", _zip(files)
     if f.key == "shapefile":
-        files: dict[str, bytes] = {}
+        files = {}
         for n, df in frames.items():
             files.update(_shapefile_files(df, n))
         return f"{stem}_shp.zip", _zip(files)

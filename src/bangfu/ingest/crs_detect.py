@@ -207,7 +207,7 @@ def offset_diagnosis(
     suggestion = None
     if declared in ("wgs84", "cgcs2000") or declared.startswith("epsg:"):
         for alt in ("gcj02", "bd09"):
-            inside[alt] = share(convert_geometry(pts, alt, "wgs84"))  # type: ignore[arg-type]
+            inside[alt] = share(convert_geometry(pts, alt, "wgs84"))
         best = max(("gcj02", "bd09"), key=lambda k: inside[k])
         gain = inside[best] - inside["declared"]
         halved = (1 - inside[best]) <= 0.5 * (1 - inside["declared"])  # at least half of the misses fixed

@@ -433,8 +433,9 @@ def shapefile_parts(data: bytes, *, limits: Limits | None = None) -> list[Shapef
             info = members.get(ext)
             return None if info is None else _read_member_bounded(zf, info, budget)
 
-        shp, shx, dbf = get(".shp"), get(".shx"), get(".dbf")
-        assert shp is not None and shx is not None and dbf is not None
+        shp_, shx_, dbf_ = get(".shp"), get(".shx"), get(".dbf")
+        assert shp_ is not None and shx_ is not None and dbf_ is not None
+        shp, shx, dbf = shp_, shx_, dbf_
         if len(shp) < 100 or len(shx) < 100 or len(dbf) < 32:
             raise ImportRefused("Shapefile 文件被截断（.shp/.shx/.dbf 文件头不完整）。", "truncated shapefile")
         if shp[:4] != b"\x00\x00\x27\x0a" or shx[:4] != b"\x00\x00\x27\x0a":

@@ -144,13 +144,13 @@ def _geometry_from_columns(df: pd.DataFrame, layer: str, report: Report, file: s
         return geoms
     if "wkt" in df.columns:
         geoms = np.full(n, None, dtype=object)
-        for pos, v in enumerate(df["wkt"]):
+        for row, v in enumerate(df["wkt"]):
             if v is None:
                 continue
             try:
-                geoms[pos] = shapely.from_wkt(str(v))
+                geoms[row] = shapely.from_wkt(str(v))
             except shapely.errors.GEOSException:
-                report.problems.append(_problem(layer, pos, cm.HELPERS["wkt"][0], v, "WKT 几何无法解析", "bad WKT",
+                report.problems.append(_problem(layer, row, cm.HELPERS["wkt"][0], v, "WKT 几何无法解析", "bad WKT",
                                                 "检查几何文本", file=file))
         return geoms
     return None

@@ -282,8 +282,8 @@ def _dbf_value(raw: bytes, ftype: str) -> object:
     if ftype == "D":
         t = raw.strip().decode("ascii", errors="ignore")
         return f"{t[:4]}-{t[4:6]}-{t[6:8]}" if len(t) == 8 and t.isdigit() else None
-    text = raw.rstrip(b" \x00")
-    return text if text else None
+    rest = raw.rstrip(b" \x00")
+    return rest if rest else None
 
 
 def read_shapefile(data: bytes, encoding: str | None, limits: Limits, sublayer: str | None) -> RawTable:

@@ -127,7 +127,7 @@ def _set_limits(limits: Limits) -> None:
     except (OSError, AttributeError):
         pass
     try:  # Arrow's own allocator reserves gigabytes of address space up front; malloc does not
-        import pyarrow
+        import pyarrow  # type: ignore[import-untyped]
 
         pyarrow.set_memory_pool(pyarrow.system_memory_pool())
         pyarrow.set_cpu_count(1)
@@ -161,7 +161,7 @@ def _error_state(exc: BangfuError) -> tuple[type, dict[str, Any]]:
 
 
 def _rebuild(cls: type, state: dict[str, Any]) -> BangfuError:
-    exc = cls.__new__(cls)
+    exc: BangfuError = Exception.__new__(cls)
     Exception.__init__(exc, state.get("message_zh", ""))
     exc.__dict__.update(state)
     return exc

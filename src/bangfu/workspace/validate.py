@@ -240,7 +240,7 @@ def _check_column(c: _Collector, col: Column, s: pd.Series, known: Mapping[str, 
     ok = present & ~bad
     if col.pattern:
         text = s.astype(object).map(lambda v: "" if _missing(v) else str(v).strip())
-        wrong = ok & ~text.map(lambda t: bool(re.match(col.pattern, t))).astype(bool)  # type: ignore[arg-type]
+        wrong = ok & ~text.map(lambda t: bool(re.match(col.pattern, t))).astype(bool)
         for pos in np.flatnonzero(wrong.to_numpy()):
             c.add(int(pos), col.name, s.iloc[pos], "代码格式不对", f"does not match {col.pattern}",
                   "使用统计用区划代码（村12位、镇9位、县6位数字）")

@@ -84,7 +84,7 @@ def _add_form(ctx: Context) -> None:
         display_name = st.text_input(ctx.t("users.display_name"), key="user_add_display")
         role = st.selectbox(ctx.t("users.role"), list(ROLES), key="user_add_role",
                             format_func=lambda r: ROLES[r].label(ctx.lang))
-        chosen = st.multiselect(ctx.t("users.towns"), list(towns), key="user_add_towns", format_func=towns.get)
+        chosen = st.multiselect(ctx.t("users.towns"), list(towns), key="user_add_towns", format_func=lambda c: towns[c])
         email = st.text_input(ctx.t("users.email"), key="user_add_email")
         password = st.text_input(ctx.t("users.password"), type="password", key="user_add_pw",
                                  autocomplete="new-password")

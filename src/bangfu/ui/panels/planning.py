@@ -78,9 +78,9 @@ def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[plann
         k = c2.number_input(T("planning.min_per_town"), 0, 20, 0, 1, key="min_per_town")
         limit = c3.number_input(T("planning.time_limit"), 1.0, 600.0, 30.0, 5.0, key="time_limit")
         approved = [i for i in planning_run.default_must_in(data["projects"]) if i in labels]
-        must = st.multiselect(T("planning.must_in"), list(labels), approved, format_func=labels.get, key="must_in",
+        must = st.multiselect(T("planning.must_in"), list(labels), approved, format_func=lambda i: labels[i], key="must_in",
                               placeholder=T("common.choose"))
-        excluded = st.multiselect(T("planning.excluded"), list(labels), format_func=labels.get, key="excluded",
+        excluded = st.multiselect(T("planning.excluded"), list(labels), format_func=lambda i: labels[i], key="excluded",
                                   placeholder=T("common.choose"))
         submitted = st.form_submit_button(T("planning.run"), type="primary")
     opts = options(ctx, budget=budget, weights=weights, distances=distances, new_access_only=new_only,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import folium
@@ -193,7 +193,7 @@ def tab_labels(ctx: Context) -> list[str]:
 
 
 def _target_input(ctx: Context, total_km: float) -> ind.RoadTarget:
-    kind = st.radio(ctx.t("roads.target.kind"), ["rate", "km"], horizontal=True, key="roads.target_kind",
+    kind: Literal["rate", "km"] = st.radio(ctx.t("roads.target.kind"), ["rate", "km"], horizontal=True, key="roads.target_kind",
                     format_func=lambda k: ctx.t(f"roads.target.{k}"))
     default = {"rate": [70.0, 85.0, 100.0], "km": [round(total_km * 0.1, 1)] * 3}[kind]
     table = pd.DataFrame({ctx.t("roads.col.year"): [2018, 2019, 2020], ctx.t("roads.col.value"): default})
@@ -206,7 +206,7 @@ def _target_input(ctx: Context, total_km: float) -> ind.RoadTarget:
     return ind.RoadTarget(kind, values)
 
 
-def progress_chart(ctx: Context, table: pd.DataFrame) -> alt.LayerChart:
+def progress_chart(ctx: Context, table: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
     """Bars: km hardened per year; lines: cumulative km and cumulative target."""
     year, km = ctx.t("roads.chart.year"), ctx.t("roads.chart.km")
     series = {"completed_km": "roads.chart.completed", "cumulative_km": "roads.chart.cumulative",

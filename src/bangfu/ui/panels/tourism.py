@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from collections.abc import Sequence
 
 import folium
@@ -97,11 +98,11 @@ def _shown(ctx: Context, reach: pd.DataFrame) -> pd.DataFrame:
     return personal.shown_counts(reach, ctx.user, REACH_COUNTS, shares=REACH_SHARES)
 
 
-def _count(v: object) -> str:
+def _count(v: Any) -> str:
     return str(v) if v == SUPPRESSED else ind.fmt_int(v)
 
 
-def _pct(v: object) -> str:
+def _pct(v: Any) -> str:
     return str(v) if v == SUPPRESSED else ind.fmt_pct(v)
 
 
