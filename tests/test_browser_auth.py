@@ -51,5 +51,5 @@ def test_login_gate_in_the_browser(tmp_path: Path):
 
         sign_in(page, base, "admin", path="/audit")
         assert t("page.audit", "zh") in page.locator("[data-testid='stMain'] h1").first.inner_text()
-        assert page.locator("[data-testid='stDataFrame']").count() >= 1
+        page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)  # drawn after the title
         assert not log.foreign and not dialogs
