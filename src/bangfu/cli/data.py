@@ -14,6 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from bangfu.cli.commands import EXIT_REFUSED, CliError, error_lines
 from bangfu.core import fileio
@@ -47,6 +51,15 @@ def _refused(exc: ImportRefused) -> None:
     """An import refused by its checks: the verdict on stdout, after the report."""
     for line in error_lines(exc, prefix="拒绝导入"):
         _print(line)
+
+
+def _print_matches(matches: "pd.DataFrame") -> None:
+    """Every row of a villages file and the official village it matched (or 未匹配), one line each."""
+    _print("与官方村名录核对（文件 / 行 / 列 / 值 → 结果）：")
+    for m in matches.itertuples(index=False):
+        result = (f"匹配（{m.how}）→ {m.village_code} {m.town_name}{m.official_name}" if m.matched
+                  else "未匹配：见下方错误")
+        _print(f"  {m.file}\t第 {m.row} 行\t{m.column}\t{m.value}\t{result}")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -88,6 +101,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     _print("列对应：" + "，".join(f"{c} → {cm.target_label(plan.layer, f)}" for c, f in plan.mapping.items()))
     for line in plan.report.to_frame("zh").astype(str).to_csv(sep="\t", index=False).splitlines()[1:] if args.verbose else []:
         _print("  " + line)
+    if plan.matches is not None:
+        _print_matches(plan.matches)
+    for note in plan.notes:
+        _print("说明：" + note)
     _print(plan.summary_zh())
     for p in plan.report.errors[:50]:
         _print("  错误：" + p.line("zh"))
