@@ -34,6 +34,8 @@ ID_PREFIXES: dict[str, str] = {
 TOTALS: tuple[str, ...] = ("households", "population", "poor_households", "poor_population")
 #: Village columns filled from the official list when the file leaves them out.
 OFFICIAL_FILL: tuple[str, ...] = ("village_name", "town_code", "town_name", "county_code", "county_name")
+#: ... and those always taken from the official list (a village keeps the name the office gives it).
+OFFICIAL_ALWAYS: tuple[str, ...] = ("town_code", "town_name", "county_code", "county_name")
 
 
 def _core(text: object, suffixes: tuple[str, ...]) -> str:
@@ -133,8 +135,8 @@ def match_to_reference(rows: pd.DataFrame, reference: pd.DataFrame, report: Repo
         if hit is not None:
             official = ref.iloc[hit]
             out.iat[pos, out.columns.get_loc("village_code")] = official["village_code"]
-            for col in OFFICIAL_FILL:
-                if _text(out[col].iloc[pos]) is None:
+            for col in OFFICIAL_FILL:  # towns and county always as the official list writes them
+                if col in OFFICIAL_ALWAYS or _text(out[col].iloc[pos]) is None:
                     out.iat[pos, out.columns.get_loc(col)] = official[col]
         listed.append({
             "file": file or "", "row": pos + 1, "column": column, "value": value,
