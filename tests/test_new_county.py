@@ -292,3 +292,90 @@ def test_a_county_from_scratch_through_the_command_line(tmp_path: Path, capsys: 
         inside = d <= dist[ptype]
         assert by_id.loc[pid, "受益农户(户)"] == inside.sum(), pid
         assert by_id.loc[pid, "受益贫困户(户)"] == (inside & hh["is_poor"].to_numpy()).sum(), pid
+
+
+def test_unmatched_villages_are_listed_and_nothing_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = create.new_workspace(tmp_path / "ws.gpkg", KAIPING, user=ADMIN)
+    written = [("440783116240", "沙洲村", "赤水镇"), ("440783116999", "无此村", "赤水镇"), ("", "羊路村民委员会", "赤水"),
+               ("", "不存在村", "赤水镇"), ("", "沙洲村", "长沙街道"), ("", "瓦片坑", "赤水镇")]
+    before = store.read_meta(ws)["version"]
+    code, out = _import(ws, _write(tmp_path, "村界.zip", _village_shapefile(tmp_path, written)), "villages", capsys)
+    assert code == cli.EXIT_REFUSED, out
+    lines = out.splitlines()
+    row = {n: next(line for line in lines if f"第 {n} 行" in line and "\t" in line) for n in range(1, 7)}
+    assert "匹配（代码）→ 440783116240" in row[1]
+    assert "未匹配" in row[2] and "440783116999" in row[2]
+    assert "匹配（镇名+村名）→ 440783116241" in row[3]
+    assert "未匹配" in row[4] and "不存在村" in row[4]
+    assert "未匹配" in row[5] and "长沙街道·沙洲村" in row[5]  # the name exists, but not in that town
+    assert "匹配（镇名+村名）→ 440783116242" in row[6]
+    errors = [line for line in lines if line.strip().startswith("错误：")]
+    assert len(errors) == 3
+    assert any("官方村名录" in e and "440783116999" in e for e in errors)
+    assert store.read_meta(ws)["version"] == before and store.read_layer(ws, "villages").empty
+
+
+def test_a_household_in_no_village_and_a_village_of_unknown_county(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    ws = tmp_path / "平南.gpkg"
+    assert cli.main(["new", "--county", PINGNAN, "--name", "平南县", "--workspace", str(ws)]) == 0
+    assert "官方区划代码表不含这个县" in capsys.readouterr().out
+    # no official list: codes are the office's own (format and county checked), towns from the codes
+    written = [(f"450821100{200 + j}", f"测试{j}村", "大安镇") for j in range(6)]
+    code, out = _import(ws, _write(tmp_path, "村界.zip", _village_shapefile(tmp_path, written)), "villages", capsys)
+    assert code == 0, out
+    villages = store.read_layer(ws, "villages")
+    assert villages["village_code"].tolist() == [c for c, _, _ in written]
+    assert set(villages["town_code"]) == {"450821100"} and set(villages["county_name"]) == {"平南县"}
+    # a household outside every village is listed (a warning: the point may be right and the boundary old), and
+    # one naming a village that does not exist is refused
+    hh = _households(n=5)
+    codes = ["450821100200"] * 4 + ["450821100299"]
+    lon, lat = hh.geometry.x.to_numpy().copy(), hh.geometry.y.to_numpy().copy()
+    lon[2] = ORIGIN[0] - 0.05  # west of the county's villages
+    lon_g, lat_g = wgs84_to_gcj02(lon, lat)
+    sheet = pd.DataFrame({"行政代码": codes, "人口": hh["members"].tolist(), "是否贫困户": "否", "重点帮扶户": "否",
+                          "有劳动能力": "有", "经度": lon_g, "纬度": lat_g})
+    code, out = _import(ws, _write(tmp_path, "户.xlsx", xlsx_bytes(sheet)), "households", capsys, "--crs", "gcj02")
+    assert code == cli.EXIT_REFUSED, out
+    lines = out.splitlines()
+    assert any("警告" in line and "第3行" in line and "不在任何村" in line for line in lines), out
+    errors = [line for line in lines if line.strip().startswith("错误：")]
+    assert errors and all("第5行" in e and "450821100299" in e for e in errors), errors
+    assert store.read_layer(ws, "households").empty
+    # without the bad row the points are imported; the one outside stays a listed warning
+    code, out = _import(ws, _write(tmp_path, "户2.xlsx", xlsx_bytes(sheet.iloc[:4])), "households", capsys,
+                        "--crs", "gcj02")
+    assert code == 0, out
+    assert len(store.read_layer(ws, "households")) == 4
+
+
+def test_a_code_of_another_county_is_refused_without_an_official_list(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    ws = create.new_workspace(tmp_path / "ws.gpkg", PINGNAN, "平南县", user=ADMIN)
+    written = [("440783116240", "沙洲村", "赤水镇")] + [(f"450821100{200 + j}", f"测试{j}村", "大安镇") for j in range(5)]
+    code, out = _import(ws, _write(tmp_path, "村界.zip", _village_shapefile(tmp_path, written)), "villages", capsys)
+    assert code == cli.EXIT_REFUSED, out
+    assert any("不属于本县" in line and "440783116240" in line for line in out.splitlines())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--county", "4407"], "6 位数字"),
+    (["--county", "450821"], "--name"),
+])
+def test_cli_new_refuses_bad_county(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                                    message: str) -> None:
+    target = tmp_path / "x" / "workspace.gpkg"
+    assert cli.main(["new", *args, "--workspace", str(target)]) == cli.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("错误：") and message in err and "提示：" in err
+    assert not target.exists()
+
+
+def test_cli_new_refuses_an_existing_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["new", "--county", KAIPING, "--workspace", str(tmp_path)]) == 0  # a folder: workspace.gpkg in it
+    first = (tmp_path / store.WORKSPACE_FILE).read_bytes()
+    capsys.readouterr()
+    assert cli.main(["new", "--county", XINMIN, "--workspace", str(tmp_path)]) == cli.EXIT_ERROR
+    assert "已存在" in capsys.readouterr().err
+    assert (tmp_path / store.WORKSPACE_FILE).read_bytes() == first

@@ -459,6 +459,10 @@ def prepare_import(
     refused_rows = {p.row for p in report.errors if p.column == "geometry"}
     checked.problems = [p for p in checked.problems
                         if not (p.column == "geometry" and p.row in refused_rows and p.reason_en == "invalid geometry")]
+    if matches is not None:  # an unmatched village is reported once (not again for each column it then lacks)
+        unmatched = set(matches.loc[~matches["matched"], "row"])
+        follow_on = {"village_code", *matching.OFFICIAL_FILL}
+        checked.problems = [p for p in checked.problems if not (p.row in unmatched and p.column in follow_on)]
     report.extend(checked)
     if layer == "villages":
         report.extend(import_checks.coverage_gaps(new_layer, file=file_name))
