@@ -230,7 +230,7 @@ def test_a_county_from_scratch_through_the_command_line(tmp_path: Path, capsys: 
     files.mkdir()
     code, out = _import(ws, _write(files, "村界.zip", _village_shapefile(tmp_path)), "villages", capsys)
     assert code == 0, out
-    for pos, (vcode, name) in enumerate(OFFICIAL.items()):
+    for pos, vcode in enumerate(OFFICIAL):
         assert f"第 {pos + 1} 行" in out and vcode in out  # every match listed
     villages = store.read_layer(ws, "villages")
     assert dict(zip(villages["village_code"], villages["village_name"])) == {
@@ -379,3 +379,114 @@ def test_cli_new_refuses_an_existing_workspace(tmp_path: Path, capsys: pytest.Ca
     assert cli.main(["new", "--county", XINMIN, "--workspace", str(tmp_path)]) == cli.EXIT_ERROR
     assert "已存在" in capsys.readouterr().err
     assert (tmp_path / store.WORKSPACE_FILE).read_bytes() == first
+
+
+# =========================================================================== the rules, one by one
+
+from bangfu.export import layers as layer_export  # noqa: E402
+from bangfu.ingest import columns as cm, matching  # noqa: E402
+from bangfu.ingest import pipeline  # noqa: E402
+from bangfu.core import vocab  # noqa: E402
+
+
+@pytest.mark.parametrize("written, official", [
+    ("沙洲村", "沙洲村委会"), ("沙洲村民委员会", "沙洲村委会"), ("沙洲", "沙洲村委会"), (" 沙洲 村委会", "沙洲村"),
+    ("赤水墟社区", "赤水墟社区居委会"), ("赤水墟居委会", "赤水墟社区居委会"), ("赤水墟社区居民委员会", "赤水墟"),
+])
+def test_village_suffix_variants_are_the_same_village(written: str, official: str) -> None:
+    assert matching.core_village(written) == matching.core_village(official)
+
+
+@pytest.mark.parametrize("a, b", [("沙洲村", "沙洲墟社区居委会"), ("东山村委会", "东山墟社区居委会"), ("村", "社区")])
+def test_different_villages_stay_different(a: str, b: str) -> None:
+    assert matching.core_village(a) != matching.core_village(b)
+
+
+@pytest.mark.parametrize("a, b", [("赤水", "赤水镇"), ("三埠街道办事处", "三埠街道"), ("三埠", "三埠街道办"), ("大沙乡", "大沙")])
+def test_town_suffix_variants(a: str, b: str) -> None:
+    assert matching.core_town(a) == matching.core_town(b)
+
+
+def test_every_official_kaiping_village_matches_itself_by_written_variants() -> None:
+    """Against the whole official list: each village found by town + name with its suffix swapped, unless its core
+    name is shared within its town (then the import says so)."""
+    ref = create.official_villages(KAIPING)
+    index = matching.NameIndex(ref)
+    cores = ref.assign(core=ref["village_name"].map(matching.core_village),
+                       tcore=ref["town_name"].map(matching.core_town))
+    shared = cores.duplicated(["tcore", "core"], keep=False)
+    for pos, row in cores.iterrows():
+        found = index.find(row["core"] + "村", row["tcore"])
+        assert (found == [pos]) if not shared[pos] else len(found) > 1
+
+
+@pytest.mark.parametrize("columns, layer, expected", [
+    (["行政代码", "村名", "所属镇"], "villages", {"行政代码": "village_code", "所属镇": "town_name"}),
+    (["区划代码(12位)", "乡镇(街道)", "村委会"], "villages", {"区划代码(12位)": "village_code", "乡镇(街道)": "town_name"}),
+    (["村级代码", "镇街"], "villages", {"村级代码": "village_code", "镇街": "town_name"}),
+    (["村编码"], "villages", {"村编码": "village_code"}),
+    (["代码"], "villages", {"代码": "village_code"}),
+    (["统计用区划代码", "所属乡镇"], "villages", {"统计用区划代码": "village_code", "所属乡镇": "town_name"}),
+    (["户主", "人口", "是否贫困户", "建档立卡户", "经度", "纬度"], "households",
+     {"人口": "members", "是否贫困户": "is_poor", "经度": "lon", "纬度": "lat"}),
+    (["X", "Y", "行政村代码"], "households", {"X": "lon", "Y": "lat", "行政村代码": "village_code"}),
+    (["项目名称", "项目类型", "投资(万元)"], "projects", {"项目名称": "name", "项目类型": "project_type", "投资(万元)": "cost_wan"}),
+    (["总投资"], "projects", {"总投资": "cost_wan"}),
+])
+def test_office_column_names_are_recognised(columns: list[str], layer: str, expected: dict[str, str]) -> None:
+    got = cm.auto_mapping(columns, layer)
+    assert {c: got.get(c) for c in expected} == expected
+    assert "户主" not in got  # the head's name is never imported
+
+
+@pytest.mark.parametrize("text, value", [
+    ("是", True), ("否", False), ("有", True), ("无", False), ("√", True), ("×", False), ("1", True), ("0", False),
+    ("Y", True), ("N", False), ("true", True), ("false", False),
+])
+def test_chinese_yes_no_values(text: str, value: bool) -> None:
+    assert vocab.YES_NO.parse(text) == ("true" if value else "false")
+    frame = store.coerce("households", pd.DataFrame({"is_poor": [text]}))
+    assert bool(frame["is_poor"].iloc[0]) is value
+
+
+@pytest.mark.parametrize("text, code", [
+    ("道路硬化", "road_hardening"), ("硬底化", "road_hardening"), ("饮水安全", "drinking_water"),
+    ("饮水工程", "drinking_water"), ("桥梁", "bridge"), ("农田水利", "irrigation"), ("卫生室", "clinic"),
+    ("学校", "school"), ("宽带", "broadband"),
+])
+def test_chinese_project_type_names(text: str, code: str) -> None:
+    assert vocab.PROJECT_TYPE.parse(text) == code
+    assert project_types.project_type(text).key == code
+
+
+def test_generated_ids_are_deterministic_and_never_clash() -> None:
+    rows = pd.DataFrame({"project_id": [None, "P00002", "", None]})
+    report = pipeline.Report()
+    out = matching.generate_ids("projects", "project_id", rows, set(), report)
+    assert out["project_id"].tolist() == ["P00001", "P00002", "P00003", "P00004"]
+    rows2 = pd.DataFrame({"project_id": [None, "P00001"]})
+    out2 = matching.generate_ids("projects", "project_id", rows2, set(), pipeline.Report())
+    assert out2["project_id"].tolist() == ["P00001-1", "P00001"]
+    assert len(report.warnings) == 1 and "3 行没有编号" in report.warnings[0].reason_zh
+    again = matching.generate_ids("projects", "project_id", rows, set(), pipeline.Report())
+    assert again["project_id"].tolist() == out["project_id"].tolist()
+
+
+def test_totals_in_both_files_that_disagree_are_listed() -> None:
+    villages = pd.DataFrame({"village_code": ["440783116240", "440783116241"], "village_name": ["沙洲村", "羊路村"],
+                             "households": [3, 2], "population": [9, 5], "poor_households": [1, 0],
+                             "poor_population": [3, 0]})
+    hh = pd.DataFrame({"village_code": ["440783116240"] * 3 + ["440783116241"] * 3, "members": [3, 3, 3, 2, 2, 1],
+                       "is_poor": [True, False, False, False, False, False]})
+    report = pipeline.Report()
+    assert matching.apply_household_totals(villages, hh, report) is None  # totals given: kept, only checked
+    assert [p.row for p in report.warnings] == [2]  # 羊路: 2 households in the file, 3 points
+    assert "440783116241" in report.warnings[0].value
+
+
+def test_the_reference_list_is_not_a_user_layer(tmp_path: Path) -> None:
+    ws = create.new_workspace(tmp_path / "ws.gpkg", KAIPING, user=ADMIN)
+    assert "reference_villages" not in LAYERS
+    assert "reference_villages" not in layer_export.exportable_layers(ws, ADMIN)
+    with pytest.raises(KeyError):
+        pipeline.prepare_import(ws, "x.csv", b"a\n1\n", layer="reference_villages")

@@ -191,7 +191,8 @@ def _summary(args: argparse.Namespace) -> int:
     loader = personal.loader(ws, access.cli_principal())  # the command line acts as its administrator
     area = areas.area_for(loader("villages"), args.town)
     summary = area_summary(areas.AreaLayers(loader, area), as_of=as_of)
-    print(f"{area.name}（{as_of.isoformat()}）")
+    name = area.name or store.read_meta(ws).get("county_name", "")  # a new workspace without villages yet
+    print(f"{name}（{as_of.isoformat()}）")
     table = summary_table(summary, lang=args.lang)  # tab-separated: CJK text does not line up in columns
     print("\t".join(table.columns))
     for row in table.itertuples(index=False):

@@ -53,7 +53,7 @@ def _refused(exc: ImportRefused) -> None:
         _print(line)
 
 
-def _print_matches(matches: "pd.DataFrame") -> None:
+def _print_matches(matches: pd.DataFrame) -> None:
     """Every row of a villages file and the official village it matched (or 未匹配), one line each."""
     _print("与官方村名录核对（文件 / 行 / 列 / 值 → 结果）：")
     for m in matches.itertuples(index=False):
