@@ -490,3 +490,21 @@ def test_the_reference_list_is_not_a_user_layer(tmp_path: Path) -> None:
     assert "reference_villages" not in layer_export.exportable_layers(ws, ADMIN)
     with pytest.raises(KeyError):
         pipeline.prepare_import(ws, "x.csv", b"a\n1\n", layer="reference_villages")
+
+
+def test_villages_town_by_town_with_update_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = create.new_workspace(tmp_path / "ws.gpkg", KAIPING, user=ADMIN)
+    first = _write(tmp_path, "a.zip", _village_shapefile(tmp_path / "a", WRITTEN[:3]))
+    code, out = _import(ws, first, "villages", capsys)
+    assert code == 0, out
+    official_rest = len(create.official_villages(KAIPING)) - 3
+    assert f"另有 {official_rest} 个村" in out
+    gdf = gpd.read_file(f"zip://{first}", encoding="gbk")
+    second = gdf.assign(行政代码=["", "", "440783116245"], 村名=["冲口", "和安村委会", "湴溪村"],
+                        geometry=_squares()[3:6])
+    code, out = _import(ws, _write(tmp_path, "b.zip", shapefile_zip(second, tmp_path / "b", encoding="GBK",
+                                                                     keep_cpg=False)), "villages", capsys,
+                        "--mode", "update")
+    assert code == 0, out
+    villages = store.read_layer(ws, "villages")
+    assert villages["village_code"].tolist() == list(OFFICIAL)

@@ -413,6 +413,10 @@ def prepare_import(
     if reference is not None and len(reference) and ("village_code" in rows.columns or "village_name" in rows.columns):
         rows, matches = matching.match_to_reference(rows, reference, report, file=file_name)
         notes.append(f"与官方村名录核对：{int(matches['matched'].sum())} 行匹配，{int((~matches['matched']).sum())} 行未匹配")
+        absent = set(reference["village_code"]) - set(matches["village_code"]) - set(vill["village_code"].astype(str))
+        if absent:
+            notes.append(f"官方村名录中另有 {len(absent)} 个村（居）既不在文件中、也不在工作空间中"
+                         "（可以按镇分批导入：加 --mode update 或在页面选“按编号更新或新增”）")
     elif layer == "villages":
         rows = matching.fill_from_meta(rows, meta, report, file=file_name)
     if layer == "villages" and "village_code" not in rows.columns and "village_name" in rows.columns and len(vill):
