@@ -262,12 +262,33 @@ def test_a_county_from_scratch_through_the_command_line(tmp_path: Path, capsys: 
     assert villages["poor_households"].to_dict() == g["is_poor"].sum().to_dict()
     assert villages["poor_population"].to_dict() == g["poor_members"].sum().to_dict()
 
-    # 3. roads and 4. projects (Chinese type names, no ids)
+    # 3. roads, tourism sites, enterprises and pairings (no ids; Chinese values)
     code, out = _import(ws, _write(files, "道路.geojson", _roads_geojson()), "roads", capsys)
     assert code == 0, out
     roads = store.read_layer(ws, "roads")
     assert roads["road_id"].tolist() == ["R00001", "R00002"]
     assert roads["status"].tolist() == ["planned", "completed"]
+    site_lon, site_lat = wgs84_to_gcj02(np.array([112.51, 112.55]), np.array([22.21, 22.23]))
+    sites = pd.DataFrame({"名称": ["沙洲碉楼", "和安农庄"], "类型": ["碉楼村落", "民宿农家乐"],
+                          "所在村代码": ["440783116240", "440783116244"], "经度": site_lon, "纬度": site_lat})
+    code, out = _import(ws, _write(files, "旅游点.xlsx", xlsx_bytes(sites)), "tourism_sites", capsys, "--crs", "gcj02")
+    assert code == 0, out
+    assert store.read_layer(ws, "tourism_sites")["site_id"].tolist() == ["S00001", "S00002"]
+    firms = pd.DataFrame({"企业名称": ["开平甲公司", "开平乙公司"], "行业": ["农业", "制造"], "是否龙头企业": ["是", "否"],
+                          "经度": site_lon, "纬度": site_lat})
+    code, out = _import(ws, _write(files, "企业.xlsx", xlsx_bytes(firms)), "enterprises", capsys, "--crs", "gcj02")
+    assert code == 0, out
+    assert store.read_layer(ws, "enterprises")["is_leading"].tolist() == [True, False]
+    pairs = pd.DataFrame({"企业编号": ["E00001", "E00002", "E00009"], "村代码": ["440783116240", "440783116243",
+                                                                          "440783116244"],
+                          "帮扶方式": ["产业帮扶", "就业", "公益"], "开始日期": ["2025-01-01"] * 3, "帮扶资金": [10, 5, 1]})
+    code, out = _import(ws, _write(files, "结对.xlsx", xlsx_bytes(pairs)), "pairings", capsys)
+    assert code == cli.EXIT_REFUSED and "E00009" in out  # checked against the enterprises imported before
+    code, out = _import(ws, _write(files, "结对.xlsx", xlsx_bytes(pairs.iloc[:2])), "pairings", capsys)
+    assert code == 0, out
+    assert store.read_layer(ws, "pairings")["pairing_type"].tolist() == ["产业", "就业"]
+
+    # 4. projects (Chinese type names, no ids)
     code, out = _import(ws, _write(files, "项目库.xlsx", _project_sheet()), "projects", capsys, "--crs", "gcj02")
     assert code == 0, out
     projects = store.read_layer(ws, "projects")
@@ -508,3 +529,17 @@ def test_villages_town_by_town_with_update_mode(tmp_path: Path, capsys: pytest.C
     assert code == 0, out
     villages = store.read_layer(ws, "villages")
     assert villages["village_code"].tolist() == list(OFFICIAL)
+
+
+def test_an_empty_workspace_opens_reads_and_summarises(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bangfu.workspace import areas, personal
+
+    ws = create.new_workspace(tmp_path / "ws.gpkg", PINGNAN, "平南县", user=ADMIN)
+    load = personal.loader(ws, ADMIN)
+    assert all(load(n).empty for n in ("villages", "households", "roads", "projects"))
+    assert areas.area_for(load("villages"), None).level == "county"
+    assert cli.main(["summary", "--workspace", str(ws)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("平南县（") and "行政村（社区）\t0" in out
+    assert cli.main(["rank", "--workspace", str(ws), "--budget", "10", "--out", str(tmp_path / "r.xlsx")]) == 2
+    assert "没有候选项目" in capsys.readouterr().err
