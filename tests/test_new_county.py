@@ -543,3 +543,20 @@ def test_an_empty_workspace_opens_reads_and_summarises(tmp_path: Path, capsys: p
     assert out.startswith("平南县（") and "行政村（社区）\t0" in out
     assert cli.main(["rank", "--workspace", str(ws), "--budget", "10", "--out", str(tmp_path / "r.xlsx")]) == 2
     assert "没有候选项目" in capsys.readouterr().err
+
+
+def test_households_joined_by_village_name_tolerate_suffix_variants(tmp_path: Path) -> None:
+    from tests.factories import village_grid, workspace
+
+    villages = village_grid(per_town=3, name="测试{j}村")
+    ws = workspace(tmp_path / "ws", villages=villages)
+    centres = villages.geometry.representative_point()
+    sheet = pd.DataFrame({
+        "村名": ["测试0村委会", "测试1", "测试2村民委员会", "测试9村"], "镇街": ["赤水", "赤水镇", "赤水镇", "赤水镇"],
+        "家庭人口": [3, 2, 4, 1], "是否贫困户": ["否"] * 4, "重点帮扶户": ["否"] * 4, "有劳动能力": ["有"] * 4,
+        "经度": [*centres.x, centres.x.iloc[0]], "纬度": [*centres.y, centres.y.iloc[0]],
+    }).to_csv(index=False).encode("utf-8")
+    plan = pipeline.prepare_import(ws, "户.csv", sheet, layer="households", crs="wgs84")
+    assert plan.rows["village_code"].tolist()[:3] == villages["village_code"].tolist()
+    errors = [p for p in plan.report.errors if p.row == 4]
+    assert errors and "赤水镇·测试9村" in errors[0].value
