@@ -560,3 +560,21 @@ def test_households_joined_by_village_name_tolerate_suffix_variants(tmp_path: Pa
     assert plan.rows["village_code"].tolist()[:3] == villages["village_code"].tolist()
     errors = [p for p in plan.report.errors if p.row == 4]
     assert errors and "赤水镇·测试9村" in errors[0].value
+
+
+def test_new_workspace_never_replaces_a_file_created_meanwhile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "ws.gpkg"
+    real = store.write_gpkg
+
+    def racing(path, layers, *, meta=None):  # another process creates the workspace while ours is being written
+        target.write_bytes(b"theirs")
+        real(path, layers, meta=meta)
+
+    monkeypatch.setattr(store, "write_gpkg", racing)
+    with pytest.raises(create.WorkspaceExists):
+        create.new_workspace(target, KAIPING, user=ADMIN)
+    assert target.read_bytes() == b"theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.gpkg"]  # no temporary file left behind
+    monkeypatch.undo()
+    create.new_workspace(tmp_path / "b" / "ws.gpkg", KAIPING, user=ADMIN)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["office.sqlite", "ws.gpkg"]

@@ -10,8 +10,10 @@ and checked against it (:mod:`bangfu.ingest.matching`). See docs/data.md, "新�
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sqlite3
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -98,20 +100,35 @@ def new_workspace(path: Path | str, county_code: str, name: str | None = None, *
     title = given or str(official["county_name"].iloc[0])
     p = Path(path)
     if p.exists():
-        raise WorkspaceExists(
-            f"文件已存在，不会覆盖：{p}", f"the file exists and is not overwritten: {p}",
-            hint_zh="换一个文件名或文件夹；要重新开始，先把旧文件移走。",
-            hint_en="Choose another name or folder; to start again, move the old file away first.")
+        raise _exists(p)
     layers = {n: store.empty_layer(n) for n in LAYERS}
     meta = {"county_code": code, "county_name": title, "source": "new", "reference_villages": str(len(official))}
     p.parent.mkdir(parents=True, exist_ok=True)
-    with fileio.atomic_path(p) as tmp:
+    fd, name = tempfile.mkstemp(dir=p.parent, prefix=f"{fileio.TEMP_PREFIX}{p.name}.", suffix=p.suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
         store.write_gpkg(tmp, layers, meta=meta)
         pyogrio.write_dataframe(official.astype(object), str(tmp), layer=REFERENCE_TABLE, driver="GPKG")
         _register_fixed_time(tmp)
+        fileio.fsync_file(tmp)
+        try:
+            os.link(tmp, p)  # never replaces a file another process created meanwhile (os.replace would)
+        except FileExistsError:
+            raise _exists(p) from None
+        fileio.fsync_dir(p.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
     audit.record(p.parent, user, "new_workspace", code,
                  {"county_name": title, "reference_villages": len(official)}, workspace=p.name)
     return p
+
+
+def _exists(p: Path) -> WorkspaceExists:
+    return WorkspaceExists(
+        f"文件已存在，不会覆盖：{p}", f"the file exists and is not overwritten: {p}",
+        hint_zh="换一个文件名或文件夹；要重新开始，先把旧文件移走。",
+        hint_en="Choose another name or folder; to start again, move the old file away first.")
 
 
 def _register_fixed_time(path: Path) -> None:
