@@ -578,3 +578,15 @@ def test_new_workspace_never_replaces_a_file_created_meanwhile(tmp_path: Path, m
     monkeypatch.undo()
     create.new_workspace(tmp_path / "b" / "ws.gpkg", KAIPING, user=ADMIN)
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["office.sqlite", "ws.gpkg"]
+
+
+def test_the_match_list_for_display(tmp_path: Path) -> None:
+    ref = create.official_villages(KAIPING)
+    rows = pd.DataFrame({"village_code": ["440783116240", None, None], "village_name": ["沙洲村", "羊路", "无此村"],
+                         "town_name": ["赤水镇", "赤水", None]})
+    _, matches = matching.match_to_reference(rows, ref, pipeline.Report(), file="f.shp")
+    zh, en = matching.matches_table(matches, "zh"), matching.matches_table(matches, "en")
+    assert list(zh.columns) == ["文件", "行号", "列", "值", "结果", "官方村代码", "镇街", "官方村名"]
+    assert zh["结果"].tolist() == ["匹配（代码）", "匹配（镇名+村名）", "未匹配"]
+    assert en["Result"].tolist() == ["matched (code)", "matched (town and village name)", "not matched"]
+    assert zh["官方村代码"].tolist() == ["440783116240", "440783116241", ""]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 from bangfu.cli.commands import EXIT_REFUSED, CliError, error_lines
 from bangfu.core import fileio
-from bangfu.ingest import columns as cm
+from bangfu.ingest import columns as cm, matching
 from bangfu.ingest import pipeline as importers
 from bangfu.export import layers as layer_export
 from bangfu.workspace import access, create, store
@@ -57,8 +57,8 @@ def _print_matches(matches: pd.DataFrame) -> None:
     """Every row of a villages file and the official village it matched (or 未匹配), one line each."""
     _print("与官方村名录核对（文件 / 行 / 列 / 值 → 结果）：")
     for m in matches.itertuples(index=False):
-        result = (f"匹配（{m.how}）→ {m.village_code} {m.town_name}{m.official_name}" if m.matched
-                  else "未匹配：见下方错误")
+        result = matching.describe_match(bool(m.matched), str(m.how))
+        result += f"→ {m.village_code} {m.town_name}{m.official_name}" if m.matched else "：见下方错误"
         _print(f"  {m.file}\t第 {m.row} 行\t{m.column}\t{m.value}\t{result}")
 
 

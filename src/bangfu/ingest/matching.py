@@ -14,12 +14,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from bangfu.core.labels import t
 from bangfu.core.vocab import is_missing
 from bangfu.workspace.validate import Problem, Report
 
 __all__ = [
     "VILLAGE_SUFFIXES", "TOWN_SUFFIXES", "ID_PREFIXES", "TOTALS", "core_village", "core_town", "NameIndex",
-    "match_to_reference", "fill_from_meta", "generate_ids", "household_totals", "apply_household_totals",
+    "match_to_reference", "matches_table", "describe_match", "fill_from_meta", "generate_ids", "household_totals", "apply_household_totals",
 ]
 
 #: Suffixes stripped (the longest that fits, once) before two village names are compared.
@@ -32,6 +33,14 @@ ID_PREFIXES: dict[str, str] = {
 }
 #: Village totals and how each is derived from household points (members summed, poor ones counted).
 TOTALS: tuple[str, ...] = ("households", "population", "poor_households", "poor_population")
+#: How a row was matched (the ``how`` column of :func:`match_to_reference`) → its label.
+HOW_LABELS: dict[str, str] = {"code": "match.by_code", "town_name": "match.by_town_name", "name": "match.by_name"}
+#: Columns of :func:`matches_table`, in order, with their labels.
+MATCH_COLUMNS: dict[str, str] = {
+    "file": "match.file", "row": "match.row", "column": "match.column", "value": "match.value",
+    "result": "match.result", "village_code": "match.village_code", "town_name": "match.town_name",
+    "official_name": "match.official_name",
+}
 #: Village columns filled from the official list when the file leaves them out.
 OFFICIAL_FILL: tuple[str, ...] = ("village_name", "town_code", "town_name", "county_code", "county_name")
 #: ... and those always taken from the official list (a village keeps the name the office gives it).
@@ -68,8 +77,8 @@ class NameIndex:
     def __init__(self, villages: pd.DataFrame) -> None:
         self.by_pair: dict[tuple[str, str], list[int]] = {}
         self.by_name: dict[str, list[int]] = {}
-        for i, (v, t) in enumerate(zip(villages["village_name"], villages["town_name"])):
-            self.by_pair.setdefault((core_town(t), core_village(v)), []).append(i)
+        for i, (v, town) in enumerate(zip(villages["village_name"], villages["town_name"])):
+            self.by_pair.setdefault((core_town(town), core_village(v)), []).append(i)
             self.by_name.setdefault(core_village(v), []).append(i)
 
     def find(self, name: object, town: object | None) -> list[int]:
@@ -108,14 +117,14 @@ def match_to_reference(rows: pd.DataFrame, reference: pd.DataFrame, report: Repo
         town = _text(out["town_name"].iloc[pos])
         hit: int | None = None
         if code is not None:
-            column, value, how = "village_code", code, "代码"
+            column, value, how = "village_code", code, "code"
             hit = by_code.get(code)
             if hit is None:
                 report.problems.append(_problem(
                     layer, pos, column, code, "村代码不在本县的官方村名录中", "code not in the official village list",
                     "核对12位村代码（统计用区划代码）；或删去代码，按镇名+村名匹配", file=file))
         elif name is not None:
-            column, value, how = "village_name", f"{town}·{name}" if town else name, "镇名+村名" if town else "村名"
+            column, value, how = "village_name", f"{town}·{name}" if town else name, "town_name" if town else "name"
             found = names.find(name, town)
             if len(found) == 1:
                 hit = found[0]
@@ -147,6 +156,17 @@ def match_to_reference(rows: pd.DataFrame, reference: pd.DataFrame, report: Repo
         })
     cols = ["file", "row", "column", "value", "matched", "how", "village_code", "official_name", "town_name"]
     return out, pd.DataFrame(listed, columns=cols)
+
+
+def describe_match(matched: bool, how: str, lang: str = "zh") -> str:
+    """``匹配（镇名+村名）`` / ``未匹配``: the result of one row, in ``lang``."""
+    return t("match.matched", lang).format(how=t(HOW_LABELS[how], lang)) if matched else t("match.unmatched", lang)
+
+
+def matches_table(matches: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """The match list for display: one row per file row, labelled columns, the result in words."""
+    out = matches.assign(result=[describe_match(bool(m), str(h), lang) for m, h in zip(matches["matched"], matches["how"])])
+    return out[list(MATCH_COLUMNS)].rename(columns={c: t(k, lang) for c, k in MATCH_COLUMNS.items()})
 
 
 def fill_from_meta(rows: pd.DataFrame, meta: Mapping[str, str], report: Report, *, file: str | None = None
