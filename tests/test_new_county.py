@@ -590,3 +590,21 @@ def test_the_match_list_for_display(tmp_path: Path) -> None:
     assert zh["结果"].tolist() == ["匹配（代码）", "匹配（镇名+村名）", "未匹配"]
     assert en["Result"].tolist() == ["matched (code)", "matched (town and village name)", "not matched"]
     assert zh["官方村代码"].tolist() == ["440783116240", "440783116241", ""]
+
+
+def test_a_boundary_file_without_flags_keeps_known_flags_else_no(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = create.new_workspace(tmp_path / "ws.gpkg", KAIPING, user=ADMIN)
+    with_flags = _write(tmp_path, "a.zip", _village_shapefile(tmp_path / "a", WRITTEN[:3]))
+    assert _import(ws, with_flags, "villages", capsys)[0] == 0
+    gdf = gpd.read_file(f"zip://{with_flags}", encoding="gbk").drop(columns=["老区村", "重点帮扶村"])
+    plain = pd.concat([gdf, gpd.GeoDataFrame({"行政代码": ["440783116243"], "村名": ["冲口村"], "所属镇": ["赤水镇"]},
+                                             geometry=_squares()[3:4], crs="EPSG:4326")], ignore_index=True)
+    code, out = _import(ws, _write(tmp_path, "b.zip", shapefile_zip(gpd.GeoDataFrame(plain, crs="EPSG:4326"),
+                                                                     tmp_path / "b", encoding="GBK", keep_cpg=False)),
+                        "villages", capsys)
+    assert code == 0, out
+    assert "没有“老区村”列" in out and "没有“重点帮扶村”列" in out
+    villages = store.read_layer(ws, "villages")
+    assert villages["village_code"].tolist() == list(OFFICIAL)[:4]
+    assert villages["is_old_district"].tolist() == [True, False, False, False]  # the first three kept, 冲口 否
+    assert villages["is_key_village"].tolist() == [True, False, True, False]

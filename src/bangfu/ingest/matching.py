@@ -19,7 +19,7 @@ from bangfu.core.vocab import is_missing
 from bangfu.workspace.validate import Problem, Report
 
 __all__ = [
-    "VILLAGE_SUFFIXES", "TOWN_SUFFIXES", "ID_PREFIXES", "TOTALS", "core_village", "core_town", "NameIndex",
+    "VILLAGE_SUFFIXES", "TOWN_SUFFIXES", "ID_PREFIXES", "TOTALS", "VILLAGE_FLAGS", "core_village", "core_town", "NameIndex",
     "match_to_reference", "matches_table", "describe_match", "fill_from_meta", "generate_ids", "household_totals", "apply_household_totals",
 ]
 
@@ -41,6 +41,8 @@ MATCH_COLUMNS: dict[str, str] = {
     "result": "match.result", "village_code": "match.village_code", "town_name": "match.town_name",
     "official_name": "match.official_name",
 }
+#: Yes/no flags of a village a boundary file may leave out (then kept, or 否, with a warning).
+VILLAGE_FLAGS: tuple[str, ...] = ("is_old_district", "is_key_village")
 #: Village columns filled from the official list when the file leaves them out.
 OFFICIAL_FILL: tuple[str, ...] = ("village_name", "town_code", "town_name", "county_code", "county_name")
 #: ... and those always taken from the official list (a village keeps the name the office gives it).
