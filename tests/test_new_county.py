@@ -608,3 +608,18 @@ def test_a_boundary_file_without_flags_keeps_known_flags_else_no(tmp_path: Path,
     assert villages["village_code"].tolist() == list(OFFICIAL)[:4]
     assert villages["is_old_district"].tolist() == [True, False, False, False]  # the first three kept, 冲口 否
     assert villages["is_key_village"].tolist() == [True, False, True, False]
+
+
+def test_a_table_updating_some_village_columns_never_touches_totals_or_flags(tmp_path: Path) -> None:
+    from tests.factories import village_grid, workspace
+
+    villages = village_grid(per_town=3)
+    ws = workspace(tmp_path / "ws", villages=villages)
+    table = pd.DataFrame({"统计用区划代码": villages["village_code"].iloc[:1], "重点帮扶村": ["否"]})
+    plan = pipeline.prepare_import(ws, "t.csv", table.to_csv(index=False).encode("utf-8"), layer="villages")
+    assert plan.ok and plan.mode == "update" and not plan.report.warnings
+    new = plan.new_layer.set_index("village_code")
+    old = villages.set_index("village_code")
+    for c in (*matching.TOTALS, "is_old_district"):
+        assert new[c].tolist() == old[c].tolist()
+    assert new["is_key_village"].tolist() == [False, False, False]

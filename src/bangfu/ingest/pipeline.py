@@ -426,7 +426,8 @@ def prepare_import(
         notes.append("按村名（和镇名）匹配到现有村的12位代码")
     for c in [c for c in rows.columns if c in cm.HELPERS]:
         rows = rows.drop(columns=c)
-    if layer == "villages":  # flags the file lacks: kept from the workspace's village, else 否 (with a warning)
+    boundaries = layer == "villages" and geoms is not None  # a boundary file (not a table updating some columns)
+    if boundaries:  # flags the file lacks: kept from the workspace's village, else 否 (with a warning)
         for c in [c for c in matching.VILLAGE_FLAGS if c not in rows.columns]:
             known = dict(zip(vill["village_code"].astype(str), vill[c])) if len(vill) else {}
             codes = rows["village_code"] if "village_code" in rows.columns else pd.Series([None] * len(rows))
@@ -436,7 +437,7 @@ def prepare_import(
                                             f"no {lay.column(c).en} column: kept for known villages, else no",
                                             f"如需标记{label}，在文件中加“{label}”列（是/否）后重新导入",
                                             "warning", file=file_name))
-    if layer == "villages" and not any(c in rows.columns for c in matching.TOTALS):
+    if boundaries and not any(c in rows.columns for c in matching.TOTALS):
         derived = matching.household_totals(load("households"))
         codes = rows["village_code"].map(lambda c: None if c is None else str(c)) if "village_code" in rows.columns \
             else pd.Series([None] * len(rows), dtype=object)
