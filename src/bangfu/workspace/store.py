@@ -689,8 +689,11 @@ class Backup:
 
 
 def backups_dir(path: Path | str) -> Path:
-    """The folder of a workspace's backups (``backups/`` beside it)."""
-    return Path(path).parent / BACKUP_DIR
+    """The folder of a workspace's backups: ``backups/`` beside the default ``workspace.gpkg``, and
+    ``backups/<name>/`` beside any other workspace file (several workspaces side by side in one folder,
+    :mod:`bangfu.workspace.catalog`, never share or rotate each other's backups)."""
+    p = Path(path)
+    return p.parent / BACKUP_DIR if p.name == WORKSPACE_FILE else p.parent / BACKUP_DIR / p.stem
 
 
 def backups_to_keep() -> int:
