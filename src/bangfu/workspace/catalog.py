@@ -15,10 +15,9 @@ from pathlib import Path
 
 from bangfu.core.text import safe_filename
 from bangfu.workspace import store
+from bangfu.workspace.audit import WORKSPACES_DIR
 from bangfu.workspace.access import Principal
 
-#: The folder (inside the office folder) that holds the workspaces beside the default one.
-WORKSPACES_DIR = "workspaces"
 #: The key (``?ws=``) of the default workspace ``workspace.gpkg``.
 DEFAULT_KEY = "default"
 

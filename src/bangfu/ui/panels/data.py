@@ -61,7 +61,11 @@ def _changed(ctx: Context, message_key: str) -> None:
 
 def source_picker(ctx: Context) -> tuple[str, tuple[str, bytes] | None]:
     """Target layer, uploader and example picker; returns (layer, (file name, bytes) or None)."""
-    layer = st.selectbox(ctx.t("data.target_layer"), [n for n, lay in LAYERS.items() if lay.importable], key="data.layer",
+    importable = [n for n, lay in LAYERS.items() if lay.importable]
+    asked = st.query_params.get("layer")  # the getting-started page links here with the next layer
+    if asked in importable and "data.layer" not in st.session_state:
+        st.session_state["data.layer"] = asked
+    layer = st.selectbox(ctx.t("data.target_layer"), importable, key="data.layer",
                          format_func=lambda n: get_layer(n).zh if ctx.lang == "zh" else get_layer(n).en)
     up = st.file_uploader(ctx.t("data.upload"), type=["gpkg", "geojson", "json", "zip", "kml", "csv", "txt", "xlsx"],
                           key="data.uploader")
