@@ -12,6 +12,7 @@ st.caption(ctx.t("start.intro"))
 synthetic_note(ctx)
 
 found = panel.statuses(ctx)
+panel.kpi_section(ctx, found)
 panel.next_step_section(ctx, found)
 panel.status_section(ctx, found)
 panel.templates_section(ctx, found)

@@ -777,6 +777,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "checked against earlier ones. Every layer has an Excel template (Chinese headers, an example row, a column guide).",
     ),
     "start.status": ("各图层状态", "Layer status"),
+    "start.kpi_layers": ("已导入的图层", "Layers imported"),
+    "start.kpi_villages": ("行政村", "Villages"),
     "start.complete": ("所有图层都已导入。", "Every layer has been imported."),
     "start.next": ("下一步：导入“{layer}”。", "Next step: import “{layer}”."),
     "start.go_import": ("去“数据管理”页导入", "Import on the data page"),

@@ -91,7 +91,7 @@ def example_row(layer: Layer | str, villages: pd.DataFrame | None = None) -> dic
     the example imports into this workspace as it is), coded values as their Chinese labels."""
     lay = get_layer(layer) if isinstance(layer, str) else layer
     v = _village(villages)
-    known = {k: v[k] for k in ("village_code", "town_code", "county_code") if k in v}
+    known: dict[str, Any] = {k: v[k] for k in ("village_code", "town_code", "county_code") if k in v}
     if lay.name == "villages":
         known.update({k: v[k] for k in ("village_name", "town_name", "county_name") if k in v})
     if lay.name == "projects":

@@ -8,7 +8,7 @@ import streamlit as st
 from bangfu.export import templates
 from bangfu.ui import cache
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import layer_names, page_link
+from bangfu.ui.widgets import kpi_row, layer_names, page_link
 from bangfu.workspace import status as ws_status
 
 #: The status table's columns (label keys ``start.col.<column>``).
@@ -19,6 +19,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def statuses(ctx: Context) -> tuple[ws_status.LayerStatus, ...]:
     """Every layer of the import order with its rows and problem counts (cached by workspace version)."""
     return cache.layer_status(ctx.path, ctx.version)
+
+
+def kpi_section(ctx: Context, found: tuple[ws_status.LayerStatus, ...]) -> None:
+    """Layers imported (of the import order) and the villages in the workspace."""
+    done = sum(s.imported for s in found)
+    villages = next(s.rows for s in found if s.layer == "villages")
+    kpi_row([(ctx.t("start.kpi_layers"), f"{done} / {len(found)}"), (ctx.t("start.kpi_villages"), f"{villages:,}")])
 
 
 def next_step_section(ctx: Context, found: tuple[ws_status.LayerStatus, ...]) -> None:
