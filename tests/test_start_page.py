@@ -80,6 +80,14 @@ def test_every_page_opens_on_an_empty_and_a_partial_workspace(stage: str):
             assert f"这个工作空间还没有导入完：下一步导入“{NEXT[stage]}”。" in infos, (spec.url_path, infos)
 
 
+def test_briefing_presentation_mode_says_what_to_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    folder = tmp_path / "ws"
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
+    workspace(folder, meta={"source": "new"}, **stage_layers("empty"))
+    at = _run("briefing", present="1")
+    assert [i.value for i in at.info] == ["本页需要先导入：行政村。"]
+
+
 def test_every_page_in_english_names_the_missing_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     folder = tmp_path / "ws"
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
