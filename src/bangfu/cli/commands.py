@@ -226,6 +226,8 @@ def _users(name: str) -> Callable:
 COMMANDS: tuple[Command, ...] = (
     Command("rank", "按受益农户给候选项目排名，并在预算内选出项目组合（输出 Excel）", _rank_args, _rank),
     Command("summary", "全市（县）或一个镇街的主要指标（村数、户数、道路硬化率、通达率、结对覆盖率）", _summary_args, _summary),
+    Command("new", "为一个县新建空的工作空间 (start an empty workspace for a county)", _data("new_args"),
+            _data("cmd_new")),
     Command("import", "导入文件到工作空间 (import a file into the workspace)", _data("import_args"), _data("cmd_import")),
     Command("export", "导出工作空间或图层 (export the workspace or a layer)", _data("export_args"), _data("cmd_export")),
     Command("restore-backup", "恢复导入前的备份 (restore the previous workspace)", _data("restore_args"),

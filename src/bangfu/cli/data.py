@@ -14,13 +14,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from bangfu.cli.commands import EXIT_REFUSED, CliError, error_lines
 from bangfu.core import fileio
 from bangfu.ingest import columns as cm
 from bangfu.ingest import pipeline as importers
 from bangfu.export import layers as layer_export
-from bangfu.workspace import access, store
+from bangfu.workspace import access, create, store
 from bangfu.ingest.crs_detect import crs_label
 from bangfu.workspace.schema import LAYERS
 from bangfu.ingest.guard import ImportRefused
@@ -47,6 +51,15 @@ def _refused(exc: ImportRefused) -> None:
     """An import refused by its checks: the verdict on stdout, after the report."""
     for line in error_lines(exc, prefix="拒绝导入"):
         _print(line)
+
+
+def _print_matches(matches: "pd.DataFrame") -> None:
+    """Every row of a villages file and the official village it matched (or 未匹配), one line each."""
+    _print("与官方村名录核对（文件 / 行 / 列 / 值 → 结果）：")
+    for m in matches.itertuples(index=False):
+        result = (f"匹配（{m.how}）→ {m.village_code} {m.town_name}{m.official_name}" if m.matched
+                  else "未匹配：见下方错误")
+        _print(f"  {m.file}\t第 {m.row} 行\t{m.column}\t{m.value}\t{result}")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -88,6 +101,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     _print("列对应：" + "，".join(f"{c} → {cm.target_label(plan.layer, f)}" for c, f in plan.mapping.items()))
     for line in plan.report.to_frame("zh").astype(str).to_csv(sep="\t", index=False).splitlines()[1:] if args.verbose else []:
         _print("  " + line)
+    if plan.matches is not None:
+        _print_matches(plan.matches)
+    for note in plan.notes:
+        _print("说明：" + note)
     _print(plan.summary_zh())
     for p in plan.report.errors[:50]:
         _print("  错误：" + p.line("zh"))
@@ -115,6 +132,24 @@ def cmd_import(args: argparse.Namespace) -> int:
     latest = store.list_backups(ws)
     where = f"{store.BACKUP_DIR}/{latest[0].name}" if latest else store.BACKUP_DIR
     _print(f"已导入。导入前的工作空间已备份为 {where}（可用 restore-backup 恢复）。")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """``new --county CODE [--name NAME] --workspace PATH``: an empty workspace for a county (the CLI acts as admin)."""
+    ws = Path(args.workspace)
+    if ws.suffix.lower() != ".gpkg":
+        ws = ws / store.WORKSPACE_FILE  # a folder: the workspace file inside it
+    path = create.new_workspace(ws, args.county, args.name, user=access.cli_principal())
+    meta = store.read_meta(path)
+    ref = create.read_reference(path)
+    _print(f"已新建工作空间：{path}（{meta.get('county_name', '')}，县代码 {meta.get('county_code', '')}）")
+    if len(ref):
+        _print(f"官方村名录：{len(ref)} 个村（居）委会、{ref['town_code'].nunique()} 个镇街，导入的村将按代码或镇名+村名核对。")
+    else:
+        _print("官方区划代码表不含这个县：导入的村代码只按格式（12 位数字）检查。")
+    _print("下一步：按顺序导入 villages（村界）→ households → roads → tourism_sites → enterprises → pairings → projects，")
+    _print(f"例如：python -m bangfu import 村界.shp.zip --layer villages --workspace {path}")
     return 0
 
 
@@ -165,6 +200,13 @@ def import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
     p.add_argument("--dry-run", action="store_true", help="check and preview only")
     p.add_argument("--verbose", "-v", action="store_true", help="print the whole report as a table")
+
+
+def new_args(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``new``."""
+    p.add_argument("--county", required=True, help="县（市、区）代码，6 位数字，如 440783（开平市）")
+    p.add_argument("--name", help="县（市、区）名称；官方区划代码表（辽宁省、开平市）不含的县必须填写")
+    p.add_argument("--workspace", required=True, help="新工作空间文件（.gpkg）或文件夹；已存在的文件不会被覆盖")
 
 
 def export_args(p: argparse.ArgumentParser) -> None:

@@ -32,8 +32,8 @@ import shapely
 
 from bangfu.ingest import columns as cm
 from bangfu.core.text import visible
-from bangfu.ingest import crs_detect, checks as import_checks, readers, sandbox
-from bangfu.workspace import display, store
+from bangfu.ingest import crs_detect, checks as import_checks, matching, readers, sandbox
+from bangfu.workspace import create, display, store
 from bangfu.workspace.access import Principal, require
 from bangfu.workspace.schema import Layer, get_layer, references
 from bangfu.ingest.guard import ImportRefused, Limits
@@ -73,6 +73,10 @@ class ImportPlan:
     notes: list[str] = field(default_factory=list)
     base_meta_version: int | None = None  # the workspace version number the plan was prepared on
     depends: tuple[str, ...] = ()  # the layers the plan was checked against (an edit of one refuses the apply)
+    #: one row per file row of a villages import into a county with an official list: how it matched, or not
+    matches: pd.DataFrame | None = None
+    #: other layers the import rewrites in the same transaction (village totals derived from household points)
+    also: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -175,15 +179,10 @@ def _is_geographic(key: str) -> bool:
 
 def _resolve_village_codes(df: pd.DataFrame, villages: pd.DataFrame, *, name_col: str, town_col: str | None,
                            layer: str, report: Report, file: str) -> pd.Series:
-    """Village codes looked up by village name (within the town when a town name is given)."""
-    vnames = villages["village_name"].astype(str).str.strip()
-    towns = villages["town_name"].astype(str).str.strip()
-    codes = villages["village_code"].astype(str)
-    by_pair: dict[tuple[str, str], list[str]] = {}
-    by_name: dict[str, list[str]] = {}
-    for c, v, t in zip(codes, vnames, towns):
-        by_pair.setdefault((t, v), []).append(c)
-        by_name.setdefault(v, []).append(c)
+    """Village codes looked up by village name (within the town when a town name is given); suffix variants
+    (村/村委会/社区…, 镇/乡/街道…) tolerated (:mod:`bangfu.ingest.matching`)."""
+    index = matching.NameIndex(villages)
+    codes = villages["village_code"].astype(str).tolist()
     out: list[object] = []
     for pos in range(len(df)):
         name = df[name_col].iloc[pos]
@@ -192,9 +191,9 @@ def _resolve_village_codes(df: pd.DataFrame, villages: pd.DataFrame, *, name_col
             continue
         name = str(name).strip()
         town = None if town_col is None or df[town_col].iloc[pos] is None else str(df[town_col].iloc[pos]).strip()
-        hits = by_pair.get((town, name), []) if town else by_name.get(name, [])
+        hits = index.find(name, town)
         if len(hits) == 1:
-            out.append(hits[0])
+            out.append(codes[hits[0]])
             continue
         out.append(None)
         where = f"{town}·{name}" if town else name
@@ -316,7 +315,8 @@ def prepare_import(
             hint_en="Import another layer; the history can be exported but not imported.",
         )
     base_version = store.workspace_version(workspace)
-    base_meta_version = store.meta_version(store.read_meta(workspace)) if data_version is None else int(data_version)
+    meta = store.read_meta(workspace)
+    base_meta_version = store.meta_version(meta) if data_version is None else int(data_version)
     load = load or _loader_for(workspace)
     table = readers.read_upload(file_name, data, encoding=encoding, sublayer=sublayer, limits=limits)
     if mapping is None:
@@ -332,6 +332,10 @@ def prepare_import(
                                         "control characters removed", "核对该值；控制字符不会被保存",
                                         "warning", file=file_name))
     rows = display.parse_codes(_mapped_frame(table, mapping), layer)  # 已硬化, 饮水工程, 4A… → codes
+    if layer in matching.ID_PREFIXES:  # rows without an id get one (deterministic, with a warning)
+        existing = load(layer) if mode == "update" else None  # replace: the same file always gets the same ids
+        taken = set(existing[lay.key].astype(str)) if existing is not None and len(existing) else set()
+        rows = matching.generate_ids(layer, lay.key, rows, taken, report, file=file_name)
     rows, numbers = import_checks.nonfinite_numbers(layer, rows, file=file_name)
     report.extend(numbers)
 
@@ -404,6 +408,13 @@ def prepare_import(
         rows["village_code"] = _resolve_village_codes(
             rows, vill, name_col="ref_village_name", town_col="ref_town_name" if "ref_town_name" in rows.columns else None,
             layer=layer, report=report, file=file_name)
+    matches: pd.DataFrame | None = None
+    reference = create.read_reference(workspace) if layer == "villages" else None
+    if reference is not None and len(reference) and ("village_code" in rows.columns or "village_name" in rows.columns):
+        rows, matches = matching.match_to_reference(rows, reference, report, file=file_name)
+        notes.append(f"与官方村名录核对：{int(matches['matched'].sum())} 行匹配，{int((~matches['matched']).sum())} 行未匹配")
+    elif layer == "villages":
+        rows = matching.fill_from_meta(rows, meta, report, file=file_name)
     if layer == "villages" and "village_code" not in rows.columns and "village_name" in rows.columns and len(vill):
         rows["village_code"] = _resolve_village_codes(
             rows, vill, name_col="village_name", town_col="town_name" if "town_name" in rows.columns else None,
@@ -411,6 +422,16 @@ def prepare_import(
         notes.append("按村名（和镇名）匹配到现有村的12位代码")
     for c in [c for c in rows.columns if c in cm.HELPERS]:
         rows = rows.drop(columns=c)
+    if layer == "villages" and not any(c in rows.columns for c in matching.TOTALS):
+        derived = matching.household_totals(load("households"))
+        codes = rows["village_code"].map(lambda c: None if c is None else str(c)) if "village_code" in rows.columns \
+            else pd.Series([None] * len(rows), dtype=object)
+        for c in matching.TOTALS:
+            rows[c] = [int(derived[c].get(k, 0)) if k in derived.index else 0 for k in codes]
+        report.problems.append(_problem(layer, None, "households", "", "文件没有户数和人口：由农户点位统计（导入农户后自动计算）",
+                                        "no totals in the file: derived from the household points",
+                                        "导入农户表后，各村的总户数、总人口、贫困户数和贫困人口按点位计算", "warning",
+                                        file=file_name))
 
     # ---- mode and the new layer
     old = load(layer)
@@ -445,6 +466,12 @@ def prepare_import(
     others[layer] = new_layer
     report.extend(import_checks.dangling_references(others, layer, file=file_name))
     _sanity(report, layer, view, vill, crs_key, file_name)
+    also: dict[str, pd.DataFrame] = {}
+    if layer == "households" and len(vill):
+        totals = matching.apply_household_totals(store.coerce("villages", vill), new_layer, report, file=file_name)
+        if totals is not None:
+            also["villages"] = totals
+            notes.append("各村的总户数、总人口、贫困户数和贫困人口已按农户点位计算")
 
     change = import_checks.diff_layer(layer, store.coerce(lay, old) if len(old) else old, new_layer)
     if lay.versioned and change is not None and change.changed:
@@ -455,7 +482,7 @@ def prepare_import(
         sublayers=table.sublayers, columns=table.columns, mapping=dict(mapping), crs=crs_key, crs_source=crs_source,
         crs_note=crs_note, mode=mode, preview=table.frame.head(10), rows=view, new_layer=new_layer, report=report,
         change=change, base_version=base_version, notes=notes, base_meta_version=base_meta_version,
-        depends=tuple(sorted(set(context) - {layer})),
+        depends=tuple(sorted(set(context) - {layer})), matches=matches, also=also,
     )
 
 
@@ -536,7 +563,7 @@ def apply_import(workspace: Path | str, plan: ImportPlan, *, user: Principal) ->
     if base is None and store.workspace_version(workspace) != plan.base_version:
         raise ImportRefused("工作空间在预览之后被修改过，请重新预览再导入。", "workspace changed since the preview")
     try:
-        store.replace_layers(workspace, {plan.layer: plan.new_layer}, user=user, base_version=base,
+        store.replace_layers(workspace, {plan.layer: plan.new_layer, **plan.also}, user=user, base_version=base,
                              depends=plan.depends, action="import", target=plan.layer,
                              details={"file": plan.file_name, "mode": plan.mode,
                                       **(plan.change.counts() if plan.change else {})})

@@ -416,3 +416,28 @@ def schema_table() -> list[SchemaRow]:
 def column_labels(layer: str, lang: str = "zh") -> dict[str, str]:
     """Column name → label for a schema layer (for tables and Excel headers)."""
     return get_layer(layer).labels(lang)
+
+
+#: The official village list of a new county's workspace (12-digit codes, names, towns), copied from the shipped
+#: code list by :mod:`bangfu.workspace.create`: the reference imports are matched and checked against. A table of
+#: the GeoPackage but NOT a user layer (not in :data:`LAYERS`): never imported, edited, exported or shown as a layer.
+REFERENCE_VILLAGES = Layer(
+    name="reference_villages",
+    zh="官方村名录",
+    en="Official village list",
+    key="village_code",
+    geometry=None,
+    importable=False,
+    optional=True,
+    columns=(
+        _code("village_code", "村代码", "Village code", VILLAGE_CODE_PATTERN, unique=True),
+        Column("village_name", "str", "村名", "Village name"),
+        _code("town_code", "镇代码", "Town code", TOWN_CODE_PATTERN),
+        Column("town_name", "str", "镇街", "Town"),
+        _code("county_code", "县代码", "County code", COUNTY_CODE_PATTERN),
+        Column("county_name", "str", "县市区", "County"),
+    ),
+)
+
+#: Tables of a workspace that are not user layers, by name.
+REFERENCE_TABLES: dict[str, Layer] = {REFERENCE_VILLAGES.name: REFERENCE_VILLAGES}
