@@ -113,3 +113,21 @@ def test_template_file_name(layer: str):
     name = templates.template_file_name(layer)
     assert name.endswith(".xlsx") and schema.get_layer(layer).zh in name
     assert isinstance(templates.template_frame(layer), pd.DataFrame)
+
+
+def test_templates_of_a_new_workspace_name_its_official_villages_and_import_in_order(tmp_path: Path):
+    """In a workspace made by new_workspace (the county's official list as reference, every layer empty) the
+    first template names the first official village and each template imports in turn."""
+    from bangfu.workspace import create
+    ws = create.new_workspace(tmp_path / "workspaces" / "440783.gpkg", "440783", user=ADMIN)
+    reference = create.read_reference(ws)
+    first = reference.sort_values("village_code").iloc[0]
+    row = templates.example_row("villages", store.read_layer(ws, "villages"), reference)
+    assert (row["村代码"], row["村名"], row["镇街"]) == (first["village_code"], first["village_name"], first["town_name"])
+    for layer in status.IMPORT_ORDER:
+        data = templates.template_xlsx(layer, store.read_layer(ws, "villages"), reference=reference)
+        plan = pipeline.prepare_import(ws, templates.template_file_name(layer), data, layer=layer)
+        assert plan.ok, (layer, plan.summary_zh(), [p.line("zh") for p in plan.report.problems[:5]])
+        pipeline.apply_import(ws, plan, user=ADMIN)
+    assert status.layer_counts(ws) == {name: 1 for name in status.IMPORT_ORDER}
+    assert store.read_layer(ws, "households").iloc[0]["village_code"] == first["village_code"]

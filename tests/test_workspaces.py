@@ -98,3 +98,67 @@ def test_sidebar_picker_chooses_the_workspace_and_keeps_it_in_the_url(office: Pa
     assert "440783\\-2025\\.gpkg" in _workspace_caption(at)
     at = _page(ws="no-such")
     assert "workspace\\.gpkg" in _workspace_caption(at), "an unknown key falls back to the default"
+
+
+@pytest.fixture
+def lone_office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "office1"
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
+    workspace(folder, villages=import_villages(), households=import_households())
+    return folder
+
+
+def _new_workspace(at: AppTest, code: str, name: str = "") -> AppTest:
+    next(x for x in at.text_input if x.key == "data.new_ws_county").input(code)
+    next(x for x in at.text_input if x.key == "data.new_ws_name").input(name)
+    next(b for b in at.button if b.label == "创建工作空间").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_data_page_creates_a_workspace_and_switches_to_it(lone_office: Path):
+    before = (lone_office / "workspace.gpkg").read_bytes()
+    at = _new_workspace(_page("data"), "211224")
+    created = lone_office / "workspaces" / "211224.gpkg"
+    assert created.is_file()
+    meta = store.read_meta(created)
+    assert meta["county_code"] == "211224" and meta["county_name"] == "昌图县"
+    assert all(len(store.read_layer(created, n)) == 0 for n in ("villages", "households", "roads", "projects"))
+    assert "已新建工作空间：211224.gpkg。" in [s.value.replace("\\", "") for s in at.success]
+    assert at.query_params["ws"] in ("211224", ["211224"])
+    assert "211224\\.gpkg" in _workspace_caption(at), "the page now reads the new workspace"
+    assert "这个工作空间还没有导入完：下一步导入“行政村”。" in [i.value for i in at.info]
+    assert (lone_office / "workspace.gpkg").read_bytes() == before, "the current workspace is left as it was"
+    # a second one for the same county (another year) gets a name of its own
+    at = _new_workspace(at, "211224", "2025")
+    assert (lone_office / "workspaces" / "211224-2025.gpkg").is_file()
+    assert [e.key for e in catalog.list_workspaces(lone_office)] == ["default", "211224", "211224-2025"]
+
+
+def test_new_workspace_refuses_a_bad_county_code_with_a_chinese_error(lone_office: Path):
+    at = _new_workspace(_page("data"), "12ab")
+    assert at.error, "a clear error"
+    assert not (lone_office / "workspaces").exists() or not list((lone_office / "workspaces").glob("*.gpkg"))
+
+
+def test_new_workspace_is_for_administrators_only(lone_office: Path):
+    from bangfu.workspace import create
+    from bangfu.workspace.access import AccessDenied
+    from factories import account, sign_in
+
+    account(lone_office, "chief", "admin")
+    account(lone_office, "li", "county_planner")
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120)
+    sign_in(at, lone_office, "li")
+    at.run()
+    assert not at.exception
+    assert "只有管理员可以新建工作空间。" in [c.value for c in at.caption]
+    assert not [x for x in at.text_input if x.key == "data.new_ws_county"]
+    planner = Principal("li", "county_planner", source="cli")
+    with pytest.raises(AccessDenied):  # the data layer refuses too
+        create.new_workspace(lone_office / "workspaces" / "211224.gpkg", "211224", user=planner)
+    assert not (lone_office / "workspaces" / "211224.gpkg").exists()
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120)
+    sign_in(at, lone_office, "chief")
+    at.run()
+    assert [x for x in at.text_input if x.key == "data.new_ws_county"], "an administrator gets the form"

@@ -55,13 +55,19 @@ def template_columns(layer: Layer | str) -> list[Column]:
     return [c for c in lay.columns if c.name not in SKIPPED]
 
 
-def _village(villages: pd.DataFrame | None) -> dict[str, Any]:
-    """Code, names and a point of the workspace's first village (or stand-ins)."""
+def _village(villages: pd.DataFrame | None, reference: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Code, names and a point of the workspace's first village; before any village is imported, the first
+    village of the official reference list (names and code; a stand-in shape), else stand-ins."""
     if villages is None or len(villages) == 0:
+        box = shapely.box(FALLBACK_POINT[0] - 0.005, FALLBACK_POINT[1] - 0.005, FALLBACK_POINT[0] + 0.005,
+                          FALLBACK_POINT[1] + 0.005)
+        if reference is not None and len(reference):
+            row = reference.sort_values("village_code").iloc[0]
+            return {**{k: str(row[k]) for k in ("village_code", "town_code", "county_code", "village_name",
+                                                  "town_name", "county_name")}, "point": FALLBACK_POINT, "shape": box}
         code = FALLBACK_CODE
         return {"village_code": code, "town_code": code[:9], "county_code": code[:6], "point": FALLBACK_POINT,
-                "shape": shapely.box(FALLBACK_POINT[0] - 0.005, FALLBACK_POINT[1] - 0.005, FALLBACK_POINT[0] + 0.005,
-                                     FALLBACK_POINT[1] + 0.005)}
+                "shape": box}
     row = villages.sort_values("village_code").iloc[0]
     geom = row.get("geometry")
     point = geom.representative_point() if geom is not None and not geom.is_empty else shapely.Point(FALLBACK_POINT)
@@ -86,11 +92,13 @@ def _value(col: Column, known: Mapping[str, Any]) -> Any:
     return value
 
 
-def example_row(layer: Layer | str, villages: pd.DataFrame | None = None) -> dict[str, Any]:
+def example_row(layer: Layer | str, villages: pd.DataFrame | None = None,
+                reference: pd.DataFrame | None = None) -> dict[str, Any]:
     """The template's example row, header → value: the workspace's first village where a village is named (so
-    the example imports into this workspace as it is), coded values as their Chinese labels."""
+    the example imports into this workspace as it is; before villages are imported, the first official village
+    of ``reference``), coded values as their Chinese labels."""
     lay = get_layer(layer) if isinstance(layer, str) else layer
-    v = _village(villages)
+    v = _village(villages, reference)
     known: dict[str, Any] = {k: v[k] for k in ("village_code", "town_code", "county_code") if k in v}
     if lay.name == "villages":
         known.update({k: v[k] for k in ("village_name", "town_name", "county_name") if k in v})
@@ -148,15 +156,18 @@ def column_guide(layer: Layer | str, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=head)
 
 
-def template_frame(layer: Layer | str, villages: pd.DataFrame | None = None) -> pd.DataFrame:
+def template_frame(layer: Layer | str, villages: pd.DataFrame | None = None,
+                   reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """The template's first sheet: the Chinese headers and the example row."""
-    return pd.DataFrame([example_row(layer, villages)])
+    return pd.DataFrame([example_row(layer, villages, reference)])
 
 
-def template_xlsx(layer: Layer | str, villages: pd.DataFrame | None = None, *, lang: str = "zh") -> bytes:
-    """The Excel template of ``layer``: sheet 1 the headers and the example row, sheet 2 the column guide."""
+def template_xlsx(layer: Layer | str, villages: pd.DataFrame | None = None, *, reference: pd.DataFrame | None = None,
+                  lang: str = "zh") -> bytes:
+    """The Excel template of ``layer``: sheet 1 the headers and the example row, sheet 2 the column guide.
+    ``villages``: the workspace's villages; ``reference``: its official village list (a new workspace)."""
     lay = get_layer(layer) if isinstance(layer, str) else layer
-    return to_xlsx_bytes({lay.zh: template_frame(lay, villages),
+    return to_xlsx_bytes({lay.zh: template_frame(lay, villages, reference),
                           t("template.guide_sheet", lang): column_guide(lay, lang)})
 
 

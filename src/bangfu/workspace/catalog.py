@@ -61,7 +61,7 @@ def list_workspaces(folder: Path | str) -> list[WorkspaceEntry]:
         out.append(_entry(DEFAULT_KEY, default))
     extra = base / WORKSPACES_DIR
     if extra.is_dir():
-        out += [_entry(p.stem, p) for p in sorted(extra.glob("*.gpkg"))
+        out += [_entry(p.stem, p) for p in sorted(extra.glob("*.gpkg"), key=lambda p: p.stem)
                 if p.is_file() and not p.name.startswith(".") and p.stem != DEFAULT_KEY]
     return out
 

@@ -9,7 +9,7 @@ from bangfu.export import templates
 from bangfu.ui import cache
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import kpi_row, layer_names, page_link
-from bangfu.workspace import status as ws_status
+from bangfu.workspace import create, status as ws_status
 
 #: The status table's columns (label keys ``start.col.<column>``).
 COLUMNS: tuple[str, ...] = ("layer", "imported", "rows", "errors", "warnings")
@@ -55,8 +55,10 @@ def status_section(ctx: Context, found: tuple[ws_status.LayerStatus, ...]) -> No
 
 @cache.shared(max_entries=64)
 def template_bytes(path: str, version: str, layer: str, lang: str) -> bytes:
-    """The Excel template of ``layer`` with this workspace's first village in its example row."""
-    return templates.template_xlsx(layer, cache.load_layer(path, version, "villages"), lang=lang)
+    """The Excel template of ``layer`` with this workspace's first village (or first official village) in its
+    example row."""
+    return templates.template_xlsx(layer, cache.load_layer(path, version, "villages"), lang=lang,
+                                   reference=create.read_reference(path))
 
 
 def templates_section(ctx: Context, found: tuple[ws_status.LayerStatus, ...]) -> None:
