@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bangfu.core.resources import DEMO_PATH
-from bangfu.workspace import audit, catalog, schema, store
+from bangfu.workspace import audit, catalog, create, schema, store
 from bangfu.workspace.access import Principal
 from factories import import_households, import_villages, workspace
 
@@ -129,6 +129,11 @@ def test_data_page_creates_a_workspace_and_switches_to_it(lone_office: Path):
     assert "211224\\.gpkg" in _workspace_caption(at), "the page now reads the new workspace"
     assert "这个工作空间还没有导入完：下一步导入“行政村”。" in [i.value for i in at.info]
     assert (lone_office / "workspace.gpkg").read_bytes() == before, "the current workspace is left as it was"
+    start = _page("start", ws="211224")
+    official = len(create.official_villages("211224"))
+    assert official > 0 and f"本县官方村名录：{official} 个村（导入村界时按村代码或镇内村名与它核对）。" in [
+        c.value for c in start.caption]
+    assert [i.value for i in start.info][:1] == ["下一步：导入“行政村”。"]
     # a second one for the same county (another year) gets a name of its own
     at = _new_workspace(at, "211224", "2025")
     assert (lone_office / "workspaces" / "211224-2025.gpkg").is_file()

@@ -780,6 +780,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "start.kpi_layers": ("已导入的图层", "Layers imported"),
     "start.kpi_villages": ("行政村", "Villages"),
     "start.complete": ("所有图层都已导入。", "Every layer has been imported."),
+    "start.reference": ("本县官方村名录：{n} 个村（导入村界时按村代码或镇内村名与它核对）。",
+                        "Official village list of the county: {n} villages (village imports are matched against it by code, or by name within a town)."),
     "start.next": ("下一步：导入“{layer}”。", "Next step: import “{layer}”."),
     "start.go_import": ("去“数据管理”页导入", "Import on the data page"),
     "start.problems": ("工作空间检查发现问题，请在“数据管理”页重新导入相关图层：", "The workspace check found problems; re-import the layers concerned on the data page:"),

@@ -31,6 +31,9 @@ def kpi_section(ctx: Context, found: tuple[ws_status.LayerStatus, ...]) -> None:
 def next_step_section(ctx: Context, found: tuple[ws_status.LayerStatus, ...]) -> None:
     """The next layer to import, what to bring for it and a link to the import step of the data page (with the
     layer chosen); a success line when every layer is in."""
+    reference = reference_count(ctx.path, ctx.version)
+    if reference:
+        st.caption(ctx.t("start.reference").format(n=reference))
     step = ws_status.next_step(found)
     if step is None:
         st.success(ctx.t("start.complete"))
@@ -51,6 +54,12 @@ def status_section(ctx: Context, found: tuple[ws_status.LayerStatus, ...]) -> No
     if not ok:
         st.warning(ctx.t("start.problems"))
         st.text("\n".join(lines))
+
+
+@cache.shared(max_entries=16)
+def reference_count(path: str, version: str) -> int:
+    """Villages of the official list the workspace was made with (0: none, e.g. the demo)."""
+    return len(create.read_reference(path))
 
 
 @cache.shared(max_entries=64)
