@@ -5,11 +5,13 @@ import streamlit as st
 from bangfu.ui.feedback import show_flash
 from bangfu.ui.panels import data as panel
 from bangfu.ui.shell import current
+from bangfu.ui.widgets import workspace_notice
 
 ctx = current()
 st.title(ctx.t("page.data"))
 st.caption(ctx.t("data.intro"))
 show_flash(panel.FLASH_SLOT)
+workspace_notice(ctx)
 
 tab_import, tab_export, tab_backup = st.tabs(panel.tab_labels(ctx))
 with tab_import:
@@ -22,3 +24,5 @@ with tab_export:
     panel.export_section(ctx)
 with tab_backup:
     panel.backup_section(ctx)
+with st.expander(ctx.t("data.new_ws")):
+    panel.new_workspace_form(ctx)

@@ -24,6 +24,8 @@ from bangfu.ui.pages import PAGES
 from bangfu.workspace import store
 from factories import UTM, account, sign_in, xlsx_bytes
 
+#: The import order of a new workspace, written out (the oracle of bangfu.workspace.status.IMPORT_ORDER).
+IMPORT_ORDER = ("villages", "households", "roads", "tourism_sites", "enterprises", "pairings", "projects")
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
 
@@ -175,6 +177,9 @@ PAGE_CHECKS: dict[str, PageCheck] = {
     "pages/roads.py": PageCheck({"roads.kpi.total_km": _total_road_km, "roads.kpi.access": _access_share}),
     "pages/tourism.py": PageCheck({"tourism.kpi_reached": _households_near_sites}),
     "pages/pairings.py": PageCheck({"pairings.kpi_needy": _needy_villages, "pairings.kpi_paired": _paired_needy_villages}),
+    "pages/start.py": PageCheck({
+        "start.kpi_layers": lambda d, at: f"{sum(len(d.layers[n]) > 0 for n in IMPORT_ORDER)} / {len(IMPORT_ORDER)}",
+        "start.kpi_villages": lambda d, at: f"{len(d.layers['villages']):,}"}),
     "pages/data.py": PageCheck({"data.change.changed": lambda d, at: "1", "data.change.unchanged": _unchanged_villages},
                                session=_one_village_update),
     "pages/briefing.py": PageCheck({"kpi.poor_households": _poor_households, "briefing.kpi_access": _access_share}),

@@ -781,6 +781,89 @@ LABELS: dict[str, tuple[str, str]] = {
         "exports, restores). Before using your office's data on an intranet, create the first administrator on the "
         "server with `python -m bangfu user add NAME --role admin`; from then on nothing is shown before sign-in.",
     ),
+    # --- getting started, workspaces, templates (issue 13) ----------------------------------------
+    "page.start": ("开始使用", "Getting started"),
+    "start.intro": (
+        "新建的工作空间按下面的顺序导入本县的数据：先导入行政村（含边界），再导入农户、道路、旅游点、企业、结对和候选项目。"
+        "每个图层可以单独导入，后导入的图层会与先导入的图层核对。每个图层都可以下载 Excel 模板（中文表头、示例行、列说明）。",
+        "A new workspace takes the county's data in this order: villages (with boundaries) first, then households, roads, "
+        "tourism sites, enterprises, pairings and candidate projects. Each layer can be imported alone; later layers are "
+        "checked against earlier ones. Every layer has an Excel template (Chinese headers, an example row, a column guide).",
+    ),
+    "start.status": ("各图层状态", "Layer status"),
+    "start.kpi_layers": ("已导入的图层", "Layers imported"),
+    "start.kpi_villages": ("行政村", "Villages"),
+    "start.complete": ("所有图层都已导入。", "Every layer has been imported."),
+    "start.reference": ("本县官方村名录：{n} 个村（导入村界时按村代码或镇内村名与它核对）。",
+                        "Official village list of the county: {n} villages (village imports are matched against it by code, or by name within a town)."),
+    "start.next": ("下一步：导入“{layer}”。", "Next step: import “{layer}”."),
+    "start.go_import": ("去“数据管理”页导入", "Import on the data page"),
+    "start.problems": ("工作空间检查发现问题，请在“数据管理”页重新导入相关图层：", "The workspace check found problems; re-import the layers concerned on the data page:"),
+    "start.templates": ("导入模板", "Import templates"),
+    "start.templates_help": (
+        "模板第一张表是表头和一行示例（示例用本工作空间的第一个村），第二张表说明每一列的含义、类型、是否必填和允许的取值。"
+        "填好后在“数据管理”页上传，列会自动识别。行政村边界一般用 Shapefile（GBK 编码也可以）导入。",
+        "Sheet 1 holds the headers and an example row (with this workspace's first village), sheet 2 explains every "
+        "column: meaning, type, required, allowed values. Upload the filled-in file on the data page; the columns are "
+        "recognised. Village boundaries usually come as a shapefile (GBK encoding is fine).",
+    ),
+    "start.download": ("下载模板", "Download template"),
+    "start.yes": ("已导入", "Imported"),
+    "start.no": ("未导入", "Not imported"),
+    "start.col.layer": ("图层", "Layer"),
+    "start.col.imported": ("状态", "Status"),
+    "start.col.rows": ("行数", "Rows"),
+    "start.col.errors": ("错误", "Errors"),
+    "start.col.warnings": ("提醒", "Warnings"),
+    "start.step.villages": ("行政村：村代码（12位）、村名、镇街、户数人口、贫困户数，以及村界（Shapefile/GeoJSON）。",
+                            "Villages: 12-digit code, name, town, households and population, poor households, and the boundaries (shapefile/GeoJSON)."),
+    "start.step.households": ("农户（建档立卡）：户编号、所在村、家庭人口、是否低收入户、是否重点帮扶户、有无劳动能力、经纬度。",
+                              "Households (registered poor): id, village, members, low-income, key household, labour, longitude/latitude."),
+    "start.step.roads": ("农村道路：道路编号、名称、所属村、等级、硬化状态、进度，以及路线（Shapefile 或 WKT）。",
+                         "Rural roads: id, name, village, class, hardening status, progress, and the lines (shapefile or WKT)."),
+    "start.step.tourism_sites": ("乡村旅游点：编号、名称、类型、A级、所在村、经纬度。",
+                                 "Tourism sites: id, name, type, A-level, village, longitude/latitude."),
+    "start.step.enterprises": ("帮扶企业：企业编号、名称、行业、是否龙头企业、经纬度。",
+                               "Enterprises: id, name, industry, leading or not, longitude/latitude."),
+    "start.step.pairings": ("企业结对：结对编号、企业编号、村代码、帮扶方式、开始日期、承诺资金。",
+                            "Pairings: id, enterprise id, village code, pairing type, start date, committed funds."),
+    "start.step.projects": ("候选项目：项目编号、名称、类型、投资、所在村、状态、位置。",
+                            "Candidate projects: id, name, type, cost, village, status, location."),
+    "start.notice": ("这个工作空间还没有导入完：下一步导入“{layer}”。", "This workspace is not complete yet: next, import “{layer}”."),
+    "start.notice_link": ("开始使用", "Getting started"),
+    "missing.layers": ("本页需要先导入：{layers}。", "This page needs data first: import {layers}."),
+    "missing.go": ("去“开始使用”页", "Go to Getting started"),
+    "sidebar.workspace_pick": ("当前工作空间", "Current workspace"),
+    "sidebar.workspace_default": ("默认工作空间", "Default workspace"),
+    "data.new_ws": ("新建工作空间", "New workspace"),
+    "data.new_ws_help": (
+        "为另一个县（或另一个年度）新建一个空的工作空间：所有图层为空，记录县代码和县名；已有官方区划代码表的县会载入村名和村代码作为导入的核对依据。"
+        "新建后自动切换到新工作空间，原工作空间保持不变。",
+        "Start an empty workspace for another county (or year): every layer empty, the county code and name recorded; "
+        "where the shipped code list covers the county its official village names and codes are loaded as the reference "
+        "for imports. You are switched to the new workspace; the current one stays as it is.",
+    ),
+    "data.new_ws_county": ("县级区划代码（6位）", "County code (6 digits)"),
+    "data.new_ws_name": ("县名（可选）", "County name (optional)"),
+    "data.new_ws_create": ("创建工作空间", "Create workspace"),
+    "data.new_ws_created": ("已新建工作空间：{name}。", "Workspace created: {name}."),
+    "data.new_ws_admin_only": ("只有管理员可以新建工作空间。", "Only administrators can create a workspace."),
+    "template.guide_sheet": ("列说明", "Columns"),
+    "template.file": ("导入模板", "template"),
+    "template.yes": ("是", "yes"),
+    "template.no": ("否", "no"),
+    "template.col.header": ("列名", "Header"),
+    "template.col.meaning": ("含义", "Meaning"),
+    "template.col.type": ("类型", "Type"),
+    "template.col.required": ("必填", "Required"),
+    "template.col.allowed": ("允许的取值", "Allowed values"),
+    "template.digits": ("{n}位数字", "{n} digits"),
+    "template.ref": ("须是已导入的“{layer}”中的{column}", "must be a {column} of the imported {layer}"),
+    "template.unique": ("不能重复", "unique"),
+    "template.geometry.point": ("位置（十进制度；WGS-84 或高德/腾讯 GCJ-02 坐标均可，导入时识别）",
+                                "Location (decimal degrees; WGS-84 or Amap/Tencent GCJ-02, detected on import)"),
+    "template.geometry.shape": ("形状（WKT 文本）；边界或路线也可以用 Shapefile/GeoJSON 导入",
+                                "Shape (WKT text); boundaries and lines can also come as a shapefile/GeoJSON"),
     # --- audit trail and accounts page -----------------------------------------------------
     "page.audit": ("操作记录与账号", "Audit trail and accounts"),
     "audit.intro": (
@@ -899,6 +982,10 @@ BUILT_PREFIXES: dict[str, str] = {
     "planning.catchment.": "ui.panels.planning: one per planning.coverage.CATCHMENTS",
     "roads.target.": "ui.panels.roads: the target kinds of indicators.RoadTarget",
     "users.col.": "workspace.office_view.users_table: account table headers, by column",
+    "start.col.": "ui.panels.start: layer status table headers, by column",
+    "start.step.": "ui.panels.start: what to bring for each layer of workspace.status.IMPORT_ORDER",
+    "template.col.": "export.templates.column_guide: the column guide's headers",
+    "template.geometry.": "export.templates.column_guide: the geometry rows (point or shape)",
 }
 
 

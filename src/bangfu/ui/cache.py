@@ -39,11 +39,12 @@ import pandas as pd
 import streamlit as st
 
 from bangfu.workspace import areas, personal, store, validate
+from bangfu.workspace import status as ws_status
 from bangfu.workspace.access import Principal
 from bangfu.geo import overlay
 from bangfu.workspace.schema import get_layer
 
-__all__ = ["shared", "session_value", "load_layer", "aggregate_layer", "area_aggregate_layer", "validation_summary",
+__all__ = ["shared", "session_value", "load_layer", "aggregate_layer", "area_aggregate_layer", "validation_summary", "layer_status", "layer_counts",
            "SHARED", "FILTER_PARAMS"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,8 +132,9 @@ def aggregate_layer(path: str, version: str, name: str, user: Principal | None) 
 
 
 @shared(max_entries=8)
-def validation_summary(path: str, version: str) -> tuple[bool, str, list[str]]:
-    """(ok, summary, first error lines) of the whole workspace; household values are redacted."""
+def _checked(path: str, version: str) -> tuple[bool, str, list[str], tuple[ws_status.LayerStatus, ...]]:
+    """One validation of the whole workspace: (ok, summary, first error lines with household values redacted,
+    each layer's rows and problem counts)."""
     layers = store.read_workspace(path)
     report = validate.validate_workspace(layers, file=store.WORKSPACE_FILE)
     lines = []
@@ -140,7 +142,27 @@ def validation_summary(path: str, version: str) -> tuple[bool, str, list[str]]:
         if get_layer(p.layer).personal:
             p = validate.Problem(p.layer, p.row, None, p.column, "", p.reason_zh, p.reason_en, p.hint_zh, p.severity, p.file)
         lines.append(p.line("zh"))
-    return report.ok, report.summary_zh(), lines
+    counts = {name: len(layers[name]) if name in layers else 0 for name in ws_status.IMPORT_ORDER}
+    return report.ok, report.summary_zh(), lines, ws_status.workspace_status(counts, report)
+
+
+@shared(max_entries=8)
+def validation_summary(path: str, version: str) -> tuple[bool, str, list[str]]:
+    """(ok, summary, first error lines) of the whole workspace; household values are redacted."""
+    ok, summary, lines, _ = _checked(path, version)
+    return ok, summary, lines
+
+
+def layer_status(path: str, version: str) -> tuple[ws_status.LayerStatus, ...]:
+    """Rows and problem counts of every layer of the import order (:mod:`bangfu.workspace.status`); counts only,
+    the same for every role."""
+    return _checked(path, version)[3]
+
+
+@shared(max_entries=32)
+def layer_counts(path: str, version: str) -> dict[str, int]:
+    """Rows per layer of the import order (counts only: read without loading a layer)."""
+    return ws_status.layer_counts(path)
 
 
 # --------------------------------------------------------------------------- area slices

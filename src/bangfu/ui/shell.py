@@ -18,6 +18,7 @@ from bangfu.core.resources import asset
 from bangfu.maps.offline import install_static_assets
 from bangfu.ui.pages import PAGES, visible_pages
 from bangfu.ui import auth
+from bangfu.ui.workspaces import workspace_picker
 from bangfu.workspace import access
 from bangfu.workspace.access import Principal
 from bangfu.ui import cache as data
@@ -175,7 +176,7 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
     with st.sidebar:
         auth.user_box(lang, folder, user)
         try:
-            path = store.ensure_workspace(folder)
+            path = workspace_picker(lang, folder, user)
             info = store.open_workspace(path)
         except store.WorkspaceError as exc:
             _workspace_failed(lang, folder, exc)

@@ -1,4 +1,5 @@
-"""Reusable page pieces: the page header, KPI cards, the synthetic-data note, the offline map component, downloads."""
+"""Reusable page pieces: the page header, KPI cards, the synthetic-data note, the offline map component, downloads,
+page links and the one notice of a page whose data is missing (:func:`require_layers`)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,64 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from streamlit.errors import StreamlitAPIException
+
 from bangfu.export import tables as exports
 from bangfu.core.labels import t
 from bangfu.workspace import access
+from bangfu.workspace import status as ws_status
+from bangfu.workspace.schema import get_layer
 from bangfu.core.text import safe_filename
+from bangfu.ui import cache
 from bangfu.ui.feedback import md_text
+from bangfu.ui.pages import page
 from bangfu.ui.shell import Context
 
 
 def page_header(ctx: Context, title: str, intro: str) -> None:
     """A page's title (label ``title``, with the chosen town's name), its one-line introduction (label
-    ``intro``) and the synthetic-data note."""
+    ``intro``) and the synthetic-data note; then, on a workspace that is not complete, what the page is missing
+    (:func:`require_layers`, which stops the page) or the next import step (:func:`workspace_notice`)."""
     st.title(ctx.t(title) + (f" · {md_text(ctx.town_name)}" if ctx.town_name else ""))  # a name from data: escaped
     st.caption(ctx.t(intro))
     synthetic_note(ctx)
+    require_layers(ctx, page(title).needs)
+    workspace_notice(ctx)
+
+
+def page_link(ctx: Context, url_path: str, label: str, *, query_params: dict[str, str] | None = None) -> None:
+    """A link to the page ``url_path`` (:data:`bangfu.ui.pages.PAGES`) labelled ``label``; as plain text where
+    Streamlit knows no other pages (a page file run on its own, as in AppTest)."""
+    spec = page(url_path)
+    try:
+        st.page_link(spec.path, label=label, icon=spec.icon, query_params=query_params)
+    except StreamlitAPIException:
+        st.caption(f"→ {label}")
+
+
+def layer_names(names: Sequence[str], lang: str) -> str:
+    """Layer names in ``lang``, joined (``行政村、候选项目``)."""
+    return ("、" if lang == "zh" else ", ").join(get_layer(n).zh if lang == "zh" else get_layer(n).en for n in names)
+
+
+def require_layers(ctx: Context, needs: Sequence[str]) -> None:
+    """The one check of a page on a partial workspace: if a layer of ``needs`` has no rows, say which layers to
+    import (in import order), link to the getting-started page, and stop the page."""
+    missing = ws_status.missing(cache.layer_counts(ctx.path, ctx.version), needs)
+    if not missing:
+        return
+    st.info(ctx.t("missing.layers").format(layers=layer_names(missing, ctx.lang)))
+    page_link(ctx, "start", ctx.t("missing.go"))
+    st.stop()
+
+
+def workspace_notice(ctx: Context) -> None:
+    """On a workspace that is not complete: the next layer to import, with a link to the getting-started page."""
+    step = ws_status.next_step(ws_status.workspace_status(cache.layer_counts(ctx.path, ctx.version)))
+    if step is None:
+        return
+    st.info(ctx.t("start.notice").format(layer=layer_names([step], ctx.lang)))
+    page_link(ctx, "start", ctx.t("start.notice_link"))
 
 
 def synthetic_note(ctx: Context) -> None:

@@ -54,11 +54,17 @@ def now() -> str:
     return datetime.now(CHINA_TZ).isoformat(timespec="seconds")
 
 
+#: The folder of an office folder that holds its further workspaces (:mod:`bangfu.workspace.catalog`).
+WORKSPACES_DIR = "workspaces"
+
+
 def office_db(folder: Path | str) -> Path:
-    """The office database of a workspace folder (or of the folder holding a workspace file)."""
+    """The office database of a workspace folder, or of a workspace file: the folder holding it, and for a
+    further workspace ``<office>/workspaces/<name>.gpkg`` the office folder above (one audit trail, one set of
+    accounts for every workspace of the office)."""
     p = Path(folder)
     if p.suffix == ".gpkg":
-        p = p.parent
+        p = p.parent.parent if p.parent.name == WORKSPACES_DIR and p.name != "workspace.gpkg" else p.parent
     return p / OFFICE_DB
 
 

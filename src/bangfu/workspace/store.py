@@ -435,7 +435,7 @@ def replace_layers(
             con = _connect_rw(p)
             try:
                 con.execute("ATTACH DATABASE ? AS stage", (str(stage),))
-                audit.attach(con, p.parent)
+                audit.attach(con, p)
                 touched: set[str] = set(names)
                 con.set_authorizer(_recorder(touched))
                 con.execute("BEGIN IMMEDIATE")
@@ -584,7 +584,7 @@ def _finish(con: sqlite3.Connection, path: Path, touched: set[str], *, user: Pri
     entries.update(_last_write(user, action, target))
     con.executemany(f"INSERT OR REPLACE INTO main.{META_TABLE} (key, value) VALUES (?, ?)", list(entries.items()))
     if user is not None:
-        audit.record(path.parent, user, action, target,
+        audit.record(path, user, action, target,
                      {**dict(details or {}), "version": version, "layers": sorted(touched)}, workspace=path.name,
                      con=con)
     return version
@@ -624,7 +624,7 @@ def transaction(
         con = _connect_rw(p)
         try:
             if user is not None or office:
-                audit.attach(con, p.parent)
+                audit.attach(con, p)
             touched: set[str] = set()
             con.set_authorizer(_recorder(touched))
             con.execute("BEGIN IMMEDIATE")
@@ -689,8 +689,11 @@ class Backup:
 
 
 def backups_dir(path: Path | str) -> Path:
-    """The folder of a workspace's backups (``backups/`` beside it)."""
-    return Path(path).parent / BACKUP_DIR
+    """The folder of a workspace's backups: ``backups/`` beside the default ``workspace.gpkg``, and
+    ``backups/<name>/`` beside any other workspace file (several workspaces side by side in one folder,
+    :mod:`bangfu.workspace.catalog`, never share or rotate each other's backups)."""
+    p = Path(path)
+    return p.parent / BACKUP_DIR if p.name == WORKSPACE_FILE else p.parent / BACKUP_DIR / p.stem
 
 
 def backups_to_keep() -> int:
@@ -903,7 +906,7 @@ def _swap_in(path: Path, source: Path, *, user: Principal, action: str, target: 
         _remove_temp(tmp)
         raise
     locking.checkpoint("restore:swapped")
-    audit.record(path.parent, user, action, target, {**dict(details or {}), "version": version,
+    audit.record(path, user, action, target, {**dict(details or {}), "version": version,
                                                      "source": source.name}, workspace=path.name)
     return version
 

@@ -225,15 +225,16 @@ def _typed(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return s.map(lambda v: None if _missing(v) else str(v).strip()), pd.Series(False, index=s.index)
 
 
-_TYPE_ZH = {"int": "整数", "float": "数字", "bool": vocab.YES_NO.zh, "date": "日期（YYYY-MM-DD）", "datetime": "日期时间", "str": "文本"}
+#: How a column type is named in Chinese (messages, the import templates).
+TYPE_ZH = {"int": "整数", "float": "数字", "bool": vocab.YES_NO.zh, "date": "日期（YYYY-MM-DD）", "datetime": "日期时间", "str": "文本"}
 
 
 def _check_column(c: _Collector, col: Column, s: pd.Series, known: Mapping[str, set[str]]) -> pd.Series:
     values, bad = _typed(col, s)
     present = ~s.map(_missing).astype(bool)
     for pos in np.flatnonzero(bad.to_numpy()):
-        c.add(int(pos), col.name, s.iloc[pos], f"不是有效的{_TYPE_ZH[col.dtype]}", f"not a valid {col.dtype}",
-              f"改为{_TYPE_ZH[col.dtype]}")
+        c.add(int(pos), col.name, s.iloc[pos], f"不是有效的{TYPE_ZH[col.dtype]}", f"not a valid {col.dtype}",
+              f"改为{TYPE_ZH[col.dtype]}")
     if col.required:
         for pos in np.flatnonzero((~present).to_numpy()):
             c.add(int(pos), col.name, None, "必填字段为空", "required value missing", f"填写{col.zh}")

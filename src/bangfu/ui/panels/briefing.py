@@ -12,7 +12,8 @@ from bangfu.ui import cache as data
 from bangfu.ui.feedback import html_text, md_text, show_error
 from bangfu.ui.panels.planning import RESULT_KEY as PLANNING_RESULT_KEY
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import kpi_row
+from bangfu.ui.pages import page
+from bangfu.ui.widgets import kpi_row, require_layers
 
 #: Session key under which a page may leave a portfolio to brief (a DataFrame, one row per project).
 PORTFOLIO_KEY = "_bangfu_portfolio"
@@ -44,6 +45,8 @@ def present_toggle(ctx: Context) -> bool:
         params["present"] = "1"
     elif "present" in params:
         del params["present"]
+    if present:  # nothing to present on a workspace without villages: say what to import
+        require_layers(ctx, page("briefing").needs)
     return present
 
 

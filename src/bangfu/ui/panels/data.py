@@ -23,7 +23,7 @@ from bangfu.ingest import columns as cm
 from bangfu.ingest import crs_detect, examples as import_examples, pipeline as importers, readers
 from bangfu.export import layers as layer_export
 from bangfu.maps import base as maps
-from bangfu.workspace import access, store
+from bangfu.workspace import access, catalog, create, store
 from bangfu.ingest import encodings as enc
 from bangfu.workspace.schema import LAYERS, get_layer
 from bangfu.core.errors import BangfuError
@@ -31,6 +31,7 @@ from bangfu.ui.feedback import flash, md_text, show_error
 from bangfu.ui.progress import run_cancellable
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import download_buttons, kpi_row, show_map
+from bangfu.ui.workspaces import choose
 
 T = TypeVar("T")
 UPLOAD_KEY = "data.upload"  # (file name, bytes): set by the uploader, the example button, or a test
@@ -61,7 +62,11 @@ def _changed(ctx: Context, message_key: str) -> None:
 
 def source_picker(ctx: Context) -> tuple[str, tuple[str, bytes] | None]:
     """Target layer, uploader and example picker; returns (layer, (file name, bytes) or None)."""
-    layer = st.selectbox(ctx.t("data.target_layer"), [n for n, lay in LAYERS.items() if lay.importable], key="data.layer",
+    importable = [n for n, lay in LAYERS.items() if lay.importable]
+    asked = st.query_params.get("layer")  # the getting-started page links here with the next layer
+    if asked in importable and "data.layer" not in st.session_state:
+        st.session_state["data.layer"] = asked
+    layer = st.selectbox(ctx.t("data.target_layer"), importable, key="data.layer",
                          format_func=lambda n: get_layer(n).zh if ctx.lang == "zh" else get_layer(n).en)
     up = st.file_uploader(ctx.t("data.upload"), type=["gpkg", "geojson", "json", "zip", "kml", "csv", "txt", "xlsx"],
                           key="data.uploader")
@@ -317,3 +322,33 @@ def backup_section(ctx: Context) -> None:
             show_error(exc, ctx.lang)
             return
         _changed(ctx, "data.restored")
+
+
+#: The permission the new-workspace form asks for (the data-layer function checks it again).
+NEW_WORKSPACE_PERMISSION = "import"
+
+
+def new_workspace_form(ctx: Context) -> None:
+    """新建工作空间: county code and optional name → an empty workspace ``workspaces/<code>[-<name>].gpkg`` in the
+    office folder (:func:`bangfu.workspace.create.new_workspace`, which refuses a user without the right too),
+    then the sidebar switches to it. Administrators only once accounts exist (everyone in demo mode)."""
+    if not access.can(ctx.user, NEW_WORKSPACE_PERMISSION):
+        st.caption(ctx.t("data.new_ws_admin_only"))
+        return
+    st.caption(ctx.t("data.new_ws_help"))
+    with st.form("data.new_ws_form"):
+        c1, c2 = st.columns(2)
+        code = c1.text_input(ctx.t("data.new_ws_county"), max_chars=6, key="data.new_ws_county")
+        name = c2.text_input(ctx.t("data.new_ws_name"), key="data.new_ws_name")
+        submitted = st.form_submit_button(ctx.t("data.new_ws_create"), type="primary")
+    if not submitted:
+        return
+    path = catalog.new_workspace_path(store.default_workspace_dir(), code.strip(), name)
+    try:
+        made = create.new_workspace(path, code.strip(), name.strip() or None, user=ctx.user)
+    except BangfuError as exc:
+        show_error(exc, ctx.lang)
+        return
+    choose(Path(made).stem)
+    flash(ctx.t("data.new_ws_created").format(name=Path(made).name), slot=FLASH_SLOT)
+    st.rerun()
