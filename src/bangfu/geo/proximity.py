@@ -11,8 +11,9 @@ so the households of one row within an x-interval are one slice. Point features 
 features the segments of the line simplified by ``eps`` (Douglas–Peucker, at most 10 m): per
 feature and row, exact chord intervals give the slices surely inside and those that may be
 inside; only the latter are measured, with the GEOS point–segment formula (lines: first against
-the simplified line, then within ±eps of d on the original line). Polygons and anything else go
-through a GEOS STR-tree ``dwithin`` query. The result is the same set of pairs.
+the simplified line, then within ±eps of d on the original line). Polygons and anything else:
+inside (prepared point-in-polygon on the points of the bounding box) or near the boundary (its
+lines, as above) — no buffers, no tree over the points. The result is the same set of pairs.
 """
 
 from __future__ import annotations
@@ -188,10 +189,44 @@ def _line_pairs(
     return Ranges(idx[sure.owner], sure.start, sure.end), idx[af[hit]], ap[hit]
 
 
-def _geos_pairs(xy: Floats, geoms: NDArray[np.object_], idx: Ints, dist: Floats) -> tuple[Ints, Ints]:
-    tree = shapely.STRtree(shapely.points(xy))
-    f, p = tree.query(geoms[idx], predicate="dwithin", distance=dist[idx])
-    return idx[f], p.astype(np.int64)
+def _area_pairs(
+    index: RowIndex, geoms: NDArray[np.object_], idx: Ints, dist: Floats
+) -> tuple[Ints, Ints]:
+    """Pairs for polygons (and anything not a point or line), without buffers: a point is within d of
+    an area when it lies inside it (prepared point-in-polygon on the points of its bounding box) or
+    within d of its boundary (the boundary's lines through :func:`_line_pairs`)."""
+    g = geoms[idx]
+    fs, ps = [], []
+    edge = shapely.boundary(g)  # GeometryCollections have none: their parts' distance is measured below
+    has_edge = ~shapely.is_missing(edge) & ~shapely.is_empty(edge)
+    lines = np.flatnonzero(has_edge)
+    if len(lines):
+        sure, f, p = _line_pairs(index, edge, lines, dist[idx])
+        sf, sp = expand(sure)
+        fs += [sf, f]
+        ps += [sp, p]
+    b = shapely.bounds(g)
+    own = np.arange(len(idx), dtype=np.int64)
+    box = index.box_ranges(b[:, 0], b[:, 1], b[:, 2], b[:, 3], own)
+    shapely.prepare(g)
+    rest = ~has_edge
+    # chunks of boxes keep the candidate arrays small (a big area may span many rows)
+    cuts = np.searchsorted(np.cumsum(box.end - box.start), np.arange(1, 1 + box.total // 2_000_000) * 2_000_000)
+    for sel in np.split(np.arange(len(box.owner)), cuts):
+        af, ap = expand(Ranges(box.owner[sel], box.start[sel], box.end[sel]))
+        inside = shapely.intersects_xy(g[af], index.x[ap], index.y[ap])
+        fs.append(af[inside])
+        ps.append(ap[inside])
+    if rest.any():  # no boundary (collections, …): GEOS distance on the points of the widened box
+        r = np.flatnonzero(rest)
+        d = dist[idx[r]]
+        far = index.box_ranges(b[r, 0] - d, b[r, 1] - d, b[r, 2] + d, b[r, 3] + d, r)
+        af, ap = expand(far)
+        near = shapely.distance(g[af], shapely.points(index.x[ap], index.y[ap])) <= dist[idx[af]]
+        fs.append(af[near])
+        ps.append(ap[near])
+    key = np.unique(np.concatenate(fs) * np.int64(index.n + 1) + np.concatenate(ps))
+    return idx[key // (index.n + 1)], key % (index.n + 1)
 
 
 _POINT, _LINES = {0}, {1, 2, 5}
@@ -226,16 +261,21 @@ def pairs_within(
         raise ValueError("distance must be >= 0")
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     kind = np.where(usable, shapely.get_type_id(geoms), -1)
-    blocks: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
     sel_pt, sel_ln = np.isin(kind, list(_POINT)), np.isin(kind, list(_LINES))
-    if sel_pt.any() or sel_ln.any():
-        index = RowIndex(xy, _grid_height(dist[sel_pt | sel_ln], xy))
-        parts = []
-        for select, fn in ((sel_pt, _point_pairs), (sel_ln, _line_pairs)):
-            idx = np.flatnonzero(select).astype(np.int64)
-            if len(idx):
-                sure, f, p = fn(index, geoms, idx, dist)
-                parts += [sure, Ranges(f, p, p + 1)]
+    sel_area = usable & ~(sel_pt | sel_ln)
+    index = RowIndex(xy, _grid_height(dist[usable], xy))
+    parts = []
+    for select, fn in ((sel_pt, _point_pairs), (sel_ln, _line_pairs)):
+        idx = np.flatnonzero(select).astype(np.int64)
+        if len(idx):
+            sure, f, p = fn(index, geoms, idx, dist)
+            parts += [sure, Ranges(f, p, p + 1)]
+    idx = np.flatnonzero(sel_area).astype(np.int64)
+    if len(idx):
+        f, p = _area_pairs(index, geoms, idx, dist)
+        parts.append(Ranges(f, p, p + 1))
+    blocks: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+    if parts:
         # one list of ranges sorted by feature, expanded once: pairs come out grouped by feature
         owner = np.concatenate([r.owner for r in parts])
         start = np.concatenate([r.start for r in parts])
@@ -243,10 +283,6 @@ def pairs_within(
         order = np.argsort(owner * np.int64(index.n + 1) + start, kind="stable")
         f, p = expand(Ranges(owner[order], start[order], end[order]))
         blocks.append((f, orig[index.order][p]))
-    idx = np.flatnonzero(usable & ~(sel_pt | sel_ln)).astype(np.int64)
-    if len(idx):
-        f, p = _geos_pairs(xy, geoms, idx, dist)
-        blocks.append((f, orig[p]))
     feat, pt = _by_feature(blocks, n_f)
     if sort_points and len(pt):
         key = feat * np.int64(n_p + 1) + pt
