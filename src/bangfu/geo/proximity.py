@@ -189,44 +189,57 @@ def _line_pairs(
     return Ranges(idx[sure.owner], sure.start, sure.end), idx[af[hit]], ap[hit]
 
 
+def _in_pairs(key: Ints, start: Ints, end: Ints) -> Bools:
+    """Whether each key lies in one of the sorted, disjoint half-open key intervals [start, end)."""
+    if not len(start):
+        return np.zeros(len(key), dtype=bool)
+    at = np.searchsorted(start, key, side="right") - 1
+    return (at >= 0) & (key < end[np.maximum(at, 0)])
+
+
 def _area_pairs(
     index: RowIndex, geoms: NDArray[np.object_], idx: Ints, dist: Floats
-) -> tuple[Ints, Ints]:
+) -> tuple[Ranges, Ints, Ints]:
     """Pairs for polygons (and anything not a point or line), without buffers: a point is within d of
-    an area when it lies inside it (prepared point-in-polygon on the points of its bounding box) or
-    within d of its boundary (the boundary's lines through :func:`_line_pairs`)."""
+    an area when it is within d of its boundary (the boundary's lines through :func:`_line_pairs`) or
+    lies inside it (prepared point-in-polygon on the points of its bounding box, minus the points the
+    boundary already gave, found by binary search in its sorted ranges)."""
     g = geoms[idx]
-    fs, ps = [], []
+    n1 = np.int64(index.n + 1)
     edge = shapely.boundary(g)  # GeometryCollections have none: their parts' distance is measured below
     has_edge = ~shapely.is_missing(edge) & ~shapely.is_empty(edge)
-    lines = np.flatnonzero(has_edge)
+    lines = np.flatnonzero(has_edge).astype(np.int64)
+    empty = np.zeros(0, np.int64)
+    sure, bf, bp = Ranges(empty, empty, empty), empty, empty
     if len(lines):
-        sure, f, p = _line_pairs(index, edge, lines, dist[idx])
-        sf, sp = expand(sure)
-        fs += [sf, f]
-        ps += [sp, p]
+        sure, bf, bp = _line_pairs(index, edge, lines, dist[idx])
+    s_key, e_key = sure.owner * n1 + sure.start, sure.owner * n1 + sure.end
+    b_key = bf * n1 + bp
     b = shapely.bounds(g)
-    own = np.arange(len(idx), dtype=np.int64)
-    box = index.box_ranges(b[:, 0], b[:, 1], b[:, 2], b[:, 3], own)
+    box = index.box_ranges(b[lines, 0], b[lines, 1], b[lines, 2], b[lines, 3], lines)
     shapely.prepare(g)
-    rest = ~has_edge
+    fs, ps = [bf], [bp]
     # chunks of boxes keep the candidate arrays small (a big area may span many rows)
     cuts = np.searchsorted(np.cumsum(box.end - box.start), np.arange(1, 1 + box.total // 2_000_000) * 2_000_000)
     for sel in np.split(np.arange(len(box.owner)), cuts):
         af, ap = expand(Ranges(box.owner[sel], box.start[sel], box.end[sel]))
         inside = shapely.intersects_xy(g[af], index.x[ap], index.y[ap])
-        fs.append(af[inside])
-        ps.append(ap[inside])
-    if rest.any():  # no boundary (collections, …): GEOS distance on the points of the widened box
-        r = np.flatnonzero(rest)
-        d = dist[idx[r]]
-        far = index.box_ranges(b[r, 0] - d, b[r, 1] - d, b[r, 2] + d, b[r, 3] + d, r)
+        af, ap = af[inside], ap[inside]
+        k = af * n1 + ap
+        new = ~_in_pairs(k, s_key, e_key) & ~_in_pairs(k, b_key, b_key + 1)
+        fs.append(af[new])
+        ps.append(ap[new])
+    rest = np.flatnonzero(~has_edge)
+    if len(rest):  # no boundary (collections, …): GEOS distance on the points of the widened box
+        d = dist[idx[rest]]
+        far = index.box_ranges(b[rest, 0] - d, b[rest, 1] - d, b[rest, 2] + d, b[rest, 3] + d, rest.astype(np.int64))
         af, ap = expand(far)
         near = shapely.distance(g[af], shapely.points(index.x[ap], index.y[ap])) <= dist[idx[af]]
         fs.append(af[near])
         ps.append(ap[near])
-    key = np.unique(np.concatenate(fs) * np.int64(index.n + 1) + np.concatenate(ps))
-    return idx[key // (index.n + 1)], key % (index.n + 1)
+    shapely.destroy_prepared(g)
+    f, p = np.concatenate(fs), np.concatenate(ps)
+    return Ranges(idx[sure.owner], sure.start, sure.end), idx[f], p
 
 
 _POINT, _LINES = {0}, {1, 2, 5}
@@ -272,8 +285,8 @@ def pairs_within(
             parts += [sure, Ranges(f, p, p + 1)]
     idx = np.flatnonzero(sel_area).astype(np.int64)
     if len(idx):
-        f, p = _area_pairs(index, geoms, idx, dist)
-        parts.append(Ranges(f, p, p + 1))
+        sure, f, p = _area_pairs(index, geoms, idx, dist)
+        parts += [sure, Ranges(f, p, p + 1)]
     blocks: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
     if parts:
         # one list of ranges sorted by feature, expanded once: pairs come out grouped by feature
