@@ -59,3 +59,28 @@ def test_path_is_chosen_by_size_and_configured_cluster(monkeypatch):
     with pytest.raises(ValueError, match=distributed.SCHEDULER_ENV):
         with distributed.connect():
             pass
+
+
+def test_build_coverage_goes_to_the_configured_cluster_for_big_workspaces(client, monkeypatch):
+    """With a scheduler configured and the size threshold met, the coverage table comes from the cluster
+    (partitioned by county code) and equals the single-machine table."""
+    from contextlib import contextmanager
+
+    from bangfu.planning import coverage
+    from factories import planning_layers
+
+    lay = planning_layers(np.random.default_rng(5), 3_000)
+    args = (lay["projects"], lay["villages"], lay["households"], lay["roads"])
+    one = coverage.build_coverage(*args)
+    used = []
+
+    @contextmanager
+    def fake_connect(scheduler=None):
+        used.append(scheduler)
+        yield client
+
+    monkeypatch.setenv(distributed.SCHEDULER_ENV, "tcp://cluster:8786")
+    monkeypatch.setattr(distributed, "MIN_HOUSEHOLDS", 1)
+    monkeypatch.setattr(distributed, "connect", fake_connect)
+    many = coverage.build_coverage(*args)
+    assert used and (many.matrix != one.matrix).nnz == 0 and one.matrix.nnz > 0

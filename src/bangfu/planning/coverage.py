@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from bangfu.geo import network as gn
 from bangfu.geo.crs import metric_crs
-from bangfu.geo.proximity import pairs_within, points_within
+from bangfu.geo.proximity import Pairs, pairs_within, points_within
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
 
 if TYPE_CHECKING:  # imported where used, as at run time
@@ -217,6 +217,19 @@ def _drop_served(feat: Ints, pt: Ints, kinds: NDArray[np.object_],
     return feat[keep], pt[keep]
 
 
+def _pairs(geoms: NDArray[np.object_], hh: gpd.GeoDataFrame, d: Floats) -> Pairs:
+    """Project × household pairs: on the Dask cluster when one is configured and the workspace is big
+    enough (:func:`bangfu.planning.distributed.choose_path`), partitioned by county; else on this machine."""
+    from bangfu.planning import distributed
+
+    if distributed.choose_path(len(hh)) == "local":
+        return pairs_within(geoms, hh.geometry, d, sort_points=False)
+    xy = np.column_stack([hh.geometry.x.to_numpy(), hh.geometry.y.to_numpy()])
+    county = hh["village_code"].astype(str).str[:6].to_numpy() if "village_code" in hh else None
+    with distributed.connect() as client:
+        return distributed.pairs_within_dask(geoms, xy, d, client=client, partition=county)
+
+
 def _household_units(
     geoms: NDArray[np.object_],
     table: pd.DataFrame,
@@ -228,7 +241,7 @@ def _household_units(
     roads: gpd.GeoDataFrame | None,
     proj: gpd.GeoDataFrame,
 ) -> tuple[sp.csr_matrix, Units]:
-    pairs = pairs_within(geoms, hh.geometry, table["distance_m"].to_numpy(), sort_points=False)
+    pairs = _pairs(geoms, hh, table["distance_m"].to_numpy())
     feat, pt = pairs.feature, pairs.point
 
     def served(kind: str) -> NDArray[np.bool_] | None:
