@@ -204,6 +204,9 @@ def main() -> None:
         part_a(args.runs)
     if args.part in ("b", "all"):
         part_b(args.runs, args.households, args.projects)
+    import os
+
+    print(f"load average at end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; process CPU {time.process_time():.1f} s")
 
 
 if __name__ == "__main__":

@@ -220,3 +220,61 @@ def test_fast_pairs_equal_geos_dwithin_exactly(seed, n_f, n_p, scale, origin):
     fast = proximity.pairs_within(feats, pts, d, sort_points=False)
     assert (np.diff(fast.feature) >= 0).all()
     assert sorted(zip(fast.feature.tolist(), fast.point.tolist())) == sorted(got)
+
+
+def _areas(rng: np.random.Generator, n: int, scale: float, origin: float) -> np.ndarray:
+    """Irregular polygons (some with a hole), multi-polygons and a collection, as irrigation areas are drawn."""
+    out = []
+    for i in range(n):
+        c = origin + rng.uniform(0, 5 * scale, 2)
+        k = int(rng.integers(3, 40))
+        ang = np.sort(rng.uniform(0, 2 * np.pi, k))
+        r = scale * rng.uniform(0.2, 1.0, k)
+        shell = c + np.c_[np.cos(ang), np.sin(ang)] * r[:, None]
+        a = np.linspace(0, 2 * np.pi, 7)[:-1]
+        hole = c + np.c_[np.cos(a), np.sin(a)] * 0.1 * r.min()
+        poly = shapely.make_valid(shapely.Polygon(shell, [hole] if i % 2 else None))
+        if i % 5 == 4:
+            poly = shapely.MultiPolygon([shapely.box(*(c - scale), *c), shapely.box(*(c + scale), *(c + 1.5 * scale))])
+        if i % 7 == 6:
+            poly = shapely.GeometryCollection([shapely.box(*c, *(c + scale)), shapely.LineString([c - scale, c - 2 * scale])])
+        out.append(poly)
+    return np.array(out, dtype=object)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 1_000_000),
+    n_f=st.integers(1, 8),
+    n_p=st.integers(1, 300),
+    scale=st.sampled_from([1.0, 1000.0, 30000.0]),
+    origin=st.sampled_from([0.0, 4.4e6]),
+)
+def test_area_pairs_equal_the_distance_rule_exactly(seed, n_f, n_p, scale, origin):
+    """Polygon projects (inside, or within d of the boundary; holes; multi-parts; collections) = brute force."""
+    rng = np.random.default_rng(seed)
+    feats = _areas(rng, n_f, scale, origin)
+    d = rng.choice([0.0, 0.01 * scale, 0.5 * scale, 2 * scale], n_f)
+    pts = origin + rng.uniform(-3 * scale, 8 * scale, (n_p, 2))
+    inside = shapely.get_coordinates(shapely.point_on_surface(feats))
+    pts = np.concatenate([pts, inside, np.array(_edge_points(feats, d)).reshape(-1, 2)])
+    pairs = proximity.pairs_within(feats, pts, d)
+    got = list(zip(pairs.feature.tolist(), pairs.point.tolist()))
+    rule = shapely.distance(feats[:, None], shapely.points(pts)[None, :]) <= d[:, None]
+    assert got == sorted(zip(*(a.tolist() for a in np.nonzero(rule))))
+
+
+def test_sparse_province_pairs_equal_main_and_geos():
+    """The bench's sparse province (small): the same pairs as GEOS dwithin, polygons included."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import instances
+
+    hh, geoms, dist, _, _ = instances.sparse(40_000, 300, polygons=40)
+    pairs = proximity.pairs_within(geoms, hh, dist)
+    f, p = shapely.STRtree(shapely.points(hh)).query(geoms, predicate="dwithin", distance=dist)
+    rule = shapely.distance(geoms[f], shapely.points(hh[p])) <= dist[f]
+    assert set(zip(pairs.feature.tolist(), pairs.point.tolist())) == set(zip(f[rule].tolist(), p[rule].tolist()))
+    assert len(pairs.feature) > 1_000 and (shapely.get_type_id(geoms[pairs.feature]) == 3).sum() > 100

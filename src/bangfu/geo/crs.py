@@ -163,7 +163,11 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> str:
     """A metric CRS (UTM zone of the data's centre) for lengths, areas and buffers."""
     if gdf.empty:
         return "EPSG:32650"
-    b = gdf.to_crs("EPSG:4326").total_bounds
+    import geopandas as gpd
+
+    # only the bounding box is reprojected (its edges densified), not every geometry of the layer
+    box = gpd.GeoSeries([shapely.box(*gdf.total_bounds)], crs=gdf.crs)
+    b = box.segmentize(max(float(np.ptp(gdf.total_bounds[[0, 2]])), 1e-9) / 16).to_crs("EPSG:4326").total_bounds
     return f"EPSG:{utm_epsg((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)}"
 
 

@@ -11,8 +11,9 @@ so the households of one row within an x-interval are one slice. Point features 
 features the segments of the line simplified by ``eps`` (Douglas–Peucker, at most 10 m): per
 feature and row, exact chord intervals give the slices surely inside and those that may be
 inside; only the latter are measured, with the GEOS point–segment formula (lines: first against
-the simplified line, then within ±eps of d on the original line). Polygons and anything else go
-through a GEOS STR-tree ``dwithin`` query. The result is the same set of pairs.
+the simplified line, then within ±eps of d on the original line). Polygons and anything else:
+inside (prepared point-in-polygon on the points of the bounding box) or near the boundary (its
+lines, as above) — no buffers, no tree over the points. The result is the same set of pairs.
 """
 
 from __future__ import annotations
@@ -188,10 +189,57 @@ def _line_pairs(
     return Ranges(idx[sure.owner], sure.start, sure.end), idx[af[hit]], ap[hit]
 
 
-def _geos_pairs(xy: Floats, geoms: NDArray[np.object_], idx: Ints, dist: Floats) -> tuple[Ints, Ints]:
-    tree = shapely.STRtree(shapely.points(xy))
-    f, p = tree.query(geoms[idx], predicate="dwithin", distance=dist[idx])
-    return idx[f], p.astype(np.int64)
+def _in_pairs(key: Ints, start: Ints, end: Ints) -> Bools:
+    """Whether each key lies in one of the sorted, disjoint half-open key intervals [start, end)."""
+    if not len(start):
+        return np.zeros(len(key), dtype=bool)
+    at = np.searchsorted(start, key, side="right") - 1
+    return (at >= 0) & (key < end[np.maximum(at, 0)])
+
+
+def _area_pairs(
+    index: RowIndex, geoms: NDArray[np.object_], idx: Ints, dist: Floats
+) -> tuple[Ranges, Ints, Ints]:
+    """Pairs for polygons (and anything not a point or line), without buffers: a point is within d of
+    an area when it is within d of its boundary (the boundary's lines through :func:`_line_pairs`) or
+    lies inside it (prepared point-in-polygon on the points of its bounding box, minus the points the
+    boundary already gave, found by binary search in its sorted ranges)."""
+    g = geoms[idx]
+    n1 = np.int64(index.n + 1)
+    edge = shapely.boundary(g)  # GeometryCollections have none: their parts' distance is measured below
+    has_edge = ~shapely.is_missing(edge) & ~shapely.is_empty(edge)
+    lines = np.flatnonzero(has_edge).astype(np.int64)
+    empty = np.zeros(0, np.int64)
+    sure, bf, bp = Ranges(empty, empty, empty), empty, empty
+    if len(lines):
+        sure, bf, bp = _line_pairs(index, edge, lines, dist[idx])
+    s_key, e_key = sure.owner * n1 + sure.start, sure.owner * n1 + sure.end
+    b_key = bf * n1 + bp
+    b = shapely.bounds(g)
+    box = index.box_ranges(b[lines, 0], b[lines, 1], b[lines, 2], b[lines, 3], lines)
+    shapely.prepare(g)
+    fs, ps = [bf], [bp]
+    # chunks of boxes keep the candidate arrays small (a big area may span many rows)
+    cuts = np.searchsorted(np.cumsum(box.end - box.start), np.arange(1, 1 + box.total // 2_000_000) * 2_000_000)
+    for sel in np.split(np.arange(len(box.owner)), cuts):
+        af, ap = expand(Ranges(box.owner[sel], box.start[sel], box.end[sel]))
+        inside = shapely.intersects_xy(g[af], index.x[ap], index.y[ap])
+        af, ap = af[inside], ap[inside]
+        k = af * n1 + ap
+        new = ~_in_pairs(k, s_key, e_key) & ~_in_pairs(k, b_key, b_key + 1)
+        fs.append(af[new])
+        ps.append(ap[new])
+    rest = np.flatnonzero(~has_edge)
+    if len(rest):  # no boundary (collections, …): GEOS distance on the points of the widened box
+        d = dist[idx[rest]]
+        far = index.box_ranges(b[rest, 0] - d, b[rest, 1] - d, b[rest, 2] + d, b[rest, 3] + d, rest.astype(np.int64))
+        af, ap = expand(far)
+        near = shapely.distance(g[af], shapely.points(index.x[ap], index.y[ap])) <= dist[idx[af]]
+        fs.append(af[near])
+        ps.append(ap[near])
+    shapely.destroy_prepared(g)
+    f, p = np.concatenate(fs), np.concatenate(ps)
+    return Ranges(idx[sure.owner], sure.start, sure.end), idx[f], p
 
 
 _POINT, _LINES = {0}, {1, 2, 5}
@@ -226,16 +274,21 @@ def pairs_within(
         raise ValueError("distance must be >= 0")
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     kind = np.where(usable, shapely.get_type_id(geoms), -1)
-    blocks: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
     sel_pt, sel_ln = np.isin(kind, list(_POINT)), np.isin(kind, list(_LINES))
-    if sel_pt.any() or sel_ln.any():
-        index = RowIndex(xy, _grid_height(dist[sel_pt | sel_ln], xy))
-        parts = []
-        for select, fn in ((sel_pt, _point_pairs), (sel_ln, _line_pairs)):
-            idx = np.flatnonzero(select).astype(np.int64)
-            if len(idx):
-                sure, f, p = fn(index, geoms, idx, dist)
-                parts += [sure, Ranges(f, p, p + 1)]
+    sel_area = usable & ~(sel_pt | sel_ln)
+    index = RowIndex(xy, _grid_height(dist[usable], xy))
+    parts = []
+    for select, fn in ((sel_pt, _point_pairs), (sel_ln, _line_pairs)):
+        idx = np.flatnonzero(select).astype(np.int64)
+        if len(idx):
+            sure, f, p = fn(index, geoms, idx, dist)
+            parts += [sure, Ranges(f, p, p + 1)]
+    idx = np.flatnonzero(sel_area).astype(np.int64)
+    if len(idx):
+        sure, f, p = _area_pairs(index, geoms, idx, dist)
+        parts += [sure, Ranges(f, p, p + 1)]
+    blocks: list[tuple[NDArray[np.int64], NDArray[np.int64]]] = []
+    if parts:
         # one list of ranges sorted by feature, expanded once: pairs come out grouped by feature
         owner = np.concatenate([r.owner for r in parts])
         start = np.concatenate([r.start for r in parts])
@@ -243,10 +296,6 @@ def pairs_within(
         order = np.argsort(owner * np.int64(index.n + 1) + start, kind="stable")
         f, p = expand(Ranges(owner[order], start[order], end[order]))
         blocks.append((f, orig[index.order][p]))
-    idx = np.flatnonzero(usable & ~(sel_pt | sel_ln)).astype(np.int64)
-    if len(idx):
-        f, p = _geos_pairs(xy, geoms, idx, dist)
-        blocks.append((f, orig[p]))
     feat, pt = _by_feature(blocks, n_f)
     if sort_points and len(pt):
         key = feat * np.int64(n_p + 1) + pt

@@ -219,6 +219,18 @@ class RowIndex:
         inner = _merge(own, i_s, i_e, self.n)
         return inner, _difference(outer, inner, self.n)
 
+    def box_ranges(self, x0: Floats, y0: Floats, x1: Floats, y1: Floats, owner: Ints) -> Ranges:
+        """Ranges of the points inside each box [x0, x1] × [y0, y1] (widened by whole rows: every
+        point of the box is in them, with the points of the box's rows in [x0, x1]), per owner."""
+        m = GEOS_MARGIN
+        r0 = np.clip(np.floor((y0 - self.oy - m) / self.h), 0, self.n_rows).astype(np.int64)
+        r1 = np.clip(np.floor((y1 - self.oy + m) / self.h), -1, self.n_rows - 1).astype(np.int64)
+        cnt = np.maximum(r1 - r0 + 1, 0)
+        box = np.repeat(np.arange(len(x0)), cnt)
+        row = np.arange(len(box), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(r0, cnt)
+        s, e = self._slices(row, x0[box] - self.ox - m, x1[box] - self.ox + m)
+        return _merge(owner[box], s, e, self.n)
+
     def _slices(self, row: Ints, lo: Floats, hi: Floats) -> tuple[Ints, Ints]:
         """Sorted positions [s, e) of the points of ``row`` with lo <= x <= hi (empty if lo > hi)."""
         ok = lo <= hi

@@ -17,7 +17,8 @@ import shapely
 from numpy.typing import NDArray
 
 from bangfu.geo import network as gn
-from bangfu.geo.proximity import pairs_within, points_within, to_metric
+from bangfu.geo.crs import metric_crs
+from bangfu.geo.proximity import Pairs, pairs_within, points_within
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
 
 if TYPE_CHECKING:  # imported where used, as at run time
@@ -114,7 +115,15 @@ def build_coverage(
     if catchment not in CATCHMENTS:
         raise ValueError(f"catchment must be one of {CATCHMENTS}, got {catchment!r}")
     hh = households if households is not None and not households.empty else None
-    vil, proj, hh_m, roads_m = to_metric(villages, projects, hh, roads)
+    # only what the chosen path measures is reprojected: with household points the villages give
+    # attributes only, and roads matter only for "new access only" or the network
+    crs = metric_crs(next((f for f in (villages, projects, hh, roads) if f is not None and not f.empty), villages))
+    need_vil = hh is None
+    need_roads = roads is not None and not roads.empty and (new_access_only or catchment == "network" or hh is None)
+    proj = projects.to_crs(crs) if not projects.empty else projects
+    hh_m = hh.to_crs(crs) if hh is not None else None
+    vil = villages.to_crs(crs) if need_vil and not villages.empty else villages
+    roads_m = roads.to_crs(crs) if need_roads and roads is not None else None
     cand = proj[proj["status"].astype(str).isin(statuses)].copy()
     vinfo = villages.drop(columns="geometry").drop_duplicates("village_code").set_index("village_code")
     codes = cand["village_code"].astype(str)
@@ -137,8 +146,8 @@ def build_coverage(
     notes: tuple[str, ...]
     if hh_m is not None and catchment == "network":
         net = network if network is not None else gn.build_network(
-            roads_m if roads_m is not None else gpd.GeoDataFrame({"road_id": [], "status": []}, geometry=[], crs=vil.crs),
-            crs=str(vil.crs))
+            roads_m if roads_m is not None else gpd.GeoDataFrame({"road_id": [], "status": []}, geometry=[], crs=crs),
+            crs=crs)
         matrix, units = _network_units(net, geoms, table, hh_m, vinfo, kinds, dist, new_access_only, proj)
         method, notes = "households", ("network",)
     elif hh_m is not None:
@@ -208,6 +217,19 @@ def _drop_served(feat: Ints, pt: Ints, kinds: NDArray[np.object_],
     return feat[keep], pt[keep]
 
 
+def _pairs(geoms: NDArray[np.object_], hh: gpd.GeoDataFrame, d: Floats) -> Pairs:
+    """Project × household pairs: on the Dask cluster when one is configured and the workspace is big
+    enough (:func:`bangfu.planning.distributed.choose_path`), partitioned by county; else on this machine."""
+    from bangfu.planning import distributed
+
+    if distributed.choose_path(len(hh)) == "local":
+        return pairs_within(geoms, hh.geometry, d, sort_points=False)
+    xy = np.column_stack([hh.geometry.x.to_numpy(), hh.geometry.y.to_numpy()])
+    county = hh["village_code"].astype(str).str[:6].to_numpy() if "village_code" in hh else None
+    with distributed.connect() as client:
+        return distributed.pairs_within_dask(geoms, xy, d, client=client, partition=county)
+
+
 def _household_units(
     geoms: NDArray[np.object_],
     table: pd.DataFrame,
@@ -219,7 +241,7 @@ def _household_units(
     roads: gpd.GeoDataFrame | None,
     proj: gpd.GeoDataFrame,
 ) -> tuple[sp.csr_matrix, Units]:
-    pairs = pairs_within(geoms, hh.geometry, table["distance_m"].to_numpy(), sort_points=False)
+    pairs = _pairs(geoms, hh, table["distance_m"].to_numpy())
     feat, pt = pairs.feature, pairs.point
 
     def served(kind: str) -> NDArray[np.bool_] | None:
@@ -233,15 +255,16 @@ def _household_units(
 
 def _household_measures(hh: gpd.GeoDataFrame, vinfo: pd.DataFrame) -> Units:
     """The five measures per household (all, poor, poor people, in 老区 villages, in key villages)."""
-    codes = hh["village_code"].astype(str)
+    pos, uniq = pd.factorize(hh["village_code"], use_na_sentinel=False)
+    codes = pd.Index(uniq).astype(str)  # one lookup per village, then spread to its households
     poor = _flag(hh["is_poor"])
     members = pd.to_numeric(hh["members"], errors="coerce").fillna(1).to_numpy(dtype="float64")
     return {
         "households": np.ones(len(hh), dtype=np.float64),
         "poor_households": poor,
         "poor_people": poor * members,
-        "old_households": _flag(codes.map(vinfo["is_old_district"])),
-        "key_households": _flag(codes.map(vinfo["is_key_village"])),
+        "old_households": _flag(pd.Series(codes.map(vinfo["is_old_district"])))[pos],
+        "key_households": _flag(pd.Series(codes.map(vinfo["is_key_village"])))[pos],
     }
 
 
