@@ -82,9 +82,9 @@ def projects_layer(
                 geom = None
                 for _ in range(20):
                     x, y = sample_inside(poly, 1, rng)[0]
-                    blob = blob(x, y, rng.uniform(60, 130), rng)
-                    if shapely.contains(poly, blob):
-                        geom = blob
+                    area = blob(x, y, rng.uniform(60, 130), rng)
+                    if shapely.contains(poly, area):
+                        geom = area
                         break
                 if geom is None:
                     geom = shapely.intersection(shapely.buffer(shapely.point_on_surface(poly), 60.0), poly)

@@ -386,7 +386,7 @@ def _projects(table: pd.DataFrame, villages: pd.DataFrame, polys: np.ndarray, ro
 def _enterprises(table: pd.DataFrame, polys: np.ndarray, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
     """Obviously synthetic enterprises (示例企业0001…), two per county and one per 150 villages, in its communities."""
     rows, where = [], []
-    for county, grp in table.groupby("county_code", sort=True):
+    for _, grp in table.groupby("county_code", sort=True):
         urban = grp.index[_is_community(grp["village_name"])]
         pool = urban if len(urban) else grp.index
         for _ in range(2 + len(grp) // 150):
