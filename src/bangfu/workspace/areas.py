@@ -26,12 +26,16 @@ other tables with a ``village_code``      by that village (:meth:`AreaLayers.res
 The area holding every village of the workspace (the county of a one-county workspace, the sidebar's
 "全市（县）") is the whole workspace: every row belongs to it, also points outside every village.
 
-Levels are the table :data:`LEVELS` (county, town). Province, city and village can be added as
-rows: a village's area code is the prefix of its 12-digit code (2, 4, 6, 9 or 12 digits).
+Levels are the table :data:`LEVELS` (province, city, county, town): an area's code is the prefix of
+its villages' 12-digit codes (2, 4, 6 or 9 digits); names come from the villages layer (county,
+town) or the official code list shipped with the package (province, city; :func:`official_names`).
+Where names repeat (seven towns are called 站前街道) :func:`area_label` adds the parents:
+"站前街道 · 铁西区 · 鞍山市". See docs/areas.md.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -43,10 +47,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from bangfu.core.errors import BangfuError
+from bangfu.core.resources import SOURCES_DIR
 from bangfu.geo.overlay import locate_points, road_pieces
 
 __all__ = [
     "Level", "LEVELS", "Area", "AreaError", "whole_area", "town_area", "area_for", "town_areas",
+    "official_names", "level_of", "level_areas", "area_by_code", "parents", "area_label", "area_labels",
     "RuleKind", "Rule", "AREA_RULES", "PIECES", "get_rule", "row_villages", "village_codes", "in_area",
     "area_slice", "area_pieces", "AreaLayers",
 ]
@@ -65,11 +71,34 @@ class Level:
     name_column: str
 
 
-#: The levels, largest first. Province (2), city (4) and village (12) can be added as rows.
+#: The levels, largest first (village, 12 digits, can be added as a row).
 LEVELS: tuple[Level, ...] = (
+    Level("province", 2, "province_code", "province_name"),
+    Level("city", 4, "city_code", "city_name"),
     Level("county", 6, "county_code", "county_name"),
     Level("town", 9, "town_code", "town_name"),
 )
+
+
+@functools.cache
+def official_names() -> Mapping[str, str]:
+    """Code → name of every province, city, county and town of the official code list (package data)."""
+    df = pd.read_csv(SOURCES_DIR / "villages_liaoning_kaiping.csv", dtype=str, keep_default_na=False)
+    out: dict[str, str] = {}
+    for level in LEVELS:
+        if {level.code_column, level.name_column} <= set(df.columns):
+            pairs = df[[level.code_column, level.name_column]].drop_duplicates(level.code_column)
+            out.update(zip(pairs[level.code_column], pairs[level.name_column]))
+    return MappingProxyType(out)
+
+
+def level_of(code: str) -> Level:
+    """The level of an area code by its number of digits (2, 4, 6 or 9)."""
+    for level in LEVELS:
+        if len(code) == level.digits:
+            return level
+    raise ValueError(f"area code {code!r} has {len(code)} digits; levels: "
+                     + ", ".join(f"{lv.key} {lv.digits}" for lv in LEVELS))
 
 
 def _level(key: str) -> Level:
@@ -124,12 +153,82 @@ class Area:
 
 
 def whole_area(villages: pd.DataFrame) -> Area:
-    """The whole workspace as an area: its county (code ``""`` when it holds several counties)."""
+    """The whole workspace as an area: its county; with several counties the smallest city or province
+    holding them all (named from the official list), else code ``""`` and the county names."""
     if villages.empty:
         return Area("county", "", "")
     codes = villages["county_code"].astype(str).unique() if "county_code" in villages.columns else []
     names = villages["county_name"].astype(str).unique() if "county_name" in villages.columns else [""]
-    return Area("county", str(codes[0]) if len(codes) == 1 else "", "、".join(map(str, names)))
+    if len(codes) == 1:
+        return Area("county", str(codes[0]), str(names[0]))
+    vcodes = villages["village_code"].astype(str)
+    for level in ("city", "province"):
+        spec = _level(level)
+        prefixes = vcodes.str[: spec.digits].unique()
+        if len(prefixes) == 1 and prefixes[0] in official_names():
+            return Area(level, str(prefixes[0]), official_names()[prefixes[0]])
+    return Area("county", "", "、".join(map(str, names)))
+
+
+def level_areas(villages: pd.DataFrame, level: str) -> list[Area]:
+    """Every area of ``level`` holding villages of the workspace, by code (names from the layer, else the official list)."""
+    spec = _level(level)
+    if villages.empty:
+        return []
+    codes = villages["village_code"].astype(str).str[: spec.digits]
+    if spec.name_column in villages.columns:
+        names = villages[spec.name_column].astype(str)
+    else:
+        names = codes.map(lambda c: official_names().get(c, c))
+    pairs = pd.DataFrame({"code": codes, "name": names}).drop_duplicates("code").sort_values("code")
+    return [Area(level, c, n) for c, n in pairs.itertuples(index=False)]
+
+
+def area_by_code(villages: pd.DataFrame, code: str) -> Area:
+    """The area ``code`` (2, 4, 6 or 9 digits) of the workspace; :class:`AreaError` when it holds none of its villages."""
+    try:
+        level = level_of(str(code))
+    except ValueError:
+        level = None
+    found = [a for a in level_areas(villages, level.key) if a.code == str(code)] if level else []
+    if not found:
+        raise AreaError(
+            f"工作空间中没有区划代码为 {code!r} 的地区",
+            f"the workspace holds no area with code {code!r}",
+            hint_zh="地区代码为村代码的前 2（省）、4（市）、6（县）或 9（镇街）位。",
+            hint_en="An area code is the first 2 (province), 4 (city), 6 (county) or 9 (town) digits of a village code.",
+        )
+    return found[0]
+
+
+def parents(area: Area, villages: pd.DataFrame) -> list[Area]:
+    """The areas above ``area`` (nearest first, up to the city), each holding some village of the workspace."""
+    if not area.code:
+        return []
+    out = []
+    for level in reversed(LEVELS):
+        if level.digits < len(area.code) and level.key in ("county", "city"):
+            prefix = area.code[: level.digits]
+            out.extend(a for a in level_areas(villages, level.key) if a.code == prefix)
+    return out
+
+
+def area_label(area: Area, villages: pd.DataFrame, *, sep: str = " · ") -> str:
+    """The area's name, followed by its county and city when another area of its level has the same name
+    (站前街道 · 铁西区 · 鞍山市); just the name when it is unique."""
+    if not area.code:
+        return area.name
+    same = [a for a in level_areas(villages, area.level) if a.name == area.name]
+    if len(same) <= 1:
+        return area.name
+    return sep.join([area.name, *(p.name for p in parents(area, villages))])
+
+
+def area_labels(villages: pd.DataFrame, level: str, *, sep: str = " · ") -> dict[str, str]:
+    """Code → :func:`area_label` of every area of ``level`` (one pass: parents only where names repeat)."""
+    units = level_areas(villages, level)
+    counts = pd.Series([a.name for a in units]).value_counts()
+    return {a.code: (area_label(a, villages, sep=sep) if counts.get(a.name, 0) > 1 else a.name) for a in units}
 
 
 def town_area(villages: pd.DataFrame, code: str) -> Area:
@@ -147,8 +246,13 @@ def town_area(villages: pd.DataFrame, code: str) -> Area:
 
 
 def area_for(villages: pd.DataFrame, town_code: str | None) -> Area:
-    """The town ``town_code``, or the whole workspace when it is None or empty."""
-    return town_area(villages, town_code) if town_code else whole_area(villages)
+    """The town ``town_code``, or the whole workspace when it is None or empty (any area code of
+    :func:`area_by_code` works too: a 9-digit code is a town as before)."""
+    if not town_code:
+        return whole_area(villages)
+    if len(str(town_code)) == 9:
+        return town_area(villages, town_code)
+    return area_by_code(villages, town_code)
 
 
 def town_areas(villages: pd.DataFrame) -> list[Area]:
