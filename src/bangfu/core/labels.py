@@ -23,6 +23,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "sidebar.workspace_source": ("数据来源", "Data source"),
     "sidebar.town": ("镇街", "Town"),
     "sidebar.all_towns": ("全市（县）", "Whole county"),
+    "sidebar.level": ("区划层级", "Level"),
+    "sidebar.area": ("地区", "Area"),
+    "sidebar.all_areas": ("全部", "All"),
+    "sidebar.level.province": ("省", "Province"),
+    "sidebar.level.city": ("市", "City"),
+    "sidebar.level.county": ("县（市、区）", "County"),
+    "sidebar.level.town": ("镇街", "Town"),
     "sidebar.basemap": ("底图", "Basemap"),
     "sidebar.tianditu_token": ("天地图密钥", "Tianditu token"),
     "sidebar.tile_folder_hint": (
@@ -864,6 +871,7 @@ LABELS.update(_vocabulary_labels())
 BUILT_PREFIXES: dict[str, str] = {
     "audit.col.": "workspace.office_view.audit_table: audit table headers, by column",
     "basemap.": "ui.shell: one per bangfu.maps.base.BASEMAPS",
+    "sidebar.level.": "ui.area_picker: one per bangfu.workspace.areas.LEVELS",
     "data.change.": "ui.panels.data: the counts of an import's change (LayerChange.counts)",
     "overview.col.": "indicators.display_table: overview table headers, by column",
     "overview.filter.": "ui.panels.overview: one per indicators.FLAG_FILTERS",

@@ -165,8 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = build_province(args.out, args.region, size, args.seed, verbose=not args.quiet)
     else:
         path = build(args.out or DEMO_PATH, args.seed, verbose=not args.quiet)
-    size = path.stat().st_size / 1e6
-    print(f"wrote {path} ({size:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+    mb = path.stat().st_size / 1e6
+    print(f"wrote {path} ({mb:.1f} MB) in {time.perf_counter() - t0:.1f} s")
     return 0
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from bangfu.workspace import areas, store
+from bangfu.workspace import store
 from bangfu.workspace.areas import Area
 from bangfu.core.labels import LANGS, t
 from bangfu.maps.base import BASEMAPS, Basemap
@@ -18,6 +18,7 @@ from bangfu.core.resources import asset
 from bangfu.maps.offline import install_static_assets
 from bangfu.ui.pages import PAGES, visible_pages
 from bangfu.ui import auth
+from bangfu.ui.area_picker import area_picker
 from bangfu.workspace import access
 from bangfu.workspace.access import Principal
 from bangfu.ui import cache as data
@@ -187,23 +188,7 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
                 invalid, f"{t('error.invalid_workspace', 'en')}. {summary}", details=tuple(lines)))
 
         villages = data.load_layer(str(path), info.version, "villages")
-        towns = (
-            villages[["town_code", "town_name"]].drop_duplicates().sort_values("town_code").itertuples(index=False)
-        )
-        town_options: dict[str, str] = {"": t("sidebar.all_towns", lang)}
-        town_options.update({str(code): str(name) for code, name in towns})
-        wanted = params.get("town", "")
-        town = st.selectbox(
-            t("sidebar.town", lang),
-            list(town_options),
-            index=list(town_options).index(wanted) if wanted in town_options else 0,
-            format_func=town_options.__getitem__,
-            key="town",
-        )
-        if town:
-            params["town"] = town
-        elif "town" in params:
-            del params["town"]
+        area = area_picker(lang, villages)
         if lang != "zh":
             params["lang"] = lang
         elif "lang" in params:
@@ -231,7 +216,7 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
         path=str(path),
         version=info.version,
         meta=info.meta,
-        area=areas.area_for(villages, town or None),
+        area=area,
         basemap=basemap,
         tianditu_token=token,
         user=user,

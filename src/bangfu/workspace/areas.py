@@ -205,7 +205,7 @@ def parents(area: Area, villages: pd.DataFrame) -> list[Area]:
     """The areas above ``area`` (nearest first, up to the city), each holding some village of the workspace."""
     if not area.code:
         return []
-    out = []
+    out: list[Area] = []
     for level in reversed(LEVELS):
         if level.digits < len(area.code) and level.key in ("county", "city"):
             prefix = area.code[: level.digits]
