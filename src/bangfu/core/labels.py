@@ -182,6 +182,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.col.village_name": ("村名", "Village"),
     "overview.col.town_code": ("镇代码", "Town code"),
     "overview.col.town_name": ("镇街", "Town"),
+    "overview.col.area_code": ("区划代码", "Area code"),
+    "overview.col.area_name": ("地区", "Area"),
     "overview.col.villages": ("村数", "Villages"),
     "overview.col.households": ("总户数", "Households"),
     "overview.col.poor_households": ("贫困户", "Poor households"),

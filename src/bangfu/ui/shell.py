@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from bangfu.workspace import store
+from bangfu.workspace import areas, store
 from bangfu.workspace.areas import Area
 from bangfu.core.labels import LANGS, t
 from bangfu.maps.base import BASEMAPS, Basemap
@@ -43,6 +43,16 @@ class Context:
     def town_code(self) -> str | None:
         """The chosen town's code (``?town=``), None for the whole county."""
         return self.area.town_code
+
+    @property
+    def area_code(self) -> str | None:
+        """The chosen area's code (a town, county, city…; ``?town=`` / ``?area=``), None for the whole workspace."""
+        return None if self.is_whole else self.area.code
+
+    @property
+    def area_label(self) -> str:
+        """The chosen area's name, with its parents where the name repeats (站前街道 · 铁东区 · 鞍山市)."""
+        return areas.area_label(self.area, self.layer("villages"))
 
     @property
     def town_name(self) -> str | None:

@@ -52,7 +52,7 @@ from bangfu.geo.overlay import locate_points, road_pieces
 
 __all__ = [
     "Level", "LEVELS", "Area", "AreaError", "whole_area", "town_area", "area_for", "town_areas",
-    "official_names", "level_of", "level_areas", "area_by_code", "parents", "area_label", "area_labels",
+    "official_names", "level_of", "level_areas", "area_by_code", "parents", "area_label", "area_title", "area_labels",
     "RuleKind", "Rule", "AREA_RULES", "PIECES", "get_rule", "row_villages", "village_codes", "in_area",
     "area_slice", "area_pieces", "AreaLayers",
 ]
@@ -222,6 +222,16 @@ def area_label(area: Area, villages: pd.DataFrame, *, sep: str = " · ") -> str:
     if len(same) <= 1:
         return area.name
     return sep.join([area.name, *(p.name for p in parents(area, villages))])
+
+
+def area_title(area: Area, villages: pd.DataFrame) -> str:
+    """The area's name for a title, led by its city and county below the whole workspace's own level:
+    开平市赤水镇 (a town of a one-county workspace), 鞍山市铁东区站前街道, 鞍山市 or 辽宁省 (the whole province)."""
+    whole = whole_area(villages)
+    if not area.code or area.holds_all(villages):
+        return whole.name if whole.code else area.name
+    chain = [p for p in reversed(parents(area, villages)) if p.spec.digits >= len(whole.code)]
+    return "".join([*(p.name for p in chain), area.name])
 
 
 def area_labels(villages: pd.DataFrame, level: str, *, sep: str = " · ") -> dict[str, str]:
