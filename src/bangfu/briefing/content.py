@@ -317,7 +317,7 @@ def compute_content(
     road = results.get("road_km_by_year")
     as_of = meta.get("as_of", "")
     synthetic = ""
-    if meta.get("source") == "demo":
+    if meta.get("source", "").startswith("demo"):  # the Kaiping demo or a synthetic province (demo_province)
         synthetic = meta.get("synthetic_note") or t("synthetic.note", lang)
     n_projects = next((s.max_rows for s in sections if s.key == "projects"), 10)
     return BriefingContent(

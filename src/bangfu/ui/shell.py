@@ -91,7 +91,7 @@ class Context:
 
     @property
     def is_demo(self) -> bool:
-        return self.meta.get("source") == "demo"
+        return self.meta.get("source", "").startswith("demo")  # the Kaiping demo or a synthetic province
 
 
 #: Session key of a demo restore waiting for its confirmation: the workspace version shown then (None: unusable).
