@@ -44,7 +44,7 @@ from bangfu.workspace import store
 from bangfu.workspace.schema import LAYERS
 
 __all__ = [
-    "Region", "REGIONS", "ProvinceSize", "FULL_SIZE", "load_region_table", "select_counties", "load_boundaries",
+    "Region", "REGIONS", "ProvinceSize", "FULL_SIZE", "SMALL_SIZE", "SYNTHETIC_NOTE", "load_region_table", "select_counties", "load_boundaries",
     "build_province_layers", "province_meta",
 ]
 
@@ -75,6 +75,8 @@ class ProvinceSize:
 
 #: The size the issue measures: every village, 3M households, 58k roads, 5.2k projects.
 FULL_SIZE = ProvinceSize()
+#: The test workspace (built once per test session): 2 cities, 3 counties, 301 villages, 4,000 households.
+SMALL_SIZE = ProvinceSize(villages=300, households=4000, roads=800, projects=150)
 
 SYNTHETIC_NOTE = (
     "示例数据（合成）：辽宁省各村（居）名称和 12 位代码、县界为真实数据；镇界与村界多边形（县内随机种子点的"
