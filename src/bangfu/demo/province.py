@@ -243,6 +243,29 @@ def _tessellate(table: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
         placed = np.empty((len(rows), 2))
         placed[order] = vseeds
         out[rows.to_numpy()] = _voronoi(poly, placed)
+    return _noded(out)
+
+
+def _noded(polys: np.ndarray) -> np.ndarray:
+    """The polygons as a correctly noded coverage: along a county border each side's Voronoi edges meet it at
+    their own points, so the neighbours' vertices differ. The borders are noded together and polygonised,
+    and each face goes back to the polygon holding it (shared vertices: a coverage union of towns works)."""
+    lines = shapely.union_all(shapely.boundary(polys))
+    faces = np.asarray(shapely.get_parts(shapely.polygonize(shapely.get_parts(lines))))
+    pts = shapely.point_on_surface(faces)
+    tree = shapely.STRtree(polys)
+    hit_pt, hit_poly = tree.query(pts, predicate="within")
+    label = np.full(len(faces), -1, dtype=np.int64)
+    label[hit_pt[::-1]] = hit_poly[::-1]  # the first polygon when two claim a face (none should)
+    keep = label >= 0  # faces in no polygon: holes between counties, left out
+    faces, label = faces[keep], label[keep]
+    order = np.argsort(label, kind="stable")
+    faces, label = faces[order], label[order]
+    starts = np.searchsorted(label, np.arange(len(polys)))
+    ends = np.searchsorted(label, np.arange(len(polys)), side="right")
+    out = np.empty(len(polys), dtype=object)
+    for i, (a, b) in enumerate(zip(starts, ends)):
+        out[i] = faces[a] if b - a == 1 else shapely.coverage_union_all(faces[a:b]) if b > a else polys[i]
     return out
 
 
