@@ -106,3 +106,14 @@ def test_default_budget_fits_the_approved_projects(layers):
     budget = planning_run.default_budget(p, approved)
     assert need <= budget < need * 1.2 + 50 and budget % 50 == 0
     assert planning_run.default_budget(p, ()) == planning_run.DEFAULT_BUDGET
+
+
+def test_unit_polygons_dissolve_the_villages(layers):
+    """Counties of the province workspace against geopandas ``dissolve`` (same area, same count)."""
+    v = layers["villages"]
+    got = areas.unit_polygons(v, "county").set_index("code")
+    oracle = v.assign(c=v["village_code"].str[:6]).dissolve("c")
+    assert list(got.index) == list(oracle.index)
+    assert (got.geometry.area - oracle.geometry.area).abs().max() <= 1e-9 * oracle.geometry.area.max()
+    assert (got["villages"] == v["village_code"].str[:6].value_counts().reindex(got.index)).all()
+    assert got.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
