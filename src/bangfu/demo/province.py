@@ -5,14 +5,14 @@ Run ``python -m bangfu.demo build --region liaoning --out PATH [--villages N --h
 villages (:data:`bangfu.demo.sources.VILLAGE_FILE`) and its county boundaries
 (:data:`bangfu.demo.sources.BOUNDARY_FILE`, GCJ-02 → WGS-84 with :mod:`bangfu.geo.crs`). Synthetic,
 and labelled so in the workspace meta (``synthetic_note``) and docs/areas.md: town and village
-polygons (a Voronoi diagram of random seeds inside each real county, towns first, then villages
-inside their town), household points (clustered around three hamlets per village), poverty
+polygons (a Voronoi diagram of random seeds inside each real county: town seeds first, village seeds
+inside their town's cell; all borders noded as one coverage), household points (clustered around three hamlets per village), poverty
 figures, roads, candidate projects, enterprises, pairings and tourism sites.
 
 Everything is vectorised over the whole province (no per-household Python), so the full size —
 16,727 villages, 3,000,000 households, 58,000 roads, 5,200 projects — builds in a few minutes
-(docs/benchmarks.md). ``--villages N`` keeps whole counties, one county of each city in turn, until
-at least N villages are reached (the small test workspace: 2 cities). Coded values and shares
+(docs/benchmarks.md). ``--villages N`` keeps whole counties, two of each city in turn, until
+at least N villages are reached (the small test workspace: 2 cities, 3 counties). Coded values and shares
 come from the Kaiping builders (:mod:`bangfu.demo.households`, :mod:`~bangfu.demo.roads`,
 :mod:`~bangfu.demo.projects`, :mod:`~bangfu.demo.enterprises`, :mod:`~bangfu.demo.tourism`).
 """
@@ -60,7 +60,7 @@ class Region:
 
 #: ``--region`` → province. Liaoning lies at 118.8–125.8°E: UTM 51N (used for lengths and areas only).
 REGIONS: dict[str, Region] = {"liaoning": Region("21", "辽宁省", "EPSG:32651")}
-_METRIC_CRS = REGIONS["liaoning"].metric_crs
+_METRIC_CRS = REGIONS["liaoning"].metric_crs  # one region so far; pass Region.metric_crs down when there are more
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ def _noded(polys: np.ndarray) -> np.ndarray:
 def _households(
     table: pd.DataFrame, polys: np.ndarray, total: int, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Household attributes and points (metres), the village row per point, and the old/key village flags."""
+    """Household attributes and points (WGS-84), the village row per point, and the old/key village flags."""
     n_v = len(table)
     areas_km2 = _area_km2(polys)
     community = _is_community(table["village_name"])
@@ -341,7 +341,7 @@ def _villages(table: pd.DataFrame, hh: pd.DataFrame, hv: np.ndarray, old: np.nda
 
 
 def _roads(table: pd.DataFrame, polys: np.ndarray, total: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
-    """Roads (attributes, metric lines): from a point of the village to another, bent at a jittered midpoint."""
+    """Roads (attributes, WGS-84 lines; lengths measured in the metric CRS): from a point of the village to another, bent at a jittered midpoint."""
     n_v = len(table)
     counts = _spread(total, np.sqrt(np.clip(_area_km2(polys), 0.2, 40.0)), minimum=1)
     ends, rv = _sample_in(polys, 2 * counts, rng)
@@ -371,7 +371,7 @@ def _roads(table: pd.DataFrame, polys: np.ndarray, total: int, rng: np.random.Ge
     return df, geoms
 
 
-def _projects(table: pd.DataFrame, villages: pd.DataFrame, polys: np.ndarray, roads: pd.DataFrame, roads_m: np.ndarray,
+def _projects(table: pd.DataFrame, villages: pd.DataFrame, polys: np.ndarray, roads: pd.DataFrame, road_lines: np.ndarray,
               total: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
     """Candidate projects: hardening of planned/unhardened roads (lines), points and irrigation areas in poorer villages."""
     names = table["village_name"].map(short_name).to_numpy()
@@ -389,7 +389,7 @@ def _projects(table: pd.DataFrame, villages: pd.DataFrame, polys: np.ndarray, ro
     for r in road_pick:
         v = int(code_row[roads.at[r, "village_code"]])
         rows.append((f"{roads.at[r, 'name']}硬化", _ROAD_HARDENING, float(roads.at[r, "cost_wan"]), table.at[v, "village_code"]))
-        geoms.append(roads_m[r])
+        geoms.append(road_lines[r])
     for (ptype, _, suffix, (lo, hi)), n in zip(PROJECT_PLAN, per_type):
         if not n:
             continue
@@ -491,7 +491,7 @@ def build_province_layers(
     def rng(step: int) -> np.random.Generator:
         return np.random.default_rng([seed, step])
 
-    def wgs(df: pd.DataFrame, geoms: np.ndarray) -> gpd.GeoDataFrame:
+    def wgs(df: pd.DataFrame, geoms: np.ndarray) -> gpd.GeoDataFrame:  # every geometry is built in WGS-84
         return gpd.GeoDataFrame(df, geometry=list(geoms), crs="EPSG:4326")
 
     table = select_counties(load_region_table(region), size.villages)
@@ -501,17 +501,17 @@ def build_province_layers(
     households = wgs(hh, shapely.points(xy))
     villages = wgs(_villages(table, hh, hv, old, key, rng(3)), polys)
     log(f"{len(households)} households")
-    roads_df, roads_m = _roads(table, polys, size.roads, rng(4))
-    roads = wgs(roads_df, roads_m)
-    projects_df, projects_m = _projects(table, villages, polys, roads_df, roads_m, size.projects, rng(5))
-    ent_df, ent_m = _enterprises(table, polys, rng(6))
+    roads_df, road_lines = _roads(table, polys, size.roads, rng(4))
+    roads = wgs(roads_df, road_lines)
+    projects_df, project_geoms = _projects(table, villages, polys, roads_df, road_lines, size.projects, rng(5))
+    ent_df, ent_points = _enterprises(table, polys, rng(6))
     pairings = _pairings(villages, ent_df, rng(7))
-    enterprises = wgs(ent_df.drop(columns=["county_code"]), ent_m)
-    sites_df, sites_m = _tourism(table, villages, polys, rng(8))
+    enterprises = wgs(ent_df.drop(columns=["county_code"]), ent_points)
+    sites_df, site_points = _tourism(table, villages, polys, rng(8))
     log(f"{len(roads)} roads, {len(projects_df)} projects, {len(enterprises)} enterprises, {len(pairings)} pairings")
     built: dict[str, pd.DataFrame] = {
-        "villages": villages, "households": households, "roads": roads, "tourism_sites": wgs(sites_df, sites_m),
-        "enterprises": enterprises, "pairings": pairings, "projects": wgs(projects_df, projects_m),
+        "villages": villages, "households": households, "roads": roads, "tourism_sites": wgs(sites_df, site_points),
+        "enterprises": enterprises, "pairings": pairings, "projects": wgs(projects_df, project_geoms),
     }
     return {name: store.coerce(name, built[name]) if name in built else store.empty_layer(name)
             for name, layer in LAYERS.items() if name in built or not layer.optional}
