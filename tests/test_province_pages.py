@@ -86,3 +86,21 @@ def test_area_choice_in_the_url(province_ws: Path):
     at2.query_params["town"] = "210202001"
     at2.run()
     assert at2.selectbox(key="area_level").value == "town" and at2.selectbox(key="area_town").value == "210202001"
+
+
+def test_overview_table_one_level_below(province_ws: Path):
+    """Province: one row per city; a city: one row per county — totals equal the villages layer's (pandas)."""
+    v = store.read_layer(province_ws / store.WORKSPACE_FILE, "villages")
+    for query, digits, title in (({}, 4, "市"), ({"area": "2101"}, 6, "县（市、区）")):
+        at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=TIMEOUT)
+        sign_in(at, province_ws, "chief")
+        for k, val in query.items():
+            at.query_params[k] = val
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        table = at.dataframe[-1].value
+        inside = v[v["village_code"].str.startswith(query.get("area", ""))]
+        oracle = inside.groupby(inside["village_code"].str[:digits])["households"].sum()
+        assert table["区划代码"].tolist() == oracle.index.tolist()
+        assert table["总户数"].tolist() == oracle.tolist()
+        assert any(s.value.endswith(title) for s in at.subheader)
