@@ -217,13 +217,10 @@ def parents(area: Area, villages: pd.DataFrame) -> list[Area]:
 
 def area_label(area: Area, villages: pd.DataFrame, *, sep: str = " · ") -> str:
     """The area's name, followed by its county and city when another area of its level has the same name
-    (站前街道 · 铁西区 · 鞍山市); just the name when it is unique."""
+    (站前街道 · 铁西区 · 鞍山市); just the name when it is unique (see :func:`area_labels`)."""
     if not area.code:
         return area.name
-    same = [a for a in level_areas(villages, area.level) if a.name == area.name]
-    if len(same) <= 1:
-        return area.name
-    return sep.join([area.name, *(p.name for p in parents(area, villages))])
+    return area_labels(villages, area.level, sep=sep).get(area.code, area.name)
 
 
 def area_title(area: Area, villages: pd.DataFrame) -> str:
@@ -237,10 +234,20 @@ def area_title(area: Area, villages: pd.DataFrame) -> str:
 
 
 def area_labels(villages: pd.DataFrame, level: str, *, sep: str = " · ") -> dict[str, str]:
-    """Code → :func:`area_label` of every area of ``level`` (one pass: parents only where names repeat)."""
+    """Code → :func:`area_label` of every area of ``level``, in one pass (a few groupbys, also for 1,406 towns)."""
     units = level_areas(villages, level)
     counts = pd.Series([a.name for a in units]).value_counts()
-    return {a.code: (area_label(a, villages, sep=sep) if counts.get(a.name, 0) > 1 else a.name) for a in units}
+    spec = _level(level)
+    above = [lv for lv in reversed(LEVELS) if lv.key in ("county", "city") and lv.digits < spec.digits]
+    names = {lv.key: {a.code: a.name for a in level_areas(villages, lv.key)} for lv in above} if (counts > 1).any() else {}
+    out: dict[str, str] = {}
+    for a in units:
+        if counts[a.name] > 1:
+            chain = [names[lv.key].get(a.code[: lv.digits]) for lv in above]
+            out[a.code] = sep.join([a.name, *(n for n in chain if n)])
+        else:
+            out[a.code] = a.name
+    return out
 
 
 def town_area(villages: pd.DataFrame, code: str) -> Area:
