@@ -27,7 +27,9 @@ LEVELS: dict[str, tuple[dict[str, str], str]] = {
 #: Pages about the whole workspace (its files, its accounts and audit log): not filtered by area, titled without it.
 WORKSPACE_PAGES = {"pages/data.py", "pages/audit.py"}
 ROTATION = [(spec, list(LEVELS)[i % len(LEVELS)]) for i, spec in enumerate(PAGES)]
-MATRIX = [(spec, level) for spec in PAGES for level in LEVELS if (spec, level) not in ROTATION]
+#: The other levels of every page the area changes (the workspace pages do not depend on it).
+MATRIX = [(spec, level) for spec in PAGES for level in LEVELS
+          if (spec, level) not in ROTATION and spec.path not in WORKSPACE_PAGES]
 
 
 @pytest.fixture(scope="module")
