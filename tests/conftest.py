@@ -36,6 +36,16 @@ def demo_workspace(tmp_path: Path) -> Path:
     return store.ensure_workspace(tmp_path / "ws", demo=DEMO)
 
 
+@pytest.fixture(scope="session")
+def province_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small synthetic Liaoning workspace (:data:`bangfu.demo.province.SMALL_SIZE`: 2 cities, 3 counties,
+    301 villages, 4,000 households), built once per test session. Read-only: copy it to change it."""
+    from bangfu.demo.build import build_province
+    from bangfu.demo.province import SMALL_SIZE
+
+    return build_province(tmp_path_factory.mktemp("province") / "province.gpkg", "liaoning", SMALL_SIZE)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_workspace_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never let a test touch the user's real workspace folder."""

@@ -129,15 +129,17 @@ def _cut(text: str, n: int) -> str:
 
 
 def area_names(villages: pd.DataFrame, town_code: str | None) -> tuple[str, str, str | None]:
-    """(area name for the title, county name, town name) of the county or one town.
+    """(area name for the title, whole workspace's name, town name) of the workspace or one area (any level:
+    ``town_code`` may be any area code of :func:`bangfu.workspace.areas.area_by_code`).
 
     An unknown ``town_code`` raises :class:`bangfu.workspace.areas.AreaError` (a ``ValueError``).
     """
     area = areas.area_for(villages, town_code)
     county = areas.whole_area(villages).name
+    title = areas.area_title(area, villages)
     if area.town_name is None:
-        return county, county, None
-    return f"{county}{area.town_name}", county, area.town_name
+        return title, county, None
+    return title, county, area.town_name
 
 
 def _kpi(section: Section, result: SectionResult, lang: str) -> KpiCard:
@@ -315,7 +317,7 @@ def compute_content(
     road = results.get("road_km_by_year")
     as_of = meta.get("as_of", "")
     synthetic = ""
-    if meta.get("source") == "demo":
+    if meta.get("source", "").startswith("demo"):  # the Kaiping demo or a synthetic province (demo_province)
         synthetic = meta.get("synthetic_note") or t("synthetic.note", lang)
     n_projects = next((s.max_rows for s in sections if s.key == "projects"), 10)
     return BriefingContent(

@@ -1,6 +1,7 @@
 """Build the Kaiping (开平市, 440783) demo workspace deterministically from the sources in geodata/sources.
 
 Run ``python -m bangfu.demo build [--out PATH] [--seed N]``; the same seed gives the same file.
+``--region liaoning --out PATH`` builds a synthetic province instead (:mod:`bangfu.demo.province`).
 
 Real inputs (:mod:`bangfu.demo.sources`): the county boundary and the 270 village-level units
 with their 12-digit codes; the planning-document facts (:mod:`bangfu.demo.facts`) are reproduced
@@ -34,6 +35,7 @@ from bangfu.demo.facts import AS_OF, COUNTY_CODE, COUNTY_NAME, village_flags
 from bangfu.demo.households import households_layer, household_attributes, make_hamlets, make_household_points
 from bangfu.demo.layout import town_seat_rows
 from bangfu.demo.projects import projects_layer
+from bangfu.demo.province import FULL_SIZE, REGIONS, ProvinceSize, build_province_layers, province_meta
 from bangfu.demo.roads import build_road_network, roads_layer
 from bangfu.demo.sources import load_county_boundary, load_village_table
 from bangfu.demo.spatial import to_metric, to_wgs84
@@ -42,7 +44,7 @@ from bangfu.demo.villages import check_coverage, tessellate, village_attributes
 from bangfu.workspace import store
 from bangfu.workspace.schema import LAYERS
 
-__all__ = ["DEFAULT_SEED", "SYNTHETIC_NOTE", "build_layers", "demo_meta", "build", "main"]
+__all__ = ["DEFAULT_SEED", "SYNTHETIC_NOTE", "build_layers", "demo_meta", "build", "build_province", "main"]
 
 DEFAULT_SEED = 20201231
 
@@ -127,19 +129,44 @@ def build(out: Path | str = DEMO_PATH, seed: int = DEFAULT_SEED, *, verbose: boo
     return out
 
 
+def build_province(
+    out: Path | str, region: str = "liaoning", size: ProvinceSize = FULL_SIZE, seed: int = DEFAULT_SEED,
+    *, verbose: bool = False,
+) -> Path:
+    """Build a synthetic province GeoPackage (:mod:`bangfu.demo.province`) at ``out`` (replaced) and return its path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spec = REGIONS[region]
+    layers = build_province_layers(spec, size, seed, verbose=verbose)
+    with fileio.atomic_path(out) as tmp:
+        store.write_gpkg(tmp, layers, meta=province_meta(spec, size, seed))
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bangfu.demo build [--out PATH] [--seed N]``."""
-    parser = argparse.ArgumentParser(prog="python -m bangfu.demo", description="开平市示例工作空间 / Kaiping demo workspace")
+    """``python -m bangfu.demo build [--out PATH] [--seed N] [--region liaoning --villages N --households N …]``."""
+    parser = argparse.ArgumentParser(prog="python -m bangfu.demo", description="示例工作空间 / demo workspaces")
     sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="build geodata/kaiping_demo.gpkg from geodata/sources")
-    b.add_argument("--out", type=Path, default=DEMO_PATH, help=f"output GeoPackage (default: {DEMO_PATH})")
+    b = sub.add_parser("build", help="build geodata/kaiping_demo.gpkg (or a synthetic province) from geodata/sources")
+    b.add_argument("--out", type=Path, default=None, help=f"output GeoPackage (default: {DEMO_PATH}; required with --region)")
     b.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default: %(default)s)")
+    b.add_argument("--region", choices=sorted(REGIONS), default=None, help="build a synthetic province instead of Kaiping")
+    b.add_argument("--villages", type=int, default=None, help="province: at least N villages, whole counties (default: all)")
+    b.add_argument("--households", type=int, default=FULL_SIZE.households, help="province: households (%(default)s)")
+    b.add_argument("--roads", type=int, default=FULL_SIZE.roads, help="province: roads (%(default)s)")
+    b.add_argument("--projects", type=int, default=FULL_SIZE.projects, help="province: candidate projects (%(default)s)")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    path = build(args.out, args.seed, verbose=not args.quiet)
-    size = path.stat().st_size / 1e6
-    print(f"wrote {path} ({size:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+    if args.region:
+        if args.out is None:
+            parser.error("--out is required with --region")
+        size = ProvinceSize(args.villages, args.households, args.roads, args.projects)
+        path = build_province(args.out, args.region, size, args.seed, verbose=not args.quiet)
+    else:
+        path = build(args.out or DEMO_PATH, args.seed, verbose=not args.quiet)
+    mb = path.stat().st_size / 1e6
+    print(f"wrote {path} ({mb:.1f} MB) in {time.perf_counter() - t0:.1f} s")
     return 0
 
 

@@ -19,7 +19,7 @@ from bangfu.demo.layout import TOWNS
 from bangfu.demo.sources import short_name
 from bangfu.demo.spatial import point_inside, sample_inside, to_wgs84
 
-__all__ = ["projects_layer"]
+__all__ = ["PROJECT_PLAN", "blob", "projects_layer"]
 
 ROAD_HARDENING, IRRIGATION = checked(vocab.PROJECT_TYPE, ("road_hardening", "irrigation"))
 APPROVED, CANDIDATE = checked(vocab.PROJECT_STATUS, ("approved", "candidate"))
@@ -28,7 +28,7 @@ _ROAD_STATUSES = checked(vocab.ROAD_STATUS, ("planned", "unhardened"))
 _ROAD_CLASSES = checked(vocab.ROAD_CLASS, ("村道", "组道", "乡道"))
 
 #: Point and area projects: type, count, name suffix, cost range (万元).
-_PROJECT_PLAN = (
+PROJECT_PLAN = (
     ("drinking_water", 10, "饮水安全工程", (50, 300)),
     ("bridge", 7, "桥梁建设", (80, 500)),
     ("irrigation", 8, "农田水利灌溉工程", (30, 200)),
@@ -38,7 +38,7 @@ _PROJECT_PLAN = (
 )
 
 
-def _blob(x: float, y: float, radius: float, rng: np.random.Generator) -> shapely.Polygon:
+def blob(x: float, y: float, radius: float, rng: np.random.Generator) -> shapely.Polygon:
     """A small irregular polygon (an irrigation area) around (x, y)."""
     ang = np.linspace(0, 2 * np.pi, 25)[:-1]
     r = radius * np.exp(0.25 * np.sin(2 * ang + rng.uniform(0, 6)) + 0.15 * np.sin(3 * ang + rng.uniform(0, 6)))
@@ -71,7 +71,7 @@ def projects_layer(
         cost = float(np.clip(km * rng.uniform(55, 90), 40, 400))
         items.append((r, ROAD_HARDENING, "道路硬化", cost, roads_m[i]))
     p = need / need.sum()
-    for ptype, count, suffix, (lo, hi) in _PROJECT_PLAN:
+    for ptype, count, suffix, (lo, hi) in PROJECT_PLAN:
         ptype = code(vocab.PROJECT_TYPE, ptype)
         for r in rng.choice(len(table), count, replace=False, p=p):
             r = int(r)
@@ -82,9 +82,9 @@ def projects_layer(
                 geom = None
                 for _ in range(20):
                     x, y = sample_inside(poly, 1, rng)[0]
-                    blob = _blob(x, y, rng.uniform(60, 130), rng)
-                    if shapely.contains(poly, blob):
-                        geom = blob
+                    area = blob(x, y, rng.uniform(60, 130), rng)
+                    if shapely.contains(poly, area):
+                        geom = area
                         break
                 if geom is None:
                     geom = shapely.intersection(shapely.buffer(shapely.point_on_surface(poly), 60.0), poly)

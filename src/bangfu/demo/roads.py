@@ -28,7 +28,7 @@ from bangfu.demo.sources import short_name
 from bangfu.demo.spatial import SmoothNoise, to_wgs84
 from bangfu.demo.villages import Tessellation
 
-__all__ = ["RoadPiece", "RoadNetwork", "build_road_network", "roads_layer"]
+__all__ = ["RoadPiece", "RoadNetwork", "STATUS_FIELDS", "ROAD_CLASS_RECIPES", "build_road_network", "roads_layer"]
 
 COUNTY_ROAD, TOWNSHIP_ROAD, VILLAGE_ROAD, HAMLET_ROAD = checked(vocab.ROAD_CLASS, ("县道", "乡道", "村道", "组道"))
 ASPHALT, CONCRETE = checked(vocab.ROAD_SURFACE, ("沥青", "水泥"))
@@ -288,7 +288,7 @@ def _unhardened(rng: np.random.Generator, road_class: str, hilly: bool) -> _Fiel
 
 
 #: Hardening status → how its years, progress and surface are drawn (the status draw follows this order).
-_STATUS_FIELDS: dict[str, Callable[[np.random.Generator, str, bool], _Fields]] = {
+STATUS_FIELDS: dict[str, Callable[[np.random.Generator, str, bool], _Fields]] = {
     vocab.HARDENED: _completed,
     code(vocab.ROAD_STATUS, "under_construction"): _under_construction,
     code(vocab.ROAD_STATUS, "planned"): _planned,
@@ -300,17 +300,17 @@ _STATUS_FIELDS: dict[str, Callable[[np.random.Generator, str, bool], _Fields]] =
 class _ClassRecipe:
     """How the roads of one class are described: status shares, name and cost per km."""
 
-    status_p: tuple[tuple[float, ...], tuple[float, ...]]  # shares in _STATUS_FIELDS order: plain, hilly towns
+    status_p: tuple[tuple[float, ...], tuple[float, ...]]  # shares in STATUS_FIELDS order: plain, hilly towns
     name: Callable[[str, str, str], str]  # (town, short village name, piece label) → road name
     cost_per_km: tuple[float, float]  # 万元, drawn uniformly
 
     def status_weights(self, hilly: bool) -> dict[str, float]:
         """Status code → share for a road in a plain or hilly town."""
-        return dict(zip(_STATUS_FIELDS, self.status_p[int(hilly)]))
+        return dict(zip(STATUS_FIELDS, self.status_p[int(hilly)]))
 
 
 #: Road class → recipe, in the order the layer lists them.
-_CLASSES: dict[str, _ClassRecipe] = {
+ROAD_CLASS_RECIPES: dict[str, _ClassRecipe] = {
     COUNTY_ROAD: _ClassRecipe(((1.0, 0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0)), lambda t, v, label: label, (60, 80)),
     TOWNSHIP_ROAD: _ClassRecipe(
         ((0.96, 0.04, 0.0, 0.0), (0.88, 0.08, 0.04, 0.0)), lambda t, v, label: f"{t}{v}乡道", (30, 80)
@@ -375,7 +375,7 @@ def roads_layer(
     names = table["village_name"].map(short_name).to_numpy()
     towns = table["town_name"].to_numpy()
     town_codes = table["town_code"].to_numpy()
-    class_order = list(_CLASSES)
+    class_order = list(ROAD_CLASS_RECIPES)
     order = sorted(range(len(pieces)), key=lambda i: (class_order.index(pieces[i].road_class), i))
     rows = []
     county_years: dict[str, tuple[int | None, int | None]] = {}
@@ -386,10 +386,10 @@ def roads_layer(
         v = p.village if p.village >= 0 and shapely.intersects(geoms_m[i], polys[p.village]) else int(by_len[i])
         hilly = TOWNS[town_codes[v]].hilly
         cls = p.road_class
-        recipe = _CLASSES[cls]
+        recipe = ROAD_CLASS_RECIPES[cls]
         status = draw_code(rng, vocab.ROAD_STATUS, recipe.status_weights(hilly))
         name = recipe.name(towns[v], names[v], p.label)
-        planned, completed, progress, surface = _STATUS_FIELDS[status](rng, cls, hilly)
+        planned, completed, progress, surface = STATUS_FIELDS[status](rng, cls, hilly)
         if status == vocab.HARDENED and cls == COUNTY_ROAD:  # all pieces of one county road were built together
             completed, planned = county_years.setdefault(p.label, (completed, planned))
         per_km = rng.uniform(*recipe.cost_per_km)

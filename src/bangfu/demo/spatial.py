@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numpy as np
 import pyproj
 import shapely
@@ -18,18 +19,25 @@ _TO_METRIC = pyproj.Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True
 _TO_WGS84 = pyproj.Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
 
 
-def to_metric(geoms: object) -> np.ndarray:
-    """WGS-84 lon/lat geometries → metres (UTM 49N)."""
+@functools.cache
+def _transformer(src: str, dst: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+
+def to_metric(geoms: object, crs: str = METRIC_CRS) -> np.ndarray:
+    """WGS-84 lon/lat geometries → metres (UTM 49N, or the metric ``crs``)."""
+    tr = _TO_METRIC if crs == METRIC_CRS else _transformer("EPSG:4326", crs)
     out: np.ndarray = shapely.transform(
-        np.asarray(geoms, dtype=object), lambda c: np.column_stack(_TO_METRIC.transform(c[:, 0], c[:, 1]))
+        np.asarray(geoms, dtype=object), lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1]))
     )
     return out
 
 
-def to_wgs84(geoms: object) -> np.ndarray:
-    """Metric (UTM 49N) geometries → WGS-84 lon/lat."""
+def to_wgs84(geoms: object, crs: str = METRIC_CRS) -> np.ndarray:
+    """Metric (UTM 49N, or ``crs``) geometries → WGS-84 lon/lat."""
+    tr = _TO_WGS84 if crs == METRIC_CRS else _transformer(crs, "EPSG:4326")
     out: np.ndarray = shapely.transform(
-        np.asarray(geoms, dtype=object), lambda c: np.column_stack(_TO_WGS84.transform(c[:, 0], c[:, 1]))
+        np.asarray(geoms, dtype=object), lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1]))
     )
     return out
 

@@ -33,6 +33,7 @@ from bangfu.core import vocab
 from bangfu.geo import network as gn
 from bangfu.geo.crs import metric_crs
 from bangfu.indicators.roads import AccessZone, HouseholdPoints
+from bangfu.workspace import areas
 
 __all__ = [
     "WALK_MAX_M", "ACCESS_ALONG_M", "UNIT_COST_WAN_PER_KM", "CONNECTION_STATUS", "NetworkData", "network_data", "split_seats",
@@ -296,7 +297,7 @@ def network_access(
     table = table.reindex(names.index, fill_value=0)
     table.loc[""] = county
     table = table.reset_index().rename(columns={"index": "town_code"})
-    county_name = str(villages["county_name"].iloc[0]) if len(villages) else ""
+    county_name = areas.whole_area(villages).name  # the whole area's own name, not its first row's county
     table.insert(1, "town_name", table["town_code"].map(names).fillna(county_name))
 
     def pct(a: str, b: str) -> F64:

@@ -29,12 +29,12 @@ from bangfu.core import vocab
 from bangfu.indicators.pairings import NeedyRule, active_mask, needy_mask
 from bangfu.indicators.poverty import safe_ratio, totals, village_metrics
 from bangfu.indicators.roads import hardening_rates, road_pieces
-from bangfu.workspace import display
+from bangfu.workspace import areas, display
 
 __all__ = [
     "HARDENED_STATUS", "village_road_km", "simple_active_pairings", "OVERVIEW_NEEDY", "overview_needy",
     "simple_pairing_coverage", "overview_villages", "OverviewKpis", "overview_kpis", "town_summary",
-    "FlagFilter", "FLAG_FILTERS", "flag_mask", "TOWN_SUMMARY_COLUMNS", "fmt_num", "display_table",
+    "FlagFilter", "FLAG_FILTERS", "flag_mask", "TOWN_SUMMARY_COLUMNS", "unit_summary", "fmt_num", "display_table",
 ]
 
 
@@ -197,7 +197,20 @@ TOWN_SUMMARY_COLUMNS: tuple[str, ...] = (
 
 def town_summary(table: pd.DataFrame) -> pd.DataFrame:
     """One row per town: totals and the rates recomputed from the totals (not averaged)."""
+    return unit_summary(table, "town")
+
+
+def unit_summary(table: pd.DataFrame, level: str = "town") -> pd.DataFrame:
+    """One row per area of ``level`` (city, county, town: :data:`bangfu.workspace.areas.LEVELS`) holding villages
+    of ``table``: totals and the rates recomputed from the totals (not averaged). The area's code and name
+    (with its parents where names repeat, :func:`bangfu.workspace.areas.area_labels`) are in ``town_code`` /
+    ``town_name`` for towns, ``area_code`` / ``area_name`` for the other levels."""
     v = pd.DataFrame(table.drop(columns="geometry", errors="ignore")).copy()
+    if level != "town" or "town_name" not in v.columns:
+        spec = next(lv for lv in areas.LEVELS if lv.key == level)
+        names = areas.area_labels(v, level)
+        v["town_code"] = v["village_code"].astype(str).str[: spec.digits]
+        v["town_name"] = v["town_code"].map(names)
     v["_old"] = v["is_old_district"].fillna(False).astype(bool).astype(int)
     v["_key"] = v["is_key_village"].fillna(False).astype(bool).astype(int)
     v["_needy"] = overview_needy(v).astype(int)
@@ -222,7 +235,8 @@ def town_summary(table: pd.DataFrame) -> pd.DataFrame:
     out["poverty_density"] = safe_ratio(out["poor_households"], out["area_km2"])
     out["hardening_pct"] = safe_ratio(out["hardened_km"], out["road_km"]) * 100
     out["pairing_coverage_pct"] = safe_ratio(out["needy_paired"], out["needy_villages"]) * 100
-    return out[list(TOWN_SUMMARY_COLUMNS)]
+    out = out[list(TOWN_SUMMARY_COLUMNS)]
+    return out if level == "town" else out.rename(columns={"town_code": "area_code", "town_name": "area_name"})
 
 
 _DECIMALS = {"incidence_pct": 1, "area_km2": 2, "poverty_density": 1, "road_km": 1, "hardened_km": 1,

@@ -103,8 +103,7 @@ def hardening_rates(pieces: pd.DataFrame, villages: pd.DataFrame, *, level: Leve
     )
     if level == "county":
         base = pd.DataFrame(
-            {"county_code": [v["county_code"].iloc[0] if len(v) else ""],
-             "county_name": [v["county_name"].iloc[0] if len(v) else ""], "county": ["county"]}
+            {"county_code": [areas.whole_area(v).code], "county_name": [areas.whole_area(v).name], "county": ["county"]}
         )
     else:
         base = v[names].drop_duplicates(key)
@@ -324,7 +323,7 @@ def access_shares(
     table = table.reindex(names.index, fill_value=0)
     table.loc[""] = county
     table = table.reset_index().rename(columns={"index": "town_code"})
-    county_name = str(villages["county_name"].iloc[0]) if len(villages) else ""
+    county_name = areas.whole_area(villages).name  # the whole area's own name, not its first row's county
     table["town_name"] = table["town_code"].map(names).fillna(county_name)
 
     def pct(a: str, b: str) -> NDArray[np.float64]:

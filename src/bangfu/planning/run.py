@@ -7,6 +7,8 @@ everything after that is :mod:`bangfu.planning.solvers` on numbers.
 
 from __future__ import annotations
 
+import math
+
 import dataclasses
 from dataclasses import dataclass, field
 from collections.abc import Callable, Mapping
@@ -23,7 +25,7 @@ from bangfu.workspace.access import Principal
 from bangfu.core.labels import t
 
 __all__ = [
-    "PlanOptions", "PlanResult", "run", "town_projects", "candidate_labels", "default_must_in", "labelled",
+    "PlanOptions", "PlanResult", "run", "town_projects", "candidate_labels", "default_must_in", "DEFAULT_BUDGET", "default_budget", "labelled",
     "excel_sheets", "excel_bytes", "summary", "kpis", "data_warnings", "status_messages", "curves", "scenario",
     "METHOD_LABELS", "method_label",
 ]
@@ -74,7 +76,7 @@ def town_projects(projects: pd.DataFrame, villages: pd.DataFrame, town_code: str
     belongs to its village's town); all projects when it is None or empty."""
     if not town_code:
         return projects
-    return areas.area_slice(areas.town_area(villages, town_code), "projects", projects, villages=villages)
+    return areas.area_slice(areas.area_for(villages, town_code), "projects", projects, villages=villages)
 
 
 def candidate_labels(projects: pd.DataFrame, villages: pd.DataFrame, town_code: str | None = None) -> dict[str, str]:
@@ -91,6 +93,21 @@ def default_must_in(projects: pd.DataFrame, *, town_code: str | None = None, vil
     if town_code and villages is not None:
         sel = town_projects(sel, villages, town_code)
     return tuple(sel["project_id"].astype(str))
+
+
+#: The budget the planning form starts from (万元) when the approved projects fit in it.
+DEFAULT_BUDGET = 500.0
+
+
+def default_budget(projects: pd.DataFrame, must_in: tuple[str, ...] | list[str], *, step: float = 50.0) -> float:
+    """A starting budget that always fits the projects in ``must_in`` (the approved ones): :data:`DEFAULT_BUDGET`,
+    or their cost plus a fifth for new projects, rounded up to ``step`` — so the form never opens infeasible."""
+    ids = set(map(str, must_in))
+    need = float(pd.to_numeric(projects.loc[projects["project_id"].astype(str).isin(ids), "cost_wan"],
+                               errors="coerce").fillna(0).sum())
+    if need <= DEFAULT_BUDGET:
+        return DEFAULT_BUDGET
+    return float(math.ceil(need * 1.2 / step) * step)
 
 
 def run(

@@ -35,6 +35,7 @@ import inspect
 from typing import Any, TypeVar
 from collections.abc import Callable, Hashable
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -45,6 +46,7 @@ from bangfu.geo import overlay
 from bangfu.workspace.schema import get_layer
 
 __all__ = ["shared", "session_value", "load_layer", "aggregate_layer", "area_aggregate_layer", "validation_summary", "layer_status", "layer_counts",
+           "unit_polygons",
            "SHARED", "FILTER_PARAMS"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,6 +174,13 @@ def layer_counts(path: str, version: str) -> dict[str, int]:
 def road_pieces(path: str, version: str) -> pd.DataFrame:
     """Every road split at village borders (:func:`bangfu.geo.overlay.road_pieces`; public data, shared cache)."""
     return overlay.road_pieces(load_layer(path, version, "roads"), load_layer(path, version, "villages"))
+
+
+@shared(max_entries=8)
+def unit_polygons(path: str, version: str, level: str) -> gpd.GeoDataFrame:
+    """The villages dissolved into the areas of ``level`` (:func:`bangfu.workspace.areas.unit_polygons`), once per
+    workspace version and level (public data, shared cache): the units of a choropleth of the level below."""
+    return areas.unit_polygons(load_layer(path, version, "villages"), level)
 
 
 def _layers(path: str, version: str, area: areas.Area, load: Callable[[str], pd.DataFrame]) -> areas.AreaLayers:

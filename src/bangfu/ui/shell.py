@@ -19,6 +19,7 @@ from bangfu.maps.offline import install_static_assets
 from bangfu.ui.pages import PAGES, visible_pages
 from bangfu.ui import auth
 from bangfu.ui.workspaces import workspace_picker
+from bangfu.ui.area_picker import area_picker
 from bangfu.workspace import access
 from bangfu.workspace.access import Principal
 from bangfu.ui import cache as data
@@ -43,6 +44,16 @@ class Context:
     def town_code(self) -> str | None:
         """The chosen town's code (``?town=``), None for the whole county."""
         return self.area.town_code
+
+    @property
+    def area_code(self) -> str | None:
+        """The chosen area's code (a town, county, city…; ``?town=`` / ``?area=``), None for the whole workspace."""
+        return None if self.is_whole else self.area.code
+
+    @property
+    def area_label(self) -> str:
+        """The chosen area's name, with its parents where the name repeats (站前街道 · 铁东区 · 鞍山市)."""
+        return areas.area_label(self.area, self.layer("villages"))
 
     @property
     def town_name(self) -> str | None:
@@ -81,7 +92,7 @@ class Context:
 
     @property
     def is_demo(self) -> bool:
-        return self.meta.get("source") == "demo"
+        return self.meta.get("source", "").startswith("demo")  # the Kaiping demo or a synthetic province
 
 
 #: Session key of a demo restore waiting for its confirmation: the workspace version shown then (None: unusable).
@@ -188,23 +199,7 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
                 invalid, f"{t('error.invalid_workspace', 'en')}. {summary}", details=tuple(lines)))
 
         villages = data.load_layer(str(path), info.version, "villages")
-        towns = (
-            villages[["town_code", "town_name"]].drop_duplicates().sort_values("town_code").itertuples(index=False)
-        )
-        town_options: dict[str, str] = {"": t("sidebar.all_towns", lang)}
-        town_options.update({str(code): str(name) for code, name in towns})
-        wanted = params.get("town", "")
-        town = st.selectbox(
-            t("sidebar.town", lang),
-            list(town_options),
-            index=list(town_options).index(wanted) if wanted in town_options else 0,
-            format_func=town_options.__getitem__,
-            key="town",
-        )
-        if town:
-            params["town"] = town
-        elif "town" in params:
-            del params["town"]
+        area = area_picker(lang, villages)
         if lang != "zh":
             params["lang"] = lang
         elif "lang" in params:
@@ -232,7 +227,7 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
         path=str(path),
         version=info.version,
         meta=info.meta,
-        area=areas.area_for(villages, town or None),
+        area=area,
         basemap=basemap,
         tianditu_token=token,
         user=user,

@@ -25,10 +25,12 @@ from bangfu.ui.shell import Context
 
 
 def page_header(ctx: Context, title: str, intro: str) -> None:
-    """A page's title (label ``title``, with the chosen town's name), its one-line introduction (label
+    """A page's title (label ``title``, with the chosen area's name — its parents too where the name repeats —
+    or the province's / city's name for a workspace of several counties), its one-line introduction (label
     ``intro``) and the synthetic-data note; then, on a workspace that is not complete, what the page is missing
     (:func:`require_layers`, which stops the page) or the next import step (:func:`workspace_notice`)."""
-    st.title(ctx.t(title) + (f" · {md_text(ctx.town_name)}" if ctx.town_name else ""))  # a name from data: escaped
+    named = not ctx.is_whole or ctx.area.level in ("province", "city")
+    st.title(ctx.t(title) + (f" · {md_text(ctx.area_label)}" if named and ctx.area.name else ""))  # escaped
     st.caption(ctx.t(intro))
     synthetic_note(ctx)
     require_layers(ctx, page(title).needs)
@@ -72,8 +74,9 @@ def workspace_notice(ctx: Context) -> None:
 
 def synthetic_note(ctx: Context) -> None:
     """The visible note saying which figures are synthetic (demo workspaces only)."""
-    if ctx.is_demo:
-        st.caption("ⓘ " + t("synthetic.note", ctx.lang))
+    if ctx.is_demo:  # the Kaiping demo's note, or a synthetic province's own (its meta, escaped)
+        own = ctx.meta.get("synthetic_note", "") if ctx.meta.get("source") != "demo" else ""
+        st.caption("ⓘ " + (md_text(own) if own else t("synthetic.note", ctx.lang)))
 
 
 def kpi_row(items: Sequence[tuple[str, str]]) -> None:

@@ -63,7 +63,7 @@ def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
             portfolio = adapters.portfolio_table(plan)
         except (AttributeError, KeyError, IndexError):  # a result of another shape: fall back to the ranking
             portfolio = None
-    subject = (ctx.town_code, ctx.lang, id(plan) if portfolio is None else id(portfolio), ctx.user)
+    subject = (ctx.area_code, ctx.lang, id(plan) if portfolio is None else id(portfolio), ctx.user)
     return data.session_value("briefing", ctx.path, ctx.version, key=subject, refresh=rebuild,
                               compute=lambda: _build(ctx, portfolio))
 
@@ -76,7 +76,7 @@ def _build(ctx: Context, portfolio: object) -> briefing.Briefing:
             ctx.aggregate_layer,  # households without ids: the briefing shows aggregates only
             user=ctx.user,
             meta=ctx.meta,
-            town_code=ctx.town_code,
+            town_code=ctx.area_code,
             lang=ctx.lang,
             overrides={"projects": portfolio} if portfolio is not None else None,
             progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg),

@@ -68,7 +68,7 @@ def option_widgets(ctx: Context) -> Choice:
     flag_filter = c4.selectbox(T("overview.filter"), ind.FLAG_FILTERS, format_func=lambda f: T(f"overview.filter.{f}"),
                                key="ov_filter")
     as_of = c5.date_input(T("overview.as_of"), default_as_of(ctx.meta), key="ov_as_of").isoformat()
-    options = MapOptions(indicator=indicator, method=method, k=k, flag_filter=flag_filter, town_code=ctx.town_code,
+    options = MapOptions(indicator=indicator, method=method, k=k, flag_filter=flag_filter, town_code=ctx.area_code,
                          lang=ctx.lang)
     return Choice(options, as_of)
 
@@ -179,10 +179,16 @@ def profile_panel(ctx: Context, table: pd.DataFrame, as_of: str, code: str | Non
 
 
 def summary_table(ctx: Context, area_table: pd.DataFrame, as_of: str) -> tuple[str, pd.DataFrame, str]:
-    """(title, labelled table, download name): the towns of the county, or the villages of the chosen town."""
-    if ctx.town_code is None:
+    """(title, labelled table, download name): the towns of the county, the areas one level below a city or
+    province, or the villages of the chosen town."""
+    below = next((lv.key for lv in areas.LEVELS if lv.digits > len(ctx.area.code)), "town") if ctx.area.code else "town"
+    if ctx.town_code is None and below == "town" and ctx.is_whole:
         summary = town_table(ctx.path, ctx.version, as_of)[list(ind.TOWN_SUMMARY_COLUMNS)]
         return ctx.t("overview.table.towns"), ind.display_table(summary, lang=ctx.lang), ctx.t("overview.file.towns")
+    if ctx.town_code is None:
+        summary = ind.unit_summary(area_table, below)
+        title = f"{ctx.area_label} · {ctx.t('sidebar.level.' + below)}"
+        return title, ind.display_table(summary, lang=ctx.lang), f"{ctx.area.name}{ctx.t('overview.file.towns')}"
     summary = area_table.drop(columns="geometry")
     summary = summary.rename(columns={"is_old_district": "old_district_villages", "is_key_village": "key_villages"})
     shown = ind.display_table(summary[list(TOWN_VILLAGE_COLUMNS)], lang=ctx.lang)

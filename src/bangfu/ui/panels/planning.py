@@ -52,7 +52,7 @@ def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[plann
     """The settings form (distances per project type, weights, budget, fairness, time limit, projects in and
     out); returns the run's options and whether the form was submitted."""
     T = ctx.t
-    labels = planning_run.candidate_labels(data["projects"], data["villages"], ctx.town_code)
+    labels = planning_run.candidate_labels(data["projects"], data["villages"], ctx.area_code)
     with st.form("planning_form"):
         st.subheader(T("planning.settings"))
         st.markdown(f"**{T('planning.distances')}**")
@@ -74,10 +74,11 @@ def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[plann
             for i, k in enumerate(WEIGHT_KEYS)
         }
         c1, c2, c3 = st.columns(3)
-        budget = c1.number_input(T("planning.budget"), 0.0, 1e7, 500.0, 50.0, key="budget")
+        approved = [i for i in planning_run.default_must_in(data["projects"]) if i in labels]
+        budget = c1.number_input(T("planning.budget"), 0.0, 1e7, planning_run.default_budget(data["projects"], approved),
+                                 50.0, key="budget")
         k = c2.number_input(T("planning.min_per_town"), 0, 20, 0, 1, key="min_per_town")
         limit = c3.number_input(T("planning.time_limit"), 1.0, 600.0, 30.0, 5.0, key="time_limit")
-        approved = [i for i in planning_run.default_must_in(data["projects"]) if i in labels]
         must = st.multiselect(T("planning.must_in"), list(labels), approved, format_func=lambda i: labels[i], key="must_in",
                               placeholder=T("common.choose"))
         excluded = st.multiselect(T("planning.excluded"), list(labels), format_func=lambda i: labels[i], key="excluded",
@@ -104,7 +105,7 @@ def with_missing_links(ctx: Context, data: Mapping[str, pd.DataFrame], n: int) -
 
 def options(ctx: Context, **values) -> planning_run.PlanOptions:
     """The run's options from the form's values, restricted to the sidebar's town."""
-    return planning_run.PlanOptions(**values, town_code=ctx.town_code)
+    return planning_run.PlanOptions(**values, town_code=ctx.area_code)
 
 
 def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.PlanOptions, submitted: bool) -> planning_run.PlanResult:

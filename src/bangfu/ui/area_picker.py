@@ -1,0 +1,76 @@
+"""The sidebar's area choice: a level (province → city → county → town) and an area of it, kept in the URL.
+
+A one-county workspace shows the town box it always had (``?town=<9 digits>``). A workspace of
+several counties shows a level box and an area box; the area is kept as ``?area=<code>`` (2, 4, 6
+or 9 digits), and ``?town=`` keeps working. Names repeated within a level carry their parents
+(:func:`bangfu.workspace.areas.area_labels`: 站前街道 · 铁西区 · 鞍山市). See docs/areas.md.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from bangfu.core.labels import t
+from bangfu.workspace import areas
+
+
+def _wanted(villages: pd.DataFrame, whole: areas.Area) -> areas.Area:
+    """The area the URL asks for (``?area=``, else ``?town=``), the whole workspace when none or unknown."""
+    params = st.query_params
+    code = params.get("area") or params.get("town") or ""
+    if not code:
+        return whole
+    try:
+        return areas.area_by_code(villages, str(code))
+    except areas.AreaError:
+        return whole
+
+
+def _levels(whole: areas.Area) -> list[str]:
+    """The levels below the whole workspace (all levels when it has no single code)."""
+    return [lv.key for lv in areas.LEVELS if lv.digits > len(whole.code)]
+
+
+def _town_box(lang: str, villages: pd.DataFrame, wanted: areas.Area, whole: areas.Area) -> areas.Area:
+    """One county: the town box of old, ``?town=`` in the URL."""
+    options = {"": t("sidebar.all_towns", lang), **areas.area_labels(villages, "town")}
+    town = st.selectbox(
+        t("sidebar.town", lang), list(options),
+        index=list(options).index(wanted.code) if wanted.level == "town" and wanted.code in options else 0,
+        format_func=options.__getitem__, key="town",
+    )
+    _keep(town, "town")
+    return areas.area_for(villages, town or None) if town else whole
+
+
+def _keep(code: str, param: str) -> None:
+    """Write the chosen area to the URL as ``param`` and drop the other area parameter."""
+    params = st.query_params
+    for name in ("town", "area"):
+        if name in params and (name != param or not code):
+            del params[name]
+    if code:
+        params[param] = code
+
+
+def area_picker(lang: str, villages: pd.DataFrame) -> areas.Area:
+    """Render the level and area boxes in the current container and return the chosen area."""
+    whole = areas.whole_area(villages)
+    wanted = _wanted(villages, whole)
+    levels = _levels(whole)
+    if levels == ["town"]:
+        return _town_box(lang, villages, wanted, whole)
+    default = wanted.level if wanted.code and wanted.level in levels else levels[0]
+    level = st.selectbox(
+        t("sidebar.level", lang), levels, index=levels.index(default),
+        format_func=lambda k: t(f"sidebar.level.{k}", lang), key="area_level",
+    )
+    options = {"": f"{t('sidebar.all_areas', lang)}（{whole.name}）", **areas.area_labels(villages, level)}
+    code = st.selectbox(
+        t("sidebar.area", lang), list(options),
+        index=list(options).index(wanted.code) if wanted.code in options else 0,
+        format_func=options.__getitem__, key=f"area_{level}",
+    )
+    _keep(code, "area")
+    return areas.area_by_code(villages, code) if code else whole
