@@ -31,6 +31,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/data.py", "page.data", ":material/database:", "data", area=False),
     PageSpec("pages/briefing.py", "page.briefing", ":material/picture_as_pdf:", "briefing"),
     PageSpec("pages/audit.py", "page.audit", ":material/history:", "audit", permission="view_audit", area=False),
+    PageSpec("pages/help.py", "page.help", ":material/help:", "help", area=False),
 )
 
 

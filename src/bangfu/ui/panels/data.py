@@ -276,7 +276,7 @@ def export_section(ctx: Context) -> None:
     if ready:
         fname, blob = ready
         st.download_button(f"{ctx.t('data.download')} {fname}", blob, file_name=fname, key="data.download_export",
-                           mime=layer_export.FORMATS[fmt].mime)
+                           mime=layer_export.FORMATS[fmt].mime, on_click="ignore")
 
 
 def backup_section(ctx: Context) -> None:
