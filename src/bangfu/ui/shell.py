@@ -12,7 +12,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from bangfu.workspace import areas, store
 from bangfu.workspace.areas import Area
-from bangfu.core.labels import LANGS, t
+from bangfu.core.labels import LABELS, LANGS, t
 from bangfu.maps.base import BASEMAPS, Basemap
 from bangfu.core.resources import asset
 from bangfu.maps.offline import install_static_assets
@@ -220,7 +220,9 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
         with st.expander(t("sidebar.workspace", lang)):
             st.caption(f"{t('sidebar.workspace', lang)}：{md_text(path)}")
             source = info.meta.get("source", "")
-            st.caption(f"{t('sidebar.workspace_source', lang)}：{md_text(source)}  ·  v{md_text(info.meta.get('version', '?'))}")
+            source = t(f"sidebar.source.{source}", lang) if f"sidebar.source.{source}" in LABELS else source
+            version = t("sidebar.data_version", lang).format(v=info.meta.get("version", "?"))
+            st.caption(f"{t('sidebar.workspace_source', lang)}：{md_text(source)}  ·  {md_text(version)}")
             user = auth.current_user(lang, folder)
             restore_demo_control(lang, folder, user, key="restore_demo", version=store.meta_version(info.meta))
 

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from bangfu.export import tables as exports
-from bangfu.core.labels import t
+from bangfu.core.labels import LABELS, t
 from bangfu.workspace import access
 from bangfu.core.text import safe_filename
 from bangfu.ui.feedback import md_text
@@ -56,8 +56,10 @@ def kept_tabs(labels: Sequence[str], *, key: str) -> Sequence:
 
 
 def download_buttons(df: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
-    """CSV (UTF-8 with BOM, opens in Excel) and Excel downloads of a table with its current headers."""
-    name = safe_filename(name)  # may hold a town name
+    """CSV (UTF-8 with BOM, opens in Excel) and Excel downloads of a table with its current headers, values as
+    people read them (:func:`bangfu.core.formats.readable`). ``name``: the file name, or a key whose label
+    ``file.<name>`` gives it in the interface language."""
+    name = safe_filename(t(f"file.{name}", lang) if f"file.{name}" in LABELS else name)  # may hold a town name
     c1, c2 = st.columns(2)
     c1.download_button(
         t("common.download_csv", lang), exports.to_csv_bytes(df, lang), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
