@@ -105,7 +105,9 @@ def test_no_page_shows_raw_values(demo_workspace: Path, monkeypatch: pytest.Monk
             frame = pd.DataFrame(df.value)
             bad += _raw_cells(frame)
             for col in frame.columns:
-                counts = re.search(r"[户人]\)?$|\(户\)|\(人\)|households$", str(col)) and "%" not in str(col)
+                name = str(col)  # a count of households or people (not a share, a cost or a per-unit figure)
+                counts = (re.search(r"(\(户\)|\(人\)|户数|农户|贫困户|人口)$", name) and not name.startswith("每")
+                          and "%" not in name and "万元" not in name)
                 values = frame[col]
                 if counts and pd.api.types.is_float_dtype(values) and len(values.dropna()):
                     bad.append(f"count column {col!r} holds floats: {values.dropna().iloc[0]}")

@@ -24,11 +24,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "sidebar.source.demo": ("示例数据", "demo data"),
     "sidebar.data_version": ("第 {v} 版", "version {v}"),
     "data.export_all_file": ("帮扶地图数据", "bangfu_atlas_data"),
-    "file.village_road_hardening": ("各村道路硬化", "village_road_hardening"),
-    "file.village_network": ("各村路网通达", "village_network"),
-    "file.missing_links": ("断头路候选", "missing_links"),
-    "file.road_progress": ("道路修改记录", "road_history"),
-    "file.road_update_template": ("道路批量更新模板", "road_update_template"),
+    "common.file.village_road_hardening": ("各村道路硬化", "village_road_hardening"),
+    "common.file.village_network": ("各村路网通达", "village_network"),
+    "common.file.missing_links": ("断头路候选", "missing_links"),
+    "common.file.road_progress": ("道路修改记录", "road_history"),
+    "common.file.road_update_template": ("道路批量更新模板", "road_update_template"),
     "sidebar.town": ("镇街", "Town"),
     "sidebar.all_towns": ("全市（县）", "Whole county"),
     "sidebar.basemap": ("底图", "Basemap"),
@@ -1032,7 +1032,7 @@ LABELS.update(_vocabulary_labels())
 #: The key families that code builds at run time (prefix + a value): prefix → where, from what values.
 #: Every other key is written out in full where it is used.
 BUILT_PREFIXES: dict[str, str] = {
-    "file.": "ui.widgets.download_buttons: a download's file name in the interface language, by its name= argument",
+    "common.file.": "ui.widgets.download_buttons: a download's file name in the interface language, by its name= argument",
     "sidebar.source.": "ui.shell: the workspace's meta source (demo, import)",
     "help.answers.": "ui.panels.help.page_answers: one per bangfu.ui.pages.PAGES (url_path)",
     "help.def.": "ui.panels.help.indicator_table: one per CHOROPLETH_INDICATORS key and EXTRA_INDICATORS",

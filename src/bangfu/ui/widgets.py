@@ -58,8 +58,8 @@ def kept_tabs(labels: Sequence[str], *, key: str) -> Sequence:
 def download_buttons(df: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
     """CSV (UTF-8 with BOM, opens in Excel) and Excel downloads of a table with its current headers, values as
     people read them (:func:`bangfu.core.formats.readable`). ``name``: the file name, or a key whose label
-    ``file.<name>`` gives it in the interface language."""
-    name = safe_filename(t(f"file.{name}", lang) if f"file.{name}" in LABELS else name)  # may hold a town name
+    ``common.file.<name>`` gives it in the interface language."""
+    name = safe_filename(t(f"common.file.{name}", lang) if f"common.file.{name}" in LABELS else name)  # may hold a town name
     c1, c2 = st.columns(2)
     c1.download_button(
         t("common.download_csv", lang), exports.to_csv_bytes(df, lang), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bangfu.core import formats
 from bangfu.core.errors import BangfuError
 from bangfu.core.labels import LABELS
 from bangfu.editing import engine as edits, roads
@@ -352,13 +353,13 @@ def connected_chart(ctx: Context, towns: pd.DataFrame) -> alt.Chart:
 def issues_table(ctx: Context) -> pd.DataFrame:
     """The network's data-quality findings with what to do, in the page's language."""
     raw = net_ind.network_issues(network(ctx.path, ctx.version))
-    return pd.DataFrame({
+    return formats.readable(pd.DataFrame({
         ctx.t("network.issue_col.what"): [ctx.t(f"network.issue.{k}") for k in raw["kind"]],
         ctx.t("network.issue_col.subject"): raw["subject"].astype(str),
         ctx.t("network.issue_col.metres"): raw["metres"].round(1),
         ctx.t("network.issue_col.other"): raw["other"].astype(str),
         ctx.t("network.issue_col.fix"): [ctx.t(f"network.fix.{k}") for k in raw["kind"]],
-    })
+    }), ctx.lang)  # a finding without a length shows "—", not nan
 
 
 def links_map(ctx: Context, view: AreaView, links: pd.DataFrame) -> folium.Map:
