@@ -117,3 +117,17 @@ def test_no_page_shows_raw_values(demo_workspace: Path, monkeypatch: pytest.Monk
         if bad:
             found[spec.path] = bad[:5]
     assert not found, found
+
+
+def test_briefing_footer_and_history_read_china_time(monkeypatch: pytest.MonkeyPatch):
+    from bangfu.briefing import content as bc
+    from bangfu.workspace import display
+    from factories import Briefing, loader
+
+    fixed = datetime(2025, 3, 1, 23, 30, tzinfo=formats.CHINA_TZ)  # 15:30 UTC: a server clock in UTC would say so
+    monkeypatch.setattr(formats, "now_local", lambda: fixed)
+    content = bc.compute_content(loader(Briefing.layers()), meta=Briefing.META)
+    assert "2025-03-01 23:30" in content.footer and content.date_iso == "2025-03-01"
+    history = pd.DataFrame({"road_id": ["R1"], "edited_at": ["2025-03-01T15:30:00+00:00"], "field": ["status"]})
+    shown = display.labelled(history, "zh")
+    assert shown.iloc[0].tolist()[1] == "2025-03-01 23:30"

@@ -737,8 +737,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.projects_portfolio": ("预算内项目组合（项目规划页当前方案）", "Portfolio within the budget (the planning page's current plan)"),
     "briefing.projects_portfolio_budget": ("：预算 {budget} 万元，{n} 个项目，投资 {cost} 万元",
                                            ": budget {budget} (10k yuan), {n} projects costing {cost}"),
-    "briefing.plan_portfolio": ("简报中的项目是项目规划页当前算出的预算内项目组合（最佳方案）。",
-                                "The briefing's projects are the planning page's current portfolio within the budget (best plan)."),
+    "briefing.plan_portfolio": ("简报中的项目是项目规划页当前的方案：{title}。",
+                                "The briefing's projects are the planning page's current plan: {title}."),
     "briefing.plan_ranking": ("简报中的项目是单项目排名（前10），不是预算内组合；在“项目规划”页计算组合后，简报改为显示该组合。",
                               "The briefing's projects are the standalone ranking (top 10), not a budgeted plan; compute a "
                               "portfolio on the planning page and the briefing shows it instead."),

@@ -71,8 +71,10 @@ def plan_note(ctx: Context, b: briefing.Briefing) -> None:
     """Say which projects the briefing shows: the planning page's portfolio (with its budget) or the standalone
     ranking."""
     block = b.content.tables.get("projects")
-    note = ctx.t("briefing.plan_portfolio" if b.content.projects_plan == "portfolio" else "briefing.plan_ranking")
-    st.info(md_text(f"{note}（{block.title}）" if block is not None else note), icon=":material/info:")
+    if b.content.projects_plan == "portfolio" and block is not None:
+        st.info(md_text(ctx.t("briefing.plan_portfolio").format(title=block.title)), icon=":material/info:")
+    else:
+        st.info(ctx.t("briefing.plan_ranking"), icon=":material/info:")
 
 
 def _build(ctx: Context, portfolio: object, plan: dict[str, object] | None = None) -> briefing.Briefing:

@@ -58,7 +58,7 @@ def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[plann
         st.markdown(f"**{T('planning.distances')}**")
         dcols = st.columns(len(PROJECT_TYPE_TABLE))
         distances = {
-            k: dcols[i].number_input(PROJECT_TYPE_TABLE[k].label(ctx.lang), 0.0, 20000.0, d, 100.0, key=f"dist_{k}",
+            k: dcols[i].number_input(PROJECT_TYPE_TABLE[k].label(ctx.lang), 0.0, 20000.0, d, 100.0, key=f"dist_{k}", format="%.0f",
                                      help=PROJECT_TYPE_TABLE[k].basis_zh)
             for i, (k, d) in enumerate(default_distances().items())
         }
@@ -70,13 +70,13 @@ def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[plann
         st.markdown(f"**{T('planning.weights')}**")
         wcols = st.columns(len(WEIGHT_KEYS))
         weights = {
-            k: wcols[i].number_input(T(f"planning.w_{k}"), 0.0, 100.0, DEFAULT_WEIGHTS[k], 0.5, key=f"w_{k}")
+            k: wcols[i].number_input(T(f"planning.w_{k}"), 0.0, 100.0, DEFAULT_WEIGHTS[k], 0.5, key=f"w_{k}", format="%g")
             for i, k in enumerate(WEIGHT_KEYS)
         }
         c1, c2, c3 = st.columns(3)
-        budget = c1.number_input(T("planning.budget"), 0.0, 1e7, 500.0, 50.0, key="budget")
+        budget = c1.number_input(T("planning.budget"), 0.0, 1e7, 500.0, 50.0, key="budget", format="%g")
         k = c2.number_input(T("planning.min_per_town"), 0, 20, 0, 1, key="min_per_town")
-        limit = c3.number_input(T("planning.time_limit"), 1.0, 600.0, 30.0, 5.0, key="time_limit")
+        limit = c3.number_input(T("planning.time_limit"), 1.0, 600.0, 30.0, 5.0, key="time_limit", format="%g")
         approved = [i for i in planning_run.default_must_in(data["projects"]) if i in labels]
         must = st.multiselect(T("planning.must_in"), list(labels), approved, format_func=lambda i: labels[i], key="must_in",
                               placeholder=T("common.choose"))
