@@ -734,7 +734,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.projects": ("重点项目（前10）", "Top-10 projects"),
     "briefing.projects_ranking": ("单项目排名前10（各项目单独计算受益户，未按预算组合）",
                                   "Standalone ranking, top 10 (each project on its own, not a budgeted plan)"),
-    "briefing.projects_portfolio": ("预算内项目组合（项目规划页当前方案）", "Portfolio within the budget (the planning page's current plan)"),
+    "briefing.projects_portfolio": ("预算内项目组合", "Portfolio within the budget"),
     "briefing.projects_portfolio_budget": ("：预算 {budget} 万元，{n} 个项目，投资 {cost} 万元",
                                            ": budget {budget} (10k yuan), {n} projects costing {cost}"),
     "briefing.plan_portfolio": ("简报中的项目是项目规划页当前的方案：{title}。",
