@@ -14,6 +14,7 @@ if panel.present_toggle(ctx):
 page_header(ctx, "page.briefing", "briefing.page_intro")
 rebuild = st.button(ctx.t("briefing.rebuild"), key="briefing_rebuild", icon=":material/refresh:")
 b = panel.get_briefing(ctx, rebuild=rebuild)
+panel.plan_note(ctx, b)
 panel.downloads(ctx, b)
 panel.kpi_section(b)
 

@@ -5,7 +5,7 @@ import streamlit as st
 from bangfu.ui.feedback import show_flash
 from bangfu.ui.panels import data as panel
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import workspace_notice
+from bangfu.ui.widgets import kept_tabs, workspace_notice
 
 ctx = current()
 st.title(ctx.t("page.data"))
@@ -13,7 +13,7 @@ st.caption(ctx.t("data.intro"))
 show_flash(panel.FLASH_SLOT)
 workspace_notice(ctx)
 
-tab_import, tab_export, tab_backup = st.tabs(panel.tab_labels(ctx))
+tab_import, tab_export, tab_backup = kept_tabs(panel.tab_labels(ctx), key="data.tab")
 with tab_import:
     layer, source = panel.source_picker(ctx)
     if source is None:

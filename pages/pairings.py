@@ -4,7 +4,7 @@ import streamlit as st
 
 from bangfu.ui.panels import pairings as panel
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import page_header, show_map
+from bangfu.ui.widgets import kept_tabs, page_header, show_map
 
 ctx = current()
 page_header(ctx, "page.pairings", "pairings.intro")
@@ -16,7 +16,7 @@ panel.kpi_section(ctx, view)
 show_ended = st.toggle(ctx.t("pairings.show_inactive"), value=False, key="pairings_show_ended")
 show_map(panel.area_map(ctx, view, show_ended=show_ended), key="pairings_map", height=620)
 
-coverage, gaps, multi, enterprises, towns, edit, history = st.tabs(panel.tab_labels(ctx))
+coverage, gaps, multi, enterprises, towns, edit, history = kept_tabs(panel.tab_labels(ctx), key="pairings.tab")
 with coverage:
     panel.coverage_tab(ctx, view)
 with gaps:

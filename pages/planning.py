@@ -4,7 +4,7 @@ import streamlit as st
 
 from bangfu.ui.panels import planning as panel
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import page_header, show_map
+from bangfu.ui.widgets import kept_tabs, page_header, show_map
 
 ctx = current()
 T = ctx.t
@@ -15,16 +15,12 @@ options, submitted = panel.settings_form(ctx, layers)
 result = panel.result(ctx, layers, options, submitted)
 panel.messages(ctx, result)
 
-tab_rank, tab_port, tab_map, tab_cmp = st.tabs([T("planning.ranking"), T("planning.portfolio"), T("planning.map"),
-                                                T("planning.scenarios")])
+tab_rank, tab_port, tab_map, tab_cmp = kept_tabs([T("planning.ranking"), T("planning.portfolio"), T("planning.map"),
+                                                  T("planning.scenarios")], key="planning.tab")
 with tab_rank:
     st.dataframe(panel.ranking_table(ctx, result), hide_index=True, use_container_width=True)
 with tab_port:
-    st.dataframe(panel.summary_table(ctx, result), hide_index=True, use_container_width=True)
-    st.markdown(f"**{T('planning.chart')}**")
-    st.altair_chart(panel.curve_chart(result, ctx.lang), use_container_width=True)
-    panel.steps(ctx, result)
-    panel.download_button(ctx, result)
+    panel.portfolio_tab(ctx, result)
 with tab_map:
     show_map(panel.area_map(ctx, layers, result), key="planning_map")
 with tab_cmp:

@@ -5,7 +5,7 @@ import streamlit as st
 from bangfu.ui.feedback import show_flash
 from bangfu.ui.panels import roads as panel
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import page_header, show_map
+from bangfu.ui.widgets import kept_tabs, page_header, show_map
 
 ctx = current()
 page_header(ctx, "page.roads", "roads.intro")
@@ -22,7 +22,7 @@ panel.kpi_section(ctx, view)
 show_map(panel.area_map(ctx, view, f), key="roads_map", height=560)
 st.caption(ctx.t("roads.map.caption"))
 
-progress, access, network, edit, bulk, history = st.tabs(panel.tab_labels(ctx))
+progress, access, network, edit, bulk, history = kept_tabs(panel.tab_labels(ctx), key="roads.tab")
 with progress:
     panel.progress_panel(ctx, view.pieces, view.villages)
 with access:

@@ -75,21 +75,27 @@ def _copy_output(proc: subprocess.Popen, log, ready: threading.Event, ended: thr
 
 
 @contextlib.contextmanager
-def running_app(workspace_dir: Path, *, port: int | None = None) -> Iterator[str]:
+def running_app(workspace_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
+                config_only: bool = False) -> Iterator[str]:
     """`streamlit run app.py` on 127.0.0.1 with its own workspace folder; yields the base URL.
+
+    ``env``: extra environment variables for the server. ``config_only``: start it as the README says (only the
+    port on the command line, everything else from ``.streamlit/config.toml``; it then listens on every interface).
 
     Waits (at most ``START_TIMEOUT_S``) for the ready line in the server's output, then checks
     the health URL once; the server is stopped (and its log kept in tests/artifacts) afterwards.
     """
     port = port or free_port()
+    extra = dict(env or {})
     env = dict(os.environ, BANGFU_WORKSPACE=str(workspace_dir), PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([*extra.pop("PYTHONPATH", "").split(os.pathsep), str(ROOT / "src"),
+                                         env.get("PYTHONPATH", "")]).strip(os.pathsep)
+    env.update(extra)
     launcher = [sys.executable, "-m", "streamlit"]
-    cmd = [
-        *launcher, "run", str(ROOT / "app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]
+    cmd = [*launcher, "run", str(ROOT / "app.py"), "--server.port", str(port)]
+    if not config_only:
+        cmd += ["--server.address", "127.0.0.1", "--server.headless", "true",
+                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w", encoding="utf-8")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

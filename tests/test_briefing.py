@@ -384,3 +384,40 @@ def test_demo_chishui_seed_facts(demo_town):
     projects = b.content.tables["projects"]
     assert projects.status == "ok" and 0 < len(projects.rows) <= 10
     assert all(row[1] in text for row in projects.rows[:3])
+
+
+# --------------------------------------------------------------------------- which plan the projects block shows
+
+
+def _legend_labels(content: bc.BriefingContent) -> list[str]:
+    assert content.density is not None
+    return [item.label for item in figures.map_legend(content, content.density, has_nodata=False).items]
+
+
+def test_projects_block_names_the_plan_it_shows(county, town):
+    # no portfolio computed: the standalone ranking, called so; the legend does not call its projects 入选项目
+    assert county.content.projects_plan == "ranking"
+    assert county.content.tables["projects"].title.startswith("单项目排名")
+    assert "单项目排名前10" in _legend_labels(county.content) and "入选项目" not in _legend_labels(county.content)
+    assert "单项目排名" in _pdf_text(county.pdf)
+    # a portfolio from the planning page without its facts: named a portfolio, legend 入选项目
+    assert town.content.projects_plan == "portfolio" and town.content.tables["projects"].title.startswith("预算内项目组合")
+    assert "入选项目" in _legend_labels(town.content) and "单项目排名前10" not in _legend_labels(town.content)
+    # with its budget, project count and cost: all three are named, in both languages
+    for lang, words in (("zh", ("预算 300 万元", "2 个项目", "投资 170 万元")), ("en", ("budget 300", "2 projects", "costing 170"))):
+        content = bc.compute_content(loader(Briefing.layers()), meta=Briefing.META, town_code=Briefing.CHISHUI,
+                                     date=DATE, lang=lang, overrides={"projects": Briefing.portfolio()},
+                                     plan={"budget": 300.0, "projects": 2, "cost": 170.0})
+        title = content.tables["projects"].title
+        assert all(w in title for w in words), title
+
+
+def test_portfolio_facts_are_those_of_the_briefed_portfolio():
+    from bangfu.planning import run as planning_run
+    from factories import planning_layers
+
+    res = planning_run.run(planning_layers(np.random.default_rng(11), n_hh=300), planning_run.PlanOptions(budget=300))
+    facts = adapters.portfolio_facts(res)
+    table = adapters.portfolio_table(res)
+    assert facts["budget"] == 300.0 and facts["projects"] == len(table) == len(res.exact.chosen)
+    assert facts["cost"] == pytest.approx(float(table["cost_wan"].sum())) and facts["cost"] <= 300.0

@@ -61,3 +61,20 @@ def test_presentation_mode_hides_controls(small_ws: Path):
     assert at.get("image"), "the map is shown"
     at.toggle(key="briefing_present").set_value(False).run()
     assert not at.exception and at.metric
+
+
+def test_page_names_the_plan_it_briefs(small_ws: Path):
+    """Without a planning run in the session the briefing says it shows the standalone ranking; with one, it names
+    that portfolio with its budget and project count (the planning page keeps its run under RESULT_KEY)."""
+    from bangfu.planning import run as planning_run
+    from bangfu.ui.panels.planning import RESULT_KEY
+
+    at = _run()
+    assert any("单项目排名" in i.value and "不是预算内组合" in i.value for i in at.info)
+    res = planning_run.run(Briefing.layers(), planning_run.PlanOptions(budget=300))
+    at = AppTest.from_file(str(ROOT / "pages" / "briefing.py"), default_timeout=120)
+    at.session_state[RESULT_KEY] = res
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    note = next(i.value for i in at.info if "当前的方案" in i.value)
+    assert "预算 300 万元" in note and f"{len(res.exact.chosen)} 个项目" in note

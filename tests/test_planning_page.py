@@ -130,3 +130,36 @@ def test_notes_are_labelled():
     out = planning_run.labelled(steps, "zh")
     assert list(out.columns) == ["项目编号", "说明"]
     assert out["说明"].tolist()[0] == MISSING_LABEL and out["说明"].tolist()[1].startswith("必选") and "每镇" in out["说明"].tolist()[2]
+
+
+def test_plain_words_say_what_best_means_and_show_households():
+    res = planning_run.run(small_layers(), planning_run.PlanOptions(budget=400))
+    ex = res.exact
+    (level, best), = planning_run.plain_summary(res, "zh")  # greedy reaches no more households here: one sentence
+    assert level == "info" and "加权得分最高" in best and "400 万元" in best
+    assert f"{ex.totals['households']:,.0f} 户农户" in best and "贫困户 ×3" in best and "全部农户 ×1" in best
+    for jargon in ("贪心", "整数规划", "已证明", "差距"):
+        assert jargon not in best
+    # when the quick pick reaches more households (as at 300 万元 on the demo), the page says what "best" means
+    res.greedy.totals["households"] = ex.totals["households"] + 1329
+    msgs = dict(planning_run.plain_summary(res, "zh"))
+    assert "不是受益农户最多" in msgs["warning"] and "多 1,329 户" in msgs["warning"]
+    assert "more households" not in msgs["warning"]
+    en = dict(planning_run.plain_summary(res, "en"))
+    assert "not the most households" in en["warning"] and "1,329 more" in en["warning"]
+    # the method's names and figures stay available for the "how is this computed" expander
+    assert [label for label, _ in planning_run.hidden_kpis(res, "zh")] == ["快速挑选法比最佳方案少的得分"]
+    assert all("差距" not in label for label, _ in planning_run.kpis(res, "zh"))
+
+
+def test_page_puts_methods_in_the_expander_and_scenarios_carry_settings(ws: Path):
+    at = _page()
+    how = next(e for e in at.expander if e.label == "这是怎么算的")
+    inside = " ".join(m.value for m in how.markdown)
+    assert "整数规划" in inside and "贪心法" in inside
+    assert any("已证明最优" in s.value for s in how.success)  # the solver's word, inside the expander
+    outside = " ".join(x.value for x in [*at.info, *at.warning, *at.metric] if x not in how.success)
+    assert "整数规划" not in outside and "贪心" not in outside
+    at.button(key="save_A").click().run()
+    settings = at.session_state["planning_scenario_A"]["settings"].set_index("设置")["取值"]
+    assert settings["预算（万元）"] == "500" and "贫困户 ×3" in settings["评分权重"]

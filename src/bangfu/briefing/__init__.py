@@ -93,19 +93,21 @@ def build_briefing(
     overrides: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     user: Principal | None = None,
+    plan: Mapping[str, Any] | None = None,
 ) -> Briefing:
     """Compute and render the briefing of the county (``town_code=None``) or one town.
 
     ``loader(layer_name)`` returns a workspace layer (the app passes its cached loader, scripts
     :func:`bangfu.workspace.store.read_layer`); ``overrides`` replaces a section's computed value, e.g.
     ``{"projects": portfolio}`` with the portfolio chosen on the planning page.
-    ``progress(fraction, message)`` is called as the work advances.
+    ``progress(fraction, message)`` is called as the work advances. ``plan``: the budget, project count and cost
+    of that portfolio, named in the briefing (:func:`bangfu.briefing.content.plan_title`).
     """
     report = progress or (lambda _f, _s: None)
     find_cjk_family()  # fail early, before any work, when no Chinese font is installed
     report(0.05, t("briefing.step_data", lang))
     content = compute_content(loader, meta=meta, town_code=town_code, lang=lang, date=date, now=now, overrides=overrides,
-                              user=user)
+                              user=user, plan=plan)
     report(0.3, t("briefing.step_figures", lang))
     return render(content, progress=report)
 

@@ -108,10 +108,21 @@ def project_ranking(projects: pd.DataFrame, villages: pd.DataFrame, households: 
     return planning.ranking(cov, planning.DEFAULT_WEIGHTS)
 
 
+def _briefed(result: Any) -> Any:
+    """The portfolio the briefing shows: the exact one unless the greedy one scores higher (a time-limited solve)."""
+    return result.exact if result.exact.objective >= result.greedy.objective else result.greedy
+
+
+def portfolio_facts(result: Any) -> dict[str, Any]:
+    """Budget, number of projects and cost of the portfolio :func:`portfolio_table` lists (named in the briefing)."""
+    best = _briefed(result)
+    return {"budget": float(result.options.budget), "projects": len(best.chosen), "cost": float(best.cost)}
+
+
 def portfolio_table(result: Any) -> pd.DataFrame:
     """The projects of a planning run's portfolio (the exact one when it is better, else greedy), best
     standalone score first, with the ranking's columns (cost, households, poor households...)."""
-    best = result.exact if result.exact.objective > result.greedy.objective else result.greedy
+    best = _briefed(result)
     chosen = np.asarray(best.chosen, dtype=np.int64)
     ids = set(result.coverage.projects.iloc[chosen]["project_id"].astype(str))
     ranking = result.ranking

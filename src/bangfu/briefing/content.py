@@ -20,7 +20,7 @@ import shapely
 
 from bangfu import indicators as ind
 from bangfu.geo.crs import metric_crs
-from bangfu.core import vocab
+from bangfu.core import formats, vocab
 from bangfu.core.labels import t
 from bangfu.workspace import display
 from bangfu.briefing.sources import SECTIONS, AreaData, Column, Section, SectionResult, evaluate
@@ -91,6 +91,9 @@ class BriefingContent:
     footer: str
     results: dict[str, SectionResult] = field(default_factory=dict)
     density: ind.Choropleth | None = None  # poverty-density classes of the whole workspace, as on every map
+    #: Which projects the briefing shows: ``"portfolio"`` (a budgeted plan from the planning page) or ``"ranking"``
+    #: (the standalone ranking, no budget); the projects table's title and the map legend say so.
+    projects_plan: str = "ranking"
 
     def kpi(self, key: str) -> KpiCard:
         for card in self.kpis:
@@ -256,6 +259,26 @@ def _notes(sections: Sequence[Section], results: dict[str, SectionResult], lang:
     return tuple(notes)
 
 
+#: The projects table's title and the map legend's entry for each kind of plan (``BriefingContent.projects_plan``).
+PLAN_LABELS: Mapping[str, tuple[str, str]] = {
+    "portfolio": ("briefing.projects_portfolio", "legend.selected_projects"),
+    "ranking": ("briefing.projects_ranking", "legend.ranked_projects"),
+}
+
+
+def plan_title(plan: Mapping[str, Any] | None, lang: str) -> str:
+    """What the projects block shows, by name: the budgeted portfolio (with its budget, project count and cost when
+    known: ``plan = {"budget": …, "projects": …, "cost": …}``) or, for ``None``, the standalone ranking."""
+    if plan is None:
+        return t("briefing.projects_ranking", lang)  # not a plan: the best projects one by one, no budget
+    title = t("briefing.projects_portfolio", lang)
+    if plan.get("budget") is not None:
+        title += t("briefing.projects_portfolio_budget", lang).format(
+            budget=formats.number(plan["budget"], 1), n=plan.get("projects", "—"),
+            cost=formats.number(plan.get("cost"), 1))
+    return title
+
+
 def compute_content(
     loader: Callable[[str], pd.DataFrame],
     *,
@@ -267,8 +290,13 @@ def compute_content(
     overrides: Mapping[str, Any] | None = None,
     sections: Sequence[Section] = SECTIONS,
     user: Principal | None = None,
+    plan: Mapping[str, Any] | None = None,
 ) -> BriefingContent:
     """The briefing's content for the county (``town_code=None``) or one town, as ``user`` may read it.
+
+    ``plan``: the budgeted portfolio behind ``overrides["projects"]`` (``budget``, ``projects``, ``cost``; see
+    :func:`plan_title`); the projects block is then titled as that portfolio, otherwise (no override) as the
+    standalone ranking.
 
     ``loader(name)`` returns a workspace layer; ``meta`` is the workspace's ``bangfu_meta``
     (``as_of``, ``source``, ``synthetic_note``). ``overrides`` maps a section key to a ready value,
@@ -277,7 +305,7 @@ def compute_content(
     :func:`bangfu.workspace.personal.shown_counts` for ``user`` (``None``: as a reader without household
     access): counts of 1–4 households are shown as "<5".
     """
-    now = now or dt.datetime.now()
+    now = now or formats.now_local()  # China time, as history and the audit trail (not the server clock zone)
     date = date or now.date()
     data = AreaData(loader, town_code, meta)
     all_villages = data.full("villages")
@@ -320,6 +348,10 @@ def compute_content(
     if meta.get("source", "").startswith("demo"):  # the Kaiping demo or a synthetic province (demo_province)
         synthetic = meta.get("synthetic_note") or t("synthetic.note", lang)
     n_projects = next((s.max_rows for s in sections if s.key == "projects"), 10)
+    projects_plan = "portfolio" if overrides and "projects" in overrides else "ranking"
+    if "projects" in tables:
+        tables["projects"] = dataclasses.replace(
+            tables["projects"], title=plan_title((plan or {}) if projects_plan == "portfolio" else None, lang))
     return BriefingContent(
         lang=lang,
         area_name=area,
@@ -345,4 +377,5 @@ def compute_content(
         ),
         results=results,
         density=ind.choropleth(county_metrics, "poverty_density"),
+        projects_plan=projects_plan,
     )

@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Patch, Rectangle
 
 from bangfu import indicators as ind
-from bangfu.briefing.content import BriefingContent, TableBlock
+from bangfu.briefing.content import PLAN_LABELS, BriefingContent, TableBlock
 from bangfu.core import legend as lg
 from bangfu.core import styles
 from bangfu.core.vocab import VILLAGE_FLAG
@@ -122,7 +122,8 @@ def map_legend(content: BriefingContent, choro: ind.Choropleth, *, has_nodata: b
     extra = lg.flag_items(content.lang, ("old_district",)) + (
         lg.LegendItem("line", content.t("briefing.map_town"), styles.TOWN_BORDER["color"], weight=0.9 / PX_TO_PT),)
     if not content.projects_map.empty:
-        extra += (lg.LegendItem("dot", content.t("legend.selected_projects"), PROJECT, edge="#ffffff"),)
+        legend_key = PLAN_LABELS[content.projects_plan][1]  # 入选项目 only for a budgeted portfolio
+        extra += (lg.LegendItem("dot", content.t(legend_key), PROJECT, edge="#ffffff"),)
     return choro.legend(content.lang, no_data=has_nodata, part=content.town_code is not None, extra=extra)
 
 

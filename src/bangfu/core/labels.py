@@ -21,6 +21,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "app.title": ("帮扶地图", "Bangfu Atlas"),
     "sidebar.workspace": ("工作空间", "Workspace"),
     "sidebar.workspace_source": ("数据来源", "Data source"),
+    "sidebar.source.demo": ("示例数据", "demo data"),
+    "sidebar.data_version": ("第 {v} 版", "version {v}"),
+    "data.export_all_file": ("帮扶地图数据", "bangfu_atlas_data"),
+    "common.file.village_road_hardening": ("各村道路硬化", "village_road_hardening"),
+    "common.file.village_network": ("各村路网通达", "village_network"),
+    "common.file.missing_links": ("断头路候选", "missing_links"),
+    "common.file.road_progress": ("道路修改记录", "road_history"),
+    "common.file.road_update_template": ("道路批量更新模板", "road_update_template"),
     "sidebar.town": ("镇街", "Town"),
     "sidebar.all_towns": ("全市（县）", "Whole county"),
     "sidebar.level": ("区划层级", "Level"),
@@ -119,6 +127,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "legend.county_classes": ("，全县统一分级", "; classes county-wide"),
     "legend.catchments": ("服务范围", "Catchments"),
     "legend.selected_projects": ("入选项目", "Selected projects"),
+    "legend.ranked_projects": ("单项目排名前10", "Top 10 of the standalone ranking"),
     "overview.leading": ("龙头企业", "Leading enterprise"),
     "overview.layer.old": ("老区村（蓝色粗边）", "Old-base villages (blue outline)"),
     "overview.layer.key": ("重点帮扶村（绿色虚线）", "Key villages (green dashed)"),
@@ -242,14 +251,49 @@ LABELS: dict[str, tuple[str, str]] = {
     "planning.empty_catchments": ("所有候选项目的服务范围内都没有农户。", "No households lie in any candidate's catchment."),
     "planning.ranking": ("单项目排名", "Standalone ranking"),
     "planning.portfolio": ("预算内项目组合（每户只计一次）", "Portfolio within the budget (each household once)"),
-    "planning.greedy": ("贪心法", "Greedy"),
+    "planning.greedy": ("快速挑选法（贪心法）", "Quick pick (greedy)"),
     "planning.exact": ("精确最优（整数规划）", "Exact optimum (integer program)"),
     "planning.kpi.projects": ("入选项目", "Projects chosen"),
     "planning.kpi.cost": ("投资（万元）", "Cost (10k yuan)"),
     "planning.kpi.households": ("受益农户", "Households reached"),
     "planning.kpi.poor": ("受益贫困户", "Poor households reached"),
     "planning.kpi.score": ("加权得分", "Weighted score"),
-    "planning.kpi.gap": ("贪心法与最优差距", "Greedy gap to optimum"),
+    "planning.kpi.gap": ("快速挑选法比最佳方案少的得分", "Quick pick's shortfall in score"),
+    "planning.plain.best": (
+        "最佳方案：在 {budget} 万元预算内，选出加权得分最高的项目组合（得分 = {weights}，每户只计一次）："
+        "{n} 个项目，投资 {cost} 万元，惠及 {households} 户农户，其中贫困户 {poor} 户（加权得分 {score}）。",
+        "Best plan: within the budget of {budget} (10k yuan), the set of projects with the highest weighted score "
+        "(score = {weights}, every household counted once): {n} projects costing {cost}, reaching {households} "
+        "households, {poor} of them poor (weighted score {score}).",
+    ),
+    "planning.plain.more_households": (
+        "请注意：“最佳”是指加权得分最高，不是受益农户最多。另一种挑法（每次挑每万元新增得分最高的项目）可惠及 {households} 户，"
+        "比最佳方案多 {more} 户，但它的加权得分只有 {score}（最佳方案 {best}），因为贫困户、老区村和重点村农户的权重更高。"
+        "若更看重受益总户数，请提高“全部农户”的权重后重新计算。",
+        "Note: “best” means the highest weighted score, not the most households. Another way of choosing (each time the "
+        "project adding the most score per 10k yuan) reaches {households} households, {more} more than the best plan, "
+        "but its weighted score is only {score} (best plan: {best}) because poor, old-base and key-village households "
+        "weigh more. To favour the total number of households, raise the weight of “all households” and compute again.",
+    ),
+    "planning.how": ("这是怎么算的", "How is this computed"),
+    "planning.how.text": (
+        "1. 服务范围：每个候选项目按其类型的服务半径（可在参数设置中修改）统计范围内的农户、贫困户、贫困人口、老区村和重点帮扶村农户。\n"
+        "2. 单项目排名：每个项目单独计算加权得分（各类农户数 × 权重），不考虑项目之间的重叠。\n"
+        "3. 预算内项目组合：几个项目覆盖同一户时只计一次。“最佳方案”用整数规划（HiGHS 求解器）在预算、必选、排除和每镇最少项目数的"
+        "条件下求加权得分最高的组合，并在得分相同的组合中选投资最少的；“快速挑选法”（贪心法）每次挑每万元新增得分最高的项目，"
+        "用来对照和给出每一步的新增受益。下表列出两种方法的结果。",
+        "1. Catchments: for every candidate project, the households, poor households, poor people and households of "
+        "old-base and key villages within its type's service distance (adjustable in the settings).\n"
+        "2. Standalone ranking: each project's weighted score (households × weights) on its own, overlaps ignored.\n"
+        "3. Portfolio within the budget: a household reached by several projects counts once. The “best plan” is an "
+        "integer program (HiGHS solver) maximising the weighted score under the budget, must-in, excluded and "
+        "per-town minimum, and among equal scores the cheapest; the “quick pick” (greedy) takes, each time, the "
+        "project adding most score per 10k yuan — shown for comparison and for each step's added households. "
+        "The table below compares both methods.",
+    ),
+    "planning.setting": ("设置", "Setting"),
+    "planning.best_plan": ("最佳方案的项目（按选入顺序）", "Projects of the best plan (in the order chosen)"),
+    "planning.value": ("取值", "Value"),
     "planning.status.optimal": ("已证明最优", "proven optimal"),
     "planning.status.time_limit": ("达到时间上限：给出当前最好解，最优性差距 {gap}", "time limit hit: best solution found, proven gap {gap}"),
     "planning.kpi.cost_status": ("投资是否最省", "Cheapest with this score"),
@@ -711,6 +755,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.road_km": ("道路硬化完工里程（km，按年）", "Road km hardened per year"),
     "briefing.road_km_axis": ("km", "km"),
     "briefing.projects": ("重点项目（前10）", "Top-10 projects"),
+    "briefing.projects_ranking": ("单项目排名前10（各项目单独计算受益户，未按预算组合）",
+                                  "Standalone ranking, top 10 (each project on its own, not a budgeted plan)"),
+    "briefing.projects_portfolio": ("预算内项目组合", "Portfolio within the budget"),
+    "briefing.projects_portfolio_budget": ("：预算 {budget} 万元，{n} 个项目，投资 {cost} 万元",
+                                           ": budget {budget} (10k yuan), {n} projects costing {cost}"),
+    "briefing.plan_portfolio": ("简报中的项目是项目规划页当前的方案：{title}。",
+                                "The briefing's projects are the planning page's current plan: {title}."),
+    "briefing.plan_ranking": ("简报中的项目是单项目排名（前10），不是预算内组合；在“项目规划”页计算组合后，简报改为显示该组合。",
+                              "The briefing's projects are the standalone ranking (top 10), not a budgeted plan; compute a "
+                              "portfolio on the planning page and the briefing shows it instead."),
     "briefing.unpaired": ("尚未结对的需帮扶村", "Needy villages without a partner"),
     "briefing.unpaired_none": ("需帮扶村均已结对。", "Every needy village has a partner."),
     "briefing.more_rows": ("另有 {n} 项未列出", "{n} more not listed"),
@@ -874,6 +928,122 @@ LABELS: dict[str, tuple[str, str]] = {
     "template.geometry.shape": ("形状（WKT 文本）；边界或路线也可以用 Shapefile/GeoJSON 导入",
                                 "Shape (WKT text); boundaries and lines can also come as a shapefile/GeoJSON"),
     # --- audit trail and accounts page -----------------------------------------------------
+    # --- help page (bangfu.ui.panels.help) ----------------------------------------------------------------
+    "page.help": ("帮助", "Help"),
+    "help.intro": ("每个页面回答什么问题、各项指标的定义和来源、常用术语。",
+                   "What each page answers, how every indicator is defined and where it comes from, and a glossary."),
+    "help.pages": ("各页面回答的问题", "What each page answers"),
+    "help.indicators": ("指标定义与来源", "Indicators: definitions and sources"),
+    "help.glossary": ("术语表", "Glossary"),
+    "help.more": ("更详细的说明见项目文件夹 docs/ 下的文档（overview.md、roads.md、planning.md、pairings_tourism.md、areas.md）。",
+                  "More detail in the docs/ folder of the project (overview.md, roads.md, planning.md, pairings_tourism.md, areas.md)."),
+    "help.col.page": ("页面", "Page"),
+    "help.col.answers": ("回答的问题", "Answers"),
+    "help.col.indicator": ("指标", "Indicator"),
+    "help.col.definition": ("定义", "Definition"),
+    "help.col.source": ("数据与依据", "Data and basis"),
+    "help.col.term": ("术语", "Term"),
+    "help.col.meaning": ("含义", "Meaning"),
+    "help.answers.overview": ("贫困户集中在哪些村？哪些是老区村、重点帮扶村？选中一个村，它的道路、旅游点、结对和候选项目情况如何？",
+                              "Where are the poor households concentrated? Which villages are old-base or key villages? "
+                              "For one village: its roads, tourism sites, pairings and candidate projects."),
+    "help.answers.planning": ("有限的预算先投哪些项目，能让最多的贫困户和农户受益？不同预算和权重下的方案有什么差别？",
+                              "Which projects should a limited budget fund first to reach the most poor households and "
+                              "households? How do plans differ with other budgets and weights?"),
+    "help.answers.roads": ("村道硬化到了什么程度、进度是否达到目标？多少农户在已硬化道路 2 公里内？在这里更新每条道路的状态。",
+                           "How far has village-road hardening come, and is it on target? How many households live within "
+                           "2 km of a hardened road? Update each road's status here."),
+    "help.answers.tourism": ("乡村旅游点分布在哪里，辐射范围内有多少农户和贫困户，带动了多少贫困户就业？",
+                             "Where are the rural tourism sites, how many households and poor households are within their "
+                             "reach, and how many poor households do they employ?"),
+    "help.answers.pairings": ("哪些需帮扶村还没有企业结对？各镇的结对覆盖率是多少？在这里新增、结束和修改结对。",
+                              "Which needy villages have no enterprise pairing yet? What is each town's pairing coverage? "
+                              "Add, end and edit pairings here."),
+    "help.answers.data": ("如何导入本县自己的村界、农户、道路等数据，导出数据，恢复备份？",
+                          "How do I import the county's own boundaries, households, roads…, export data, restore a backup?"),
+    "help.answers.briefing": ("给领导的一页纸：本县（或本镇）的主要指标、地图和重点项目，可下载 PDF、Word，或全屏展示。",
+                              "A one-page briefing for leaders: key figures, map and projects of the county (or a town), as "
+                              "PDF, Word or a full-screen presentation."),
+    "help.answers.audit": ("谁在什么时候改了什么？管理账号和角色。", "Who changed what and when? Manage accounts and roles."),
+    "help.answers.help": ("本页：页面用途、指标定义、术语。", "This page: what the pages do, indicator definitions, glossary."),
+    "help.def.poverty_density": ("村内建档立卡贫困户数 ÷ 村面积（平方公里）。", "Registered poor households in the village ÷ village area (km²)."),
+    "help.src.poverty_density": ("村表的贫困户数；面积按村界在等面积投影下计算。",
+                                 "Poor households from the village table; area from the village boundary in an equal-area projection."),
+    "help.def.incidence": ("贫困人口 ÷ 总人口 × 100%（没有人口时按贫困户数 ÷ 总户数）。",
+                           "Poor population ÷ total population × 100% (households when population is missing)."),
+    "help.src.incidence": ("村表的建档立卡数据（统计截止日期见侧栏和简报）。", "Registered-poverty figures of the village table (as-of date in the sidebar and briefing)."),
+    "help.def.poor_households": ("村内建档立卡贫困户的户数。", "Number of registered poor households in the village."),
+    "help.src.poor_households": ("村表；有农户点位时与农户表核对。", "Village table; checked against household points when present."),
+    "help.def.poor_population": ("建档立卡贫困户的人口数。", "People in registered poor households."),
+    "help.src.poor_population": ("村表的建档立卡数据。", "Registered-poverty figures of the village table."),
+    "help.ind.hardening_rate": ("道路硬化率（%）", "Road hardening rate (%)"),
+    "help.def.hardening_rate": ("已硬化道路里程 ÷ 道路总里程 × 100%；跨村道路按村界切分后分别计入各村。",
+                                "Hardened road length ÷ total road length × 100%; roads crossing villages are split at village borders."),
+    "help.src.hardening_rate": ("道路图层（状态、长度按几何计算）。", "Road layer (status; lengths from the geometry)."),
+    "help.ind.access_share": ("农村通达率（%）", "Rural access share (%)"),
+    "help.def.access_share": ("距已硬化道路直线距离不超过 2 公里（可调）的农户（或贫困户）占比。",
+                              "Share of households (or poor households) within 2 km (adjustable) in a straight line of a hardened road."),
+    "help.src.access_share": ("参照世界银行农村通达指数 RAI（可持续发展目标 SDG 9.1.1：居住在全年通车道路 2 公里内的农村人口比例）。",
+                              "After the World Bank Rural Access Index, RAI (SDG 9.1.1: share of the rural population within 2 km of an all-season road)."),
+    "help.ind.access_network": ("沿道路通达率（%）", "Access share along roads (%)"),
+    "help.def.access_network": ("步行到最近道路的直线距离 + 沿路网到最近已硬化道路的距离不超过阈值的农户占比，不会小于直线距离。",
+                                "Share of households whose walk to the nearest road plus the distance along roads to a hardened road is within the limit."),
+    "help.src.access_network": ("道路图层构成的路网和农户点位。", "The network of the road layer and household points."),
+    "help.ind.pairing_coverage": ("结对覆盖率（%）", "Pairing coverage (%)"),
+    "help.def.pairing_coverage": ("有在结对企业的需帮扶村 ÷ 需帮扶村 × 100%（需帮扶村的认定条件在结对页设定）。",
+                                  "Needy villages with an active pairing ÷ needy villages × 100% (the needy rule is set on the pairings page)."),
+    "help.src.pairing_coverage": ("“百企帮百村”结对表（开始、结束日期）和村表。", "The enterprise–village pairing table (start and end dates) and the village table."),
+    "help.ind.tourism_reach": ("旅游点辐射农户", "Households within reach of tourism"),
+    "help.def.tourism_reach": ("距所选类型旅游点直线距离不超过辐射距离（默认 3 公里）的农户和贫困户。",
+                               "Households and poor households within the reach distance (3 km by default) of a site of the chosen types."),
+    "help.src.tourism_reach": ("旅游点图层和农户点位。", "Tourism site layer and household points."),
+    "help.ind.project_households": ("项目受益农户", "Households reached by a project"),
+    "help.def.project_households": ("项目服务半径内的农户；组合中几个项目覆盖同一户只计一次。没有农户点位时按村总户数乘以服务范围占村面积的比例估算。",
+                                    "Households within the project's service distance; in a portfolio a household counts once. "
+                                    "Without household points: village households × share of village area in the catchment."),
+    "help.src.project_households": ("候选项目图层、农户点位（或村表）、各类项目的服务半径。",
+                                    "Candidate projects, household points (or the village table), service distance per project type."),
+    "help.ind.weighted_score": ("加权得分", "Weighted score"),
+    "help.def.weighted_score": ("受益的贫困户、老区村农户、重点帮扶村农户和全部农户各乘以其权重后相加（默认 3、2、1、1）。“最佳方案”是预算内加权得分最高的组合，不一定是受益农户最多的组合。",
+                                "Poor households, households of old-base and key villages and all households reached, each times its "
+                                "weight, added up (3, 2, 1, 1 by default). The “best plan” has the highest score within the budget — "
+                                "not necessarily the most households."),
+    "help.src.weighted_score": ("项目规划页的权重设置。", "The weights set on the planning page."),
+    "help.term.registered": ("建档立卡贫困户", "Registered poor household"),
+    "help.gloss.registered": ("经过识别、登记在国家扶贫开发信息系统中的贫困户（按户建档、立卡），本应用中的“贫困户”均指建档立卡贫困户。",
+                              "A poor household identified and registered (a file and a card per household) in the national poverty "
+                              "alleviation information system; “poor household” in this app always means a registered one."),
+    "help.gloss.old_district": ("革命老区的行政村（老区村）；地图上以蓝色实线框出，项目评分中可加权。",
+                                "A village of an old revolutionary base area; outlined in solid blue on the maps, weighted in project scores."),
+    "help.gloss.key_village": ("列入重点帮扶名单的行政村；地图上以绿色虚线框出。", "A village on the key-assistance list; outlined in dashed green on the maps."),
+    "help.term.needy": ("需帮扶村", "Needy village"),
+    "help.gloss.needy": ("按结对页设定的条件（重点帮扶村、老区村、贫困户不少于 N 户、贫困发生率高于 X%）认定的村。",
+                         "A village meeting the rule set on the pairings page (key village, old-base village, at least N poor households, incidence above X%)."),
+    "help.term.pairing": ("结对（百企帮百村）", "Pairing (enterprises helping villages)"),
+    "help.gloss.pairing": ("一家企业对一个村的帮扶关系，有帮扶方式、开始和结束日期、承诺资金。", "An enterprise's assistance to one village, with a type, start and end dates and committed funds."),
+    "help.term.hardened": ("硬化（道路）", "Hardened (road)"),
+    "help.gloss.hardened": ("路面已铺设水泥或沥青的村道；状态分为已硬化、在建、计划硬化、未硬化。",
+                            "A village road with a cement or asphalt surface; statuses: hardened, under construction, planned, not hardened."),
+    "help.term.service_distance": ("服务半径", "Service distance"),
+    "help.gloss.service_distance": ("一类项目能惠及的最远距离（例如道路硬化 2 公里），在项目规划页可修改。",
+                                    "How far a type of project reaches (e.g. 2 km for road hardening); adjustable on the planning page."),
+    "help.term.ranking": ("单项目排名", "Standalone ranking"),
+    "help.gloss.ranking": ("每个项目单独计算受益户和得分后的排序，不考虑预算和项目之间的重叠。", "Projects ordered by their own households and score, ignoring the budget and overlaps."),
+    "help.term.portfolio": ("预算内项目组合", "Portfolio within the budget"),
+    "help.gloss.portfolio": ("在预算内一起实施的一组项目，每户只计一次；“最佳方案”是其中加权得分最高的一组。",
+                             "A set of projects carried out together within the budget, each household counted once; the “best plan” is the set with the highest weighted score."),
+    "help.term.division_code": ("统计用区划代码", "Statistical division code"),
+    "help.gloss.division_code": ("国家统计局的 12 位行政区划代码（镇街 9 位）；本应用用它识别村和镇街。",
+                                 "The National Bureau of Statistics' 12-digit division code (9 digits for a town); the app identifies villages and towns by it."),
+    "help.term.town": ("镇街", "Town"),
+    "help.gloss.town": ("乡、镇和街道；侧栏选择后各页面只显示该镇街（道路按镇内路段，农户和旅游点按位置，结对和项目按所属村）。",
+                        "A township, town or sub-district; chosen in the sidebar, every page shows only it (roads by their pieces inside, points by location, pairings and projects by village)."),
+    "help.term.workspace": ("工作空间", "Workspace"),
+    "help.gloss.workspace": ("保存全部图层的一个 GeoPackage 文件；每次修改都有版本号、修改记录和备份。",
+                             "The one GeoPackage file holding every layer; every change has a version, a history and a backup."),
+    "help.term.suppressed": ("<5", "<5"),
+    "help.gloss.suppressed": ("没有农户数据权限的账号看到的 1–4 户的小数字显示为“<5”，以保护个人信息。",
+                              "Counts of 1–4 households are shown as “<5” to accounts without household access, to protect personal data."),
     "page.audit": ("操作记录与账号", "Audit trail and accounts"),
     "audit.intro": (
         "每一次修改、导入、恢复、导出农户明细、账号变更和登录都记录在此（北京时间），记录不能修改或删除。",
@@ -968,6 +1138,11 @@ LABELS.update(_vocabulary_labels())
 #: The key families that code builds at run time (prefix + a value): prefix → where, from what values.
 #: Every other key is written out in full where it is used.
 BUILT_PREFIXES: dict[str, str] = {
+    "common.file.": "ui.widgets.download_buttons: a download's file name in the interface language, by its name= argument",
+    "sidebar.source.": "ui.shell: the workspace's meta source (demo, import)",
+    "help.answers.": "ui.panels.help.page_answers: one per bangfu.ui.pages.PAGES (url_path)",
+    "help.def.": "ui.panels.help.indicator_table: one per CHOROPLETH_INDICATORS key and EXTRA_INDICATORS",
+    "help.src.": "ui.panels.help.indicator_table: one per CHOROPLETH_INDICATORS key and EXTRA_INDICATORS",
     "audit.col.": "workspace.office_view.audit_table: audit table headers, by column",
     "basemap.": "ui.shell: one per bangfu.maps.base.BASEMAPS",
     "sidebar.level.": "ui.area_picker: one per bangfu.workspace.areas.LEVELS",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable, Mapping, Sequence
@@ -34,14 +34,14 @@ import numpy as np
 import pandas as pd
 
 from bangfu.core.text import strip_controls
-from bangfu.core import vocab
+from bangfu.core import formats, vocab
 from bangfu.core.errors import BangfuError
 from bangfu.workspace import audit, display, store
 from bangfu.workspace.access import AccessDenied, Principal, can, require
 from bangfu.workspace.schema import Column, Layer, get_layer
 from bangfu.workspace.validate import validate_layer
 
-CHINA_TZ = timezone(timedelta(hours=8))
+CHINA_TZ = formats.CHINA_TZ
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,11 @@ def excel_sheet(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return table.rename(columns=layer.labels("zh"))
 
 
-def export_layers(layers: Mapping[str, pd.DataFrame], names: list[str], fmt: str, *, base: str = "bangfu") -> tuple[str, bytes]:
+#: The file name stem of an export of several layers.
+DEFAULT_BASE = "bangfu"
+
+
+def export_layers(layers: Mapping[str, pd.DataFrame], names: list[str], fmt: str, *, base: str = DEFAULT_BASE) -> tuple[str, bytes]:
     """(file name, bytes) of the given layers in ``fmt``; one layer gives a single file where the format allows."""
     f = check_format(fmt)
     frames = {n: _frame(layers, n) for n in names if n in layers}

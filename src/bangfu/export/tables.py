@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from bangfu.core.formats import readable
 from bangfu.core.text import safe_filename, strip_controls
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -44,16 +45,24 @@ def sheet_name(name: object, taken: set[str] | None = None) -> str:
     return out
 
 
-def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 with BOM so that Excel on Chinese Windows shows the characters."""
-    return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
+def _shown(df: pd.DataFrame, lang: str | None) -> pd.DataFrame:
+    """``df`` as people read it (:func:`bangfu.core.formats.readable`: 是/否, local times, no ``.0`` counts, ``—`` for
+    gaps) when ``lang`` is given; as stored otherwise (a layer export that must import again)."""
+    return safe_frame(df if lang is None else readable(df, lang))
 
 
-def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
-    """An .xlsx workbook with one sheet per frame (sheet names cut to Excel's 31 characters)."""
+def to_csv_bytes(df: pd.DataFrame, lang: str | None = None) -> bytes:
+    """UTF-8 with BOM so that Excel on Chinese Windows shows the characters. ``lang``: a table for people (values
+    as :func:`bangfu.core.formats.readable` shows them in that language)."""
+    return _shown(df, lang).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], lang: str | None = None) -> bytes:
+    """An .xlsx workbook with one sheet per frame (sheet names cut to Excel's 31 characters); ``lang`` as
+    :func:`to_csv_bytes`."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         taken: set[str] = set()
         for name, df in sheets.items():
-            safe_frame(df).to_excel(writer, sheet_name=sheet_name(name, taken), index=False)
+            _shown(df, lang).to_excel(writer, sheet_name=sheet_name(name, taken), index=False)
     return buf.getvalue()

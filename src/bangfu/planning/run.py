@@ -22,12 +22,13 @@ from bangfu.planning.project_types import default_distances
 from bangfu.export.tables import to_xlsx_bytes
 from bangfu.workspace import areas, display, personal
 from bangfu.workspace.access import Principal
+from bangfu.core import formats
 from bangfu.core.labels import t
 
 __all__ = [
     "PlanOptions", "PlanResult", "run", "town_projects", "candidate_labels", "default_must_in", "DEFAULT_BUDGET", "default_budget", "labelled",
     "excel_sheets", "excel_bytes", "summary", "kpis", "data_warnings", "status_messages", "curves", "scenario",
-    "METHOD_LABELS", "method_label",
+    "METHOD_LABELS", "method_label", "weights_text", "plain_summary", "settings_table", "hidden_kpis",
 ]
 
 #: Called with (share done, what is being done); its return value is ignored (``st.progress`` returns an element).
@@ -238,11 +239,12 @@ def excel_sheets(result: PlanResult, lang: str = "zh") -> dict[str, pd.DataFrame
 
 def excel_bytes(result: PlanResult, lang: str = "zh") -> bytes:
     """The Excel workbook of :func:`excel_sheets`."""
-    return to_xlsx_bytes(excel_sheets(result, lang))
+    return to_xlsx_bytes(excel_sheets(result, lang), lang)
 
 
 def kpis(result: PlanResult, lang: str = "zh") -> list[tuple[str, str]]:
-    """Key figures of the exact portfolio and the greedy gap: (label, formatted value)."""
+    """Key figures of the best plan (the exact portfolio): (label, formatted value). Households reached stand
+    beside the weighted score the plan maximises; the method figures are in :func:`hidden_kpis`."""
     ex = result.exact
     return [
         (t("planning.kpi.projects", lang), f"{len(ex.chosen)}"),
@@ -250,8 +252,55 @@ def kpis(result: PlanResult, lang: str = "zh") -> list[tuple[str, str]]:
         (t("planning.kpi.households", lang), f"{ex.totals['households']:,.0f}"),
         (t("planning.kpi.poor", lang), f"{ex.totals['poor_households']:,.0f}"),
         (t("planning.kpi.score", lang), f"{ex.objective:,.1f}"),
-        (t("planning.kpi.gap", lang), f"{result.greedy_gap:.2%}"),
     ]
+
+
+def hidden_kpis(result: PlanResult, lang: str = "zh") -> list[tuple[str, str]]:
+    """The method's figures, for the "how is this computed" part: the quick pick's shortfall in score."""
+    return [(t("planning.kpi.gap", lang), f"{result.greedy_gap:.2%}")]
+
+
+def weights_text(weights: Mapping[str, float], lang: str = "zh") -> str:
+    """The score's weights in words: "贫困户 ×3 + 老区村农户 ×2 + …" (zero weights left out)."""
+    parts = [f"{t(f'planning.w_{k}', lang)} ×{formats.number(float(w))}" for k, w in weights.items() if float(w)]
+    return " + ".join(parts) or "—"
+
+
+def plain_summary(result: PlanResult, lang: str = "zh") -> list[tuple[str, str]]:
+    """The result in plain words for a leader, as (level, text): what the best plan is (it maximises the weighted
+    score within the budget, with the households it reaches), and — when the quick pick reaches more households —
+    that "best" means the weighted score, not the most households."""
+    ex, gr, opts = result.exact, result.greedy, result.options
+    out = [("info", t("planning.plain.best", lang).format(
+        budget=formats.number(opts.budget, 1), weights=weights_text(opts.weights, lang), n=len(ex.chosen),
+        cost=formats.number(ex.cost, 1), households=formats.count(ex.totals["households"]),
+        poor=formats.count(ex.totals["poor_households"]), score=formats.number(ex.objective, 1)))]
+    more = gr.totals["households"] - ex.totals["households"]
+    if more >= 0.5:
+        out.append(("warning", t("planning.plain.more_households", lang).format(
+            households=formats.count(gr.totals["households"]), more=formats.count(more),
+            score=formats.number(gr.objective, 1), best=formats.number(ex.objective, 1))))
+    return out
+
+
+def settings_table(options: PlanOptions, lang: str = "zh") -> pd.DataFrame:
+    """The settings behind a result (budget, weights, catchment, fairness, projects in and out), one row each:
+    what a saved scenario shows above its figures."""
+    from bangfu.planning.project_types import PROJECT_TYPE_TABLE
+
+    rows = [
+        (t("planning.budget", lang), formats.number(options.budget, 1)),
+        (t("planning.weights", lang), weights_text(options.weights, lang)),
+        (t("planning.distances", lang), "，".join(
+            f"{PROJECT_TYPE_TABLE[k].label(lang)} {formats.number(float(d), 0)}" for k, d in options.distances.items()
+            if k in PROJECT_TYPE_TABLE)),
+        (t("planning.catchment", lang), t(f"planning.catchment.{options.catchment}", lang)),
+        (t("planning.new_only", lang), formats.yes_no(options.new_access_only, lang)),
+        (t("planning.min_per_town", lang), formats.number(options.min_per_town)),
+        (t("planning.must_in", lang), "、".join(options.must_in or ()) or "—"),
+        (t("planning.excluded", lang), "、".join(options.excluded) or "—"),
+    ]
+    return pd.DataFrame(rows, columns=[t("planning.setting", lang), t("planning.value", lang)])
 
 
 def data_warnings(result: PlanResult, lang: str = "zh") -> list[str]:
@@ -286,5 +335,7 @@ def curves(result: PlanResult, lang: str = "zh") -> pd.DataFrame:
 
 
 def scenario(result: PlanResult, lang: str = "zh") -> dict[str, pd.DataFrame]:
-    """What a saved scenario keeps: the summary and the exact portfolio's projects (step to town)."""
-    return {"summary": summary(result, lang), "projects": labelled(result.exact.steps, lang).iloc[:, 1:6]}
+    """What a saved scenario keeps: its settings (budget, weights, …), the summary and the exact portfolio's
+    projects (step to town)."""
+    return {"settings": settings_table(result.options, lang), "summary": summary(result, lang),
+            "projects": labelled(result.exact.steps, lang).iloc[:, 1:6]}

@@ -12,13 +12,13 @@ import pandas as pd
 import streamlit as st
 
 from bangfu.core.labels import t
+from bangfu.ui import state
 from bangfu.workspace import areas
 
 
 def _wanted(villages: pd.DataFrame, whole: areas.Area) -> areas.Area:
     """The area the URL asks for (``?area=``, else ``?town=``), the whole workspace when none or unknown."""
-    params = st.query_params
-    code = params.get("area") or params.get("town") or ""
+    code = state.kept("area") or state.kept("town")
     if not code:
         return whole
     try:
@@ -45,13 +45,9 @@ def _town_box(lang: str, villages: pd.DataFrame, wanted: areas.Area, whole: area
 
 
 def _keep(code: str, param: str) -> None:
-    """Write the chosen area to the URL as ``param`` and drop the other area parameter."""
-    params = st.query_params
+    """Keep the chosen area (:func:`bangfu.ui.state.keep`) as ``param`` and drop the other area parameter."""
     for name in ("town", "area"):
-        if name in params and (name != param or not code):
-            del params[name]
-    if code:
-        params[param] = code
+        state.keep(name, code if name == param else "")
 
 
 def area_picker(lang: str, villages: pd.DataFrame) -> areas.Area:
@@ -61,11 +57,13 @@ def area_picker(lang: str, villages: pd.DataFrame) -> areas.Area:
     levels = _levels(whole)
     if levels == ["town"]:
         return _town_box(lang, villages, wanted, whole)
-    default = wanted.level if wanted.code and wanted.level in levels else levels[0]
+    asked = state.kept("level")
+    default = wanted.level if wanted.code and wanted.level in levels else asked if asked in levels else levels[0]
     level = st.selectbox(
         t("sidebar.level", lang), levels, index=levels.index(default),
         format_func=lambda k: t(f"sidebar.level.{k}", lang), key="area_level",
     )
+    state.keep("level", "" if level == levels[0] else level)
     options = {"": f"{t('sidebar.all_areas', lang)}（{whole.name}）", **areas.area_labels(villages, level)}
     code = st.selectbox(
         t("sidebar.area", lang), list(options),

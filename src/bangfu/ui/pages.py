@@ -35,6 +35,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/data.py", "page.data", ":material/database:", "data", area=False),
     PageSpec("pages/briefing.py", "page.briefing", ":material/picture_as_pdf:", "briefing", needs=("villages",)),
     PageSpec("pages/audit.py", "page.audit", ":material/history:", "audit", permission="view_audit", area=False),
+    PageSpec("pages/help.py", "page.help", ":material/help:", "help", area=False),
 )
 
 

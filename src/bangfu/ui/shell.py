@@ -12,12 +12,12 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from bangfu.workspace import areas, store
 from bangfu.workspace.areas import Area
-from bangfu.core.labels import LANGS, t
+from bangfu.core.labels import LABELS, LANGS, t
 from bangfu.maps.base import BASEMAPS, Basemap
 from bangfu.core.resources import asset
 from bangfu.maps.offline import install_static_assets
 from bangfu.ui.pages import PAGES, visible_pages
-from bangfu.ui import auth
+from bangfu.ui import auth, state
 from bangfu.ui.workspaces import workspace_picker
 from bangfu.ui.area_picker import area_picker
 from bangfu.workspace import access
@@ -138,8 +138,9 @@ def _restore_demo(lang: str, folder: Path, user: Principal, version: int | None)
 
 
 def current_lang() -> str:
-    """The interface language of this run: the sidebar's choice, else ``?lang=``, else Chinese."""
-    lang = st.session_state.get("lang") or st.query_params.get("lang", "zh")
+    """The interface language of this run: the sidebar's choice, else ``?lang=`` (or this session's last choice,
+    :mod:`bangfu.ui.state`), else Chinese."""
+    lang = st.session_state.get("lang") or state.kept("lang")
     return lang if lang in LANGS else "zh"
 
 
@@ -155,22 +156,25 @@ def navigation(lang: str) -> list[st.Page]:
 
 def page_links(lang: str, user: Principal) -> None:
     """The app's title and one link per page ``user`` may use (``PageSpec.permission``; titles from the label
-    table), in the current container (the sidebar). Hiding a link is a convenience only: the page itself refuses
-    through the data layer."""
+    table), in the current container (the sidebar). Every link carries the kept choices (language, town:
+    :func:`bangfu.ui.state.link_params`). Hiding a link is a convenience only: the page itself refuses through the
+    data layer."""
     st.markdown(f"### {t('app.title', lang)}")
+    params = state.link_params()
     for spec in visible_pages(user):
         try:
-            st.page_link(spec.path, label=t(spec.label, lang), icon=spec.icon)
+            st.page_link(spec.path, label=t(spec.label, lang), icon=spec.icon, query_params=params)
         except StreamlitAPIException:  # a page file run on its own (AppTest) knows no other pages
             break
     st.divider()
 
 
 def language_picker() -> str:
-    """The language choice in the sidebar (``?lang=`` preselects it); the chosen language."""
-    lang_default = st.query_params.get("lang", "zh")
+    """The language choice in the sidebar (``?lang=`` or this session's last choice preselects it); the chosen
+    language, kept for the next page and the URL (:mod:`bangfu.ui.state`)."""
+    lang_default = state.kept("lang")
     with st.sidebar:
-        return st.radio(
+        lang = st.radio(
             "语言 / Language",
             list(LANGS),
             format_func=LANGS.__getitem__,
@@ -178,12 +182,13 @@ def language_picker() -> str:
             index=list(LANGS).index(lang_default) if lang_default in LANGS else 0,
             key="lang",
         )
+    state.keep("lang", lang)
+    return lang
 
 
 def sidebar(lang: str, folder: Path, user: Principal) -> Context:
     """Render the shared sidebar for the signed-in ``user`` (who, sign-out, workspace, town filter, basemap) and
     return the context; stops the page if the workspace is unusable. Runs only after the login gate."""
-    params = st.query_params
     with st.sidebar:
         auth.user_box(lang, folder, user)
         try:
@@ -200,10 +205,6 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
 
         villages = data.load_layer(str(path), info.version, "villages")
         area = area_picker(lang, villages)
-        if lang != "zh":
-            params["lang"] = lang
-        elif "lang" in params:
-            del params["lang"]
 
         with st.expander(t("sidebar.basemap", lang)):
             basemap = st.selectbox(
@@ -218,7 +219,9 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
         with st.expander(t("sidebar.workspace", lang)):
             st.caption(f"{t('sidebar.workspace', lang)}：{md_text(path)}")
             source = info.meta.get("source", "")
-            st.caption(f"{t('sidebar.workspace_source', lang)}：{md_text(source)}  ·  v{md_text(info.meta.get('version', '?'))}")
+            source = t(f"sidebar.source.{source}", lang) if f"sidebar.source.{source}" in LABELS else source
+            version = t("sidebar.data_version", lang).format(v=info.meta.get("version", "?"))
+            st.caption(f"{t('sidebar.workspace_source', lang)}：{md_text(source)}  ·  {md_text(version)}")
             user = auth.current_user(lang, folder)
             restore_demo_control(lang, folder, user, key="restore_demo", version=store.meta_version(info.meta))
 
@@ -260,9 +263,11 @@ def current() -> Context:
     lang = language_picker()
     folder = store.default_workspace_dir()
     user = auth.current_user(lang, folder)  # the login gate: stops here before anything of the workspace is read
-    with links:
-        page_links(lang, user)
-    ctx = sidebar(lang, folder, user)
+    try:
+        ctx = sidebar(lang, folder, user)
+    finally:  # after the sidebar, so the links carry this run's town; also when an unusable workspace stops the page
+        with links:
+            page_links(lang, user)
     auth.demo_banner(lang, user)
     show_flash()  # a message left by the previous run (e.g. after restoring the demo)
     return ctx

@@ -13,7 +13,7 @@ from streamlit_folium import st_folium
 from streamlit.errors import StreamlitAPIException
 
 from bangfu.export import tables as exports
-from bangfu.core.labels import t
+from bangfu.core.labels import LABELS, t
 from bangfu.workspace import access
 from bangfu.workspace import status as ws_status
 from bangfu.workspace.schema import get_layer
@@ -97,19 +97,29 @@ def show_map(
     return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects)) or {}
 
 
+def kept_tabs(labels: Sequence[str], *, key: str) -> Sequence:
+    """``st.tabs`` that stay on the chosen tab after a button, a form or a rerun (the choice is kept in session state
+    under ``key``; without it Streamlit redraws the tabs and shows the first one)."""
+    return st.tabs(list(labels), key=key, on_change="rerun")
+
+
 def download_buttons(df: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
-    """CSV (UTF-8 with BOM, opens in Excel) and Excel downloads of a table with its current headers."""
-    name = safe_filename(name)  # may hold a town name
+    """CSV (UTF-8 with BOM, opens in Excel) and Excel downloads of a table with its current headers, values as
+    people read them (:func:`bangfu.core.formats.readable`). ``name``: the file name, or a key whose label
+    ``common.file.<name>`` gives it in the interface language."""
+    name = safe_filename(t(f"common.file.{name}", lang) if f"common.file.{name}" in LABELS else name)  # may hold a town name
     c1, c2 = st.columns(2)
     c1.download_button(
-        t("common.download_csv", lang), exports.to_csv_bytes(df), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"
+        t("common.download_csv", lang), exports.to_csv_bytes(df, lang), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
+        on_click="ignore",  # a download does not rerun the page (which would lose the open tab and scroll)
     )
     c2.download_button(
         t("common.download_xlsx", lang),
-        exports.to_xlsx_bytes({name[:31]: df}),
+        exports.to_xlsx_bytes({name[:31]: df}, lang),
         file_name=f"{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
+        on_click="ignore",
     )
 
 

@@ -7,27 +7,22 @@ from pathlib import Path
 import streamlit as st
 
 from bangfu.core.labels import t
+from bangfu.ui import state
 from bangfu.workspace import catalog, store
 from bangfu.workspace.access import Principal
 
-#: The URL parameter of the chosen workspace (its key, :class:`bangfu.workspace.catalog.WorkspaceEntry`).
+#: The URL parameter of the chosen workspace (its key, :class:`bangfu.workspace.catalog.WorkspaceEntry`), one of
+#: the choices kept across pages (:data:`bangfu.ui.state.KEPT`).
 PARAM = "ws"
-#: Session key remembering the choice when a page link drops the URL parameter.
-CHOSEN = "_bangfu_workspace"
 
 
 def choose(key: str) -> None:
     """Make ``key`` this session's workspace from the next run on (after creating one, say)."""
-    st.session_state[CHOSEN] = key
     _keep(key)
 
 
 def _keep(key: str) -> None:
-    if key == catalog.DEFAULT_KEY:
-        if PARAM in st.query_params:
-            del st.query_params[PARAM]
-    else:
-        st.query_params[PARAM] = key
+    state.keep(PARAM, "" if key == catalog.DEFAULT_KEY else key)
 
 
 def _label(entry: catalog.WorkspaceEntry, lang: str) -> str:
@@ -45,13 +40,12 @@ def workspace_picker(lang: str, folder: Path, user: Principal) -> Path:
     if not entries:
         return default
     keys = [e.key for e in entries]
-    wanted = st.query_params.get(PARAM) or st.session_state.get(CHOSEN) or catalog.DEFAULT_KEY
+    wanted = state.kept(PARAM) or catalog.DEFAULT_KEY
     key = wanted if wanted in keys else keys[0]
     if len(entries) > 1:
         by_key = {e.key: e for e in entries}
         key = st.selectbox(t("sidebar.workspace_pick", lang), keys, index=keys.index(key),
                            format_func=lambda k: _label(by_key[k], lang))
-    st.session_state[CHOSEN] = key
     _keep(key)
     entry = catalog.find(entries, key)
     return entry.path if entry is not None else default

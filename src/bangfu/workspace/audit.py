@@ -14,13 +14,14 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from collections.abc import Iterator, Mapping
 
 import pandas as pd
 
+from bangfu.core import formats
 from bangfu.workspace.access import Principal, require
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 OFFICE_DB = "office.sqlite"
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+CHINA_TZ = formats.CHINA_TZ
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {db}audit (

@@ -18,6 +18,7 @@ from functools import partial
 
 import pandas as pd
 
+from bangfu.core import formats
 from bangfu.core.labels import LABELS, t
 from bangfu.core.vocab import EDIT_ACTION, MISSING_LABEL, YES_NO, Vocabulary, is_missing
 from bangfu.workspace.schema import get_layer
@@ -78,7 +79,8 @@ def label_codes(
 
     ``layers``: schema layers whose coded columns apply (by column name, first layer wins);
     ``vocabularies``: more (or overriding) column → vocabulary pairs; ``yes_no``: every other boolean
-    column as 是/否 (Yes/No); ``missing``: gaps in text columns as ``—`` (numbers keep their gaps).
+    column as 是/否 (Yes/No); ``missing``: gaps in text columns as ``—`` (numbers keep their gaps; :func:`labelled`
+    goes on to show them).
     """
     mapping = {**coded_columns(*layers), **(vocabularies or {})}
     out = pd.DataFrame(df).copy()
@@ -106,7 +108,9 @@ def labelled(
     headers: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """A table as people read it (every page's tables and their downloads): the chosen columns, coded values
-    and yes/no as labels (:func:`label_codes` with ``layers``), each header its label.
+    and yes/no as labels (:func:`label_codes` with ``layers``), the rest as :func:`bangfu.core.formats.readable`
+    (a numeric column with gaps as text with ``—``, whole-number floats as integers, moments in local time), each
+    header its label.
 
     ``columns``: the columns to keep, in order (default all; ``geometry`` is never shown). A header is, first
     found: ``headers[column]``; the interface label ``prefix + column`` (e.g. ``"roads.col."``) when
@@ -121,7 +125,7 @@ def labelled(
     if prefix is not None:
         names.update({c: t(prefix + c, lang) for c in cols if prefix + c in LABELS})
     names.update(headers or {})
-    out = label_codes(pd.DataFrame(df[cols]), lang, layers=layers)
+    out = formats.readable(label_codes(pd.DataFrame(df[cols]), lang, layers=layers), lang)
     return out.rename(columns={c: names[c] for c in cols if c in names})
 
 
@@ -191,13 +195,5 @@ def as_text(df: pd.DataFrame) -> pd.DataFrame:
     for side-by-side tables whose columns mix figures and words (a gap as "3.78%", a solver status),
     which Arrow cannot hold as one column type."""
 
-    def fmt(v: object) -> str:
-        if isinstance(v, bool) or v is None:
-            return "" if v is None else str(v)
-        if isinstance(v, int):
-            return f"{v:,}"
-        if isinstance(v, float):
-            return "" if v != v else f"{v:,.2f}".rstrip("0").rstrip(".")
-        return str(v)
-
-    return df.apply(lambda col: col.map(fmt))
+    return df.apply(lambda col: col.map(lambda v: "" if v is None or (isinstance(v, float) and v != v)
+                                        else formats.number(v)))

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from bangfu.core import vocab
+from bangfu.core import formats, vocab
 from bangfu.core.labels import t
 from bangfu.workspace import access, audit
 from bangfu.workspace.accounts import Account
@@ -23,13 +23,7 @@ USER_COLUMNS = ("username", "display_name", "role", "towns", "email", "status", 
 def local_time(at: str) -> str:
     """An ISO 8601 time with any offset as China Standard Time (Asia/Shanghai), ``YYYY-MM-DD HH:MM:SS``;
     text that is not a time is returned unchanged."""
-    try:
-        moment = datetime.fromisoformat(str(at))
-    except ValueError:
-        return str(at)
-    if moment.tzinfo is None:  # stored without an offset: it was written as China time
-        moment = moment.replace(tzinfo=audit.CHINA_TZ)
-    return moment.astimezone(audit.CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return formats.local_time(at, seconds=True)
 
 
 def _role_label(key: str, lang: str) -> str:

@@ -58,17 +58,29 @@ def get_briefing(ctx: Context, *, rebuild: bool = False) -> briefing.Briefing:
     """
     portfolio = st.session_state.get(PORTFOLIO_KEY)
     plan = st.session_state.get(PLANNING_RESULT_KEY)
+    about: dict[str, object] | None = None
     if portfolio is None and plan is not None:
         try:
             portfolio = adapters.portfolio_table(plan)
+            about = adapters.portfolio_facts(plan)
         except (AttributeError, KeyError, IndexError):  # a result of another shape: fall back to the ranking
-            portfolio = None
+            portfolio, about = None, None
     subject = (ctx.area_code, ctx.lang, id(plan) if portfolio is None else id(portfolio), ctx.user)
     return data.session_value("briefing", ctx.path, ctx.version, key=subject, refresh=rebuild,
-                              compute=lambda: _build(ctx, portfolio))
+                              compute=lambda: _build(ctx, portfolio, about))
 
 
-def _build(ctx: Context, portfolio: object) -> briefing.Briefing:
+def plan_note(ctx: Context, b: briefing.Briefing) -> None:
+    """Say which projects the briefing shows: the planning page's portfolio (with its budget) or the standalone
+    ranking."""
+    block = b.content.tables.get("projects")
+    if b.content.projects_plan == "portfolio" and block is not None:
+        st.info(md_text(ctx.t("briefing.plan_portfolio").format(title=block.title)), icon=":material/info:")
+    else:
+        st.info(ctx.t("briefing.plan_ranking"), icon=":material/info:")
+
+
+def _build(ctx: Context, portfolio: object, plan: dict[str, object] | None = None) -> briefing.Briefing:
     """Build the briefing with a progress bar; a failure is shown and stops the page."""
     bar = st.progress(0.0, text=ctx.t("briefing.building"))
     try:
@@ -79,6 +91,7 @@ def _build(ctx: Context, portfolio: object) -> briefing.Briefing:
             town_code=ctx.area_code,
             lang=ctx.lang,
             overrides={"projects": portfolio} if portfolio is not None else None,
+            plan=plan,
             progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg),
         )
     except Exception as exc:  # noqa: BLE001 — a clear message for the reader, details for the planner
@@ -119,11 +132,12 @@ def downloads(ctx: Context, b: briefing.Briefing) -> None:
     """PDF, Word and map PNG download buttons, side by side."""
     d1, d2, d3 = st.columns(3)
     d1.download_button(ctx.t("briefing.download_pdf"), b.pdf, file_name=f"{b.file_stem()}.pdf", mime="application/pdf",
-                       key="dl_pdf", type="primary", width="stretch")
+                       key="dl_pdf", type="primary", width="stretch", on_click="ignore")
     d2.download_button(ctx.t("briefing.download_docx"), b.docx, file_name=f"{b.file_stem()}.docx", key="dl_docx",
-                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", width="stretch")
+                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", width="stretch",
+                       on_click="ignore")
     d3.download_button(ctx.t("briefing.download_png"), b.map_png, file_name=f"{b.file_stem()}_地图.png",
-                       mime="image/png", key="dl_png", width="stretch")
+                       mime="image/png", key="dl_png", width="stretch", on_click="ignore")
 
 
 def kpi_section(b: briefing.Briefing) -> None:

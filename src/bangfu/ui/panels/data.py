@@ -27,6 +27,7 @@ from bangfu.workspace import access, catalog, create, store
 from bangfu.ingest import encodings as enc
 from bangfu.workspace.schema import LAYERS, get_layer
 from bangfu.core.errors import BangfuError
+from bangfu.core.labels import t
 from bangfu.ui.feedback import flash, md_text, show_error
 from bangfu.ui.progress import run_cancellable
 from bangfu.ui.shell import Context
@@ -280,8 +281,25 @@ def export_section(ctx: Context) -> None:
     ready = st.session_state.get("data.export_file")
     if ready:
         fname, blob = ready
+        fname = download_name(fname, ctx.lang)
         st.download_button(f"{ctx.t('data.download')} {fname}", blob, file_name=fname, key="data.download_export",
-                           mime=layer_export.FORMATS[fmt].mime)
+                           mime=layer_export.FORMATS[fmt].mime, on_click="ignore")
+
+
+def download_name(fname: str, lang: str) -> str:
+    """An export's file name in the interface language: ``villages.xlsx`` → ``村界.xlsx``, ``bangfu_shp.zip`` →
+    ``帮扶地图数据_shp.zip`` (the files inside an archive keep their stems, which GIS software reads)."""
+    stem, dot, ext = fname.partition(".")
+    base, rest = stem, ""
+    for name in (*sorted(LAYERS, key=len, reverse=True), layer_export.DEFAULT_BASE):  # the longest name that fits
+        if stem == name or stem.startswith(name + "_"):
+            base, rest = name, stem[len(name):]
+            break
+    if base == layer_export.DEFAULT_BASE:
+        local = t("data.export_all_file", lang)
+    else:
+        local = (get_layer(base).zh if lang == "zh" else get_layer(base).en) if base in LAYERS else base
+    return f"{local}{rest}{dot}{ext}"
 
 
 def backup_section(ctx: Context) -> None:

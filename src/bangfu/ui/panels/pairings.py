@@ -12,7 +12,8 @@ import streamlit as st
 
 from bangfu import indicators as ind
 from bangfu.core.errors import BangfuError
-from bangfu.core.vocab import PAIRING_TYPE
+from bangfu.core import formats
+from bangfu.core.vocab import PAIRING_TYPE, is_missing
 from bangfu.editing import engine as edits
 from bangfu.editing import pairings as pairing_edits
 from bangfu.indicators.pairings import NeedyRule, resolve_as_of
@@ -187,7 +188,7 @@ def pairing_labels(view: AreaView, lang: str) -> dict[str, str]:
     vnames = dict(zip(view.villages["village_code"], view.villages["village_name"]))
     return {p.pairing_id: f"{p.pairing_id} · {names.get(p.enterprise_id, p.enterprise_id)} → "
             f"{vnames.get(p.village_code, p.village_code)}（{PAIRING_TYPE.label(p.pairing_type, lang)}，"
-            f"{p.start_date}～{p.end_date or ''}）"
+            f"{formats.local_date(p.start_date)}～{'' if is_missing(p.end_date) else formats.local_date(p.end_date)}）"
             for p in view.pairings.itertuples()}
 
 

@@ -28,7 +28,7 @@ from bangfu.ui.widgets import kpi_row
 from bangfu.workspace import display
 
 __all__ = ["LAYERS", "RESULT_KEY", "SCENARIOS", "layers", "settings_form", "options", "result", "messages",
-           "show_messages", "ranking_table", "summary_table", "steps", "download_button", "area_map", "curve_chart", "scenarios_tab", "save_scenario",
+           "show_messages", "portfolio_tab", "ranking_table", "summary_table", "steps", "download_button", "area_map", "curve_chart", "scenarios_tab", "save_scenario",
            "scenario"]
 
 #: Workspace layers a planning run reads.
@@ -58,7 +58,7 @@ def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[plann
         st.markdown(f"**{T('planning.distances')}**")
         dcols = st.columns(len(PROJECT_TYPE_TABLE))
         distances = {
-            k: dcols[i].number_input(PROJECT_TYPE_TABLE[k].label(ctx.lang), 0.0, 20000.0, d, 100.0, key=f"dist_{k}",
+            k: dcols[i].number_input(PROJECT_TYPE_TABLE[k].label(ctx.lang), 0.0, 20000.0, d, 100.0, key=f"dist_{k}", format="%.0f",
                                      help=PROJECT_TYPE_TABLE[k].basis_zh)
             for i, (k, d) in enumerate(default_distances().items())
         }
@@ -70,15 +70,15 @@ def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[plann
         st.markdown(f"**{T('planning.weights')}**")
         wcols = st.columns(len(WEIGHT_KEYS))
         weights = {
-            k: wcols[i].number_input(T(f"planning.w_{k}"), 0.0, 100.0, DEFAULT_WEIGHTS[k], 0.5, key=f"w_{k}")
+            k: wcols[i].number_input(T(f"planning.w_{k}"), 0.0, 100.0, DEFAULT_WEIGHTS[k], 0.5, key=f"w_{k}", format="%g")
             for i, k in enumerate(WEIGHT_KEYS)
         }
         c1, c2, c3 = st.columns(3)
         approved = [i for i in planning_run.default_must_in(data["projects"]) if i in labels]
         budget = c1.number_input(T("planning.budget"), 0.0, 1e7, planning_run.default_budget(data["projects"], approved),
-                                 50.0, key="budget")
+                                 50.0, key="budget", format="%g")
         k = c2.number_input(T("planning.min_per_town"), 0, 20, 0, 1, key="min_per_town")
-        limit = c3.number_input(T("planning.time_limit"), 1.0, 600.0, 30.0, 5.0, key="time_limit")
+        limit = c3.number_input(T("planning.time_limit"), 1.0, 600.0, 30.0, 5.0, key="time_limit", format="%g")
         must = st.multiselect(T("planning.must_in"), list(labels), approved, format_func=lambda i: labels[i], key="must_in",
                               placeholder=T("common.choose"))
         excluded = st.multiselect(T("planning.excluded"), list(labels), format_func=lambda i: labels[i], key="excluded",
@@ -136,11 +136,28 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
 
 
 def messages(ctx: Context, res: planning_run.PlanResult) -> None:
-    """Warnings about the data, the key figures, and what the solvers say about the portfolios."""
+    """Warnings about the data, the best plan's key figures and, in plain words, what it is (it maximises the
+    weighted score; households reached beside it; a word when another choice reaches more households)."""
     for text in planning_run.data_warnings(res, ctx.lang):
         st.warning(md_text(text))
     kpi_row(planning_run.kpis(res, ctx.lang))
-    show_messages(planning_run.status_messages(res, ctx.lang))
+    show_messages(planning_run.plain_summary(res, ctx.lang))
+
+
+def portfolio_tab(ctx: Context, res: planning_run.PlanResult) -> None:
+    """The best plan's projects and the Excel download; the methods (their names, the solver's word, both methods
+    side by side, step by step) in the "how is this computed" expander."""
+    st.markdown(f"**{ctx.t('planning.best_plan')}**")
+    st.dataframe(planning_run.labelled(res.exact.steps, ctx.lang), hide_index=True, width="stretch")
+    download_button(ctx, res)
+    with st.expander(ctx.t("planning.how")):
+        st.markdown(ctx.t("planning.how.text"))
+        kpi_row(planning_run.hidden_kpis(res, ctx.lang))
+        show_messages(planning_run.status_messages(res, ctx.lang))
+        st.dataframe(summary_table(ctx, res), hide_index=True, width="stretch")
+        st.markdown(f"**{ctx.t('planning.chart')}**")
+        st.altair_chart(curve_chart(res, ctx.lang), use_container_width=True)
+        steps(ctx, res)
 
 
 def show_messages(messages: list[tuple[str, str]]) -> None:
@@ -171,6 +188,7 @@ def download_button(ctx: Context, res: planning_run.PlanResult) -> None:
     st.download_button(
         ctx.t("planning.download"), planning_run.excel_bytes(res, ctx.lang), file_name="项目规划.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="planning_xlsx",
+        on_click="ignore",  # no rerun: the page stays on this tab
     )
 
 
@@ -202,6 +220,8 @@ def scenarios_tab(ctx: Context, res: planning_run.PlanResult) -> None:
         saved = scenario(name)
         if saved:
             col.markdown(f"**{name}**")
+            if "settings" in saved:  # the budget and weights behind the figures
+                col.dataframe(saved["settings"], hide_index=True, use_container_width=True)
             col.dataframe(saved["summary"], hide_index=True, use_container_width=True)
             col.dataframe(saved["projects"], hide_index=True, use_container_width=True)
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from bangfu.core import formats
 from bangfu.core.errors import BangfuError
 from bangfu.core.labels import LABELS
 from bangfu.editing import engine as edits, roads
@@ -32,13 +33,16 @@ from bangfu.workspace import display, personal
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from bangfu.ui import cache as data
-from bangfu.ui.feedback import flash, guard, md_text, show_error
+from bangfu.ui.feedback import flash, guard, md_text, show_error, show_flash
 from bangfu.ui.progress import run_cancellable
 from bangfu.ui.shell import Context
 from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, suppression_note
 
 #: Flash slot of this page's messages (saved, undone, bulk update applied); the page shows it under its title.
 FLASH_SLOT = "roads"
+#: Messages shown next to what caused them (the edit form's save button, the history's undo, the bulk upload),
+#: not at the top of a long page.
+EDIT_SLOT, BULK_SLOT = "roads.edit", "roads.bulk"
 #: Session key of the access distance (km), shared by the KPI row and the access tab's input.
 DISTANCE_KEY = "roads.distance"
 #: The page's tabs (labels ``roads.tab.<key>``), in order.
@@ -349,13 +353,13 @@ def connected_chart(ctx: Context, towns: pd.DataFrame) -> alt.Chart:
 def issues_table(ctx: Context) -> pd.DataFrame:
     """The network's data-quality findings with what to do, in the page's language."""
     raw = net_ind.network_issues(network(ctx.path, ctx.version))
-    return pd.DataFrame({
+    return formats.readable(pd.DataFrame({
         ctx.t("network.issue_col.what"): [ctx.t(f"network.issue.{k}") for k in raw["kind"]],
         ctx.t("network.issue_col.subject"): raw["subject"].astype(str),
         ctx.t("network.issue_col.metres"): raw["metres"].round(1),
         ctx.t("network.issue_col.other"): raw["other"].astype(str),
         ctx.t("network.issue_col.fix"): [ctx.t(f"network.fix.{k}") for k in raw["kind"]],
-    })
+    }), ctx.lang)  # a finding without a length shows "—", not nan
 
 
 def links_map(ctx: Context, view: AreaView, links: pd.DataFrame) -> folium.Map:
@@ -479,6 +483,7 @@ def edit_panel(ctx: Context, view: AreaView) -> None:
         new = {"status": status, "progress_pct": progress, "planned_year": planned, "completed_year": completed,
                "cost_wan": cost, "surface": surface}
         _save(ctx, rid, ver, loaded, new)
+    show_flash(EDIT_SLOT)  # "saved"/"undone", right under the form
     _conflict(ctx, rid, ver)
     _history(ctx, rid)
 
@@ -497,7 +502,7 @@ def _save(ctx: Context, rid: str, ver: int, loaded: dict[str, Any], new: dict[st
         show_error(exc, ctx.lang)
         return
     st.session_state.pop(_LOADED, None)
-    flash(ctx.t("roads.edit.saved").format(road=rid, v=v), slot=FLASH_SLOT)
+    flash(ctx.t("roads.edit.saved").format(road=rid, v=v), slot=EDIT_SLOT)
     st.rerun()
 
 
@@ -524,7 +529,7 @@ def _history(ctx: Context, rid: str) -> None:
         with guard(ctx.lang):
             v = roads.undo_road(ctx.path, rid, user=ctx.user)
             st.session_state.pop(_LOADED, None)
-            flash(ctx.t("roads.edit.undone").format(road=rid, v=v), slot=FLASH_SLOT)
+            flash(ctx.t("roads.edit.undone").format(road=rid, v=v), slot=EDIT_SLOT)
             st.rerun()
 
 
@@ -551,6 +556,7 @@ def bulk_panel(ctx: Context) -> None:
     st.caption(ctx.t("roads.bulk.help"))
     download_buttons(roads.bulk_template(ctx.lang), name="road_update_template", lang=ctx.lang, key="roads_tpl")
     up = st.file_uploader(ctx.t("roads.bulk.upload"), type=["xlsx", "csv"], key="roads.bulk_file")
+    show_flash(BULK_SLOT)
     if up is None:
         return
     with guard(ctx.lang):
@@ -588,7 +594,7 @@ def bulk_review(ctx: Context, parsed: roads.BulkParse) -> None:
             _bulk_refused(ctx, res.problems)
             return
         st.session_state.pop(_LOADED, None)
-        flash(ctx.t("roads.bulk.applied").format(n=res.applied), slot=FLASH_SLOT)
+        flash(ctx.t("roads.bulk.applied").format(n=res.applied), slot=BULK_SLOT)
         st.rerun()
 
 
