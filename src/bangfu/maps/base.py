@@ -18,10 +18,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
+import shapely.geometry
 from branca.element import MacroElement
 from jinja2 import Template
 
+from bangfu.core import styles
 from bangfu.maps.offline import LOCAL_TILE_URL, STATIC_URL
 
 Basemap = Literal["none", "osm", "tianditu", "local"]
@@ -105,6 +106,51 @@ def _latlng_bounds(bounds: Sequence[float]) -> list[list[float]]:
     """(minx, miny, maxx, maxy) in lon/lat → Leaflet's [[south, west], [north, east]]."""
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     return [[miny, minx], [maxy, maxx]]
+
+
+class _Focus(MacroElement):
+    """The highlight of one geometry (not clickable: a click reaches the feature below) in a feature group,
+    and, when ``fit``, the map fitted to it (``window.bangfuFit`` of :class:`MapChrome`)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var style = {{ this.style_json }};
+            L.geoJson({{ this.data_json }}, {
+                interactive: false, style: function () { return style; },
+                pointToLayer: function (f, latlng) { return L.circleMarker(latlng, style); }
+            }).addTo({{ this._parent.get_name() }});
+            {%- if this.fit %}
+            if (window.bangfuFit) { window.bangfuFit({{ this.bounds_json }}); }
+            {%- endif %}
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, geometry: shapely.Geometry, fit: bool) -> None:
+        super().__init__()
+        self._name = "Focus"
+        rounded = shapely.set_precision(geometry, 1e-5, mode="valid_output")
+        self.data_json = js_json({"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(rounded)})
+        self.style_json = js_json(dict(styles.FOCUS))
+        minx, miny, maxx, maxy = geometry.bounds
+        pad = max(0.0, FOCUS_MIN_SPAN - (maxx - minx)) / 2, max(0.0, FOCUS_MIN_SPAN - (maxy - miny)) / 2
+        self.bounds_json = js_json(_latlng_bounds((minx - pad[0], miny - pad[1], maxx + pad[0], maxy + pad[1])))
+        self.fit = fit
+
+
+#: The smallest extent (degrees, ≈ 1 km) a focus zooms to: a point or a short road is shown with its surroundings.
+FOCUS_MIN_SPAN = 0.01
+
+
+def focus_layer(geometry: shapely.Geometry, *, fit: bool = True) -> folium.FeatureGroup:
+    """A feature group highlighting ``geometry`` (lon/lat) and, when ``fit``, zooming the map to it.
+
+    Given to ``st_folium(feature_group_to_add=…)`` (:func:`bangfu.ui.widgets.show_map`) it is drawn on the map
+    already shown, without building the map anew (the view and the layer choices stay)."""
+    group = folium.FeatureGroup(name="focus", control=False)
+    group.add_child(_Focus(geometry, fit))
+    return group
 
 
 def offline_map(
