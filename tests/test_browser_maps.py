@@ -166,3 +166,47 @@ def test_every_map_has_the_same_chrome(app, label):
         _open(page, t(label, "zh"))
         _chrome(map_frame(page))
         assert not log.foreign, log.foreign[:10]
+
+
+_NEAR_FOLD = """(fold) => {
+  // a village whose centre is drawn just above the fold of the page (the map goes on below it)
+  const top = window.frameElement.getBoundingClientRect().top;
+  for (const l of Object.values(window.map._layers)) {
+    const p = l.feature && l.feature.properties;
+    if (!p || !p.c || !l._path || !l.getCenter) continue;
+    const pt = window.map.latLngToContainerPoint(l.getCenter());
+    const r = window.map.getContainer().getBoundingClientRect();
+    const x = r.left + pt.x, y = r.top + pt.y;
+    if (top + y < fold - 40 || top + y > fold - 8) continue;
+    if (document.elementFromPoint(x, y) !== l._path) continue;
+    return {x: window.frameElement.getBoundingClientRect().left + x, y: top + y, code: p.c, name: p.n};
+  }
+  return null;
+}"""
+
+
+def test_click_on_a_village_below_the_fold_opens_its_profile_and_highlights_it(app):
+    from bangfu.core import styles
+
+    base, _ = app
+    with browser_page(width=1400, height=1000) as (page, log, dialogs):
+        page.goto(base + "/", wait_until="domcontentloaded")
+        settle(page)
+        frame = map_frame(page)
+        box = page.locator(MAP_IFRAME).first.bounding_box()
+        assert box["y"] < 1000 < box["y"] + box["height"], "the map must reach below the fold for this test"
+        target = frame.evaluate(_NEAR_FOLD, 1000)
+        assert target is not None, "no village drawn just above the fold"
+        page.mouse.click(target["x"], target["y"])  # Streamlit scrolls a container, not the window: see the map move
+        assert page.locator(MAP_IFRAME).first.bounding_box()["y"] == box["y"], "the page jumped"
+        page.wait_for_function(
+            "(name) => [...document.querySelectorAll('strong')].some(e => e.textContent.includes(name))",
+            arg=target["name"], timeout=30000)
+        settle(page)
+        frame = map_frame(page)
+        focus = frame.locator(f"path[stroke='{styles.FOCUS['color']}']")
+        focus.first.wait_for(state="attached", timeout=30000)
+        assert focus.count() == 1
+        page.screenshot(path=str(ARTIFACTS / "overview_clicked_below_fold.png"))
+        assert not log.foreign, log.foreign[:10]
+        assert not dialogs
