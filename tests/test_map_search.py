@@ -187,3 +187,46 @@ def test_ticked_table_row_zooms_to_its_town(fixture_ws):
     assert table["镇街"].tolist()[1] == "金鸡镇"
     bounds, fit = _focus(fixture_ws)  # type: ignore[misc]
     assert fit and _covers(bounds, _villages(at).query("town_name == '金鸡镇'"))
+
+
+# --------------------------------------------------------------------------- the roads page
+
+
+@pytest.fixture
+def roads_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    from factories import Network
+
+    folder = tmp_path / "ws"
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
+    Network.workspace(folder)
+    calls: list[dict] = []
+    monkeypatch.setattr("bangfu.ui.widgets.st_folium", lambda m, **kw: calls.append(kw) or {})
+    return calls
+
+
+ROADS_PAGE = str(ROOT / "pages" / "roads.py")
+
+
+def test_road_editor_labels_and_a_road_clicked_on_the_map(roads_ws):
+    at = AppTest.from_file(ROADS_PAGE, default_timeout=60)
+    at.session_state["roads_map"] = {"last_active_drawing": {"properties": {"road_id": "R3", "name": "R3路"}}}
+    _run(at)
+    editor = at.selectbox(key="roads.edit_road")
+    assert editor.value == "R3"  # the road clicked on the map opens in the editor
+    label = editor.options[editor.index]
+    assert label.startswith("R3路 · A村 · ") and "km" in label and label.endswith("R3")
+    assert any(s in label for s in ("已硬化", "在建", "未硬化", "计划硬化"))
+    assert len(set(editor.options)) == len(editor.options)
+    bounds, fit = _focus(roads_ws)  # type: ignore[misc]
+    assert not fit  # a click highlights, it does not zoom
+    editor.select_index(0).run()  # the list still works after a pick
+    assert at.selectbox(key="roads.edit_road").value == editor.options[0].rsplit(" · ", 1)[1]
+
+
+def test_road_found_by_id_is_zoomed_to_and_opened(roads_ws):
+    at = _run(AppTest.from_file(ROADS_PAGE, default_timeout=60))
+    at.text_input(key="roads_search_q").input("R2").run()
+    assert not at.exception
+    assert at.selectbox(key="roads.edit_road").value == "R2"
+    bounds, fit = _focus(roads_ws)  # type: ignore[misc]
+    assert fit

@@ -92,6 +92,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "search.kind.project": ("项目", "Project"),
     "search.kind.enterprise": ("企业", "Enterprise"),
     "search.kind.site": ("旅游点", "Tourism site"),
+    "roads.edit.pick_hint": ("也可在上方地图上点击道路，或在查找框中输入道路名称或编号。",
+                             "You can also click a road on the map above, or find it by name or id."),
     "search.table_hint": ("点击表格左侧的选择框，在地图上定位该行。", "Tick a row to show it on the map."),
     "common.editor_is": ("修改人：{name}（{role}）。修改记录和操作记录都记在此账号名下。",
                          "Editor: {name} ({role}). History and audit trail record this account."),

@@ -106,7 +106,19 @@ def search_box(ctx: Context, index: Sequence[Entry], *, key: str, kinds: Sequenc
                         format_func=lambda r: entry_label(ctx, hits[r]), key=f"{key}_hit")
 
 
-def map_click(key: str, ref_of: Callable[[Mapping[str, Any]], Ref | None]) -> Ref | None:
+#: A clicked map feature's property → the search kind its value is the code of (first present wins).
+FEATURE_KEYS: tuple[tuple[str, str], ...] = (
+    ("road_id", "road"), ("project_id", "project"), ("site_id", "site"), ("enterprise_id", "enterprise"),
+    ("village_code", "village"), ("c", "village"),
+)
+
+
+def feature_ref(props: Mapping[str, Any]) -> Ref | None:
+    """The search ref of a clicked feature from its properties (:data:`FEATURE_KEYS`), None when it has none."""
+    return next(((kind, str(props[k])) for k, kind in FEATURE_KEYS if props.get(k)), None)
+
+
+def map_click(key: str, ref_of: Callable[[Mapping[str, Any]], Ref | None] = feature_ref) -> Ref | None:
     """What was last clicked on the map of ``key`` (its feature's properties, as :func:`show_map` returned them on
     the previous run), as a ref by ``ref_of``; read before the map is drawn so the click can be highlighted."""
     state = st.session_state.get(key) or {}
@@ -140,6 +152,17 @@ def latest_pick(key: str, sources: Mapping[str, Hashable | None]) -> tuple[str, 
             st.session_state[f"{key}.pick"] = (source, value)
         seen[source] = value
     return st.session_state.get(f"{key}.pick")
+
+
+def page_pick(ctx: Context, key: str, *, found: Ref | None, map_key: str, table_key: str | None = None,
+              table_refs: Sequence[Ref] = ()) -> tuple[Entry | None, bool]:
+    """The thing last chosen on a map page by its search box (``found``), a click on its map (``map_key``) or a
+    ticked row of its table (``table_key``, rows' refs ``table_refs``), and whether to zoom to it
+    (:func:`picked_entry`)."""
+    sources = {"search": found, "map": map_click(map_key)}
+    if table_key is not None:
+        sources["table"] = table_pick(table_key, table_refs)
+    return picked_entry(ctx, key, sources)
 
 
 def picked_entry(ctx: Context, key: str, sources: Mapping[str, Ref | None]) -> tuple[Entry | None, bool]:
