@@ -5,7 +5,9 @@ and the map pieces every map shares (local tile folder, metric scale bar, focus 
 from __future__ import annotations
 
 import json
+import os
 import re
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -144,8 +146,6 @@ def _focus(calls: list[dict]) -> tuple[list, bool] | None:
 
 
 def _villages(at: AppTest) -> gpd.GeoDataFrame:
-    import os
-
     from bangfu.workspace import store
 
     return gpd.read_file(Path(os.environ["BANGFU_WORKSPACE"]) / store.WORKSPACE_FILE, layer="villages").to_crs(4326)
@@ -230,3 +230,72 @@ def test_road_found_by_id_is_zoomed_to_and_opened(roads_ws):
     assert at.selectbox(key="roads.edit_road").value == "R2"
     bounds, fit = _focus(roads_ws)  # type: ignore[misc]
     assert fit
+
+
+# --------------------------------------------------------------------------- the pairings page
+
+
+@pytest.fixture
+def pairing_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    from factories import Pairing
+
+    folder = tmp_path / "ws"
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
+    Pairing.workspace(folder)
+    calls: list[tuple] = []
+    monkeypatch.setattr("bangfu.ui.widgets.st_folium", lambda m, **kw: calls.append((m, kw)) or {})
+    return calls
+
+
+PAIRINGS_PAGE = str(ROOT / "pages" / "pairings.py")
+
+
+def _line_ends(m) -> list[tuple[str, str]]:
+    """(enterprise, village) names of the pairing lines the map draws."""
+    name = t("pairings.map_lines", "zh")
+    for child in m._children.values():
+        if getattr(child, "layer_name", None) == name:
+            return [(f["properties"]["enterprise_name"], f["properties"]["village_name"])
+                    for f in child.data["features"]]
+    return []
+
+
+def test_county_pairing_map_draws_only_the_lines_asked_for(pairing_ws):
+    from factories import Pairing
+
+    v = Pairing.villages()
+    at = _run(AppTest.from_file(PAIRINGS_PAGE, default_timeout=60))
+    assert _line_ends(pairing_ws[-1][0]) == []  # no tangle at county level
+    at.toggle(key="pairings_all_lines").set_value(True).run()
+    everything = _line_ends(pairing_ws[-1][0])
+    assert len(everything) == 3  # the active pairings on the as-of date: village 0 × E1, E2; village 3 × E1
+    at.toggle(key="pairings_all_lines").set_value(False).run()
+    at.text_input(key="pairings_search_q").input("开平农业公司").run()  # enterprise E1
+    assert not at.exception
+    ends = _line_ends(pairing_ws[-1][0])
+    assert sorted(ends) == sorted(e for e in everything if e[0] == "开平农业公司") and len(ends) == 2
+    village0 = str(v["village_name"].iloc[0])
+    at.text_input(key="pairings_search_q").input(village0).run()
+    assert {vn for _, vn in _line_ends(pairing_ws[-1][0])} == {village0}
+
+
+def test_add_form_starts_from_the_unpaired_needy_and_follows_the_list(pairing_ws):
+    from bangfu import indicators as ind
+    from factories import Pairing
+    from bangfu.workspace import store
+
+    at = _run(AppTest.from_file(PAIRINGS_PAGE, default_timeout=60))
+    villages = at.selectbox(key="pa_village")
+    ws = Path(os.environ["BANGFU_WORKSPACE"]) / store.WORKSPACE_FILE
+    table = ind.village_pairing_table(store.read_layer(ws, "villages"), store.read_layer(ws, "pairings"),
+                                      store.read_layer(ws, "enterprises"), rule=ind.NeedyRule(),
+                                      as_of=date.fromisoformat(str(Pairing.AS_OF)))  # the workspace as-of date
+    gaps = [str(c) for c in ind.unpaired_needy(table)["village_code"]]
+    assert gaps and villages.value == gaps[0]  # the form opens on the first unpaired needy village
+    mark = t("pairings.unpaired_mark", "zh")
+    assert [o.endswith(mark) for o in villages.options] == [True] * len(gaps) + [False] * (len(villages.options) - len(gaps))
+    at.session_state["pairings_gaps_table"] = {"selection": {"rows": [len(gaps) - 1], "columns": []}}
+    at.run()
+    assert at.selectbox(key="pa_village").value == gaps[-1]  # a ticked unpaired village goes into the form
+    (focus,) = pairing_ws[-1][1]["feature_group_to_add"]._children.values()
+    assert focus.fit  # and the map zooms to it

@@ -94,6 +94,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "search.kind.site": ("旅游点", "Tourism site"),
     "roads.edit.pick_hint": ("也可在上方地图上点击道路，或在查找框中输入道路名称或编号。",
                              "You can also click a road on the map above, or find it by name or id."),
+    "pairings.all_lines": ("显示全部结对连线", "Show every pairing line"),
+    "pairings.lines_hint": ("全市（县）范围只画所查找或点击的企业、村或镇街的结对连线；选镇街或打开上面的开关可看全部连线。",
+                            "County-wide, only the lines of the enterprise, village or town found or clicked are drawn; "
+                            "choose a town or switch on all lines to see them all."),
+    "pairings.unpaired_mark": ("需帮扶·未结对", "needy, unpaired"),
     "search.table_hint": ("点击表格左侧的选择框，在地图上定位该行。", "Tick a row to show it on the map."),
     "common.editor_is": ("修改人：{name}（{role}）。修改记录和操作记录都记在此账号名下。",
                          "Editor: {name} ({role}). History and audit trail record this account."),
