@@ -299,3 +299,43 @@ def test_add_form_starts_from_the_unpaired_needy_and_follows_the_list(pairing_ws
     assert at.selectbox(key="pa_village").value == gaps[-1]  # a ticked unpaired village goes into the form
     (focus,) = pairing_ws[-1][1]["feature_group_to_add"]._children.values()
     assert focus.fit  # and the map zooms to it
+
+
+# --------------------------------------------------------------------------- tourism and planning
+
+
+def test_tourism_site_found_is_zoomed_to(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from factories import Pairing
+
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(tmp_path / "ws"))
+    sites = Pairing.layers()["tourism_sites"]
+    Pairing.workspace(tmp_path / "ws")
+    calls: list[dict] = []
+    monkeypatch.setattr("bangfu.ui.widgets.st_folium", lambda m, **kw: calls.append(kw) or {})
+    at = _run(AppTest.from_file(str(ROOT / "pages" / "tourism.py"), default_timeout=60))
+    at.text_input(key="tourism_search_q").input("自力村碉楼").run()
+    assert not at.exception
+    (s, w), (n, e) = json.loads(calls[-1]["feature_group_to_add"]._children.popitem()[1].bounds_json)
+    site = sites.to_crs(4326).set_index("name").loc["自力村碉楼群", "geometry"]
+    assert s < site.y < n and w < site.x < e
+
+
+def test_planning_ranking_row_is_shown_on_the_map_tab(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import numpy as np
+
+    from factories import planning_layers, workspace
+
+    layers = planning_layers(np.random.default_rng(11), n_hh=300)
+    workspace(tmp_path / "ws", **layers)
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(tmp_path / "ws"))
+    calls: list[dict] = []
+    monkeypatch.setattr("bangfu.ui.widgets.st_folium", lambda m, **kw: calls.append(kw) or {})
+    at = AppTest.from_file(str(ROOT / "pages" / "planning.py"), default_timeout=120)
+    _run(at)
+    ranking = at.session_state["planning_result"].ranking
+    at.session_state["planning_ranking"] = {"selection": {"rows": [2], "columns": []}}
+    _run(at)
+    project = layers["projects"].to_crs(4326).set_index("project_id").loc[ranking["project_id"].iloc[2], "geometry"]
+    (s, w), (n, e) = json.loads(calls[-1]["feature_group_to_add"]._children.popitem()[1].bounds_json)
+    c = project.centroid
+    assert s < c.y < n and w < c.x < e
