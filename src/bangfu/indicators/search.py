@@ -68,7 +68,7 @@ def initials(text: str) -> str:
         from pypinyin import Style, lazy_pinyin
     except ImportError:  # the bonus is optional: names and codes still match
         return ""
-    parts = lazy_pinyin(str(text), style=Style.FIRST_LETTER, errors=lambda chars: list(chars))
+    parts = lazy_pinyin(str(text), style=Style.FIRST_LETTER, errors=lambda chars: chars)
     return fold("".join(p for p in parts if p.isalnum()))
 
 

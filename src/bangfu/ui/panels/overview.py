@@ -21,7 +21,7 @@ from bangfu.maps.overview import (MapOptions, OverviewGeometry, OverviewMapData,
 from bangfu.ui.cache import load_layer, shared
 from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import Ref, find_entry, kpi_row, map_click, picked_entry, table_pick
+from bangfu.ui.widgets import Ref, find_entry, kpi_row, page_pick
 from bangfu.indicators.search import Entry
 from bangfu.workspace import areas
 
@@ -157,16 +157,10 @@ class Pick:
     village: str | None
 
 
-def _clicked_village(props: dict) -> Ref | None:
-    code = props.get("c")
-    return ("village", str(code)) if code else None
-
-
 def current_pick(ctx: Context, found: Ref | None, table_refs: list[Ref]) -> Pick:
     """The thing last chosen by the search box, a click on the map or a ticked summary-table row (the last action
     wins); a chosen village is also the one whose profile is shown (kept in the session)."""
-    entry, fit = picked_entry(ctx, "ov", {"search": found, "map": map_click(MAP_KEY, _clicked_village),
-                                          "table": table_pick(TABLE_KEY, table_refs)})
+    entry, fit = page_pick(ctx, "ov", found=found, map_key=MAP_KEY, table_key=TABLE_KEY, table_refs=table_refs)
     if entry is not None and entry.kind == "village":
         st.session_state[VILLAGE_KEY] = entry.key
     village = st.session_state.get(VILLAGE_KEY)
