@@ -24,11 +24,15 @@ _VIEW = """() => { const b = window.map.getBounds();
   return {zoom: window.map.getZoom(), s: b.getSouth(), w: b.getWest(), n: b.getNorth(), e: b.getEast()}; }"""
 
 
+_WS: list[gpd.GeoDataFrame] = []  # the villages of the module's workspace (lon/lat)
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("maps") / "ws"
     path = store.ensure_workspace(folder)  # the demo, as the app would make it
     villages = gpd.read_file(path, layer="villages").to_crs("EPSG:4326")
+    _WS[:] = [villages]
     with running_app(folder) as base:
         yield base, tuple(float(v) for v in villages.total_bounds)
 
@@ -210,3 +214,25 @@ def test_click_on_a_village_below_the_fold_opens_its_profile_and_highlights_it(a
         page.screenshot(path=str(ARTIFACTS / "overview_clicked_below_fold.png"))
         assert not log.foreign, log.foreign[:10]
         assert not dialogs
+
+
+def test_search_box_zooms_the_map_to_the_town_found(app):
+    from bangfu.core import styles
+
+    base, _ = app
+    with browser_page() as (page, log, dialogs):
+        page.goto(base + "/", wait_until="domcontentloaded")
+        settle(page)
+        frame = map_frame(page)
+        county_zoom = frame.evaluate(_VIEW)["zoom"]
+        page.locator(".st-key-ov_search_q input").fill("csz")  # pinyin initials of 赤水镇
+        page.locator(".st-key-ov_search_q input").press("Enter")
+        settle(page)
+        frame = map_frame(page)
+        frame.wait_for_function(f"() => window.map.getZoom() > {county_zoom}", timeout=30000)
+        view = frame.evaluate(_VIEW)
+        town = _WS[0][_WS[0]["town_name"] == "赤水镇"]
+        _in_view(view, tuple(float(v) for v in town.total_bounds))
+        assert frame.locator(f"path[stroke='{styles.FOCUS['color']}']").count() == 1  # the town outlined
+        page.screenshot(path=str(ARTIFACTS / "overview_search_town.png"))
+        assert not log.foreign, log.foreign[:10]
