@@ -126,10 +126,11 @@ def test_tiles_in_the_documented_folder_are_drawn(app):
             sidebar.locator("[data-testid='stExpander'] summary", has_text=t("sidebar.basemap", "zh")).click()
             sidebar.locator(".st-key-basemap input").click()  # the select box of key "basemap" (searchable)
             page.keyboard.type(t("basemap.local", "zh"))
-            page.keyboard.press("Enter")
+            with page.expect_response(lambda r: "/tiles/" in r.url, timeout=120_000):  # the map drawn anew asks
+                page.keyboard.press("Enter")
             # the map is drawn anew with the tile layer (a locator through the iframe follows the new frame)
             page.frame_locator(MAP_IFRAME).first.locator("img.leaflet-tile-loaded").first.wait_for(
-                state="attached", timeout=60000)
+                state="attached", timeout=120_000)
             settle(page)
             assert answers, "no tile was asked for"
             assert all(status == 200 for _, status in answers), [a for a in answers if a[1] != 200][:5]

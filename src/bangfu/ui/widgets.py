@@ -100,7 +100,7 @@ def search_box(ctx: Context, index: Sequence[Entry], *, key: str, kinds: Sequenc
         return None
     hits = {e.ref: e for e in search(index, query, kinds=kinds)}
     if not hits:
-        c2.caption(ctx.t("search.none").format(q=query.strip()))
+        c2.caption(ctx.t("search.none").format(q=md_text(query.strip())))  # what was typed: never Markdown
         return None
     return c2.selectbox(ctx.t("search.results").format(n=len(hits)), list(hits),
                         format_func=lambda r: entry_label(ctx, hits[r]), key=f"{key}_hit")
