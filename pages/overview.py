@@ -5,7 +5,7 @@ import streamlit as st
 from bangfu.ui.panels import overview as panel
 from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import download_buttons, page_header, show_map
+from bangfu.ui.widgets import download_buttons, page_header, pick_table, search_box, search_index, show_map
 
 ctx = current()
 page_header(ctx, "page.overview", "home.intro")
@@ -17,19 +17,21 @@ if table.empty:
     st.stop()
 area_table = panel.area_villages(ctx, table)
 panel.kpi_section(ctx, area_table)
+found = search_box(ctx, search_index(ctx), key=panel.SEARCH_KEY)
+summary = panel.summary_table(ctx, area_table, choice.as_of)
+pick = panel.current_pick(ctx, found, summary.refs)  # search, map click or table row: the last one wins
 
 with st.spinner("…"):
     fmap = panel.overview_map(ctx, choice)
 left, right = st.columns([5, 2])
 with left:
-    state = show_map(fmap, key="overview_map", height=640, returned_objects=["last_active_drawing"])
+    show_map(fmap, key=panel.MAP_KEY, height=640, returned_objects=["last_active_drawing"], focus=pick.entry,
+             fit=pick.fit)
     st.caption(ctx.t("overview.map_caption"))
-code = panel.chosen_village(state, table)
 with right:
     st.subheader(ctx.t("overview.profile.title"))
-    panel.profile_panel(ctx, table, choice.as_of, code)
+    panel.profile_panel(ctx, table, choice.as_of, pick.village)
 
-title, shown, file_name = panel.summary_table(ctx, area_table, choice.as_of)
-st.subheader(md_text(title))
-st.dataframe(shown, hide_index=True, width="stretch")
-download_buttons(shown, name=file_name, lang=ctx.lang, key="ov_table")
+st.subheader(md_text(summary.title))
+pick_table(ctx, summary.table, key=panel.TABLE_KEY)
+download_buttons(summary.table, name=summary.file_name, lang=ctx.lang, key="ov_table_dl")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from bangfu.ui.panels import planning as panel
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import kept_tabs, page_header, show_map
+from bangfu.ui.widgets import kept_tabs, page_header, pick_table, show_map
 
 ctx = current()
 T = ctx.t
@@ -18,10 +18,12 @@ panel.messages(ctx, result)
 tab_rank, tab_port, tab_map, tab_cmp = kept_tabs([T("planning.ranking"), T("planning.portfolio"), T("planning.map"),
                                                   T("planning.scenarios")], key="planning.tab")
 with tab_rank:
-    st.dataframe(panel.ranking_table(ctx, result), hide_index=True, use_container_width=True)
+    pick_table(ctx, panel.ranking_table(ctx, result), key=panel.RANKING_KEY)  # a ticked project: on the map tab
 with tab_port:
     panel.portfolio_tab(ctx, result)
 with tab_map:
-    show_map(panel.area_map(ctx, layers, result), key="planning_map")
+    focus, fit = panel.map_pick(ctx, result)  # search box, map click or a ticked ranking row
+    show_map(panel.area_map(ctx, layers, result), key=panel.MAP_KEY, returned_objects=["last_active_drawing"],
+             focus=focus, fit=fit)
 with tab_cmp:
     panel.scenarios_tab(ctx, result)

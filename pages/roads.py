@@ -5,7 +5,7 @@ import streamlit as st
 from bangfu.ui.feedback import show_flash
 from bangfu.ui.panels import roads as panel
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import kept_tabs, page_header, show_map
+from bangfu.ui.widgets import kept_tabs, page_header, search_box, search_index, show_map
 
 ctx = current()
 page_header(ctx, "page.roads", "roads.intro")
@@ -19,7 +19,10 @@ if road_layer.empty:
 f = panel.filters(ctx, road_layer)
 view = panel.area_view(ctx, f)  # the sidebar's town by the one area rule
 panel.kpi_section(ctx, view)
-show_map(panel.area_map(ctx, view, f), key="roads_map", height=560)
+found = search_box(ctx, search_index(ctx), key=panel.SEARCH_KEY)
+focus, fit = panel.current_pick(ctx, found)  # search or a click on the map (a road opens in the editor tab)
+show_map(panel.area_map(ctx, view, f), key=panel.MAP_KEY, height=560, returned_objects=["last_active_drawing"],
+         focus=focus, fit=fit)
 st.caption(ctx.t("roads.map.caption"))
 
 progress, access, network, edit, bulk, history = kept_tabs(panel.tab_labels(ctx), key="roads.tab")

@@ -102,7 +102,7 @@ def _assert_legends_from_the_component(m) -> str:
     controls = _legends(m)
     assert controls, "no legend"
     for c in controls:
-        assert c.html == ml.legend_html(c.legends)
+        assert c.html == ml.legend_html(c.legends, c.layers)
         assert base.js_json(c.html) in html
     assert html.count("bangfu-legend") == len(controls), "a legend drawn by something else"
     return "".join(c.html for c in controls)

@@ -112,6 +112,8 @@ VILLAGE_EDGE: Mapping[str, Any] = _frozen({"color": "#ffffff", "weight": 0.7})
 VILLAGE_EDGE_FADED: Mapping[str, Any] = _frozen({"color": "#bdbdbd", "weight": 0.7})
 #: Hover highlight of a village or a line.
 HIGHLIGHT: Mapping[str, Any] = _frozen({"weight": 3, "color": "#000000", "fillOpacity": 0.9})
+#: What is found or picked (search box, table row, click): a thick cyan outline (a circle around a point).
+FOCUS: Mapping[str, Any] = _frozen({"color": "#00bcd4", "weight": 5, "opacity": 1.0, "fill": False, "radius": 11.0})
 #: Plain village polygons under roads (road page).
 VILLAGE_BACKGROUND: Mapping[str, Any] = _frozen({"fillColor": "#f7f4ea", "color": "#8c8c8c", "weight": 0.8,
                                                  "fillOpacity": 0.55})

@@ -18,8 +18,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
+from branca.element import MacroElement
+from jinja2 import Template
 
-from bangfu.maps.offline import STATIC_URL
+from bangfu.core import styles
+from bangfu.maps.offline import LOCAL_TILE_URL, STATIC_URL
 
 Basemap = Literal["none", "osm", "tianditu", "local"]
 BASEMAPS: tuple[Basemap, ...] = ("none", "osm", "tianditu", "local")
@@ -32,7 +36,7 @@ _TILES: dict[str, tuple[str, str]] = {
         "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=",
         "© 天地图",
     ),
-    "local": (STATIC_URL + "/tiles/{z}/{x}/{y}.png", "本地瓦片"),
+    "local": (LOCAL_TILE_URL, "本地瓦片"),
 }
 
 
@@ -50,6 +54,105 @@ def js_json(value: Any) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+class MapChrome(MacroElement):
+    """What every map has, in one place: the attribution prefix as plain text (no flag image, no link), a
+    metric-only scale bar (bottom left, under any legend of that corner), focusing without scrolling the page, and
+    fitting the area whenever the map gets a new size before the user moved it.
+
+    A map drawn in a hidden tab (``st.tabs``) is sized 0 × 0 when Leaflet fits it, which leaves it at zoom 0; the
+    ResizeObserver fits it again once the tab is shown. Leaflet focuses the map on mouse-down (keyboard
+    navigation); a plain ``focus()`` inside the iframe scrolls the page so the whole map is in view, which moved
+    a village away from under the pointer between mouse-down and mouse-up (no click, no profile): the focus is
+    done with ``preventScroll``. ``window.bangfuFit(bounds)`` fits and remembers other bounds (the search focus).
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            map.attributionControl.setPrefix("Leaflet");
+            L.control.scale({metric: true, imperial: false, position: "bottomleft", maxWidth: 120}).addTo(map);
+            var box = map.getContainer();
+            box.focus = function () { HTMLElement.prototype.focus.call(box, {preventScroll: true}); };
+            var target = {{ this.bounds_json }}, moved = false, size = [box.clientWidth, box.clientHeight];
+            ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (ev) {
+                box.addEventListener(ev, function () { moved = true; }, {passive: true});
+            });
+            function fit() {
+                if (target && box.clientWidth > 0 && box.clientHeight > 0) {
+                    map.fitBounds(target, {animate: false, maxZoom: 17});
+                }
+            }
+            window.bangfuFit = function (bounds) { target = bounds; moved = false; map.invalidateSize(false); fit(); };
+            if (window.ResizeObserver) {
+                new ResizeObserver(function () {
+                    if (box.clientWidth === size[0] && box.clientHeight === size[1]) { return; }
+                    size = [box.clientWidth, box.clientHeight];
+                    map.invalidateSize(false);
+                    if (!moved) { fit(); }
+                }).observe(box);
+            }
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, bounds: Sequence[float] | None) -> None:
+        super().__init__()
+        self._name = "MapChrome"
+        self.bounds_json = js_json(None if bounds is None else _latlng_bounds(bounds))
+
+
+def _latlng_bounds(bounds: Sequence[float]) -> list[list[float]]:
+    """(minx, miny, maxx, maxy) in lon/lat → Leaflet's [[south, west], [north, east]]."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    return [[miny, minx], [maxy, maxx]]
+
+
+class _Focus(MacroElement):
+    """The highlight of one geometry (not clickable: a click reaches the feature below) in a feature group,
+    and, when ``fit``, the map fitted to it (``window.bangfuFit`` of :class:`MapChrome`)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var style = {{ this.style_json }};
+            L.geoJson({{ this.data_json }}, {
+                interactive: false, style: function () { return style; },
+                pointToLayer: function (f, latlng) { return L.circleMarker(latlng, style); }
+            }).addTo({{ this._parent.get_name() }});
+            {%- if this.fit %}
+            if (window.bangfuFit) { window.bangfuFit({{ this.bounds_json }}); }
+            {%- endif %}
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, geometry: shapely.Geometry, fit: bool) -> None:
+        super().__init__()
+        self._name = "Focus"
+        rounded = shapely.set_precision(geometry, 1e-5, mode="valid_output")
+        self.data_json = js_json({"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(rounded)})
+        self.style_json = js_json(dict(styles.FOCUS))
+        minx, miny, maxx, maxy = geometry.bounds
+        pad = max(0.0, FOCUS_MIN_SPAN - (maxx - minx)) / 2, max(0.0, FOCUS_MIN_SPAN - (maxy - miny)) / 2
+        self.bounds_json = js_json(_latlng_bounds((minx - pad[0], miny - pad[1], maxx + pad[0], maxy + pad[1])))
+        self.fit = fit
+
+
+#: The smallest extent (degrees, ≈ 1 km) a focus zooms to: a point or a short road is shown with its surroundings.
+FOCUS_MIN_SPAN = 0.01
+
+
+def focus_layer(geometry: shapely.Geometry, *, fit: bool = True) -> folium.FeatureGroup:
+    """A feature group highlighting ``geometry`` (lon/lat) and, when ``fit``, zooming the map to it.
+
+    Given to ``st_folium(feature_group_to_add=…)`` (:func:`bangfu.ui.widgets.show_map`) it is drawn on the map
+    already shown, without building the map anew (the view and the layer choices stay)."""
+    group = folium.FeatureGroup(name="focus", control=False)
+    group.add_child(_Focus(geometry, fit))
+    return group
+
+
 def offline_map(
     bounds: Sequence[float] | None = None,
     *,
@@ -61,7 +164,7 @@ def offline_map(
 
     ``bounds`` is (minx, miny, maxx, maxy) in lon/lat; the map is fitted to it.
     """
-    m = folium.Map(tiles=None, control_scale=True, zoom_control=True)
+    m = folium.Map(tiles=None, control_scale=False, zoom_control=True)
     # Replace folium's CDN assets (leaflet, jquery, bootstrap, font-awesome...) by the local Leaflet.
     m.default_js = [("leaflet", f"{static_url}/leaflet/leaflet.js")]
     m.default_css = [
@@ -75,9 +178,9 @@ def offline_map(
             folium.TileLayer(url, attr=attr, name=attr, subdomains="01234567", max_zoom=18).add_to(m)
         else:
             folium.TileLayer(url, attr=attr, name=attr, max_zoom=19).add_to(m)
+    m.add_child(MapChrome(bounds))
     if bounds is not None:
-        minx, miny, maxx, maxy = (float(v) for v in bounds)
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        m.fit_bounds(_latlng_bounds(bounds))
     return m
 
 

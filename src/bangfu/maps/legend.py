@@ -10,6 +10,7 @@ rules of :data:`bangfu.maps.offline.BANGFU_CSS`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import folium
 from branca.element import MacroElement
@@ -18,7 +19,7 @@ from jinja2 import Template
 from bangfu.core.legend import Legend, LegendItem
 from bangfu.maps.base import esc, js_json
 
-__all__ = ["POSITIONS", "item_html", "legend_html", "LegendControl", "add_legend"]
+__all__ = ["POSITIONS", "item_html", "legend_html", "LayerLink", "LegendControl", "add_legend"]
 
 #: Leaflet control corners.
 POSITIONS: tuple[str, ...] = ("bottomright", "bottomleft", "topright", "topleft")
@@ -57,13 +58,29 @@ def item_html(item: LegendItem) -> str:
     return f"<div>{swatch}{label}</div>"
 
 
-def legend_html(legends: Legend | Sequence[Legend]) -> str:
-    """One legend box's HTML: each legend's title and rows, in order (all text escaped)."""
+def legend_html(legends: Legend | Sequence[Legend], layers: Sequence[LayerLink | None] = ()) -> str:
+    """One legend box's HTML: each legend's title and rows, in order (all text escaped).
+
+    ``layers[i]`` ties legend ``i`` to a map layer (its layer-control name, and whether it is shown at start):
+    the legend is a group that is shown only while that layer is on (the layer control toggles it)."""
     parts = []
-    for lg in [legends] if isinstance(legends, Legend) else legends:
-        parts.append(f'<div class="lg-title">{esc(lg.title)}</div>')
-        parts.extend(item_html(i) for i in lg.items)
+    for i, lg in enumerate([legends] if isinstance(legends, Legend) else legends):
+        link = layers[i] if i < len(layers) else None
+        rows = f'<div class="lg-title">{esc(lg.title)}</div>' + "".join(item_html(it) for it in lg.items)
+        if link is None:
+            parts.append(rows)
+        else:
+            hidden = "" if link.shown else ' style="display:none"'
+            parts.append(f'<div class="lg-group" data-layer="{esc(link.name)}"{hidden}>{rows}</div>')
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class LayerLink:
+    """The map layer a legend explains: its name in the layer control and whether it is on at start."""
+
+    name: str
+    shown: bool = True
 
 
 class LegendControl(MacroElement):
@@ -72,45 +89,62 @@ class LegendControl(MacroElement):
     _template = Template(
         """{% macro script(this, kwargs) %}
         (function () {
+            var map = {{ this._parent.get_name() }};
             var legend = L.control({position: {{ this.position|tojson }}});
             legend.onAdd = function () {
                 var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
                 div.innerHTML = {{ this.html_json }};
+                var groups = Array.prototype.slice.call(div.querySelectorAll(".lg-group"));
+                function sync() {
+                    var open = div.children.length > groups.length || groups.some(function (g) {
+                        return g.style.display !== "none"; });
+                    div.style.display = open ? "" : "none";
+                }
+                if (groups.length) {
+                    map.on("overlayadd overlayremove", function (e) {
+                        groups.forEach(function (g) {
+                            if (g.getAttribute("data-layer") === e.name) {
+                                g.style.display = e.type === "overlayadd" ? "" : "none";
+                            }
+                        });
+                        sync();
+                    });
+                }
+                sync();
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
             };
-            legend.addTo({{ this._parent.get_name() }});
-            {%- if this.plain_prefix %}
-            {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
-            {%- endif %}
+            legend.addTo(map);
         })();
         {% endmacro %}"""
     )
 
     def __init__(self, legends: Legend | Sequence[Legend], position: str = "bottomright", *,
-                 plain_prefix: bool = False, small: bool = False) -> None:
+                 small: bool = False, layers: Sequence[LayerLink | None] = ()) -> None:
         super().__init__()
         if position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)}, not {position!r}")
         self._name = "BangfuLegend"
         self.legends = [legends] if isinstance(legends, Legend) else list(legends)
-        self.html = legend_html(self.legends)
+        self.layers = list(layers)
+        self.html = legend_html(self.legends, self.layers)
         self.html_json = js_json(self.html)
         self.position = position
         self.css_class = "bangfu-legend small" if small else "bangfu-legend"
-        self.plain_prefix = plain_prefix  # attribution prefix as plain text (no flag image, no link)
 
 
 def add_legend(m: folium.Map, legends: Legend | Sequence[Legend], position: str = "bottomright", *,
-               plain_prefix: bool = False, small: bool = False) -> LegendControl | None:
+               small: bool = False, layers: Sequence[LayerLink | None] = ()) -> LegendControl | None:
     """Add one legend box (one or more legends, stacked) to a corner of ``m``; nothing when all are empty.
 
-    ``small`` uses smaller text (secondary legends); ``plain_prefix`` replaces Leaflet's attribution
-    prefix (a flag image and a link) by the plain text "Leaflet"."""
-    shown = [legends] if isinstance(legends, Legend) else [lg for lg in legends if lg.items]
-    if not shown:
+    ``small`` uses smaller text (secondary legends); ``layers[i]`` ties legend ``i`` to the map layer it
+    explains (shown only while that layer is on, :func:`legend_html`). The attribution prefix and the scale bar are every map's
+    (:class:`bangfu.maps.base.MapChrome`)."""
+    pairs = [(legends, None)] if isinstance(legends, Legend) else \
+        [(lg, layers[i] if i < len(layers) else None) for i, lg in enumerate(legends) if lg.items]
+    if not pairs:
         return None
-    control = LegendControl(shown, position, plain_prefix=plain_prefix, small=small)
+    control = LegendControl([lg for lg, _ in pairs], position, small=small, layers=[link for _, link in pairs])
     m.add_child(control)
     return control

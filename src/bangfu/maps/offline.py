@@ -12,8 +12,16 @@ from pathlib import Path
 
 from bangfu.core import fileio
 
-#: URL under which Streamlit serves ``static/vendor``.
-STATIC_URL = "/app/static/vendor"
+#: URL under which Streamlit serves the ``static/`` folder beside ``app.py``.
+APP_STATIC_URL = "/app/static"
+#: URL under which Streamlit serves ``static/vendor`` (Leaflet and our stylesheet, generated at start).
+STATIC_URL = APP_STATIC_URL + "/vendor"
+#: The local basemap tiles, relative to ``static/``: the one name the map, the sidebar hint and the README use.
+LOCAL_TILES = "tiles/{z}/{x}/{y}.png"
+#: Where an administrator puts local tiles (beside ``app.py``), as the sidebar hint and the README say it.
+LOCAL_TILE_FOLDER = "static/" + LOCAL_TILES
+#: The URL template the map asks for local tiles.
+LOCAL_TILE_URL = APP_STATIC_URL + "/" + LOCAL_TILES
 
 #: Our own small stylesheet for legends and labels (served beside Leaflet).
 BANGFU_CSS = """
@@ -26,6 +34,8 @@ BANGFU_CSS = """
 .bangfu-legend .lg-title:first-child{margin-top:0}
 .bangfu-legend .lg-note{color:#555;margin-top:3px;font-size:11px}
 .bangfu-legend.small,.bangfu-legend.small .lg-title{font-size:11px}
+.leaflet-control-scale-line{background:rgba(255,255,255,.92);border:2px solid #555;border-top:none;
+  font:11px/1.3 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222;padding:0 5px;border-radius:0 0 3px 3px}
 .leaflet-container{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f1ea}
 """
 

@@ -31,7 +31,7 @@ from bangfu.core import styles
 from bangfu.core.labels import t
 from bangfu.core.vocab import PAIRING_TYPE, ROAD_CLASS, ROAD_STATUS, SITE_TYPE, VILLAGE_FLAG, Vocabulary
 from bangfu.maps.base import Basemap, esc, js_json, map_html, offline_map
-from bangfu.maps.legend import add_legend
+from bangfu.maps.legend import LayerLink, add_legend
 from bangfu.workspace import areas
 
 __all__ = [
@@ -119,6 +119,7 @@ class OverviewMapData:
     bounds: tuple[float, float, float, float]
     legend: lg.Legend  # the classes, no data / filtered out, 老区/key outlines, the method
     overlay_legend: list[lg.Legend] = field(default_factory=list)  # roads, pairing lines, tourism sites shown
+    overlay_layers: list[LayerLink] = field(default_factory=list)  # the layer each overlay legend explains
     town_labels: list[tuple[float, float, str]] = field(default_factory=list)
     town_labels_name: str = ""
 
@@ -503,19 +504,23 @@ def prepare_overview(
                                      ("l", esc(t("overview.tt.leading", lang)))]))
 
     overlay_legend: list[lg.Legend] = []
-    if road_fc["features"]:
-        overlay_legend.append(lg.vocab_legend(ROAD_STATUS, lang, title=t("roads.legend", lang)))
-    if lines_fc["features"]:
-        overlay_legend.append(lg.vocab_legend(PAIRING_TYPE, lang, codes=kinds, title=name_plain("pairings")))
-    if site_fc["features"]:
-        overlay_legend.append(lg.vocab_legend(SITE_TYPE, lang, kind="dot", codes=site_types,
-                                              title=name_plain("tourism")))
+    overlay_layers: list[LayerLink] = []
+    by_key = {lyr.key: lyr for lyr in layers}
+    for key_, legend_ in (
+        ("roads", lg.vocab_legend(ROAD_STATUS, lang, title=t("roads.legend", lang))),
+        ("pairings", lg.vocab_legend(PAIRING_TYPE, lang, codes=kinds, title=name_plain("pairings"))),
+        ("tourism", lg.vocab_legend(SITE_TYPE, lang, kind="dot", codes=site_types, title=name_plain("tourism"))),
+    ):
+        if by_key[key_].n_features:  # one legend group per overlay, shown while the overlay is on
+            overlay_legend.append(legend_)
+            overlay_layers.append(LayerLink(by_key[key_].name, by_key[key_].show))
     extra = ((lg.filtered_out_item(lang),) if not passes.all() else ()) + lg.flag_items(lang)
     return OverviewMapData(
         layers=[lyr for lyr in layers if lyr.n_features],
         bounds=bounds,  # type: ignore[arg-type]
         legend=choro.legend(lang, counts=True, no_data=bool((classes.index < 0).any()), part=bool(town), extra=extra),
         overlay_legend=overlay_legend,
+        overlay_layers=overlay_layers,
         town_labels=bnd.labels,
         town_labels_name=name("town_labels"),
     )
@@ -617,8 +622,8 @@ def build_overview_map(
                     interactive=False,
                 ).add_to(fg)
             fg.add_to(m)
-    add_legend(m, data.legend, "bottomright", plain_prefix=True)
-    add_legend(m, data.overlay_legend, "bottomleft", small=True)
+    add_legend(m, data.legend, "bottomright")
+    add_legend(m, data.overlay_legend, "bottomleft", small=True, layers=data.overlay_layers)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return m
 

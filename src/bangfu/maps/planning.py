@@ -66,13 +66,13 @@ def portfolio_map(
                    maps.TooltipField("cost_wan", pcols["cost_wan"])]
         catch = gpd.GeoDataFrame(chosen.drop(columns="geometry"), geometry=buffers.values, crs="EPSG:4326")
         folium.GeoJson(
-            maps.geojson_dict(maps.display_frame(catch, [f.column for f in pfields], precision=5)),
+            maps.geojson_dict(maps.display_frame(catch, ["project_id", *[f.column for f in pfields]], precision=5)),
             name=maps.esc(t("planning.map", lang)),
             style_function=lambda _f: dict(styles.CATCHMENT),
             tooltip=maps.tooltip(pfields),
         ).add_to(m)
         folium.GeoJson(
-            maps.geojson_dict(maps.display_frame(chosen, [f.column for f in pfields])),
+            maps.geojson_dict(maps.display_frame(chosen, ["project_id", *[f.column for f in pfields]])),
             name=maps.esc(t("planning.kpi.projects", lang)),
             style_function=lambda _f: {"color": project["color"], "weight": project["weight"]},
             marker=folium.CircleMarker(radius=project["radius"], color=project["color"], fill=True, fill_opacity=1.0),

@@ -93,7 +93,7 @@ def add_sites(m: folium.Map, sites: gpd.GeoDataFrame, *, fields: Sequence[Toolti
     if sites.empty:
         return
     frame = maps.display_frame(sites.assign(site_type=coded_labels(sites["site_type"], SITE_TYPE, lang)),
-                               [f.column for f in fields])
+                               ["site_id", *[f.column for f in fields]])  # the id: a click picks the site
     frame["_color"] = [SITE_TYPE.color(c, styles.UNKNOWN) for c in sites["site_type"]]
     frame["_radius"] = [site_radius(a) for a in sites["a_level"]]
     _points_layer(m, frame, fields=fields, name=name, weight=styles.SITE_MARKER["weight"],
@@ -160,7 +160,7 @@ def add_enterprises(m: folium.Map, enterprises: gpd.GeoDataFrame, *, fields: Seq
     if enterprises.empty:
         return
     st = styles.ENTERPRISE
-    frame = maps.display_frame(enterprises, [f.column for f in fields])
+    frame = maps.display_frame(enterprises, ["enterprise_id", *[f.column for f in fields]])  # a click picks it
     frame["_color"] = st["fillColor"]
     frame["_radius"] = [st["radius_leading"] if bool(x) else st["radius"] for x in enterprises["is_leading"].fillna(False)]
     _points_layer(m, frame, fields=fields, name=name, weight=st["weight"], opacity=st["fillOpacity"])

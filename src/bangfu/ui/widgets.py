@@ -1,9 +1,11 @@
-"""Reusable page pieces: the page header, KPI cards, the synthetic-data note, the offline map component, downloads,
-page links and the one notice of a page whose data is missing (:func:`require_layers`)."""
+"""Reusable page pieces: the page header, KPI cards, the synthetic-data note, the offline map component, the search
+box and the picks (search, map click, table row) that zoom to and highlight a thing on a map, downloads, page links
+and the one notice of a page whose data is missing (:func:`require_layers`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any
 
 import folium
 import pandas as pd
@@ -13,12 +15,15 @@ from streamlit_folium import st_folium
 from streamlit.errors import StreamlitAPIException
 
 from bangfu.export import tables as exports
+from bangfu.indicators.search import SEARCH_KINDS, Entry, build_index, search
+from bangfu.maps.base import focus_layer
 from bangfu.core.labels import LABELS, t
 from bangfu.workspace import access
 from bangfu.workspace import status as ws_status
 from bangfu.workspace.schema import get_layer
 from bangfu.core.text import safe_filename
 from bangfu.ui import cache
+from bangfu.ui.cache import load_layer, shared
 from bangfu.ui.feedback import md_text
 from bangfu.ui.pages import page
 from bangfu.ui.shell import Context
@@ -92,9 +97,130 @@ def show_map(
     key: str,
     height: int = 600,
     returned_objects: Sequence[str] = (),
+    focus: Entry | None = None,
+    fit: bool = True,
 ) -> dict:
-    """Render a folium map; only ``returned_objects`` trigger reruns (pan/zoom do not)."""
-    return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects)) or {}
+    """Render a folium map; only ``returned_objects`` trigger reruns (pan/zoom do not).
+
+    ``focus``: a found or picked thing, highlighted (and, when ``fit``, zoomed to) on the map already shown: it is
+    sent as streamlit-folium's dynamic feature group, so the map is not built anew and keeps its view, its layer
+    choices and its click state."""
+    group = focus_layer(focus.geometry, fit=fit) if focus is not None else None
+    return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects),
+                     feature_group_to_add=group) or {}
+
+
+Ref = tuple[str, str]  # (kind, key) of an indicators.search.Entry
+
+
+@shared(max_entries=4)
+def _search_index(path: str, version: str, lang: str) -> tuple[Entry, ...]:
+    return build_index(load_layer(path, version, "villages"), roads=load_layer(path, version, "roads"),
+                       projects=load_layer(path, version, "projects"),
+                       enterprises=load_layer(path, version, "enterprises"),
+                       sites=load_layer(path, version, "tourism_sites"), lang=lang)
+
+
+def search_index(ctx: Context) -> tuple[Entry, ...]:
+    """Everything the search box finds in the workspace (public layers only; cached per workspace version)."""
+    return _search_index(ctx.path, ctx.version, ctx.lang)
+
+
+def find_entry(ctx: Context, ref: Ref | None) -> Entry | None:
+    """The search entry of ``ref`` (kind, key), or None."""
+    if ref is None:
+        return None
+    return next((e for e in search_index(ctx) if e.ref == tuple(ref)), None)
+
+
+def entry_label(ctx: Context, entry: Entry) -> str:
+    """'村 · 高山村委会 · 赤水镇 · 440783116255': kind, name, context and code of a search result."""
+    return " · ".join(x for x in (ctx.t(f"search.kind.{entry.kind}"), entry.name, entry.detail, entry.key) if x)
+
+
+def search_box(ctx: Context, index: Sequence[Entry], *, key: str, kinds: Sequence[str] = SEARCH_KINDS) -> Ref | None:
+    """The search box of a map page (name, code or pinyin initials, :func:`bangfu.indicators.search.search`) and
+    the list of what it found; returns the chosen result (the best one until another is picked), None without
+    a query or a match."""
+    c1, c2 = st.columns([2, 3])
+    query = c1.text_input(ctx.t("search.label"), key=f"{key}_q", placeholder=ctx.t("search.placeholder"))
+    if not query.strip():
+        return None
+    hits = {e.ref: e for e in search(index, query, kinds=kinds)}
+    if not hits:
+        c2.caption(ctx.t("search.none").format(q=md_text(query.strip())))  # what was typed: never Markdown
+        return None
+    return c2.selectbox(ctx.t("search.results").format(n=len(hits)), list(hits),
+                        format_func=lambda r: entry_label(ctx, hits[r]), key=f"{key}_hit")
+
+
+#: A clicked map feature's property → the search kind its value is the code of (first present wins).
+FEATURE_KEYS: tuple[tuple[str, str], ...] = (
+    ("road_id", "road"), ("project_id", "project"), ("site_id", "site"), ("enterprise_id", "enterprise"),
+    ("village_code", "village"), ("c", "village"),
+)
+
+
+def feature_ref(props: Mapping[str, Any]) -> Ref | None:
+    """The search ref of a clicked feature from its properties (:data:`FEATURE_KEYS`), None when it has none."""
+    return next(((kind, str(props[k])) for k, kind in FEATURE_KEYS if props.get(k)), None)
+
+
+def map_click(key: str, ref_of: Callable[[Mapping[str, Any]], Ref | None] = feature_ref) -> Ref | None:
+    """What was last clicked on the map of ``key`` (its feature's properties, as :func:`show_map` returned them on
+    the previous run), as a ref by ``ref_of``; read before the map is drawn so the click can be highlighted."""
+    state = st.session_state.get(key) or {}
+    props = ((state.get("last_active_drawing") or {}).get("properties")) if isinstance(state, Mapping) else None
+    return ref_of(props) if props else None
+
+
+def table_pick(key: str, refs: Sequence[Ref]) -> Ref | None:
+    """The row ticked in the table of ``key`` (:func:`pick_table`) as a ref (``refs[i]`` is row ``i``'s)."""
+    state = st.session_state.get(key)
+    try:
+        rows = list(state["selection"]["rows"]) if state is not None else []
+    except (KeyError, TypeError):
+        rows = []
+    return refs[rows[0]] if rows and rows[0] < len(refs) else None
+
+
+def pick_table(ctx: Context, df: pd.DataFrame, *, key: str) -> None:
+    """A table whose rows can be ticked (one at a time) to show the row on the page's map (:func:`table_pick`)."""
+    st.dataframe(df, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key=key)
+    st.caption(ctx.t("search.table_hint"))
+
+
+def latest_pick(key: str, sources: Mapping[str, Hashable | None]) -> tuple[str, Any] | None:
+    """(source, value) of the thing most recently chosen on a page among several ways of choosing it (search box,
+    map click, table row…): a source counts when its value changed since the page's last run, so the last action
+    wins; kept in the session under ``key``. None before anything was chosen."""
+    seen = st.session_state.setdefault(f"{key}.seen", {})
+    for source, value in sources.items():
+        if value is not None and seen.get(source) != value:
+            st.session_state[f"{key}.pick"] = (source, value)
+        seen[source] = value
+    return st.session_state.get(f"{key}.pick")
+
+
+def page_pick(ctx: Context, key: str, *, found: Ref | None, map_key: str, table_key: str | None = None,
+              table_refs: Sequence[Ref] = ()) -> tuple[Entry | None, bool]:
+    """The thing last chosen on a map page by its search box (``found``), a click on its map (``map_key``) or a
+    ticked row of its table (``table_key``, rows' refs ``table_refs``), and whether to zoom to it
+    (:func:`picked_entry`)."""
+    sources = {"search": found, "map": map_click(map_key)}
+    if table_key is not None:
+        sources["table"] = table_pick(table_key, table_refs)
+    return picked_entry(ctx, key, sources)
+
+
+def picked_entry(ctx: Context, key: str, sources: Mapping[str, Ref | None]) -> tuple[Entry | None, bool]:
+    """The search entry last chosen by any of ``sources`` (:func:`latest_pick`) and whether to zoom to it: a
+    thing found or ticked in a table is zoomed to, a thing clicked on the map is only highlighted."""
+    pick = latest_pick(key, sources)
+    if pick is None:
+        return None, False
+    source, ref = pick
+    return find_entry(ctx, ref), source != "map"
 
 
 def kept_tabs(labels: Sequence[str], *, key: str) -> Sequence:

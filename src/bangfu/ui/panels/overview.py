@@ -21,15 +21,18 @@ from bangfu.maps.overview import (MapOptions, OverviewGeometry, OverviewMapData,
 from bangfu.ui.cache import load_layer, shared
 from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import kpi_row
+from bangfu.ui.widgets import Ref, find_entry, kpi_row, page_pick
+from bangfu.indicators.search import Entry
 from bangfu.workspace import areas
 
 __all__ = ["Choice", "option_widgets", "default_as_of", "md_text", "village_table", "map_geometry", "map_data",
-           "town_table", "area_villages", "kpi_section", "overview_map", "chosen_village", "profile_panel",
-           "summary_table"]
+           "town_table", "area_villages", "kpi_section", "overview_map", "profile_panel",
+           "summary_table", "Summary", "Pick", "current_pick", "MAP_KEY", "TABLE_KEY", "SEARCH_KEY"]
 
-#: Session key of the village whose profile is shown (set by a click on the map).
+#: Session key of the village whose profile is shown (set by a click on the map, the search box or a table row).
 VILLAGE_KEY = "ov_village"
+#: Widget keys of the map, the summary table and the search box.
+MAP_KEY, TABLE_KEY, SEARCH_KEY = "overview_map", "ov_table", "ov_search"
 #: Columns of the village table of a chosen town, in order.
 TOWN_VILLAGE_COLUMNS: tuple[str, ...] = (
     "village_code", "village_name", "households", "poor_households", "poor_population", "incidence_pct",
@@ -145,12 +148,25 @@ def overview_map(ctx: Context, choice: Choice) -> folium.Map:
     return build_overview_map(mdata, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
 
 
-def chosen_village(map_state: dict, table: pd.DataFrame) -> str | None:
-    """The village whose profile to show: the one last clicked on the map (kept in the session)."""
-    clicked = ((map_state.get("last_active_drawing") or {}).get("properties") or {}).get("c")
-    if clicked and clicked in set(table["village_code"]):
-        st.session_state[VILLAGE_KEY] = clicked
-    return st.session_state.get(VILLAGE_KEY)
+@dataclass(frozen=True)
+class Pick:
+    """What the map highlights (None: nothing), whether it zooms to it, and the village whose profile is shown."""
+
+    entry: Entry | None
+    fit: bool
+    village: str | None
+
+
+def current_pick(ctx: Context, found: Ref | None, table_refs: list[Ref]) -> Pick:
+    """The thing last chosen by the search box, a click on the map or a ticked summary-table row (the last action
+    wins); a chosen village is also the one whose profile is shown (kept in the session)."""
+    entry, fit = page_pick(ctx, "ov", found=found, map_key=MAP_KEY, table_key=TABLE_KEY, table_refs=table_refs)
+    if entry is not None and entry.kind == "village":
+        st.session_state[VILLAGE_KEY] = entry.key
+    village = st.session_state.get(VILLAGE_KEY)
+    if entry is None and village:  # a profile opened otherwise (e.g. a link): highlight its village
+        entry, fit = find_entry(ctx, ("village", str(village))), False
+    return Pick(entry, fit, village)
 
 
 def profile_panel(ctx: Context, table: pd.DataFrame, as_of: str, code: str | None) -> None:
@@ -178,19 +194,33 @@ def profile_panel(ctx: Context, table: pd.DataFrame, as_of: str, code: str | Non
             st.dataframe(frame, hide_index=True, width="stretch")
 
 
-def summary_table(ctx: Context, area_table: pd.DataFrame, as_of: str) -> tuple[str, pd.DataFrame, str]:
-    """(title, labelled table, download name): the towns of the county, the areas one level below a city or
-    province, or the villages of the chosen town."""
+@dataclass(frozen=True)
+class Summary:
+    """The summary table under the map: title, labelled table, download name and each row's search ref."""
+
+    title: str
+    table: pd.DataFrame
+    file_name: str
+    refs: list[Ref]
+
+
+def summary_table(ctx: Context, area_table: pd.DataFrame, as_of: str) -> Summary:
+    """The towns of the county, the areas one level below a city or province, or the villages of the chosen town
+    (a ticked row is shown on the map: towns and villages; a county or city row has nothing to zoom to yet)."""
     below = next((lv.key for lv in areas.LEVELS if lv.digits > len(ctx.area.code)), "town") if ctx.area.code else "town"
     if ctx.town_code is None and below == "town" and ctx.is_whole:
         summary = town_table(ctx.path, ctx.version, as_of)[list(ind.TOWN_SUMMARY_COLUMNS)]
-        return ctx.t("overview.table.towns"), ind.display_table(summary, lang=ctx.lang), ctx.t("overview.file.towns")
+        return Summary(ctx.t("overview.table.towns"), ind.display_table(summary, lang=ctx.lang),
+                       ctx.t("overview.file.towns"), [("town", str(c)) for c in summary["town_code"]])
     if ctx.town_code is None:
         summary = ind.unit_summary(area_table, below)
         title = f"{ctx.area_label} · {ctx.t('sidebar.level.' + below)}"
-        return title, ind.display_table(summary, lang=ctx.lang), f"{ctx.area.name}{ctx.t('overview.file.towns')}"
+        kind = "town" if below == "town" else "area"
+        return Summary(title, ind.display_table(summary, lang=ctx.lang), f"{ctx.area.name}{ctx.t('overview.file.towns')}",
+                       [(kind, str(c)) for c in summary["town_code"]])
     summary = area_table.drop(columns="geometry")
     summary = summary.rename(columns={"is_old_district": "old_district_villages", "is_key_village": "key_villages"})
     shown = ind.display_table(summary[list(TOWN_VILLAGE_COLUMNS)], lang=ctx.lang)
-    return (f"{ctx.town_name} · {ctx.t('overview.table.villages')}", shown,
-            f"{ctx.town_name}{ctx.t('overview.file.villages')}")
+    return Summary(f"{ctx.town_name} · {ctx.t('overview.table.villages')}", shown,
+                   f"{ctx.town_name}{ctx.t('overview.file.villages')}",
+                   [("village", str(c)) for c in summary["village_code"]])

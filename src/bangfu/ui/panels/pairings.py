@@ -20,12 +20,15 @@ from bangfu.indicators.pairings import NeedyRule, resolve_as_of
 from bangfu.maps import themes as thememaps
 from bangfu.ui.feedback import flash, show_error, show_flash
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row
+from bangfu.indicators.search import Entry
+from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, page_pick, pick_table
 from bangfu.workspace import areas, display
 from bangfu.workspace.schema import PAIRING_TYPES, column_labels
 
 #: Flash slot of the editing tab (pairing added or saved), shown at the top of the tab.
 FLASH_SLOT = "pairings"
+#: Widget keys of the pairing map, the search box and the unpaired villages' table.
+MAP_KEY, SEARCH_KEY, GAPS_KEY = "pairings_map", "pairings_search", "pairings_gaps_table"
 #: The page's tabs (labels ``pairings.tab_<key>``), in order.
 TABS: tuple[str, ...] = ("coverage", "gaps", "multi", "enterprises", "towns", "edit", "history")
 #: Village columns of the gap and multiple-pairing tables.
@@ -125,12 +128,50 @@ def kpi_section(ctx: Context, view: AreaView) -> None:
     )
 
 
-def area_map(ctx: Context, view: AreaView, *, show_ended: bool) -> folium.Map:
-    """The area's villages by pairing status, pairing lines (ended ones too if asked) and the enterprises:
-    every enterprise for the county, those linked to the area's villages for a town."""
+def lines_toggle(ctx: Context) -> bool:
+    """At county level, whether to draw every pairing line (off: only those of the town, village or enterprise
+    found or clicked, so the county map is not a tangle); a town's lines are always drawn."""
+    if not ctx.is_whole:
+        return True
+    on = st.toggle(ctx.t("pairings.all_lines"), value=False, key="pairings_all_lines")
+    if not on:
+        st.caption(ctx.t("pairings.lines_hint"))
+    return on
+
+
+def _lines_of(lines: pd.DataFrame, villages: pd.DataFrame, focus: Entry | None) -> pd.DataFrame:
+    """The pairing lines of the found or clicked thing: an enterprise's, a village's, a town's villages'."""
+    if focus is None or lines.empty:
+        return lines.iloc[:0]
+    town_of = dict(zip(villages["village_code"].astype(str), villages["town_code"].astype(str)))
+    codes = lines["village_code"].astype(str)
+    keep = {"enterprise": lines["enterprise_id"].astype(str) == focus.key, "village": codes == focus.key,
+            "town": codes.map(town_of) == focus.key}.get(focus.kind)
+    return lines[keep] if keep is not None else lines.iloc[:0]
+
+
+def current_pick(ctx: Context, view: AreaView, found: tuple[str, str] | None) -> tuple[Entry | None, bool]:
+    """What the map highlights (found, clicked on the map, or ticked in the unpaired list) and whether it zooms to
+    it; a village or an enterprise picked so is put into the add-pairing form (once: the form can change it)."""
+    refs = [("village", str(c)) for c in ind.unpaired_needy(view.in_area)["village_code"]]
+    entry, fit = page_pick(ctx, "pairings", found=found, map_key=MAP_KEY, table_key=GAPS_KEY, table_refs=refs)
+    form_key = {"village": "pa_village", "enterprise": "pa_ent"}.get(entry.kind) if entry is not None else None
+    if entry is not None and form_key and st.session_state.get("pairings.picked") != entry.ref:
+        st.session_state["pairings.picked"] = entry.ref
+        st.session_state[form_key] = entry.key
+    return entry, fit
+
+
+def area_map(ctx: Context, view: AreaView, *, show_ended: bool, focus: Entry | None = None,
+             all_lines: bool = True) -> folium.Map:
+    """The area's villages by pairing status, pairing lines (ended ones too if asked; at county level only those
+    of ``focus`` unless ``all_lines``) and the enterprises: every enterprise for the county, those linked to the
+    area's villages for a town."""
     lines = ind.pairing_lines(view.villages, view.enterprises, view.pairings, as_of=view.as_of)
     if not show_ended and len(lines):
         lines = lines[lines["active"]]
+    if not all_lines:
+        lines = _lines_of(lines, view.villages, focus)
     linked = set(lines["enterprise_id"]) if len(lines) else set()
     shown_ent = view.enterprises if ctx.is_whole else view.enterprises[view.enterprises["enterprise_id"].isin(linked)]
     return thememaps.pairing_map(view.area_villages, view.in_area, lines, shown_ent,
@@ -158,7 +199,7 @@ def gaps_tab(ctx: Context, view: AreaView) -> None:
         st.success(ctx.t("pairings.gaps_none"))
         return
     gap_frame = labelled(gaps, ctx.lang, VILLAGE_COLUMNS[:8]).round(1)
-    st.dataframe(gap_frame, hide_index=True)
+    pick_table(ctx, gap_frame, key=GAPS_KEY)  # a ticked village: on the map and in the add-pairing form
     download_buttons(gap_frame, name=ctx.t("pairings.tab_gaps"), lang=ctx.lang, key="pairings_gaps")
 
 
@@ -192,13 +233,26 @@ def pairing_labels(view: AreaView, lang: str) -> dict[str, str]:
             for p in view.pairings.itertuples()}
 
 
-def add_form(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, *, as_of: date) -> None:
-    """The add-a-pairing form; writes through :func:`bangfu.editing.pairings.add_pairing`."""
+def add_form(ctx: Context, villages: pd.DataFrame, enterprises: pd.DataFrame, *, as_of: date,
+             needy: pd.DataFrame | None = None) -> None:
+    """The add-a-pairing form; writes through :func:`bangfu.editing.pairings.add_pairing`. The villages list starts
+    with the unpaired needy villages of ``needy`` (a :func:`bangfu.indicators.village_pairing_table`, most poor
+    households first: the villages the form exists for); a village or enterprise picked on the map, found, or
+    ticked in the unpaired list is preselected."""
     if villages.empty or enterprises.empty:
         st.info(ctx.t("pairings.no_enterprises"))
         return
     ent = dict(zip(enterprises["enterprise_id"], enterprises["name"]))
-    vil = {c: f"{n}（{tn}）" for c, n, tn in zip(villages["village_code"], villages["village_name"], villages["town_name"])}
+    unpaired = [str(c) for c in ind.unpaired_needy(needy)["village_code"]] if needy is not None else []
+    mark = ctx.t("pairings.unpaired_mark")
+    names = {str(c): f"{n}（{tn}）" for c, n, tn in zip(villages["village_code"], villages["village_name"],
+                                                      villages["town_name"])}
+    first = [c for c in unpaired if c in names]  # the unpaired needy villages first, marked
+    vil = {**{c: f"{names[c]} · {mark}" for c in first}, **{c: n for c, n in names.items() if c not in set(first)}}
+    if st.session_state.get("pa_village") not in vil:
+        st.session_state.pop("pa_village", None)
+    if st.session_state.get("pa_ent") not in ent:
+        st.session_state.pop("pa_ent", None)
     cols = column_labels("pairings", ctx.lang)
     with st.form("pairing_add", clear_on_submit=False):
         st.markdown(f"**{ctx.t('pairings.add')}**")
@@ -290,7 +344,7 @@ def editing_tab(ctx: Context, view: AreaView) -> None:
     show_flash(FLASH_SLOT)
     if not editor_notice(ctx):
         return
-    add_form(ctx, view.area_villages, view.enterprises, as_of=view.as_of)
+    add_form(ctx, view.area_villages, view.enterprises, as_of=view.as_of, needy=view.in_area)
     pid = edit_form(ctx, view.pairings, pairing_labels(view, ctx.lang))
     if pid is not None:
         history_table(ctx, pid)

@@ -24,7 +24,8 @@ from bangfu.planning.solvers import DEFAULT_WEIGHTS, WEIGHT_KEYS, PlanningError
 from bangfu.ui.feedback import md_text, show_error
 from bangfu.ui.panels import roads as roads_panel
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import kpi_row
+from bangfu.indicators.search import Entry
+from bangfu.ui.widgets import kpi_row, page_pick, search_box, search_index
 from bangfu.workspace import display
 
 __all__ = ["LAYERS", "RESULT_KEY", "SCENARIOS", "layers", "settings_form", "options", "result", "messages",
@@ -166,9 +167,21 @@ def show_messages(messages: list[tuple[str, str]]) -> None:
         getattr(st, level)(md_text(text))
 
 
+#: Widget keys of the planning map, its search box and the ranking table.
+MAP_KEY, SEARCH_KEY, RANKING_KEY = "planning_map", "planning_search", "planning_ranking"
+
+
 def ranking_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:
     """Every candidate project by score, labelled."""
     return planning_run.labelled(res.ranking, ctx.lang)
+
+
+def map_pick(ctx: Context, res: planning_run.PlanResult) -> tuple[Entry | None, bool]:
+    """The map tab's search box, and what the map highlights: found, clicked on the map or ticked in the ranking
+    table (the last one wins), and whether it zooms to it."""
+    found = search_box(ctx, search_index(ctx), key=SEARCH_KEY)
+    refs = [("project", str(i)) for i in res.ranking["project_id"]] if "project_id" in res.ranking else []
+    return page_pick(ctx, "planning", found=found, map_key=MAP_KEY, table_key=RANKING_KEY, table_refs=refs)
 
 
 def summary_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:

@@ -36,7 +36,8 @@ from bangfu.ui import cache as data
 from bangfu.ui.feedback import flash, guard, md_text, show_error, show_flash
 from bangfu.ui.progress import run_cancellable
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, suppression_note
+from bangfu.indicators.search import Entry
+from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, page_pick, search_index, suppression_note
 
 #: Flash slot of this page's messages (saved, undone, bulk update applied); the page shows it under its title.
 FLASH_SLOT = "roads"
@@ -51,6 +52,8 @@ TABS: tuple[str, ...] = ("progress", "access", "network", "edit", "bulk", "histo
 WALK_KEY = "roads.network_walk"
 #: How many of the ranked missing links the network tab draws on its map.
 LINKS_ON_MAP = 10
+#: Widget keys of the road map, the search box and the editor's road choice.
+MAP_KEY, SEARCH_KEY, EDIT_ROAD_KEY = "roads_map", "roads_search", "roads.edit_road"
 _LOADED = "roads.loaded"
 _CONFLICT = "roads.conflict"
 
@@ -186,6 +189,15 @@ def area_map(ctx: Context, view: AreaView, f: dict[str, Any]) -> folium.Map:
     fields.append(maps.TooltipField("rate_pct", ctx.t("roads.col.rate_pct")))
     return road_map(ind.filter_roads(view.roads, **f), with_rate, lang=ctx.lang, basemap=ctx.basemap,
                     tianditu_token=ctx.tianditu_token, village_fields=fields)
+
+
+def current_pick(ctx: Context, found: tuple[str, str] | None) -> tuple[Entry | None, bool]:
+    """What the map highlights (the search box's result or what was last clicked on the map) and whether it zooms
+    to it; a road chosen so is also the one the editor tab opens."""
+    entry, fit = page_pick(ctx, "roads", found=found, map_key=MAP_KEY)
+    if entry is not None and entry.kind == "road" and st.session_state.get("roads.picked") != entry.key:
+        st.session_state[EDIT_ROAD_KEY] = st.session_state["roads.picked"] = entry.key  # once: the list may change it
+    return entry, fit
 
 
 def tab_labels(ctx: Context) -> list[str]:
@@ -449,9 +461,11 @@ def edit_panel(ctx: Context, view: AreaView) -> None:
     ids = sorted(road_layer["road_id"].astype(str))
     if not ids:
         return
-    names = dict(zip(road_layer["road_id"], road_layer["name"]))
-    rid = st.selectbox(ctx.t("roads.edit.road"), ids, key="roads.edit_road",
-                       format_func=lambda r: f"{r} · {names.get(r, '')}")
+    road_labels = {e.key: f"{e.name} · {e.detail} · {e.key}" for e in search_index(ctx) if e.kind == "road"}
+    if st.session_state.get(EDIT_ROAD_KEY) not in ids:  # a road picked outside the classes shown
+        st.session_state.pop(EDIT_ROAD_KEY, None)
+    st.caption(ctx.t("roads.edit.pick_hint"))
+    rid = st.selectbox(ctx.t("roads.edit.road"), ids, key=EDIT_ROAD_KEY, format_func=lambda r: road_labels.get(r, r))
     loaded = st.session_state.get(_LOADED)
     if loaded is None or loaded.get("road_id") != rid:
         loaded = _load(ctx, rid)

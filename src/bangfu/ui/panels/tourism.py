@@ -14,7 +14,8 @@ from bangfu import indicators as ind
 from bangfu.core.vocab import SITE_TYPE
 from bangfu.maps import themes as thememaps
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import download_buttons, kpi_row, suppression_note
+from bangfu.indicators.search import Entry
+from bangfu.ui.widgets import download_buttons, kpi_row, page_pick, suppression_note
 from bangfu.workspace import display, personal
 from bangfu.workspace.access import SUPPRESSED
 from bangfu.workspace.schema import SITE_TYPES
@@ -124,6 +125,15 @@ def kpi_section(ctx: Context, view: AreaView) -> None:
         st.info(ctx.t("tourism.no_households"))
     if view.sites.empty:
         st.info(ctx.t("tourism.no_sites"))
+
+
+#: Widget keys of the tourism map and its search box.
+MAP_KEY, SEARCH_KEY = "tourism_map", "tourism_search"
+
+
+def current_pick(ctx: Context, found: tuple[str, str] | None) -> tuple[Entry | None, bool]:
+    """What the map highlights (found, or clicked on the map) and whether it zooms to it."""
+    return page_pick(ctx, "tourism", found=found, map_key=MAP_KEY)
 
 
 def area_map(ctx: Context, view: AreaView, choice: Choice) -> folium.Map:
