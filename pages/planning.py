@@ -1,6 +1,5 @@
 """项目规划 — rank infrastructure projects by households benefited; best portfolio within a budget."""
 
-import streamlit as st
 
 from bangfu.ui.panels import planning as panel
 from bangfu.ui.shell import current

@@ -130,7 +130,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         _refused(exc)
         return EXIT_REFUSED
     latest = store.list_backups(ws)
-    where = f"{store.BACKUP_DIR}/{latest[0].name}" if latest else store.BACKUP_DIR
+    where = str(latest[0].path) if latest else str(store.backups_dir(ws))
     _print(f"已导入。导入前的工作空间已备份为 {where}（可用 restore-backup 恢复）。")
     return 0
 

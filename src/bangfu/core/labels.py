@@ -763,6 +763,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.prepare_export": ("生成导出文件", "Prepare export"),
     "data.download": ("下载", "Download"),
     "data.report_file": ("数据检查报告", "validation_report"),
+    "data.matches": ("与官方村名录核对：{matched} 行匹配，{unmatched} 行未匹配（逐行列表）",
+                     "Checked against the official village list: {matched} rows matched, {unmatched} not (row by row)"),
+    "data.matches_file": ("村名匹配结果", "village_matches"),
     # --- briefing (issue 8) -------------------------------------------------------------
     "briefing.title": ("{area}帮扶工作简报", "{area}: poverty alleviation briefing"),
     "briefing.as_of": ("数据截至 {as_of}", "Data as of {as_of}"),

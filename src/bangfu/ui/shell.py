@@ -223,7 +223,8 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
             version = t("sidebar.data_version", lang).format(v=info.meta.get("version", "?"))
             st.caption(f"{t('sidebar.workspace_source', lang)}：{md_text(source)}  ·  {md_text(version)}")
             user = auth.current_user(lang, folder)
-            restore_demo_control(lang, folder, user, key="restore_demo", version=store.meta_version(info.meta))
+            if Path(path) == folder / store.WORKSPACE_FILE:  # the demo restores the default workspace only
+                restore_demo_control(lang, folder, user, key="restore_demo", version=store.meta_version(info.meta))
 
     ctx = Context(
         lang=lang,

@@ -119,7 +119,7 @@ def new_workspace(path: Path | str, county_code: str, name: str | None = None, *
         fileio.fsync_dir(p.parent)
     finally:
         tmp.unlink(missing_ok=True)
-    audit.record(p.parent, user, "new_workspace", code,
+    audit.record(p, user, "new_workspace", code,
                  {"county_name": title, "reference_villages": len(official)}, workspace=p.name)
     return p
 

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from bangfu.ingest import columns as cm
-from bangfu.ingest import crs_detect, examples as import_examples, pipeline as importers, readers
+from bangfu.ingest import crs_detect, examples as import_examples, matching, pipeline as importers, readers
 from bangfu.export import layers as layer_export
 from bangfu.maps import base as maps
 from bangfu.workspace import access, catalog, create, store
@@ -232,6 +232,12 @@ def report_and_apply(ctx: Context, plan: importers.ImportPlan) -> None:
     if len(frame):
         st.dataframe(frame, hide_index=True, key="data.report")
         download_buttons(frame, name=ctx.t("data.report_file"), lang=ctx.lang, key="data.report_dl")
+    if plan.matches is not None and len(plan.matches):  # every village row against the official list
+        matched = int(plan.matches["matched"].sum())
+        with st.expander(ctx.t("data.matches").format(matched=matched, unmatched=len(plan.matches) - matched)):
+            shown = matching.matches_table(plan.matches, ctx.lang)
+            st.dataframe(shown, hide_index=True, key="data.matches")
+            download_buttons(shown, name=ctx.t("data.matches_file"), lang=ctx.lang, key="data.matches_dl")
     st.subheader(ctx.t("data.step_change"))
     if plan.change is not None:
         c = plan.change.counts()
