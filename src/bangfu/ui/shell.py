@@ -223,7 +223,7 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
             version = t("sidebar.data_version", lang).format(v=info.meta.get("version", "?"))
             st.caption(f"{t('sidebar.workspace_source', lang)}：{md_text(source)}  ·  {md_text(version)}")
             user = auth.current_user(lang, folder)
-            if Path(path) == folder / store.WORKSPACE_FILE:  # the demo restores the default workspace only
+            if Path(path).resolve() == (folder / store.WORKSPACE_FILE).resolve():  # the demo restores the default workspace only
                 restore_demo_control(lang, folder, user, key="restore_demo", version=store.meta_version(info.meta))
 
     ctx = Context(
