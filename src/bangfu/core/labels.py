@@ -982,6 +982,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "help.answers.pairings": ("哪些需帮扶村还没有企业结对？各镇的结对覆盖率是多少？在这里新增、结束和修改结对。",
                               "Which needy villages have no enterprise pairing yet? What is each town's pairing coverage? "
                               "Add, end and edit pairings here."),
+    "help.answers.start": ("新县（或新年度）从哪里开始：每个图层导入了没有、有多少行和问题，下一步导入什么，下载带中文表头和示例行的 Excel 模板。",
+                           "Where a new county (or year) starts: each layer's status (imported, rows, problems), the next "
+                           "step, and Excel templates with Chinese headers and an example row."),
     "help.answers.data": ("如何导入本县自己的村界、农户、道路等数据，导出数据，恢复备份？",
                           "How do I import the county's own boundaries, households, roads…, export data, restore a backup?"),
     "help.answers.briefing": ("给领导的一页纸：本县（或本镇）的主要指标、地图和重点项目，可下载 PDF、Word，或全屏展示。",
