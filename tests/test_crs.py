@@ -76,3 +76,21 @@ def test_vectorised_and_geometry():
 def test_metric_crs_picks_utm_zone():
     assert crs.utm_epsg(112.6, 22.3) == 32649
     assert crs.utm_epsg(122.0, 41.0) == 32651
+
+
+def test_metric_crs_of_a_single_point_or_a_line_of_points_in_any_crs():
+    """A layer whose bounding box has no width or height (one tourism site in a town, sites due north of each
+    other) gets the UTM zone of its centre, in lon/lat or already projected (GEOS refused to densify such a box)."""
+    import geopandas as gpd
+    import shapely
+
+    from bangfu.geo.crs import metric_crs
+
+    one = gpd.GeoDataFrame(geometry=[shapely.Point(112.6, 22.3)], crs="EPSG:4326")
+    column = gpd.GeoDataFrame(geometry=[shapely.Point(112.6, 22.3), shapely.Point(112.6, 23.0)], crs="EPSG:4326")
+    east = gpd.GeoDataFrame(geometry=[shapely.Point(114.1, 22.3)], crs="EPSG:4326")
+    for frame, zone in ((one, "EPSG:32649"), (column, "EPSG:32649"), (east, "EPSG:32650")):
+        assert metric_crs(frame) == zone
+        assert metric_crs(frame.to_crs("EPSG:3857")) == zone
+        assert metric_crs(frame.to_crs("EPSG:32649")) == zone
+    assert metric_crs(gpd.GeoDataFrame(geometry=[None], crs="EPSG:4326")) == "EPSG:32650"

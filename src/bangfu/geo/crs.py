@@ -165,9 +165,18 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> str:
         return "EPSG:32650"
     import geopandas as gpd
 
-    # only the bounding box is reprojected (its edges densified), not every geometry of the layer
-    box = gpd.GeoSeries([shapely.box(*gdf.total_bounds)], crs=gdf.crs)
-    b = box.segmentize(max(float(np.ptp(gdf.total_bounds[[0, 2]])), 1e-9) / 16).to_crs("EPSG:4326").total_bounds
+    x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+    if not all(np.isfinite([x0, y0, x1, y1])):  # only empty geometries
+        return "EPSG:32650"
+    if gdf.crs is None or gdf.crs.is_geographic:
+        return f"EPSG:{utm_epsg((x0 + x1) / 2, (y0 + y1) / 2)}"
+    # only the bounding box is reprojected (its edges densified), not every geometry of the layer; a box of no
+    # width or height (one point, points on a line) is reprojected as its corners
+    if x1 > x0 and y1 > y0:
+        shape = shapely.box(x0, y0, x1, y1).segmentize(max(x1 - x0, y1 - y0) / 16)
+    else:
+        shape = shapely.MultiPoint([(x0, y0), (x1, y1)])
+    b = gpd.GeoSeries([shape], crs=gdf.crs).to_crs("EPSG:4326").total_bounds
     return f"EPSG:{utm_epsg((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)}"
 
 
