@@ -139,6 +139,17 @@ def _fix_sum(values: np.ndarray, target: int, rng: np.random.Generator, lo: int 
     return v
 
 
+def poverty_causes(rng: np.random.Generator, poor: np.ndarray, labour: np.ndarray) -> np.ndarray:
+    """The main poverty cause of each poor household (None for the others), drawn from the causes that fit a
+    household with labour or without (:data:`CAUSES_WITH_LABOUR`, :data:`CAUSES_WITHOUT_LABOUR`)."""
+    cause = np.full(len(poor), None, dtype=object)
+    idx = np.flatnonzero(poor & labour)
+    cause[idx] = draw_codes(rng, vocab.POVERTY_CAUSE, CAUSES_WITH_LABOUR, len(idx))
+    idx = np.flatnonzero(poor & ~labour)
+    cause[idx] = draw_codes(rng, vocab.POVERTY_CAUSE, CAUSES_WITHOUT_LABOUR, len(idx))
+    return cause
+
+
 def household_attributes(
     table: pd.DataFrame, hv: np.ndarray, old: np.ndarray, key: np.ndarray, rng: np.random.Generator
 ) -> pd.DataFrame:
@@ -173,11 +184,7 @@ def household_attributes(
     members[key_pick] = _fix_sum(rng.choice(np.arange(1, 8), len(key_pick), p=MEMBER_P), CHISHUI_KEY[1], rng)
     members[rest] = _fix_sum(members[rest], CHISHUI_POOR[1] - CHISHUI_KEY[1], rng)
     is_key = poor & labour
-    cause = np.full(n, None, dtype=object)
-    idx = np.flatnonzero(poor & labour)
-    cause[idx] = draw_codes(rng, vocab.POVERTY_CAUSE, CAUSES_WITH_LABOUR, len(idx))
-    idx = np.flatnonzero(poor & ~labour)
-    cause[idx] = draw_codes(rng, vocab.POVERTY_CAUSE, CAUSES_WITHOUT_LABOUR, len(idx))
+    cause = poverty_causes(rng, poor, labour)
     codes = table["village_code"].to_numpy()[hv]
     serial = np.zeros(n, dtype=int)
     for v in np.unique(hv):  # hv is grouped by village already

@@ -33,7 +33,7 @@ import shapely
 from bangfu.core import vocab
 from bangfu.demo.codes import checked, draw_codes
 from bangfu.demo.enterprises import INDUSTRIES, PAIRING_TYPE_SHARES
-from bangfu.demo.households import CAUSES_WITH_LABOUR, CAUSES_WITHOUT_LABOUR, MEMBER_P, POOR_MEMBER_P
+from bangfu.demo.households import MEMBER_P, POOR_MEMBER_P, poverty_causes
 from bangfu.demo.projects import PROJECT_PLAN, blob
 from bangfu.demo.roads import ROAD_CLASS_RECIPES, STATUS_FIELDS
 from bangfu.demo.sources import BOUNDARY_FILE, VILLAGE_FILE, short_name
@@ -307,11 +307,7 @@ def _households(
     poor = rng.random(n) < inc[hv]
     members[poor] = rng.choice(np.arange(1, 8), int(poor.sum()), p=POOR_MEMBER_P)
     labour = np.where(poor, rng.random(n) < 0.27, rng.random(n) < 0.93)
-    cause = np.full(n, None, dtype=object)
-    idx = np.flatnonzero(poor & labour)
-    cause[idx] = draw_codes(rng, vocab.POVERTY_CAUSE, CAUSES_WITH_LABOUR, len(idx))
-    idx = np.flatnonzero(poor & ~labour)
-    cause[idx] = draw_codes(rng, vocab.POVERTY_CAUSE, CAUSES_WITHOUT_LABOUR, len(idx))
+    cause = poverty_causes(rng, poor, labour)
     codes = table["village_code"].to_numpy()[hv]
     serial = np.arange(n) - np.searchsorted(hv, hv, side="left") + 1  # hv is grouped by village
     ids = pd.Series(codes, dtype=object) + pd.Series(serial).astype(str).str.zfill(4)

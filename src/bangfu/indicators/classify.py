@@ -18,7 +18,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import mapclassify
 import numpy as np
@@ -105,6 +105,19 @@ def class_method(key: str) -> ClassMethod:
     return spec
 
 
+def _backtrack(x: np.ndarray, k: int, n: int, start: Callable[[int, int], int]) -> np.ndarray:
+    """The k − 1 inner breaks and the maximum of the sorted values ``x`` from the dynamic programme's table of
+    class starts (``start(last, classes)``: the first value's 1-based index of the last class)."""
+    bins = np.zeros(k + 1)
+    bins[k] = x[-1]
+    kk = n
+    for c in range(k, 1, -1):
+        pivot = start(kk, c)
+        bins[c - 1] = x[pivot - 2]
+        kk = pivot - 1
+    return bins[1:]
+
+
 def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
     """Fisher–Jenks natural breaks: the same bins as ``mapclassify.FisherJenks`` (same recursion, same
     tie rule), vectorised with NumPy: O(k·n²) memory-light array work instead of a Python triple loop
@@ -132,14 +145,7 @@ def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
         best = np.argmin(cand[:, 2:], axis=0)
         cost[2:, j] = cand[best, np.arange(2, n + 1)]
         start[2:, j] = best
-    bins = np.zeros(k + 1)
-    bins[k] = x[-1]
-    kk = n
-    for c in range(k, 1, -1):
-        pivot = start[kk, c]
-        bins[c - 1] = x[pivot - 2]
-        kk = pivot - 1
-    return bins[1:]
+    return _backtrack(x, k, n, lambda kk, c: int(start[kk, c]))
 
 
 #: Above this many values the n×n arrays get large: :func:`fisher_jenks_bins_large` (same breaks) is used.
@@ -193,14 +199,7 @@ def fisher_jenks_bins_large(values: np.ndarray, k: int) -> np.ndarray:
                 np.concatenate([olo[left], best[right]]), np.concatenate([best[left], ohi[right]]),
             )
         prev = cur
-    bins = np.zeros(k + 1)
-    bins[k] = x[-1]
-    kk = n
-    for c in range(k, 1, -1):
-        pivot = starts[c, kk]
-        bins[c - 1] = x[pivot - 2]
-        kk = pivot - 1
-    return bins[1:]
+    return _backtrack(x, k, n, lambda kk, c: int(starts[c, kk]))
 
 
 @dataclass(frozen=True)
