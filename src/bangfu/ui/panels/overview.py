@@ -215,9 +215,9 @@ def summary_table(ctx: Context, area_table: pd.DataFrame, as_of: str) -> Summary
     if ctx.town_code is None:
         summary = ind.unit_summary(area_table, below)
         title = f"{ctx.area_label} · {ctx.t('sidebar.level.' + below)}"
-        kind = "town" if below == "town" else "area"
+        kind, column = ("town", "town_code") if below == "town" else ("area", "area_code")  # unit_summary's names
         return Summary(title, ind.display_table(summary, lang=ctx.lang), f"{ctx.area.name}{ctx.t('overview.file.towns')}",
-                       [(kind, str(c)) for c in summary["town_code"]])
+                       [(kind, str(c)) for c in summary[column]])
     summary = area_table.drop(columns="geometry")
     summary = summary.rename(columns={"is_old_district": "old_district_villages", "is_key_village": "key_villages"})
     shown = ind.display_table(summary[list(TOWN_VILLAGE_COLUMNS)], lang=ctx.lang)
