@@ -24,8 +24,9 @@ LEVELS: dict[str, tuple[dict[str, str], str]] = {
     "county": ({"area": "210102"}, "和平区"),
     "town": ({"area": "210202001"}, ""),  # name read from the workspace below
 }
-#: Pages about the whole workspace (its files, its accounts and audit log): not filtered by area, titled without it.
-WORKSPACE_PAGES = {"pages/data.py", "pages/audit.py"}
+#: Pages about the whole workspace (its files, getting started, accounts and audit log, help): not filtered by area
+#: (``PageSpec.area`` false), titled without it.
+WORKSPACE_PAGES = {spec.path for spec in PAGES if not spec.area}
 ROTATION = [(spec, list(LEVELS)[i % len(LEVELS)]) for i, spec in enumerate(PAGES)]
 #: The other levels of every page the area changes (the workspace pages do not depend on it).
 MATRIX = [(spec, level) for spec in PAGES for level in LEVELS

@@ -26,11 +26,11 @@ ADMIN = Principal("tester", "admin", source="cli")
 EXPECTED_MISSING: dict[str, dict[str, str]] = {
     "empty": {"overview": "行政村", "planning": "行政村、候选项目", "roads": "行政村、农村道路",
               "tourism": "行政村、乡村旅游点", "pairings": "行政村、帮扶企业", "briefing": "行政村",
-              "start": "", "data": "", "audit": ""},
+              "start": "", "data": "", "audit": "", "help": ""},
     "villages": {"overview": "", "planning": "候选项目", "roads": "农村道路", "tourism": "乡村旅游点",
-                 "pairings": "帮扶企业", "briefing": "", "start": "", "data": "", "audit": ""},
+                 "pairings": "帮扶企业", "briefing": "", "start": "", "data": "", "audit": "", "help": ""},
     "villages+households": {"overview": "", "planning": "候选项目", "roads": "农村道路", "tourism": "乡村旅游点",
-                            "pairings": "帮扶企业", "briefing": "", "start": "", "data": "", "audit": ""},
+                            "pairings": "帮扶企业", "briefing": "", "start": "", "data": "", "audit": "", "help": ""},
 }
 #: The next import step the pages name on each stage.
 NEXT = {"empty": "行政村", "villages": "农户", "villages+households": "农村道路"}
