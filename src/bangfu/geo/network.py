@@ -639,6 +639,69 @@ def _sorted_unique(key: I64) -> I64:
     return key[keep]
 
 
+def _runs(start: I64, count: I64) -> I64:
+    """The positions ``start[i] .. start[i] + count[i] - 1`` of every run, concatenated in run order."""
+    total = int(count.sum())
+    pos = np.arange(total, dtype=np.int64)
+    pos += np.repeat(start - (np.cumsum(count) - count), count)
+    return pos
+
+
+@dataclass(frozen=True)
+class _EdgePoints:
+    """Attached points grouped by edge: ``order`` (point numbers, by edge then number), ``ptr`` (CSR
+    edge → slice of ``order``), their ``pos``/``walk`` in that order, and each edge's longest walking leg."""
+
+    order: I64
+    ptr: I64
+    pos: F64
+    walk: F64
+    max_walk: F64
+
+    @classmethod
+    def build(cls, net: RoadNetwork, att: Attachment, sel: Bool) -> _EdgePoints:
+        has = np.flatnonzero(att.edge >= 0)
+        has = has[sel[att.edge[has]]]
+        order = has[np.argsort(att.edge[has], kind="stable")]
+        edge = att.edge[order]
+        ptr = np.zeros(net.n_edges + 1, np.int64)
+        np.cumsum(np.bincount(edge, minlength=net.n_edges), out=ptr[1:])
+        walk = att.walk_m[order]
+        max_walk = np.full(net.n_edges, -np.inf)
+        np.maximum.at(max_walk, edge, walk)
+        return cls(order, ptr, att.pos_m[order], walk, max_walk)
+
+
+def _chunk_distances(net: RoadNetwork, base: sp.csr_matrix, sub: Anchors, n_src: int, limit: float) -> F64:
+    """Network distances (n_src, n_nodes) from ``n_src`` virtual sources (``sub.owner``) within ``limit``:
+    the graph ``base`` with the sources' rows appended (arcs to both ends of each anchor's edge)."""
+    n = net.n_nodes
+    rows, cols, w = _source_rows(net, sub, sub.owner)
+    vg = _min_csr(rows, cols, w, n_src)
+    g = sp.csr_matrix((np.concatenate([base.data, vg.data]), np.concatenate([base.indices, vg.indices]),
+                       np.concatenate([base.indptr, vg.indptr[1:] + base.indptr[-1]])), shape=(n + n_src, n + n_src))
+    d = dijkstra(g, directed=True, indices=n + np.arange(n_src), limit=limit)
+    return np.asarray(d, dtype=np.float64)[:, :n]
+
+
+def _reached_edges(net: RoadNetwork, reach: Bool, sub: Anchors, pts: _EdgePoints,
+                   inc: tuple[I64, I64, Bool]) -> tuple[I64, I64]:
+    """The distinct (source, edge) pairs whose points may be in a catchment, sorted: edges with points
+    incident to a node within the source's distance (``reach``), and the anchors' own edges."""
+    n_ptr, inc_e, inc_u = inc
+    si, ni = np.nonzero(reach)
+    k = _runs(n_ptr[ni], n_ptr[ni + 1] - n_ptr[ni])
+    s_r, e_r = np.repeat(si, n_ptr[ni + 1] - n_ptr[ni]), inc_e[k]
+    # an edge reached from both ends once: from u, or from v when u is not reached
+    keep = inc_u[k] | ~reach[s_r, net.u[e_r]]
+    ae = sub.edge
+    extra = (pts.ptr[ae + 1] > pts.ptr[ae]) & ~reach[sub.owner, net.u[ae]] & ~reach[sub.owner, net.v[ae]]
+    key = np.concatenate([s_r[keep], sub.owner[extra]]) * np.int64(net.n_edges)
+    key += np.concatenate([e_r[keep], ae[extra]])
+    key = _sorted_unique(key)
+    return key // net.n_edges, key % net.n_edges
+
+
 def catchment_pairs(
     net: RoadNetwork,
     anchors: Anchors,
@@ -652,83 +715,83 @@ def catchment_pairs(
     within ``distance[source]`` (distance <= d counts), sorted by source then point.
 
     Sources go through :func:`scipy.sparse.csgraph.dijkstra` ``chunk`` at a time, each from its own
-    virtual node (arcs to its anchors' edge ends) with the chunk's largest distance as the limit; the
-    points are then read off the edges incident to the nodes reached.
+    virtual node (arcs to its anchors' edge ends) with the chunk's largest distance as the limit. Then per
+    (source, edge) pair — an edge at a node reached, or an anchor's own edge — with the distances
+    ``du``/``dv`` of its ends: a point at ``pos`` with walking leg ``w`` is in when
+    ``min(du + pos, dv + (L - pos), offset + |pos - anchor pos| for the source's anchors on the edge) + w``
+    is within the distance. An edge whose farthest point is surely in (its longest walking leg plus
+    ``min(min(du, dv) + L, (du + dv + L) / 2)`` at least 1 µm inside) gives all its points without measuring
+    any; the others are measured point by point. Each point lies on one edge, so no pair comes twice.
     """
     distance = np.asarray(distance, dtype=np.float64)
-    n_src = len(distance)
+    n_src, n_pts = len(distance), len(att.edge)
     empty = np.zeros(0, np.int64)
-    has = np.flatnonzero(att.edge >= 0)
-    if n_src == 0 or len(has) == 0 or len(anchors.owner) == 0:
-        return empty, empty
-    # points grouped by edge (CSR edge → points)
-    order = has[np.argsort(att.edge[has], kind="stable")]
-    p_ptr = np.zeros(net.n_edges + 1, np.int64)
-    np.cumsum(np.bincount(att.edge[order], minlength=net.n_edges), out=p_ptr[1:])
-    # node → (edge, side) incidence; side 0 = the node is u (distance along = pos), 1 = v (length − pos)
     sel = np.ones(net.n_edges, bool) if edges is None else np.asarray(edges, bool)
-    se = np.flatnonzero(sel)
+    pts = _EdgePoints.build(net, att, sel)
+    if n_src == 0 or len(pts.order) == 0 or len(anchors.owner) == 0:
+        return empty, empty
+    # node → incident selected edges that hold points (and whether the node is the edge's u)
+    se = np.flatnonzero(sel & (pts.ptr[1:] > pts.ptr[:-1]))
     inc_node = np.concatenate([net.u[se], net.v[se]])
-    inc_edge = np.concatenate([se, se])
-    inc_side = np.concatenate([np.zeros(len(se), np.int64), np.ones(len(se), np.int64)])
     io = np.argsort(inc_node, kind="stable")
-    inc_edge, inc_side = inc_edge[io], inc_side[io]
     n_ptr = np.zeros(net.n_nodes + 1, np.int64)
     np.cumsum(np.bincount(inc_node, minlength=net.n_nodes), out=n_ptr[1:])
+    inc = (n_ptr, np.concatenate([se, se])[io], np.repeat(np.array([True, False]), len(se))[io])
+    base = net.graph(sel)
     a_order = np.argsort(anchors.owner, kind="stable")
     a_ptr = np.zeros(n_src + 1, np.int64)
     np.cumsum(np.bincount(anchors.owner, minlength=n_src), out=a_ptr[1:])
-    base_rows = np.concatenate([net.u[se], net.v[se]])
-    base_cols = np.concatenate([net.v[se], net.u[se]])
-    base_w = np.concatenate([net.length_m[se], net.length_m[se]])
-    out_s: list[I64] = []
-    out_p: list[I64] = []
+    out: list[I64] = []
     for c0 in range(0, n_src, chunk):
         c1 = min(c0 + chunk, n_src)
         ai = a_order[a_ptr[c0]:a_ptr[c1]]
         ai = ai[sel[anchors.edge[ai]]]
         sub = Anchors(anchors.owner[ai] - c0, anchors.edge[ai], anchors.pos_m[ai], anchors.offset_m[ai])
-        rows, cols, w = _source_rows(net, sub, net.n_nodes + sub.owner)
-        g = _min_csr(np.concatenate([base_rows, rows]), np.concatenate([base_cols, cols]),
-                     np.concatenate([base_w, w]), net.n_nodes + (c1 - c0))
         dmax = distance[c0:c1]
-        lim = float(dmax.max()) if len(dmax) else 0.0
-        d = np.asarray(
-            dijkstra(g, directed=True, indices=net.n_nodes + np.arange(c1 - c0), limit=lim), dtype=np.float64
-        )[:, : net.n_nodes]
-        si, ni = np.nonzero(d <= dmax[:, None])
-        dn = d[si, ni]
-        # (source, node) → (source, edge, side, distance at the edge's end)
-        cnt = n_ptr[ni + 1] - n_ptr[ni]
-        rep = np.repeat(np.arange(len(si)), cnt)
-        k = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt) + n_ptr[ni][rep]
-        s_e, e_e, side, d_e = si[rep], inc_edge[k], inc_side[k], dn[rep]
-        # the anchors' own edges: straight along the edge from the anchor
-        s_a = sub.owner
-        s_all = np.concatenate([s_e, s_a])
-        e_all = np.concatenate([e_e, sub.edge])
-        kind = np.concatenate([side, np.full(len(s_a), 2, np.int64)])
-        base = np.concatenate([d_e, sub.offset_m])
-        apos = np.concatenate([np.zeros(len(s_e)), sub.pos_m])
-        # expand to the points on those edges
-        pc = p_ptr[e_all + 1] - p_ptr[e_all]
-        rep = np.repeat(np.arange(len(s_all)), pc)
-        if len(rep) == 0:
-            continue
-        k = np.arange(len(rep)) - np.repeat(np.cumsum(pc) - pc, pc) + p_ptr[e_all][rep]
-        pt = order[k]
-        e = e_all[rep]
-        pos = att.pos_m[pt]
-        along = np.select([kind[rep] == 0, kind[rep] == 1], [pos, net.length_m[e] - pos], np.abs(pos - apos[rep]))
-        total = base[rep] + along + att.walk_m[pt]
-        src = s_all[rep]
-        ok = total <= dmax[src]
-        key = _sorted_unique((src[ok] + c0).astype(np.int64) * np.int64(len(att.edge)) + pt[ok])
-        out_s.append(key // len(att.edge))
-        out_p.append(key % len(att.edge))
-    if not out_s:
-        return empty, empty
-    return np.concatenate(out_s), np.concatenate(out_p)
+        d = _chunk_distances(net, base, sub, c1 - c0, float(dmax.max()))
+        s_p, e_p = _reached_edges(net, d <= dmax[:, None], sub, pts, inc)
+        du, dv, lp, dp = d[s_p, net.u[e_p]], d[s_p, net.v[e_p]], net.length_m[e_p], dmax[s_p]
+        far = np.minimum(np.minimum(du, dv) + lp, (du + dv + lp) / 2)
+        inside = pts.max_walk[e_p] + far <= dp - 1e-6
+        # edges surely inside: all their points
+        ii = np.flatnonzero(inside)
+        cnt = pts.ptr[e_p[ii] + 1] - pts.ptr[e_p[ii]]
+        s1, p1 = np.repeat(s_p[ii], cnt), pts.order[_runs(pts.ptr[e_p[ii]], cnt)]
+        # the others: each point
+        pp = np.flatnonzero(~inside)
+        cnt = pts.ptr[e_p[pp] + 1] - pts.ptr[e_p[pp]]
+        k = _runs(pts.ptr[e_p[pp]], cnt)
+        pq = np.repeat(pp, cnt)
+        pos = pts.pos[k]
+        best = np.minimum(du[pq] + pos, dv[pq] + (lp[pq] - pos))
+        _along_anchor_edges(best, pos, sub, s_p, e_p, pp, cnt, net.n_edges)
+        ok = best + pts.walk[k] <= dp[pq]
+        key = np.concatenate([s1, s_p[pq[ok]]]) + c0
+        key *= n_pts
+        key += np.concatenate([p1, pts.order[k[ok]]])
+        key.sort()
+        out.append(key)
+    key = np.concatenate(out)
+    return key // n_pts, key % n_pts
+
+
+def _along_anchor_edges(best: F64, pos: F64, sub: Anchors, s_p: I64, e_p: I64, pp: I64, cnt: I64, n_edges: int) -> None:
+    """Lower ``best`` (the points of the measured pairs ``pp``, ``cnt`` each, in order) in place by the
+    direct way from each anchor along its own edge: offset + |pos − anchor pos|."""
+    if len(sub.owner) == 0 or len(pp) == 0:
+        return
+    pkey = s_p * np.int64(n_edges) + e_p  # sorted (pairs come sorted by source, then edge)
+    measured = np.full(len(pkey), -1, np.int64)
+    measured[pp] = np.arange(len(pp))
+    akey = sub.owner * np.int64(n_edges) + sub.edge
+    at = np.minimum(np.searchsorted(pkey, akey), len(pkey) - 1)
+    ap = np.where(pkey[at] == akey, measured[at], -1)
+    mine = ap >= 0
+    ap = ap[mine]
+    acnt = cnt[ap]
+    idx = _runs((np.cumsum(cnt) - cnt)[ap], acnt)
+    val = np.repeat(sub.offset_m[mine], acnt) + np.abs(pos[idx] - np.repeat(sub.pos_m[mine], acnt))
+    np.minimum.at(best, idx, val)
 
 
 # --------------------------------------------------------------------------- seats
