@@ -179,3 +179,45 @@ def test_catchment_pairs_equal_the_former_implementation_and_brute_force(roads, 
     np.testing.assert_array_equal(got[1], want[1])
     if edges is None:
         assert set(zip(got[0].tolist(), got[1].tolist())) == brute_catchment(net, anchors, len(dist), dist, att)
+
+
+def reference_attach(net: gn.RoadNetwork, xy_: np.ndarray, edges: np.ndarray | None = None) -> gn.Attachment:
+    """The former ``attach`` / ``Segments.nearest`` (before 2026-11-30 23:00 UTC): the k nearest midpoints
+    measured with :meth:`Segments.project` on (n·k) repeated points, all points at once."""
+    seg, index = net.segments, net.segment_index(edges)
+    use, n = index.use, len(xy_)
+    best, d, s = np.zeros(n, np.int64), np.full(n, np.inf), np.zeros(n)
+    todo = np.arange(n)
+    for kk in (8, 32, 128):
+        kk = min(kk, len(use))
+        dm, im = index.kdtree.query(xy_[todo], k=kk)
+        dm, im = dm.reshape(len(todo), kk), im.reshape(len(todo), kk)
+        cand = use[im]
+        dist, along = seg.project(cand.reshape(-1), np.repeat(xy_[todo], kk, axis=0))
+        dist, along = dist.reshape(len(todo), kk), along.reshape(len(todo), kk)
+        j = np.argmin(dist, axis=1)
+        rows = np.arange(len(todo))
+        best[todo], d[todo], s[todo] = cand[rows, j], dist[rows, j], along[rows, j]
+        todo = todo[~((dm[:, -1] > d[todo] + index.half + 1e-9) | (kk >= len(use)))]
+        if len(todo) == 0:
+            break
+    if len(todo):
+        (pi, ti), _ = index.strtree.query_nearest(shapely.points(xy_[todo]), return_distance=True, all_matches=False)
+        dd, ss = seg.project(use[ti], xy_[todo][pi])
+        best[todo[pi]], d[todo[pi]], s[todo[pi]] = use[ti], dd, ss
+    edge = seg.edge[best]
+    return gn.Attachment(edge, np.clip(net.start_m[edge] + s, 0.0, net.length_m[edge]), d)
+
+
+@pytest.mark.parametrize("selection", ["all", "hardened"])
+def test_walking_legs_equal_the_former_implementation_bit_for_bit(selection: str, monkeypatch: pytest.MonkeyPatch):
+    rng = np.random.default_rng(62)
+    net = gn.build_network(jittered_roads(rng), crs=UTM)
+    edges = None if selection == "all" else net.hardened
+    pts = np.vstack([xy(*map(tuple, rng.uniform(-2000, 9000, (20_000, 2)))), net.node_xy,
+                     shapely.get_coordinates(shapely.line_interpolate_point(net.geometry, 0.3, normalized=True))])
+    monkeypatch.setattr(gn, "ATTACH_BLOCK", 3001)  # several blocks, the last one short
+    got, want = gn.attach(net, pts, edges=edges), reference_attach(net, pts, edges)
+    for field in ("edge", "pos_m", "walk_m"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+    assert (got.walk_m > 1000).sum() > 100  # points far from any road: the wider rounds ran too
