@@ -83,13 +83,19 @@ class NetworkIssue:
 
 @dataclass(frozen=True)
 class SegmentIndex:
-    """Spatial indexes of a selection of segments (``use``): a GEOS STR-tree, a k-d tree of their
-    midpoints and half the longest segment's length."""
+    """Spatial indexes of a selection of ``segments`` (``use``): a k-d tree of their midpoints, half the
+    longest segment's length, and a GEOS STR-tree (made on first use: only the rare points the k-d tree
+    leaves unsure and :func:`anchors_near` need it)."""
 
+    segments: Segments
     use: I64
-    strtree: shapely.STRtree
     kdtree: Any
     half: float
+
+    @cached_property
+    def strtree(self) -> shapely.STRtree:
+        """GEOS STR-tree over the selected segments' geometries (item ``i`` is segment ``use[i]``)."""
+        return shapely.STRtree(self.segments.geometry[self.use])
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,12 @@ class Segments:
     b: F64
     edge: I64
     before: F64
-    geometry: Obj
+
+    @cached_property
+    def geometry(self) -> Obj:
+        """The segments as GEOS line strings (made on first use)."""
+        return np.asarray(shapely.linestrings(np.stack([self.a, self.b], axis=1)), dtype=object) if len(self.a) \
+            else np.zeros(0, object)
 
     @cached_property
     def vectors(self) -> tuple[F64, F64, F64, F64, F64, F64]:
@@ -241,8 +252,7 @@ class RoadNetwork:
         starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]]) if len(e) else np.zeros(0, np.int64)
         first[e[starts]] = cum[starts] - seg[starts]
         before = cum - seg - first[e]
-        geoms = shapely.linestrings(np.stack([a, b], axis=1)) if len(a) else np.zeros(0, object)
-        return Segments(a, b, e, before, np.asarray(geoms, dtype=object))
+        return Segments(a, b, e, before)
 
     @cached_property
     def _indexes(self) -> dict[bytes, SegmentIndex]:
@@ -260,8 +270,7 @@ class RoadNetwork:
             use = np.flatnonzero(sel[seg.edge]).astype(np.int64)
             mid = (seg.a[use] + seg.b[use]) / 2
             lengths = np.sqrt(((seg.b[use] - seg.a[use]) ** 2).sum(axis=1))
-            hit = SegmentIndex(use, shapely.STRtree(seg.geometry[use]), cKDTree(mid) if len(use) else None,
-                               float(lengths.max() / 2) if len(use) else 0.0)
+            hit = SegmentIndex(seg, use, cKDTree(mid) if len(use) else None, float(lengths.max() / 2) if len(use) else 0.0)
             if len(self._indexes) >= 8:
                 self._indexes.clear()
             self._indexes[key] = hit
