@@ -106,3 +106,31 @@ def test_walking_legs_equal_the_former_implementation_bit_for_bit(selection: str
     for field in ("edge", "pos_m", "walk_m"):
         np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
     assert (got.walk_m > 1000).sum() > 100  # points far from any road: the wider rounds ran too
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1), st.floats(0, 800), st.floats(0, 300)), min_size=1,
+                max_size=40), st.lists(st.floats(0, 800), min_size=1, max_size=20))
+def test_dropping_dominated_anchors_changes_no_distance_in_any_bit(rows, positions):
+    """Per source and edge, the best of the kept anchors equals the best of all anchors, bit for bit, at every
+    position along the edge and at both ends (the arcs of the search)."""
+    owner, edge, pos, off = (np.array(c) for c in zip(*rows))
+    anchors = gn.Anchors(owner.astype(np.int64), edge.astype(np.int64), pos.astype(float), off.astype(float))
+    kept = gn._undominated(anchors)
+    assert len(kept.owner) >= len(set(zip(owner.tolist(), edge.tolist())))
+    length = 800.0
+    probe = np.array(positions + [0.0, length])
+    for o in range(3):
+        for e in range(2):
+            mine, theirs = (anchors.owner == o) & (anchors.edge == e), (kept.owner == o) & (kept.edge == e)
+            assert mine.any() == theirs.any()
+            if not mine.any():
+                continue
+            for a, m in ((anchors, mine), (kept, theirs)):
+                direct = (a.offset_m[m][:, None] + np.abs(probe[None, :] - a.pos_m[m][:, None])).min(axis=0)
+                to_u = (a.offset_m[m] + a.pos_m[m]).min()
+                to_v = (a.offset_m[m] + (length - a.pos_m[m])).min()
+                if a is anchors:
+                    want = (direct, to_u, to_v)
+            np.testing.assert_array_equal(direct, want[0])
+            assert (to_u, to_v) == want[1:]

@@ -693,16 +693,31 @@ def _runs(start: I64, count: I64) -> I64:
     return pos
 
 
+#: Resolution of the integer sort keys of :class:`_EdgePoints` (1/1024 m) and the band (m) around a one-sided
+#: pair's threshold inside which points are measured one by one: far wider than the key resolution and the
+#: rounding of distances, so the points outside it are surely in or surely out.
+_KEY_SCALE, _KEY_BAND = 1024.0, 0.01
+_KEY_BITS = 31
+#: One-sided pairs use the sorted keys only for distances well inside their range (1,000 km).
+_ONE_SIDED_MAX_M = 2.0**30 / _KEY_SCALE
+
+
 @dataclass(frozen=True)
 class _EdgePoints:
     """Attached points grouped by edge: ``order`` (point numbers, by edge then number), ``ptr`` (CSR
-    edge → slice of ``order``), their ``pos``/``walk`` in that order, and each edge's longest walking leg."""
+    edge → slice of ``order``), their ``edge``/``pos``/``walk`` in that order, each edge's longest walking
+    leg, and per end of the edge (``u``, ``v``) the points sorted by how far they are from that end
+    (along the edge + walking leg): ``by[end]`` = positions in ``order``, ``key[end]`` = edge · 2³¹ +
+    ⌊1024 · distance⌋, sorted (one binary search finds the points within a distance of an end)."""
 
     order: I64
     ptr: I64
+    edge: I64
     pos: F64
     walk: F64
     max_walk: F64
+    by: tuple[I64, I64]
+    key: tuple[I64, I64]
 
     @classmethod
     def build(cls, net: RoadNetwork, att: Attachment, sel: Bool) -> _EdgePoints:
@@ -712,10 +727,65 @@ class _EdgePoints:
         edge = att.edge[order]
         ptr = np.zeros(net.n_edges + 1, np.int64)
         np.cumsum(np.bincount(edge, minlength=net.n_edges), out=ptr[1:])
-        walk = att.walk_m[order]
+        pos, walk = att.pos_m[order], att.walk_m[order]
         max_walk = np.full(net.n_edges, -np.inf)
         np.maximum.at(max_walk, edge, walk)
-        return cls(order, ptr, att.pos_m[order], walk, max_walk)
+        by, key = [], []
+        for along in (pos, net.length_m[edge] - pos):
+            k = cls.quantize(along + walk)
+            k += edge << _KEY_BITS
+            o = np.argsort(k)
+            by.append(o)
+            key.append(k[o])
+        return cls(order, ptr, edge, pos, walk, max_walk, (by[0], by[1]), (key[0], key[1]))
+
+    @staticmethod
+    def quantize(metres: F64) -> I64:
+        """⌊1024 · metres⌋, clipped to [0, 2³¹ − 1] (about 2,000 km)."""
+        q: I64 = np.floor(np.clip(metres, 0.0, (2**_KEY_BITS - 1) / _KEY_SCALE) * _KEY_SCALE).astype(np.int64)
+        return q
+
+    def split(self, end: int, e: I64, room: F64) -> tuple[I64, I64]:
+        """For pairs reached from one ``end`` (0: u, 1: v) of edge ``e`` with ``room`` = distance − the end's
+        distance: the positions in ``by[end]`` up to which points are surely in, and up to which they may be."""
+        base = e << _KEY_BITS
+        low = room - _KEY_BAND
+        sure = np.searchsorted(self.key[end], np.where(low < 0, base - 1, base + self.quantize(low)), side="right")
+        maybe = np.searchsorted(self.key[end], base + self.quantize(room + _KEY_BAND), side="right")
+        return sure.astype(np.int64), maybe.astype(np.int64)
+
+
+def _segmented_min(v: F64, group: I64) -> F64:
+    """Running minimum of ``v`` restarting at every change of ``group`` (contiguous groups): a log-step scan."""
+    v = v.copy()
+    step = 1
+    while step < len(v):
+        same = group[step:] == group[:-step]
+        if not same.any():
+            break
+        v[step:] = np.where(same, np.minimum(v[step:], v[:-step]), v[step:])
+        step *= 2
+    return v
+
+
+def _undominated(anchors: Anchors) -> Anchors:
+    """The anchors without those another anchor of the same source on the same edge beats everywhere by more
+    than 1 µm (``offset_a + |pos_b − pos_a| <= offset_b − 1e-6``): then its arcs to the edge's ends and its
+    direct way along the edge are longer than that anchor's for every point, so no distance changes, not even
+    in the last bit (the rounding of these sums is far below 1 µm)."""
+    if len(anchors.owner) < 2:
+        return anchors
+    o = np.lexsort((anchors.pos_m, anchors.edge, anchors.owner))
+    owner, edge, pos, off = anchors.owner[o], anchors.edge[o], anchors.pos_m[o], anchors.offset_m[o]
+    new = np.r_[True, (owner[1:] != owner[:-1]) | (edge[1:] != edge[:-1])]
+    group = np.cumsum(new)
+    # best other anchor before (to the u side of) and after each anchor, by a running minimum per group
+    before = np.full(len(o), np.inf)
+    before[1:] = np.where(new[1:], np.inf, _segmented_min(off - pos, group)[:-1])
+    after = np.full(len(o), np.inf)
+    after[:-1] = np.where(new[1:], np.inf, _segmented_min((off + pos)[::-1], group[::-1])[::-1][1:])
+    keep = np.sort(o[~(np.minimum(before + pos, after - pos) <= off - 1e-6)])
+    return Anchors(anchors.owner[keep], anchors.edge[keep], anchors.pos_m[keep], anchors.offset_m[keep])
 
 
 def _chunk_distances(net: RoadNetwork, base: sp.csr_matrix, sub: Anchors, n_src: int, limit: float) -> F64:
@@ -785,6 +855,7 @@ def catchment_pairs(
     np.cumsum(np.bincount(inc_node, minlength=net.n_nodes), out=n_ptr[1:])
     inc = (n_ptr, np.concatenate([se, se])[io], np.repeat(np.array([True, False]), len(se))[io])
     base = net.graph(sel)
+    anchors = _undominated(anchors)
     a_order = np.argsort(anchors.owner, kind="stable")
     a_ptr = np.zeros(n_src + 1, np.int64)
     np.cumsum(np.bincount(anchors.owner, minlength=n_src), out=a_ptr[1:])
@@ -797,27 +868,50 @@ def catchment_pairs(
         dmax = distance[c0:c1]
         d = _chunk_distances(net, base, sub, c1 - c0, float(dmax.max()))
         s_p, e_p = _reached_edges(net, d <= dmax[:, None], sub, pts, inc)
+        if len(s_p) == 0:
+            continue
         du, dv, lp, dp = d[s_p, net.u[e_p]], d[s_p, net.v[e_p]], net.length_m[e_p], dmax[s_p]
         far = np.minimum(np.minimum(du, dv) + lp, (du + dv + lp) / 2)
         inside = pts.max_walk[e_p] + far <= dp - 1e-6
+        # pairs of a source with an anchor on the edge: the direct way along it needs every point measured
+        pkey = s_p * np.int64(net.n_edges) + e_p
+        akey = sub.owner * np.int64(net.n_edges) + sub.edge
+        at = np.minimum(np.searchsorted(pkey, akey), len(pkey) - 1)
+        anchored = np.zeros(len(pkey), bool)
+        anchored[at[pkey[at] == akey]] = True
+        reach_u, reach_v, small = du <= dp, dv <= dp, (dp - np.minimum(du, dv)) < _ONE_SIDED_MAX_M
+        one = (~inside & ~anchored & small & reach_u & ~reach_v, ~inside & ~anchored & small & reach_v & ~reach_u)
         # edges surely inside: all their points
         ii = np.flatnonzero(inside)
         cnt = pts.ptr[e_p[ii] + 1] - pts.ptr[e_p[ii]]
-        s1, p1 = np.repeat(s_p[ii], cnt), pts.order[_runs(pts.ptr[e_p[ii]], cnt)]
-        # the others: each point
-        pp = np.flatnonzero(~inside)
+        got_s, got_p = [np.repeat(s_p[ii], cnt)], [pts.order[_runs(pts.ptr[e_p[ii]], cnt)]]
+        # edges reached from one end only: the points surely in are a prefix in that end's order; the
+        # narrow band after it is measured
+        band_k, band_pair = [], []
+        for end, (mine, d_end) in enumerate(zip(one, (du, dv))):
+            j = np.flatnonzero(mine)
+            lo = pts.ptr[e_p[j]]
+            sure, maybe = pts.split(end, e_p[j], dp[j] - d_end[j])
+            got_s.append(np.repeat(s_p[j], sure - lo))
+            got_p.append(pts.order[pts.by[end][_runs(lo, sure - lo)]])
+            band_k.append(pts.by[end][_runs(sure, maybe - sure)])
+            band_pair.append(np.repeat(j, maybe - sure))
+        # the others point by point (their blocks first, for the anchors), then the bands
+        pp = np.flatnonzero(~inside & ~one[0] & ~one[1])
         cnt = pts.ptr[e_p[pp] + 1] - pts.ptr[e_p[pp]]
-        k = _runs(pts.ptr[e_p[pp]], cnt)
-        pq = np.repeat(pp, cnt)
+        k = np.concatenate([_runs(pts.ptr[e_p[pp]], cnt), *band_k])
+        pq = np.concatenate([np.repeat(pp, cnt), *band_pair])
         pos = pts.pos[k]
         best = np.minimum(du[pq] + pos, dv[pq] + (lp[pq] - pos))
         _along_anchor_edges(best, pos, sub, s_p, e_p, pp, cnt, net.n_edges)
         ok = best + pts.walk[k] <= dp[pq]
-        key = np.concatenate([s1, s_p[pq[ok]]]) + c0
+        key = np.concatenate([*got_s, s_p[pq[ok]]]) + c0
         key *= n_pts
-        key += np.concatenate([p1, pts.order[k[ok]]])
+        key += np.concatenate([*got_p, pts.order[k[ok]]])
         key.sort()
         out.append(key)
+    if not out:
+        return empty, empty
     key = np.concatenate(out)
     return key // n_pts, key % n_pts
 
