@@ -838,7 +838,12 @@ def catchment_pairs(
     ``min(du + pos, dv + (L - pos), offset + |pos - anchor pos| for the source's anchors on the edge) + w``
     is within the distance. An edge whose farthest point is surely in (its longest walking leg plus
     ``min(min(du, dv) + L, (du + dv + L) / 2)`` at least 1 µm inside) gives all its points without measuring
-    any; the others are measured point by point. Each point lies on one edge, so no pair comes twice.
+    any; an edge reached from one end only (and holding no anchor of the source) gives the points surely in
+    as a prefix of its points sorted by distance from that end (:meth:`_EdgePoints.split`) and measures only
+    a 1 cm band; the others are measured point by point. Each point lies on one edge, so no pair comes twice.
+    Anchors another anchor of the same source and edge beats everywhere are dropped first
+    (:func:`_undominated`). The sums measured are the former ones in the same order (minimum first, then the
+    walking leg: rounding is monotonic), so the pairs equal measuring every candidate, bit for bit.
     """
     distance = np.asarray(distance, dtype=np.float64)
     n_src, n_pts = len(distance), len(att.edge)
