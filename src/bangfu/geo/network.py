@@ -57,6 +57,8 @@ GAP_SEARCH_M = 25.0
 #: length gives the same (exact) walking legs; 100 m makes a million walking legs about twice as fast as 20 m
 #: (fewer segments to index, and the 8 nearest midpoints settle all but a few per cent of the points).
 SEGMENT_M = 100.0
+#: Points per block in :func:`attach` (the answer does not depend on it; smaller blocks keep the work in the cache).
+ATTACH_BLOCK = 131_072
 #: Roads shorter than this (metres) are zero-length: reported and left out of the network.
 ZERO_LENGTH_M = 0.01
 #: Spacing (metres) of the points at which a line or polygon project meets the network.
@@ -81,13 +83,19 @@ class NetworkIssue:
 
 @dataclass(frozen=True)
 class SegmentIndex:
-    """Spatial indexes of a selection of segments (``use``): a GEOS STR-tree, a k-d tree of their
-    midpoints and half the longest segment's length."""
+    """Spatial indexes of a selection of ``segments`` (``use``): a k-d tree of their midpoints, half the
+    longest segment's length, and a GEOS STR-tree (made on first use: only the rare points the k-d tree
+    leaves unsure and :func:`anchors_near` need it)."""
 
+    segments: Segments
     use: I64
-    strtree: shapely.STRtree
     kdtree: Any
     half: float
+
+    @cached_property
+    def strtree(self) -> shapely.STRtree:
+        """GEOS STR-tree over the selected segments' geometries (item ``i`` is segment ``use[i]``)."""
+        return shapely.STRtree(self.segments.geometry[self.use])
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,20 @@ class Segments:
     b: F64
     edge: I64
     before: F64
-    geometry: Obj
+
+    @cached_property
+    def geometry(self) -> Obj:
+        """The segments as GEOS line strings (made on first use)."""
+        return np.asarray(shapely.linestrings(np.stack([self.a, self.b], axis=1)), dtype=object) if len(self.a) \
+            else np.zeros(0, object)
+
+    @cached_property
+    def vectors(self) -> tuple[F64, F64, F64, F64, F64, F64]:
+        """Per segment: start (x, y), direction (b − a as x, y), squared length and length."""
+        ax, ay = self.a[:, 0].copy(), self.a[:, 1].copy()
+        ex, ey = self.b[:, 0] - ax, self.b[:, 1] - ay
+        len2 = ex * ex + ey * ey
+        return ax, ay, ex, ey, len2, np.sqrt(len2)
 
     def nearest(self, xy: F64, index: SegmentIndex, *, k: int = 8) -> tuple[I64, F64, F64]:
         """For each point, the nearest of the indexed segments: (segment, distance, distance along its edge).
@@ -112,16 +133,19 @@ class Segments:
         n = len(xy)
         best, d, s = np.zeros(n, np.int64), np.full(n, np.inf), np.zeros(n)
         todo = np.arange(n)
+        _, _, _, _, _, seg_len = self.vectors
         for kk in (k, 4 * k, 16 * k):  # more midpoints for the points the bound leaves unsure
             kk = min(kk, len(use))
-            dm, im = index.kdtree.query(xy[todo], k=kk)
+            pts = xy[todo]
+            dm, im = index.kdtree.query(pts, k=kk)
             dm, im = dm.reshape(len(todo), kk), im.reshape(len(todo), kk)
-            cand = use[im]
-            dist, along = self.project(cand.reshape(-1), np.repeat(xy[todo], kk, axis=0))
-            dist, along = dist.reshape(len(todo), kk), along.reshape(len(todo), kk)
+            cand: I64 = use[im]
+            dist, t = self._measure(cand, pts)
             j = np.argmin(dist, axis=1)
             rows = np.arange(len(todo))
-            best[todo], d[todo], s[todo] = cand[rows, j], dist[rows, j], along[rows, j]
+            c = cand[rows, j]
+            best[todo], d[todo] = c, dist[rows, j]
+            s[todo] = self.before[c] + t[rows, j] * seg_len[c]
             sure = (dm[:, -1] > d[todo] + index.half + 1e-9) | (kk >= len(use))
             todo = todo[~sure]
             if len(todo) == 0:
@@ -131,6 +155,28 @@ class Segments:
         dd, ss = self.project(kk_, xy[todo][pi])
         best[todo[pi]], d[todo[pi]], s[todo[pi]] = kk_, dd, ss
         return best, d, s
+
+    def _measure(self, cand: I64, pts: F64) -> tuple[F64, F64]:
+        """(distance, fraction along the segment of the nearest point) from each point (row of ``pts``) to each
+        of its candidate segments (row of ``cand``): :meth:`project`'s arithmetic, in place on (n, k) arrays."""
+        ax, ay, ex, ey, len2, _ = self.vectors
+        px = pts[:, :1] - ax[cand]
+        py = pts[:, 1:] - ay[cand]
+        cx, cy, l2 = ex[cand], ey[cand], len2[cand]
+        t = px * cx
+        t += py * cy
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t /= l2
+        t[~(l2 > 0)] = 0.0
+        np.clip(t, 0.0, 1.0, out=t)
+        cx *= t
+        cy *= t
+        px -= cx
+        py -= cy
+        px *= px
+        py *= py
+        px += py
+        return np.sqrt(px, out=px), t
 
     def project(self, k: I64, xy: F64) -> tuple[F64, F64]:
         """(distance from each point to segment ``k``, distance along its edge's geometry to the nearest point)."""
@@ -206,8 +252,7 @@ class RoadNetwork:
         starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]]) if len(e) else np.zeros(0, np.int64)
         first[e[starts]] = cum[starts] - seg[starts]
         before = cum - seg - first[e]
-        geoms = shapely.linestrings(np.stack([a, b], axis=1)) if len(a) else np.zeros(0, object)
-        return Segments(a, b, e, before, np.asarray(geoms, dtype=object))
+        return Segments(a, b, e, before)
 
     @cached_property
     def _indexes(self) -> dict[bytes, SegmentIndex]:
@@ -225,8 +270,7 @@ class RoadNetwork:
             use = np.flatnonzero(sel[seg.edge]).astype(np.int64)
             mid = (seg.a[use] + seg.b[use]) / 2
             lengths = np.sqrt(((seg.b[use] - seg.a[use]) ** 2).sum(axis=1))
-            hit = SegmentIndex(use, shapely.STRtree(seg.geometry[use]), cKDTree(mid) if len(use) else None,
-                               float(lengths.max() / 2) if len(use) else 0.0)
+            hit = SegmentIndex(seg, use, cKDTree(mid) if len(use) else None, float(lengths.max() / 2) if len(use) else 0.0)
             if len(self._indexes) >= 8:
                 self._indexes.clear()
             self._indexes[key] = hit
@@ -491,10 +535,12 @@ def attach(net: RoadNetwork, xy: F64, *, edges: Bool | None = None) -> Attachmen
     index = net.segment_index(edges)
     if n == 0 or len(index.use) == 0:
         return Attachment(edge, pos, walk)
-    k, d, along = seg.nearest(xy, index)
-    edge[:] = seg.edge[k]
-    walk[:] = d
-    pos[:] = np.clip(net.start_m[edge] + along, 0.0, net.length_m[edge])
+    for b0 in range(0, n, ATTACH_BLOCK):  # blocks: the (block, k) work arrays stay in the cache
+        b1 = min(b0 + ATTACH_BLOCK, n)
+        k, d, along = seg.nearest(xy[b0:b1], index)
+        e = seg.edge[k]
+        edge[b0:b1], walk[b0:b1] = e, d
+        pos[b0:b1] = np.clip(net.start_m[e] + along, 0.0, net.length_m[e])
     return Attachment(edge, pos, walk)
 
 
@@ -639,6 +685,140 @@ def _sorted_unique(key: I64) -> I64:
     return key[keep]
 
 
+def _runs(start: I64, count: I64) -> I64:
+    """The positions ``start[i] .. start[i] + count[i] - 1`` of every run, concatenated in run order."""
+    total = int(count.sum())
+    pos = np.arange(total, dtype=np.int64)
+    pos += np.repeat(start - (np.cumsum(count) - count), count)
+    return pos
+
+
+#: Resolution of the integer sort keys of :class:`_EdgePoints` (1/1024 m) and the band (m) around a one-sided
+#: pair's threshold inside which points are measured one by one: far wider than the key resolution and the
+#: rounding of distances, so the points outside it are surely in or surely out.
+_KEY_SCALE, _KEY_BAND = 1024.0, 0.01
+_KEY_BITS = 31
+#: One-sided pairs use the sorted keys only for distances well inside their range (1,000 km).
+_ONE_SIDED_MAX_M = 2.0**30 / _KEY_SCALE
+
+
+@dataclass(frozen=True)
+class _EdgePoints:
+    """Attached points grouped by edge: ``order`` (point numbers, by edge then number), ``ptr`` (CSR
+    edge → slice of ``order``), their ``edge``/``pos``/``walk`` in that order, each edge's longest walking
+    leg, and per end of the edge (``u``, ``v``) the points sorted by how far they are from that end
+    (along the edge + walking leg): ``by[end]`` = positions in ``order``, ``key[end]`` = edge · 2³¹ +
+    ⌊1024 · distance⌋, sorted (one binary search finds the points within a distance of an end)."""
+
+    order: I64
+    ptr: I64
+    edge: I64
+    pos: F64
+    walk: F64
+    max_walk: F64
+    by: tuple[I64, I64]
+    key: tuple[I64, I64]
+
+    @classmethod
+    def build(cls, net: RoadNetwork, att: Attachment, sel: Bool) -> _EdgePoints:
+        has = np.flatnonzero(att.edge >= 0)
+        has = has[sel[att.edge[has]]]
+        order = has[np.argsort(att.edge[has], kind="stable")]
+        edge = att.edge[order]
+        ptr = np.zeros(net.n_edges + 1, np.int64)
+        np.cumsum(np.bincount(edge, minlength=net.n_edges), out=ptr[1:])
+        pos, walk = att.pos_m[order], att.walk_m[order]
+        max_walk = np.full(net.n_edges, -np.inf)
+        np.maximum.at(max_walk, edge, walk)
+        by, key = [], []
+        for along in (pos, net.length_m[edge] - pos):
+            k = cls.quantize(along + walk)
+            k += edge << _KEY_BITS
+            o = np.argsort(k)
+            by.append(o)
+            key.append(k[o])
+        return cls(order, ptr, edge, pos, walk, max_walk, (by[0], by[1]), (key[0], key[1]))
+
+    @staticmethod
+    def quantize(metres: F64) -> I64:
+        """⌊1024 · metres⌋, clipped to [0, 2³¹ − 1] (about 2,000 km)."""
+        q: I64 = np.floor(np.clip(metres, 0.0, (2**_KEY_BITS - 1) / _KEY_SCALE) * _KEY_SCALE).astype(np.int64)
+        return q
+
+    def split(self, end: int, e: I64, room: F64) -> tuple[I64, I64]:
+        """For pairs reached from one ``end`` (0: u, 1: v) of edge ``e`` with ``room`` = distance − the end's
+        distance: the positions in ``by[end]`` up to which points are surely in, and up to which they may be."""
+        base = e << _KEY_BITS
+        low = room - _KEY_BAND
+        sure = np.searchsorted(self.key[end], np.where(low < 0, base - 1, base + self.quantize(low)), side="right")
+        maybe = np.searchsorted(self.key[end], base + self.quantize(room + _KEY_BAND), side="right")
+        return sure.astype(np.int64), maybe.astype(np.int64)
+
+
+def _segmented_min(v: F64, group: I64) -> F64:
+    """Running minimum of ``v`` restarting at every change of ``group`` (contiguous groups): a log-step scan."""
+    v = v.copy()
+    step = 1
+    while step < len(v):
+        same = group[step:] == group[:-step]
+        if not same.any():
+            break
+        v[step:] = np.where(same, np.minimum(v[step:], v[:-step]), v[step:])
+        step *= 2
+    return v
+
+
+def _undominated(anchors: Anchors) -> Anchors:
+    """The anchors without those another anchor of the same source on the same edge beats everywhere by more
+    than 1 µm (``offset_a + |pos_b − pos_a| <= offset_b − 1e-6``): then its arcs to the edge's ends and its
+    direct way along the edge are longer than that anchor's for every point, so no distance changes, not even
+    in the last bit (the rounding of these sums is far below 1 µm)."""
+    if len(anchors.owner) < 2:
+        return anchors
+    o = np.lexsort((anchors.pos_m, anchors.edge, anchors.owner))
+    owner, edge, pos, off = anchors.owner[o], anchors.edge[o], anchors.pos_m[o], anchors.offset_m[o]
+    new = np.r_[True, (owner[1:] != owner[:-1]) | (edge[1:] != edge[:-1])]
+    group = np.cumsum(new)
+    # best other anchor before (to the u side of) and after each anchor, by a running minimum per group
+    before = np.full(len(o), np.inf)
+    before[1:] = np.where(new[1:], np.inf, _segmented_min(off - pos, group)[:-1])
+    after = np.full(len(o), np.inf)
+    after[:-1] = np.where(new[1:], np.inf, _segmented_min((off + pos)[::-1], group[::-1])[::-1][1:])
+    keep = np.sort(o[~(np.minimum(before + pos, after - pos) <= off - 1e-6)])
+    return Anchors(anchors.owner[keep], anchors.edge[keep], anchors.pos_m[keep], anchors.offset_m[keep])
+
+
+def _chunk_distances(net: RoadNetwork, base: sp.csr_matrix, sub: Anchors, n_src: int, limit: float) -> F64:
+    """Network distances (n_src, n_nodes) from ``n_src`` virtual sources (``sub.owner``) within ``limit``:
+    the graph ``base`` with the sources' rows appended (arcs to both ends of each anchor's edge)."""
+    n = net.n_nodes
+    rows, cols, w = _source_rows(net, sub, sub.owner)
+    vg = _min_csr(rows, cols, w, n_src)
+    g = sp.csr_matrix((np.concatenate([base.data, vg.data]), np.concatenate([base.indices, vg.indices]),
+                       np.concatenate([base.indptr, vg.indptr[1:] + base.indptr[-1]])), shape=(n + n_src, n + n_src))
+    d = dijkstra(g, directed=True, indices=n + np.arange(n_src), limit=limit)
+    return np.asarray(d, dtype=np.float64)[:, :n]
+
+
+def _reached_edges(net: RoadNetwork, reach: Bool, sub: Anchors, pts: _EdgePoints,
+                   inc: tuple[I64, I64, Bool]) -> tuple[I64, I64]:
+    """The distinct (source, edge) pairs whose points may be in a catchment, sorted: edges with points
+    incident to a node within the source's distance (``reach``), and the anchors' own edges."""
+    n_ptr, inc_e, inc_u = inc
+    flat = np.flatnonzero(reach)  # (a 2-D np.nonzero takes ten times as long)
+    si, ni = flat // reach.shape[1], flat % reach.shape[1]
+    k = _runs(n_ptr[ni], n_ptr[ni + 1] - n_ptr[ni])
+    s_r, e_r = np.repeat(si, n_ptr[ni + 1] - n_ptr[ni]), inc_e[k]
+    # an edge reached from both ends once: from u, or from v when u is not reached
+    keep = inc_u[k] | ~reach[s_r, net.u[e_r]]
+    ae = sub.edge
+    extra = (pts.ptr[ae + 1] > pts.ptr[ae]) & ~reach[sub.owner, net.u[ae]] & ~reach[sub.owner, net.v[ae]]
+    key = np.concatenate([s_r[keep], sub.owner[extra]]) * np.int64(net.n_edges)
+    key += np.concatenate([e_r[keep], ae[extra]])
+    key = _sorted_unique(key)
+    return key // net.n_edges, key % net.n_edges
+
+
 def catchment_pairs(
     net: RoadNetwork,
     anchors: Anchors,
@@ -652,83 +832,112 @@ def catchment_pairs(
     within ``distance[source]`` (distance <= d counts), sorted by source then point.
 
     Sources go through :func:`scipy.sparse.csgraph.dijkstra` ``chunk`` at a time, each from its own
-    virtual node (arcs to its anchors' edge ends) with the chunk's largest distance as the limit; the
-    points are then read off the edges incident to the nodes reached.
+    virtual node (arcs to its anchors' edge ends) with the chunk's largest distance as the limit. Then per
+    (source, edge) pair — an edge at a node reached, or an anchor's own edge — with the distances
+    ``du``/``dv`` of its ends: a point at ``pos`` with walking leg ``w`` is in when
+    ``min(du + pos, dv + (L - pos), offset + |pos - anchor pos| for the source's anchors on the edge) + w``
+    is within the distance. An edge whose farthest point is surely in (its longest walking leg plus
+    ``min(min(du, dv) + L, (du + dv + L) / 2)`` at least 1 µm inside) gives all its points without measuring
+    any; an edge reached from one end only (and holding no anchor of the source) gives the points surely in
+    as a prefix of its points sorted by distance from that end (:meth:`_EdgePoints.split`) and measures only
+    a 1 cm band; the others are measured point by point. Each point lies on one edge, so no pair comes twice.
+    Anchors another anchor of the same source and edge beats everywhere are dropped first
+    (:func:`_undominated`). The sums measured are the former ones in the same order (minimum first, then the
+    walking leg: rounding is monotonic), so the pairs equal measuring every candidate, bit for bit.
     """
     distance = np.asarray(distance, dtype=np.float64)
-    n_src = len(distance)
+    n_src, n_pts = len(distance), len(att.edge)
     empty = np.zeros(0, np.int64)
-    has = np.flatnonzero(att.edge >= 0)
-    if n_src == 0 or len(has) == 0 or len(anchors.owner) == 0:
-        return empty, empty
-    # points grouped by edge (CSR edge → points)
-    order = has[np.argsort(att.edge[has], kind="stable")]
-    p_ptr = np.zeros(net.n_edges + 1, np.int64)
-    np.cumsum(np.bincount(att.edge[order], minlength=net.n_edges), out=p_ptr[1:])
-    # node → (edge, side) incidence; side 0 = the node is u (distance along = pos), 1 = v (length − pos)
     sel = np.ones(net.n_edges, bool) if edges is None else np.asarray(edges, bool)
-    se = np.flatnonzero(sel)
+    pts = _EdgePoints.build(net, att, sel)
+    if n_src == 0 or len(pts.order) == 0 or len(anchors.owner) == 0:
+        return empty, empty
+    # node → incident selected edges that hold points (and whether the node is the edge's u)
+    se = np.flatnonzero(sel & (pts.ptr[1:] > pts.ptr[:-1]))
     inc_node = np.concatenate([net.u[se], net.v[se]])
-    inc_edge = np.concatenate([se, se])
-    inc_side = np.concatenate([np.zeros(len(se), np.int64), np.ones(len(se), np.int64)])
     io = np.argsort(inc_node, kind="stable")
-    inc_edge, inc_side = inc_edge[io], inc_side[io]
     n_ptr = np.zeros(net.n_nodes + 1, np.int64)
     np.cumsum(np.bincount(inc_node, minlength=net.n_nodes), out=n_ptr[1:])
+    inc = (n_ptr, np.concatenate([se, se])[io], np.repeat(np.array([True, False]), len(se))[io])
+    base = net.graph(sel)
+    anchors = _undominated(anchors)
     a_order = np.argsort(anchors.owner, kind="stable")
     a_ptr = np.zeros(n_src + 1, np.int64)
     np.cumsum(np.bincount(anchors.owner, minlength=n_src), out=a_ptr[1:])
-    base_rows = np.concatenate([net.u[se], net.v[se]])
-    base_cols = np.concatenate([net.v[se], net.u[se]])
-    base_w = np.concatenate([net.length_m[se], net.length_m[se]])
-    out_s: list[I64] = []
-    out_p: list[I64] = []
+    out: list[I64] = []
     for c0 in range(0, n_src, chunk):
         c1 = min(c0 + chunk, n_src)
         ai = a_order[a_ptr[c0]:a_ptr[c1]]
         ai = ai[sel[anchors.edge[ai]]]
         sub = Anchors(anchors.owner[ai] - c0, anchors.edge[ai], anchors.pos_m[ai], anchors.offset_m[ai])
-        rows, cols, w = _source_rows(net, sub, net.n_nodes + sub.owner)
-        g = _min_csr(np.concatenate([base_rows, rows]), np.concatenate([base_cols, cols]),
-                     np.concatenate([base_w, w]), net.n_nodes + (c1 - c0))
         dmax = distance[c0:c1]
-        lim = float(dmax.max()) if len(dmax) else 0.0
-        d = np.asarray(
-            dijkstra(g, directed=True, indices=net.n_nodes + np.arange(c1 - c0), limit=lim), dtype=np.float64
-        )[:, : net.n_nodes]
-        si, ni = np.nonzero(d <= dmax[:, None])
-        dn = d[si, ni]
-        # (source, node) → (source, edge, side, distance at the edge's end)
-        cnt = n_ptr[ni + 1] - n_ptr[ni]
-        rep = np.repeat(np.arange(len(si)), cnt)
-        k = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt) + n_ptr[ni][rep]
-        s_e, e_e, side, d_e = si[rep], inc_edge[k], inc_side[k], dn[rep]
-        # the anchors' own edges: straight along the edge from the anchor
-        s_a = sub.owner
-        s_all = np.concatenate([s_e, s_a])
-        e_all = np.concatenate([e_e, sub.edge])
-        kind = np.concatenate([side, np.full(len(s_a), 2, np.int64)])
-        base = np.concatenate([d_e, sub.offset_m])
-        apos = np.concatenate([np.zeros(len(s_e)), sub.pos_m])
-        # expand to the points on those edges
-        pc = p_ptr[e_all + 1] - p_ptr[e_all]
-        rep = np.repeat(np.arange(len(s_all)), pc)
-        if len(rep) == 0:
+        d = _chunk_distances(net, base, sub, c1 - c0, float(dmax.max()))
+        s_p, e_p = _reached_edges(net, d <= dmax[:, None], sub, pts, inc)
+        if len(s_p) == 0:
             continue
-        k = np.arange(len(rep)) - np.repeat(np.cumsum(pc) - pc, pc) + p_ptr[e_all][rep]
-        pt = order[k]
-        e = e_all[rep]
-        pos = att.pos_m[pt]
-        along = np.select([kind[rep] == 0, kind[rep] == 1], [pos, net.length_m[e] - pos], np.abs(pos - apos[rep]))
-        total = base[rep] + along + att.walk_m[pt]
-        src = s_all[rep]
-        ok = total <= dmax[src]
-        key = _sorted_unique((src[ok] + c0).astype(np.int64) * np.int64(len(att.edge)) + pt[ok])
-        out_s.append(key // len(att.edge))
-        out_p.append(key % len(att.edge))
-    if not out_s:
+        du, dv, lp, dp = d[s_p, net.u[e_p]], d[s_p, net.v[e_p]], net.length_m[e_p], dmax[s_p]
+        far = np.minimum(np.minimum(du, dv) + lp, (du + dv + lp) / 2)
+        inside = pts.max_walk[e_p] + far <= dp - 1e-6
+        # pairs of a source with an anchor on the edge: the direct way along it needs every point measured
+        pkey = s_p * np.int64(net.n_edges) + e_p
+        akey = sub.owner * np.int64(net.n_edges) + sub.edge
+        at = np.minimum(np.searchsorted(pkey, akey), len(pkey) - 1)
+        anchored = np.zeros(len(pkey), bool)
+        anchored[at[pkey[at] == akey]] = True
+        reach_u, reach_v, small = du <= dp, dv <= dp, (dp - np.minimum(du, dv)) < _ONE_SIDED_MAX_M
+        one = (~inside & ~anchored & small & reach_u & ~reach_v, ~inside & ~anchored & small & reach_v & ~reach_u)
+        # edges surely inside: all their points
+        ii = np.flatnonzero(inside)
+        cnt = pts.ptr[e_p[ii] + 1] - pts.ptr[e_p[ii]]
+        got_s, got_p = [np.repeat(s_p[ii], cnt)], [pts.order[_runs(pts.ptr[e_p[ii]], cnt)]]
+        # edges reached from one end only: the points surely in are a prefix in that end's order; the
+        # narrow band after it is measured
+        band_k, band_pair = [], []
+        for end, (mine, d_end) in enumerate(zip(one, (du, dv))):
+            j = np.flatnonzero(mine)
+            lo = pts.ptr[e_p[j]]
+            sure, maybe = pts.split(end, e_p[j], dp[j] - d_end[j])
+            got_s.append(np.repeat(s_p[j], sure - lo))
+            got_p.append(pts.order[pts.by[end][_runs(lo, sure - lo)]])
+            band_k.append(pts.by[end][_runs(sure, maybe - sure)])
+            band_pair.append(np.repeat(j, maybe - sure))
+        # the others point by point (their blocks first, for the anchors), then the bands
+        pp = np.flatnonzero(~inside & ~one[0] & ~one[1])
+        cnt = pts.ptr[e_p[pp] + 1] - pts.ptr[e_p[pp]]
+        k = np.concatenate([_runs(pts.ptr[e_p[pp]], cnt), *band_k])
+        pq = np.concatenate([np.repeat(pp, cnt), *band_pair])
+        pos = pts.pos[k]
+        best = np.minimum(du[pq] + pos, dv[pq] + (lp[pq] - pos))
+        _along_anchor_edges(best, pos, sub, s_p, e_p, pp, cnt, net.n_edges)
+        ok = best + pts.walk[k] <= dp[pq]
+        key = np.concatenate([*got_s, s_p[pq[ok]]]) + c0
+        key *= n_pts
+        key += np.concatenate([*got_p, pts.order[k[ok]]])
+        key.sort()
+        out.append(key)
+    if not out:
         return empty, empty
-    return np.concatenate(out_s), np.concatenate(out_p)
+    key = np.concatenate(out)
+    return key // n_pts, key % n_pts
+
+
+def _along_anchor_edges(best: F64, pos: F64, sub: Anchors, s_p: I64, e_p: I64, pp: I64, cnt: I64, n_edges: int) -> None:
+    """Lower ``best`` (the points of the measured pairs ``pp``, ``cnt`` each, in order) in place by the
+    direct way from each anchor along its own edge: offset + |pos − anchor pos|."""
+    if len(sub.owner) == 0 or len(pp) == 0:
+        return
+    pkey = s_p * np.int64(n_edges) + e_p  # sorted (pairs come sorted by source, then edge)
+    measured = np.full(len(pkey), -1, np.int64)
+    measured[pp] = np.arange(len(pp))
+    akey = sub.owner * np.int64(n_edges) + sub.edge
+    at = np.minimum(np.searchsorted(pkey, akey), len(pkey) - 1)
+    ap = np.where(pkey[at] == akey, measured[at], -1)
+    mine = ap >= 0
+    ap = ap[mine]
+    acnt = cnt[ap]
+    idx = _runs((np.cumsum(cnt) - cnt)[ap], acnt)
+    val = np.repeat(sub.offset_m[mine], acnt) + np.abs(pos[idx] - np.repeat(sub.pos_m[mine], acnt))
+    np.minimum.at(best, idx, val)
 
 
 # --------------------------------------------------------------------------- seats
