@@ -16,9 +16,30 @@ from bangfu.ui import state
 from bangfu.workspace import areas
 
 
-def _wanted(villages: pd.DataFrame, whole: areas.Area) -> areas.Area:
-    """The area the URL asks for (``?area=``, else ``?town=``), the whole workspace when none or unknown."""
-    code = state.kept("area") or state.kept("town")
+#: Session key of an area asked for by :func:`request_area` (a click on a map), taken on the next run.
+_REQUESTED = "_area_requested"
+
+
+def request_area(code: str) -> None:
+    """Choose area ``code`` on the next run, as if it was picked in the sidebar (a click on the overview's map of
+    the level below drills down); the caller reruns the page."""
+    st.session_state[_REQUESTED] = str(code)
+
+
+def _requested() -> str | None:
+    """The area asked for by :func:`request_area`, once; the level and area boxes then start from it (their
+    remembered values are dropped before they are drawn, so they take the new default)."""
+    code = st.session_state.pop(_REQUESTED, None)
+    if code:
+        for key in ["town", "area_level", *(f"area_{lv.key}" for lv in areas.LEVELS)]:
+            st.session_state.pop(key, None)
+    return code
+
+
+def _wanted(villages: pd.DataFrame, whole: areas.Area, requested: str | None = None) -> areas.Area:
+    """The area asked for (:func:`request_area`, else the URL's ``?area=``, else ``?town=``), the whole workspace
+    when none or unknown."""
+    code = requested or state.kept("area") or state.kept("town")
     if not code:
         return whole
     try:
@@ -53,7 +74,7 @@ def _keep(code: str, param: str) -> None:
 def area_picker(lang: str, villages: pd.DataFrame) -> areas.Area:
     """Render the level and area boxes in the current container and return the chosen area."""
     whole = areas.whole_area(villages)
-    wanted = _wanted(villages, whole)
+    wanted = _wanted(villages, whole, _requested())
     levels = _levels(whole)
     if levels == ["town"]:
         return _town_box(lang, villages, wanted, whole)
