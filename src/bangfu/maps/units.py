@@ -37,8 +37,8 @@ from bangfu.core import legend as lg
 from bangfu.core import styles
 from bangfu.core.labels import t
 from bangfu.maps.base import esc
-from bangfu.maps.overview import LABEL_MAX, LayerSpec, OverviewMapData, _features, _fc, _fmt_pct, _plain,
-                                  _style_index
+from bangfu.maps.overview import (LABEL_MAX, LayerSpec, OverviewMapData, _features, _fc, _fmt_pct, _plain,
+                                  _style_index)
 from bangfu.workspace import areas
 
 __all__ = [
