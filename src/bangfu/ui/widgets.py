@@ -113,7 +113,7 @@ def show_map(
 Ref = tuple[str, str]  # (kind, key) of an indicators.search.Entry
 
 
-@shared(max_entries=4)
+@shared(max_entries=4, resource=True)  # read-only frozen entries: shared by reference, not unpickled on every run
 def _search_index(path: str, version: str, lang: str) -> tuple[Entry, ...]:
     return build_index(load_layer(path, version, "villages"), roads=load_layer(path, version, "roads"),
                        projects=load_layer(path, version, "projects"),

@@ -307,8 +307,9 @@ def summary_table(ctx: Context, area_table: pd.DataFrame, as_of: str) -> Summary
         summary = ind.unit_summary(area_table, below)
         title = f"{ctx.area_label} · {ctx.t('sidebar.level.' + below)}"
         kind = "town" if below == "town" else "area"
+        codes = summary["town_code" if below == "town" else "area_code"]
         return Summary(title, ind.display_table(summary, lang=ctx.lang), f"{ctx.area.name}{ctx.t('overview.file.towns')}",
-                       [(kind, str(c)) for c in summary["town_code"]])
+                       [(kind, str(c)) for c in codes])
     summary = area_table.drop(columns="geometry")
     summary = summary.rename(columns={"is_old_district": "old_district_villages", "is_key_village": "key_villages"})
     shown = ind.display_table(summary[list(TOWN_VILLAGE_COLUMNS)], lang=ctx.lang)
