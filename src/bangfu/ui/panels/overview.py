@@ -7,7 +7,7 @@ projects) — never household rows. The cache policy is :mod:`bangfu.ui.cache`'s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,14 +211,20 @@ def map_key(ctx: Context, choice: Choice) -> str:
     return MAP_KEY if choice.unit == mu.VILLAGE else f"{MAP_KEY}.{choice.unit}.{ctx.area.code}"
 
 
-def drill_down(ctx: Context, choice: Choice) -> None:
-    """A click on an area of the map chooses it, as the sidebar would (``?area=``), and reruns the page."""
+def drill_down(ctx: Context, choice: Choice) -> Callable[[], None] | None:
+    """The map's click callback (:func:`bangfu.ui.widgets.show_map` ``on_change``) of a map of areas: a click on an
+    area chooses it as the sidebar would (``?area=``) before the rerun the click causes, so the next run draws the
+    area (one run; a remembered old click never drills). None for the village map (a click opens a profile)."""
     if choice.unit == mu.VILLAGE:
-        return
-    clicked = map_click(map_key(ctx, choice), ref_of=_area_ref)
-    if clicked is not None:
-        request_area(clicked[1])
-        st.rerun()
+        return None
+    key = map_key(ctx, choice)
+
+    def drill() -> None:
+        clicked = map_click(key, ref_of=_area_ref)
+        if clicked is not None:
+            request_area(clicked[1])
+
+    return drill
 
 
 def _area_ref(props: Mapping[str, Any]) -> Ref | None:
