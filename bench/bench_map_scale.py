@@ -134,12 +134,15 @@ def _frames(page) -> str:
 
 
 def _click_a_unit(page, meter: Meter, timeout_s: float) -> View:
-    """Click the middle of the first unit polygon of the map (a city) and wait for the drilled-down map."""
+    """A mouse click on the first city's name label (the click reaches the city below it) and wait for the
+    drilled-down map."""
     meter.reset()
-    frame = page.frame_locator(MAP_IFRAME).first
+    page.locator(MAP_IFRAME).first.scroll_into_view_if_needed()
+    frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+    box = frame.locator(".bangfu-town-label div").first.bounding_box()
     title = page.locator("[data-testid='stMain'] h1").first.inner_text()
     t0 = time.perf_counter()
-    frame.locator("path.leaflet-interactive").first.click(force=True)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_function("t => { const h = document.querySelector(\"[data-testid='stMain'] h1\");"
                            " return h && h.innerText !== t; }", arg=title, timeout=timeout_s * 1000)
     ok = _drawn(page, timeout_s)

@@ -26,14 +26,14 @@ def request_area(code: str) -> None:
     st.session_state[_REQUESTED] = str(code)
 
 
-def _requested() -> str | None:
-    """The area asked for by :func:`request_area`, once; the level and area boxes then start from it (their
-    remembered values are dropped before they are drawn, so they take the new default)."""
-    code = st.session_state.pop(_REQUESTED, None)
-    if code:
-        for key in ["town", "area_level", *(f"area_{lv.key}" for lv in areas.LEVELS)]:
-            st.session_state.pop(key, None)
-    return code
+def _take_request(wanted: areas.Area, levels: list[str]) -> None:
+    """Show the area asked for by :func:`request_area` in the boxes: their values are set before they are drawn
+    (so the browser shows them too)."""
+    if levels == ["town"]:
+        st.session_state["town"] = wanted.code if wanted.level == "town" else ""
+    elif wanted.level in levels:
+        st.session_state["area_level"] = wanted.level
+        st.session_state[f"area_{wanted.level}"] = wanted.code
 
 
 def _wanted(villages: pd.DataFrame, whole: areas.Area, requested: str | None = None) -> areas.Area:
@@ -74,8 +74,11 @@ def _keep(code: str, param: str) -> None:
 def area_picker(lang: str, villages: pd.DataFrame) -> areas.Area:
     """Render the level and area boxes in the current container and return the chosen area."""
     whole = areas.whole_area(villages)
-    wanted = _wanted(villages, whole, _requested())
+    requested = st.session_state.pop(_REQUESTED, None)
+    wanted = _wanted(villages, whole, requested)
     levels = _levels(whole)
+    if requested and wanted.code == requested:
+        _take_request(wanted, levels)
     if levels == ["town"]:
         return _town_box(lang, villages, wanted, whole)
     asked = state.kept("level")
