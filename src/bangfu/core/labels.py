@@ -402,6 +402,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "roads.filter.year": ("年份（完工或计划）", "Year (completed or planned)"),
     "roads.legend": ("道路硬化状态", "Road hardening status"),
     "roads.map.villages": ("村界", "Village boundaries"),
+    "roads.map.too_big": (
+        "道路地图在县（市、区）和镇街范围内显示（全省或全市的道路过多，浏览器无法流畅显示）：请在侧栏选择县或镇街。上方和下方的统计仍为所选地区的全部道路。",
+        "The road map is drawn for a county or town (a province's or city's roads are too many for the browser): choose "
+        "a county or town in the sidebar. The figures above and below count every road of the chosen area.",
+    ),
     "roads.map.caption": (
         "悬停道路查看编号、进度和年份；年份筛选不影响尚无年份的道路。",
         "Hover a road for its ID, progress and years; roads without a year stay visible under the year filter.",

@@ -28,6 +28,7 @@ from bangfu.core.vocab import ROAD_CLASS, ROAD_STATUS, ROAD_SURFACE
 from bangfu.geo.crs import metric_crs
 from bangfu.maps import base as maps
 from bangfu.indicators import network as net_ind
+from bangfu.maps import units
 from bangfu.maps.roads import add_missing_links, road_map
 from bangfu.workspace import display, personal
 from bangfu.workspace.schema import column_labels
@@ -181,8 +182,12 @@ def kpi_section(ctx: Context, view: AreaView) -> None:
     )
 
 
-def area_map(ctx: Context, view: AreaView, f: dict[str, Any]) -> folium.Map:
-    """Roads by status (every filter applied) over the area's villages, each with its hardening rate."""
+def area_map(ctx: Context, view: AreaView, f: dict[str, Any]) -> folium.Map | None:
+    """Roads by status (every filter applied) over the area's villages, each with its hardening rate; None above
+    a county in a workspace too big to draw every road (a province's 58,000 roads are ~100 MB: the map is drawn
+    for a county or town, :func:`bangfu.maps.units.overlays_allowed`)."""
+    if len(ctx.layer("villages")) > units.VILLAGE_MAP_MAX and not units.overlays_allowed(ctx.area, units.VILLAGE):
+        return None
     vlabels = column_labels("villages", ctx.lang)
     with_rate = view.villages.merge(view.rates[["village_code", "rate_pct"]], on="village_code", how="left")
     fields = [maps.TooltipField(c, vlabels[c]) for c in ("village_name", "village_code", "town_name")]
