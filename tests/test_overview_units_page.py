@@ -85,23 +85,36 @@ def test_a_clicked_area_becomes_the_sidebar_area(province_ws: Path):
     assert _unit_box(at).value == "town"
 
 
+def _map_bytes(at: AppTest) -> int:
+    """Bytes of the maps the run sends (the arguments of every streamlit-folium component: the map's script)."""
+    return sum(len(e.proto.json_args) for e in at.get("component_instance")
+               if e.proto.component_name.startswith("streamlit_folium"))
+
+
+def _roads_page(folder: Path, area: str) -> AppTest:
+    rt = AppTest.from_file(str(ROOT / "pages" / "roads.py"), default_timeout=TIMEOUT)
+    sign_in(rt, folder, "chief")
+    if area:
+        rt.query_params["area"] = area
+    rt.run()
+    assert not rt.exception, [e.value for e in rt.exception]
+    return rt
+
+
 def test_big_workspace_limits_what_is_sent(province_ws: Path, monkeypatch: pytest.MonkeyPatch):
     """With a village limit below the fixture's size (as a province of 16,727 villages is above 3,000): the province
     offers its cities only and says why; the roads page draws no road map above a county, and draws it for a county."""
     from bangfu.maps import units
 
+    small_roads = _map_bytes(_roads_page(province_ws, ""))  # every road and village of the fixture
     monkeypatch.setattr(units, "VILLAGE_MAP_MAX", 100)
     at = _run(province_ws)
     assert list(_unit_box(at).options) == ["市"]
     captions = " ".join(c.value for c in at.caption)
     assert "村级地图在所选地区不超过 100 个村时提供" in captions and "道路、旅游点、企业和结对连线只在县级" in captions
-    roads = str(ROOT / "pages" / "roads.py")
     for area, drawn in (("", False), ("2101", False), ("210102", True)):
-        rt = AppTest.from_file(roads, default_timeout=TIMEOUT)
-        sign_in(rt, province_ws, "chief")
-        if area:
-            rt.query_params["area"] = area
-        rt.run()
-        assert not rt.exception, [e.value for e in rt.exception]
+        rt = _roads_page(province_ws, area)
         notes = " ".join(i.value for i in rt.info)
         assert ("道路地图在县（市、区）和镇街范围内显示" in notes) is not drawn, (area, notes)
+        if not drawn:  # only the missing links' map is left, with the top links' roads only
+            assert _map_bytes(rt) * 5 < small_roads, (area, _map_bytes(rt), small_roads)

@@ -182,11 +182,17 @@ def kpi_section(ctx: Context, view: AreaView) -> None:
     )
 
 
+def too_big_for_roads(ctx: Context) -> bool:
+    """True above a county in a workspace of more than :data:`bangfu.maps.units.VILLAGE_MAP_MAX` villages: the
+    area's roads and villages are too many to send to the browser (the maps draw a county or town)."""
+    return len(ctx.layer("villages")) > units.VILLAGE_MAP_MAX and not units.overlays_allowed(ctx.area, units.VILLAGE)
+
+
 def area_map(ctx: Context, view: AreaView, f: dict[str, Any]) -> folium.Map | None:
     """Roads by status (every filter applied) over the area's villages, each with its hardening rate; None above
     a county in a workspace too big to draw every road (a province's 58,000 roads are ~100 MB: the map is drawn
     for a county or town, :func:`bangfu.maps.units.overlays_allowed`)."""
-    if len(ctx.layer("villages")) > units.VILLAGE_MAP_MAX and not units.overlays_allowed(ctx.area, units.VILLAGE):
+    if too_big_for_roads(ctx):
         return None
     vlabels = column_labels("villages", ctx.lang)
     with_rate = view.villages.merge(view.rates[["village_code", "rate_pct"]], on="village_code", how="left")
@@ -380,11 +386,16 @@ def issues_table(ctx: Context) -> pd.DataFrame:
 
 
 def links_map(ctx: Context, view: AreaView, links: pd.DataFrame) -> folium.Map:
-    """The area's roads by status with the top missing links drawn over them."""
+    """The area's roads by status with the top missing links drawn over them (above a county of a big workspace:
+    the top links' roads only, :func:`too_big_for_roads`)."""
     top = links.head(LINKS_ON_MAP)
     geo = view.roads.set_index(view.roads["road_id"].astype(str)).loc[top["road_id"], ["geometry"]]
     frame = gpd.GeoDataFrame(top.reset_index(drop=True), geometry=list(geo.geometry), crs=view.roads.crs)
-    m = road_map(view.roads, view.villages, lang=ctx.lang, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+    roads_, villages_ = view.roads, view.villages
+    if too_big_for_roads(ctx):
+        roads_ = roads_[roads_["road_id"].astype(str).isin(set(top["road_id"].astype(str)))]
+        villages_ = villages_.iloc[:0]
+    m = road_map(roads_, villages_, lang=ctx.lang, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
     return add_missing_links(m, frame.to_crs("EPSG:4326"), lang=ctx.lang)
 
 
