@@ -171,6 +171,16 @@ def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float
                 v = _open(page, meter, f"{base}/overview", "province, cold first draw", timeout_s)
                 rows.append(v.row(app))
                 print(rows[-1], flush=True)
+            with _session(timeout_s) as (page, meter):  # the floor: a page without a map, same server, warm
+                meter.reset()
+                t0 = time.perf_counter()
+                page.goto(f"{base}/help", wait_until="domcontentloaded")
+                page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=timeout_s * 1000)
+                page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+                    state="attached", timeout=timeout_s * 1000)
+                rows.append(View("help page (no map): the floor", time.perf_counter() - t0, meter.received / 1e6,
+                                 max(meter.frames, default=0) / 1e6).row(app))
+                print(rows[-1], flush=True)
             with _session(timeout_s) as (page, meter):
                 v = _open(page, meter, f"{base}/overview", "province, warm first draw", timeout_s)
                 if v.seconds is not None:

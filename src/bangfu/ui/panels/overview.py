@@ -151,7 +151,7 @@ def unit_table(path: str, version: str, as_of: str, level: str) -> pd.DataFrame:
     return summary.rename(columns={"town_code": "area_code", "town_name": "area_name"})
 
 
-@shared(max_entries=16)
+@shared(max_entries=16, resource=True)  # read only (prepare_units copies what it sends): no unpickling per run
 def unit_shapes(path: str, version: str, level: str, tolerance: float, precision: int) -> gpd.GeoDataFrame:
     """The areas of ``level`` simplified for a view (:func:`bangfu.maps.units.simplify_units`); one entry per level
     and zoom step (:func:`bangfu.maps.units.view_tolerance`), shared by every area of that size."""
