@@ -150,3 +150,22 @@ def test_village_map_of_an_area_sends_its_villages_only(layers, table):
     minx, miny, maxx, maxy = part.bounds
     inside = table[table["county_code"].astype(str) == county].total_bounds
     assert minx >= inside[0] - 1e-3 and maxx <= inside[2] + 1e-3
+
+
+def test_village_map_of_an_area_sends_its_overlays_only(layers, table):
+    """With overlays (a county of a big workspace): the county's roads, sites and enterprises (and those paired with
+    its villages), by the one area rule over every village — not the whole layer."""
+    county = "210102"
+    area = areas.area_for(table, county)
+    roads, sites, ents = layers["roads"], layers["tourism_sites"], layers["enterprises"]
+    part = om.prepare_overview(table, options=om.MapOptions(town_code=county, only_area=True), roads=roads,
+                               sites=sites, enterprises=ents,
+                               active_pairings=ind.simple_active_pairings(layers["pairings"], "2020-12-31"))
+    n_roads = int(areas.in_area(area, "roads", roads, villages=table).sum())
+    assert 0 < n_roads < len(roads)
+    assert part.layer("roads").n_features == n_roads
+    n_sites = len(areas.area_slice(area, "tourism_sites", sites, villages=table))
+    assert (part.layer("tourism").n_features if part.layer("tourism") else 0) == n_sites < len(sites)
+    inside = int(areas.in_area(area, "enterprises", ents, villages=table).sum())
+    shown = part.layer("enterprises").n_features if part.layer("enterprises") else 0
+    assert inside <= shown < len(ents)

@@ -426,6 +426,7 @@ def prepare_overview(
     area = areas.area_for(table, town)  # the one area rule (bangfu.workspace.areas)
     in_town = area.village_mask(table)
     cls_index = np.asarray(classes.index)
+    everyone = table  # every village: the area rules need them all (a slice would be "the whole workspace")
     if options.only_area and not in_town.all():  # the area's villages only, classed as in the whole workspace
         table, passes, cls_index = table[in_town].reset_index(drop=True), passes[in_town], cls_index[in_town]
         in_town = np.ones(len(table), dtype=bool)
@@ -470,7 +471,7 @@ def prepare_overview(
     if focus is not None:
         layers.append(LayerSpec("selected_town", name("selected_town"), _one(focus.boundary),
                                 [dict(styles.SELECTED_TOWN_BORDER)], interactive=False))
-    road_fc, road_styles, road_labels = _roads(roads, area, table, geo.road_shapes, lang)
+    road_fc, road_styles, road_labels = _roads(roads, area, everyone, geo.road_shapes, lang)
     layers.append(LayerSpec("roads", name("roads"), road_fc, road_styles, show=False, style_labels=road_labels, tooltip=[
         ("n", esc(t("overview.tt.road", lang))), ("g", esc(t("overview.tt.road_class", lang))),
         ("s", esc(t("overview.tt.road_status", lang)))]))
@@ -486,10 +487,10 @@ def prepare_overview(
     if enterprises is not None and len(enterprises):
         pair = active_pairings if active_pairings is not None and len(active_pairings) else \
             pd.DataFrame(columns=["enterprise_id", "village_code", "pairing_type"])
-        pair = areas.area_slice(area, "pairings", pair, villages=table)
+        pair = areas.area_slice(area, "pairings", pair, villages=everyone)
         ent = enterprises
-        if focus is not None:
-            inside = areas.in_area(area, "enterprises", ent, villages=table)
+        if focus is not None or options.only_area:  # the area's enterprises and those paired with its villages
+            inside = areas.in_area(area, "enterprises", ent, villages=everyone)
             ent = ent[inside | ent["enterprise_id"].isin(set(pair["enterprise_id"])).to_numpy()]
         ent_fc = _fc(_features(_round_geom(np.asarray(ent.geometry.values, dtype=object), options.precision), [
             {"s": 0, "n": esc(n), "y": esc(i), "l": esc(t("overview.leading", lang)) if le is True else "—"}
@@ -514,7 +515,7 @@ def prepare_overview(
                             style_labels=[esc(PAIRING_TYPE.label(ty, lang)) for ty in kinds], tooltip=[
         ("e", esc(t("overview.tt.enterprise", lang))), ("v", esc(t("overview.tt.name", lang))),
         ("s", esc(t("overview.tt.pairing_type", lang)))]))
-    site_fc, site_styles, site_types = _sites(sites, area, table, options.precision)
+    site_fc, site_styles, site_types = _sites(sites, area, everyone, options.precision)
     layers.append(LayerSpec("tourism", name("tourism"), site_fc, site_styles, radius=styles.SITE_MARKER["radius"],
                             style_labels=[esc(SITE_TYPE.label(ty, lang)) for ty in site_types], tooltip=[
         ("n", esc(t("overview.tt.site", lang))), ("s", esc(t("overview.tt.site_type", lang))),
