@@ -245,7 +245,7 @@ def main() -> None:
     ap.add_argument("--baseline-timeout", type=float, default=300)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--skip-baseline", action="store_true")
-    ap.add_argument("--areas", default="2102,210202", help="area codes opened by URL (a city, a county)")
+    ap.add_argument("--areas", default="2102,210202,210202001", help="area codes opened by URL (a city, a county, a town)")
     args = ap.parse_args()
     areas = [a for a in args.areas.split(",") if a]
     load = os.getloadavg()
