@@ -19,15 +19,16 @@ area_table = panel.area_villages(ctx, table)
 panel.kpi_section(ctx, area_table)
 found = search_box(ctx, search_index(ctx), key=panel.SEARCH_KEY)
 summary = panel.summary_table(ctx, area_table, choice.as_of)
-pick = panel.current_pick(ctx, found, summary.refs)  # search, map click or table row: the last one wins
+map_key = panel.map_key(ctx, choice)
+pick = panel.current_pick(ctx, found, summary.refs, map_key)  # search, map click or table row: the last one wins
 
 with st.spinner("…"):
     fmap = panel.overview_map(ctx, choice)
 left, right = st.columns([5, 2])
 with left:
-    show_map(fmap, key=panel.MAP_KEY, height=640, returned_objects=["last_active_drawing"], focus=pick.entry,
-             fit=pick.fit)
-    st.caption(ctx.t("overview.map_caption"))
+    show_map(fmap, key=map_key, height=640, returned_objects=["last_active_drawing"], focus=pick.entry, fit=pick.fit,
+             on_change=panel.drill_down(ctx, choice))  # a click on an area of the map goes to that area
+    panel.map_notes(ctx, choice)
 with right:
     st.subheader(ctx.t("overview.profile.title"))
     panel.profile_panel(ctx, table, choice.as_of, pick.village)

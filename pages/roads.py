@@ -21,9 +21,12 @@ view = panel.area_view(ctx, f)  # the sidebar's town by the one area rule
 panel.kpi_section(ctx, view)
 found = search_box(ctx, search_index(ctx), key=panel.SEARCH_KEY)
 focus, fit = panel.current_pick(ctx, found)  # search or a click on the map (a road opens in the editor tab)
-show_map(panel.area_map(ctx, view, f), key=panel.MAP_KEY, height=560, returned_objects=["last_active_drawing"],
-         focus=focus, fit=fit)
-st.caption(ctx.t("roads.map.caption"))
+road_map = panel.area_map(ctx, view, f)
+if road_map is None:  # a province or city of a big workspace: the map is drawn per county (too many roads)
+    st.info(ctx.t("roads.map.too_big"))
+else:
+    show_map(road_map, key=panel.MAP_KEY, height=560, returned_objects=["last_active_drawing"], focus=focus, fit=fit)
+    st.caption(ctx.t("roads.map.caption"))
 
 progress, access, network, edit, bulk, history = kept_tabs(panel.tab_labels(ctx), key="roads.tab")
 with progress:

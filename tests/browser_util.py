@@ -76,11 +76,12 @@ def _copy_output(proc: subprocess.Popen, log, ready: threading.Event, ended: thr
 
 @contextlib.contextmanager
 def running_app(workspace_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
-                config_only: bool = False) -> Iterator[str]:
+                config_only: bool = False, root: Path = ROOT, start_timeout_s: float = START_TIMEOUT_S) -> Iterator[str]:
     """`streamlit run app.py` on 127.0.0.1 with its own workspace folder; yields the base URL.
 
     ``env``: extra environment variables for the server. ``config_only``: start it as the README says (only the
     port on the command line, everything else from ``.streamlit/config.toml``; it then listens on every interface).
+    ``root``: the checkout whose ``app.py`` and ``src`` run (a benchmark's frozen baseline; this one by default).
 
     Waits (at most ``START_TIMEOUT_S``) for the ready line in the server's output, then checks
     the health URL once; the server is stopped (and its log kept in tests/artifacts) afterwards.
@@ -88,25 +89,25 @@ def running_app(workspace_dir: Path, *, port: int | None = None, env: dict[str, 
     port = port or free_port()
     extra = dict(env or {})
     env = dict(os.environ, BANGFU_WORKSPACE=str(workspace_dir), PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join([*extra.pop("PYTHONPATH", "").split(os.pathsep), str(ROOT / "src"),
+    env["PYTHONPATH"] = os.pathsep.join([*extra.pop("PYTHONPATH", "").split(os.pathsep), str(root / "src"),
                                          env.get("PYTHONPATH", "")]).strip(os.pathsep)
     env.update(extra)
     launcher = [sys.executable, "-m", "streamlit"]
-    cmd = [*launcher, "run", str(ROOT / "app.py"), "--server.port", str(port)]
+    cmd = [*launcher, "run", str(root / "app.py"), "--server.port", str(port)]
     if not config_only:
         cmd += ["--server.address", "127.0.0.1", "--server.headless", "true",
                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w", encoding="utf-8")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             encoding="utf-8", errors="replace")
     ready, ended = threading.Event(), threading.Event()
     reader = threading.Thread(target=_copy_output, args=(proc, log, ready, ended), daemon=True)
     reader.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        if not ready.wait(START_TIMEOUT_S):
-            raise RuntimeError(f"streamlit did not start within {START_TIMEOUT_S} s; see {log.name}")
+        if not ready.wait(start_timeout_s):
+            raise RuntimeError(f"streamlit did not start within {start_timeout_s} s; see {log.name}")
         if ended.is_set():
             raise RuntimeError("streamlit exited early; see " + log.name)
         with urllib.request.urlopen(base + "/_stcore/health", timeout=10) as r:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bangfu.workspace import store
-from browser_util import ARTIFACTS, browser_page, map_frame, running_app, settle
+from browser_util import ARTIFACTS, MAP_IFRAME, browser_page, map_frame, running_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +30,48 @@ def test_province_view(tmp_path: Path, province_gpkg: Path):
         title = page.locator("[data-testid='stMain'] h1").first.inner_text()
         assert "中山区" in title, title
         assert "area=210202" in page.url
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert not log.foreign, f"requests to non-local hosts: {sorted(set(log.foreign))[:10]}"
+        assert not dialogs
+
+
+def _click_label(page, frame, name: str) -> None:
+    """A mouse click (as a user's) where the map shows the name label of ``name`` (labels are not clickable
+    themselves: the click reaches the area below)."""
+    page.locator(MAP_IFRAME).first.scroll_into_view_if_needed()
+    box = frame.locator(".bangfu-town-label div", has_text=name).bounding_box()
+    assert box is not None, name
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_province_map_of_cities_drills_down(tmp_path: Path, province_gpkg: Path):
+    """The province view draws its cities (not its villages) with their names; clicking 沈阳市 on the map opens the
+    city (title, sidebar, ``?area=2101``) with its counties drawn, and clicking a county opens that county."""
+    folder = tmp_path / "ws"
+    store.ensure_workspace(folder, demo=province_gpkg)
+    with running_app(folder) as base, browser_page() as (page, log, dialogs):
+        page.goto(f"{base}/overview", wait_until="domcontentloaded")
+        settle(page)
+        frame = map_frame(page)
+        assert frame.locator("path.leaflet-interactive").count() == 2  # two cities, nothing else clickable
+        assert frame.locator(".bangfu-town-label").all_inner_texts() == ["沈阳市", "大连市"]
+        _click_label(page, frame, "沈阳市")  # the label lets the click through to the city below
+        page.locator("[data-testid='stMain'] h1", has_text="沈阳市").wait_for()
+        settle(page)
+        assert "area=2101" in page.url
+        frame = map_frame(page)
+        counties = sorted(frame.locator(".bangfu-town-label").all_inner_texts())
+        assert counties and "和平区" in counties and "中山区" not in counties  # 沈阳市's counties only
+        assert frame.locator("path.leaflet-interactive").count() == len(counties)
+        _click_label(page, frame, "和平区")
+        page.locator("[data-testid='stMain'] h1", has_text="和平区").wait_for()
+        settle(page)
+        assert "area=210102" in page.url
+        boxes = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
+        shown = boxes.evaluate_all("els => els.map(e => { const i = e.querySelector('input');"
+                                   " return (i && i.value) || e.innerText; })")
+        assert any("县（市、区）" in x for x in shown) and any("和平区" in x for x in shown), shown  # boxes follow the map
+        page.screenshot(path=str(ARTIFACTS / "province_drill_down.png"), full_page=False)
         assert page.locator("[data-testid='stException']").count() == 0
         assert not log.foreign, f"requests to non-local hosts: {sorted(set(log.foreign))[:10]}"
         assert not dialogs

@@ -129,3 +129,28 @@ def test_demo_each_indicator_county_and_town(tmp_path: Path, monkeypatch: pytest
     at.selectbox(key="ov_indicator").set_value("incidence")
     _run(at)
     _class_legend(at, ind.choropleth_indicator("incidence"))
+
+
+def test_one_county_keeps_its_village_map_and_its_towns_drill_down(fixture_ws: Path):
+    """A one-county workspace opens on its village map as before; its towns are one choice away, and a town asked
+    for by a click on that map (request_area) becomes the sidebar's town (``?town=``)."""
+    at = _page()
+    unit = next(s for s in at.selectbox if s.label == "地图单位")
+    assert unit.value == "village" and list(unit.options) == ["镇街", "村"]
+    unit.set_value("town")
+    _run(at)
+    assert "点击一个地区即进入该地区" in " ".join(c.value for c in at.caption)
+    town = str(at.selectbox(key="town").options[1])  # the first town's label
+    code = next(c for c, name in zip(*_towns(fixture_ws)) if name in town)
+    at.session_state["_area_requested"] = code
+    _run(at)
+    assert at.selectbox(key="town").value == code and at.query_params["town"] in (code, [code])
+    assert next(s for s in at.selectbox if s.label == "地图单位").value == "village"
+
+
+def _towns(folder: Path) -> tuple[list[str], list[str]]:
+    from bangfu.workspace import store
+
+    v = store.read_layer(folder / store.WORKSPACE_FILE, "villages")
+    towns = v[["town_code", "town_name"]].drop_duplicates()
+    return list(towns["town_code"].astype(str)), list(towns["town_name"].astype(str))

@@ -191,6 +191,23 @@ LABELS: dict[str, tuple[str, str]] = {
         "悬停查看村情；点击村庄在右侧查看村情档案；右上角图层按钮可开关道路、旅游点、企业和结对连线。",
         "Hover for figures; click a village for its profile; the layer button (top right) toggles overlays.",
     ),
+    "overview.units.caption": (
+        "悬停查看汇总；点击一个地区即进入该地区（与在侧栏选择相同），表格随之切换。",
+        "Hover for totals; click an area to go to it (as choosing it in the sidebar does).",
+    ),
+    "overview.unit": ("地图单位", "Map units"),
+    "overview.unit.village": ("村", "Villages"),
+    "overview.units.outline": ("所选地区界线", "Area boundary"),
+    "overview.units.labels": ("{level}名称", "{level} names"),
+    "overview.units.legend_note": ("按{level}汇总，比率由合计重新计算", "Totals per {level}; rates from the totals"),
+    "overview.units.village_limit": (
+        "村级地图在所选地区不超过 {n} 个村时提供：请在侧栏选择市或县，或点击地图上的地区。",
+        "The village map is offered for areas of at most {n} villages: choose a city or county, or click an area.",
+    ),
+    "overview.units.overlays_note": (
+        "道路、旅游点、企业和结对连线只在县级及以下的村级地图中发送和显示（全省道路数据过大）。",
+        "Roads, tourism sites, enterprises and pairing lines are sent with the village map of a county or town only.",
+    ),
     "overview.profile.title": ("村情档案", "Village profile"),
     "overview.profile.hint": ("点击地图上的村庄，在此查看村情档案。", "Click a village on the map to see its profile here."),
     "overview.profile.roads": ("道路", "Roads"),
@@ -385,6 +402,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "roads.filter.year": ("年份（完工或计划）", "Year (completed or planned)"),
     "roads.legend": ("道路硬化状态", "Road hardening status"),
     "roads.map.villages": ("村界", "Village boundaries"),
+    "roads.map.too_big": (
+        "道路地图在县（市、区）和镇街范围内显示（全省或全市的道路过多，浏览器无法流畅显示）：请在侧栏选择县或镇街。上方和下方的统计仍为所选地区的全部道路。",
+        "The road map is drawn for a county or town (a province's or city's roads are too many for the browser): choose "
+        "a county or town in the sidebar. The figures above and below count every road of the chosen area.",
+    ),
     "roads.map.caption": (
         "悬停道路查看编号、进度和年份；年份筛选不影响尚无年份的道路。",
         "Hover a road for its ID, progress and years; roads without a year stay visible under the year filter.",

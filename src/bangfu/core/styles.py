@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 __all__ = [
     "SEQUENTIAL", "MIN_CLASSES", "MAX_CLASSES", "class_colors", "NO_DATA", "FILTERED_OUT",
-    "UNKNOWN", "tint", "dash_pattern", "VILLAGE_EDGE", "VILLAGE_EDGE_FADED", "CHOROPLETH_OPACITY", "HIGHLIGHT",
+    "UNKNOWN", "tint", "dash_pattern", "VILLAGE_EDGE", "VILLAGE_EDGE_FADED", "UNIT_EDGE", "CHOROPLETH_OPACITY", "HIGHLIGHT",
     "TOWN_BORDER", "SELECTED_TOWN_BORDER", "COUNTY_BORDER", "VILLAGE_BACKGROUND", "ENTERPRISE",
     "PAIRING_LINE", "INACTIVE_LINE", "REACH_CIRCLE", "CATCHMENT", "SELECTED_PROJECT", "SITE_MARKER",
 ]
@@ -110,6 +110,8 @@ CHOROPLETH_OPACITY = 0.85
 #: Borders between villages of a choropleth, and of villages faded outside the chosen town.
 VILLAGE_EDGE: Mapping[str, Any] = _frozen({"color": "#ffffff", "weight": 0.7})
 VILLAGE_EDGE_FADED: Mapping[str, Any] = _frozen({"color": "#bdbdbd", "weight": 0.7})
+#: The border of a unit of a map of the level below (cities, counties, towns: bangfu.maps.units).
+UNIT_EDGE: Mapping[str, Any] = _frozen({"color": "#3b3b3b", "weight": 1.2})
 #: Hover highlight of a village or a line.
 HIGHLIGHT: Mapping[str, Any] = _frozen({"weight": 3, "color": "#000000", "fillOpacity": 0.9})
 #: What is found or picked (search box, table row, click): a thick cyan outline (a circle around a point).

@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.errors
 from jinja2 import Template
 
 from bangfu import indicators as ind
@@ -36,7 +37,7 @@ from bangfu.workspace import areas
 
 __all__ = [
     "MapOptions", "LayerSpec", "OverviewMapData", "CompactGeoJson", "prepare_overview", "prepare_geometry",
-    "OverviewGeometry", "build_overview_map", "embedded_geojson", "payload_bytes", "coded_style", "VILLAGE_PROPS",
+    "OverviewGeometry", "build_overview_map", "LABEL_MAX", "embedded_geojson", "payload_bytes", "coded_style", "VILLAGE_PROPS",
 ]
 
 
@@ -54,6 +55,9 @@ def _outline(code: str) -> dict[str, Any]:
 
 def _enterprise_style() -> dict[str, Any]:
     return {k: v for k, v in styles.ENTERPRISE.items() if not k.startswith("radius")}
+
+#: The most area names a map labels (more overlap into a black mass: 1,406 towns of a province).
+LABEL_MAX = 60
 
 #: Village property key → (what it holds, label key). Short keys keep the payload small.
 VILLAGE_PROPS: dict[str, tuple[str, str]] = {
@@ -84,6 +88,8 @@ class MapOptions:
     lang: str = "zh"
     simplify_deg: float = 0.0002  # ≈ 20 m; village borders stay shared (coverage simplification)
     precision: int = 5  # 1e-5° ≈ 1 m
+    only_area: bool = False  # draw the chosen area's villages only (a big workspace), not the others faded
+    overlays: bool = True  # send roads, sites, enterprises and pairing lines (bangfu.maps.units.overlays_allowed)
 
 
 @dataclass
@@ -264,6 +270,14 @@ def _multi(polys: np.ndarray) -> shapely.Geometry | None:
     return shapely.multipolygons(shapely.get_parts(polys)) if len(polys) else None
 
 
+def _union(geoms: np.ndarray) -> shapely.Geometry:
+    """The union of polygons of a coverage (fast), or a plain union when rounding left them incorrectly noded."""
+    try:
+        return shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(geoms)
+
+
 @dataclass
 class _Boundaries:
     towns: dict[str, shapely.Geometry]
@@ -278,7 +292,7 @@ def _boundaries(geoms: np.ndarray, groups: np.ndarray, names: np.ndarray) -> _Bo
     labels: list[tuple[float, float, str]] = []
     for code in pd.unique(groups):
         sel = groups == code
-        g = shapely.coverage_union_all(geoms[sel])
+        g = _union(geoms[sel])
         if not g.is_valid:
             g = shapely.make_valid(g)
         towns[str(code)] = g
@@ -286,7 +300,7 @@ def _boundaries(geoms: np.ndarray, groups: np.ndarray, names: np.ndarray) -> _Bo
             p = g.representative_point()
             labels.append((round(p.y, 5), round(p.x, 5), esc(names[sel][0])))
     parts = np.asarray(list(towns.values()), dtype=object)
-    county = shapely.coverage_union_all(parts) if len(parts) else shapely.Polygon()
+    county = _union(parts) if len(parts) else shapely.Polygon()
     outline = county.boundary
     edges = shapely.union_all(shapely.boundary(parts)) if len(parts) else shapely.LineString()
     inner = edges
@@ -411,6 +425,15 @@ def prepare_overview(
     passes = ind.flag_mask(table, options.flag_filter).to_numpy()
     area = areas.area_for(table, town)  # the one area rule (bangfu.workspace.areas)
     in_town = area.village_mask(table)
+    cls_index = np.asarray(classes.index)
+    everyone = table  # every village: the area rules need them all (a slice would be "the whole workspace")
+    if options.only_area and not in_town.all():  # the area's villages only, classed as in the whole workspace
+        table, passes, cls_index = table[in_town].reset_index(drop=True), passes[in_town], cls_index[in_town]
+        in_town = np.ones(len(table), dtype=bool)
+        if geometry is not None and len(geometry.shapes) != len(table):
+            geometry = None
+    if not options.overlays:
+        roads = sites = enterprises = None
 
     geo = geometry
     if geo is None or len(geo.shapes) != len(table) or len(geo.road_shapes) != (0 if roads is None else len(roads)):
@@ -421,7 +444,7 @@ def prepare_overview(
     for j, p in enumerate(props):
         edge = styles.VILLAGE_EDGE if in_town[j] else styles.VILLAGE_EDGE_FADED
         p["s"] = _style_index(vstyles, {
-            "fillColor": choro.color(int(classes.index[j])) if passes[j] else styles.FILTERED_OUT,
+            "fillColor": choro.color(int(cls_index[j])) if passes[j] else styles.FILTERED_OUT,
             "color": edge["color"],
             "weight": edge["weight"],
             "fillOpacity": (styles.CHOROPLETH_OPACITY if passes[j] else 0.6) if in_town[j] else 0.25,
@@ -448,7 +471,7 @@ def prepare_overview(
     if focus is not None:
         layers.append(LayerSpec("selected_town", name("selected_town"), _one(focus.boundary),
                                 [dict(styles.SELECTED_TOWN_BORDER)], interactive=False))
-    road_fc, road_styles, road_labels = _roads(roads, area, table, geo.road_shapes, lang)
+    road_fc, road_styles, road_labels = _roads(roads, area, everyone, geo.road_shapes, lang)
     layers.append(LayerSpec("roads", name("roads"), road_fc, road_styles, show=False, style_labels=road_labels, tooltip=[
         ("n", esc(t("overview.tt.road", lang))), ("g", esc(t("overview.tt.road_class", lang))),
         ("s", esc(t("overview.tt.road_status", lang)))]))
@@ -464,10 +487,10 @@ def prepare_overview(
     if enterprises is not None and len(enterprises):
         pair = active_pairings if active_pairings is not None and len(active_pairings) else \
             pd.DataFrame(columns=["enterprise_id", "village_code", "pairing_type"])
-        pair = areas.area_slice(area, "pairings", pair, villages=table)
+        pair = areas.area_slice(area, "pairings", pair, villages=everyone)
         ent = enterprises
-        if focus is not None:
-            inside = areas.in_area(area, "enterprises", ent, villages=table)
+        if focus is not None or options.only_area:  # the area's enterprises and those paired with its villages
+            inside = areas.in_area(area, "enterprises", ent, villages=everyone)
             ent = ent[inside | ent["enterprise_id"].isin(set(pair["enterprise_id"])).to_numpy()]
         ent_fc = _fc(_features(_round_geom(np.asarray(ent.geometry.values, dtype=object), options.precision), [
             {"s": 0, "n": esc(n), "y": esc(i), "l": esc(t("overview.leading", lang)) if le is True else "—"}
@@ -492,7 +515,7 @@ def prepare_overview(
                             style_labels=[esc(PAIRING_TYPE.label(ty, lang)) for ty in kinds], tooltip=[
         ("e", esc(t("overview.tt.enterprise", lang))), ("v", esc(t("overview.tt.name", lang))),
         ("s", esc(t("overview.tt.pairing_type", lang)))]))
-    site_fc, site_styles, site_types = _sites(sites, area, table, options.precision)
+    site_fc, site_styles, site_types = _sites(sites, area, everyone, options.precision)
     layers.append(LayerSpec("tourism", name("tourism"), site_fc, site_styles, radius=styles.SITE_MARKER["radius"],
                             style_labels=[esc(SITE_TYPE.label(ty, lang)) for ty in site_types], tooltip=[
         ("n", esc(t("overview.tt.site", lang))), ("s", esc(t("overview.tt.site_type", lang))),
@@ -518,10 +541,10 @@ def prepare_overview(
     return OverviewMapData(
         layers=[lyr for lyr in layers if lyr.n_features],
         bounds=bounds,  # type: ignore[arg-type]
-        legend=choro.legend(lang, counts=True, no_data=bool((classes.index < 0).any()), part=bool(town), extra=extra),
+        legend=choro.legend(lang, counts=True, no_data=bool((cls_index < 0).any()), part=bool(town), extra=extra),
         overlay_legend=overlay_legend,
         overlay_layers=overlay_layers,
-        town_labels=bnd.labels,
+        town_labels=bnd.labels if len(bnd.labels) <= LABEL_MAX else [],  # more would overlap into a black mass
         town_labels_name=name("town_labels"),
     )
 

@@ -16,9 +16,30 @@ from bangfu.ui import state
 from bangfu.workspace import areas
 
 
-def _wanted(villages: pd.DataFrame, whole: areas.Area) -> areas.Area:
-    """The area the URL asks for (``?area=``, else ``?town=``), the whole workspace when none or unknown."""
-    code = state.kept("area") or state.kept("town")
+#: Session key of an area asked for by :func:`request_area` (a click on a map), taken on the next run.
+_REQUESTED = "_area_requested"
+
+
+def request_area(code: str) -> None:
+    """Choose area ``code`` on the next run, as if it was picked in the sidebar (a click on the overview's map of
+    the level below drills down); the caller reruns the page."""
+    st.session_state[_REQUESTED] = str(code)
+
+
+def _take_request(wanted: areas.Area, levels: list[str]) -> None:
+    """Show the area asked for by :func:`request_area` in the boxes: their values are set before they are drawn
+    (so the browser shows them too)."""
+    if levels == ["town"]:
+        st.session_state["town"] = wanted.code if wanted.level == "town" else ""
+    elif wanted.level in levels:
+        st.session_state["area_level"] = wanted.level
+        st.session_state[f"area_{wanted.level}"] = wanted.code
+
+
+def _wanted(villages: pd.DataFrame, whole: areas.Area, requested: str | None = None) -> areas.Area:
+    """The area asked for (:func:`request_area`, else the URL's ``?area=``, else ``?town=``), the whole workspace
+    when none or unknown."""
+    code = requested or state.kept("area") or state.kept("town")
     if not code:
         return whole
     try:
@@ -53,8 +74,11 @@ def _keep(code: str, param: str) -> None:
 def area_picker(lang: str, villages: pd.DataFrame) -> areas.Area:
     """Render the level and area boxes in the current container and return the chosen area."""
     whole = areas.whole_area(villages)
-    wanted = _wanted(villages, whole)
+    requested = st.session_state.pop(_REQUESTED, None)
+    wanted = _wanted(villages, whole, requested)
     levels = _levels(whole)
+    if requested and wanted.code == requested:
+        _take_request(wanted, levels)
     if levels == ["town"]:
         return _town_box(lang, villages, wanted, whole)
     asked = state.kept("level")

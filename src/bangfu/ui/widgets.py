@@ -99,21 +99,23 @@ def show_map(
     returned_objects: Sequence[str] = (),
     focus: Entry | None = None,
     fit: bool = True,
+    on_change: Callable[[], None] | None = None,
 ) -> dict:
     """Render a folium map; only ``returned_objects`` trigger reruns (pan/zoom do not).
 
     ``focus``: a found or picked thing, highlighted (and, when ``fit``, zoomed to) on the map already shown: it is
     sent as streamlit-folium's dynamic feature group, so the map is not built anew and keeps its view, its layer
-    choices and its click state."""
+    choices and its click state. ``on_change``: called before the rerun a click causes (the map's value is then in
+    ``st.session_state[key]``; a callback may choose the area the sidebar shows)."""
     group = focus_layer(focus.geometry, fit=fit) if focus is not None else None
     return st_folium(m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects),
-                     feature_group_to_add=group) or {}
+                     feature_group_to_add=group, on_change=on_change) or {}
 
 
 Ref = tuple[str, str]  # (kind, key) of an indicators.search.Entry
 
 
-@shared(max_entries=4)
+@shared(max_entries=4, resource=True)  # read-only frozen entries: shared by reference, not unpickled on every run
 def _search_index(path: str, version: str, lang: str) -> tuple[Entry, ...]:
     return build_index(load_layer(path, version, "villages"), roads=load_layer(path, version, "roads"),
                        projects=load_layer(path, version, "projects"),

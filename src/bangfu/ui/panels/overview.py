@@ -7,27 +7,33 @@ projects) — never household rows. The cache policy is :mod:`bangfu.ui.cache`'s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 
 from bangfu import indicators as ind
 from bangfu.indicators.profile import village_profile
+from bangfu.maps import units as mu
 from bangfu.maps.overview import (MapOptions, OverviewGeometry, OverviewMapData, build_overview_map, prepare_geometry,
                                   prepare_overview)
-from bangfu.ui.cache import load_layer, shared
+from bangfu.ui.area_picker import request_area
+from bangfu.ui.cache import area_layer, load_layer, shared, unit_polygons
 from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import Context
-from bangfu.ui.widgets import Ref, find_entry, kpi_row, page_pick
+from bangfu.ui.widgets import Ref, find_entry, kpi_row, map_click, page_pick
 from bangfu.indicators.search import Entry
 from bangfu.workspace import areas
 
 __all__ = ["Choice", "option_widgets", "default_as_of", "md_text", "village_table", "map_geometry", "map_data",
            "town_table", "area_villages", "kpi_section", "overview_map", "profile_panel",
-           "summary_table", "Summary", "Pick", "current_pick", "MAP_KEY", "TABLE_KEY", "SEARCH_KEY"]
+           "summary_table", "Summary", "Pick", "current_pick", "MAP_KEY", "TABLE_KEY", "SEARCH_KEY", "unit_table",
+           "unit_shapes", "map_key", "drill_down", "map_notes"]
 
 #: Session key of the village whose profile is shown (set by a click on the map, the search box or a table row).
 VILLAGE_KEY = "ov_village"
@@ -43,10 +49,13 @@ TOWN_VILLAGE_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Choice:
-    """What the option row chose: the map's options and the as-of date (ISO)."""
+    """What the option row chose: the map's options, the as-of date (ISO), the units the map draws (a level of
+    :data:`bangfu.workspace.areas.LEVELS` or ``"village"``) and the units it could draw."""
 
     map: MapOptions
     as_of: str
+    unit: str = mu.VILLAGE
+    units: tuple[str, ...] = (mu.VILLAGE,)
 
 
 def default_as_of(meta: dict[str, str]) -> dt.date:
@@ -55,9 +64,15 @@ def default_as_of(meta: dict[str, str]) -> dt.date:
 
 
 def option_widgets(ctx: Context) -> Choice:
-    """The option row: indicator, classification, number of classes, village filter, as-of date."""
+    """The option row: map units, indicator, classification, number of classes, village filter, as-of date."""
     T = ctx.t
-    c1, c2, c3, c4, c5 = st.columns([1.3, 1.6, 1.0, 1.4, 1.1])
+    villages = ctx.layer("villages")
+    n = int(ctx.area.village_mask(villages).sum())
+    levels = mu.unit_levels(ctx.area, n)
+    default = mu.default_unit(ctx.area, areas.whole_area(villages), n)
+    c0, c1, c2, c3, c4, c5 = st.columns([1.0, 1.3, 1.6, 1.0, 1.4, 1.1])
+    unit = c0.selectbox(T("overview.unit"), levels, index=levels.index(default), format_func=lambda k: _unit_label(ctx, k),
+                        key=f"ov_unit.{ctx.area.code}")
     indicator = c1.selectbox(
         T("overview.indicator"), [i.key for i in ind.CHOROPLETH_INDICATORS],
         format_func=lambda k: T(ind.choropleth_indicator(k).label), key="ov_indicator",
@@ -71,9 +86,14 @@ def option_widgets(ctx: Context) -> Choice:
     flag_filter = c4.selectbox(T("overview.filter"), ind.FLAG_FILTERS, format_func=lambda f: T(f"overview.filter.{f}"),
                                key="ov_filter")
     as_of = c5.date_input(T("overview.as_of"), default_as_of(ctx.meta), key="ov_as_of").isoformat()
+    big = len(villages) > mu.VILLAGE_MAP_MAX  # a province: never send villages outside the area, overlays by level
     options = MapOptions(indicator=indicator, method=method, k=k, flag_filter=flag_filter, town_code=ctx.area_code,
-                         lang=ctx.lang)
-    return Choice(options, as_of)
+                         lang=ctx.lang, only_area=big, overlays=not big or mu.overlays_allowed(ctx.area, unit))
+    return Choice(options, as_of, unit, levels)
+
+
+def _unit_label(ctx: Context, key: str) -> str:
+    return ctx.t("overview.unit.village") if key == mu.VILLAGE else ctx.t(f"sidebar.level.{key}")
 
 
 # --------------------------------------------------------------------------- cached data
@@ -99,16 +119,43 @@ def map_geometry(path: str, version: str, simplify_deg: float, precision: int) -
 
 @shared(max_entries=32)
 def map_data(path: str, version: str, as_of: str, options: MapOptions) -> OverviewMapData:
-    """Escaped, simplified map data for one set of options (geometry shared between options)."""
+    """Escaped, simplified map data for one set of options (geometry shared between options).
+
+    With ``options.only_area`` (a province workspace) only the area's villages are simplified and sent, and
+    the roads are the area's (:func:`bangfu.ui.cache.area_layer`: the shared road pieces), read only when the
+    options send overlays."""
+    table = village_table(path, version, as_of)
+    roads = load_layer(path, version, "roads") if options.overlays else None
+    geometry = None
+    if options.only_area:
+        if options.overlays:
+            roads = area_layer(path, version, areas.area_for(table, options.town_code), "roads")
+    else:
+        geometry = map_geometry(path, version, options.simplify_deg, options.precision)
     return prepare_overview(
-        village_table(path, version, as_of),
+        table,
         options=options,
-        roads=load_layer(path, version, "roads"),
+        roads=roads,
         sites=load_layer(path, version, "tourism_sites"),
         enterprises=load_layer(path, version, "enterprises"),
         active_pairings=ind.simple_active_pairings(load_layer(path, version, "pairings"), as_of),
-        geometry=map_geometry(path, version, options.simplify_deg, options.precision),
+        geometry=geometry,
     )
+
+
+@shared(max_entries=16)
+def unit_table(path: str, version: str, as_of: str, level: str) -> pd.DataFrame:
+    """Every area of ``level`` in the workspace with its totals and rates (:func:`bangfu.indicators.unit_summary`),
+    code and name as ``area_code`` / ``area_name`` at every level: what the map of the level below colours."""
+    summary = ind.unit_summary(village_table(path, version, as_of), level)
+    return summary.rename(columns={"town_code": "area_code", "town_name": "area_name"})
+
+
+@shared(max_entries=16, resource=True)  # read only (prepare_units copies what it sends): no unpickling per run
+def unit_shapes(path: str, version: str, level: str, tolerance: float, precision: int) -> gpd.GeoDataFrame:
+    """The areas of ``level`` simplified for a view (:func:`bangfu.maps.units.simplify_units`); one entry per level
+    and zoom step (:func:`bangfu.maps.units.view_tolerance`), shared by every area of that size."""
+    return mu.simplify_units(unit_polygons(path, version, level), tolerance, precision)
 
 
 @shared(max_entries=16)
@@ -143,9 +190,59 @@ def kpi_section(ctx: Context, area_table: pd.DataFrame) -> None:
 
 
 def overview_map(ctx: Context, choice: Choice) -> folium.Map:
-    """The overview map for the chosen options (map data cached per options)."""
-    mdata = map_data(ctx.path, ctx.version, choice.as_of, choice.map)
+    """The overview map for the chosen options: the villages (map data cached per options) or the areas of the
+    level below, simplified for the area's extent (:mod:`bangfu.maps.units`)."""
+    if choice.unit == mu.VILLAGE:
+        mdata = map_data(ctx.path, ctx.version, choice.as_of, choice.map)
+    else:
+        villages = ctx.layer("villages")
+        mask = ctx.area.village_mask(villages)
+        tolerance, precision = mu.view_tolerance(shapely.total_bounds(villages.geometry.values[mask]))
+        options = mu.UnitOptions(choice.map.indicator, choice.map.method, choice.map.k, ctx.lang)
+        mdata = mu.prepare_units(unit_table(ctx.path, ctx.version, choice.as_of, choice.unit),
+                                 unit_shapes(ctx.path, ctx.version, choice.unit, tolerance, precision),
+                                 ctx.area, level=choice.unit, options=options, precision=precision)
     return build_overview_map(mdata, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+
+
+def map_key(ctx: Context, choice: Choice) -> str:
+    """The widget key of the map: one per area and level for a map of areas (a new area is a new map whose
+    last click is not the one that led to it), :data:`MAP_KEY` for the village map."""
+    return MAP_KEY if choice.unit == mu.VILLAGE else f"{MAP_KEY}.{choice.unit}.{ctx.area.code}"
+
+
+def drill_down(ctx: Context, choice: Choice) -> Callable[[], None] | None:
+    """The map's click callback (:func:`bangfu.ui.widgets.show_map` ``on_change``) of a map of areas: a click on an
+    area chooses it as the sidebar would (``?area=``) before the rerun the click causes, so the next run draws the
+    area (one run; a remembered old click never drills). None for the village map (a click opens a profile)."""
+    if choice.unit == mu.VILLAGE:
+        return None
+    key = map_key(ctx, choice)
+
+    def drill() -> None:
+        clicked = map_click(key, ref_of=_area_ref)
+        if clicked is not None:
+            request_area(clicked[1])
+
+    return drill
+
+
+def _area_ref(props: Mapping[str, Any]) -> Ref | None:
+    code = mu.unit_ref(props)
+    return ("area", code) if code else None
+
+
+def map_notes(ctx: Context, choice: Choice) -> None:
+    """The caption under the map: how to use it, and what it leaves out at this level (villages, overlays)."""
+    T = ctx.t
+    if choice.unit == mu.VILLAGE:
+        st.caption(T("overview.map_caption"))
+    else:
+        st.caption(T("overview.units.caption"))
+    if mu.VILLAGE not in choice.units:
+        st.caption(T("overview.units.village_limit").format(n=f"{mu.VILLAGE_MAP_MAX:,}"))
+    if not choice.map.overlays:
+        st.caption(T("overview.units.overlays_note"))
 
 
 @dataclass(frozen=True)
@@ -157,10 +254,10 @@ class Pick:
     village: str | None
 
 
-def current_pick(ctx: Context, found: Ref | None, table_refs: list[Ref]) -> Pick:
+def current_pick(ctx: Context, found: Ref | None, table_refs: list[Ref], key: str = MAP_KEY) -> Pick:
     """The thing last chosen by the search box, a click on the map or a ticked summary-table row (the last action
     wins); a chosen village is also the one whose profile is shown (kept in the session)."""
-    entry, fit = page_pick(ctx, "ov", found=found, map_key=MAP_KEY, table_key=TABLE_KEY, table_refs=table_refs)
+    entry, fit = page_pick(ctx, "ov", found=found, map_key=key, table_key=TABLE_KEY, table_refs=table_refs)
     if entry is not None and entry.kind == "village":
         st.session_state[VILLAGE_KEY] = entry.key
     village = st.session_state.get(VILLAGE_KEY)

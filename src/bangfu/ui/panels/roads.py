@@ -28,6 +28,7 @@ from bangfu.core.vocab import ROAD_CLASS, ROAD_STATUS, ROAD_SURFACE
 from bangfu.geo.crs import metric_crs
 from bangfu.maps import base as maps
 from bangfu.indicators import network as net_ind
+from bangfu.maps import units
 from bangfu.maps.roads import add_missing_links, road_map
 from bangfu.workspace import display, personal
 from bangfu.workspace.schema import column_labels
@@ -181,8 +182,18 @@ def kpi_section(ctx: Context, view: AreaView) -> None:
     )
 
 
-def area_map(ctx: Context, view: AreaView, f: dict[str, Any]) -> folium.Map:
-    """Roads by status (every filter applied) over the area's villages, each with its hardening rate."""
+def too_big_for_roads(ctx: Context) -> bool:
+    """True above a county in a workspace of more than :data:`bangfu.maps.units.VILLAGE_MAP_MAX` villages: the
+    area's roads and villages are too many to send to the browser (the maps draw a county or town)."""
+    return len(ctx.layer("villages")) > units.VILLAGE_MAP_MAX and not units.overlays_allowed(ctx.area, units.VILLAGE)
+
+
+def area_map(ctx: Context, view: AreaView, f: dict[str, Any]) -> folium.Map | None:
+    """Roads by status (every filter applied) over the area's villages, each with its hardening rate; None above
+    a county in a workspace too big to draw every road (a province's 58,000 roads are ~100 MB: the map is drawn
+    for a county or town, :func:`bangfu.maps.units.overlays_allowed`)."""
+    if too_big_for_roads(ctx):
+        return None
     vlabels = column_labels("villages", ctx.lang)
     with_rate = view.villages.merge(view.rates[["village_code", "rate_pct"]], on="village_code", how="left")
     fields = [maps.TooltipField(c, vlabels[c]) for c in ("village_name", "village_code", "town_name")]
@@ -375,11 +386,16 @@ def issues_table(ctx: Context) -> pd.DataFrame:
 
 
 def links_map(ctx: Context, view: AreaView, links: pd.DataFrame) -> folium.Map:
-    """The area's roads by status with the top missing links drawn over them."""
+    """The area's roads by status with the top missing links drawn over them (above a county of a big workspace:
+    the top links' roads only, :func:`too_big_for_roads`)."""
     top = links.head(LINKS_ON_MAP)
     geo = view.roads.set_index(view.roads["road_id"].astype(str)).loc[top["road_id"], ["geometry"]]
     frame = gpd.GeoDataFrame(top.reset_index(drop=True), geometry=list(geo.geometry), crs=view.roads.crs)
-    m = road_map(view.roads, view.villages, lang=ctx.lang, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+    roads_, villages_ = view.roads, view.villages
+    if too_big_for_roads(ctx):
+        roads_ = roads_[roads_["road_id"].astype(str).isin(set(top["road_id"].astype(str)))]
+        villages_ = villages_.iloc[:0]
+    m = road_map(roads_, villages_, lang=ctx.lang, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
     return add_missing_links(m, frame.to_crs("EPSG:4326"), lang=ctx.lang)
 
 

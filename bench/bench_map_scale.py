@@ -1,0 +1,271 @@
+"""Issue 15 items 1–2: the overview map of a province in headless Chromium — this checkout against the named
+baseline "naive folium" (the code before the map of the level below: every village and every overlay sent).
+
+    PYTHONPATH=src:tests python bench/bench_map_scale.py --workspace /tmp/prov.gpkg [--baseline-ref c8dcba7]
+        [--baseline-timeout 300] [--skip-baseline] [--areas 2102,210202]
+
+Both apps run in the same run, one after the other, each with its own copy of the workspace; the baseline is
+``git archive <ref>`` of this repository unpacked in a temporary folder and started with its own ``src``, with
+the two small fixes without which it cannot draw a province at all (:data:`BASELINE_FIXES`). For
+each app it measures, in a new browser session each time:
+
+* **cold first draw**: the first visit after the server started (includes opening and checking the workspace
+  and filling the caches) — seconds until Leaflet has drawn the map's paths, and bytes received over the
+  websocket (Streamlit sends the map's HTML inside it);
+* **warm first draw** of the province view (caches filled, a new session: what any later visitor sees);
+* **change area**: opening ``?area=<code>`` for each code of ``--areas`` (a city, a county) — seconds to the
+  drawn map and bytes; for this checkout also a **click on a city** of the province map (the drill-down);
+* **zoom/pan frames**: in the province view, three animated zooms and pans driven through Leaflet's API while
+  ``requestAnimationFrame`` records every frame: the longest frame and the 95th percentile (ms).
+
+Nothing is asserted: the figures go to docs/benchmarks.md with the machine's load. The baseline stops at
+``--baseline-timeout`` seconds per view and reports "not drawn" with the bytes received until then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from collections.abc import Iterator
+
+from bangfu.workspace import store
+from browser_util import MAP_IFRAME, browser_page, running_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Frame times in the map's iframe while it zooms and pans (Leaflet's own animations, driven by its API).
+_FRAMES_JS = """
+async () => {
+  const key = Object.keys(window).find(k => k.startsWith('map_') && window[k] && window[k].setZoom);
+  const map = window[key];
+  const times = [];
+  let last = performance.now(), on = true;
+  function tick(t) { times.push(t - last); last = t; if (on) requestAnimationFrame(tick); }
+  requestAnimationFrame(tick);
+  const wait = ms => new Promise(r => setTimeout(r, ms));
+  for (let i = 0; i < 3; i++) {
+    map.zoomIn(1, {animate: true}); await wait(600);
+    map.panBy([200, 120], {animate: true, duration: 0.5}); await wait(700);
+  }
+  for (let i = 0; i < 3; i++) { map.zoomOut(1, {animate: true}); await wait(600); }
+  on = false;
+  times.shift();
+  times.sort((a, b) => a - b);
+  return {max: times[times.length - 1], p95: times[Math.floor(times.length * 0.95)], n: times.length};
+}
+"""
+
+
+@dataclass
+class Meter:
+    """Bytes received over the page's websockets since the last :meth:`reset`."""
+
+    received: int = 0
+    frames: list[int] = field(default_factory=list)
+
+    def attach(self, page) -> None:
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload) -> None:
+        n = len(payload) if isinstance(payload, (bytes, bytearray)) else len(str(payload).encode("utf-8"))
+        self.received += n
+        self.frames.append(n)
+
+    def reset(self) -> None:
+        self.received, self.frames = 0, []
+
+
+@dataclass
+class View:
+    name: str
+    seconds: float | None  # None: not drawn within the timeout
+    mb: float
+    largest_mb: float
+    note: str = ""
+
+    def row(self, app: str) -> str:
+        drawn = f"{self.seconds:.1f} s" if self.seconds is not None else "not drawn"
+        return f"| {app} | {self.name} | {drawn} | {self.mb:.2f} MB | {self.largest_mb:.2f} MB | {self.note} |"
+
+
+def _drawn(page, timeout_s: float) -> bool:
+    """Wait until the script run is over and the map iframe shows Leaflet paths; False on timeout or when the page
+    shows an exception (checked every half second)."""
+    end = time.perf_counter() + timeout_s
+    paths = page.frame_locator(MAP_IFRAME).first.locator("path.leaflet-interactive")
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    while time.perf_counter() < end:
+        if page.locator("[data-testid='stException']").count():
+            return False
+        try:
+            if idle.count() and paths.count():
+                page.frame_locator(MAP_IFRAME).first.locator(".leaflet-zoom-anim").wait_for(
+                    state="detached", timeout=max(1, int((end - time.perf_counter()) * 1000)))
+                return True
+        except Exception:  # playwright's errors while the page is being replaced
+            pass
+        page.wait_for_timeout(500)
+    return False
+
+
+def _open(page, meter: Meter, url: str, name: str, timeout_s: float, note: str = "") -> View:
+    meter.reset()
+    t0 = time.perf_counter()
+    page.goto(url, wait_until="domcontentloaded")
+    ok = _drawn(page, timeout_s)
+    dt = time.perf_counter() - t0
+    if page.locator("[data-testid='stException']").count():
+        note = "the page shows an exception"
+    return View(name, dt if ok else None, meter.received / 1e6, max(meter.frames, default=0) / 1e6, note)
+
+
+@contextlib.contextmanager
+def _session(timeout_s: float) -> Iterator[tuple[object, Meter]]:
+    with browser_page() as (page, _log, _dialogs):
+        page.set_default_timeout(timeout_s * 1000)
+        meter = Meter()
+        meter.attach(page)
+        yield page, meter
+
+
+def _frames(page) -> str:
+    frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+    f = frame.evaluate(_FRAMES_JS)
+    return f"zoom/pan frames: longest {f['max']:.0f} ms, p95 {f['p95']:.0f} ms ({f['n']} frames)"
+
+
+def _click_a_unit(page, meter: Meter, timeout_s: float) -> View:
+    """A mouse click on the first city's name label (the click reaches the city below it) and wait for the
+    drilled-down map."""
+    meter.reset()
+    page.locator(MAP_IFRAME).first.scroll_into_view_if_needed()
+    frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+    box = frame.locator(".bangfu-town-label div").first.bounding_box()
+    title = page.locator("[data-testid='stMain'] h1").first.inner_text()
+    t0 = time.perf_counter()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("t => { const h = document.querySelector(\"[data-testid='stMain'] h1\");"
+                           " return h && h.innerText !== t; }", arg=title, timeout=timeout_s * 1000)
+    ok = _drawn(page, timeout_s)
+    dt = time.perf_counter() - t0
+    new_title = page.locator("[data-testid='stMain'] h1").first.inner_text()
+    return View("click a city (drill down)", dt if ok else None, meter.received / 1e6,
+                max(meter.frames, default=0) / 1e6, new_title.replace("\n", " "))
+
+
+def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float, ours: bool) -> list[str]:
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory(prefix=f"bench-map-{app}-") as tmp:
+        folder = Path(tmp) / "ws"
+        store.ensure_workspace(folder, demo=gpkg)
+        with running_app(folder, root=root, start_timeout_s=300) as base:
+            with _session(timeout_s) as (page, meter):
+                v = _open(page, meter, f"{base}/overview", "province, cold first draw", timeout_s)
+                rows.append(v.row(app))
+                print(rows[-1], flush=True)
+            with _session(timeout_s) as (page, meter):  # the floor: a page without a map, same server, warm
+                meter.reset()
+                t0 = time.perf_counter()
+                page.goto(f"{base}/help", wait_until="domcontentloaded")
+                page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=timeout_s * 1000)
+                page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+                    state="attached", timeout=timeout_s * 1000)
+                rows.append(View("help page (no map): the floor", time.perf_counter() - t0, meter.received / 1e6,
+                                 max(meter.frames, default=0) / 1e6).row(app))
+                print(rows[-1], flush=True)
+            with _session(timeout_s) as (page, meter):
+                v = _open(page, meter, f"{base}/overview", "province, warm first draw", timeout_s)
+                if v.seconds is not None:
+                    v.note = _frames(page)
+                rows.append(v.row(app))
+                print(rows[-1], flush=True)
+                if ours and v.seconds is not None:
+                    rows.append(_click_a_unit(page, meter, timeout_s).row(app))
+                    print(rows[-1], flush=True)
+            for code in areas:
+                with _session(timeout_s) as (page, meter):
+                    v = _open(page, meter, f"{base}/overview?area={code}", f"open ?area={code}", timeout_s)
+                    rows.append(v.row(app))
+                    print(rows[-1], flush=True)
+    return rows
+
+
+#: The two fixes the baseline needs to draw a province at all (its map builder otherwise stops with an error):
+#: file → (text, replacement). Nothing else of the baseline is changed.
+BASELINE_FIXES: dict[str, list[tuple[str, str]]] = {
+    # the table of the level below named its code column town_code at every level (KeyError on a province)
+    "src/bangfu/ui/panels/overview.py": [(
+        '[(kind, str(c)) for c in summary["town_code"]])',
+        '[(kind, str(c)) for c in summary["town_code" if below == "town" else "area_code"]])',
+    )],
+    # towns dissolved after rounding are not always correctly noded: fall back to a plain union
+    "src/bangfu/maps/overview.py": [(
+        "g = shapely.coverage_union_all(geoms[sel])",
+        "g = _safe_union(geoms[sel])",
+    ), (
+        "county = shapely.coverage_union_all(parts) if len(parts) else shapely.Polygon()",
+        "county = _safe_union(parts) if len(parts) else shapely.Polygon()",
+    ), (
+        "@dataclass\nclass _Boundaries:",
+        "def _safe_union(g):\n    try:\n        return shapely.coverage_union_all(g)\n"
+        "    except Exception:\n        return shapely.union_all(g)\n\n\n@dataclass\nclass _Boundaries:",
+    )],
+}
+
+
+def _export(ref: str, into: Path) -> Path:
+    """``git archive <ref>`` of this repository unpacked into ``into`` (the frozen baseline), with
+    :data:`BASELINE_FIXES` applied when their text is found (a baseline that already has them is left alone)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    for rel, fixes in BASELINE_FIXES.items():
+        path = into / rel
+        text = path.read_text(encoding="utf-8")
+        for old, new in fixes:
+            if old in text:
+                text = text.replace(old, new)
+                print(f"baseline fix applied in {rel}: {old[:60]}…", flush=True)
+        path.write_text(text, encoding="utf-8")
+    return into
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workspace", type=Path, required=True, help="a province GeoPackage (python -m bangfu.demo build"
+                                                                  " --region liaoning)")
+    ap.add_argument("--baseline-ref", default="c8dcba7", help="git ref of the baseline (the code before issue 15's map)")
+    ap.add_argument("--baseline-timeout", type=float, default=300)
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--areas", default="2102,210202,210202001", help="area codes opened by URL (a city, a county, a town)")
+    args = ap.parse_args()
+    areas = [a for a in args.areas.split(",") if a]
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} cores", flush=True)
+    print("| app | view | first map drawn | received over the websocket | largest message | note |")
+    print("|---|---|---|---|---|---|")
+    rows = measure("this checkout", ROOT, args.workspace, areas, args.timeout, ours=True)
+    if not args.skip_baseline:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-map-baseline-"))
+        try:
+            base_root = _export(args.baseline_ref, tmp)
+            rows += measure(f"naive folium ({args.baseline_ref})", base_root, args.workspace, areas,
+                            args.baseline_timeout, ours=False)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    print("\n".join(["", "| app | view | first map drawn | received over the websocket | largest message | note |",
+                     "|---|---|---|---|---|---|", *rows]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

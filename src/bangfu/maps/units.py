@@ -1,0 +1,238 @@
+"""The map of the level below: cities of a province, counties of a city, towns of a county, as a choropleth.
+
+What a map of a big area sends to the browser is the units one level below the area, not its villages
+(a province of 16,727 villages is drawn as its 14 cities). Three pure steps, no Streamlit:
+
+1. :func:`view_tolerance` — the simplification tolerance and the coordinate precision of a view, from the
+   area's extent (about half a screen pixel at the zoom that fits the area, rounded down to a power of
+   two so that a few cached geometries serve every area of a level);
+2. :func:`simplify_units` — the units of one level (villages dissolved:
+   :func:`bangfu.workspace.areas.unit_polygons`) simplified *as a coverage* (shared borders stay shared,
+   no gaps or slivers: ``shapely.coverage_simplify``) and rounded; cache it per level and tolerance;
+3. :func:`prepare_units` — the units inside the chosen area, classified over every unit of the level in
+   the workspace (:func:`bangfu.indicators.choropleth`: a county has the same colour whichever city is
+   shown), styled, with escaped tooltips, as :class:`bangfu.maps.overview.OverviewMapData` drawn by
+   :func:`bangfu.maps.overview.build_overview_map` (the same legend, layer control and chrome).
+
+Which levels a map may draw (:func:`unit_levels`) follows the area: the level below it, and villages when
+the area holds at most :data:`VILLAGE_MAP_MAX` of them. Overlays (roads, sites, enterprises, pairing lines)
+are sent only with villages at county level and below (:func:`overlays_allowed`). See docs/maps.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.errors
+
+from bangfu import indicators as ind
+from bangfu.core import legend as lg
+from bangfu.core import styles
+from bangfu.core.labels import t
+from bangfu.maps.base import esc
+from bangfu.maps.overview import (LABEL_MAX, LayerSpec, OverviewMapData, _features, _fc, _fmt_pct, _plain,
+                                  _style_index)
+from bangfu.workspace import areas
+
+__all__ = [
+    "VILLAGE", "VILLAGE_MAP_MAX", "LABEL_MAX", "VIEW_PIXELS", "OVERLAY_LEVELS", "UNIT_PROPS",
+    "below", "unit_levels", "default_unit", "overlays_allowed", "view_tolerance", "simplify_units",
+    "UnitOptions", "prepare_units", "unit_ref",
+]
+
+#: The unit key of the village map (the levels of :data:`bangfu.workspace.areas.LEVELS` are the others).
+VILLAGE = "village"
+#: The most villages a map draws one by one (a county or a city of Liaoning; not a province: 16,727 villages
+#: as simplified polygons are tens of MB). Above it the map offers the level below only, and says so.
+VILLAGE_MAP_MAX = 3000
+#: The width in screen pixels a map is assumed to have when its tolerance is chosen (a wide page: 1,000–1,400).
+VIEW_PIXELS = 1200
+#: The area levels whose village map also gets the overlays (roads, sites, enterprises, pairing lines).
+OVERLAY_LEVELS = frozenset({"county", "town"})
+
+#: Unit property key → (column of :func:`bangfu.indicators.unit_summary`, tooltip label, formatter kind).
+UNIT_PROPS: dict[str, tuple[str, str, str]] = {
+    "n": ("area_name", "overview.col.area_name", "text"),  # its tooltip label is the level (市, 镇街)
+    "u": ("area_code", "overview.col.area_code", "text"),
+    "v": ("villages", "overview.col.villages", "num"),
+    "h": ("households", "overview.col.households", "num"),
+    "p": ("poor_households", "overview.col.poor_households", "num"),
+    "q": ("poor_population", "overview.col.poor_population", "num"),
+    "i": ("incidence_pct", "overview.col.incidence_pct", "pct"),
+    "d": ("poverty_density", "overview.col.poverty_density", "num"),
+    "o": ("old_district_villages", "overview.col.old_district_villages", "num"),
+    "k": ("key_villages", "overview.col.key_villages", "num"),
+    "r": ("hardening_pct", "overview.col.hardening_pct", "pct"),
+    "g": ("pairing_coverage_pct", "overview.col.pairing_coverage_pct", "pct"),
+}
+
+
+# --------------------------------------------------------------------------- which units
+
+
+def below(area: areas.Area) -> str:
+    """The level one below ``area`` (a province's cities, a city's counties, a county's towns, a town's villages)."""
+    code = area.code
+    if not code:  # a workspace of several counties without a common city: its counties
+        return "county"
+    return next((lv.key for lv in areas.LEVELS if lv.digits > len(code)), VILLAGE)
+
+
+def unit_levels(area: areas.Area, n_villages: int) -> tuple[str, ...]:
+    """The units a map of ``area`` (holding ``n_villages``) may draw: the level below, then villages when there
+    are at most :data:`VILLAGE_MAP_MAX` of them (a town: villages only)."""
+    first = below(area)
+    if first == VILLAGE:
+        return (VILLAGE,)
+    return (first, VILLAGE) if n_villages <= VILLAGE_MAP_MAX else (first,)
+
+
+def default_unit(area: areas.Area, whole: areas.Area, n_villages: int) -> str:
+    """What a map of ``area`` draws first: villages in a town and in the home view of a one-county workspace (its
+    village map as it always was), else the level below (cities of the province, counties of a city, towns of a
+    county)."""
+    levels = unit_levels(area, n_villages)
+    home_county = whole.level == "county" and bool(whole.code) and area.code in ("", whole.code)
+    return VILLAGE if VILLAGE in levels and (home_county or levels == (VILLAGE,)) else levels[0]
+
+
+def overlays_allowed(area: areas.Area, unit: str) -> bool:
+    """Whether the map sends the overlays (roads, sites, enterprises, pairing lines): with villages of a county or
+    town only (a province's 58,000 roads would be ~100 MB, hidden or not)."""
+    return unit == VILLAGE and area.level in OVERLAY_LEVELS and bool(area.code)
+
+
+# --------------------------------------------------------------------------- geometry per view
+
+
+def view_tolerance(bounds: Sequence[float], *, pixels: int = VIEW_PIXELS) -> tuple[float, int]:
+    """(tolerance in degrees, decimals to round to) for a map fitted to ``bounds`` (minx, miny, maxx, maxy, lon/lat).
+
+    The tolerance is about half a screen pixel at the fitting zoom (the longer side over ``pixels`` / 2), rounded
+    down to a power of two (one value per zoom step, so few cached geometries serve all areas); coordinates keep
+    one more decimal than the tolerance needs. A province of 7° gets ≈ 0.002° (≈ 200 m) and 4 decimals, a
+    county of 0.5° ≈ 0.0002° (≈ 20 m) and 5 decimals."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    span = max(maxx - minx, maxy - miny, 1e-4)
+    tol = 2.0 ** math.floor(math.log2(span / pixels / 2))
+    precision = max(0, min(6, math.ceil(-math.log10(tol)) + 1))
+    return tol, precision
+
+
+def simplify_units(units: gpd.GeoDataFrame, tolerance: float, precision: int) -> gpd.GeoDataFrame:
+    """``units`` (one polygon per area) simplified to ``tolerance`` with shared borders kept shared, rounded to
+    ``precision`` decimals (valid output). A coverage (the units of a workspace whose villages form one) is
+    simplified with ``shapely.coverage_simplify``; otherwise each unit on its own, topology preserved."""
+    geoms = np.asarray(units.geometry.values, dtype=object)
+    if len(geoms) and tolerance > 0:
+        try:
+            coverage = bool(shapely.coverage_is_valid(geoms))
+        except shapely.errors.GEOSException:
+            coverage = False
+        geoms = shapely.coverage_simplify(geoms, tolerance) if coverage else \
+            shapely.simplify(geoms, tolerance, preserve_topology=True)
+    geoms = shapely.set_precision(geoms, 10.0 ** -precision, mode="valid_output")
+    return gpd.GeoDataFrame(units.drop(columns="geometry"), geometry=geoms, crs=units.crs)
+
+
+# --------------------------------------------------------------------------- map data
+
+
+@dataclass(frozen=True)
+class UnitOptions:
+    """The options of a map of units: indicator, classification, language (the overview's choices)."""
+
+    indicator: str = "poverty_density"
+    method: str = ind.DEFAULT_METHOD
+    k: int = ind.DEFAULT_K
+    lang: str = "zh"
+
+
+def _props(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, (column, _label, kind) in UNIT_PROPS.items():
+        value = getattr(row, column)
+        out[key] = esc(value) if kind == "text" else _fmt_pct(value) if kind == "pct" else _plain(value)
+    return out
+
+
+def _outline(geoms: np.ndarray) -> shapely.Geometry:
+    """The outer boundary of the drawn units (their union's boundary)."""
+    try:
+        union = shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:
+        union = shapely.union_all(geoms)
+    return union.boundary
+
+
+def prepare_units(
+    summary: pd.DataFrame,
+    units: gpd.GeoDataFrame,
+    area: areas.Area,
+    *,
+    level: str,
+    options: UnitOptions,
+    precision: int = 5,
+) -> OverviewMapData:
+    """Map data of the units of ``level`` inside ``area``, coloured by ``options.indicator``.
+
+    ``summary`` is :func:`bangfu.indicators.unit_summary` of **every** village of the workspace at ``level``
+    (its rates recomputed from totals; classes are computed over all its rows, like the village map's over all
+    villages); ``units`` is :func:`simplify_units` of the level's polygons (``code`` column), rounded to
+    ``precision`` decimals (:func:`view_tolerance`). Each feature
+    carries its area code as property ``u`` (:func:`unit_ref`: a click drills down)."""
+    lang = options.lang
+    summary = summary.reset_index(drop=True)
+    choro = ind.choropleth(summary, options.indicator, method=options.method, k=options.k)
+    cls = np.asarray(choro.classes.index)
+    codes = summary["area_code"].astype(str)
+    inside = codes.str.startswith(area.code).to_numpy() if area.code else np.ones(len(summary), dtype=bool)
+    geom_of = dict(zip(units["code"].astype(str), units.geometry.values))
+    rows = summary[inside]
+    geoms = np.asarray([geom_of.get(c) for c in rows["area_code"].astype(str)], dtype=object)
+    props = [_props(r) for r in rows.itertuples(index=False)]
+    ustyles: list[dict[str, Any]] = []
+    edge = styles.UNIT_EDGE
+    for p, c in zip(props, cls[inside]):
+        style = {"fillColor": choro.color(int(c)), "color": edge["color"], "weight": edge["weight"],
+                 "fillOpacity": styles.CHOROPLETH_OPACITY}
+        p["s"] = _style_index(ustyles, style)
+    feats = _features(geoms, props, precision=precision)
+    present = np.asarray([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    drawn = geoms[present]
+    bounds = tuple(float(v) for v in shapely.total_bounds(drawn)) if len(drawn) else (0.0, 0.0, 0.0, 0.0)
+    level_name = t(f"sidebar.level.{level}", lang)
+    tip = [(k, esc(t(UNIT_PROPS[k][1], lang) if k != "n" else level_name)) for k in UNIT_PROPS]
+    layers = [LayerSpec("units", esc(t(choro.indicator.label, lang)), _fc(feats), ustyles, tip,
+                        highlight=dict(styles.HIGHLIGHT))]
+    if len(drawn):
+        layers.append(LayerSpec("county", esc(t("overview.units.outline", lang)),
+                                _fc(_features([_outline(drawn)], [{"s": 0}], precision=precision)),
+                                [dict(styles.COUNTY_BORDER)], interactive=False))
+    labels: list[tuple[float, float, str]] = []
+    if 0 < len(drawn) <= LABEL_MAX:  # more names than that overlap into a black mass
+        names = rows["area_name"].astype(str).to_numpy()[present]
+        for g, n in zip(drawn, names):
+            p = g.representative_point()
+            labels.append((round(p.y, precision), round(p.x, precision), esc(n)))
+    extra = (lg.note_item(t("overview.units.legend_note", lang).format(level=level_name)),)
+    return OverviewMapData(
+        layers=[lyr for lyr in layers if lyr.n_features],
+        bounds=bounds,  # type: ignore[arg-type]
+        legend=choro.legend(lang, counts=True, no_data=bool((cls < 0).any()), part=False, extra=extra),
+        town_labels=labels,
+        town_labels_name=esc(t("overview.units.labels", lang).format(level=level_name)),
+    )
+
+
+def unit_ref(props: dict[str, Any] | Any) -> str | None:
+    """The area code of a clicked unit (its ``u`` property), None for anything else (a village, a road)."""
+    code = props.get("u") if hasattr(props, "get") else None
+    return str(code) if code else None

@@ -1,0 +1,120 @@
+"""AppTest: the overview page of the small synthetic province at each level draws the map of the level below (cities,
+counties, towns, villages), offers the village map where it may, and an area asked for by a map click
+(:func:`bangfu.ui.area_picker.request_area`) becomes the sidebar's area and the URL's ``?area=``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from collections.abc import Iterator
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bangfu.workspace import store
+from factories import account, sign_in
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "overview.py")
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module")
+def province_ws(tmp_path_factory: pytest.TempPathFactory, province_gpkg: Path) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("overview-units") / "ws"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BANGFU_WORKSPACE", str(folder))
+        store.ensure_workspace(folder, demo=province_gpkg)
+        account(folder, "chief", "admin", display_name="管理员")
+        yield folder
+
+
+def _run(folder: Path, area: str = "") -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    sign_in(at, folder, "chief")
+    if area:
+        at.query_params["area"] = area
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _unit_box(at: AppTest):
+    return next(s for s in at.selectbox if s.label == "地图单位")
+
+
+@pytest.mark.parametrize("area,unit,offered", [
+    ("", "city", ["city", "village"]),
+    ("2101", "county", ["county", "village"]),
+    ("210202", "town", ["town", "village"]),
+    ("210202001", "village", ["village"]),
+])
+def test_each_level_draws_the_level_below(province_ws: Path, area: str, unit: str, offered: list[str]):
+    at = _run(province_ws, area)
+    box = _unit_box(at)
+    assert box.value == unit and list(box.options) == [
+        {"city": "市", "county": "县（市、区）", "town": "镇街", "village": "村"}[u] for u in offered]
+    captions = " ".join(c.value for c in at.caption)
+    if unit == "village":
+        assert "点击村庄" in captions
+    else:
+        assert "点击一个地区即进入该地区" in captions
+
+
+def test_village_map_on_request_and_overlay_note(province_ws: Path):
+    at = _run(province_ws, "2101")
+    _unit_box(at).set_value("village").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "点击村庄" in " ".join(c.value for c in at.caption)
+
+
+def test_a_clicked_area_becomes_the_sidebar_area(province_ws: Path):
+    """What the map's click callback does (request_area), then the run it causes: the city is the area."""
+    at = _run(province_ws)
+    assert "辽宁省" in at.title[0].value
+    at.session_state["_area_requested"] = "2101"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "沈阳市" in at.title[0].value
+    assert at.selectbox(key="area_level").value == "city" and at.selectbox(key="area_city").value == "2101"
+    assert at.query_params["area"] in ("2101", ["2101"])
+    assert _unit_box(at).value == "county"
+    at.session_state["_area_requested"] = "210102"  # and on down to a county
+    at.run()
+    assert "和平区" in at.title[0].value and at.selectbox(key="area_level").value == "county"
+    assert _unit_box(at).value == "town"
+
+
+def _map_bytes(at: AppTest) -> int:
+    """Bytes of the maps the run sends (the arguments of every streamlit-folium component: the map's script)."""
+    return sum(len(e.proto.json_args) for e in at.get("component_instance")
+               if e.proto.component_name.startswith("streamlit_folium"))
+
+
+def _roads_page(folder: Path, area: str) -> AppTest:
+    rt = AppTest.from_file(str(ROOT / "pages" / "roads.py"), default_timeout=TIMEOUT)
+    sign_in(rt, folder, "chief")
+    if area:
+        rt.query_params["area"] = area
+    rt.run()
+    assert not rt.exception, [e.value for e in rt.exception]
+    return rt
+
+
+def test_big_workspace_limits_what_is_sent(province_ws: Path, monkeypatch: pytest.MonkeyPatch):
+    """With a village limit below the fixture's size (as a province of 16,727 villages is above 3,000): the province
+    offers its cities only and says why; the roads page draws no road map above a county, and draws it for a county."""
+    from bangfu.maps import units
+
+    small_roads = _map_bytes(_roads_page(province_ws, ""))  # every road and village of the fixture
+    monkeypatch.setattr(units, "VILLAGE_MAP_MAX", 100)
+    at = _run(province_ws)
+    assert list(_unit_box(at).options) == ["市"]
+    captions = " ".join(c.value for c in at.caption)
+    assert "村级地图在所选地区不超过 100 个村时提供" in captions and "道路、旅游点、企业和结对连线只在县级" in captions
+    for area, drawn in (("", False), ("2101", False), ("210102", True)):
+        rt = _roads_page(province_ws, area)
+        notes = " ".join(i.value for i in rt.info)
+        assert ("道路地图在县（市、区）和镇街范围内显示" in notes) is not drawn, (area, notes)
+        if not drawn:  # only the missing links' map is left, with the top links' roads only
+            assert _map_bytes(rt) * 5 < small_roads, (area, _map_bytes(rt), small_roads)
