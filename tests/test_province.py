@@ -105,3 +105,23 @@ def test_spread_keeps_totals():
     for total in (0, 49, 50, 1234):
         got = prov._spread(total, w, minimum=1)
         assert got.sum() == total and (got >= (1 if total >= 50 else 0)).all()
+
+
+def test_roads_of_a_village_too_small_to_sample_are_not_zero_length():
+    """An islet village (two of Liaoning's, in the full build) gave both road ends on one spot: a zero-length road
+    that validation refuses, so the built workspace would not open."""
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from bangfu.demo.province import _roads
+
+    x, y = 122.8632, 39.0594  # a diagonal sliver: random points in its bounding box never fall inside it
+    tiny = shapely.Polygon([(x, y), (x + 0.01, y + 0.01), (x + 0.01, y + 0.01 + 1e-9), (x, y + 1e-9)])
+    wide = shapely.box(121.0, 41.0, 121.05, 41.05)
+    table = pd.DataFrame({"village_code": ["210224101002", "210102001001"], "village_name": ["东獐子社区", "甲村"],
+                          "town_name": ["獐子岛镇", "乙街道"]})
+    df, geoms = _roads(table, np.array([tiny, wide], dtype=object), 12, np.random.default_rng(1))
+    assert len(df) == 12
+    assert shapely.is_valid(geoms).all()
+    assert (shapely.length(geoms) > 0).all()

@@ -341,8 +341,12 @@ def _roads(table: pd.DataFrame, polys: np.ndarray, total: int, rng: np.random.Ge
     n_v = len(table)
     counts = _spread(total, np.sqrt(np.clip(_area_km2(polys), 0.2, 40.0)), minimum=1)
     ends, rv = _sample_in(polys, 2 * counts, rng)
-    a, b = ends[0::2], ends[1::2]
+    a, b = ends[0::2], ends[1::2].copy()
     rv = rv[0::2]
+    # a village too small to sample two distinct points (an islet) gives both ends on one spot: such a road would be
+    # a zero-length line that validation rightly refuses; it runs ~50 m east instead
+    same = np.all(np.abs(a - b) < 1e-7, axis=1)
+    b[same] = a[same] + np.array([5e-4, 0.0])
     mid = (a + b) / 2 + rng.normal(0, 0.12, (len(a), 1)) * (b - a)[:, ::-1] * np.array([1, -1])
     geoms = shapely.linestrings(np.stack([a, mid, b], axis=1))
     classes = draw_codes(rng, vocab.ROAD_CLASS, _ROAD_CLASS_SHARES, len(rv))
