@@ -120,7 +120,7 @@ def _start(folder: Path) -> AppTest:
 
 def _status_rows(at: AppTest) -> dict[str, tuple[str, int]]:
     frame = at.dataframe[0].value  # the page's only table
-    return {r["图层"]: (r["状态"], int(r["行数"])) for _, r in frame.iterrows()}
+    return {r["图层"]: (r["状态"], int(str(r["行数"]).replace(",", ""))) for _, r in frame.iterrows()}
 
 
 def test_getting_started_page_at_each_stage_of_the_import_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

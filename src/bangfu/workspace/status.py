@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bangfu.core import formats
 from bangfu.workspace.schema import LAYERS
 from bangfu.workspace.validate import Report, problems_for
 
@@ -74,12 +75,13 @@ def missing(counts: Mapping[str, int], needed: Iterable[str]) -> tuple[str, ...]
 def status_frame(statuses: Iterable[LayerStatus], lang: str = "zh", *, headers: Mapping[str, str],
                  yes_no: tuple[str, str]) -> pd.DataFrame:
     """The status as a table for the getting-started page: layer (in ``lang``), imported, rows, errors,
-    warnings; ``headers``: column key → header text; ``yes_no``: the labels of imported / not imported."""
+    warnings (counts with thousands separators, :func:`bangfu.core.formats.count`); ``headers``: column key → header
+    text; ``yes_no``: the labels of imported / not imported."""
     rows = [{
         headers["layer"]: LAYERS[s.layer].zh if lang == "zh" else LAYERS[s.layer].en,
         headers["imported"]: yes_no[0] if s.imported else yes_no[1],
-        headers["rows"]: s.rows,
-        headers["errors"]: s.errors,
-        headers["warnings"]: s.warnings,
+        headers["rows"]: formats.count(s.rows),  # as every table reads: 100,000
+        headers["errors"]: formats.count(s.errors),
+        headers["warnings"]: formats.count(s.warnings),
     } for s in statuses]
     return pd.DataFrame(rows, columns=[headers[k] for k in ("layer", "imported", "rows", "errors", "warnings")])
