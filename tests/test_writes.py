@@ -230,7 +230,7 @@ def _check_after_crash(ws: Path, *, old: dict, new_tag: str | None) -> None:
     else:
         assert _names(ws, "roads") == {new_tag} and int(info.meta["version"]) == int(old["version"]) + 1
     for b in store.list_backups(ws):
-        store.check_workspace_file(b.path)
+        store.check_backup(b)
     if store.list_backups(ws):
         store.restore_backup(ws, user=ADMIN)
         assert _names(ws, "roads") == {""}
@@ -270,7 +270,7 @@ def test_kill_9_at_each_step_of_a_backup(ws: Path, step: str):
     after = store.list_backups(ws)
     assert len(after) in (store.MIN_BACKUPS, store.MIN_BACKUPS + 1)
     for b in after:  # every listed backup is complete; the old ones are untouched
-        store.check_workspace_file(b.path)
+        store.check_backup(b)
         assert b.name not in kept or b.path.read_bytes() == kept[b.name]
     _check_after_crash(ws, old=store.read_meta(ws), new_tag=None)
 
@@ -293,7 +293,7 @@ def test_kill_9_at_each_step_of_a_restore(ws: Path, step: str):
     assert _names(ws, "roads") in ({"N"}, original), "the imported state or the restored one, nothing between"
     assert _names(ws, "roads") == (original if step == "restore:swapped" else {"N"})
     for b in store.list_backups(ws):
-        store.check_workspace_file(b.path)
+        store.check_backup(b)
 
 
 HOT_WRITER = """

@@ -40,6 +40,7 @@ import pandas as pd
 import streamlit as st
 
 from bangfu.workspace import areas, personal, store, validate
+from bangfu.workspace import checked as ws_checked
 from bangfu.workspace import status as ws_status
 from bangfu.workspace.access import Principal
 from bangfu.geo import overlay
@@ -137,14 +138,14 @@ def aggregate_layer(path: str, version: str, name: str, user: Principal | None) 
 def _checked(path: str, version: str) -> tuple[bool, str, list[str], tuple[ws_status.LayerStatus, ...]]:
     """One validation of the whole workspace: (ok, summary, first error lines with household values redacted,
     each layer's rows and problem counts)."""
-    layers = store.read_workspace(path)
-    report = validate.validate_workspace(layers, file=store.WORKSPACE_FILE)
+    checked = ws_checked.check_workspace(path, file=store.WORKSPACE_FILE)  # stored per layer, reused by content
+    report = checked.report
     lines = []
     for p in report.errors[:20]:
         if get_layer(p.layer).personal:
             p = validate.Problem(p.layer, p.row, None, p.column, "", p.reason_zh, p.reason_en, p.hint_zh, p.severity, p.file)
         lines.append(p.line("zh"))
-    counts = {name: len(layers[name]) if name in layers else 0 for name in ws_status.IMPORT_ORDER}
+    counts = {name: checked.rows.get(name, 0) for name in ws_status.IMPORT_ORDER}
     return report.ok, report.summary_zh(), lines, ws_status.workspace_status(counts, report)
 
 
