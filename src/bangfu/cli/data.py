@@ -131,7 +131,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     latest = store.list_backups(ws)
     where = str(latest[0].path) if latest else str(store.backups_dir(ws))
-    _print(f"已导入。导入前的工作空间已备份为 {where}（可用 restore-backup 恢复）。")
+    _print(f"已导入。导入前的{LAYERS[plan.layer].zh}图层已备份为 {where}（只含被替换的图层，可用 restore-backup 恢复）。")
     return 0
 
 

@@ -159,7 +159,7 @@ def too_large(size: int, limits: Limits) -> ImportRefused:
     """The refusal of a file over the size limit (the same words on the page, before an upload is stored, and in
     every reader)."""
     return ImportRefused(
-        f"文件太大：{size / 1048576:.1f} MB，超过上限 {limits.max_bytes / 1048576:.0f} MB。"
+        f"文件太大：{size / 1048576:.1f} MB，超过上限 {limits.max_bytes / 1048576:.4g} MB。"
         "请拆分后再导入；管理员可以在「数据管理」页提高上限，更大的文件可以在服务器上用命令行导入"
         "（python -m bangfu import 文件 --layer 图层）。",
         f"file too large: {size} bytes > {limits.max_bytes}",

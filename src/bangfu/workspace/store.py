@@ -1144,6 +1144,7 @@ def _restore_layers(path: Path, backup: Backup, *, user: Principal, expected_ver
         chain = _chain_entries(path, _meta_in(con))
         for name in names:
             _replace_table(con, name)
+        con.execute(f"INSERT OR REPLACE INTO main.{META_TABLE} (key, value) VALUES ('restored_from', ?)", (backup.name,))
         locking.checkpoint("restore:copied")  # inside the transaction: a kill here rolls back
         version = _finish(con, path, touched, user=user, action="restore_backup", target=backup.name,
                           details={"backup_at": backup.at, "backup_version": backup.version},
