@@ -203,8 +203,24 @@ def area_layer(path: str, version: str, area: areas.Area, name: str, user: Princ
         return road_pieces(path, version) if name == areas.PIECES else load(name)
     if name == areas.PIECES or not get_layer(name).personal:
         return _layers(path, version, area, load).layer(name)
-    return session_value(f"area.{name}", path, version, lambda: _layers(path, version, area, load).layer(name),
-                         key=(area, _user_key(user)))
+    personal.require_rows(user, name)
+
+    def rows() -> pd.DataFrame:  # only the area's candidates are read (never the whole personal layer)
+        candidates = personal.scope_rows(name, area_candidates(path, version, area, name), user,
+                                         load_layer(path, version, "villages"))
+        return _layers(path, version, area, lambda n: candidates if n == name else load(n)).layer(name)
+
+    return session_value(f"area.{name}", path, version, rows, key=(area, _user_key(user)))
+
+
+def area_candidates(path: str, version: str, area: areas.Area, name: str) -> pd.DataFrame:
+    """The rows of ``name`` that may lie in ``area``, read from the file by the area's bounds (spatial index) and
+    code prefix (:func:`bangfu.workspace.store.read_candidates`); not cached — the callers keep their slice in
+    the session (personal layers, rule 4)."""
+    villages = load_layer(path, version, "villages")
+    inside = villages[area.village_mask(villages)]
+    bbox = tuple(float(b) for b in inside.total_bounds) if len(inside) else None
+    return store.read_candidates(path, name, bbox=bbox, code_prefix=area.code or None)  # type: ignore[arg-type]
 
 
 def area_aggregate_layer(path: str, version: str, area: areas.Area, name: str, user: Principal | None) -> pd.DataFrame:
@@ -216,5 +232,10 @@ def area_aggregate_layer(path: str, version: str, area: areas.Area, name: str, u
         return load(name)
     if not get_layer(name).personal:
         return area_layer(path, version, area, name)
-    return session_value(f"area_aggregate.{name}", path, version,
-                         lambda: _layers(path, version, area, load).layer(name), key=area)
+    personal.require_aggregates(user, name)
+
+    def rows() -> pd.DataFrame:  # only the area's candidates are read (never the whole personal layer)
+        candidates = personal.without_ids(name, area_candidates(path, version, area, name))
+        return _layers(path, version, area, lambda n: candidates if n == name else load(n)).layer(name)
+
+    return session_value(f"area_aggregate.{name}", path, version, rows, key=area)
