@@ -1,0 +1,273 @@
+"""Issue 15 item 3/4: opening a province workspace, the first page, memory after every page, and 7 imports — this
+branch against the named baseline "today's code" (the source tree before the change), in the same run.
+
+    PYTHONPATH=src python bench/bench_open.py --workspace /tmp/province.gpkg --baseline-src /tmp/baseline/src \
+        [--steps open,first_page,imports,pages] [--pages-level province]
+
+``--baseline-src``: the ``src`` folder of the baseline (e.g. ``git archive c8dcba7 src | tar -x -C /tmp/baseline``).
+Every step runs in a fresh child process (``python bench/bench_open.py --child STEP``) with ``PYTHONPATH`` set to
+one of the two trees, on its own copy of the workspace, and reports its wall time and peak resident memory
+(``ru_maxrss``). Steps:
+
+* ``open`` — what opening does before the first page: the whole-workspace validation. Baseline: read every layer
+  and validate (``store.read_workspace`` + ``validate.validate_workspace``). This branch: ``checked.check_workspace``
+  with no stored result (cold), again in a new process (warm: the stored per-layer results are reused), and after
+  an import of roads (only roads and the road history are checked again).
+* ``first_page`` — AppTest of the getting-started page (``pages/start.py``: validation summary and layer status) in
+  a fresh process, signed in as an administrator.
+* ``pages`` — one AppTest session that visits every page (``AppTest.switch_page``) at ``--pages-level``; the
+  resident memory and the time after each page.
+* ``imports`` — 7 imports (prepare + apply: roads, projects, tourism sites, enterprises, pairings, roads, projects),
+  each the layer's own rows written back as GeoJSON with a changed name; plus the plain read and write of those
+  layers (``read_layer`` + ``write_gpkg``) as the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPORTS = ("roads", "projects", "tourism_sites", "enterprises", "pairings", "roads", "projects")
+NAME_COLUMN = {"roads": "name", "projects": "name", "tourism_sites": "name", "enterprises": "name",
+               "pairings": "pairing_type"}
+
+
+def _rss_mb() -> float:
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ----------------------------------------------------------------------------- child steps (run in the tree tested)
+
+
+def child_open(ws: Path, variant: str) -> dict:
+    from bangfu.workspace import store
+
+    t0 = time.perf_counter()
+    if variant == "baseline":
+        from bangfu.workspace import validate
+
+        report = validate.validate_workspace(store.read_workspace(ws), file=store.WORKSPACE_FILE)
+        checked: list[str] = ["all"]
+    else:
+        from bangfu.workspace import checked as ws_checked
+
+        result = ws_checked.check_workspace(ws, file=store.WORKSPACE_FILE)
+        report, checked = result.report, list(result.checked)
+    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), "problems": len(report.problems),
+            "checked": checked}
+
+
+def child_import_roads(ws: Path, variant: str) -> dict:
+    """One import of roads (for the 'open after an import' step)."""
+    return _imports(ws, ("roads",))
+
+
+def _geojson_of(ws: Path, layer: str, tag: str) -> bytes:
+    import pandas as pd
+
+    from bangfu.workspace import store
+
+    df = store.read_layer(ws, layer)
+    col = NAME_COLUMN[layer]
+    if layer == "pairings":  # a table: change a number instead of a coded value
+        df = df.assign(committed_wan=pd.to_numeric(df["committed_wan"], errors="coerce").fillna(0) + 1)
+        return df.drop(columns=["version"], errors="ignore").to_csv(index=False).encode("utf-8")
+    df[col] = df[col].astype(str) + f"#{tag}"
+    return df.drop(columns=["version"], errors="ignore").to_json().encode("utf-8")
+
+
+def _imports(ws: Path, layers: tuple[str, ...]) -> dict:
+    from bangfu.ingest import pipeline
+    from bangfu.workspace.access import Principal
+
+    admin = Principal("bench", "admin", display_name="bench")
+    times = []
+    for i, layer in enumerate(layers):
+        data = _geojson_of(ws, layer, str(i))
+        name = f"{layer}.csv" if layer == "pairings" else f"{layer}.geojson"
+        t0 = time.perf_counter()
+        plan = pipeline.prepare_import(ws, name, data, layer=layer, mode="replace")
+        assert plan.ok, plan.summary_zh()
+        t1 = time.perf_counter()
+        pipeline.apply_import(ws, plan, user=admin)
+        times.append({"layer": layer, "prepare": t1 - t0, "apply": time.perf_counter() - t1})
+    backups = ws.parent / "backups"
+    size = sum(f.stat().st_size for f in backups.rglob("*.gpkg")) if backups.exists() else 0
+    return {"seconds": sum(t["prepare"] + t["apply"] for t in times), "apply_seconds": sum(t["apply"] for t in times),
+            "peak_mb": _peak_mb(), "steps": times, "backups_mb": size / 2**20}
+
+
+def child_imports(ws: Path, variant: str) -> dict:
+    return _imports(ws, IMPORTS)
+
+
+def child_plain(ws: Path, variant: str) -> dict:
+    """The floor: read the 7 imported layers and write them to a new file."""
+    from bangfu.workspace import store
+
+    t0 = time.perf_counter()
+    for i, layer in enumerate(IMPORTS):
+        frame = store.read_layer(ws, layer)
+        out = ws.with_name(f"plain-{i}.gpkg")
+        store.write_gpkg(out, {layer: frame})
+        out.unlink()
+    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
+
+
+def _admin_app(folder: Path, page: str):
+    from streamlit.testing.v1 import AppTest
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from factories import account, sign_in
+
+    try:
+        account(folder, "chief", "admin", display_name="管理员")
+    except Exception:  # noqa: BLE001 - the account exists already (a second step on the same folder)
+        pass
+    at = AppTest.from_file(str(ROOT / page), default_timeout=3600)
+    sign_in(at, folder, "chief")
+    return at
+
+
+def child_first_page(ws: Path, variant: str) -> dict:
+    at = _admin_app(ws.parent, "pages/start.py")
+    t0 = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "rss_mb": _rss_mb(),
+            "exception": [e.value for e in at.exception][:1], "errors": [e.value for e in at.error][:2]}
+
+
+def child_pages(ws: Path, variant: str) -> dict:
+    from bangfu.ui.pages import PAGES
+
+    level = os.environ.get("BENCH_LEVEL", "province")
+    at = _admin_app(ws.parent, PAGES[0].path)
+    if level != "province":
+        at.query_params["area"] = level
+    rows = []
+    for spec in PAGES:
+        at.switch_page(str(ROOT / spec.path)) if spec is not PAGES[0] else None
+        t0 = time.perf_counter()
+        try:
+            at.run()
+            failed = [str(e.value)[:200] for e in at.exception][:1]
+        except Exception as exc:  # noqa: BLE001 - a timeout or a crash of one page: recorded, the next page runs
+            failed = [repr(exc)[:200]]
+        rows.append({"page": spec.url_path, "seconds": time.perf_counter() - t0, "rss_mb": _rss_mb(),
+                     "peak_mb": _peak_mb(), "exception": failed})
+        print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr, flush=True)
+    return {"seconds": sum(r["seconds"] for r in rows), "peak_mb": _peak_mb(), "rss_mb": _rss_mb(), "pages": rows}
+
+
+CHILD_STEPS = {"open": child_open, "import_roads": child_import_roads, "imports": child_imports,
+               "plain": child_plain, "first_page": child_first_page, "pages": child_pages}
+
+
+# ----------------------------------------------------------------------------- the driver
+
+
+def run_child(step: str, ws: Path, variant: str, src: Path, **env: str) -> dict:
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "tests")]),
+               "BANGFU_WORKSPACE": str(ws.parent), **env}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", step, "--workspace", str(ws),
+                           "--variant", variant], capture_output=True, text=True, env=environ, cwd=str(ROOT))
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-2000:], "wall": time.perf_counter() - t0}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall"] = time.perf_counter() - t0
+    return out
+
+
+def fresh_copy(src: Path, where: Path, name: str) -> Path:
+    folder = where / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    dest = folder / "workspace.gpkg"
+    shutil.copyfile(src, dest)
+    return dest
+
+
+def show(label: str, r: dict) -> None:
+    if "error" in r:
+        print(f"  {label:<44} FAILED: {r['error'].strip().splitlines()[-1] if r['error'].strip() else '?'}")
+        return
+    extra = ""
+    if "checked" in r:
+        extra += f"  checked: {','.join(r['checked']) or '—'}"
+    if "apply_seconds" in r:
+        extra += f"  (apply {r['apply_seconds']:.1f} s; backups {r['backups_mb']:.0f} MB)"
+    if "rss_mb" in r:
+        extra += f"  rss {r['rss_mb']:.0f} MB"
+    print(f"  {label:<44} {r['seconds']:8.1f} s   peak {r['peak_mb']:7.0f} MB{extra}", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workspace", type=Path, required=True, help="a province GeoPackage (read only; copied)")
+    ap.add_argument("--baseline-src", type=Path, help="src folder of today's code (the baseline)")
+    ap.add_argument("--steps", default="open,first_page,imports,pages")
+    ap.add_argument("--pages-level", default="province", help="province, or an area code (city 4, county 6 digits)")
+    ap.add_argument("--tmp", type=Path, default=None, help="where the copies go (default: a temporary folder)")
+    ap.add_argument("--child")
+    ap.add_argument("--variant", default="new")
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(CHILD_STEPS[args.child](args.workspace, args.variant), ensure_ascii=False, default=str))
+        return
+    steps = args.steps.split(",")
+    where = args.tmp or Path(tempfile.mkdtemp(prefix="bench-open-"))
+    trees = [("new", ROOT / "src")] + ([("baseline", args.baseline_src)] if args.baseline_src else [])
+    print(f"workspace {args.workspace} ({args.workspace.stat().st_size / 2**20:.0f} MB); load {os.getloadavg()}")
+    for variant, src in trees:
+        print(f"[{variant}: {src}]", flush=True)
+        if "open" in steps:
+            ws = fresh_copy(args.workspace, where, f"{variant}-open")
+            show("open (validation), cold", run_child("open", ws, variant, src))
+            if variant == "new":
+                show("open again (stored validation)", run_child("open", ws, variant, src))
+                run_child("import_roads", ws, variant, src)
+                show("open after an import of roads", run_child("open", ws, variant, src))
+        if "first_page" in steps:
+            ws = fresh_copy(args.workspace, where, f"{variant}-first")
+            show("first page (start), cold", run_child("first_page", ws, variant, src))
+            if variant == "new":
+                show("first page (start), validation stored", run_child("first_page", ws, variant, src))
+        if "imports" in steps:
+            ws = fresh_copy(args.workspace, where, f"{variant}-imports")
+            show("7 imports (prepare + apply)", run_child("imports", ws, variant, src))
+            show("plain read + write of the 7 layers", run_child("plain", ws, variant, src))
+        if "pages" in steps:
+            ws = fresh_copy(args.workspace, where, f"{variant}-pages")
+            run_child("open", ws, variant, src)  # the stored validation (no effect on the baseline)
+            level = "" if args.pages_level == "province" else args.pages_level
+            r = run_child("pages", ws, variant, src, BENCH_LEVEL=level or "province")
+            if "error" in r:
+                show("every page", r)
+            else:
+                for row in r["pages"]:
+                    mark = f"  EXCEPTION {row['exception'][0][:80]}" if row["exception"] else ""
+                    print(f"  page {row['page']:<22} {row['seconds']:8.1f} s   rss {row['rss_mb']:7.0f} MB{mark}",
+                          flush=True)
+                print(f"  every page: {r['seconds']:.1f} s, peak {r['peak_mb']:.0f} MB, rss at the end {r['rss_mb']:.0f} MB")
+        shutil.rmtree(where / f"{variant}-open", ignore_errors=True)
+    if args.tmp is None:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
