@@ -319,7 +319,7 @@ def coerce(layer: Layer | str, df: pd.DataFrame) -> pd.DataFrame:
         elif col.dtype == "bool":
             out[col.name] = _bools(s)
         else:
-            out[col.name] = _texts(s)
+            out[col.name] = _texts(s, share=not col.unique)
     ordered = list(layer.column_names) + [c for c in out.columns if c not in layer.column_names]
     return out[ordered]
 
@@ -336,10 +336,25 @@ def _bools(s: pd.Series) -> pd.Series:
     return s.map(_to_bool).astype("boolean")
 
 
-def _texts(s: pd.Series) -> pd.Series:
+#: A text column with at most this share of distinct values keeps one Python string per distinct value.
+SHARED_TEXT_SHARE = 0.5
+
+
+def _texts(s: pd.Series, *, share: bool = False) -> pd.Series:
     """A text column as Python strings (``None`` for missing); a column that already holds only strings and gaps
-    (what a GeoPackage gives back) is kept without a Python call per value."""
+    (what a GeoPackage gives back) is kept without a Python call per value.
+
+    ``share``: a column of few distinct values (a village code on 3 million households, a poverty cause) holds
+    one string object per distinct value, shared by its rows — the same values, a tenth of the memory."""
     if s.dtype != object and pd.api.types.is_string_dtype(s.dtype):  # arrow-backed strings: all text already
+        if share and len(s):
+            codes, uniques = pd.factorize(s)
+            if len(uniques) <= SHARED_TEXT_SHARE * len(s):
+                values = np.asarray(uniques, dtype=object)
+                out = np.empty(len(s), dtype=object)
+                hit = codes >= 0
+                out[hit] = values[codes[hit]]
+                return pd.Series(out, index=s.index, dtype=object)  # missing rows stay None
         return s.astype(object).where(s.notna(), None)
     if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
         return s.where(s.notna(), None).astype(object)
