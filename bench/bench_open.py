@@ -170,6 +170,9 @@ def child_pages(ws: Path, variant: str) -> dict:
         rows.append({"page": spec.url_path, "seconds": time.perf_counter() - t0, "rss_mb": _rss_mb(),
                      "peak_mb": _peak_mb(), "exception": failed})
         print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr, flush=True)
+        if os.environ.get("BENCH_PAGES_LOG"):  # each page as it finishes (a long run can be followed or cut short)
+            with open(os.environ["BENCH_PAGES_LOG"], "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"variant": variant, **rows[-1]}, ensure_ascii=False) + "\n")
     return {"seconds": sum(r["seconds"] for r in rows), "peak_mb": _peak_mb(), "rss_mb": _rss_mb(), "pages": rows}
 
 
