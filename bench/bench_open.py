@@ -13,7 +13,7 @@ one of the two trees, on its own copy of the workspace, and reports its wall tim
   and validate (``store.read_workspace`` + ``validate.validate_workspace``). This branch: ``checked.check_workspace``
   with no stored result (cold), again in a new process (warm: the stored per-layer results are reused), and after
   an import of roads (only roads and the road history are checked again).
-* ``first_page`` — AppTest of the getting-started page (``pages/start.py``: validation summary and layer status) in
+* ``first_page`` — (run by ``tests/page_visits.py``) AppTest of the getting-started page (``pages/start.py``: validation summary and layer status) in
   a fresh process, signed in as an administrator.
 * ``pages`` — one AppTest session that visits every page (``AppTest.switch_page``) at ``--pages-level``; the
   resident memory and the time after each page.
@@ -127,57 +127,12 @@ def child_plain(ws: Path, variant: str) -> dict:
     return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
 
 
-def _admin_app(folder: Path, page: str):
-    from streamlit.testing.v1 import AppTest
-
-    sys.path.insert(0, str(ROOT / "tests"))
-    from factories import account, sign_in
-
-    try:
-        account(folder, "chief", "admin", display_name="管理员")
-    except Exception:  # noqa: BLE001 - the account exists already (a second step on the same folder)
-        pass
-    at = AppTest.from_file(str(ROOT / page), default_timeout=3600)
-    sign_in(at, folder, "chief")
-    return at
-
-
-def child_first_page(ws: Path, variant: str) -> dict:
-    at = _admin_app(ws.parent, "pages/start.py")
-    t0 = time.perf_counter()
-    at.run()
-    seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "rss_mb": _rss_mb(),
-            "exception": [e.value for e in at.exception][:1], "errors": [e.value for e in at.error][:2]}
-
-
-def child_pages(ws: Path, variant: str) -> dict:
-    from bangfu.ui.pages import PAGES
-
-    level = os.environ.get("BENCH_LEVEL", "province")
-    at = _admin_app(ws.parent, PAGES[0].path)
-    if level != "province":
-        at.query_params["area"] = level
-    rows = []
-    for spec in PAGES:
-        at.switch_page(str(ROOT / spec.path)) if spec is not PAGES[0] else None
-        t0 = time.perf_counter()
-        try:
-            at.run()
-            failed = [str(e.value)[:200] for e in at.exception][:1]
-        except Exception as exc:  # noqa: BLE001 - a timeout or a crash of one page: recorded, the next page runs
-            failed = [repr(exc)[:200]]
-        rows.append({"page": spec.url_path, "seconds": time.perf_counter() - t0, "rss_mb": _rss_mb(),
-                     "peak_mb": _peak_mb(), "exception": failed})
-        print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr, flush=True)
-        if os.environ.get("BENCH_PAGES_LOG"):  # each page as it finishes (a long run can be followed or cut short)
-            with open(os.environ["BENCH_PAGES_LOG"], "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"variant": variant, **rows[-1]}, ensure_ascii=False) + "\n")
-    return {"seconds": sum(r["seconds"] for r in rows), "peak_mb": _peak_mb(), "rss_mb": _rss_mb(), "pages": rows}
-
-
 CHILD_STEPS = {"open": child_open, "import_roads": child_import_roads, "imports": child_imports,
-               "plain": child_plain, "first_page": child_first_page, "pages": child_pages}
+               "plain": child_plain}
+#: Steps that drive pages with Streamlit's AppTest: run by tests/page_visits.py (only app.py, pages/ and
+#: bangfu.ui import streamlit; the benchmark drives the script).
+PAGE_STEPS = ("first_page", "pages")
+PAGE_VISITS = ROOT / "tests" / "page_visits.py"
 
 
 # ----------------------------------------------------------------------------- the driver
@@ -187,7 +142,8 @@ def run_child(step: str, ws: Path, variant: str, src: Path, **env: str) -> dict:
     environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "tests")]),
                "BANGFU_WORKSPACE": str(ws.parent), **env}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", step, "--workspace", str(ws),
+    script = PAGE_VISITS if step in PAGE_STEPS else Path(__file__).resolve()
+    proc = subprocess.run([sys.executable, str(script), "--child", step, "--workspace", str(ws),
                            "--variant", variant], capture_output=True, text=True, env=environ, cwd=str(ROOT))
     if proc.returncode != 0:
         return {"error": proc.stderr[-2000:], "wall": time.perf_counter() - t0}
@@ -252,6 +208,12 @@ def main() -> None:
     ap.add_argument("--child")
     ap.add_argument("--variant", default="new")
     args = ap.parse_args()
+    if args.child in PAGE_STEPS:  # the AppTest steps live in tests/page_visits.py
+        proc = subprocess.run([sys.executable, str(PAGE_VISITS), "--child", args.child, "--workspace",
+                               str(args.workspace), "--variant", args.variant], text=True, capture_output=True)
+        sys.stderr.write(proc.stderr)
+        print(proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "{}")
+        sys.exit(proc.returncode)
     if args.child:
         print(json.dumps(CHILD_STEPS[args.child](args.workspace, args.variant), ensure_ascii=False, default=str))
         return
