@@ -195,6 +195,8 @@ def show(label: str, r: dict) -> None:
         extra += f"  (apply {r['apply_seconds']:.1f} s; backups {r['backups_mb']:.0f} MB)"
     if "rss_mb" in r:
         extra += f"  rss {r['rss_mb']:.0f} MB"
+    if "again_seconds" in r:
+        extra += f"  (again in the same session: {r['again_seconds']:.1f} s)"
     print(f"  {label:<44} {r['seconds']:8.1f} s   peak {r['peak_mb']:7.0f} MB{extra}", flush=True)
 
 
