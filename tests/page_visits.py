@@ -55,12 +55,13 @@ def child_pages(ws: Path, variant: str) -> dict:
     from bangfu.ui.pages import PAGES
 
     level = os.environ.get("BENCH_LEVEL", "province")
-    at = _admin_app(ws.parent, PAGES[0].path)
+    at = _admin_app(ws.parent, "app.py")  # the app with its navigation: the first run shows PAGES[0]
     if level != "province":
         at.query_params["area"] = level
     rows = []
-    for spec in PAGES:
-        at.switch_page(str(ROOT / spec.path)) if spec is not PAGES[0] else None
+    for i, spec in enumerate(PAGES):
+        if i:
+            at.switch_page(spec.path)  # the same session goes on to the next page
         t0 = time.perf_counter()
         try:
             at.run()
@@ -68,7 +69,7 @@ def child_pages(ws: Path, variant: str) -> dict:
         except Exception as exc:  # noqa: BLE001 - a timeout or a crash of one page: recorded, the next page runs
             failed = [repr(exc)[:200]]
         rows.append({"page": spec.url_path, "seconds": time.perf_counter() - t0, "rss_mb": _rss_mb(),
-                     "peak_mb": _peak_mb(), "exception": failed})
+                     "peak_mb": _peak_mb(), "exception": failed, "title": [t.value for t in at.title][:1]})
         print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr, flush=True)
         if os.environ.get("BENCH_PAGES_LOG"):  # each page as it finishes (a long run can be followed or cut short)
             with open(os.environ["BENCH_PAGES_LOG"], "a", encoding="utf-8") as fh:
