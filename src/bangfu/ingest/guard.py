@@ -219,13 +219,13 @@ def detect_kind(name: str, data: bytes | Path, *, limits: Limits | None = None) 
     limits = limits or Limits.from_env()
     if isinstance(data, Path):
         size = data.stat().st_size
-        check_size(size, limits)
-        data = file_head(data)
-        if size and not data.strip() and size > len(data):
-            data = b"x"  # blank head of a longer file: not empty (the reader judges the rest)
-    if len(data) > limits.max_bytes:
-        raise too_large(len(data), limits)
-    if not data or not data.strip():
+        data = file_head(data)  # every check below looks at the first HEAD_BYTES only
+        blank = size <= len(data) and not data.strip()  # a longer file with a blank head: the reader judges
+    else:
+        size = len(data)
+        blank = not data.strip()
+    check_size(size, limits)
+    if blank:
         raise ImportRefused("文件是空的，没有可导入的内容。", "the file is empty")
     ext = suffix_of(name)
     kind = TOP_LEVEL.get(ext)
