@@ -25,8 +25,11 @@ Policy (every cache in the app goes through this module; a test checks that no o
    (:func:`load_layer`, :func:`area_layer`) only for roles with household access (a town planner's own
    towns), the rows without ids for server-side aggregates (:func:`aggregate_layer`) for every role
    that may view; what a page shows of such aggregates goes through
-   :func:`bangfu.workspace.personal.shown_counts`.
-5. Validation summaries of the whole workspace are shared, so household values are redacted.
+   :func:`bangfu.workspace.personal.shown_counts`. An area smaller than the workspace reads only its own
+   candidates from the file (:func:`area_candidates`: the spatial index and the code prefix), never the whole
+   personal layer, and keeps that slice in the session.
+5. Validation summaries of the whole workspace are shared, so household values are redacted. The validation is
+   stored per layer beside the workspace (:mod:`bangfu.workspace.checked`) and reused while the data is unchanged.
 """
 
 from __future__ import annotations
