@@ -144,7 +144,8 @@ def run_child(step: str, ws: Path, variant: str, src: Path, **env: str) -> dict:
     t0 = time.perf_counter()
     script = PAGE_VISITS if step in PAGE_STEPS else Path(__file__).resolve()
     proc = subprocess.run([sys.executable, str(script), "--child", step, "--workspace", str(ws),
-                           "--variant", variant], capture_output=True, text=True, env=environ, cwd=str(ROOT))
+                           "--variant", variant], capture_output=True, text=True, errors="replace", env=environ,
+                          cwd=str(ROOT))
     if proc.returncode != 0:
         return {"error": proc.stderr[-2000:], "wall": time.perf_counter() - t0}
     out = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -207,12 +208,14 @@ def main() -> None:
     ap.add_argument("--steps", default="open,first_page,imports,pages")
     ap.add_argument("--pages-level", default="province", help="province, or an area code (city 4, county 6 digits)")
     ap.add_argument("--tmp", type=Path, default=None, help="where the copies go (default: a temporary folder)")
+    ap.add_argument("--trees", default="new,baseline", help="which trees to run (new, baseline or both)")
     ap.add_argument("--child")
     ap.add_argument("--variant", default="new")
     args = ap.parse_args()
     if args.child in PAGE_STEPS:  # the AppTest steps live in tests/page_visits.py
         proc = subprocess.run([sys.executable, str(PAGE_VISITS), "--child", args.child, "--workspace",
-                               str(args.workspace), "--variant", args.variant], text=True, capture_output=True)
+                               str(args.workspace), "--variant", args.variant], text=True, errors="replace",
+                              capture_output=True)
         sys.stderr.write(proc.stderr)
         print(proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "{}")
         sys.exit(proc.returncode)
@@ -222,6 +225,7 @@ def main() -> None:
     steps = args.steps.split(",")
     where = args.tmp or Path(tempfile.mkdtemp(prefix="bench-open-"))
     trees = [("new", ROOT / "src")] + ([("baseline", args.baseline_src)] if args.baseline_src else [])
+    trees = [t for t in trees if t[0] in args.trees.split(",")]
     print(f"workspace {args.workspace} ({args.workspace.stat().st_size / 2**20:.0f} MB); load {os.getloadavg()}")
     where.mkdir(parents=True, exist_ok=True)
     args.workspace = repaired(args.workspace, where)
