@@ -203,9 +203,12 @@ def _chain_entries(path: Path, meta: Mapping[str, str]) -> dict[str, str]:
     counter = header_counter(path)
     if counter is None:
         return {WRITE_COUNTER: "", WRITE_ORIGIN: ""}
-    unbroken = meta.get(WRITE_COUNTER) == str(counter) and bool(meta.get(WRITE_ORIGIN))
-    origin = meta[WRITE_ORIGIN] if unbroken else file_fingerprint(path)
-    return {WRITE_COUNTER: str(counter + 1), WRITE_ORIGIN: origin}
+    if meta.get(WRITE_COUNTER) == str(counter) and meta.get(WRITE_ORIGIN):
+        return {WRITE_COUNTER: str(counter + 1), WRITE_ORIGIN: meta[WRITE_ORIGIN]}
+    # a new chain: another program may have changed any layer since the content marks were given, so every
+    # layer starts again from the file as it is now (its fingerprint, under which its validation is stored)
+    return {WRITE_COUNTER: str(counter + 1), WRITE_ORIGIN: file_fingerprint(path),
+            **{f"{CONTENT_MARK}{n}": "" for n in LAYERS}}
 
 
 def _connect_ro(path: Path) -> sqlite3.Connection:
@@ -721,8 +724,8 @@ def _finish(con: sqlite3.Connection, path: Path, touched: set[str], *, user: Pri
     chain (``chain``, from :func:`_chain_entries` at the transaction's start), last-write note, audit row."""
     meta = _meta_in(con)
     version = meta_version(meta) + 1
-    entries = {"version": str(version), **{f"{LAYER_MARK}{n}": str(version) for n in touched},
-               **{f"{CONTENT_MARK}{n}": uuid.uuid4().hex for n in touched}, **chain}
+    entries = {"version": str(version), **chain, **{f"{LAYER_MARK}{n}": str(version) for n in touched},
+               **{f"{CONTENT_MARK}{n}": uuid.uuid4().hex for n in touched}}
     entries.update(_last_write(user, action, target))
     con.executemany(f"INSERT OR REPLACE INTO main.{META_TABLE} (key, value) VALUES (?, ?)", list(entries.items()))
     if user is not None:
