@@ -142,3 +142,28 @@ def test_export_section(ws: Path):
     assert not at.exception
     fname, blob = at.session_state["data.export_file"]
     assert fname == "villages_shp.zip" and blob[:2] == b"PK"
+
+
+def test_an_upload_stored_on_disk_runs_the_same_flow_and_the_limits_are_shown(ws: Path, tmp_path: Path):
+    """The uploader streams the file to disk and keeps only its path: the flow reads it from there."""
+    table = pd.DataFrame({"统计用区划代码": [f"{TOWN}241"], "建档立卡户数": [21]})
+    stored = tmp_path / "upload.xlsx"
+    stored.write_bytes(xlsx_bytes(table))
+    at = _page(("建档立卡.xlsx", stored), "villages")
+    assert any("数据检查通过" in s.value for s in at.success)
+    assert {m.label: m.value for m in at.metric}["修改"] == "1"
+    captions = " ".join(c.value for c in at.caption)
+    assert "上传上限 200 MB" in captions and "python -m bangfu import" in captions
+
+
+def test_an_administrator_sets_the_upload_limit_on_the_page(ws: Path):
+    from bangfu.ingest.guard import Limits
+
+    at = _page()
+    next(n for n in at.number_input if n.key == "data.limit_mb").set_value(450.0)
+    next(n for n in at.number_input if n.key == "data.limit_rows").set_value(3_500_000)
+    _button(at, "data.limit_save").click().run()
+    assert not at.exception
+    limits = Limits.for_office(ws.parent)
+    assert limits.max_bytes == 450 * 1024 * 1024 and limits.max_rows == 3_500_000
+    assert any("上传上限 450 MB、3,500,000 行" in c.value for c in at.caption)

@@ -22,7 +22,7 @@ from bangfu.cli.commands import main as cli_main
 from bangfu.editing import roads
 from bangfu.ingest import crs_detect, guard, pipeline, readers, sandbox
 from bangfu.ingest.guard import LIMIT_TABLE, ImportRefused, Limits
-from bangfu.workspace import locking
+from bangfu.workspace import checked, locking
 from bangfu.workspace.access import cli_principal
 from bangfu.workspace.validate import village_pairs
 from factories import import_workspace, zip_bytes
@@ -34,9 +34,10 @@ SMALL = Limits(max_rows=1000, max_depth=32, max_seconds=60, max_memory_mb=1024)
 
 
 def _fingerprint(ws: Path) -> tuple[str, list[str]]:
-    # the writer's lock file (bangfu.workspace.locking) is no data: it may exist after any write attempt
-    lock = locking.lock_path(ws).name
-    return hashlib.sha256(ws.read_bytes()).hexdigest(), sorted(p.name for p in ws.parent.iterdir() if p.name != lock)
+    # the writer's lock file (bangfu.workspace.locking) is no data: it may exist after any write attempt; nor is the
+    # stored validation of opening the workspace (bangfu.workspace.checked)
+    skip = {locking.lock_path(ws).name, checked.sidecar_path(ws).name}
+    return hashlib.sha256(ws.read_bytes()).hexdigest(), sorted(p.name for p in ws.parent.iterdir() if p.name not in skip)
 
 
 # --------------------------------------------------------------------------- the corpus: refused outright

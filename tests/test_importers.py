@@ -336,8 +336,11 @@ def test_apply_is_atomic_and_backup_restorable(ws: Path):
     original_layers, original_version = _layers(ws), store.read_meta(ws)["version"]
     importers.apply_import(ws, plan, user=ADMIN)
     assert store.read_layer(ws, "villages").set_index("village_code").loc[f"{TOWN}240", "poor_households"] == 24
-    (backup,) = store.list_backups(ws)  # the backup holds the data as it was, with who/when/why
-    assert _layers(backup.path) == original_layers and backup.meta["version"] == original_version
+    (backup,) = store.list_backups(ws)  # the backup holds the layer as it was, with who/when/why
+    # a layer backup: only the layer the import replaced (not the whole file)
+    assert backup.layers == ("villages",)
+    assert _layers(backup.path) == {"villages": original_layers["villages"]}
+    assert backup.meta["version"] == original_version
     assert (backup.user, backup.reason, backup.target) == ("张三", "import", "villages")
     # the same plan cannot be applied twice (the workspace changed since the preview)
     with pytest.raises(ImportRefused, match="重新预览"):

@@ -160,3 +160,15 @@ def test_gpkg_triggers_work_from_plain_sqlite(small_ws: Path):
         con.execute("UPDATE villages SET geom = ? WHERE fid = 2", (blob,))
     with sqlite3.connect(small_ws) as con:
         assert con.execute("SELECT count(*) FROM rtree_villages_geom").fetchone()[0] == 3
+
+
+def test_text_columns_of_few_values_share_their_strings_and_read_the_same():
+    import pyarrow as pa
+
+    raw = pd.Series(pd.arrays.ArrowStringArray(pa.array(["440783116240", None, "440783116240", "440783116241"] * 50)))
+    shared = store._texts(raw, share=True)
+    plain = store._texts(raw)
+    assert shared.tolist() == plain.tolist() and shared.dtype == object
+    assert shared[1] is None and len({id(v) for v in shared if v is not None}) == 2, "one object per distinct value"
+    unique = pd.Series(pd.arrays.ArrowStringArray(pa.array([f"H{i}" for i in range(10)])))
+    assert store._texts(unique, share=True).tolist() == [f"H{i}" for i in range(10)]

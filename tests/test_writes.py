@@ -230,7 +230,7 @@ def _check_after_crash(ws: Path, *, old: dict, new_tag: str | None) -> None:
     else:
         assert _names(ws, "roads") == {new_tag} and int(info.meta["version"]) == int(old["version"]) + 1
     for b in store.list_backups(ws):
-        store.check_workspace_file(b.path)
+        store.check_backup(b)
     if store.list_backups(ws):
         store.restore_backup(ws, user=ADMIN)
         assert _names(ws, "roads") == {""}
@@ -270,7 +270,7 @@ def test_kill_9_at_each_step_of_a_backup(ws: Path, step: str):
     after = store.list_backups(ws)
     assert len(after) in (store.MIN_BACKUPS, store.MIN_BACKUPS + 1)
     for b in after:  # every listed backup is complete; the old ones are untouched
-        store.check_workspace_file(b.path)
+        store.check_backup(b)
         assert b.name not in kept or b.path.read_bytes() == kept[b.name]
     _check_after_crash(ws, old=store.read_meta(ws), new_tag=None)
 
@@ -293,7 +293,7 @@ def test_kill_9_at_each_step_of_a_restore(ws: Path, step: str):
     assert _names(ws, "roads") in ({"N"}, original), "the imported state or the restored one, nothing between"
     assert _names(ws, "roads") == (original if step == "restore:swapped" else {"N"})
     for b in store.list_backups(ws):
-        store.check_workspace_file(b.path)
+        store.check_backup(b)
 
 
 HOT_WRITER = """
@@ -462,3 +462,62 @@ def test_edits_and_imports_from_threads_of_one_process_are_serialised(ws: Path):
     assert len(_assert_versions_unique_and_increasing(ws)) == 11
     with sqlite3.connect(ws) as con:
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+# ----------------------------------------------------------------------------- imports write their layer only
+
+
+def _tables(path: Path, *, skip: set[str] = frozenset()) -> dict[str, list]:
+    """Every table's rows as stored (layers, their R-tree indexes, the GeoPackage registry), minus ``skip``
+    (a table whose name starts with a skipped layer, e.g. ``rtree_roads_geom``, is skipped too)."""
+    out = {}
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for name in names:
+            if name in skip or any(name.startswith(f"rtree_{s}_") for s in skip) or name.startswith("sqlite_"):
+                continue
+            if name.startswith("rtree_") and name.rsplit("_", 1)[-1] in ("node", "parent", "rowid"):
+                continue  # the R-tree's own pages: covered by its virtual table's rows
+            rows = con.execute(f'SELECT * FROM "{name}"').fetchall()
+            out[name] = sorted(rows, key=repr)
+    return out
+
+
+def test_an_import_writes_only_its_layer_and_backs_up_only_that_layer(ws: Path):
+    registry = {"gpkg_contents", "gpkg_ogr_contents", "gpkg_geometry_columns", "gpkg_extensions", store.META_TABLE}
+    others = _tables(ws, skip={"roads", *registry})
+    roads_before = _tables(ws)["roads"]
+    version = int(store.read_meta(ws)["version"])
+    pipeline.apply_import(ws, _roads_plan(ws, "A"), user=ADMIN)
+    assert _tables(ws, skip={"roads", *registry}) == others, "every other layer is byte-for-byte the same"
+    assert _names(ws, "roads") == {"A"} and int(store.read_meta(ws)["version"]) == version + 1
+    (backup,) = store.list_backups(ws)
+    assert backup.layers == ("roads",) and [n for n in store.list_layers(backup.path) if n in store.LAYERS] == ["roads"]
+    assert _tables(backup.path)["roads"] == roads_before, "the layer backup holds the roads as they were"
+    assert backup.path.stat().st_size < ws.stat().st_size
+    # an edit of another layer after the import is kept by the restore of the roads
+    with store.transaction(ws, user=ADMIN) as con:
+        con.execute("UPDATE villages SET population = population + 7")
+    edited = _tables(ws, skip={"roads", *registry})
+    store.restore_backup(ws, user=ADMIN, backup=backup.name)
+    assert _tables(ws)["roads"] == roads_before and _names(ws, "roads") == {""}
+    assert _tables(ws, skip={"roads", *registry}) == edited, "the restore of a layer backup changes that layer only"
+    assert int(store.read_meta(ws)["version"]) == version + 3
+    newest = store.list_backups(ws)[0]  # the restore backed the imported roads up first: it can be undone
+    assert newest.layers == ("roads",) and newest.reason == "restore_backup"
+    store.restore_backup(ws, user=ADMIN, backup=newest.name)
+    assert _names(ws, "roads") == {"A"}
+    store.check_workspace_file(ws)
+    assert [a for a, _, _ in _audit(ws)].count("restore_backup") == 2
+
+
+def test_a_restore_of_a_layer_backup_is_refused_after_a_change_since_the_confirmation(ws: Path):
+    pipeline.apply_import(ws, _roads_plan(ws, "A"), user=ADMIN)
+    (backup,) = store.list_backups(ws)
+    shown = int(store.read_meta(ws)["version"])
+    with store.transaction(ws, user=ADMIN) as con:
+        con.execute("UPDATE villages SET population = population + 1")
+    before = ws.read_bytes()
+    with pytest.raises(store.WriteConflict, match="又被修改过"):
+        store.restore_backup(ws, user=ADMIN, backup=backup.name, expected_version=shown)
+    assert ws.read_bytes() == before

@@ -27,7 +27,7 @@ from bangfu.export import layers as layer_export
 from bangfu.workspace import access, create, store
 from bangfu.ingest.crs_detect import crs_label
 from bangfu.workspace.schema import LAYERS
-from bangfu.ingest.guard import ImportRefused
+from bangfu.ingest.guard import ImportRefused, check_size
 from bangfu.core.errors import BangfuError
 
 
@@ -81,11 +81,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         crs = crs or saved.crs
         encoding = encoding or saved.encoding
     try:
-        size = src.stat().st_size
-        limits = importers.Limits.from_env()
-        if size > limits.max_bytes:
-            raise ImportRefused(f"文件太大：{size / 1048576:.1f} MB，超过上限 {limits.max_bytes / 1048576:.0f} MB。")
-        plan = importers.prepare_import_limited(ws, src.name, src.read_bytes(), layer=args.layer, mapping=mapping,
+        limits = importers.Limits.for_office(Path(ws).parent)  # the administrator's limits (data page), then env
+        check_size(src.stat().st_size, limits)
+        # the file is read where it lies (never whole into this process): the server-folder import of a file too
+        # large for a browser upload
+        plan = importers.prepare_import_limited(ws, src.name, src.resolve(), layer=args.layer, mapping=mapping,
                                                 crs=crs, encoding=encoding, mode=args.mode, sublayer=args.sheet,
                                                 limits=limits)
     except ImportRefused as exc:
@@ -131,7 +131,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     latest = store.list_backups(ws)
     where = str(latest[0].path) if latest else str(store.backups_dir(ws))
-    _print(f"已导入。导入前的工作空间已备份为 {where}（可用 restore-backup 恢复）。")
+    _print(f"已导入。导入前的{LAYERS[plan.layer].zh}图层已备份为 {where}（只含被替换的图层，可用 restore-backup 恢复）。")
     return 0
 
 

@@ -368,6 +368,7 @@ AUDIT_ACTION = Vocabulary("audit_action", "操作类型", "Action", (
     Term("login_failed", "登录失败", "Failed sign-in"),
     Term("logout", "退出登录", "Sign out"),
     Term("new_workspace", "新建工作空间", "New workspace"),
+    Term("settings", "修改设置", "Change a setting"),
 ))
 
 VOCABULARIES: Mapping[str, Vocabulary] = {v.key: v for v in (

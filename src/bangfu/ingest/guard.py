@@ -19,12 +19,14 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
+from collections.abc import Mapping
 
 import numpy as np
 
 from bangfu.core.errors import BangfuError
 from bangfu.core.text import visible
+from bangfu.workspace import settings
 
 Kind = Literal["gpkg", "geojson", "shapefile", "kml", "csv", "xlsx"]
 
@@ -91,18 +93,31 @@ class Limits:
     max_memory_mb: int = _default("max_memory_mb")  # type: ignore[assignment]
 
     @classmethod
-    def from_env(cls) -> Limits:
-        """The defaults, each overridden by its environment variable when that is a positive number."""
+    def from_env(cls, overrides: Mapping[str, float] | None = None) -> Limits:
+        """The defaults, each overridden by its environment variable when that is a positive number, then by
+        ``overrides`` (field → value in the limit's unit: what an administrator stored, :meth:`for_office`)."""
         values: dict[str, float] = {}
         for spec in LIMIT_TABLE:
             try:
                 number = float(os.environ.get(spec.env, "").strip())
             except ValueError:
-                continue
+                number = float("nan")
+            if overrides and spec.field in overrides:
+                number = float(overrides[spec.field])
             if 0 < number < float("inf"):
                 number *= spec.scale
                 values[spec.field] = number if isinstance(spec.default, float) else max(int(number), 1)
         return cls(**values)  # type: ignore[arg-type]
+
+    @classmethod
+    def for_office(cls, folder: Path | str) -> Limits:
+        """The limits of the office whose workspace folder is ``folder``: :meth:`from_env`, then every limit an
+        administrator set on the data page (:mod:`bangfu.workspace.settings`, kept in the office database)."""
+        return cls.from_env(settings.limit_overrides(folder))
+
+    def value(self, field: str) -> float:
+        """Limit ``field`` in its unit (MB for sizes)."""
+        return float(getattr(self, field)) / _SPEC[field].scale
 
     def describe(self, lang: str = "zh") -> list[tuple[str, str, str]]:
         """(what, value with unit, environment variable) for each limit, for docs and the page."""
@@ -140,15 +155,77 @@ def suffix_of(name: str) -> str:
     return Path(name.replace("\\", "/")).suffix.lower()
 
 
-def detect_kind(name: str, data: bytes, *, limits: Limits | None = None) -> Kind:
-    """Check size, emptiness, extension and magic bytes; return the file kind or refuse."""
+def too_large(size: int, limits: Limits) -> ImportRefused:
+    """The refusal of a file over the size limit (the same words on the page, before an upload is stored, and in
+    every reader)."""
+    return ImportRefused(
+        f"文件太大：{size / 1048576:.1f} MB，超过上限 {limits.max_bytes / 1048576:.4g} MB。"
+        "请拆分后再导入；管理员可以在「数据管理」页提高上限，更大的文件可以在服务器上用命令行导入"
+        "（python -m bangfu import 文件 --layer 图层）。",
+        f"file too large: {size} bytes > {limits.max_bytes}",
+        hint_zh="上限由管理员设置（数据管理 → 导入 → 上传限制）。", hint_en="An administrator sets the limit on the data page.",
+    )
+
+
+def check_size(size: int, limits: Limits) -> None:
+    """Refuse (Chinese message) a file of ``size`` bytes over the upload size limit."""
+    if size > limits.max_bytes:
+        raise too_large(size, limits)
+
+
+#: Bytes of a file a guard looks at to tell its kind (magic bytes, VRT markers, text or binary).
+HEAD_BYTES = 65536
+#: Chunk size of :func:`save_upload` (what is in memory at a time while an upload is written to disk).
+CHUNK_BYTES = 1 << 20
+
+
+def save_upload(source: BinaryIO, name: str, folder: Path, *, limits: Limits, size: int | None = None) -> Path:
+    """Write an upload (any readable binary file object: Streamlit's ``UploadedFile``, an open file) to
+    ``folder`` in chunks of :data:`CHUNK_BYTES` under a fixed harmless name (``upload`` + its checked
+    extension); never more than the size limit: a file over it is refused before (``size``) or while it is
+    written, and nothing is left behind. Returns the file."""
+    ext = suffix_of(name)
+    if ext not in TOP_LEVEL:
+        detect_kind(name, b"x")  # the refusal of an unsupported type
+    if size is not None:
+        check_size(size, limits)
+    dest = Path(folder) / f"upload{ext}"
+    written = 0
+    try:
+        with open(dest, "wb") as fh:
+            while True:
+                chunk = source.read(CHUNK_BYTES)
+                if not chunk:
+                    break
+                written += len(chunk)
+                if written > limits.max_bytes:
+                    raise too_large(written, limits)
+                fh.write(chunk)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def file_head(path: Path, n: int = HEAD_BYTES) -> bytes:
+    """The first ``n`` bytes of a file."""
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def detect_kind(name: str, data: bytes | Path, *, limits: Limits | None = None) -> Kind:
+    """Check size, emptiness, extension and magic bytes; return the file kind or refuse. ``data``: the file's
+    bytes, or a file on disk (only its size and first :data:`HEAD_BYTES` are read)."""
     limits = limits or Limits.from_env()
-    if len(data) > limits.max_bytes:
-        raise ImportRefused(
-            f"文件太大：{len(data) / 1048576:.1f} MB，超过上限 {limits.max_bytes / 1048576:.0f} MB。请拆分后再导入。",
-            f"file too large: {len(data)} bytes > {limits.max_bytes}",
-        )
-    if not data or not data.strip():
+    if isinstance(data, Path):
+        size = data.stat().st_size
+        data = file_head(data)  # every check below looks at the first HEAD_BYTES only
+        blank = size <= len(data) and not data.strip()  # a longer file with a blank head: the reader judges
+    else:
+        size = len(data)
+        blank = not data.strip()
+    check_size(size, limits)
+    if blank:
         raise ImportRefused("文件是空的，没有可导入的内容。", "the file is empty")
     ext = suffix_of(name)
     kind = TOP_LEVEL.get(ext)
@@ -352,6 +429,19 @@ class PrivateDir:
         p = self.path / name
         with open(p, "xb") as fh:
             fh.write(data)
+        return p
+
+    def link(self, name: str, source: Path) -> Path:
+        """``source`` under the fixed name ``name`` in this folder: a hard link (no copy, instant) where the file
+        system allows one, else a copy in chunks."""
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise ValueError(f"unsafe temp name {name!r}")
+        p = self.path / name
+        try:
+            os.link(source, p)
+        except OSError:
+            with open(source, "rb") as src, open(p, "xb") as dst:
+                shutil.copyfileobj(src, dst, CHUNK_BYTES)
         return p
 
     def cleanup(self) -> None:

@@ -286,7 +286,7 @@ def _new_layer(layer: Layer, old: pd.DataFrame, view: pd.DataFrame, mode: Mode) 
 def prepare_import(
     workspace: Path | str,
     file_name: str,
-    data: bytes,
+    data: bytes | Path,
     *,
     layer: str,
     mapping: Mapping[str, str] | None = None,
@@ -520,7 +520,7 @@ def _bump_versions(layer: Layer, old: pd.DataFrame, new_layer: pd.DataFrame, cha
     new_layer["version"] = pd.array(np.where(hit, bumped, current).astype("int64"), dtype="Int64")
 
 
-def read_upload_limited(file_name: str, data: bytes, *, encoding: str | None = None, sublayer: str | None = None,
+def read_upload_limited(file_name: str, data: bytes | Path, *, encoding: str | None = None, sublayer: str | None = None,
                         limits: Limits | None = None, on_tick: sandbox.Tick | None = None) -> readers.RawTable:
     """:func:`bangfu.ingest.readers.read_upload` in a child process under ``limits`` (see :mod:`bangfu.ingest.sandbox`)."""
     limits = limits or Limits.from_env()
@@ -529,7 +529,7 @@ def read_upload_limited(file_name: str, data: bytes, *, encoding: str | None = N
                                limits=limits, on_tick=on_tick, what=f"文件「{visible(file_name)}」")
 
 
-def prepare_import_limited(workspace: Path | str, file_name: str, data: bytes, *, layer: str,
+def prepare_import_limited(workspace: Path | str, file_name: str, data: bytes | Path, *, layer: str,
                            limits: Limits | None = None, on_tick: sandbox.Tick | None = None,
                            **options: object) -> ImportPlan:
     """:func:`prepare_import` (read, map, convert, validate, diff) in a child process under ``limits``.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 import json
 import re
 import sqlite3
@@ -129,9 +130,9 @@ def _gpkg_inspect(path: str, sublayer: str | None, limits: Limits) -> tuple[list
     return names, name, n_rows
 
 
-def read_gpkg(data: bytes, encoding: str | None, limits: Limits, sublayer: str | None) -> RawTable:
+def read_gpkg(data: bytes | Path, encoding: str | None, limits: Limits, sublayer: str | None) -> RawTable:
     with guard.PrivateDir() as tmp:
-        path = tmp.write("upload.gpkg", data)
+        path = tmp.link("upload.gpkg", data) if isinstance(data, Path) else tmp.write("upload.gpkg", data)
         names, name, _n = _gpkg_inspect(str(path), sublayer, limits)
         try:
             with warnings.catch_warnings():
@@ -544,18 +545,26 @@ READERS: dict[Kind, Reader] = {
 
 def read_upload(
     name: str,
-    data: bytes,
+    data: bytes | Path,
     *,
     encoding: str | None = None,
     sublayer: str | None = None,
     limits: Limits | None = None,
 ) -> RawTable:
-    """Guard, then read an uploaded file; ``encoding`` overrides the guess (text formats and Shapefile)."""
+    """Guard, then read an uploaded file; ``encoding`` overrides the guess (text formats and Shapefile).
+
+    ``data``: the file's bytes, or the file on disk (an upload streamed there by :func:`bangfu.ingest.guard.save_upload`,
+    or a file on the server for the command line): a GeoPackage is then read where it is (hard-linked into a
+    private folder under a fixed name), other formats are read into memory here — in the limited child process."""
     limits = limits or Limits.from_env()
     kind = guard.detect_kind(name, data, limits=limits)
     if encoding:
         encoding = enc.check_choice(encoding)
-    table = READERS[kind](data, encoding, limits, sublayer)
+    if isinstance(data, Path):  # a GeoPackage is read where it lies; the other formats are read whole here
+        table = read_gpkg(data, encoding, limits, sublayer) if kind == "gpkg" else \
+            READERS[kind](data.read_bytes(), encoding, limits, sublayer)
+    else:
+        table = READERS[kind](data, encoding, limits, sublayer)
     if table.frame.empty and (table.geometry is None or not len(table.geometry)):
         raise ImportRefused(f"{_FORMAT_NAME[kind]} 文件里没有数据。", "no rows")
     guard.check_rows(len(table.frame), limits, columns=len(table.frame.columns))

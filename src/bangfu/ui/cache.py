@@ -25,8 +25,11 @@ Policy (every cache in the app goes through this module; a test checks that no o
    (:func:`load_layer`, :func:`area_layer`) only for roles with household access (a town planner's own
    towns), the rows without ids for server-side aggregates (:func:`aggregate_layer`) for every role
    that may view; what a page shows of such aggregates goes through
-   :func:`bangfu.workspace.personal.shown_counts`.
-5. Validation summaries of the whole workspace are shared, so household values are redacted.
+   :func:`bangfu.workspace.personal.shown_counts`. An area smaller than the workspace reads only its own
+   candidates from the file (:func:`area_candidates`: the spatial index and the code prefix), never the whole
+   personal layer, and keeps that slice in the session.
+5. Validation summaries of the whole workspace are shared, so household values are redacted. The validation is
+   stored per layer beside the workspace (:mod:`bangfu.workspace.checked`) and reused while the data is unchanged.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import pandas as pd
 import streamlit as st
 
 from bangfu.workspace import areas, personal, store, validate
+from bangfu.workspace import checked as ws_checked
 from bangfu.workspace import status as ws_status
 from bangfu.workspace.access import Principal
 from bangfu.geo import overlay
@@ -137,14 +141,14 @@ def aggregate_layer(path: str, version: str, name: str, user: Principal | None) 
 def _checked(path: str, version: str) -> tuple[bool, str, list[str], tuple[ws_status.LayerStatus, ...]]:
     """One validation of the whole workspace: (ok, summary, first error lines with household values redacted,
     each layer's rows and problem counts)."""
-    layers = store.read_workspace(path)
-    report = validate.validate_workspace(layers, file=store.WORKSPACE_FILE)
+    checked = ws_checked.check_workspace(path, file=store.WORKSPACE_FILE)  # stored per layer, reused by content
+    report = checked.report
     lines = []
     for p in report.errors[:20]:
         if get_layer(p.layer).personal:
             p = validate.Problem(p.layer, p.row, None, p.column, "", p.reason_zh, p.reason_en, p.hint_zh, p.severity, p.file)
         lines.append(p.line("zh"))
-    counts = {name: len(layers[name]) if name in layers else 0 for name in ws_status.IMPORT_ORDER}
+    counts = {name: checked.rows.get(name, 0) for name in ws_status.IMPORT_ORDER}
     return report.ok, report.summary_zh(), lines, ws_status.workspace_status(counts, report)
 
 
@@ -202,8 +206,24 @@ def area_layer(path: str, version: str, area: areas.Area, name: str, user: Princ
         return road_pieces(path, version) if name == areas.PIECES else load(name)
     if name == areas.PIECES or not get_layer(name).personal:
         return _layers(path, version, area, load).layer(name)
-    return session_value(f"area.{name}", path, version, lambda: _layers(path, version, area, load).layer(name),
-                         key=(area, _user_key(user)))
+    personal.require_rows(user, name)
+
+    def rows() -> pd.DataFrame:  # only the area's candidates are read (never the whole personal layer)
+        candidates = personal.scope_rows(name, area_candidates(path, version, area, name), user,
+                                         load_layer(path, version, "villages"))
+        return _layers(path, version, area, lambda n: candidates if n == name else load(n)).layer(name)
+
+    return session_value(f"area.{name}", path, version, rows, key=(area, _user_key(user)))
+
+
+def area_candidates(path: str, version: str, area: areas.Area, name: str) -> pd.DataFrame:
+    """The rows of ``name`` that may lie in ``area``, read from the file by the area's bounds (spatial index) and
+    code prefix (:func:`bangfu.workspace.store.read_candidates`); not cached — the callers keep their slice in
+    the session (personal layers, rule 4)."""
+    villages = load_layer(path, version, "villages")
+    inside = villages[area.village_mask(villages)]
+    bbox = tuple(float(b) for b in inside.total_bounds) if len(inside) else None
+    return store.read_candidates(path, name, bbox=bbox, code_prefix=area.code or None)  # type: ignore[arg-type]
 
 
 def area_aggregate_layer(path: str, version: str, area: areas.Area, name: str, user: Principal | None) -> pd.DataFrame:
@@ -215,5 +235,10 @@ def area_aggregate_layer(path: str, version: str, area: areas.Area, name: str, u
         return load(name)
     if not get_layer(name).personal:
         return area_layer(path, version, area, name)
-    return session_value(f"area_aggregate.{name}", path, version,
-                         lambda: _layers(path, version, area, load).layer(name), key=area)
+    personal.require_aggregates(user, name)
+
+    def rows() -> pd.DataFrame:  # only the area's candidates are read (never the whole personal layer)
+        candidates = personal.without_ids(name, area_candidates(path, version, area, name))
+        return _layers(path, version, area, lambda n: candidates if n == name else load(n)).layer(name)
+
+    return session_value(f"area_aggregate.{name}", path, version, rows, key=area)

@@ -30,6 +30,7 @@ import shutil
 import sqlite3
 import struct
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +56,13 @@ META_TABLE = "bangfu_meta"
 FIXED_TIMESTAMP = "2026-01-01T00:00:00.000Z"
 #: Meta key prefix: ``layer_version:<layer>`` is the workspace version that last wrote the layer.
 LAYER_MARK = "layer_version:"
+#: Meta key prefix: ``content:<layer>`` is a random token that every write of the layer replaces (what a stored
+#: validation of the layer is keyed by, :mod:`bangfu.workspace.checked`).
+CONTENT_MARK = "content:"
+#: Meta keys of the write chain: the SQLite file change counter our last write left, and the file's fingerprint
+#: before the first write of an unbroken chain of our writes (see :func:`content_tokens`).
+WRITE_COUNTER = "write_counter"
+WRITE_ORIGIN = "write_origin"
 BACKUP_DIR = "backups"
 #: How many backups to keep (``$BANGFU_BACKUPS_KEEP``); never fewer than MIN_BACKUPS.
 KEEP_ENV = "BANGFU_BACKUPS_KEEP"
@@ -145,6 +153,62 @@ def workspace_version(path: Path | str) -> str:
     p = Path(path)
     st = p.stat()
     return f"{_meta_get(p, 'version', '0')}-{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
+
+
+def header_counter(path: Path | str) -> int | None:
+    """SQLite's file change counter (header bytes 24–27): every committed write transaction raises it by one, by
+    whichever program writes. None for a file in WAL mode (where the counter is not kept) or too short to hold it."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(100)
+    except OSError:
+        return None
+    if len(head) < 100 or head[18] == 2 or head[19] == 2:
+        return None
+    return int(struct.unpack(">I", head[24:28])[0])
+
+
+def file_fingerprint(path: Path | str) -> str:
+    """The file as it is now: change counter, size, modification time and inode (and a WAL file's size)."""
+    p = Path(path)
+    st = p.stat()
+    wal = p.with_name(p.name + "-wal")
+    extra = f":wal{wal.stat().st_size}" if wal.exists() else ""
+    return f"file:{header_counter(p)}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}{extra}"
+
+
+def content_tokens(path: Path | str) -> dict[str, str]:
+    """One token per schema layer that changes whenever the layer's content may have changed.
+
+    When the last change of the file was a write of this app (the change counter is the one our last write left,
+    :data:`WRITE_COUNTER`), a layer's token is its ``content:<layer>`` mark (replaced by every write of the layer),
+    or — for a layer none of our writes touched — the file's fingerprint before that chain of writes began
+    (:data:`WRITE_ORIGIN`). Otherwise another program changed the file (QGIS, a copy, ``sqlite3``): every layer's
+    token is the file's current fingerprint, so everything is validated again."""
+    p = Path(path)
+    counter = header_counter(p)
+    meta = read_meta(p)
+    wal = p.with_name(p.name + "-wal")
+    trusted = counter is not None and meta.get(WRITE_COUNTER) == str(counter) and not wal.exists()
+    if not trusted or not meta.get(WRITE_ORIGIN):
+        fp = file_fingerprint(p)
+        return {name: fp for name in LAYERS}
+    origin = meta[WRITE_ORIGIN]
+    return {name: meta.get(f"{CONTENT_MARK}{name}") or origin for name in LAYERS}
+
+
+def _chain_entries(path: Path, meta: Mapping[str, str]) -> dict[str, str]:
+    """What a write records of the chain (call after ``BEGIN IMMEDIATE``, before anything is written): the change
+    counter its commit will leave, and where the chain of our writes began."""
+    counter = header_counter(path)
+    if counter is None:
+        return {WRITE_COUNTER: "", WRITE_ORIGIN: ""}
+    if meta.get(WRITE_COUNTER) == str(counter) and meta.get(WRITE_ORIGIN):
+        return {WRITE_COUNTER: str(counter + 1), WRITE_ORIGIN: meta[WRITE_ORIGIN]}
+    # a new chain: another program may have changed any layer since the content marks were given, so every
+    # layer starts again from the file as it is now (its fingerprint, under which its validation is stored)
+    return {WRITE_COUNTER: str(counter + 1), WRITE_ORIGIN: file_fingerprint(path),
+            **{f"{CONTENT_MARK}{n}": "" for n in LAYERS}}
 
 
 def _connect_ro(path: Path) -> sqlite3.Connection:
@@ -252,15 +316,52 @@ def coerce(layer: Layer | str, df: pd.DataFrame) -> pd.DataFrame:
             continue
         s = out[col.name]
         if col.dtype == "int":
-            out[col.name] = pd.to_numeric(s, errors="coerce").round().astype("Int64")
+            out[col.name] = s if s.dtype == "Int64" else pd.to_numeric(s, errors="coerce").round().astype("Int64")
         elif col.dtype == "float":
             out[col.name] = pd.to_numeric(s, errors="coerce").astype("float64")
         elif col.dtype == "bool":
-            out[col.name] = s.map(_to_bool).astype("boolean")
+            out[col.name] = _bools(s)
         else:
-            out[col.name] = s.map(lambda v: None if _is_missing(v) else str(v)).astype(object)
+            out[col.name] = _texts(s, share=not col.unique)
     ordered = list(layer.column_names) + [c for c in out.columns if c not in layer.column_names]
     return out[ordered]
+
+
+def _bools(s: pd.Series) -> pd.Series:
+    """A column as nullable booleans; stored data (bool, or integers 0/1 as GeoPackage keeps booleans) without a
+    Python call per value, anything else through the yes/no vocabulary."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("boolean")
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
+        num = s.astype("float64")
+        if bool(num.dropna().isin((0.0, 1.0)).all()):
+            return num.astype("boolean")
+    return s.map(_to_bool).astype("boolean")
+
+
+#: A text column with at most this share of distinct values keeps one Python string per distinct value.
+SHARED_TEXT_SHARE = 0.5
+
+
+def _texts(s: pd.Series, *, share: bool = False) -> pd.Series:
+    """A text column as Python strings (``None`` for missing); a column that already holds only strings and gaps
+    (what a GeoPackage gives back) is kept without a Python call per value.
+
+    ``share``: a column of few distinct values (a village code on 3 million households, a poverty cause) holds
+    one string object per distinct value, shared by its rows — the same values, a tenth of the memory."""
+    if s.dtype != object and pd.api.types.is_string_dtype(s.dtype):  # arrow-backed strings: all text already
+        if share and len(s):
+            codes, uniques = pd.factorize(s)
+            if len(uniques) <= SHARED_TEXT_SHARE * len(s):
+                values = np.asarray(uniques, dtype=object)
+                out = np.empty(len(s), dtype=object)
+                hit = codes >= 0
+                out[hit] = values[codes[hit]]
+                return pd.Series(out, index=s.index, dtype=object)  # missing rows stay None
+        return s.astype(object).where(s.notna(), None)
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return s.where(s.notna(), None).astype(object)
+    return s.map(lambda v: None if _is_missing(v) else str(v)).astype(object)
 
 
 def _is_missing(v: object) -> bool:
@@ -275,19 +376,60 @@ def _to_bool(v: object) -> object:
     return pd.NA if np.isnan(f) else bool(f)
 
 
-def read_layer(path: Path | str, name: str) -> pd.DataFrame:
-    """One layer as a (Geo)DataFrame in schema dtypes; an empty frame if the table is absent."""
+def read_layer(path: Path | str, name: str, *, bbox: tuple[float, float, float, float] | None = None,
+               where: str | None = None) -> pd.DataFrame:
+    """One layer as a (Geo)DataFrame in schema dtypes; an empty frame if the table is absent.
+
+    ``bbox`` (lon/lat: minx, miny, maxx, maxy) reads only the features whose envelope meets it, through the
+    GeoPackage's spatial index; ``where`` an SQL condition on the attributes (callers build it from checked
+    values only, :func:`read_candidates`)."""
     layer = get_layer(name)
     p = Path(path)
     if name not in list_layers(p):
         return _empty_frame(layer)
-    df = pyogrio.read_dataframe(str(p), layer=name, use_arrow=True)
+    df = pyogrio.read_dataframe(str(p), layer=name, use_arrow=True, bbox=bbox, where=where)
     if layer.geometry is not None and isinstance(df, gpd.GeoDataFrame):
         if df.crs is None:
             df = df.set_crs("EPSG:4326")
         elif not df.crs.equals("EPSG:4326"):
             df = df.to_crs("EPSG:4326")
     return coerce(layer, df)
+
+
+def read_candidates(path: Path | str, name: str, *, bbox: tuple[float, float, float, float] | None,
+                    code_prefix: str | None) -> pd.DataFrame:
+    """The rows of layer ``name`` that may belong to an area, without reading the rest: those whose geometry
+    meets ``bbox`` (the area's villages' bounds, through the spatial index) and those whose recorded
+    ``village_code`` starts with ``code_prefix`` (the area's code), each row once, in file order.
+
+    A superset of the area's rows by every rule that goes by a row's location or its recorded village
+    (:data:`bangfu.workspace.areas.AREA_RULES`); the one area filter then takes the exact slice. A province's
+    households for one county are read in a second instead of all 3 million."""
+    layer = get_layer(name)
+    parts = []
+    if bbox is not None and layer.geometry is not None:
+        parts.append(_read_with_fid(path, name, bbox=bbox))
+    if code_prefix is not None and "village_code" in layer.column_names:
+        if not code_prefix.isdigit():
+            raise ValueError(f"an area code is digits only, not {code_prefix!r}")
+        parts.append(_read_with_fid(path, name, where=f"village_code LIKE '{code_prefix}%'"))
+    if not parts:
+        return read_layer(path, name)
+    both = pd.concat(parts) if len(parts) > 1 else parts[0]
+    both = both[~both.index.duplicated()].sort_index()
+    out = coerce(layer, both).reset_index(drop=True)
+    if layer.geometry is not None and not isinstance(out, gpd.GeoDataFrame):
+        out = gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+    return out
+
+
+def _read_with_fid(path: Path | str, name: str, **query: Any) -> pd.DataFrame:
+    if name not in list_layers(path):
+        return _empty_frame(get_layer(name))
+    df = pyogrio.read_dataframe(str(path), layer=name, use_arrow=True, fid_as_index=True, **query)
+    if isinstance(df, gpd.GeoDataFrame):
+        df = df.set_crs("EPSG:4326") if df.crs is None else (df if df.crs.equals("EPSG:4326") else df.to_crs("EPSG:4326"))
+    return df
 
 
 def read_workspace(path: Path | str, *, layers: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
@@ -430,7 +572,7 @@ def replace_layers(
         try:
             write_gpkg(stage, {n: layers[n] for n in names}, meta={})
             locking.checkpoint("import:staged")
-            _write_backup(p, user=user, reason=action, target=target or ",".join(names))
+            _write_backup(p, user=user, reason=action, target=target or ",".join(names), layers=names)
             locking.checkpoint("import:backed_up")
             con = _connect_rw(p)
             try:
@@ -439,12 +581,13 @@ def replace_layers(
                 touched: set[str] = set(names)
                 con.set_authorizer(_recorder(touched))
                 con.execute("BEGIN IMMEDIATE")
+                chain = _chain_entries(p, _meta_in(con))
                 _check_base(_meta_in(con), base_version, relevant)
                 for name in names:
                     _replace_table(con, name)
                 locking.checkpoint("import:written")
                 version = _finish(con, p, touched, user=user, action=action, target=target or ",".join(names),
-                                  details=details)
+                                  details=details, chain=chain)
                 locking.checkpoint("import:before_commit")
                 con.execute("COMMIT")
             except BaseException:
@@ -576,11 +719,13 @@ def _recorder(touched: set[str]):  # noqa: ANN202 - an sqlite3 authorizer callba
 
 
 def _finish(con: sqlite3.Connection, path: Path, touched: set[str], *, user: Principal | None, action: str,
-            target: str, details: Mapping[str, Any] | None) -> int:
-    """The end of every write transaction: next version, per-layer marks, last-write note, audit row."""
+            target: str, details: Mapping[str, Any] | None, chain: Mapping[str, str]) -> int:
+    """The end of every write transaction: next version, per-layer marks (version and content token), the write
+    chain (``chain``, from :func:`_chain_entries` at the transaction's start), last-write note, audit row."""
     meta = _meta_in(con)
     version = meta_version(meta) + 1
-    entries = {"version": str(version), **{f"{LAYER_MARK}{n}": str(version) for n in touched}}
+    entries = {"version": str(version), **chain, **{f"{LAYER_MARK}{n}": str(version) for n in touched},
+               **{f"{CONTENT_MARK}{n}": uuid.uuid4().hex for n in touched}}
     entries.update(_last_write(user, action, target))
     con.executemany(f"INSERT OR REPLACE INTO main.{META_TABLE} (key, value) VALUES (?, ?)", list(entries.items()))
     if user is not None:
@@ -628,8 +773,9 @@ def transaction(
             touched: set[str] = set()
             con.set_authorizer(_recorder(touched))
             con.execute("BEGIN IMMEDIATE")
+            chain = _chain_entries(p, _meta_in(con))
             yield con
-            _finish(con, p, touched, user=user, action=action, target=target, details=details)
+            _finish(con, p, touched, user=user, action=action, target=target, details=details, chain=chain)
             locking.checkpoint("transaction:before_commit")
             con.execute("COMMIT")
         except BaseException:
@@ -679,13 +825,22 @@ class Backup:
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The layers a layer backup holds (taken before an import: only what the import replaced); empty for a
+        backup of the whole workspace."""
+        return tuple(n for n in self.meta.get(BACKUP_LAYERS, "").split(",") if n)
+
     def label(self, lang: str = "zh") -> str:
-        """One line for a list: ``2026-11-30 14:05 · 张三 · 导入 道路 前 · 数据版本 v37``."""
+        """One line for a list: ``2026-11-30 14:05 · 张三 · 导入 道路 前 · 数据版本 v37`` (a layer backup adds
+        ``· 仅 道路``)."""
         when = _short_time(self.at)
         why = describe_action(self.reason, self.target, lang)
+        same = set(self.layers) == {n for n in self.target.split(",") if n}  # "导入 道路前" says it already
+        only = "" if same else describe_action("", ",".join(self.layers), lang).strip()
         if lang == "en":
-            return f"{when} · {self.user or '?'} · before {why} · data v{self.version}"
-        return f"{when} · {self.user or '?'} · {why}前 · 数据版本 v{self.version}"
+            return f"{when} · {self.user or '?'} · before {why} · data v{self.version}" + (f" · only {only}" if only else "")
+        return f"{when} · {self.user or '?'} · {why}前 · 数据版本 v{self.version}" + (f" · 仅{only}" if only else "")
 
 
 def backups_dir(path: Path | str) -> Path:
@@ -764,42 +919,119 @@ def restore_warning(path: Path | str, *, backup: Backup | None = None, lang: str
                     "(workspace.corrupt-….gpkg); no backup is overwritten.")
         return "当前工作空间文件无法打开：它会另存为单独的文件（workspace.corrupt-….gpkg），不会覆盖任何备份。"
     source = backup.label(lang) if backup is not None else ("the Kaiping demo" if lang == "en" else "开平市示例数据")
+    if backup is not None and backup.layers:
+        names = describe_action("", ",".join(backup.layers), lang).strip()
+        if lang == "en":
+            return (f"After the restore ({source}), the layers {names} of the current data ({state}) will be replaced; "
+                    "the other layers stay as they are. Their current state is saved as a backup first.")
+        return (f"恢复（{source}）后，当前数据（{state}）中的{names}将被替换，其他图层保持不变；"
+                "这些图层的当前数据会先保存为备份。")
     if lang == "en":
         return (f"After the restore ({source}), the current data ({state}) will be replaced; "
                 "the current data is saved as a backup first.")
     return f"恢复（{source}）后，当前数据（{state}）将被替换；当前数据会先保存为备份。"
 
 
-def _write_backup(path: Path, *, user: Principal, reason: str, target: str = "") -> Backup:
+#: Meta key of a layer backup: the layers it holds (comma-separated); absent in a backup of the whole file.
+BACKUP_LAYERS = "backup_layers"
+#: GeoPackage tables every layer backup carries (their rows of the backed-up layers only).
+_GPKG_CORE = ("gpkg_spatial_ref_sys", "gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_contents")
+
+
+def _copy_layers_out(path: Path, tmp: Path, layers: Iterable[str]) -> None:
+    """Write a GeoPackage at ``tmp`` holding only ``layers`` of workspace ``path`` (tables, R-trees, GeoPackage
+    registrations) and its whole ``bangfu_meta``: a layer backup, in one transaction."""
+    con = sqlite3.connect(f"file:{tmp}", uri=True, isolation_level=None)
+    _register_gpkg_functions(con)
+    try:
+        con.execute("ATTACH DATABASE ? AS stage", (f"file:{path}?mode=ro",))
+        con.execute("BEGIN")
+        con.execute("PRAGMA application_id = 1196444487")  # 'GPKG'
+        con.execute("PRAGMA user_version = 10400")
+        for table in (*_GPKG_CORE, META_TABLE):
+            row = con.execute("SELECT sql FROM stage.sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+            if row is not None:
+                con.execute(row[0])
+        con.execute(f"INSERT INTO main.{META_TABLE} SELECT * FROM stage.{META_TABLE}")
+        con.execute("INSERT INTO main.gpkg_spatial_ref_sys SELECT * FROM stage.gpkg_spatial_ref_sys")
+        present = [n for n in layers if _has_table(con, "stage", n)]
+        for name in present:
+            _replace_table(con, name)
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+
+
+def _check_layer_backup(path: Path) -> None:
+    """A layer backup is a sound SQLite file (``PRAGMA quick_check``) with its notes. A layer the workspace lacked
+    is absent from it too (restoring it then drops the layer again)."""
+    try:
+        with contextlib.closing(_connect_ro(path)) as con:
+            ok = con.execute("PRAGMA quick_check").fetchone()
+            con.execute(f"SELECT count(*) FROM {META_TABLE}").fetchone()
+    except sqlite3.Error as exc:
+        raise WorkspaceError(f"备份文件已损坏：{exc}", f"backup is corrupt: {exc}") from exc
+    if not ok or ok[0] != "ok":
+        raise WorkspaceError("备份文件已损坏（数据库完整性检查失败）", "backup failed the integrity check")
+
+
+def check_backup(backup: Backup) -> None:
+    """Raise :class:`WorkspaceError` when a backup cannot be restored: a whole-file backup must be a complete
+    workspace (:func:`check_workspace_file`), a layer backup a sound file holding its layers."""
+    if backup.layers:
+        _check_layer_backup(backup.path)
+    else:
+        check_workspace_file(backup.path)
+
+
+def _write_backup(path: Path, *, user: Principal, reason: str, target: str = "",
+                  layers: Iterable[str] | None = None) -> Backup:
     """Back the workspace up into the backups folder (caller holds the writer lock); rotates old ones out.
 
-    SQLite's online backup copies the file into a writer temporary, the backup's time, user and reason are
-    written into its ``bangfu_meta``, the file is fsynced and integrity-checked, and only then renamed into
-    place — a crash leaves either no new backup or a complete one, never a truncated file in the list.
+    SQLite's online backup copies the file into a writer temporary — or, with ``layers`` (an import), only those
+    layers are copied (a *layer backup*: the layers the write replaces, not the 3 million households an import of
+    roads leaves alone); the backup's time, user and reason are written into its ``bangfu_meta``, the file is
+    fsynced and integrity-checked, and only then renamed into place — a crash leaves either no new backup or a
+    complete one, never a truncated file in the list.
     """
     d = backups_dir(path)
     d.mkdir(parents=True, exist_ok=True)
     tmp = locking.writer_temp(path, d)
+    only = tuple(layers) if layers is not None else None
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as src, \
-                contextlib.closing(sqlite3.connect(tmp)) as dst:
-            first = [True]
+        if only is not None:
+            locking.checkpoint("backup:copying")
+            _copy_layers_out(path, tmp, only)
+        else:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as src, \
+                    contextlib.closing(sqlite3.connect(tmp)) as dst:
+                first = [True]
 
-            def progress(_status: int, _remaining: int, _total: int) -> None:
-                if first[0]:
-                    first[0] = False
-                    locking.checkpoint("backup:copying")
+                def progress(_status: int, _remaining: int, _total: int) -> None:
+                    if first[0]:
+                        first[0] = False
+                        locking.checkpoint("backup:copying")
 
-            src.backup(dst, pages=16, progress=progress)
+                src.backup(dst, pages=16, progress=progress)
+        with contextlib.closing(sqlite3.connect(tmp)) as dst:
             at = audit.now()
             version = meta_version({k: v for k, v in dst.execute(f"SELECT key, value FROM {META_TABLE}")})
-            dst.executemany(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)", [
-                ("backup_at", at), ("backup_user", user.name), ("backup_username", user.username),
-                ("backup_reason", reason), ("backup_target", target)])
+            notes = [("backup_at", at), ("backup_user", user.name), ("backup_username", user.username),
+                     ("backup_reason", reason), ("backup_target", target)]
+            if only is not None:
+                notes.append((BACKUP_LAYERS, ",".join(only)))
+            dst.executemany(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)", notes)
             dst.commit()
         locking.checkpoint("backup:written")
         fileio.fsync_file(tmp)
-        check_workspace_file(tmp)
+        if only is not None:
+            _check_layer_backup(tmp)
+        else:
+            check_workspace_file(tmp)
         # one clock reading for the seconds and the nanoseconds of the name, so names sort in time order
         # (two readings could straddle a second: a later backup would sort before an earlier one)
         ns = time.time_ns()
@@ -934,13 +1166,58 @@ def restore_backup(path: Path | str, *, user: Principal, backup: str | None = No
                            hint_zh="每次导入和恢复之前，工作空间都会自动备份；之后才有备份可恢复。",
                            hint_en="The workspace is backed up before every import and restore.")
         try:
-            check_workspace_file(chosen.path)
+            check_backup(chosen)
         except WorkspaceError as exc:
             raise WorkspaceError(f"备份文件无法使用：{exc.message_zh}", f"backup unusable: {exc.message_en}",
                                  hint_zh="请选择另一个备份。", hint_en="Choose another backup.") from None
-        _swap_in(p, chosen.path, user=user, action="restore_backup", target=chosen.name,
-                 expected_version=expected_version, details={"backup_at": chosen.at, "backup_version": chosen.version})
+        if chosen.layers:
+            _restore_layers(p, chosen, user=user, expected_version=expected_version)
+        else:
+            _swap_in(p, chosen.path, user=user, action="restore_backup", target=chosen.name,
+                     expected_version=expected_version, details={"backup_at": chosen.at, "backup_version": chosen.version})
     return chosen
+
+
+def _restore_layers(path: Path, backup: Backup, *, user: Principal, expected_version: int | None) -> int:
+    """Put the layers of a layer backup back (caller holds the writer lock); the other layers stay as they are.
+
+    The current state of those layers is backed up first (so the restore can be undone), then ONE transaction
+    drops and recreates them from the backup, bumps the version, marks the layers and writes the audit row."""
+    check_workspace_file(path)
+    current = meta_version(read_meta(path))
+    if expected_version is not None and current != expected_version:
+        raise WriteConflict(
+            f"没有恢复：确认之后，工作空间又被修改过（现在是 v{current}）。请重新确认。",
+            "not restored: the workspace changed after the confirmation; confirm again.",
+            hint_zh="重新查看将被替换的数据，再确认一次。", hint_en="Review what will be replaced and confirm again.")
+    names = list(backup.layers)
+    _write_backup(path, user=user, reason="restore_backup", target=backup.name, layers=names)
+    locking.checkpoint("restore:backed_up")
+    con = _connect_rw(path)
+    try:
+        con.execute("ATTACH DATABASE ? AS stage", (str(backup.path),))
+        audit.attach(con, path)
+        touched: set[str] = set(names)
+        con.set_authorizer(_recorder(touched))
+        con.execute("BEGIN IMMEDIATE")
+        chain = _chain_entries(path, _meta_in(con))
+        for name in names:
+            _replace_table(con, name)
+        con.execute(f"INSERT OR REPLACE INTO main.{META_TABLE} (key, value) VALUES ('restored_from', ?)", (backup.name,))
+        locking.checkpoint("restore:copied")  # inside the transaction: a kill here rolls back
+        version = _finish(con, path, touched, user=user, action="restore_backup", target=backup.name,
+                          details={"backup_at": backup.at, "backup_version": backup.version},
+                          chain=chain)
+        locking.checkpoint("restore:before_commit")
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    locking.checkpoint("restore:swapped")
+    return version
 
 
 def restore_demo(folder: Path | str | None = None, *, user: Principal, demo: Path = DEMO_PATH,

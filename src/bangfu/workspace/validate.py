@@ -179,6 +179,44 @@ def _missing(v: object) -> bool:
     return isinstance(v, str) and v.strip() == ""
 
 
+def _text_missing(s: pd.Series, *, text: bool = True) -> tuple[pd.Series | None, pd.Series]:
+    """(the column as stripped text with ``None`` where a value is missing, the mask of missing values —
+    :func:`_missing`: None/NaN/NA or blank text), in one vectorised pass for a column of strings (what a
+    workspace holds); a call per value only for mixed columns. ``text=False``: a numeric column's text is not
+    built (None)."""
+    if s.dtype != object and pd.api.types.is_string_dtype(s.dtype):  # arrow-backed strings
+        s = s.astype(object).where(s.notna(), None)
+    na = s.isna()
+    if s.dtype == object:
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind == "string":
+            stripped = s.str.strip()
+            missing = (na | stripped.eq("")).fillna(True).astype(bool)
+            return stripped.where(~missing, None).astype(object), missing
+        if kind == "empty":
+            return pd.Series(None, index=s.index, dtype=object), pd.Series(True, index=s.index)
+        missing = s.map(_missing).astype(bool)
+        if not text:
+            return None, missing
+        return s.map(lambda v: None if _missing(v) else str(v).strip()).astype(object), missing
+    missing = na.astype(bool)
+    if not text:
+        return None, missing
+    return s.astype(object).map(lambda v: None if _missing(v) else str(v).strip()).astype(object), missing
+
+
+def _missing_mask(s: pd.Series) -> pd.Series:
+    """:func:`_missing` for a whole column (see :func:`_text_missing`)."""
+    return _text_missing(s, text=False)[1]
+
+
+def _text(s: pd.Series, *, blank: str | None = None) -> pd.Series:
+    """A column as stripped text, ``blank`` where a value is missing (:func:`_missing`): vectorised for strings."""
+    text, missing = _text_missing(s)
+    assert text is not None
+    return text if blank is None else text.where(~missing, blank).astype(object)
+
+
 def _show(v: object) -> str:
     if _missing(v):
         return "（空）"
@@ -200,9 +238,11 @@ def parse_bool(v: object) -> float:
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _typed(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(values converted to the column's type, mask of present values that failed to convert)."""
-    present = ~s.map(_missing).astype(bool)
+def _typed(col: Column, s: pd.Series, present: pd.Series | None = None,
+           text: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+    """(values converted to the column's type, mask of present values that failed to convert); ``present`` and
+    ``text`` (:func:`_text_missing`) when the caller has them already."""
+    present = ~_missing_mask(s) if present is None else present
     if col.dtype in ("int", "float"):
         num = pd.to_numeric(s.where(present), errors="coerce")
         num = num.where(np.isfinite(num.astype("float64")) & (num.abs() < (2.0**53 if col.dtype == "int" else 1e300)))
@@ -212,7 +252,10 @@ def _typed(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
             bad = bad | frac
         return num.astype("float64"), bad
     if col.dtype == "bool":
-        conv = s.map(parse_bool).astype("float64")
+        if pd.api.types.is_bool_dtype(s.dtype):  # stored data: no call per value
+            conv = s.astype("float64")
+        else:
+            conv = s.map(parse_bool).astype("float64")
         return conv, present & conv.isna()
     if col.dtype == "date":
         text = s.map(lambda v: None if _missing(v) else str(v).strip()[:10])
@@ -222,16 +265,19 @@ def _typed(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if col.dtype == "datetime":
         parsed = pd.to_datetime(s.where(present), errors="coerce", format="ISO8601")
         return parsed, present & parsed.isna()
-    return s.map(lambda v: None if _missing(v) else str(v).strip()), pd.Series(False, index=s.index)
+    return (_text(s) if text is None else text), pd.Series(False, index=s.index)
 
 
 #: How a column type is named in Chinese (messages, the import templates).
 TYPE_ZH = {"int": "整数", "float": "数字", "bool": vocab.YES_NO.zh, "date": "日期（YYYY-MM-DD）", "datetime": "日期时间", "str": "文本"}
 
 
-def _check_column(c: _Collector, col: Column, s: pd.Series, known: Mapping[str, set[str]]) -> pd.Series:
-    values, bad = _typed(col, s)
-    present = ~s.map(_missing).astype(bool)
+def _check_column(c: _Collector, col: Column, s: pd.Series, known: Mapping[str, np.ndarray]) -> pd.Series:
+    wants_text = col.dtype == "str" or bool(col.pattern or col.choices or col.unique or col.ref)
+    text_or_none, missing = _text_missing(s, text=wants_text)
+    present = ~missing
+    values, bad = _typed(col, s, present, text_or_none)
+    text = text_or_none if text_or_none is not None else pd.Series(None, index=s.index, dtype=object)
     for pos in np.flatnonzero(bad.to_numpy()):
         c.add(int(pos), col.name, s.iloc[pos], f"不是有效的{TYPE_ZH[col.dtype]}", f"not a valid {col.dtype}",
               f"改为{TYPE_ZH[col.dtype]}")
@@ -240,8 +286,7 @@ def _check_column(c: _Collector, col: Column, s: pd.Series, known: Mapping[str, 
             c.add(int(pos), col.name, None, "必填字段为空", "required value missing", f"填写{col.zh}")
     ok = present & ~bad
     if col.pattern:
-        text = s.astype(object).map(lambda v: "" if _missing(v) else str(v).strip())
-        wrong = ok & ~text.map(lambda t: bool(re.match(col.pattern, t))).astype(bool)
+        wrong = ok & ~text.fillna("").str.match(col.pattern).astype(bool)
         for pos in np.flatnonzero(wrong.to_numpy()):
             c.add(int(pos), col.name, s.iloc[pos], "代码格式不对", f"does not match {col.pattern}",
                   "使用统计用区划代码（村12位、镇9位、县6位数字）")
@@ -257,20 +302,17 @@ def _check_column(c: _Collector, col: Column, s: pd.Series, known: Mapping[str, 
                     c.add(int(pos), col.name, s.iloc[pos], f"不能大于 {col.max:g}", f"above maximum {col.max:g}",
                           "检查数值")
     if col.choices:
-        text = s.astype(object).map(lambda v: None if _missing(v) else str(v).strip())
         wrong = ok & ~text.isin(col.choices)
         for pos in np.flatnonzero(wrong.to_numpy()):
             c.add(int(pos), col.name, s.iloc[pos], "不是允许的取值", "not an allowed value",
                   "可选：" + (col.vocab.choices_text("zh") if col.vocab is not None else "、".join(col.choices)))
     if col.unique:
-        text = s.astype(object).map(lambda v: None if _missing(v) else str(v).strip())
         dup = ok & text.duplicated(keep=False)
         for pos in np.flatnonzero(dup.to_numpy()):
             c.add(int(pos), col.name, s.iloc[pos], "编号重复", "duplicate value", "每行编号必须唯一")
     if col.ref:
         target = known.get(col.ref)
         if target is not None:
-            text = s.astype(object).map(lambda v: None if _missing(v) else str(v).strip())
             wrong = ok & ~text.isin(target)
             tl = get_layer(col.ref.split(".")[0]).zh
             for pos in np.flatnonzero(wrong.to_numpy()):
@@ -307,9 +349,10 @@ def _check_geometry(c: _Collector, layer: Layer, df: pd.DataFrame) -> None:
     types = shapely.get_type_id(geoms)
     names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
                       "MultiPolygon", "GeometryCollection"], dtype=object)
-    for pos in np.flatnonzero(~missing):
-        t = names[types[pos]] if types[pos] >= 0 else "None"
-        if allowed and t not in allowed:
+    if allowed:
+        allowed_ids = [i for i, n in enumerate(names) if n in allowed]
+        for pos in np.flatnonzero(~missing & ~np.isin(types, allowed_ids)):
+            t = names[types[pos]] if types[pos] >= 0 else "None"
             c.add(int(pos), "geometry", t, f"几何类型应为{'/'.join(sorted(allowed))}", "wrong geometry type",
                   "检查是否选错了图层")
     invalid = ~missing & ~shapely.is_valid(geoms)
@@ -329,8 +372,8 @@ def _check_geometry(c: _Collector, layer: Layer, df: pd.DataFrame) -> None:
 
 def _villages_extra(c: _Collector, df: pd.DataFrame, layers: Mapping[str, pd.DataFrame]) -> None:
     if {"village_code", "town_code"} <= set(df.columns):
-        vc = df["village_code"].astype(object).map(lambda v: "" if _missing(v) else str(v))
-        tc = df["town_code"].astype(object).map(lambda v: "" if _missing(v) else str(v))
+        vc = _text(df["village_code"], blank="")
+        tc = _text(df["town_code"], blank="")
         wrong = (vc.str.len() == 12) & (tc.str.len() == 9) & (vc.str[:9] != tc)
         for pos in np.flatnonzero(wrong.to_numpy()):
             c.add(int(pos), "town_code", f"{vc.iloc[pos]} / {tc.iloc[pos]}", "村代码前9位与镇代码不一致",
@@ -400,7 +443,7 @@ def _points_inside_villages(c: _Collector, df: pd.DataFrame, layers: Mapping[str
     tree = shapely.STRtree(villages.geometry.values)
     hit = np.zeros(len(df), dtype=bool)
     src, _ = tree.query(pts[ok], predicate="intersects")
-    hit[np.flatnonzero(ok)[np.unique(src)]] = True
+    hit[np.flatnonzero(ok)[src]] = True  # repeated indices only set True again (np.unique is slow here)
     for pos in np.flatnonzero(ok & ~hit):
         g = pts[pos]
         c.add(int(pos), "geometry", f"{g.x:.5f},{g.y:.5f}" if g.geom_type == "Point" else g.geom_type,
@@ -471,20 +514,31 @@ EXTRA_CHECKS: dict[str, tuple[Check, ...]] = {
     "tourism_sites": (_points_inside_villages,),
     "seats": (_seats_extra,),
 }
+#: The other layers each layer's extra checks read (a stored validation is reused only while they are unchanged).
+EXTRA_DEPENDS: dict[str, tuple[str, ...]] = {
+    "households": ("villages",),
+    "tourism_sites": ("villages",),
+    "seats": ("villages",),
+}
 
 
-def _known_keys(layers: Mapping[str, pd.DataFrame]) -> dict[str, set[str]]:
-    known: dict[str, set[str]] = {}
-    for layer in LAYERS.values():
-        df = layers.get(layer.name)
-        if df is None:
+def _known_keys(layers: Mapping[str, pd.DataFrame], wanted: Iterable[str],
+                memo: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """The distinct non-missing values of each ``layer.column`` in ``wanted`` (the references a layer checks), as a
+    sorted array; ``memo`` keeps them across the layers of one :func:`validate_workspace` (a reference to the
+    3 million household ids is built once, not once per layer)."""
+    memo = {} if memo is None else memo
+    for ref in wanted:
+        if ref in memo:
             continue
-        for col in layer.columns:
-            if col.unique and col.name in df.columns:
-                known[f"{layer.name}.{col.name}"] = {
-                    str(v).strip() for v in df[col.name].astype(object) if not _missing(v)
-                }
-    return known
+        layer_name, _, column = ref.partition(".")
+        df = layers.get(layer_name)
+        if df is None or column not in df.columns:
+            continue
+        text = _text(df[column])
+        values = text[text.notna()].to_numpy(dtype=object)
+        memo[ref] = np.sort(pd.unique(values)) if len(values) else values
+    return memo
 
 
 def validate_layer(
@@ -493,13 +547,14 @@ def validate_layer(
     *,
     layers: Mapping[str, pd.DataFrame] | None = None,
     file: str | None = None,
+    _memo: dict[str, np.ndarray] | None = None,
 ) -> Report:
     """Check one layer against the schema; ``layers`` (other layers) enables reference checks."""
     layer = get_layer(name)
     c = _Collector(layer, df, file)
     context = dict(layers or {})
     context.setdefault(name, df)
-    known = _known_keys(context)
+    known = _known_keys(context, [col.ref for col in layer.columns if col.ref and col.name in df.columns], _memo)
     missing_cols = [col for col in layer.columns if col.required and col.name not in df.columns]
     for col in missing_cols:
         c.add(None, col.name, "", f"缺少必需字段「{col.zh}」", f"required column {col.name!r} missing",
@@ -519,9 +574,10 @@ def validate_layer(
 def validate_workspace(layers: Mapping[str, pd.DataFrame], *, file: str | None = None) -> Report:
     """Check every layer present and the references between them."""
     report = Report()
+    memo: dict[str, np.ndarray] = {}
     for name in LAYERS:
         if name in layers:
-            report.extend(validate_layer(name, layers[name], layers=layers, file=file))
+            report.extend(validate_layer(name, layers[name], layers=layers, file=file, _memo=memo))
     return report
 
 

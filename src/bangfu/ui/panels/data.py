@@ -10,6 +10,9 @@ new data on its next run; no cache is cleared (see :mod:`bangfu.ui.cache`).
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -18,12 +21,13 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from bangfu.ingest import columns as cm
-from bangfu.ingest import crs_detect, examples as import_examples, matching, pipeline as importers, readers
+from bangfu.ingest import crs_detect, examples as import_examples, guard, matching, pipeline as importers, readers
 from bangfu.export import layers as layer_export
 from bangfu.maps import base as maps
-from bangfu.workspace import access, catalog, create, store
+from bangfu.workspace import access, catalog, create, settings, store
 from bangfu.ingest import encodings as enc
 from bangfu.workspace.schema import LAYERS, get_layer
 from bangfu.core.errors import BangfuError
@@ -35,7 +39,9 @@ from bangfu.ui.widgets import download_buttons, kpi_row, show_map
 from bangfu.ui.workspaces import choose
 
 T = TypeVar("T")
-UPLOAD_KEY = "data.upload"  # (file name, bytes): set by the uploader, the example button, or a test
+UPLOAD_KEY = "data.upload"  # (file name, bytes or the file on disk): set by the uploader, the example button, or a test
+#: Session key of the upload streamed to disk: (upload id, private folder, file).
+STORED_KEY = "data.stored_upload"
 #: Flash slot of this page's messages (import applied, backup restored); the page shows it under its title.
 FLASH_SLOT = "data"
 AUTO = "auto"
@@ -51,8 +57,76 @@ def tab_labels(ctx: Context) -> list[str]:
     return [ctx.t(k) for k in TABS]
 
 
-def _token(name: str, data: bytes) -> str:
-    return hashlib.sha1(name.encode("utf-8") + data[:65536] + str(len(data)).encode()).hexdigest()[:10]
+def _size(data: bytes | Path) -> int:
+    return data.stat().st_size if isinstance(data, Path) else len(data)
+
+
+def _token(name: str, data: bytes | Path) -> str:
+    head = guard.file_head(data) if isinstance(data, Path) else data[:65536]
+    return hashlib.sha1(name.encode("utf-8") + head + str(_size(data)).encode()).hexdigest()[:10]
+
+
+def upload_limits(ctx: Context) -> guard.Limits:
+    """The office's upload limits (an administrator's settings, then the environment, then the defaults)."""
+    return guard.Limits.for_office(Path(ctx.path).parent)
+
+
+def _browser_cap_mb() -> float:
+    return float(st.get_option("server.maxUploadSize"))
+
+
+def _store_upload(ctx: Context, up: UploadedFile, limits: guard.Limits) -> tuple[str, Path] | None:
+    """Stream the browser's upload to a private folder of this session in 1 MB chunks (never a second copy in
+    memory, nothing kept in the session state but the file's path); refused with the Chinese message above the
+    size limit. Once per upload: a rerun reuses the stored file."""
+    stored = st.session_state.get(STORED_KEY)
+    if stored is not None and stored[0] == up.file_id and stored[2].exists():
+        return up.name, stored[2]
+    if stored is not None:
+        shutil.rmtree(stored[1], ignore_errors=True)
+        st.session_state.pop(STORED_KEY, None)
+    try:
+        guard.check_size(up.size, limits)
+        folder = Path(tempfile.mkdtemp(prefix="bangfu-upload-"))
+        os.chmod(folder, 0o700)
+        up.seek(0)
+        try:
+            path = guard.save_upload(up, up.name, folder, limits=limits, size=up.size)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+    except BangfuError as exc:
+        show_error(exc, ctx.lang)
+        return None
+    st.session_state[STORED_KEY] = (up.file_id, folder, path)
+    return up.name, path
+
+
+def limits_form(ctx: Context) -> None:
+    """The upload limits and, for administrators, the form that changes them (kept in the office database)."""
+    limits = upload_limits(ctx)
+    browser = _browser_cap_mb()
+    st.caption(ctx.t("data.upload_limit").format(mb=limits.value("max_bytes"), rows=int(limits.max_rows),
+                                                 browser=browser))
+    if not access.can(ctx.user, "import"):
+        return
+    with st.expander(ctx.t("data.limits_title")):
+        c1, c2 = st.columns(2)
+        mb = c1.number_input(ctx.t("data.limit_mb"), min_value=1.0, value=float(limits.value("max_bytes")), step=50.0,
+                             key="data.limit_mb")
+        rows = c2.number_input(ctx.t("data.limit_rows"), min_value=1, value=int(limits.max_rows), step=100_000,
+                               key="data.limit_rows")
+        st.caption(ctx.t("data.limit_browser").format(browser=browser))
+        if st.button(ctx.t("data.limit_save"), key="data.limit_save"):
+            known = {spec.field: spec.zh for spec in guard.LIMIT_TABLE}
+            try:
+                settings.set_limit(Path(ctx.path).parent, ctx.user, "max_bytes", float(mb), known=known)
+                settings.set_limit(Path(ctx.path).parent, ctx.user, "max_rows", float(rows), known=known)
+            except BangfuError as exc:
+                show_error(exc, ctx.lang)
+            else:
+                flash(ctx.t("data.limit_saved"), slot=FLASH_SLOT)
+                st.rerun()
 
 
 def _changed(ctx: Context, message_key: str) -> None:
@@ -61,8 +135,9 @@ def _changed(ctx: Context, message_key: str) -> None:
     st.rerun()
 
 
-def source_picker(ctx: Context) -> tuple[str, tuple[str, bytes] | None]:
-    """Target layer, uploader and example picker; returns (layer, (file name, bytes) or None)."""
+def source_picker(ctx: Context) -> tuple[str, tuple[str, bytes | Path] | None]:
+    """Target layer, uploader (streamed to disk, :func:`_store_upload`) with the upload limits, and example picker;
+    returns (layer, (file name, bytes or the stored file) or None)."""
     importable = [n for n, lay in LAYERS.items() if lay.importable]
     asked = st.query_params.get("layer")  # the getting-started page links here with the next layer
     if asked in importable and "data.layer" not in st.session_state:
@@ -71,8 +146,13 @@ def source_picker(ctx: Context) -> tuple[str, tuple[str, bytes] | None]:
                          format_func=lambda n: get_layer(n).zh if ctx.lang == "zh" else get_layer(n).en)
     up = st.file_uploader(ctx.t("data.upload"), type=["gpkg", "geojson", "json", "zip", "kml", "csv", "txt", "xlsx"],
                           key="data.uploader")
+    limits_form(ctx)
     if up is not None:
-        st.session_state[UPLOAD_KEY] = (up.name, up.getvalue())
+        stored = _store_upload(ctx, up, upload_limits(ctx))
+        if stored is None:
+            st.session_state.pop(UPLOAD_KEY, None)
+        else:
+            st.session_state[UPLOAD_KEY] = stored
     examples = import_examples.example_files(ctx.layer("villages"))
     c1, c2 = st.columns([3, 1])
     choice = c1.selectbox(ctx.t("data.example"), [""] + list(examples), key="data.example",
@@ -137,18 +217,19 @@ def _preview_map(ctx: Context, rows: pd.DataFrame, layer: str) -> None:
     show_map(m, key="data.preview_map", height=420)
 
 
-def import_flow(ctx: Context, layer: str, name: str, data: bytes) -> None:
-    """Steps ① to ⑥ for one uploaded file."""
+def import_flow(ctx: Context, layer: str, name: str, data: bytes | Path) -> None:
+    """Steps ① to ⑥ for one uploaded file (its bytes, or the upload streamed to disk)."""
     token = _token(name, data)
+    limits = upload_limits(ctx)
     st.subheader(ctx.t("data.step_detect"))
-    st.text(f"{ctx.t('data.file')}：{name}（{len(data) / 1024:.0f} KB）")
+    st.text(f"{ctx.t('data.file')}：{name}（{_size(data) / 1024:.0f} KB）")
     c1, c2 = st.columns(2)
     encoding = c1.selectbox(ctx.t("data.encoding"), [AUTO] + list(enc.ENCODING_CHOICES), key=f"data.encoding.{token}",
                             format_func=lambda k: ctx.t("data.encoding_auto") if k == AUTO else enc.ENCODING_CHOICES[k])
     sheet = st.session_state.get(f"data.sheet.{token}")
     try:
         table = _limited(ctx, ("read", token, encoding, sheet), importers.read_upload_limited, name, data,
-                         encoding=None if encoding == AUTO else encoding, sublayer=sheet)
+                         encoding=None if encoding == AUTO else encoding, sublayer=sheet, limits=limits)
     except BangfuError as exc:
         show_error(exc, ctx.lang)
         return
@@ -178,7 +259,7 @@ def import_flow(ctx: Context, layer: str, name: str, data: bytes) -> None:
                "sublayer": sheet, "data_version": store.meta_version(ctx.meta)}
     try:
         plan = _limited(ctx, ("plan", token, ctx.version, repr(sorted(options.items(), key=str))),
-                        importers.prepare_import_limited, ctx.path, name, data, **options)
+                        importers.prepare_import_limited, ctx.path, name, data, limits=limits, **options)
     except (BangfuError, ValueError) as exc:  # a ValueError here is unexpected: shown with its text as details
         show_error(exc, ctx.lang)
         return

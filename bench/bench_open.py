@@ -1,0 +1,271 @@
+"""Issue 15 item 3/4: opening a province workspace, the first page, memory after every page, and 7 imports — this
+branch against the named baseline "today's code" (the source tree before the change), in the same run.
+
+    PYTHONPATH=src python bench/bench_open.py --workspace /tmp/province.gpkg --baseline-src /tmp/baseline/src \
+        [--steps open,first_page,imports,pages] [--pages-level province]
+
+``--baseline-src``: the ``src`` folder of the baseline (e.g. ``git archive c8dcba7 src | tar -x -C /tmp/baseline``).
+Every step runs in a fresh child process (``python bench/bench_open.py --child STEP``) with ``PYTHONPATH`` set to
+one of the two trees, on its own copy of the workspace, and reports its wall time and peak resident memory
+(``ru_maxrss``). Steps:
+
+* ``open`` — what opening does before the first page: the whole-workspace validation. Baseline: read every layer
+  and validate (``store.read_workspace`` + ``validate.validate_workspace``). This branch: ``checked.check_workspace``
+  with no stored result (cold), again in a new process (warm: the stored per-layer results are reused), and after
+  an import of roads (only roads and the road history are checked again).
+* ``first_page`` — (run by ``tests/page_visits.py``) AppTest of the getting-started page (``pages/start.py``: validation summary and layer status) in
+  a fresh process, signed in as an administrator.
+* ``pages`` — one AppTest session that visits every page (``AppTest.switch_page``) at ``--pages-level``; the
+  resident memory and the time after each page.
+* ``imports`` — 7 imports (prepare + apply: roads, projects, tourism sites, enterprises, pairings, roads, projects),
+  each the layer's own rows written back as GeoJSON with a changed name; plus the plain read and write of those
+  layers (``read_layer`` + ``write_gpkg``) as the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPORTS = ("roads", "projects", "tourism_sites", "enterprises", "pairings", "roads", "projects")
+NAME_COLUMN = {"roads": "name", "projects": "name", "tourism_sites": "name", "enterprises": "name",
+               "pairings": "pairing_type"}
+
+
+def _rss_mb() -> float:
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ----------------------------------------------------------------------------- child steps (run in the tree tested)
+
+
+def child_open(ws: Path, variant: str) -> dict:
+    from bangfu.workspace import store
+
+    t0 = time.perf_counter()
+    if variant == "baseline":
+        from bangfu.workspace import validate
+
+        report = validate.validate_workspace(store.read_workspace(ws), file=store.WORKSPACE_FILE)
+        checked: list[str] = ["all"]
+    else:
+        from bangfu.workspace import checked as ws_checked
+
+        result = ws_checked.check_workspace(ws, file=store.WORKSPACE_FILE)
+        report, checked = result.report, list(result.checked)
+    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), "problems": len(report.problems),
+            "checked": checked}
+
+
+def child_import_roads(ws: Path, variant: str) -> dict:
+    """One import of roads (for the 'open after an import' step)."""
+    return _imports(ws, ("roads",))
+
+
+def _geojson_of(ws: Path, layer: str, tag: str) -> bytes:
+    import pandas as pd
+
+    from bangfu.workspace import store
+
+    df = store.read_layer(ws, layer)
+    col = NAME_COLUMN[layer]
+    if layer == "pairings":  # a table: change a number instead of a coded value
+        df = df.assign(committed_wan=pd.to_numeric(df["committed_wan"], errors="coerce").fillna(0) + 1)
+        return df.drop(columns=["version"], errors="ignore").to_csv(index=False).encode("utf-8")
+    df[col] = df[col].astype(str) + f"#{tag}"
+    return df.drop(columns=["version"], errors="ignore").to_json().encode("utf-8")
+
+
+def _imports(ws: Path, layers: tuple[str, ...]) -> dict:
+    from bangfu.ingest import pipeline
+    from bangfu.workspace.access import Principal
+
+    admin = Principal("bench", "admin", display_name="bench")
+    times = []
+    for i, layer in enumerate(layers):
+        data = _geojson_of(ws, layer, str(i))
+        name = f"{layer}.csv" if layer == "pairings" else f"{layer}.geojson"
+        t0 = time.perf_counter()
+        plan = pipeline.prepare_import(ws, name, data, layer=layer, mode="replace")
+        assert plan.ok, plan.summary_zh()
+        t1 = time.perf_counter()
+        pipeline.apply_import(ws, plan, user=admin)
+        times.append({"layer": layer, "prepare": t1 - t0, "apply": time.perf_counter() - t1})
+    backups = ws.parent / "backups"
+    size = sum(f.stat().st_size for f in backups.rglob("*.gpkg")) if backups.exists() else 0
+    return {"seconds": sum(t["prepare"] + t["apply"] for t in times), "apply_seconds": sum(t["apply"] for t in times),
+            "peak_mb": _peak_mb(), "steps": times, "backups_mb": size / 2**20}
+
+
+def child_imports(ws: Path, variant: str) -> dict:
+    return _imports(ws, IMPORTS)
+
+
+def child_plain(ws: Path, variant: str) -> dict:
+    """The floor: read the 7 imported layers and write them to a new file."""
+    from bangfu.workspace import store
+
+    t0 = time.perf_counter()
+    for i, layer in enumerate(IMPORTS):
+        frame = store.read_layer(ws, layer)
+        out = ws.with_name(f"plain-{i}.gpkg")
+        store.write_gpkg(out, {layer: frame})
+        out.unlink()
+    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
+
+
+CHILD_STEPS = {"open": child_open, "import_roads": child_import_roads, "imports": child_imports,
+               "plain": child_plain}
+#: Steps that drive pages with Streamlit's AppTest: run by tests/page_visits.py (only app.py, pages/ and
+#: bangfu.ui import streamlit; the benchmark drives the script).
+PAGE_STEPS = ("first_page", "pages")
+PAGE_VISITS = ROOT / "tests" / "page_visits.py"
+
+
+# ----------------------------------------------------------------------------- the driver
+
+
+def run_child(step: str, ws: Path, variant: str, src: Path, **env: str) -> dict:
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "tests")]),
+               "BANGFU_WORKSPACE": str(ws.parent), **env}
+    t0 = time.perf_counter()
+    script = PAGE_VISITS if step in PAGE_STEPS else Path(__file__).resolve()
+    proc = subprocess.run([sys.executable, str(script), "--child", step, "--workspace", str(ws),
+                           "--variant", variant], capture_output=True, text=True, errors="replace", env=environ,
+                          cwd=str(ROOT))
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-2000:], "wall": time.perf_counter() - t0}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall"] = time.perf_counter() - t0
+    return out
+
+
+def repaired(src: Path, where: Path) -> Path:
+    """A copy of ``src`` without the roads whose geometry is invalid (the synthetic province has a few roads of one
+    distinct point): the app refuses a workspace with errors, so pages and imports are measured on a valid one."""
+    import sqlite3
+
+    import shapely
+
+    from bangfu.workspace import store
+
+    dest = where / "source.gpkg"
+    shutil.copyfile(src, dest)
+    roads = store.read_layer(dest, "roads")
+    bad = [str(r) for r in roads.loc[~shapely.is_valid(roads.geometry.values), "road_id"]]
+    if bad:
+        con = sqlite3.connect(dest)
+        store._register_gpkg_functions(con)
+        with con:
+            con.executemany("DELETE FROM roads WHERE road_id = ?", [(b,) for b in bad])
+        con.close()
+    print(f"removed {len(bad)} invalid roads: {', '.join(bad)}")
+    return dest
+
+
+def fresh_copy(src: Path, where: Path, name: str) -> Path:
+    folder = where / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    dest = folder / "workspace.gpkg"
+    shutil.copyfile(src, dest)
+    return dest
+
+
+def show(label: str, r: dict) -> None:
+    if "error" in r:
+        print(f"  {label:<44} FAILED: {r['error'].strip().splitlines()[-1] if r['error'].strip() else '?'}")
+        return
+    extra = ""
+    if "checked" in r:
+        extra += f"  checked: {','.join(r['checked']) or '—'}"
+    if "apply_seconds" in r:
+        extra += f"  (apply {r['apply_seconds']:.1f} s; backups {r['backups_mb']:.0f} MB)"
+    if "rss_mb" in r:
+        extra += f"  rss {r['rss_mb']:.0f} MB"
+    if "again_seconds" in r:
+        extra += f"  (again in the same session: {r['again_seconds']:.1f} s)"
+    print(f"  {label:<44} {r['seconds']:8.1f} s   peak {r['peak_mb']:7.0f} MB{extra}", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--workspace", type=Path, required=True, help="a province GeoPackage (read only; copied)")
+    ap.add_argument("--baseline-src", type=Path, help="src folder of today's code (the baseline)")
+    ap.add_argument("--steps", default="open,first_page,imports,pages")
+    ap.add_argument("--pages-level", default="province", help="province, or an area code (city 4, county 6 digits)")
+    ap.add_argument("--tmp", type=Path, default=None, help="where the copies go (default: a temporary folder)")
+    ap.add_argument("--trees", default="new,baseline", help="which trees to run (new, baseline or both)")
+    ap.add_argument("--child")
+    ap.add_argument("--variant", default="new")
+    args = ap.parse_args()
+    if args.child in PAGE_STEPS:  # the AppTest steps live in tests/page_visits.py
+        proc = subprocess.run([sys.executable, str(PAGE_VISITS), "--child", args.child, "--workspace",
+                               str(args.workspace), "--variant", args.variant], text=True, errors="replace",
+                              capture_output=True)
+        sys.stderr.write(proc.stderr)
+        print(proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "{}")
+        sys.exit(proc.returncode)
+    if args.child:
+        print(json.dumps(CHILD_STEPS[args.child](args.workspace, args.variant), ensure_ascii=False, default=str))
+        return
+    steps = args.steps.split(",")
+    where = args.tmp or Path(tempfile.mkdtemp(prefix="bench-open-"))
+    trees = [("new", ROOT / "src")] + ([("baseline", args.baseline_src)] if args.baseline_src else [])
+    trees = [t for t in trees if t[0] in args.trees.split(",")]
+    print(f"workspace {args.workspace} ({args.workspace.stat().st_size / 2**20:.0f} MB); load {os.getloadavg()}")
+    where.mkdir(parents=True, exist_ok=True)
+    args.workspace = repaired(args.workspace, where)
+    for variant, src in trees:
+        print(f"[{variant}: {src}]", flush=True)
+        if "open" in steps:
+            ws = fresh_copy(args.workspace, where, f"{variant}-open")
+            show("open (validation), cold", run_child("open", ws, variant, src))
+            if variant == "new":
+                show("open again (stored validation)", run_child("open", ws, variant, src))
+                imported = run_child("import_roads", ws, variant, src)
+                if "error" in imported:
+                    show("import of roads", imported)
+                show("open after an import of roads", run_child("open", ws, variant, src))
+        if "first_page" in steps:
+            ws = fresh_copy(args.workspace, where, f"{variant}-first")
+            show("first page (start), cold", run_child("first_page", ws, variant, src))
+            if variant == "new":
+                show("first page (start), validation stored", run_child("first_page", ws, variant, src))
+        if "imports" in steps:
+            ws = fresh_copy(args.workspace, where, f"{variant}-imports")
+            show("7 imports (prepare + apply)", run_child("imports", ws, variant, src))
+            show("plain read + write of the 7 layers", run_child("plain", ws, variant, src))
+        if "pages" in steps:
+            ws = fresh_copy(args.workspace, where, f"{variant}-pages")
+            run_child("open", ws, variant, src)  # the stored validation (no effect on the baseline)
+            level = "" if args.pages_level == "province" else args.pages_level
+            r = run_child("pages", ws, variant, src, BENCH_LEVEL=level or "province")
+            if "error" in r:
+                show("every page", r)
+            else:
+                for row in r["pages"]:
+                    mark = f"  EXCEPTION {row['exception'][0][:80]}" if row["exception"] else ""
+                    print(f"  page {row['page']:<22} {row['seconds']:8.1f} s   rss {row['rss_mb']:7.0f} MB{mark}",
+                          flush=True)
+                print(f"  every page: {r['seconds']:.1f} s, peak {r['peak_mb']:.0f} MB, rss at the end {r['rss_mb']:.0f} MB")
+        shutil.rmtree(where / f"{variant}-open", ignore_errors=True)
+    if args.tmp is None:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

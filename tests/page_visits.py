@@ -1,0 +1,93 @@
+"""Page visits for bench/bench_open.py: AppTest of the first page, and one AppTest session visiting every page,
+reporting wall time and resident memory as JSON (the benchmark runs this script in a child process per tree).
+
+    python tests/page_visits.py --child first_page|pages --workspace WS/workspace.gpkg [--variant new|baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from factories import account, sign_in  # noqa: E402
+
+
+def _rss_mb() -> float:
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _admin_app(folder: Path, page: str):
+    try:
+        account(folder, "chief", "admin", display_name="管理员")
+    except Exception:  # noqa: BLE001 - the account exists already (a second step on the same folder)
+        pass
+    at = AppTest.from_file(str(ROOT / page), default_timeout=3600)
+    sign_in(at, folder, "chief")
+    return at
+
+
+def child_first_page(ws: Path, variant: str) -> dict:
+    at = _admin_app(ws.parent, "pages/start.py")
+    t0 = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    at.run()  # the same page again in the same session: what a user sees on the next visit
+    return {"seconds": seconds, "again_seconds": time.perf_counter() - t1, "peak_mb": _peak_mb(), "rss_mb": _rss_mb(),
+            "exception": [e.value for e in at.exception][:1], "errors": [e.value for e in at.error][:2]}
+
+
+def child_pages(ws: Path, variant: str) -> dict:
+    from bangfu.ui.pages import PAGES
+
+    level = os.environ.get("BENCH_LEVEL", "province")
+    at = _admin_app(ws.parent, "app.py")  # the app with its navigation: the first run shows PAGES[0]
+    if level != "province":
+        at.query_params["area"] = level
+    rows = []
+    for i, spec in enumerate(PAGES):
+        if i:
+            at.switch_page(spec.path)  # the same session goes on to the next page
+        t0 = time.perf_counter()
+        try:
+            at.run()
+            failed = [str(e.value)[:200] for e in at.exception][:1]
+        except Exception as exc:  # noqa: BLE001 - a timeout or a crash of one page: recorded, the next page runs
+            failed = [repr(exc)[:200]]
+        rows.append({"page": spec.url_path, "seconds": time.perf_counter() - t0, "rss_mb": _rss_mb(),
+                     "peak_mb": _peak_mb(), "exception": failed, "title": [t.value for t in at.title][:1]})
+        print(json.dumps(rows[-1], ensure_ascii=False), file=sys.stderr, flush=True)
+        if os.environ.get("BENCH_PAGES_LOG"):  # each page as it finishes (a long run can be followed or cut short)
+            with open(os.environ["BENCH_PAGES_LOG"], "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"variant": variant, **rows[-1]}, ensure_ascii=False) + "\n")
+    return {"seconds": sum(r["seconds"] for r in rows), "peak_mb": _peak_mb(), "rss_mb": _rss_mb(), "pages": rows}
+
+
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--child", required=True, choices=("first_page", "pages"))
+    ap.add_argument("--workspace", type=Path, required=True)
+    ap.add_argument("--variant", default="new")
+    args = ap.parse_args()
+    step = child_first_page if args.child == "first_page" else child_pages
+    print(json.dumps(step(args.workspace, args.variant), ensure_ascii=False, default=str))
+
+
+if __name__ == "__main__":
+    main()
