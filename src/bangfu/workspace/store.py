@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -574,31 +574,51 @@ def replace_layers(
             locking.checkpoint("import:staged")
             _write_backup(p, user=user, reason=action, target=target or ",".join(names), layers=names)
             locking.checkpoint("import:backed_up")
-            con = _connect_rw(p)
-            try:
-                con.execute("ATTACH DATABASE ? AS stage", (str(stage),))
-                audit.attach(con, p)
-                touched: set[str] = set(names)
-                con.set_authorizer(_recorder(touched))
-                con.execute("BEGIN IMMEDIATE")
-                chain = _chain_entries(p, _meta_in(con))
-                _check_base(_meta_in(con), base_version, relevant)
-                for name in names:
-                    _replace_table(con, name)
-                locking.checkpoint("import:written")
-                version = _finish(con, p, touched, user=user, action=action, target=target or ",".join(names),
-                                  details=details, chain=chain)
-                locking.checkpoint("import:before_commit")
-                con.execute("COMMIT")
-            except BaseException:
-                if con.in_transaction:
-                    con.execute("ROLLBACK")
-                raise
-            finally:
-                con.close()
+            version = _replace_from(
+                p, stage, names, user=user, action=action, target=target or ",".join(names), details=details,
+                step="import", written="written",
+                first=lambda con: _check_base(_meta_in(con), base_version, relevant))
         finally:
             _remove_temp(stage)
         locking.checkpoint("import:committed")
+    return version
+
+
+def _replace_from(
+    path: Path, source: Path, names: Sequence[str], *, user: Principal, action: str, target: str,
+    details: Mapping[str, Any] | None, step: str, written: str,
+    first: Callable[[sqlite3.Connection], object] | None = None,
+    last: Callable[[sqlite3.Connection], object] | None = None,
+) -> int:
+    """The one transaction of an import and of a layer restore (caller holds the writer lock): with ``source``
+    attached, drop and recreate the layers ``names`` from it, bump the version, mark the layers and write the
+    audit row; returns the new version. ``first`` runs at the start of the transaction (a version re-check),
+    ``last`` after the tables are copied. Kill points for the crash tests: ``<step>:<written>`` and
+    ``<step>:before_commit``. Any failure rolls the whole transaction back."""
+    con = _connect_rw(path)
+    try:
+        con.execute("ATTACH DATABASE ? AS stage", (str(source),))
+        audit.attach(con, path)
+        touched: set[str] = set(names)
+        con.set_authorizer(_recorder(touched))
+        con.execute("BEGIN IMMEDIATE")
+        chain = _chain_entries(path, _meta_in(con))
+        if first is not None:
+            first(con)
+        for name in names:
+            _replace_table(con, name)
+        if last is not None:
+            last(con)
+        locking.checkpoint(f"{step}:{written}")
+        version = _finish(con, path, touched, user=user, action=action, target=target, details=details, chain=chain)
+        locking.checkpoint(f"{step}:before_commit")
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
     return version
 
 
@@ -1193,29 +1213,12 @@ def _restore_layers(path: Path, backup: Backup, *, user: Principal, expected_ver
     names = list(backup.layers)
     _write_backup(path, user=user, reason="restore_backup", target=backup.name, layers=names)
     locking.checkpoint("restore:backed_up")
-    con = _connect_rw(path)
-    try:
-        con.execute("ATTACH DATABASE ? AS stage", (str(backup.path),))
-        audit.attach(con, path)
-        touched: set[str] = set(names)
-        con.set_authorizer(_recorder(touched))
-        con.execute("BEGIN IMMEDIATE")
-        chain = _chain_entries(path, _meta_in(con))
-        for name in names:
-            _replace_table(con, name)
-        con.execute(f"INSERT OR REPLACE INTO main.{META_TABLE} (key, value) VALUES ('restored_from', ?)", (backup.name,))
-        locking.checkpoint("restore:copied")  # inside the transaction: a kill here rolls back
-        version = _finish(con, path, touched, user=user, action="restore_backup", target=backup.name,
-                          details={"backup_at": backup.at, "backup_version": backup.version},
-                          chain=chain)
-        locking.checkpoint("restore:before_commit")
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
+    version = _replace_from(
+        path, backup.path, names, user=user, action="restore_backup", target=backup.name,
+        details={"backup_at": backup.at, "backup_version": backup.version},
+        step="restore", written="copied",  # inside the transaction: a kill there rolls back
+        last=lambda con: con.execute(
+            f"INSERT OR REPLACE INTO main.{META_TABLE} (key, value) VALUES ('restored_from', ?)", (backup.name,)))
     locking.checkpoint("restore:swapped")
     return version
 
