@@ -26,23 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from bangfu.geo import proximity
 from bangfu.planning import coverage, project_types, solvers as planning
+from instances import clustered_points, road  # the same generators as the province-scale instances
 
 CRS = "EPSG:32649"
-
-
-def clustered_points(rng: np.random.Generator, n: int, *, extent: float, clusters: int) -> np.ndarray:
-    """Households in hamlets: cluster centres uniform, members normal around them (σ 150–600 m)."""
-    centres = rng.uniform(0, extent, (clusters, 2))
-    sizes = rng.multinomial(n, rng.dirichlet(np.ones(clusters) * 2))
-    sigma = rng.uniform(150, 600, clusters)
-    idx = np.repeat(np.arange(clusters), sizes)
-    return centres[idx] + rng.normal(0, 1, (n, 2)) * sigma[idx, None]
-
-
-def road(rng: np.random.Generator, start: np.ndarray) -> shapely.LineString:
-    n = int(rng.integers(30, 150))
-    head = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.1, n))
-    return shapely.LineString(start + np.cumsum(np.c_[np.cos(head), np.sin(head)] * 30, axis=0))
 
 
 def instance_a(seed: int = 1):

@@ -46,6 +46,21 @@ def province_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_province(tmp_path_factory.mktemp("province") / "province.gpkg", "liaoning", SMALL_SIZE)
 
 
+@pytest.fixture(scope="module")
+def province_ws(tmp_path_factory: pytest.TempPathFactory, province_gpkg: Path) -> Iterator[Path]:
+    """An office folder holding a copy of the small province (one per test module), with the admin ``chief``
+    (管理员), and BANGFU_WORKSPACE pointing at it for the module."""
+    from bangfu.workspace import store
+    from factories import account
+
+    folder = tmp_path_factory.mktemp("province-ws") / "ws"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BANGFU_WORKSPACE", str(folder))
+        store.ensure_workspace(folder, demo=province_gpkg)
+        account(folder, "chief", "admin", display_name="管理员")
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def _isolated_workspace_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never let a test touch the user's real workspace folder."""

@@ -5,27 +5,15 @@ counties, towns, villages), offers the village map where it may, and an area ask
 from __future__ import annotations
 
 from pathlib import Path
-from collections.abc import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bangfu.workspace import store
-from factories import account, sign_in
+from factories import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "overview.py")
 TIMEOUT = 180
-
-
-@pytest.fixture(scope="module")
-def province_ws(tmp_path_factory: pytest.TempPathFactory, province_gpkg: Path) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("overview-units") / "ws"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BANGFU_WORKSPACE", str(folder))
-        store.ensure_workspace(folder, demo=province_gpkg)
-        account(folder, "chief", "admin", display_name="管理员")
-        yield folder
 
 
 def _run(folder: Path, area: str = "") -> AppTest:

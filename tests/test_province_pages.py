@@ -5,7 +5,6 @@ and every level is covered); the full page × level matrix is marked slow."""
 from __future__ import annotations
 
 from pathlib import Path
-from collections.abc import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -13,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from bangfu.core.labels import t
 from bangfu.ui.pages import PAGES
 from bangfu.workspace import store
-from factories import account, sign_in
+from factories import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 180
@@ -31,16 +30,6 @@ ROTATION = [(spec, list(LEVELS)[i % len(LEVELS)]) for i, spec in enumerate(PAGES
 #: The other levels of every page the area changes (the workspace pages do not depend on it).
 MATRIX = [(spec, level) for spec in PAGES for level in LEVELS
           if (spec, level) not in ROTATION and spec.path not in WORKSPACE_PAGES]
-
-
-@pytest.fixture(scope="module")
-def province_ws(tmp_path_factory: pytest.TempPathFactory, province_gpkg: Path) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("province-pages") / "ws"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BANGFU_WORKSPACE", str(folder))
-        store.ensure_workspace(folder, demo=province_gpkg)
-        account(folder, "chief", "admin", display_name="管理员")
-        yield folder
 
 
 def _check(folder: Path, spec, level: str) -> None:

@@ -147,6 +147,18 @@ def _count(name: str, zh: str, en: str, **kw: object) -> Column:
     return Column(name, "int", zh, en, min=0, **kw)  # type: ignore[arg-type]
 
 
+#: A village's code, name and its town and county (codes and names): the first columns of the villages layer and
+#: the whole of the official village list (:data:`REFERENCE_VILLAGES`).
+_VILLAGE_IDENTITY: tuple[Column, ...] = (
+        _code("village_code", "村代码", "Village code", VILLAGE_CODE_PATTERN, unique=True),
+        Column("village_name", "str", "村名", "Village name"),
+        _code("town_code", "镇代码", "Town code", TOWN_CODE_PATTERN),
+        Column("town_name", "str", "镇街", "Town"),
+        _code("county_code", "县代码", "County code", COUNTY_CODE_PATTERN),
+        Column("county_name", "str", "县市区", "County"),
+)
+
+
 VILLAGES = Layer(
     name="villages",
     zh="行政村",
@@ -154,12 +166,7 @@ VILLAGES = Layer(
     key="village_code",
     geometry="Polygon",
     columns=(
-        _code("village_code", "村代码", "Village code", VILLAGE_CODE_PATTERN, unique=True),
-        Column("village_name", "str", "村名", "Village name"),
-        _code("town_code", "镇代码", "Town code", TOWN_CODE_PATTERN),
-        Column("town_name", "str", "镇街", "Town"),
-        _code("county_code", "县代码", "County code", COUNTY_CODE_PATTERN),
-        Column("county_name", "str", "县市区", "County"),
+        *_VILLAGE_IDENTITY,
         _count("households", "总户数", "Households"),
         _count("population", "总人口", "Population"),
         _count("poor_households", "贫困户数", "Poor households"),
@@ -429,14 +436,7 @@ REFERENCE_VILLAGES = Layer(
     geometry=None,
     importable=False,
     optional=True,
-    columns=(
-        _code("village_code", "村代码", "Village code", VILLAGE_CODE_PATTERN, unique=True),
-        Column("village_name", "str", "村名", "Village name"),
-        _code("town_code", "镇代码", "Town code", TOWN_CODE_PATTERN),
-        Column("town_name", "str", "镇街", "Town"),
-        _code("county_code", "县代码", "County code", COUNTY_CODE_PATTERN),
-        Column("county_name", "str", "县市区", "County"),
-    ),
+    columns=_VILLAGE_IDENTITY,
 )
 
 #: Tables of a workspace that are not user layers, by name.

@@ -595,14 +595,8 @@ def _replace_from(
     audit row; returns the new version. ``first`` runs at the start of the transaction (a version re-check),
     ``last`` after the tables are copied. Kill points for the crash tests: ``<step>:<written>`` and
     ``<step>:before_commit``. Any failure rolls the whole transaction back."""
-    con = _connect_rw(path)
-    try:
-        con.execute("ATTACH DATABASE ? AS stage", (str(source),))
-        audit.attach(con, path)
-        touched: set[str] = set(names)
-        con.set_authorizer(_recorder(touched))
-        con.execute("BEGIN IMMEDIATE")
-        chain = _chain_entries(path, _meta_in(con))
+    touched: set[str] = set(names)
+    with _write_connection(path, touched, source=source) as (con, chain):
         if first is not None:
             first(con)
         for name in names:
@@ -613,13 +607,31 @@ def _replace_from(
         version = _finish(con, path, touched, user=user, action=action, target=target, details=details, chain=chain)
         locking.checkpoint(f"{step}:before_commit")
         con.execute("COMMIT")
+    return version
+
+
+@contextlib.contextmanager
+def _write_connection(path: Path, touched: set[str], *, office: bool = True,
+                      source: Path | None = None) -> Iterator[tuple[sqlite3.Connection, dict[str, str]]]:
+    """The start and end of every write transaction in place: a connection with ``source`` attached as ``stage``
+    (if given) and the office database (if ``office``), every table it writes recorded in ``touched``, ``BEGIN
+    IMMEDIATE``; yields it with the write chain read at the start (:func:`_chain_entries`, for :func:`_finish`).
+    The caller commits; anything raised rolls back; the connection is closed either way."""
+    con = _connect_rw(path)
+    try:
+        if source is not None:
+            con.execute("ATTACH DATABASE ? AS stage", (str(source),))
+        if office:
+            audit.attach(con, path)
+        con.set_authorizer(_recorder(touched))
+        con.execute("BEGIN IMMEDIATE")
+        yield con, _chain_entries(path, _meta_in(con))
     except BaseException:
         if con.in_transaction:
             con.execute("ROLLBACK")
         raise
     finally:
         con.close()
-    return version
 
 
 def _remove_temp(path: Path) -> None:
@@ -786,24 +798,12 @@ def transaction(
         require(user, permission, town_code=town_code)
     with locking.writer_lock(p):
         check_workspace_file(p, integrity=False)
-        con = _connect_rw(p)
-        try:
-            if user is not None or office:
-                audit.attach(con, p)
-            touched: set[str] = set()
-            con.set_authorizer(_recorder(touched))
-            con.execute("BEGIN IMMEDIATE")
-            chain = _chain_entries(p, _meta_in(con))
+        touched: set[str] = set()
+        with _write_connection(p, touched, office=user is not None or office) as (con, chain):
             yield con
             _finish(con, p, touched, user=user, action=action, target=target, details=details, chain=chain)
             locking.checkpoint("transaction:before_commit")
             con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
 
 
 @dataclass(frozen=True)
