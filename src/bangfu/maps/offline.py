@@ -47,9 +47,15 @@ def leaflet_source_dir() -> Path:
     return Path(xleaflet.BASE_DIR)
 
 
+def vectorgrid_source_dir() -> Path:
+    """Where the package keeps the vendored Leaflet.VectorGrid (its bundled build and its licence)."""
+    return Path(__file__).resolve().parent.parent / "assets" / "vectorgrid"
+
+
 @functools.lru_cache(maxsize=4)
 def install_static_assets(static_dir: Path) -> Path:
-    """Copy Leaflet and the app stylesheet into ``static_dir/vendor`` (idempotent, once per process)."""
+    """Copy Leaflet, Leaflet.VectorGrid (vendored in ``bangfu/assets/vectorgrid``: the village tiles,
+    :mod:`bangfu.maps.tiles`) and the app stylesheet into ``static_dir/vendor`` (idempotent, once per process)."""
     vendor = static_dir / "vendor"
     target = vendor / "leaflet"
     src = leaflet_source_dir()
@@ -59,6 +65,12 @@ def install_static_assets(static_dir: Path) -> Path:
         s, d = src / rel, target / rel
         if not d.exists() or not filecmp.cmp(s, d, shallow=False):
             fileio.copy_file(s, d)  # atomic: a browser being served the old file never gets half a file
+    vg = vectorgrid_source_dir()
+    for s in sorted(vg.iterdir()):
+        d = vendor / "vectorgrid" / s.name
+        d.parent.mkdir(parents=True, exist_ok=True)
+        if not d.exists() or not filecmp.cmp(s, d, shallow=False):
+            fileio.copy_file(s, d)
     css = vendor / "bangfu.css"
     if not css.exists() or css.read_text(encoding="utf-8") != BANGFU_CSS:
         fileio.write_text(css, BANGFU_CSS)

@@ -1,0 +1,528 @@
+"""Vector tiles of the villages: every village of a workspace as one choropleth, drawn tile by tile in the browser.
+
+A province of 16,727 villages cannot be sent as one GeoJSON (tens of MB, minutes to draw). Instead the villages are
+cut into `Mapbox Vector Tiles <https://github.com/mapbox/vector-tile-spec/tree/master/2.1>`_ (MVT 2.1, protobuf)
+per zoom level, written once per workspace content into a folder the app serves (``static/vtiles/<key>/z/x/y.pbf``,
+:func:`write_tiles`), and drawn by the vendored Leaflet.VectorGrid (:class:`VectorTileLayer`). Pure functions, no
+Streamlit:
+
+1. :func:`tile_plan` — the zoom levels of a workspace (from the fitting zoom of its extent down two steps, up to the
+   zoom at which a village is some 30 pixels wide; the browser scales the last level beyond);
+2. :func:`village_tiles` — per zoom level the villages in Web-Mercator tile space simplified *as a coverage* to half
+   a screen pixel (shared borders stay shared), clipped to each tile plus a small buffer and encoded by our own
+   small encoder (:func:`encode_layer`: integer coordinates on a 4,096 grid, rings oriented as the spec says, tags
+   de-duplicated per tile);
+3. :func:`class_string` — the colour of each village is *not* in the tiles: each feature carries its index ``i``
+   in the workspace's villages sorted by code, and the map sends one character per village (its class under
+   :func:`bangfu.indicators.choropleth`, the same classes, colours and legend as every other map). Changing the
+   indicator or the classification re-sends 17 kB, never the tiles.
+
+Each feature carries only public per-village figures (:data:`TILE_PROPS`: index, code, name, the four choropleth
+indicators, 老区 / key flags); never household rows. The folder key (:func:`tile_key`) is the workspace path, the
+content token of the villages layer (:func:`bangfu.workspace.store.content_tokens`, replaced by every write of that
+layer) and :data:`TILE_FORMAT`: an edit or an import of the villages makes a new folder, so tiles are never stale.
+See docs/maps.md "Every village of a province: vector tiles".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import shutil
+import struct
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.errors
+from branca.element import MacroElement
+from jinja2 import Template
+
+from bangfu.maps.base import js_json
+from bangfu.maps.offline import APP_STATIC_URL, STATIC_URL
+
+__all__ = [
+    "EXTENT", "BUFFER", "LAYER", "FULL_PROPS_ZOOM", "TILE_FORMAT", "TILE_FOLDER", "TILE_PROPS", "INDICATOR_PROPS", "TilePlan",
+    "tile_plan", "lonlat_to_world", "tile_box", "encode_layer", "village_order", "tile_features", "village_tiles",
+    "class_string", "tile_key", "write_tiles", "prune_tiles", "tile_url", "VectorTileSpec", "VectorTileLayer",
+    "VECTORGRID_JS",
+]
+
+#: Tile coordinates run 0…EXTENT across a tile (the spec's default).
+EXTENT = 4096
+#: Geometry kept beyond each tile edge (tile units), so no seam is drawn at a tile border.
+BUFFER = 64
+#: The name of the one layer of every tile.
+LAYER = "villages"
+#: Version of what a tile holds; part of the folder key (bump when the encoding or the properties change).
+TILE_FORMAT = 1
+#: The folder under ``static/`` (served at ``/app/static/vtiles``) holding one sub-folder per tile set.
+TILE_FOLDER = "vtiles"
+#: The vendored Leaflet.VectorGrid (bundled build, with pbf and vector-tile), served beside Leaflet.
+VECTORGRID_JS = STATIC_URL + "/vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+#: Feature property → (column of :func:`bangfu.indicators.village_metrics`, kind). Public figures only.
+TILE_PROPS: dict[str, tuple[str, str]] = {
+    "c": ("village_code", "text"),
+    "n": ("village_name", "text"),
+    "h": ("households", "uint"),
+    "p": ("poor_households", "uint"),
+    "q": ("poor_population", "uint"),
+    "r": ("incidence_pct", "double"),
+    "d": ("poverty_density", "double"),
+    "o": ("is_old_district", "bool"),
+    "k": ("is_key_village", "bool"),
+}
+#: Choropleth indicator key (:data:`bangfu.indicators.CHOROPLETH_INDICATORS`) → its tile property (the popup value).
+INDICATOR_PROPS: dict[str, str] = {"poverty_density": "d", "incidence": "r", "poor_households": "p",
+                                   "poor_population": "q"}
+#: From this zoom on a feature carries every property of :data:`TILE_PROPS`; below it only ``i`` and ``c`` (a
+#: village is a few pixels wide there: the tiles stay small, a click still knows the village and its town).
+FULL_PROPS_ZOOM = 9
+#: Decimals the double properties keep (the tables show one).
+_DOUBLE_DECIMALS = 3
+
+
+# --------------------------------------------------------------------------- the pyramid
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """The zoom levels of a tile set and the extent it covers (lon/lat)."""
+
+    min_zoom: int
+    max_zoom: int
+    bounds: tuple[float, float, float, float]
+
+    @property
+    def zooms(self) -> range:
+        return range(self.min_zoom, self.max_zoom + 1)
+
+
+def lonlat_to_world(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat (degrees) → Web-Mercator world coordinates in [0, 1], y growing southwards (tile order)."""
+    lat = np.radians(np.clip(np.asarray(y, dtype=float), -85.05112878, 85.05112878))
+    wx = (np.asarray(x, dtype=float) + 180.0) / 360.0
+    wy = (1.0 - np.log(np.tan(lat) + 1.0 / np.cos(lat)) / math.pi) / 2.0
+    return wx, wy
+
+
+def _fit_zoom(bounds: Sequence[float], pixels: int) -> int:
+    """The largest zoom at which ``bounds`` (lon/lat) fit in ``pixels`` (its longer side)."""
+    wx, wy = lonlat_to_world(np.array([bounds[0], bounds[2]]), np.array([bounds[1], bounds[3]]))
+    span = max(abs(float(wx[1] - wx[0])), abs(float(wy[1] - wy[0])), 1e-9)
+    return int(max(0, min(18, math.floor(math.log2(pixels / 256.0 / span)))))
+
+
+def tile_plan(villages: gpd.GeoDataFrame, *, pixels: int = 1200, village_px: float = 30.0, top: int = 14) -> TilePlan:
+    """The zoom levels for ``villages`` (lon/lat): from two steps below the zoom that fits them all in a map of
+    ``pixels`` to the zoom at which the median village is about ``village_px`` pixels wide (at most ``top``; at
+    least one step above the fitting zoom). Beyond the last level the browser scales its tiles."""
+    geoms = np.asarray(villages.geometry.values, dtype=object)
+    bounds = tuple(float(v) for v in shapely.total_bounds(geoms))
+    fit = _fit_zoom(bounds, pixels)
+    b = shapely.bounds(geoms)
+    wx0, wy0 = lonlat_to_world(b[:, 0], b[:, 1])
+    wx1, wy1 = lonlat_to_world(b[:, 2], b[:, 3])
+    size = float(np.nanmedian(np.sqrt(np.abs((wx1 - wx0) * (wy1 - wy0))))) if len(b) else 1.0
+    want = math.ceil(math.log2(village_px / 256.0 / max(size, 1e-12)))
+    return TilePlan(max(0, fit - 2), int(min(top, max(fit + 1, want))), bounds)  # type: ignore[arg-type]
+
+
+def tile_box(z: int, x: int, y: int, buffer: float = 0.0) -> tuple[float, float, float, float]:
+    """World-coordinate box of tile ``z/x/y`` grown by ``buffer`` tile units on every side."""
+    n = 2.0 ** z
+    b = buffer / EXTENT
+    return (x - b) / n, (y - b) / n, (x + 1 + b) / n, (y + 1 + b) / n
+
+
+# --------------------------------------------------------------------------- the encoder (protobuf, MVT 2.1)
+
+
+def _varints(values: np.ndarray) -> bytes:
+    """Protobuf base-128 varints of non-negative integers (< 2**35), vectorised."""
+    v = np.asarray(values, dtype=np.uint64)
+    if not len(v):
+        return b""
+    nbytes = 1 + sum((v >= np.uint64(1 << (7 * i))).astype(np.int64) for i in range(1, 5))
+    starts = np.cumsum(nbytes) - nbytes
+    out = np.zeros(int(nbytes.sum()), dtype=np.uint8)
+    for i in range(5):
+        sel = nbytes > i
+        if not sel.any():
+            break
+        byte = ((v[sel] >> np.uint64(7 * i)) & np.uint64(0x7F)).astype(np.uint8)
+        more = (nbytes[sel] > i + 1).astype(np.uint8) << 7
+        out[starts[sel] + i] = byte | more
+    return out.tobytes()
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _field(tag: int, payload: bytes) -> bytes:
+    """A length-delimited field (wire type 2)."""
+    return _varint(tag << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _zigzag(a: np.ndarray) -> np.ndarray:
+    a = a.astype(np.int64)
+    return (a << 1) ^ (a >> 63)
+
+
+def _ring_commands(pts: np.ndarray, cursor: np.ndarray, exterior: bool) -> tuple[np.ndarray | None, np.ndarray]:
+    """MoveTo, LineTo and ClosePath commands of one closed ring (integer tile coordinates, last = first), oriented
+    as the spec wants (exterior: positive area by the surveyor's formula in tile coordinates, y down; holes
+    negative). None for a ring that rounding collapsed (fewer than three distinct points or no area)."""
+    pts = pts[:-1]
+    if len(pts) > 1:
+        keep = np.ones(len(pts), dtype=bool)
+        keep[1:] = np.any(pts[1:] != pts[:-1], axis=1)
+        pts = pts[keep]
+        while len(pts) > 1 and (pts[-1] == pts[0]).all():
+            pts = pts[:-1]
+    if len(pts) < 3:
+        return None, cursor
+    x, y = pts[:, 0], pts[:, 1]
+    area2 = int(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
+    if area2 == 0:
+        return None, cursor
+    if (area2 > 0) != exterior:
+        pts = pts[::-1]
+    deltas = np.diff(np.vstack([cursor[None, :], pts]), axis=0)
+    zz = _zigzag(deltas)
+    n = len(pts)
+    cmds = np.concatenate([[1 | 1 << 3], zz[0], [2 | (n - 1) << 3], zz[1:].ravel(), [7 | 1 << 3]])
+    return cmds, pts[-1]
+
+
+def _polygon_commands(geom: shapely.Geometry) -> np.ndarray:
+    """The geometry commands of a (multi)polygon in integer tile coordinates."""
+    out: list[np.ndarray] = []
+    cursor = np.zeros(2, dtype=np.int64)
+    for poly in shapely.get_parts(geom):
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        cmds, cursor = _ring_commands(shapely.get_coordinates(poly.exterior).astype(np.int64), cursor, True)
+        if cmds is None:
+            continue  # a polygon smaller than the grid: nothing to draw, holes included
+        out.append(cmds)
+        for hole in poly.interiors:
+            hc, cursor = _ring_commands(shapely.get_coordinates(hole).astype(np.int64), cursor, False)
+            if hc is not None:
+                out.append(hc)
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def _value(v: Any, kind: str) -> bytes:
+    """A protobuf ``Value`` message."""
+    if kind == "text":
+        return _field(1, str(v).encode("utf-8"))
+    if kind == "double":
+        return b"\x19" + struct.pack("<d", float(v))
+    if kind == "bool":
+        return b"\x38" + _varint(1 if v else 0)
+    return b"\x28" + _varint(int(v))
+
+
+def encode_layer(name: str, features: Sequence[tuple[int, shapely.Geometry, dict[str, tuple[Any, str]]]],
+                 *, extent: int = EXTENT) -> bytes:
+    """One MVT tile holding one layer ``name``: features (id, polygon in integer tile coordinates, properties as
+    key → (value, kind ∈ text, uint, double, bool)). Properties equal to None are left out; features whose polygon
+    rounds away are dropped."""
+    keys: dict[str, int] = {}
+    values: dict[tuple[str, Any], int] = {}
+    value_bytes: list[bytes] = []
+    feats: list[bytes] = []
+    for fid, geom, props in features:
+        cmds = _polygon_commands(geom)
+        if not len(cmds):
+            continue
+        tags: list[int] = []
+        for key, (val, kind) in props.items():
+            if val is None:
+                continue
+            ki = keys.setdefault(key, len(keys))
+            vk = (kind, val)
+            vi = values.get(vk)
+            if vi is None:
+                vi = values[vk] = len(value_bytes)
+                value_bytes.append(_value(val, kind))
+            tags += (ki, vi)
+        feats.append(b"\x08" + _varint(int(fid)) + _field(2, _varints(np.asarray(tags))) + b"\x18\x03"
+                     + _field(4, _varints(cmds)))
+    if not feats:
+        return b""
+    layer = (b"\x78\x02" + _field(1, name.encode("utf-8")) + b"".join(_field(2, f) for f in feats)
+             + b"".join(_field(3, k.encode("utf-8")) for k in keys) + b"".join(_field(4, v) for v in value_bytes)
+             + b"\x28" + _varint(extent))
+    return _field(3, layer)
+
+
+# --------------------------------------------------------------------------- villages → tiles
+
+
+def village_order(codes: pd.Series | Sequence[str]) -> np.ndarray:
+    """Positions of the villages sorted by code: feature ``i`` of the tiles is the ``i``-th village in code order
+    (the index :func:`class_string` uses)."""
+    return np.argsort(np.asarray(codes, dtype=str), kind="stable")
+
+
+def _props(table: pd.DataFrame) -> list[dict[str, tuple[Any, str]]]:
+    cols: dict[str, tuple[np.ndarray, str]] = {}
+    for key, (column, kind) in TILE_PROPS.items():
+        if column not in table.columns:
+            continue
+        values = table[column].to_numpy()
+        cols[key] = (values, kind)
+    out: list[dict[str, tuple[Any, str]]] = []
+    for j in range(len(table)):
+        p: dict[str, tuple[Any, str]] = {}
+        for key, (values, kind) in cols.items():
+            v = values[j]
+            if v is None or v is pd.NA or (isinstance(v, float) and not math.isfinite(v)):
+                continue
+            if kind == "double":
+                v = round(float(v), _DOUBLE_DECIMALS)
+            elif kind == "bool":
+                if not bool(v):
+                    continue  # flags only when set
+                v = True
+            elif kind == "uint":
+                v = int(v)
+                if v < 0:
+                    continue
+            p[key] = (v, kind)
+        out.append(p)
+    return out
+
+
+def _simplified(world: np.ndarray, z: int, coverage: bool) -> np.ndarray:
+    """World-coordinate villages simplified to half a screen pixel at zoom ``z`` (as a coverage when they are one)."""
+    tol = 0.5 / (256.0 * 2.0 ** z)
+    try:
+        if coverage:
+            return np.asarray(shapely.coverage_simplify(world, tol), dtype=object)
+    except shapely.errors.GEOSException:
+        pass
+    return np.asarray(shapely.simplify(world, tol, preserve_topology=True), dtype=object)
+
+
+def tile_features(table: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, list[dict[str, tuple[Any, str]]]]:
+    """(world-coordinate polygons, feature ids, properties) of ``table`` (villages with
+    :func:`bangfu.indicators.village_metrics` columns, lon/lat), in code order: feature id = ``i`` = the index."""
+    order = village_order(table["village_code"])
+    rows = table.iloc[order].reset_index(drop=True)
+    geoms = np.asarray(rows.geometry.values, dtype=object)
+    world = shapely.transform(geoms, lambda c: np.column_stack(lonlat_to_world(c[:, 0], c[:, 1])))
+    props = _props(rows)
+    for i, p in enumerate(props):
+        p["i"] = (i, "uint")
+    return np.asarray(world, dtype=object), np.arange(len(rows)), props
+
+
+def village_tiles(table: gpd.GeoDataFrame, plan: TilePlan,
+                  progress: Callable[[float], None] | None = None) -> Iterator[tuple[int, int, int, bytes]]:
+    """Every non-empty tile (z, x, y, MVT bytes) of ``table``'s villages over ``plan``'s zoom levels."""
+    world, ids, props = tile_features(table)
+    lean = [{k: p[k] for k in ("i", "c") if k in p} for p in props]
+    ok = np.asarray([g is not None and not g.is_empty for g in world], dtype=bool)
+    try:
+        coverage = bool(shapely.coverage_is_valid(world[ok]))
+    except shapely.errors.GEOSException:
+        coverage = False
+    wx0, wy0, wx1, wy1 = shapely.total_bounds(world[ok]) if ok.any() else (0.0, 0.0, 0.0, 0.0)
+    levels = list(plan.zooms)
+    weights = np.array([4.0 ** (z - levels[0]) for z in levels])
+    done = 0.0
+    for z in levels:
+        n = 2 ** z
+        geoms = np.full(len(world), None, dtype=object)
+        geoms[ok] = _simplified(world[ok], z, coverage)
+        tree = shapely.STRtree(geoms)
+        scale = float(n * EXTENT)
+        for x in range(int(wx0 * n), min(n - 1, int(wx1 * n)) + 1):
+            for y in range(int(wy0 * n), min(n - 1, int(wy1 * n)) + 1):
+                box = tile_box(z, x, y, BUFFER)
+                idx = tree.query(shapely.box(*box), predicate="intersects")
+                if not len(idx):
+                    continue
+                idx = np.sort(idx)
+                clipped = shapely.clip_by_rect(geoms[idx], *box)
+                local = shapely.transform(clipped, lambda c, x=x, y=y: np.round(
+                    (c - np.array([x / n, y / n])) * scale))
+                pz = props if z >= FULL_PROPS_ZOOM else lean
+                data = encode_layer(LAYER, [(int(ids[j]), g, pz[j]) for j, g in zip(idx, local)
+                                            if g is not None and not g.is_empty])
+                if data:
+                    yield z, x, y, data
+        done += float(weights[levels.index(z)])
+        if progress is not None:
+            progress(done / float(weights.sum()))
+
+
+def class_string(classes: np.ndarray, codes: pd.Series | Sequence[str]) -> str:
+    """One character per village in code order (:func:`village_order`): ``'0' + class``, ``'/'`` for no value
+    (class -1). ``classes`` are :meth:`bangfu.indicators.Choropleth.classes_of` of the villages in ``codes``' order."""
+    order = village_order(codes)
+    cls = np.asarray(classes, dtype=np.int64)[order]
+    return bytes((48 + np.clip(cls, -1, 9)).astype(np.uint8)).decode("ascii")
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+def tile_key(path: str, villages_token: str) -> str:
+    """The folder name of a workspace's tile set: its path, the villages' content token and :data:`TILE_FORMAT`."""
+    text = f"{os.path.realpath(path)}\n{villages_token}\n{TILE_FORMAT}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def write_tiles(root: Path, key: str, table: gpd.GeoDataFrame, plan: TilePlan,
+                progress: Callable[[float], None] | None = None) -> Path:
+    """Write the tile set ``key`` under ``root`` (``root/key/z/x/y.pbf``) unless it is there; atomic: tiles are
+    written to a temporary folder renamed into place (a browser never gets half a set; two writers: one wins)."""
+    final = root / key
+    if final.is_dir():
+        return final
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+    try:
+        made: set[tuple[int, int]] = set()
+        for z, x, y, data in village_tiles(table, plan, progress):
+            if (z, x) not in made:
+                (tmp / str(z) / str(x)).mkdir(parents=True, exist_ok=True)
+                made.add((z, x))
+            (tmp / str(z) / str(x) / f"{y}.pbf").write_bytes(data)
+        (tmp / "plan.json").write_text(js_json({"min_zoom": plan.min_zoom, "max_zoom": plan.max_zoom,
+                                                "bounds": list(plan.bounds)}), encoding="utf-8")
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def prune_tiles(root: Path, keep: Sequence[str], *, max_sets: int = 6, min_age_s: float = 600.0) -> list[str]:
+    """Delete old tile sets under ``root``: all but the ``max_sets`` newest, never one in ``keep`` nor one younger
+    than ``min_age_s`` (a browser may still be drawing it). Returns the deleted keys."""
+    if not root.is_dir():
+        return []
+    sets = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    gone: list[str] = []
+    now = time.time()
+    for p in sets[max_sets:]:
+        if p.name in keep or now - p.stat().st_mtime < min_age_s:
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        gone.append(p.name)
+    return gone
+
+
+def tile_url(key: str) -> str:
+    """The URL template the browser asks tiles of set ``key`` under (Streamlit's static serving)."""
+    return f"{APP_STATIC_URL}/{TILE_FOLDER}/{key}/{{z}}/{{x}}/{{y}}.pbf"
+
+
+# --------------------------------------------------------------------------- the map layer
+
+
+@dataclass(frozen=True)
+class VectorTileSpec:
+    """A village tile layer on a map, as plain escaped data: where the tiles are, the class of every village
+    (:func:`class_string`), the class colours, and the popup's labels."""
+
+    url: str
+    min_zoom: int
+    max_zoom: int
+    classes: str
+    colors: tuple[str, ...]
+    no_data: str
+    edge: str
+    opacity: float
+    name: str  # the layer control's name, HTML-escaped (the control renders it as HTML)
+    value_prop: str  # the tile property of the chosen indicator (INDICATOR_PROPS)
+    value_label: str  # plain text (the popup sets it with textContent), e.g. 贫困密度（户/km²）
+    decimals: int
+    name_label: str  # plain text
+    code_label: str  # plain text
+    hint: str  # plain text: "click to open its town"
+
+
+class VectorTileLayer(folium.map.Layer):
+    """The villages drawn from vector tiles by Leaflet.VectorGrid (canvas): fill = the village's class colour from
+    the class string, borders from zoom 9 on. A click opens a popup (name, code, the indicator's value: text set
+    with ``textContent``, never HTML) and returns the village to the app as streamlit-folium's
+    ``last_active_drawing`` (properties ``c`` = code, ``vt`` = 1; no geometry)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        if (L.DomEvent && !L.DomEvent.fakeStop) {  /* VectorGrid 1.3 calls it; Leaflet 1.9 dropped it */
+            L.DomEvent.fakeStop = function (e) { e._stopped = true; };
+        }
+        var {{ this.get_name() }} = (function () {
+            var s = {{ this.spec_json }};
+            var layer = L.vectorGrid.protobuf(s.url, {
+                rendererFactory: L.canvas.tile, interactive: true, pane: "overlayPane",
+                maxNativeZoom: s.max_zoom, minNativeZoom: s.min_zoom, maxZoom: 19,
+                getFeatureId: function (f) { return f.properties.i; },
+                vectorTileLayerStyles: {"{{ this.layer_name }}": function (p, z) {
+                    var c = s.classes.charCodeAt(p.i) - 48;
+                    return {fill: true, fillColor: (c >= 0 && c < s.colors.length) ? s.colors[c] : s.no_data,
+                            fillOpacity: s.opacity, stroke: z >= 9, color: s.edge, weight: z >= 12 ? 0.8 : 0.4};
+                }}
+            });
+            layer.on("click", function (e) {
+                var p = (e.layer && e.layer.properties) || {};
+                e.layer.toGeoJSON = function () {
+                    return {type: "Feature", properties: {c: String(p.c || ""), vt: 1}, geometry: null};
+                };
+                var box = document.createElement("table"), v = p[s.value_prop];
+                box.className = "bangfu-tip";
+                [[s.name_label, p.n], [s.code_label, p.c],
+                 [s.value_label, (typeof v === "number") ? v.toLocaleString("zh-CN",
+                     {minimumFractionDigits: s.decimals, maximumFractionDigits: s.decimals}) : "—"]
+                ].forEach(function (row) {
+                    var tr = document.createElement("tr"), th = document.createElement("th"),
+                        td = document.createElement("td");
+                    th.textContent = row[0]; td.textContent = (row[1] === undefined || row[1] === null) ? "—" : row[1];
+                    tr.appendChild(th); tr.appendChild(td); box.appendChild(tr);
+                });
+                var wrap = document.createElement("div"), hint = document.createElement("div");
+                hint.textContent = s.hint; hint.style.cssText = "color:#555;font-size:11px;margin-top:3px";
+                wrap.appendChild(box); wrap.appendChild(hint);
+                L.popup({autoPan: false}).setLatLng(e.latlng).setContent(wrap).openOn({{ this._parent.get_name() }});
+            });
+            return layer;
+        })();
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, spec: VectorTileSpec) -> None:
+        super().__init__(name=spec.name, overlay=True, control=True, show=True)
+        self._name = "VectorTileLayer"
+        self.spec = spec
+        self.layer_name = LAYER
+        self.spec_json = js_json({k: getattr(spec, k) for k in spec.__dataclass_fields__})
