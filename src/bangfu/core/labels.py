@@ -200,9 +200,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "overview.units.outline": ("所选地区界线", "Area boundary"),
     "overview.units.labels": ("{level}名称", "{level} names"),
     "overview.units.legend_note": ("按{level}汇总，比率由合计重新计算", "Totals per {level}; rates from the totals"),
-    "overview.units.village_limit": (
-        "村级地图在所选地区不超过 {n} 个村时提供：请在侧栏选择市或县，或点击地图上的地区。",
-        "The village map is offered for areas of at most {n} villages: choose a city or county, or click an area.",
+    "overview.tiles.caption": (
+        "所选地区超过 {n} 个村：全部村按矢量瓦片逐块绘制（只取当前视野需要的瓦片，缩放时自动加载），分级和颜色与其他级别相同。"
+        "点击村庄显示村名、代码和指标值，并进入该村所在的镇街（右侧显示村情档案）。",
+        "More than {n} villages: every village is drawn from vector tiles (only the tiles the view needs, loaded as you "
+        "zoom), with the same classes and colours as the other levels. Click a village for its name, code and value; "
+        "the map then opens its town (its profile on the right).",
+    ),
+    "overview.tiles.layer": ("全部村（矢量瓦片）", "All villages (vector tiles)"),
+    "overview.tiles.hint": ("正在进入该村所在镇街…", "Opening its town…"),
+    "overview.tiles.legend_note": ("全部 {n} 个村 · 矢量瓦片", "All {n} villages · vector tiles"),
+    "overview.tiles.building": (
+        "正在生成村级矢量瓦片（每个数据版本只生成一次）…", "Building the village vector tiles (once per data version)…",
     ),
     "overview.units.overlays_note": (
         "道路、旅游点、企业和结对连线只在县级及以下的村级地图中发送和显示（全省道路数据过大）。",

@@ -33,6 +33,7 @@ from bangfu.core.labels import t
 from bangfu.core.vocab import PAIRING_TYPE, ROAD_CLASS, ROAD_STATUS, SITE_TYPE, VILLAGE_FLAG, Vocabulary
 from bangfu.maps.base import Basemap, esc, js_json, map_html, offline_map
 from bangfu.maps.legend import LayerLink, add_legend
+from bangfu.maps.tiles import VECTORGRID_JS, VectorTileLayer, VectorTileSpec
 from bangfu.workspace import areas
 
 __all__ = [
@@ -128,6 +129,7 @@ class OverviewMapData:
     overlay_layers: list[LayerLink] = field(default_factory=list)  # the layer each overlay legend explains
     town_labels: list[tuple[float, float, str]] = field(default_factory=list)
     town_labels_name: str = ""
+    tiles: VectorTileSpec | None = None  # every village from vector tiles (bangfu.maps.tiles), under the layers
 
     def layer(self, key: str) -> LayerSpec | None:
         """The layer called ``key`` (villages, old, key, towns, county, selected_town, roads, tourism,
@@ -629,6 +631,9 @@ def build_overview_map(
     root = m.get_root()
     assert isinstance(root, folium.Figure)  # a map's root is its figure (branca types it as an Element)
     root.header.add_child(folium.Element(_TIP_CSS))
+    if data.tiles is not None:
+        m.default_js = [*m.default_js, ("vectorgrid", VECTORGRID_JS)]
+        VectorTileLayer(data.tiles).add_to(m)
     for spec in data.layers:
         CompactGeoJson(spec).add_to(m)
         if spec.key == "county" and data.town_labels:

@@ -27,11 +27,13 @@ See docs/maps.md "Every village of a province: vector tiles".
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import shutil
 import struct
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -44,7 +46,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.errors
-from branca.element import MacroElement
 from jinja2 import Template
 
 from bangfu.maps.base import js_json
@@ -53,7 +54,7 @@ from bangfu.maps.offline import APP_STATIC_URL, STATIC_URL
 __all__ = [
     "EXTENT", "BUFFER", "LAYER", "FULL_PROPS_ZOOM", "TILE_FORMAT", "TILE_FOLDER", "TILE_PROPS", "INDICATOR_PROPS", "TilePlan",
     "tile_plan", "lonlat_to_world", "tile_box", "encode_layer", "village_order", "tile_features", "village_tiles",
-    "class_string", "tile_key", "write_tiles", "prune_tiles", "tile_url", "VectorTileSpec", "VectorTileLayer",
+    "class_string", "tile_key", "write_tiles", "read_plan", "tiles_ready", "ensure_tiles", "prune_tiles", "tile_url", "VectorTileSpec", "VectorTileLayer",
     "VECTORGRID_JS",
 ]
 
@@ -147,24 +148,6 @@ def tile_box(z: int, x: int, y: int, buffer: float = 0.0) -> tuple[float, float,
 # --------------------------------------------------------------------------- the encoder (protobuf, MVT 2.1)
 
 
-def _varints(values: np.ndarray) -> bytes:
-    """Protobuf base-128 varints of non-negative integers (< 2**35), vectorised."""
-    v = np.asarray(values, dtype=np.uint64)
-    if not len(v):
-        return b""
-    nbytes = 1 + sum((v >= np.uint64(1 << (7 * i))).astype(np.int64) for i in range(1, 5))
-    starts = np.cumsum(nbytes) - nbytes
-    out = np.zeros(int(nbytes.sum()), dtype=np.uint8)
-    for i in range(5):
-        sel = nbytes > i
-        if not sel.any():
-            break
-        byte = ((v[sel] >> np.uint64(7 * i)) & np.uint64(0x7F)).astype(np.uint8)
-        more = (nbytes[sel] > i + 1).astype(np.uint8) << 7
-        out[starts[sel] + i] = byte | more
-    return out.tobytes()
-
-
 def _varint(n: int) -> bytes:
     out = bytearray()
     while True:
@@ -177,9 +160,35 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
+#: The varint of every small integer (tags, keys), looked up instead of encoded.
+_SMALL = [_varint(i) for i in range(1 << 14)]
+
+
+def _tags(values: Sequence[int]) -> bytes:
+    return b"".join(_SMALL[v] if v < 16384 else _varint(v) for v in values)
+
+
+def _varint_bytes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Protobuf base-128 varints of non-negative integers (< 2**35), vectorised: (all bytes, bytes per value)."""
+    v = np.asarray(values, dtype=np.uint64)
+    nbytes = np.ones(len(v), dtype=np.int64)
+    for i in range(1, 5):
+        nbytes += v >= np.uint64(1 << (7 * i))
+    starts = np.cumsum(nbytes) - nbytes
+    out = np.zeros(int(nbytes.sum()), dtype=np.uint8)
+    for i in range(5):
+        sel = nbytes > i
+        if not sel.any():
+            break
+        byte = ((v[sel] >> np.uint64(7 * i)) & np.uint64(0x7F)).astype(np.uint8)
+        more = (nbytes[sel] > i + 1).astype(np.uint8) << 7
+        out[starts[sel] + i] = byte | more
+    return out, nbytes
+
+
 def _field(tag: int, payload: bytes) -> bytes:
     """A length-delimited field (wire type 2)."""
-    return _varint(tag << 3 | 2) + _varint(len(payload)) + payload
+    return _SMALL[tag << 3 | 2] + _varint(len(payload)) + payload
 
 
 def _zigzag(a: np.ndarray) -> np.ndarray:
@@ -187,48 +196,73 @@ def _zigzag(a: np.ndarray) -> np.ndarray:
     return (a << 1) ^ (a >> 63)
 
 
-def _ring_commands(pts: np.ndarray, cursor: np.ndarray, exterior: bool) -> tuple[np.ndarray | None, np.ndarray]:
-    """MoveTo, LineTo and ClosePath commands of one closed ring (integer tile coordinates, last = first), oriented
-    as the spec wants (exterior: positive area by the surveyor's formula in tile coordinates, y down; holes
-    negative). None for a ring that rounding collapsed (fewer than three distinct points or no area)."""
-    pts = pts[:-1]
-    if len(pts) > 1:
-        keep = np.ones(len(pts), dtype=bool)
-        keep[1:] = np.any(pts[1:] != pts[:-1], axis=1)
-        pts = pts[keep]
-        while len(pts) > 1 and (pts[-1] == pts[0]).all():
-            pts = pts[:-1]
-    if len(pts) < 3:
-        return None, cursor
-    x, y = pts[:, 0], pts[:, 1]
-    area2 = int(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
-    if area2 == 0:
-        return None, cursor
-    if (area2 > 0) != exterior:
-        pts = pts[::-1]
-    deltas = np.diff(np.vstack([cursor[None, :], pts]), axis=0)
-    zz = _zigzag(deltas)
-    n = len(pts)
-    cmds = np.concatenate([[1 | 1 << 3], zz[0], [2 | (n - 1) << 3], zz[1:].ravel(), [7 | 1 << 3]])
-    return cmds, pts[-1]
+def _geometry_streams(geoms: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """The MVT geometry commands (MoveTo, LineTo, ClosePath per ring) of (multi)polygons in integer tile
+    coordinates, varint-encoded, all geometries in one byte string: (bytes, byte offset of each geometry's start,
+    one more at the end). Vectorised over every ring of the tile.
 
-
-def _polygon_commands(geom: shapely.Geometry) -> np.ndarray:
-    """The geometry commands of a (multi)polygon in integer tile coordinates."""
-    out: list[np.ndarray] = []
-    cursor = np.zeros(2, dtype=np.int64)
-    for poly in shapely.get_parts(geom):
-        if poly.geom_type != "Polygon" or poly.is_empty:
-            continue
-        cmds, cursor = _ring_commands(shapely.get_coordinates(poly.exterior).astype(np.int64), cursor, True)
-        if cmds is None:
-            continue  # a polygon smaller than the grid: nothing to draw, holes included
-        out.append(cmds)
-        for hole in poly.interiors:
-            hc, cursor = _ring_commands(shapely.get_coordinates(hole).astype(np.int64), cursor, False)
-            if hc is not None:
-                out.append(hc)
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    Each ring loses its closing point and repeated points; a ring left with fewer than three points or no area
+    is dropped (a polygon whose exterior is dropped loses its holes too). Rings are oriented as the spec says:
+    exterior rings positive by the surveyor's formula in tile coordinates (y down), holes negative. The cursor
+    runs on from ring to ring within a geometry and starts at (0, 0) for each."""
+    n_geoms = len(geoms)
+    parts, pg = shapely.get_parts(geoms, return_index=True)
+    poly = shapely.get_type_id(parts) == 3
+    parts, pg = parts[poly], pg[poly]
+    rings, rp = shapely.get_rings(parts, return_index=True)
+    ext = np.ones(len(rings), dtype=bool)
+    ext[1:] = rp[1:] != rp[:-1]
+    coords, cr = shapely.get_coordinates(rings, return_index=True)
+    coords = coords.astype(np.int64)
+    keep = np.ones(len(coords), dtype=bool)
+    if len(coords):
+        keep[:-1] = cr[1:] == cr[:-1]  # the last point of each ring (its closing point) goes
+        keep[1:] &= ~((cr[1:] == cr[:-1]) & np.all(coords[1:] == coords[:-1], axis=1))  # repeats go
+    coords, cr = coords[keep], cr[keep]
+    cnt = np.bincount(cr, minlength=len(rings)).astype(np.int64)
+    starts = np.cumsum(cnt) - cnt
+    nxt = np.arange(len(coords)) + 1
+    has = cnt > 0
+    nxt[(starts + cnt - 1)[has]] = starts[has]
+    cross = coords[:, 0] * coords[nxt % max(len(coords), 1), 1] - coords[nxt % max(len(coords), 1), 0] * coords[:, 1]
+    area2 = np.bincount(cr, weights=cross.astype(float), minlength=len(rings))
+    valid = (cnt >= 3) & (area2 != 0)
+    part_ok = np.zeros(len(parts), dtype=bool)
+    part_ok[rp[ext]] = valid[ext]
+    valid &= part_ok[rp]
+    flip = valid & ((area2 > 0) != ext)
+    pos = np.arange(len(coords))
+    order = np.where(flip[cr], 2 * starts[cr] + cnt[cr] - 1 - pos, pos)
+    pts = coords[order]
+    vp = valid[cr]
+    pts = pts[vp]
+    ring_geom = pg[rp]
+    vr = np.flatnonzero(valid)
+    k = cnt[vr]
+    pgeom = np.repeat(ring_geom[vr], k)
+    prev = np.zeros_like(pts)
+    prev[1:] = pts[:-1]
+    first = np.ones(len(pts), dtype=bool)
+    first[1:] = pgeom[1:] != pgeom[:-1]
+    prev[first] = 0
+    d = _zigzag(pts - prev)
+    size = 2 * k + 3
+    rstart = np.cumsum(size) - size
+    out = np.empty(int(size.sum()), dtype=np.int64)
+    out[rstart] = 1 | 1 << 3  # MoveTo(1)
+    out[rstart + 3] = 2 | (k - 1) << 3  # LineTo(k - 1)
+    out[rstart + size - 1] = 7 | 1 << 3  # ClosePath
+    ring_of_pt = np.repeat(np.arange(len(vr)), k)
+    j = np.arange(len(pts)) - np.repeat(np.cumsum(k) - k, k)
+    at = rstart[ring_of_pt] + np.where(j == 0, 1, 4 + 2 * (j - 1))
+    out[at] = d[:, 0]
+    out[at + 1] = d[:, 1]
+    data, nbytes = _varint_bytes(out)
+    ints_per_geom = np.bincount(ring_geom[vr], weights=size, minlength=n_geoms).astype(np.int64)
+    int_ends = np.cumsum(ints_per_geom)
+    byte_ends = np.concatenate([[0], np.cumsum(nbytes)])
+    offsets = np.concatenate([[0], byte_ends[int_ends]])
+    return data.tobytes(), offsets
 
 
 def _value(v: Any, kind: str) -> bytes:
@@ -247,13 +281,16 @@ def encode_layer(name: str, features: Sequence[tuple[int, shapely.Geometry, dict
     """One MVT tile holding one layer ``name``: features (id, polygon in integer tile coordinates, properties as
     key → (value, kind ∈ text, uint, double, bool)). Properties equal to None are left out; features whose polygon
     rounds away are dropped."""
+    if not features:
+        return b""
+    geom_bytes, offsets = _geometry_streams(np.asarray([g for _, g, _ in features], dtype=object))
     keys: dict[str, int] = {}
     values: dict[tuple[str, Any], int] = {}
     value_bytes: list[bytes] = []
     feats: list[bytes] = []
-    for fid, geom, props in features:
-        cmds = _polygon_commands(geom)
-        if not len(cmds):
+    for n, (fid, _geom, props) in enumerate(features):
+        a, b = int(offsets[n]), int(offsets[n + 1])
+        if a == b:
             continue
         tags: list[int] = []
         for key, (val, kind) in props.items():
@@ -266,8 +303,8 @@ def encode_layer(name: str, features: Sequence[tuple[int, shapely.Geometry, dict
                 vi = values[vk] = len(value_bytes)
                 value_bytes.append(_value(val, kind))
             tags += (ki, vi)
-        feats.append(b"\x08" + _varint(int(fid)) + _field(2, _varints(np.asarray(tags))) + b"\x18\x03"
-                     + _field(4, _varints(cmds)))
+        feats.append(b"\x08" + _varint(int(fid)) + _field(2, _tags(tags)) + b"\x18\x03"
+                     + _field(4, geom_bytes[a:b]))
     if not feats:
         return b""
     layer = (b"\x78\x02" + _field(1, name.encode("utf-8")) + b"".join(_field(2, f) for f in feats)
@@ -366,8 +403,8 @@ def village_tiles(table: gpd.GeoDataFrame, plan: TilePlan,
                     continue
                 idx = np.sort(idx)
                 clipped = shapely.clip_by_rect(geoms[idx], *box)
-                local = shapely.transform(clipped, lambda c, x=x, y=y: np.round(
-                    (c - np.array([x / n, y / n])) * scale))
+                origin = np.array([x / n, y / n])
+                local = shapely.transform(clipped, lambda c, o=origin, sc=scale: np.round((c - o) * sc))
                 pz = props if z >= FULL_PROPS_ZOOM else lean
                 data = encode_layer(LAYER, [(int(ids[j]), g, pz[j]) for j, g in zip(idx, local)
                                             if g is not None and not g.is_empty])
@@ -422,6 +459,36 @@ def write_tiles(root: Path, key: str, table: gpd.GeoDataFrame, plan: TilePlan,
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def read_plan(folder: Path) -> TilePlan:
+    """The plan a tile set was written with (its ``plan.json``)."""
+    d = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    return TilePlan(int(d["min_zoom"]), int(d["max_zoom"]), tuple(float(v) for v in d["bounds"]))  # type: ignore[arg-type]
+
+
+def tiles_ready(root: Path, key: str) -> bool:
+    """Whether the tile set ``key`` is complete under ``root`` (its folder appears whole: :func:`write_tiles`)."""
+    return (root / key / "plan.json").is_file()
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def ensure_tiles(root: Path, key: str, table: Callable[[], gpd.GeoDataFrame],
+                 progress: Callable[[float], None] | None = None) -> TilePlan:
+    """The plan of tile set ``key``, written first if it is not there (``table()`` gives the villages with their
+    indicator columns). One writer per set in this process: a second caller (another session, the start-up
+    warm-up) waits for the first and then reads its plan."""
+    if not tiles_ready(root, key):
+        with _LOCKS_GUARD:
+            lock = _LOCKS.setdefault(key, threading.Lock())
+        with lock:
+            if not tiles_ready(root, key):
+                villages = table()
+                write_tiles(root, key, villages, tile_plan(villages), progress)
+    return read_plan(root / key)
 
 
 def prune_tiles(root: Path, keep: Sequence[str], *, max_sets: int = 6, min_age_s: float = 600.0) -> list[str]:

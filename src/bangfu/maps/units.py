@@ -14,9 +14,11 @@ What a map of a big area sends to the browser is the units one level below the a
    shown), styled, with escaped tooltips, as :class:`bangfu.maps.overview.OverviewMapData` drawn by
    :func:`bangfu.maps.overview.build_overview_map` (the same legend, layer control and chrome).
 
-Which levels a map may draw (:func:`unit_levels`) follows the area: the level below it, and villages when
-the area holds at most :data:`VILLAGE_MAP_MAX` of them. Overlays (roads, sites, enterprises, pairing lines)
-are sent only with villages at county level and below (:func:`overlays_allowed`). See docs/maps.md.
+Which levels a map may draw (:func:`unit_levels`) follows the area: the level below it, then villages — sent as
+GeoJSON when the area holds at most :data:`VILLAGE_MAP_MAX` of them, drawn from vector tiles above that
+(:func:`uses_tiles`, :func:`prepare_tile_map`, :mod:`bangfu.maps.tiles`: a whole province of 16,727 villages).
+Overlays (roads, sites, enterprises, pairing lines) are sent only with villages at county level and below
+(:func:`overlays_allowed`). See docs/maps.md.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from bangfu import indicators as ind
 from bangfu.core import legend as lg
 from bangfu.core import styles
 from bangfu.core.labels import t
+from bangfu.maps import tiles as vt
 from bangfu.maps.base import esc
 from bangfu.maps.overview import (LABEL_MAX, LayerSpec, OverviewMapData, _features, _fc, _fmt_pct, _plain,
                                   _style_index)
@@ -44,13 +47,13 @@ from bangfu.workspace import areas
 __all__ = [
     "VILLAGE", "VILLAGE_MAP_MAX", "LABEL_MAX", "VIEW_PIXELS", "OVERLAY_LEVELS", "UNIT_PROPS",
     "below", "unit_levels", "default_unit", "overlays_allowed", "view_tolerance", "simplify_units",
-    "UnitOptions", "prepare_units", "unit_ref",
+    "UnitOptions", "prepare_units", "unit_ref", "uses_tiles", "prepare_tile_map", "town_of",
 ]
 
 #: The unit key of the village map (the levels of :data:`bangfu.workspace.areas.LEVELS` are the others).
 VILLAGE = "village"
-#: The most villages a map draws one by one (a county or a city of Liaoning; not a province: 16,727 villages
-#: as simplified polygons are tens of MB). Above it the map offers the level below only, and says so.
+#: The most villages a map sends as GeoJSON (a county or a city of Liaoning; a province's 16,727 villages as
+#: simplified polygons are tens of MB). Above it the village map is drawn from vector tiles (:func:`uses_tiles`).
 VILLAGE_MAP_MAX = 3000
 #: The width in screen pixels a map is assumed to have when its tolerance is chosen (a wide page: 1,000–1,400).
 VIEW_PIXELS = 1200
@@ -86,12 +89,23 @@ def below(area: areas.Area) -> str:
 
 
 def unit_levels(area: areas.Area, n_villages: int) -> tuple[str, ...]:
-    """The units a map of ``area`` (holding ``n_villages``) may draw: the level below, then villages when there
-    are at most :data:`VILLAGE_MAP_MAX` of them (a town: villages only)."""
+    """The units a map of ``area`` (holding ``n_villages``) may draw: the level below, then villages (a town:
+    villages only). Above :data:`VILLAGE_MAP_MAX` villages the village map is drawn from tiles (:func:`uses_tiles`)."""
+    del n_villages  # every size has a village map now (GeoJSON or tiles)
     first = below(area)
-    if first == VILLAGE:
-        return (VILLAGE,)
-    return (first, VILLAGE) if n_villages <= VILLAGE_MAP_MAX else (first,)
+    return (VILLAGE,) if first == VILLAGE else (first, VILLAGE)
+
+
+def uses_tiles(unit: str, n_villages: int) -> bool:
+    """Whether the village map of an area of ``n_villages`` is drawn from vector tiles (more than
+    :data:`VILLAGE_MAP_MAX`; fewer go as GeoJSON, which is quicker for them: no tile requests)."""
+    return unit == VILLAGE and n_villages > VILLAGE_MAP_MAX
+
+
+def town_of(village_code: str) -> str:
+    """The town code of a village code (its first digits: the town level of :data:`bangfu.workspace.areas.LEVELS`)."""
+    digits = next(lv.digits for lv in areas.LEVELS if lv.key == "town")
+    return str(village_code)[:digits]
 
 
 def default_unit(area: areas.Area, whole: areas.Area, n_villages: int) -> str:
@@ -236,3 +250,63 @@ def unit_ref(props: dict[str, Any] | Any) -> str | None:
     """The area code of a clicked unit (its ``u`` property), None for anything else (a village, a road)."""
     code = props.get("u") if hasattr(props, "get") else None
     return str(code) if code else None
+
+
+def prepare_tile_map(
+    table: pd.DataFrame,
+    area: areas.Area,
+    *,
+    options: UnitOptions,
+    url: str,
+    zooms: tuple[int, int],
+    bounds: Sequence[float],
+    outline: gpd.GeoDataFrame | None = None,
+    precision: int = 4,
+) -> OverviewMapData:
+    """Map data of every village drawn from vector tiles (:mod:`bangfu.maps.tiles`), fitted to ``bounds`` (the
+    area's villages).
+
+    ``table`` holds **every** village of the workspace with the indicator columns (:func:`bangfu.indicators.
+    village_metrics`); the classes are computed over all of them (:func:`bangfu.indicators.choropleth`, the same
+    classes, colours and legend as the GeoJSON village map) and sent as one character per village
+    (:func:`bangfu.maps.tiles.class_string`). ``url`` / ``zooms`` are the tile set's (:func:`bangfu.maps.tiles.
+    tile_url`, its plan's native zoom levels). ``outline``: units (``code`` column, e.g. the cities, simplified
+    for the view) whose borders are drawn over the villages, with their names when there are few."""
+    lang = options.lang
+    choro = ind.choropleth(table, options.indicator, method=options.method, k=options.k)
+    cls = np.asarray(choro.classes_of(table))
+    spec = choro.indicator
+    edge = styles.VILLAGE_EDGE
+    tiles = vt.VectorTileSpec(
+        url=url, min_zoom=int(zooms[0]), max_zoom=int(zooms[1]), classes=vt.class_string(cls, table["village_code"]),
+        colors=tuple(choro.colors), no_data=styles.NO_DATA, edge=str(edge["color"]),
+        opacity=styles.CHOROPLETH_OPACITY, name=esc(t("overview.tiles.layer", lang)),
+        value_prop=vt.INDICATOR_PROPS[spec.key], value_label=spec.title(lang), decimals=int(spec.decimals),
+        name_label=t("overview.col.village_name", lang), code_label=t("overview.col.village_code", lang),
+        hint=t("overview.tiles.hint", lang),
+    )
+    layers: list[LayerSpec] = []
+    labels: list[tuple[float, float, str]] = []
+    level_name = ""
+    if outline is not None and len(outline):
+        geoms = np.asarray(outline.geometry.values, dtype=object)
+        codes = outline["code"].astype(str)
+        inside = codes.str.startswith(area.code).to_numpy() if area.code else np.ones(len(outline), dtype=bool)
+        lines = shapely.boundary(geoms[inside])
+        layers.append(LayerSpec("county", esc(t("overview.units.outline", lang)),
+                                _fc(_features(lines, [{"s": 0}] * len(lines), precision=precision)),
+                                [dict(styles.COUNTY_BORDER)], interactive=False))
+        level_name = t(f"sidebar.level.{below(area)}", lang)
+        if 0 < int(inside.sum()) <= LABEL_MAX and "name" in outline.columns:
+            for g, n in zip(geoms[inside], outline["name"].astype(str).to_numpy()[inside]):
+                p = g.representative_point()
+                labels.append((round(p.y, precision), round(p.x, precision), esc(n)))
+    extra = (lg.note_item(t("overview.tiles.legend_note", lang).format(n=f"{len(table):,}")),)
+    return OverviewMapData(
+        layers=[lyr for lyr in layers if lyr.n_features],
+        bounds=tuple(float(v) for v in bounds),  # type: ignore[arg-type]
+        legend=choro.legend(lang, counts=True, no_data=bool((cls < 0).any()), part=False, extra=extra),
+        town_labels=labels,
+        town_labels_name=esc(t("overview.units.labels", lang).format(level=level_name)) if level_name else "",
+        tiles=tiles,
+    )

@@ -7,6 +7,8 @@ projects) — never household rows. The cache policy is :mod:`bangfu.ui.cache`'s
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,21 +21,23 @@ import streamlit as st
 
 from bangfu import indicators as ind
 from bangfu.indicators.profile import village_profile
+from bangfu.maps import tiles as vt
 from bangfu.maps import units as mu
 from bangfu.maps.overview import (MapOptions, OverviewGeometry, OverviewMapData, build_overview_map, prepare_geometry,
                                   prepare_overview)
 from bangfu.ui.area_picker import request_area
 from bangfu.ui.cache import area_layer, load_layer, shared, unit_polygons
 from bangfu.ui.feedback import md_text
-from bangfu.ui.shell import Context
+from bangfu.ui.shell import Context, app_static_dir
 from bangfu.ui.widgets import Ref, find_entry, kpi_row, map_click, page_pick
 from bangfu.indicators.search import Entry
-from bangfu.workspace import areas
+from bangfu.workspace import areas, store
 
 __all__ = ["Choice", "option_widgets", "default_as_of", "md_text", "village_table", "map_geometry", "map_data",
            "town_table", "area_villages", "kpi_section", "overview_map", "profile_panel",
            "summary_table", "Summary", "Pick", "current_pick", "MAP_KEY", "TABLE_KEY", "SEARCH_KEY", "unit_table",
-           "unit_shapes", "map_key", "drill_down", "map_notes"]
+           "unit_shapes", "map_key", "drill_down", "map_notes", "tile_root", "villages_token", "village_tile_set",
+           "tile_map_data"]
 
 #: Session key of the village whose profile is shown (set by a click on the map, the search box or a table row).
 VILLAGE_KEY = "ov_village"
@@ -56,6 +60,7 @@ class Choice:
     as_of: str
     unit: str = mu.VILLAGE
     units: tuple[str, ...] = (mu.VILLAGE,)
+    tiles: bool = False  # the village map of an area above VILLAGE_MAP_MAX villages: drawn from vector tiles
 
 
 def default_as_of(meta: dict[str, str]) -> dt.date:
@@ -89,7 +94,7 @@ def option_widgets(ctx: Context) -> Choice:
     big = len(villages) > mu.VILLAGE_MAP_MAX  # a province: never send villages outside the area, overlays by level
     options = MapOptions(indicator=indicator, method=method, k=k, flag_filter=flag_filter, town_code=ctx.area_code,
                          lang=ctx.lang, only_area=big, overlays=not big or mu.overlays_allowed(ctx.area, unit))
-    return Choice(options, as_of, unit, levels)
+    return Choice(options, as_of, unit, levels, mu.uses_tiles(unit, n))
 
 
 def _unit_label(ctx: Context, key: str) -> str:
@@ -158,6 +163,48 @@ def unit_shapes(path: str, version: str, level: str, tolerance: float, precision
     return mu.simplify_units(unit_polygons(path, version, level), tolerance, precision)
 
 
+def tile_root() -> Path:
+    """Where the village tile sets are written: ``static/vtiles`` beside ``app.py`` (served at ``/app/static``),
+    a temporary folder when the page runs without a served static folder (AppTest)."""
+    static = app_static_dir()
+    base = static if static.is_dir() else Path(tempfile.gettempdir()) / "bangfu-static"
+    return base / vt.TILE_FOLDER
+
+
+@shared(max_entries=8)
+def villages_token(path: str, version: str) -> str:
+    """The content token of the villages layer (:func:`bangfu.workspace.store.content_tokens`): the tiles' key."""
+    return store.content_tokens(path)["villages"]
+
+
+def _tile_table(path: str, version: str) -> gpd.GeoDataFrame:
+    return ind.village_metrics(load_layer(path, version, "villages"))
+
+
+def village_tile_set(path: str, version: str, *, progress: Callable[[float], None] | None = None
+                     ) -> tuple[str, vt.TilePlan]:
+    """(key, plan) of the workspace's village tiles, written first when this content of the villages has none
+    (:func:`bangfu.maps.tiles.ensure_tiles`; old sets are pruned)."""
+    root = tile_root()
+    key = vt.tile_key(path, villages_token(path, version))
+    plan = vt.ensure_tiles(root, key, lambda: _tile_table(path, version), progress)
+    vt.prune_tiles(root, keep=[key])
+    return key, plan
+
+
+@shared(max_entries=16)
+def tile_map_data(path: str, version: str, as_of: str, options: mu.UnitOptions, area: areas.Area, key: str,
+                  zooms: tuple[int, int], bounds: tuple[float, float, float, float], tolerance: float,
+                  precision: int) -> OverviewMapData:
+    """Map data of every village from tile set ``key`` (:func:`bangfu.maps.units.prepare_tile_map`), classes over
+    the whole workspace, fitted to ``bounds``, with the borders of the level below ``area`` drawn on top."""
+    table = village_table(path, version, as_of)
+    below = mu.below(area)
+    outline = unit_shapes(path, version, below, tolerance, precision) if below != mu.VILLAGE else None
+    return mu.prepare_tile_map(table, area, options=options, url=vt.tile_url(key), zooms=zooms, bounds=bounds,
+                               outline=outline, precision=precision)
+
+
 @shared(max_entries=16)
 def town_table(path: str, version: str, as_of: str) -> pd.DataFrame:
     """The town summary (see :func:`bangfu.indicators.town_summary`)."""
@@ -192,32 +239,65 @@ def kpi_section(ctx: Context, area_table: pd.DataFrame) -> None:
 def overview_map(ctx: Context, choice: Choice) -> folium.Map:
     """The overview map for the chosen options: the villages (map data cached per options) or the areas of the
     level below, simplified for the area's extent (:mod:`bangfu.maps.units`)."""
-    if choice.unit == mu.VILLAGE:
+    if choice.unit == mu.VILLAGE and not choice.tiles:
         mdata = map_data(ctx.path, ctx.version, choice.as_of, choice.map)
     else:
         villages = ctx.layer("villages")
         mask = ctx.area.village_mask(villages)
-        tolerance, precision = mu.view_tolerance(shapely.total_bounds(villages.geometry.values[mask]))
+        bounds = tuple(float(v) for v in shapely.total_bounds(villages.geometry.values[mask]))
+        tolerance, precision = mu.view_tolerance(bounds)
         options = mu.UnitOptions(choice.map.indicator, choice.map.method, choice.map.k, ctx.lang)
+    if choice.tiles:
+        key, plan = _tile_set_with_progress(ctx)
+        mdata = tile_map_data(ctx.path, ctx.version, choice.as_of, options, ctx.area, key,
+                              (plan.min_zoom, plan.max_zoom), bounds, tolerance, precision)  # type: ignore[arg-type]
+    elif choice.unit != mu.VILLAGE:
         mdata = mu.prepare_units(unit_table(ctx.path, ctx.version, choice.as_of, choice.unit),
                                  unit_shapes(ctx.path, ctx.version, choice.unit, tolerance, precision),
                                  ctx.area, level=choice.unit, options=options, precision=precision)
     return build_overview_map(mdata, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
 
 
+def _tile_set_with_progress(ctx: Context) -> tuple[str, vt.TilePlan]:
+    """:func:`village_tile_set` with a progress bar while the tiles are written (once per villages content)."""
+    if vt.tiles_ready(tile_root(), vt.tile_key(ctx.path, villages_token(ctx.path, ctx.version))):
+        return village_tile_set(ctx.path, ctx.version)
+    text = ctx.t("overview.tiles.building")
+    bar = st.progress(0.0, text=text)
+    try:
+
+        def step(f: float) -> None:
+            bar.progress(min(1.0, max(0.0, f)), text=text)
+
+        return village_tile_set(ctx.path, ctx.version, progress=step)
+    finally:
+        bar.empty()
+
+
 def map_key(ctx: Context, choice: Choice) -> str:
     """The widget key of the map: one per area and level for a map of areas (a new area is a new map whose
     last click is not the one that led to it), :data:`MAP_KEY` for the village map."""
+    if choice.tiles:
+        return f"{MAP_KEY}.tiles.{ctx.area.code}"
     return MAP_KEY if choice.unit == mu.VILLAGE else f"{MAP_KEY}.{choice.unit}.{ctx.area.code}"
 
 
 def drill_down(ctx: Context, choice: Choice) -> Callable[[], None] | None:
     """The map's click callback (:func:`bangfu.ui.widgets.show_map` ``on_change``) of a map of areas: a click on an
     area chooses it as the sidebar would (``?area=``) before the rerun the click causes, so the next run draws the
-    area (one run; a remembered old click never drills). None for the village map (a click opens a profile)."""
+    area (one run; a remembered old click never drills). The village map from tiles: a click opens the village's
+    town, with the village's profile. None for the GeoJSON village map (a click opens a profile)."""
+    key = map_key(ctx, choice)
+    if choice.tiles:
+        def to_town() -> None:
+            clicked = map_click(key)
+            if clicked is not None and clicked[0] == "village":
+                st.session_state[VILLAGE_KEY] = clicked[1]
+                request_area(mu.town_of(clicked[1]))
+
+        return to_town
     if choice.unit == mu.VILLAGE:
         return None
-    key = map_key(ctx, choice)
 
     def drill() -> None:
         clicked = map_click(key, ref_of=_area_ref)
@@ -235,12 +315,12 @@ def _area_ref(props: Mapping[str, Any]) -> Ref | None:
 def map_notes(ctx: Context, choice: Choice) -> None:
     """The caption under the map: how to use it, and what it leaves out at this level (villages, overlays)."""
     T = ctx.t
-    if choice.unit == mu.VILLAGE:
+    if choice.tiles:
+        st.caption(T("overview.tiles.caption").format(n=f"{mu.VILLAGE_MAP_MAX:,}"))
+    elif choice.unit == mu.VILLAGE:
         st.caption(T("overview.map_caption"))
     else:
         st.caption(T("overview.units.caption"))
-    if mu.VILLAGE not in choice.units:
-        st.caption(T("overview.units.village_limit").format(n=f"{mu.VILLAGE_MAP_MAX:,}"))
     if not choice.map.overlays:
         st.caption(T("overview.units.overlays_note"))
 
