@@ -166,6 +166,11 @@ def browser_page(width: int = 1400, height: int = 1000):
             browser.close()
 
 
+#: What a drawn map shows: Leaflet's clickable vector paths, or a loaded canvas tile of the village vector tiles
+#: (bangfu.maps.tiles: Leaflet.VectorGrid draws each tile on its own canvas).
+DRAWN = "path.leaflet-interactive, canvas.leaflet-tile-loaded"
+
+
 def settle(page, timeout_ms: int = 90_000) -> None:
     """Wait until the page's script run is over and what it drew is there.
 
@@ -176,7 +181,7 @@ def settle(page, timeout_ms: int = 90_000) -> None:
     page.locator(APP_IDLE).wait_for(state="attached", timeout=timeout_ms)
     for i in range(page.locator(MAP_IFRAME).count()):
         frame = page.frame_locator(MAP_IFRAME).nth(i)
-        frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=timeout_ms)
+        frame.locator(DRAWN).first.wait_for(state="attached", timeout=timeout_ms)
         frame.locator(".leaflet-zoom-anim").wait_for(state="detached", timeout=timeout_ms)
     page.wait_for_function("() => [...document.images].every(img => img.complete)", timeout=timeout_ms)
 
@@ -184,7 +189,7 @@ def settle(page, timeout_ms: int = 90_000) -> None:
 def map_frame(page, timeout_ms: int = 60000):
     """The (first) streamlit-folium iframe once Leaflet has drawn vector paths in it, as a Playwright Frame."""
     iframe = page.locator(MAP_IFRAME).first
-    page.frame_locator(MAP_IFRAME).first.locator("path.leaflet-interactive").first.wait_for(
+    page.frame_locator(MAP_IFRAME).first.locator(DRAWN).first.wait_for(
         state="attached", timeout=timeout_ms)
     frame = iframe.element_handle(timeout=timeout_ms).content_frame()
     assert frame is not None, "the map iframe has no document"

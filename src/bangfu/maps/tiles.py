@@ -65,7 +65,7 @@ BUFFER = 64
 #: The name of the one layer of every tile.
 LAYER = "villages"
 #: Version of what a tile holds; part of the folder key (bump when the encoding or the properties change).
-TILE_FORMAT = 1
+TILE_FORMAT = 2
 #: The folder under ``static/`` (served at ``/app/static/vtiles``) holding one sub-folder per tile set.
 TILE_FOLDER = "vtiles"
 #: The vendored Leaflet.VectorGrid (bundled build, with pbf and vector-tile), served beside Leaflet.
@@ -85,9 +85,10 @@ TILE_PROPS: dict[str, tuple[str, str]] = {
 #: Choropleth indicator key (:data:`bangfu.indicators.CHOROPLETH_INDICATORS`) → its tile property (the popup value).
 INDICATOR_PROPS: dict[str, str] = {"poverty_density": "d", "incidence": "r", "poor_households": "p",
                                    "poor_population": "q"}
-#: From this zoom on a feature carries every property of :data:`TILE_PROPS`; below it only ``i`` and ``c`` (a
-#: village is a few pixels wide there: the tiles stay small, a click still knows the village and its town).
-FULL_PROPS_ZOOM = 9
+#: From this zoom on a feature carries every property of :data:`TILE_PROPS`; below it only ``i`` and ``c`` (smaller
+#: tiles, but the popup then shows the code only). 0: every zoom has every property (the popup always shows the
+#: name and the value; the province view at zoom 7 is about 1.9 MB of tiles instead of 1.0 MB).
+FULL_PROPS_ZOOM = 0
 #: Decimals the double properties keep (the tables show one).
 _DOUBLE_DECIMALS = 3
 

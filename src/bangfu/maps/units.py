@@ -24,6 +24,7 @@ Overlays (roads, sites, enterprises, pairing lines) are sent only with villages 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,14 +48,17 @@ from bangfu.workspace import areas
 __all__ = [
     "VILLAGE", "VILLAGE_MAP_MAX", "LABEL_MAX", "VIEW_PIXELS", "OVERLAY_LEVELS", "UNIT_PROPS",
     "below", "unit_levels", "default_unit", "overlays_allowed", "view_tolerance", "simplify_units",
-    "UnitOptions", "prepare_units", "unit_ref", "uses_tiles", "prepare_tile_map", "town_of",
+    "UnitOptions", "prepare_units", "unit_ref", "uses_tiles", "prepare_tile_map", "tile_map_for_area", "town_of",
 ]
 
 #: The unit key of the village map (the levels of :data:`bangfu.workspace.areas.LEVELS` are the others).
 VILLAGE = "village"
 #: The most villages a map sends as GeoJSON (a county or a city of Liaoning; a province's 16,727 villages as
 #: simplified polygons are tens of MB). Above it the village map is drawn from vector tiles (:func:`uses_tiles`).
-VILLAGE_MAP_MAX = 3000
+#: An administrator may move the threshold with the environment variable :data:`VILLAGE_MAP_MAX_ENV` (the tests
+#: use it to draw a small province from tiles).
+VILLAGE_MAP_MAX_ENV = "BANGFU_VILLAGE_MAP_MAX"
+VILLAGE_MAP_MAX = int(os.environ.get(VILLAGE_MAP_MAX_ENV, "").strip() or 3000)
 #: The width in screen pixels a map is assumed to have when its tolerance is chosen (a wide page: 1,000–1,400).
 VIEW_PIXELS = 1200
 #: The area levels whose village map also gets the overlays (roads, sites, enterprises, pairing lines).
@@ -252,42 +256,46 @@ def unit_ref(props: dict[str, Any] | Any) -> str | None:
     return str(code) if code else None
 
 
-def prepare_tile_map(
-    table: pd.DataFrame,
-    area: areas.Area,
-    *,
-    options: UnitOptions,
-    url: str,
-    zooms: tuple[int, int],
-    bounds: Sequence[float],
-    outline: gpd.GeoDataFrame | None = None,
-    precision: int = 4,
-) -> OverviewMapData:
-    """Map data of every village drawn from vector tiles (:mod:`bangfu.maps.tiles`), fitted to ``bounds`` (the
-    area's villages).
+def prepare_tile_map(table: pd.DataFrame, *, options: UnitOptions, url: str, zooms: tuple[int, int]
+                     ) -> OverviewMapData:
+    """Map data of every village drawn from vector tiles (:mod:`bangfu.maps.tiles`), for the whole workspace (add
+    the area with :func:`tile_map_for_area`; cache this part per options, it does not depend on the area).
 
     ``table`` holds **every** village of the workspace with the indicator columns (:func:`bangfu.indicators.
     village_metrics`); the classes are computed over all of them (:func:`bangfu.indicators.choropleth`, the same
     classes, colours and legend as the GeoJSON village map) and sent as one character per village
     (:func:`bangfu.maps.tiles.class_string`). ``url`` / ``zooms`` are the tile set's (:func:`bangfu.maps.tiles.
-    tile_url`, its plan's native zoom levels). ``outline``: units (``code`` column, e.g. the cities, simplified
-    for the view) whose borders are drawn over the villages, with their names when there are few."""
+    tile_url`, its plan's native zoom levels)."""
     lang = options.lang
     choro = ind.choropleth(table, options.indicator, method=options.method, k=options.k)
     cls = np.asarray(choro.classes_of(table))
     spec = choro.indicator
-    edge = styles.VILLAGE_EDGE
     tiles = vt.VectorTileSpec(
         url=url, min_zoom=int(zooms[0]), max_zoom=int(zooms[1]), classes=vt.class_string(cls, table["village_code"]),
-        colors=tuple(choro.colors), no_data=styles.NO_DATA, edge=str(edge["color"]),
+        colors=tuple(choro.colors), no_data=styles.NO_DATA, edge=str(styles.VILLAGE_EDGE["color"]),
         opacity=styles.CHOROPLETH_OPACITY, name=esc(t("overview.tiles.layer", lang)),
         value_prop=vt.INDICATOR_PROPS[spec.key], value_label=spec.title(lang), decimals=int(spec.decimals),
         name_label=t("overview.col.village_name", lang), code_label=t("overview.col.village_code", lang),
         hint=t("overview.tiles.hint", lang),
     )
+    extra = (lg.note_item(t("overview.tiles.legend_note", lang).format(n=f"{len(table):,}")),)
+    bounds = tuple(float(v) for v in shapely.total_bounds(np.asarray(table.geometry.values, dtype=object)))
+    return OverviewMapData(
+        layers=[], bounds=bounds,  # type: ignore[arg-type]
+        legend=choro.legend(lang, counts=True, no_data=bool((cls < 0).any()), part=False, extra=extra),
+        tiles=tiles,
+    )
+
+
+def tile_map_for_area(data: OverviewMapData, area: areas.Area, *, bounds: Sequence[float],
+                      outline: gpd.GeoDataFrame | None = None, lang: str = "zh", precision: int = 4
+                      ) -> OverviewMapData:
+    """:func:`prepare_tile_map` data fitted to ``bounds`` (the area's villages), with the borders of ``outline``'s
+    units inside ``area`` (``code``/``name`` columns, e.g. the cities of a province, simplified for the view) drawn
+    over the villages, and their names when there are few."""
     layers: list[LayerSpec] = []
     labels: list[tuple[float, float, str]] = []
-    level_name = ""
+    labels_name = ""
     if outline is not None and len(outline):
         geoms = np.asarray(outline.geometry.values, dtype=object)
         codes = outline["code"].astype(str)
@@ -297,16 +305,12 @@ def prepare_tile_map(
                                 _fc(_features(lines, [{"s": 0}] * len(lines), precision=precision)),
                                 [dict(styles.COUNTY_BORDER)], interactive=False))
         level_name = t(f"sidebar.level.{below(area)}", lang)
+        labels_name = esc(t("overview.units.labels", lang).format(level=level_name))
         if 0 < int(inside.sum()) <= LABEL_MAX and "name" in outline.columns:
             for g, n in zip(geoms[inside], outline["name"].astype(str).to_numpy()[inside]):
                 p = g.representative_point()
                 labels.append((round(p.y, precision), round(p.x, precision), esc(n)))
-    extra = (lg.note_item(t("overview.tiles.legend_note", lang).format(n=f"{len(table):,}")),)
     return OverviewMapData(
-        layers=[lyr for lyr in layers if lyr.n_features],
-        bounds=tuple(float(v) for v in bounds),  # type: ignore[arg-type]
-        legend=choro.legend(lang, counts=True, no_data=bool((cls < 0).any()), part=False, extra=extra),
-        town_labels=labels,
-        town_labels_name=esc(t("overview.units.labels", lang).format(level=level_name)) if level_name else "",
-        tiles=tiles,
+        layers=[lyr for lyr in layers if lyr.n_features], bounds=tuple(float(v) for v in bounds),  # type: ignore[arg-type]
+        legend=data.legend, town_labels=labels, town_labels_name=labels_name, tiles=data.tiles,
     )

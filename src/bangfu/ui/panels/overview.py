@@ -193,16 +193,12 @@ def village_tile_set(path: str, version: str, *, progress: Callable[[float], Non
 
 
 @shared(max_entries=16)
-def tile_map_data(path: str, version: str, as_of: str, options: mu.UnitOptions, area: areas.Area, key: str,
-                  zooms: tuple[int, int], bounds: tuple[float, float, float, float], tolerance: float,
-                  precision: int) -> OverviewMapData:
-    """Map data of every village from tile set ``key`` (:func:`bangfu.maps.units.prepare_tile_map`), classes over
-    the whole workspace, fitted to ``bounds``, with the borders of the level below ``area`` drawn on top."""
-    table = village_table(path, version, as_of)
-    below = mu.below(area)
-    outline = unit_shapes(path, version, below, tolerance, precision) if below != mu.VILLAGE else None
-    return mu.prepare_tile_map(table, area, options=options, url=vt.tile_url(key), zooms=zooms, bounds=bounds,
-                               outline=outline, precision=precision)
+def tile_map_data(path: str, version: str, as_of: str, options: mu.UnitOptions, key: str,
+                  zooms: tuple[int, int]) -> OverviewMapData:
+    """Map data of every village from tile set ``key`` (:func:`bangfu.maps.units.prepare_tile_map`: classes over the
+    whole workspace, one character per village), per options; the area is added per run (``tile_map_for_area``)."""
+    return mu.prepare_tile_map(village_table(path, version, as_of), options=options, url=vt.tile_url(key),
+                               zooms=zooms)
 
 
 @shared(max_entries=16)
@@ -249,8 +245,11 @@ def overview_map(ctx: Context, choice: Choice) -> folium.Map:
         options = mu.UnitOptions(choice.map.indicator, choice.map.method, choice.map.k, ctx.lang)
     if choice.tiles:
         key, plan = _tile_set_with_progress(ctx)
-        mdata = tile_map_data(ctx.path, ctx.version, choice.as_of, options, ctx.area, key,
-                              (plan.min_zoom, plan.max_zoom), bounds, tolerance, precision)  # type: ignore[arg-type]
+        below = mu.below(ctx.area)
+        outline = unit_shapes(ctx.path, ctx.version, below, tolerance, precision) if below != mu.VILLAGE else None
+        mdata = mu.tile_map_for_area(
+            tile_map_data(ctx.path, ctx.version, choice.as_of, options, key, (plan.min_zoom, plan.max_zoom)),
+            ctx.area, bounds=bounds, outline=outline, lang=ctx.lang, precision=precision)
     elif choice.unit != mu.VILLAGE:
         mdata = mu.prepare_units(unit_table(ctx.path, ctx.version, choice.as_of, choice.unit),
                                  unit_shapes(ctx.path, ctx.version, choice.unit, tolerance, precision),
