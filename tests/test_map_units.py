@@ -73,8 +73,10 @@ def test_levels_and_defaults(layers):
     assert whole.level == "province"
     city, county, town = areas.area_by_code(v, "2101"), areas.area_by_code(v, "210102"), \
         areas.level_areas(v, "town")[0]
-    assert mu.unit_levels(whole, 16727) == ("city",)  # a whole province: never its villages one by one
-    assert mu.unit_levels(whole, len(v)) == ("city", "village")
+    assert mu.unit_levels(whole, 16727) == ("city", "village")  # a whole province: its villages from tiles
+    assert mu.uses_tiles("village", 16727) and not mu.uses_tiles("city", 16727)
+    assert mu.unit_levels(whole, len(v)) == ("city", "village") and not mu.uses_tiles("village", len(v))
+    assert mu.town_of("210102001203") == "210102001"
     assert mu.default_unit(whole, whole, len(v)) == "city"
     assert mu.default_unit(city, whole, 100) == "county"
     assert mu.default_unit(county, whole, 100) == "town"

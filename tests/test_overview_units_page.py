@@ -79,6 +79,13 @@ def _map_bytes(at: AppTest) -> int:
                if e.proto.component_name.startswith("streamlit_folium"))
 
 
+def _village_map(folder: Path) -> AppTest:
+    at = _run(folder)
+    _unit_box(at).set_value("village").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def _roads_page(folder: Path, area: str) -> AppTest:
     rt = AppTest.from_file(str(ROOT / "pages" / "roads.py"), default_timeout=TIMEOUT)
     sign_in(rt, folder, "chief")
@@ -89,17 +96,32 @@ def _roads_page(folder: Path, area: str) -> AppTest:
     return rt
 
 
-def test_big_workspace_limits_what_is_sent(province_ws: Path, monkeypatch: pytest.MonkeyPatch):
+def test_big_workspace_limits_what_is_sent(province_ws: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """With a village limit below the fixture's size (as a province of 16,727 villages is above 3,000): the province
-    offers its cities only and says why; the roads page draws no road map above a county, and draws it for a county."""
+    offers its cities and its villages from vector tiles (the map sends the classes, not the villages), without
+    overlays; the roads page draws no road map above a county, and draws it for a county."""
+    from bangfu.maps import tiles as vt
     from bangfu.maps import units
 
     small_roads = _map_bytes(_roads_page(province_ws, ""))  # every road and village of the fixture
+    geojson_villages = _map_bytes(_village_map(province_ws))  # the province's villages as GeoJSON
+    from bangfu.ui.panels import overview as panel
+
     monkeypatch.setattr(units, "VILLAGE_MAP_MAX", 100)
+    monkeypatch.setattr(panel, "tile_root", lambda: tmp_path / "vtiles")
     at = _run(province_ws)
-    assert list(_unit_box(at).options) == ["市"]
+    assert list(_unit_box(at).options) == ["市", "村"]
+    assert "道路、旅游点、企业和结对连线只在县级" in " ".join(c.value for c in at.caption)
+    _unit_box(at).set_value("village").run()
+    assert not at.exception, [e.value for e in at.exception]
     captions = " ".join(c.value for c in at.caption)
-    assert "村级地图在所选地区不超过 100 个村时提供" in captions and "道路、旅游点、企业和结对连线只在县级" in captions
+    assert "全部村按矢量瓦片逐块绘制" in captions and "道路、旅游点、企业和结对连线只在县级" in captions
+    sent = [e.proto.json_args for e in at.get("component_instance")
+            if e.proto.component_name.startswith("streamlit_folium")]
+    assert len(sent) == 1 and "L.vectorGrid.protobuf" in sent[0] and vt.VECTORGRID_JS in sent[0]
+    key = sent[0].split(f"/{vt.TILE_FOLDER}/")[1].split("/")[0]
+    assert vt.tiles_ready(tmp_path / "vtiles", key)  # written (once) before the map was sent
+    assert _map_bytes(at) * 3 < geojson_villages, (_map_bytes(at), geojson_villages)
     for area, drawn in (("", False), ("2101", False), ("210102", True)):
         rt = _roads_page(province_ws, area)
         notes = " ".join(i.value for i in rt.info)
