@@ -75,3 +75,63 @@ def test_province_map_of_cities_drills_down(tmp_path: Path, province_gpkg: Path)
         assert page.locator("[data-testid='stException']").count() == 0
         assert not log.foreign, f"requests to non-local hosts: {sorted(set(log.foreign))[:10]}"
         assert not dialogs
+
+
+def test_province_villages_from_vector_tiles(tmp_path: Path, province_gpkg: Path):
+    """The whole province at village level, drawn from the app's own vector tiles (the village limit lowered so the
+    small province counts as big): canvas tiles drawn from /app/static/vtiles, nothing from another host; a click on
+    a village shows its popup and opens its town (title, ``?area=<town>``) with the village's profile."""
+    folder = tmp_path / "ws"
+    store.ensure_workspace(folder, demo=province_gpkg)
+    with running_app(folder, env={"BANGFU_VILLAGE_MAP_MAX": "100"}) as base, \
+            browser_page() as (page, log, dialogs):
+        page.goto(f"{base}/overview", wait_until="domcontentloaded")
+        settle(page)
+        box = page.locator("[data-testid='stSelectbox']").filter(has_text="地图单位").first
+        box.click()
+        page.get_by_role("option", name="村", exact=True).click()
+        frame_loc = page.frame_locator(MAP_IFRAME).first
+        frame_loc.locator("canvas.leaflet-tile-loaded").first.wait_for(state="attached", timeout=90_000)
+        settle(page)
+        frame = map_frame(page)
+        assert frame.locator("canvas.leaflet-tile-loaded").count() >= 1
+        assert frame.locator("path.leaflet-interactive").count() == 0  # no village sent as GeoJSON
+        tiles = [u for u in log.urls if "/app/static/vtiles/" in u and u.endswith(".pbf")]
+        assert tiles, log.urls[-20:]
+        assert any("/app/static/vendor/vectorgrid/" in u for u in log.urls)
+        # the tiles draw the classes: the canvas is not blank where the map shows the province
+        colours = frame.evaluate("""() => { const out = new Set();
+            for (const c of document.querySelectorAll('canvas.leaflet-tile-loaded')) {
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                for (let i = 0; i < d.length; i += 4 * 97) { if (d[i + 3] > 0) out.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]); }
+            } return out.size; }""")
+        assert colours >= 2, colours
+        page.screenshot(path=str(ARTIFACTS / "province_village_tiles.png"), full_page=False)
+        page.locator(MAP_IFRAME).first.scroll_into_view_if_needed()
+        title = page.locator("[data-testid='stMain'] h1").first.inner_text()
+        villages = store.read_layer(province_gpkg, "villages")  # the workspace's content
+        one = villages.sort_values("village_code").iloc[len(villages) // 2]
+        pt = one.geometry.representative_point()
+        target = frame.evaluate("""([lat, lng]) => new Promise(done => {
+            const m = window[Object.keys(window).find(k => k.startsWith('map_') && window[k] && window[k].setView)];
+            const grid = Object.values(window).find(v => v instanceof L.VectorGrid);
+            grid.once('load', () => { const p = m.latLngToContainerPoint([lat, lng]); done([p.x, p.y]); });
+            m.setView([lat, lng], 14, {animate: false}); })""", [pt.y, pt.x])  # resolves once its tiles are drawn
+        iframe_box = page.locator(MAP_IFRAME).first.bounding_box()
+        page.mouse.click(iframe_box["x"] + target[0], iframe_box["y"] + target[1])
+        frame.locator(".leaflet-popup-content").wait_for(timeout=30_000)
+        popup = frame.locator(".leaflet-popup-content").inner_text()
+        assert "村代码" in popup and str(one["village_code"]) in popup and str(one["village_name"]) in popup, popup
+        page.wait_for_function("t => { const h = document.querySelector(\"[data-testid='stMain'] h1\");"
+                               " return h && h.innerText !== t; }", arg=title, timeout=90_000)
+        settle(page)
+        import re
+        assert re.search(r"area=\d{9}\b", page.url), page.url
+        code = re.search(r"area=(\d{9})", page.url).group(1)
+        assert code == str(one["village_code"])[:9], (code, popup)  # the clicked village's town
+        main = page.locator("[data-testid='stMain']").inner_text()
+        assert "点击地图上的村庄" not in main and str(one["village_name"]) in main  # the village's profile
+        page.screenshot(path=str(ARTIFACTS / "province_village_click.png"), full_page=False)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert not log.foreign, f"requests to non-local hosts: {sorted(set(log.foreign))[:10]}"
+        assert not dialogs

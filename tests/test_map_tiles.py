@@ -207,7 +207,7 @@ def test_every_village_at_every_zoom_and_whole_at_the_last(kaiping, pyramid):
     for (tz, x, y), feats in tiles.items():
         if tz != z:
             continue
-        for fid, props, geom, _ in feats:
+        for fid, _props, geom, _ in feats:
             # back to world coordinates, then clipped to the tile without its buffer (pieces of one village tile it)
             w = shapely.transform(geom, lambda c, x=x, y=y: c / vt.EXTENT / n + np.array([x / n, y / n]))
             pieces.setdefault(fid, []).append(shapely.clip_by_rect(w, *vt.tile_box(z, x, y)))
@@ -225,7 +225,7 @@ def test_properties_equal_the_indicator_table(kaiping, pyramid):
     order = vt.village_order(kaiping["village_code"])
     rows = kaiping.iloc[order].reset_index(drop=True)
     seen = 0
-    for (z, _, _), feats in tiles.items():
+    for (_z, _, _), feats in tiles.items():
         for fid, props, _, _ in feats:
             row = rows.iloc[fid]
             assert props["i"] == fid and props["c"] == str(row["village_code"]) and props["n"] == row["village_name"]

@@ -549,6 +549,31 @@ class VectorTileLayer(folium.map.Layer):
         if (L.DomEvent && !L.DomEvent.fakeStop) {  /* VectorGrid 1.3 calls it; Leaflet 1.9 dropped it */
             L.DomEvent.fakeStop = function (e) { e._stopped = true; };
         }
+        if (L.Canvas.Tile && !L.Canvas.Tile.prototype._bangfuScaled) {
+            /* VectorGrid 1.3 hit-tests a click in unscaled tile pixels: beyond the last tile level (tiles scaled up)
+               the click missed its village. The point is taken back to the tile's own zoom first. */
+            var P = L.Canvas.Tile.prototype;
+            P._bangfuScaled = true;
+            P._tilePoint = function (e) {
+                var m = this._map, s = m.getZoomScale(m.getZoom(), this._tileCoord.z);
+                return m.mouseEventToLayerPoint(e).add(m.getPixelOrigin()).divideBy(s)
+                    .subtract(this._tileCoord.scaleBy(this._size));
+            };
+            P._onClick = function (e) {
+                var point = this._tilePoint(e), layer, hit;
+                for (var id in this._layers) {
+                    layer = this._layers[id];
+                    if (layer.options.interactive && layer._containsPoint(point) && !this._map._draggableMoved(layer)) {
+                        hit = layer;
+                    }
+                }
+                if (hit) { L.DomEvent.fakeStop(e); this._fireEvent([hit], e); }
+            };
+            P._onMouseMove = function (e) {
+                if (!this._map || this._map.dragging.moving() || this._map._animatingZoom) { return; }
+                this._handleMouseHover(e, this._tilePoint(e));
+            };
+        }
         var {{ this.get_name() }} = (function () {
             var s = {{ this.spec_json }};
             var layer = L.vectorGrid.protobuf(s.url, {
