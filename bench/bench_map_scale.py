@@ -1,7 +1,7 @@
 """Issue 15 items 1–2: the overview map of a province in headless Chromium — this checkout against the named
 baseline "naive folium" (the code before the map of the level below: every village and every overlay sent).
 
-    PYTHONPATH=src:tests python bench/bench_map_scale.py --workspace /tmp/prov.gpkg [--baseline-ref c8dcba7]
+    PYTHONPATH=src:tests python bench/bench_map_scale.py --workspace /tmp/prov.gpkg [--baseline-ref c8dcba7,e19b1ff]
         [--baseline-timeout 300] [--skip-baseline] [--areas 2102,210202]
 
 Both apps run in the same run, one after the other, each with its own copy of the workspace; the baseline is
@@ -16,7 +16,12 @@ each app it measures, in a new browser session each time:
 * **change area**: opening ``?area=<code>`` for each code of ``--areas`` (a city, a county) — seconds to the
   drawn map and bytes; for this checkout also a **click on a city** of the province map (the drill-down);
 * **zoom/pan frames**: in the province view, three animated zooms and pans driven through Leaflet's API while
-  ``requestAnimationFrame`` records every frame: the longest frame and the 95th percentile (ms).
+  ``requestAnimationFrame`` records every frame: the longest frame and the 95th percentile (ms);
+* for this checkout, **the province at village level** (every village from the app's vector tiles,
+  :mod:`bangfu.maps.tiles`): choosing 村 in 地图单位 until every tile in view is drawn — the first time after a
+  server start (the tiles are written then, once per villages content) and again in a new session — with the
+  bytes over the websocket and over HTTP for the tiles, the tiles requested, zoom/pan frames (tiles loaded while
+  zooming), a click on a village (→ its town) and a city chosen in the sidebar's area picker.
 
 Nothing is asserted: the figures go to docs/benchmarks.md with the machine's load. The baseline stops at
 ``--baseline-timeout`` seconds per view and reports "not drawn" with the bytes received until then.
@@ -37,7 +42,7 @@ from pathlib import Path
 from collections.abc import Iterator
 
 from bangfu.workspace import store
-from browser_util import MAP_IFRAME, browser_page, running_app
+from browser_util import DRAWN, MAP_IFRAME, browser_page, running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +105,7 @@ def _drawn(page, timeout_s: float) -> bool:
     """Wait until the script run is over and the map iframe shows Leaflet paths; False on timeout or when the page
     shows an exception (checked every half second)."""
     end = time.perf_counter() + timeout_s
-    paths = page.frame_locator(MAP_IFRAME).first.locator("path.leaflet-interactive")
+    paths = page.frame_locator(MAP_IFRAME).first.locator(DRAWN)
     idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
     while time.perf_counter() < end:
         if page.locator("[data-testid='stException']").count():
@@ -161,6 +166,91 @@ def _click_a_unit(page, meter: Meter, timeout_s: float) -> View:
                 max(meter.frames, default=0) / 1e6, new_title.replace("\n", " "))
 
 
+@dataclass
+class TileMeter:
+    """Village tiles fetched over HTTP since the last :meth:`reset` (count and body bytes)."""
+
+    n: int = 0
+    received: int = 0
+
+    def attach(self, page) -> None:
+        page.on("requestfinished", self._done)
+
+    def _done(self, request) -> None:
+        if "/app/static/vtiles/" in request.url:
+            self.n += 1
+            try:
+                self.received += int(request.sizes()["responseBodySize"])
+            except Exception:  # a request the page cancelled
+                pass
+
+    def reset(self) -> None:
+        self.n, self.received = 0, 0
+
+
+_TILES_DONE_JS = """() => { const all = document.querySelectorAll('canvas.leaflet-tile');
+  return all.length > 0 && [...all].every(c => c.classList.contains('leaflet-tile-loaded')); }"""
+
+
+def _tiles_drawn(page, timeout_s: float) -> bool:
+    if not _drawn(page, timeout_s):
+        return False
+    frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+    frame.wait_for_function(_TILES_DONE_JS, timeout=timeout_s * 1000)
+    return True
+
+
+def _village_level(page, meter: Meter, tiles: TileMeter, name: str, timeout_s: float) -> View:
+    """Choose 村 in the map-unit box of the province view and wait until every tile in view is drawn."""
+    meter.reset()
+    tiles.reset()
+    t0 = time.perf_counter()
+    page.locator("[data-testid='stSelectbox']").filter(has_text="地图单位").first.click()
+    page.get_by_role("option", name="村", exact=True).click()
+    page.frame_locator(MAP_IFRAME).first.locator("canvas.leaflet-tile").first.wait_for(
+        state="attached", timeout=timeout_s * 1000)
+    ok = _tiles_drawn(page, timeout_s)
+    dt = time.perf_counter() - t0
+    return View(name, dt if ok else None, (meter.received + tiles.received) / 1e6, max(meter.frames, default=0) / 1e6,
+                f"{tiles.n} tiles, {tiles.received / 1e6:.2f} MB of them over HTTP; "
+                f"websocket {meter.received / 1e6:.2f} MB")
+
+
+def _click_a_village(page, meter: Meter, timeout_s: float) -> View:
+    """A click in the middle of the tile map (a village there: Liaoning's centre is land) and wait for its town."""
+    meter.reset()
+    page.locator(MAP_IFRAME).first.scroll_into_view_if_needed()
+    frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
+    frame.evaluate("() => { const k = Object.keys(window).find(k => k.startsWith('map_') && window[k].setView);"
+                   " window[k].fitBounds(window[k].getBounds(), {animate: false}); }")
+    box = page.locator(MAP_IFRAME).first.bounding_box()
+    title = page.locator("[data-testid='stMain'] h1").first.inner_text()
+    t0 = time.perf_counter()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.wait_for_function("t => { const h = document.querySelector(\"[data-testid='stMain'] h1\");"
+                           " return h && h.innerText !== t; }", arg=title, timeout=timeout_s * 1000)
+    ok = _drawn(page, timeout_s)
+    dt = time.perf_counter() - t0
+    new_title = page.locator("[data-testid='stMain'] h1").first.inner_text()
+    return View("click a village on the tile map (→ its town)", dt if ok else None, meter.received / 1e6,
+                max(meter.frames, default=0) / 1e6, new_title.replace("\n", " "))
+
+
+def _pick_area(page, meter: Meter, label: str, timeout_s: float) -> View:
+    """Choose the area ``label`` in the sidebar's area box (the level box on 市) and wait for its map."""
+    meter.reset()
+    title = page.locator("[data-testid='stMain'] h1").first.inner_text()
+    t0 = time.perf_counter()
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="全部").first.click()
+    page.get_by_role("option", name=label, exact=True).click()
+    page.wait_for_function("t => { const h = document.querySelector(\"[data-testid='stMain'] h1\");"
+                           " return h && h.innerText !== t; }", arg=title, timeout=timeout_s * 1000)
+    ok = _drawn(page, timeout_s)
+    dt = time.perf_counter() - t0
+    return View(f"choose {label} in the sidebar's area box", dt if ok else None, meter.received / 1e6,
+                max(meter.frames, default=0) / 1e6)
+
+
 def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float, ours: bool) -> list[str]:
     rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix=f"bench-map-{app}-") as tmp:
@@ -190,6 +280,27 @@ def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float
                 if ours and v.seconds is not None:
                     rows.append(_click_a_unit(page, meter, timeout_s).row(app))
                     print(rows[-1], flush=True)
+            with _session(timeout_s) as (page, meter):
+                v = _open(page, meter, f"{base}/overview", "province (again, for the area box)", timeout_s)
+                if v.seconds is not None:
+                    rows.append(_pick_area(page, meter, "沈阳市", timeout_s).row(app))
+                    print(rows[-1], flush=True)
+            for run in (("first use after the start: tiles written",) if ours else ()) + (
+                    ("new session, tiles on disk",) if ours else ()):
+                with _session(timeout_s) as (page, meter):
+                    tiles = TileMeter()
+                    tiles.attach(page)
+                    if _open(page, meter, f"{base}/overview", "province", timeout_s).seconds is None:
+                        continue
+                    v = _village_level(page, meter, tiles, f"province at village level, {run}", timeout_s)
+                    if v.seconds is not None:
+                        tiles.reset()
+                        v.note += "; " + _frames(page) + f" ({tiles.n} more tiles while zooming)"
+                    rows.append(v.row(app))
+                    print(rows[-1], flush=True)
+                    if v.seconds is not None and run.startswith("new"):
+                        rows.append(_click_a_village(page, meter, timeout_s).row(app))
+                        print(rows[-1], flush=True)
             for code in areas:
                 with _session(timeout_s) as (page, meter):
                     v = _open(page, meter, f"{base}/overview?area={code}", f"open ?area={code}", timeout_s)
@@ -241,7 +352,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workspace", type=Path, required=True, help="a province GeoPackage (python -m bangfu.demo build"
                                                                   " --region liaoning)")
-    ap.add_argument("--baseline-ref", default="c8dcba7", help="git ref of the baseline (the code before issue 15's map)")
+    ap.add_argument("--baseline-ref", default="c8dcba7,e19b1ff",
+                    help="git refs of the baselines, comma-separated: naive folium (the code before issue 15's map),"
+                         " today's code (main before the village tiles)")
     ap.add_argument("--baseline-timeout", type=float, default=300)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--skip-baseline", action="store_true")
@@ -253,11 +366,12 @@ def main() -> None:
     print("| app | view | first map drawn | received over the websocket | largest message | note |")
     print("|---|---|---|---|---|---|")
     rows = measure("this checkout", ROOT, args.workspace, areas, args.timeout, ours=True)
-    if not args.skip_baseline:
+    names = {"c8dcba7": "naive folium", "e19b1ff": "today's code"}
+    for ref in ([] if args.skip_baseline else [r for r in args.baseline_ref.split(",") if r]):
         tmp = Path(tempfile.mkdtemp(prefix="bench-map-baseline-"))
         try:
-            base_root = _export(args.baseline_ref, tmp)
-            rows += measure(f"naive folium ({args.baseline_ref})", base_root, args.workspace, areas,
+            base_root = _export(ref, tmp)
+            rows += measure(f"{names.get(ref, 'baseline')} ({ref})", base_root, args.workspace, areas,
                             args.baseline_timeout, ours=False)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
