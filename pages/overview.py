@@ -17,7 +17,7 @@ if table.empty:
     st.stop()
 area_table = panel.area_villages(ctx, table)
 panel.kpi_section(ctx, area_table)
-found = search_box(ctx, search_index(ctx), key=panel.SEARCH_KEY)
+found = search_box(ctx, lambda: search_index(ctx), key=panel.SEARCH_KEY)  # built when something is typed
 summary = panel.summary_table(ctx, area_table, choice.as_of)
 map_key = panel.map_key(ctx, choice)
 pick = panel.current_pick(ctx, found, summary.refs, map_key)  # search, map click or table row: the last one wins
@@ -29,6 +29,7 @@ with left:
     show_map(fmap, key=map_key, height=640, returned_objects=["last_active_drawing"], focus=pick.entry, fit=pick.fit,
              on_change=panel.drill_down(ctx, choice))  # a click on an area of the map goes to that area
     panel.map_notes(ctx, choice)
+panel.warm_up(ctx)  # after the map: fill the shared caches of the other levels, the tiles and the search index
 with right:
     st.subheader(ctx.t("overview.profile.title"))
     panel.profile_panel(ctx, table, choice.as_of, pick.village)

@@ -128,3 +128,28 @@ def test_big_workspace_limits_what_is_sent(province_ws: Path, monkeypatch: pytes
         assert ("道路地图在县（市、区）和镇街范围内显示" in notes) is not drawn, (area, notes)
         if not drawn:  # only the missing links' map is left, with the top links' roads only
             assert _map_bytes(rt) * 5 < small_roads, (area, _map_bytes(rt), small_roads)
+
+
+def test_first_visit_warms_the_other_levels_and_the_tiles(province_ws: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path):
+    """The first overview run starts one background warm-up per workspace version: afterwards the tiles of a big
+    workspace are on disk though nobody chose 村, and every level's units are cached; a second run starts none."""
+    import threading
+
+    from bangfu.maps import tiles as vt
+    from bangfu.maps import units
+    from bangfu.ui.panels import overview as panel
+
+    monkeypatch.setattr(units, "VILLAGE_MAP_MAX", 100)
+    monkeypatch.setattr(panel, "tile_root", lambda: tmp_path / "vtiles")
+    monkeypatch.setattr(panel, "_WARMED", set())
+    before = {t for t in threading.enumerate() if t.name == "bangfu-warm-up"}
+    at = _run(province_ws)
+    started = [t for t in threading.enumerate() if t.name == "bangfu-warm-up" and t not in before]
+    assert len(started) == 1
+    started[0].join(timeout=TIMEOUT)
+    assert not started[0].is_alive()
+    assert len([p for p in (tmp_path / "vtiles").iterdir() if vt.tiles_ready(tmp_path / "vtiles", p.name)]) == 1
+    at.run()
+    assert not [t for t in threading.enumerate() if t.name == "bangfu-warm-up" and t not in before and t.is_alive()]
+    assert len(panel._WARMED) == 1

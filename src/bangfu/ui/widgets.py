@@ -140,14 +140,18 @@ def entry_label(ctx: Context, entry: Entry) -> str:
     return " · ".join(x for x in (ctx.t(f"search.kind.{entry.kind}"), entry.name, entry.detail, entry.key) if x)
 
 
-def search_box(ctx: Context, index: Sequence[Entry], *, key: str, kinds: Sequence[str] = SEARCH_KINDS) -> Ref | None:
+def search_box(ctx: Context, index: Sequence[Entry] | Callable[[], Sequence[Entry]], *, key: str,
+               kinds: Sequence[str] = SEARCH_KINDS) -> Ref | None:
     """The search box of a map page (name, code or pinyin initials, :func:`bangfu.indicators.search.search`) and
     the list of what it found; returns the chosen result (the best one until another is picked), None without
-    a query or a match."""
+    a query or a match. ``index`` may be a function giving it: it is then built only once something is typed
+    (a province's index takes tens of seconds to build the first time; the first page need not wait for it)."""
     c1, c2 = st.columns([2, 3])
     query = c1.text_input(ctx.t("search.label"), key=f"{key}_q", placeholder=ctx.t("search.placeholder"))
     if not query.strip():
         return None
+    if callable(index):
+        index = index()
     hits = {e.ref: e for e in search(index, query, kinds=kinds)}
     if not hits:
         c2.caption(ctx.t("search.none").format(q=md_text(query.strip())))  # what was typed: never Markdown

@@ -7,10 +7,13 @@ projects) — never household rows. The cache policy is :mod:`bangfu.ui.cache`'s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import tempfile
+import threading
 from pathlib import Path
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import folium
@@ -29,7 +32,7 @@ from bangfu.ui.area_picker import request_area
 from bangfu.ui.cache import area_layer, load_layer, shared, unit_polygons
 from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import Context, app_static_dir
-from bangfu.ui.widgets import Ref, find_entry, kpi_row, map_click, page_pick
+from bangfu.ui.widgets import Ref, find_entry, kpi_row, map_click, page_pick, search_index
 from bangfu.indicators.search import Entry
 from bangfu.workspace import areas, store
 
@@ -37,7 +40,7 @@ __all__ = ["Choice", "option_widgets", "default_as_of", "md_text", "village_tabl
            "town_table", "area_villages", "kpi_section", "overview_map", "profile_panel",
            "summary_table", "Summary", "Pick", "current_pick", "MAP_KEY", "TABLE_KEY", "SEARCH_KEY", "unit_table",
            "unit_shapes", "map_key", "drill_down", "map_notes", "tile_root", "villages_token", "village_tile_set",
-           "tile_map_data"]
+           "tile_map_data", "warm_up", "warm_tasks"]
 
 #: Session key of the village whose profile is shown (set by a click on the map, the search box or a table row).
 VILLAGE_KEY = "ov_village"
@@ -400,3 +403,58 @@ def summary_table(ctx: Context, area_table: pd.DataFrame, as_of: str) -> Summary
     return Summary(f"{ctx.town_name} · {ctx.t('overview.table.villages')}", shown,
                    f"{ctx.town_name}{ctx.t('overview.file.villages')}",
                    [("village", str(c)) for c in summary["village_code"]])
+
+
+# --------------------------------------------------------------------------- warming the shared caches
+
+
+_WARMED: set[tuple[str, str, str]] = set()
+_WARM_LOCK = threading.Lock()
+_log = logging.getLogger(__name__)
+
+
+def warm_tasks(ctx: Context, as_of: str) -> list[tuple[str, Callable[[], object]]]:
+    """What a later click or a later visitor would otherwise wait for, in the order it is likely needed: the map of
+    every level for every area (the units' table and their simplified shapes per zoom step: a drill-down then
+    only reads caches), the village tiles of a workspace above :data:`bangfu.maps.units.VILLAGE_MAP_MAX`, and the
+    search index. Each task fills a shared cache (public data only)."""
+    path, version = ctx.path, ctx.version
+    villages = ctx.layer("villages")
+    tasks: list[tuple[str, Callable[[], object]]] = [("village_table", partial(village_table, path, version, as_of))]
+    whole = areas.whole_area(villages)
+    geoms = villages.geometry.values
+    steps: dict[str, set[tuple[float, int]]] = {}
+    for parent in [whole, *(a for lv in areas.LEVELS for a in areas.level_areas(villages, lv.key))]:
+        level = mu.below(parent)
+        mask = parent.village_mask(villages)
+        if level != mu.VILLAGE and mask.any():  # the view of this area: its level below at its zoom step
+            steps.setdefault(level, set()).add(mu.view_tolerance(shapely.total_bounds(geoms[mask])))
+    for level in (lv.key for lv in areas.LEVELS if lv.key in steps):
+        tasks.append((f"unit_table.{level}", partial(unit_table, path, version, as_of, level)))
+        for tol, prec in sorted(steps[level], reverse=True):
+            tasks.append((f"unit_shapes.{level}.{tol}", partial(unit_shapes, path, version, level, tol, prec)))
+    if len(villages) > mu.VILLAGE_MAP_MAX:
+        tasks.append(("tiles", lambda: village_tile_set(path, version)))
+    tasks.append(("search_index", partial(search_index, ctx)))
+    return tasks
+
+
+def warm_up(ctx: Context) -> None:
+    """Run :func:`warm_tasks` once per workspace version in this server process, in a background thread (daemon:
+    it never holds up a page or the server's stop; a failure is logged and the page computes it when asked)."""
+    as_of = default_as_of(ctx.meta).isoformat()
+    key = (ctx.path, ctx.version, as_of)
+    with _WARM_LOCK:
+        if key in _WARMED:
+            return
+        _WARMED.add(key)
+    tasks = warm_tasks(ctx, as_of)
+
+    def run() -> None:
+        for name, task in tasks:
+            try:
+                task()
+            except Exception:  # noqa: BLE001 - warming is best effort; the page computes what failed when needed
+                _log.warning("warming %s failed", name, exc_info=True)
+
+    threading.Thread(target=run, name="bangfu-warm-up", daemon=True).start()
