@@ -241,7 +241,7 @@ def _pick_area(page, meter: Meter, label: str, timeout_s: float) -> View:
     meter.reset()
     title = page.locator("[data-testid='stMain'] h1").first.inner_text()
     t0 = time.perf_counter()
-    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="全部").first.click()
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text="地区").first.click()
     page.get_by_role("option", name=label, exact=True).click()
     page.wait_for_function("t => { const h = document.querySelector(\"[data-testid='stMain'] h1\");"
                            " return h && h.innerText !== t; }", arg=title, timeout=timeout_s * 1000)
