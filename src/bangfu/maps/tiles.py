@@ -540,7 +540,8 @@ class VectorTileSpec:
 
 class VectorTileLayer(folium.map.Layer):
     """The villages drawn from vector tiles by Leaflet.VectorGrid (canvas): fill = the village's class colour from
-    the class string, borders from zoom 9 on. A click opens a popup (name, code, the indicator's value: text set
+    the class string, borders from zoom 9 on. New tiles are fetched and parsed once a zoom or pan has ended (not
+    during its animation, whose frames would otherwise wait for them). A click opens a popup (name, code, the indicator's value: text set
     with ``textContent``, never HTML) and returns the village to the app as streamlit-folium's
     ``last_active_drawing`` (properties ``c`` = code, ``vt`` = 1; no geometry)."""
 
@@ -579,7 +580,7 @@ class VectorTileLayer(folium.map.Layer):
             var layer = L.vectorGrid.protobuf(s.url, {
                 rendererFactory: L.canvas.tile, interactive: true, pane: "overlayPane",
                 maxNativeZoom: s.max_zoom, minNativeZoom: s.min_zoom, maxZoom: 19,
-                getFeatureId: function (f) { return f.properties.i; },
+                updateWhenZooming: false, updateWhenIdle: true,  /* tiles are parsed after a zoom or pan, not in it */
                 vectorTileLayerStyles: {"{{ this.layer_name }}": function (p, z) {
                     var c = s.classes.charCodeAt(p.i) - 48;
                     return {fill: true, fillColor: (c >= 0 && c < s.colors.length) ? s.colors[c] : s.no_data,
