@@ -289,7 +289,7 @@ def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float
                         rows.append(View("choose 沈阳市 in the sidebar's area box", None, 0, 0,
                                          f"no area box ({type(exc).__name__})").row(app))
                     print(rows[-1], flush=True)
-            for run in (("first use after the start: tiles written",) if ours else ()) + (
+            for run in (("first village view after the start",) if ours else ()) + (
                     ("new session, tiles on disk",) if ours else ()):
                 with _session(timeout_s) as (page, meter):
                     tiles = TileMeter()
