@@ -122,6 +122,17 @@ def test_big_workspace_limits_what_is_sent(province_ws: Path, monkeypatch: pytes
     key = sent[0].split(f"/{vt.TILE_FOLDER}/")[1].split("/")[0]
     assert vt.tiles_ready(tmp_path / "vtiles", key)  # written (once) before the map was sent
     assert _map_bytes(at) * 3 < geojson_villages, (_map_bytes(at), geojson_villages)
+    # another indicator and classification: the same tiles, other classes (one character per village)
+    next(s for s in at.selectbox if s.label == "专题指标").set_value("poor_households").run()
+    next(s for s in at.selectbox if s.label == "分级方法").set_value("quantiles").run()
+    assert not at.exception, [e.value for e in at.exception]
+    again = [e.proto.json_args for e in at.get("component_instance")
+             if e.proto.component_name.startswith("streamlit_folium")]
+    assert f"/{vt.TILE_FOLDER}/{key}/" in again[0] and '\\"value_prop\\":\\"p\\"' in again[0]
+
+    def classes(args: str) -> str:
+        return args.split('\\"classes\\":\\"')[1].split("\\")[0]
+    assert len(classes(sent[0])) == len(classes(again[0])) == 301 and classes(sent[0]) != classes(again[0])
     for area, drawn in (("", False), ("2101", False), ("210102", True)):
         rt = _roads_page(province_ws, area)
         notes = " ".join(i.value for i in rt.info)

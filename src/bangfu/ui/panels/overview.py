@@ -29,7 +29,7 @@ from bangfu.maps import units as mu
 from bangfu.maps.overview import (MapOptions, OverviewGeometry, OverviewMapData, build_overview_map, prepare_geometry,
                                   prepare_overview)
 from bangfu.ui.area_picker import request_area
-from bangfu.ui.cache import area_layer, load_layer, shared, unit_polygons
+from bangfu.ui.cache import area_layer, load_layer, road_pieces, shared, unit_polygons
 from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import Context, app_static_dir
 from bangfu.ui.widgets import Ref, find_entry, kpi_row, map_click, page_pick, search_index
@@ -416,7 +416,7 @@ _log = logging.getLogger(__name__)
 def warm_tasks(ctx: Context, as_of: str) -> list[tuple[str, Callable[[], object]]]:
     """What a later click or a later visitor would otherwise wait for, in the order it is likely needed: the map of
     every level for every area (the units' table and their simplified shapes per zoom step: a drill-down then
-    only reads caches), the village tiles of a workspace above :data:`bangfu.maps.units.VILLAGE_MAP_MAX`, and the
+    only reads caches), the roads split at village borders (the overlays of a town's map), the village tiles of a workspace above :data:`bangfu.maps.units.VILLAGE_MAP_MAX`, and the
     search index. Each task fills a shared cache (public data only)."""
     path, version = ctx.path, ctx.version
     villages = ctx.layer("villages")
@@ -433,6 +433,7 @@ def warm_tasks(ctx: Context, as_of: str) -> list[tuple[str, Callable[[], object]
         tasks.append((f"unit_table.{level}", partial(unit_table, path, version, as_of, level)))
         for tol, prec in sorted(steps[level], reverse=True):
             tasks.append((f"unit_shapes.{level}.{tol}", partial(unit_shapes, path, version, level, tol, prec)))
+    tasks.append(("road_pieces", partial(road_pieces, path, version)))  # the first village map with overlays
     if len(villages) > mu.VILLAGE_MAP_MAX:
         tasks.append(("tiles", lambda: village_tile_set(path, version)))
     tasks.append(("search_index", partial(search_index, ctx)))
