@@ -29,7 +29,7 @@ with left:
     show_map(fmap, key=map_key, height=640, returned_objects=["last_active_drawing"], focus=pick.entry, fit=pick.fit,
              on_change=panel.drill_down(ctx, choice))  # a click on an area of the map goes to that area
     panel.map_notes(ctx, choice)
-panel.warm_up(ctx)  # after the map: fill the shared caches of the other levels, the tiles and the search index
+panel.warm_up(ctx)  # after the map: fill the shared caches of the other levels and the village tiles
 with right:
     st.subheader(ctx.t("overview.profile.title"))
     panel.profile_panel(ctx, table, choice.as_of, pick.village)

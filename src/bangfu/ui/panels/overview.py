@@ -32,7 +32,7 @@ from bangfu.ui.area_picker import request_area
 from bangfu.ui.cache import area_layer, load_layer, road_pieces, shared, unit_polygons
 from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import Context, app_static_dir
-from bangfu.ui.widgets import Ref, find_entry, kpi_row, map_click, page_pick, search_index
+from bangfu.ui.widgets import Ref, find_entry, kpi_row, map_click, page_pick
 from bangfu.indicators.search import Entry
 from bangfu.workspace import areas, store
 
@@ -416,8 +416,10 @@ _log = logging.getLogger(__name__)
 def warm_tasks(ctx: Context, as_of: str) -> list[tuple[str, Callable[[], object]]]:
     """What a later click or a later visitor would otherwise wait for, in the order it is likely needed: the map of
     every level for every area (the units' table and their simplified shapes per zoom step: a drill-down then
-    only reads caches), the roads split at village borders (the overlays of a town's map), the village tiles of a workspace above :data:`bangfu.maps.units.VILLAGE_MAP_MAX`, and the
-    search index. Each task fills a shared cache (public data only)."""
+    only reads caches), the roads split at village borders (the overlays of a town's map) and the village tiles of a
+    workspace above :data:`bangfu.maps.units.VILLAGE_MAP_MAX`. Each task fills a shared cache (public data only).
+    Not the search index: on a province it is 15–30 s of pure Python (pinyin of 62,506 names) that would slow every
+    page of the first minutes (one GIL); it is built on the first search instead."""
     path, version = ctx.path, ctx.version
     villages = ctx.layer("villages")
     tasks: list[tuple[str, Callable[[], object]]] = [("village_table", partial(village_table, path, version, as_of))]
@@ -436,7 +438,6 @@ def warm_tasks(ctx: Context, as_of: str) -> list[tuple[str, Callable[[], object]
     tasks.append(("road_pieces", partial(road_pieces, path, version)))  # the first village map with overlays
     if len(villages) > mu.VILLAGE_MAP_MAX:
         tasks.append(("tiles", lambda: village_tile_set(path, version)))
-    tasks.append(("search_index", partial(search_index, ctx)))
     return tasks
 
 
