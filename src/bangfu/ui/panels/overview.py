@@ -431,13 +431,17 @@ def warm_tasks(ctx: Context, as_of: str) -> list[tuple[str, Callable[[], object]
         mask = parent.village_mask(villages)
         if level != mu.VILLAGE and mask.any():  # the view of this area: its level below at its zoom step
             steps.setdefault(level, set()).add(mu.view_tolerance(shapely.total_bounds(geoms[mask])))
-    for level in (lv.key for lv in areas.LEVELS if lv.key in steps):
+    levels = [lv.key for lv in areas.LEVELS if lv.key in steps]
+    later: list[tuple[str, Callable[[], object]]] = []
+    for n, level in enumerate(levels):
         tasks.append((f"unit_table.{level}", partial(unit_table, path, version, as_of, level)))
-        for tol, prec in sorted(steps[level], reverse=True):
-            tasks.append((f"unit_shapes.{level}.{tol}", partial(unit_shapes, path, version, level, tol, prec)))
+        for tol, prec in sorted(steps[level], reverse=True):  # the two levels at the top first, the rest later
+            (tasks if n < 2 else later).append(
+                (f"unit_shapes.{level}.{tol}", partial(unit_shapes, path, version, level, tol, prec)))
     tasks.append(("road_pieces", partial(road_pieces, path, version)))  # the first village map with overlays
     if len(villages) > mu.VILLAGE_MAP_MAX:
         tasks.append(("tiles", lambda: village_tile_set(path, version)))
+    tasks += later
     return tasks
 
 
