@@ -15,7 +15,7 @@ from streamlit_folium import st_folium
 from streamlit.errors import StreamlitAPIException
 
 from bangfu.export import tables as exports
-from bangfu.indicators.search import SEARCH_KINDS, Entry, build_index, search
+from bangfu.indicators.search import SEARCH_KINDS, Entry, build_index, initials, search
 from bangfu.maps.base import focus_layer
 from bangfu.core.labels import LABELS, t
 from bangfu.workspace import access
@@ -129,10 +129,27 @@ def search_index(ctx: Context) -> tuple[Entry, ...]:
 
 
 def find_entry(ctx: Context, ref: Ref | None) -> Entry | None:
-    """The search entry of ``ref`` (kind, key), or None."""
+    """The search entry of ``ref`` (kind, key), or None. A village is made from its row of the villages layer (what
+    the index holds for it) without building the whole index: a click on a village map or an open profile does not
+    wait for the index of every road and project (tens of seconds on a province)."""
     if ref is None:
         return None
+    if ref[0] == "village":
+        return _village_entry(ctx, str(ref[1]))
     return next((e for e in search_index(ctx) if e.ref == tuple(ref)), None)
+
+
+def _village_entry(ctx: Context, code: str) -> Entry | None:
+    villages = ctx.layer("villages")
+    rows = villages[villages["village_code"].astype(str) == code]
+    if rows.empty or rows.geometry.iloc[0] is None or rows.geometry.iloc[0].is_empty:
+        return None
+    if rows.crs is not None and not rows.crs.equals("EPSG:4326"):
+        rows = rows.to_crs("EPSG:4326")
+    row = rows.iloc[0]
+    name = "" if pd.isna(row["village_name"]) else str(row["village_name"])
+    town = "" if "town_name" not in rows or pd.isna(row["town_name"]) else str(row["town_name"])
+    return Entry("village", code, name, town, initials(name), row.geometry)
 
 
 def entry_label(ctx: Context, entry: Entry) -> str:
