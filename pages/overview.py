@@ -5,7 +5,7 @@ import streamlit as st
 from bangfu.ui.panels import overview as panel
 from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import download_buttons, page_header, pick_table, search_box, search_index, show_map
+from bangfu.ui.widgets import download_buttons, page_header, pick_table, search_box, show_map
 
 ctx = current()
 page_header(ctx, "page.overview", "home.intro")
@@ -17,7 +17,7 @@ if table.empty:
     st.stop()
 area_table = panel.area_villages(ctx, table)
 panel.kpi_section(ctx, area_table)
-found = search_box(ctx, lambda: search_index(ctx), key=panel.SEARCH_KEY)  # built when something is typed
+found = search_box(ctx, key=panel.SEARCH_KEY)  # the workspace's index, built when something is typed
 summary = panel.summary_table(ctx, area_table, choice.as_of)
 map_key = panel.map_key(ctx, choice)
 pick = panel.current_pick(ctx, found, summary.refs, map_key)  # search, map click or table row: the last one wins

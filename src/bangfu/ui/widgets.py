@@ -157,17 +157,20 @@ def entry_label(ctx: Context, entry: Entry) -> str:
     return " · ".join(x for x in (ctx.t(f"search.kind.{entry.kind}"), entry.name, entry.detail, entry.key) if x)
 
 
-def search_box(ctx: Context, index: Sequence[Entry] | Callable[[], Sequence[Entry]], *, key: str,
+def search_box(ctx: Context, index: Sequence[Entry] | Callable[[], Sequence[Entry]] | None = None, *, key: str,
                kinds: Sequence[str] = SEARCH_KINDS) -> Ref | None:
     """The search box of a map page (name, code or pinyin initials, :func:`bangfu.indicators.search.search`) and
     the list of what it found; returns the chosen result (the best one until another is picked), None without
-    a query or a match. ``index`` may be a function giving it: it is then built only once something is typed
-    (a province's index takes tens of seconds to build the first time; the first page need not wait for it)."""
+    a query or a match. ``index`` may be a function giving it, or None for the workspace's (:func:`search_index`):
+    it is then built only once something is typed (a province's index takes tens of seconds to build the first
+    time; the first page need not wait for it)."""
     c1, c2 = st.columns([2, 3])
     query = c1.text_input(ctx.t("search.label"), key=f"{key}_q", placeholder=ctx.t("search.placeholder"))
     if not query.strip():
         return None
-    if callable(index):
+    if index is None:
+        index = search_index(ctx)
+    elif callable(index):
         index = index()
     hits = {e.ref: e for e in search(index, query, kinds=kinds)}
     if not hits:
