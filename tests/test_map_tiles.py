@@ -302,3 +302,19 @@ def test_prune_keeps_the_current_and_young_sets(tmp_path: Path):
     gone = vt.prune_tiles(tmp_path, keep=["k0"], max_sets=3)
     assert sorted(gone) == [f"k{i}" for i in range(1, 6)]
     assert (tmp_path / "k0").is_dir() and (tmp_path / "k8").is_dir()
+
+
+def test_village_entry_is_the_index_entry(kaiping):
+    """A clicked or profiled village is highlighted without building the whole search index: its entry made from
+    its row equals the index's (the oracle: bangfu.indicators.search.build_index)."""
+    from bangfu.indicators.search import build_index
+    from bangfu.ui.widgets import village_entry
+
+    villages = store.read_layer(ROOT / "geodata" / "kaiping_demo.gpkg", "villages")
+    index = {e.key: e for e in build_index(villages) if e.kind == "village"}
+    for code in sorted(index)[::25]:
+        mine, theirs = village_entry(villages, code), index[code]
+        assert mine is not None and (mine.ref, mine.name, mine.detail, mine.initials) == (
+            theirs.ref, theirs.name, theirs.detail, theirs.initials)
+        assert mine.geometry.equals(theirs.geometry)
+    assert village_entry(villages, "000000000000") is None

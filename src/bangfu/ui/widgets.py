@@ -140,7 +140,13 @@ def find_entry(ctx: Context, ref: Ref | None) -> Entry | None:
 
 
 def _village_entry(ctx: Context, code: str) -> Entry | None:
-    villages = ctx.layer("villages")
+    return village_entry(ctx.layer("villages"), code)
+
+
+def village_entry(villages: pd.DataFrame, code: str) -> Entry | None:
+    """The search entry of village ``code`` made from its row of ``villages`` (what
+    :func:`bangfu.indicators.search.build_index` makes of it: name, town as context, lon/lat geometry), None when
+    there is none."""
     rows = villages[villages["village_code"].astype(str) == code]
     if rows.empty or rows.geometry.iloc[0] is None or rows.geometry.iloc[0].is_empty:
         return None
