@@ -73,8 +73,13 @@ SYSTEM = Principal("system", "admin", display_name="系统（首次使用）", s
 
 
 def default_workspace_dir() -> Path:
-    """The writable workspace folder: ``$BANGFU_WORKSPACE`` or ``~/.local/share/bangfu-atlas``."""
+    """The writable workspace (office) folder: ``$BANGFU_WORKSPACE`` or ``~/.local/share/bangfu-atlas``.
+
+    When ``$BANGFU_WORKSPACE`` is a database URL (:mod:`bangfu.workspace.locations`), the office folder (accounts,
+    audit trail, settings) is ``$BANGFU_OFFICE`` or the default."""
     env = os.environ.get("BANGFU_WORKSPACE")
+    if env and "://" in env:  # a postgresql:// URL is a workspace, not a folder
+        env = os.environ.get("BANGFU_OFFICE")
     if env:
         return Path(env).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
