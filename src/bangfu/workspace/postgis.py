@@ -49,7 +49,8 @@ from psycopg.types.string import TextLoader
 
 from bangfu.workspace import audit, locking, pgconnect, store
 from bangfu.workspace.access import Principal, require
-from bangfu.workspace.schema import LAYERS, REQUIRED_LAYERS, Layer, get_layer
+from bangfu.workspace.schema import LAYERS, REFERENCE_TABLES, REQUIRED_LAYERS, Layer
+from bangfu.workspace.schema import get_layer as _schema_layer
 
 __all__ = [
     "FORMAT_VERSION", "SQL_TYPES", "GEOMETRY_TYPES", "PgConnection", "PostgisStore", "STORE", "migrate",
@@ -67,6 +68,15 @@ META = "bangfu_meta"
 AUDIT = "bangfu_audit"
 _OWN_TABLES = (META, AUDIT)
 _AUDIT_COLUMNS = ("at", "username", "display_name", "role", "action", "workspace", "target", "details")
+
+
+def get_layer(name: str) -> Layer:
+    """A layer of the schema table, or a reference table (the official village list) a workspace may hold."""
+    return REFERENCE_TABLES[name] if name in REFERENCE_TABLES else _schema_layer(name)
+
+
+#: Every table a workspace schema may hold besides its own: the layers, then the reference tables.
+ALL_TABLES = (*LAYERS, *REFERENCE_TABLES)
 
 
 def _schema(location: store.Path | str) -> str:
@@ -335,7 +345,7 @@ def _frame(layer: Layer, rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
         else:
             data[c.name] = pd.Series(values, dtype=object)
     if layer.geometry is None:
-        return store.coerce(layer, pd.DataFrame(data))
+        return store.coerce(layer, pd.DataFrame(data, index=pd.RangeIndex(len(rows))))
     geoms = shapely.from_wkb(np.array([None if r[-1] is None else bytes(r[-1]) for r in rows], dtype=object))
     gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     return store.coerce(layer, gdf)
@@ -347,7 +357,8 @@ def _read(location: str, name: str, where: sql.Composable | None = None, params:
     try:
         with _connect(location) as con:
             if name not in _tables(con, schema):
-                return store.empty_layer(name)
+                return store.coerce(layer, pd.DataFrame({c: [] for c in layer.column_names})) if layer.geometry \
+                    is None else store.empty_layer(name)
             query = sql.SQL("SELECT {} FROM {}").format(_select_list(layer), _ident(schema, name))
             if where is not None:
                 query = query + sql.SQL(" WHERE ") + where
@@ -537,7 +548,7 @@ class PostgisStore:
                     con.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(_ident(schema)))
                 con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(schema)))
                 _create_own_tables(con, schema)
-                for name in LAYERS:
+                for name in ALL_TABLES:
                     if name in layers:
                         _create_table(con, schema, get_layer(name))
                         _copy_in(con, schema, get_layer(name), layers[name])
@@ -607,6 +618,11 @@ class PostgisStore:
             locking.checkpoint("restore:backed_up")
             return self._replace(con, location, before, frames, user=user, action=action, target=target,
                                  details=details, step="restore", written="copied", meta=meta)
+
+
+def read_reference(location: str) -> pd.DataFrame:
+    """The official village list a database workspace holds (empty frame with its columns when none)."""
+    return _read(location, REFERENCE_TABLES["reference_villages"].name)
 
 
 def _name(location: str) -> str:

@@ -9,12 +9,15 @@ only replaced when asked (``replace``).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from collections.abc import Callable
 
 import pandas as pd
+import pyogrio
 
-from bangfu.workspace import store
+from bangfu.core import fileio
+from bangfu.workspace import create, locking, store
 from bangfu.workspace.backend import is_database, location_name
 from bangfu.workspace.schema import LAYERS, get_layer
 
@@ -49,9 +52,28 @@ def copy_workspace(source: Path | str, target: Path | str, *, replace: bool = Fa
         frames[name] = store.read_layer(source, name)
         if progress is not None:
             progress(name, len(frames[name]), i, len(present))
+    reference = create.read_reference(source)  # the official village list of a new county, if it has one
+    if len(reference):
+        frames[create.REFERENCE_TABLE] = reference
+        if progress is not None:
+            progress(create.REFERENCE_TABLE, len(reference), len(present), len(present))
     meta = {k: v for k, v in store.read_meta(source).items() if not k.startswith(SKIPPED_META)}
-    store.write_workspace(target, frames, meta=meta)
+    if is_database(target):
+        store.write_workspace(target, frames, meta=meta)
+    else:
+        _write_file(Path(target), frames, meta)
     return {name: len(df) for name, df in frames.items()}
+
+
+def _write_file(path: Path, frames: dict[str, pd.DataFrame], meta: dict[str, str]) -> None:
+    """A new GeoPackage at ``path`` (swapped in atomically, under the writer lock when it replaces one), with the
+    reference table when there is one."""
+    reference = frames.pop(create.REFERENCE_TABLE, None)
+    with locking.writer_lock(path) if path.exists() else contextlib.nullcontext(), fileio.atomic_path(path) as tmp:
+        store.write_gpkg(tmp, frames, meta=meta)
+        if reference is not None:
+            pyogrio.write_dataframe(reference.astype(object), str(tmp), layer=create.REFERENCE_TABLE, driver="GPKG")
+            create._register_fixed_time(tmp)
 
 
 def layer_label(name: str) -> str:
