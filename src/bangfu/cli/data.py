@@ -25,6 +25,7 @@ from bangfu.ingest import columns as cm, matching
 from bangfu.ingest import pipeline as importers
 from bangfu.export import layers as layer_export
 from bangfu.workspace import access, create, store
+from bangfu.workspace.backend import is_database
 from bangfu.ingest.crs_detect import crs_label
 from bangfu.workspace.schema import LAYERS
 from bangfu.ingest.guard import ImportRefused, check_size
@@ -34,13 +35,15 @@ from bangfu.core.errors import BangfuError
 def _workspace(arg: str | None) -> Path:
     """The workspace a data command works on; opening it rolls back a killed writer's half-done transaction
     and removes stale temporary files (:func:`bangfu.workspace.store.startup`)."""
+    if arg and is_database(arg):
+        return arg  # type: ignore[return-value]  # a postgresql:// URL stays a string
     if arg:
         ws = Path(arg)
         if ws.is_dir():
             ws = ws / store.WORKSPACE_FILE
         store.startup(ws)
         return ws
-    return store.ensure_workspace(store.default_workspace_dir())
+    return store.default_workspace()  # type: ignore[return-value]
 
 
 def _print(text: str) -> None:
@@ -81,7 +84,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         crs = crs or saved.crs
         encoding = encoding or saved.encoding
     try:
-        limits = importers.Limits.for_office(Path(ws).parent)  # the administrator's limits (data page), then env
+        limits = importers.Limits.for_office(store.office_folder(ws))  # the administrator's limits (data page), then env
         check_size(src.stat().st_size, limits)
         # the file is read where it lies (never whole into this process): the server-folder import of a file too
         # large for a browser upload
@@ -115,7 +118,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print(f"变更预览（{LAYERS[plan.layer].zh}）：新增 {c['added']} 行，修改 {c['changed']} 行，删除 {c['removed']} 行，"
                f"不变 {c['unchanged']} 行")
     if args.save_mapping:
-        path = cm.save_mapping(ws.parent, cm.SavedMapping(args.save_mapping, plan.layer, plan.mapping, plan.crs,
+        path = cm.save_mapping(store.office_folder(ws), cm.SavedMapping(args.save_mapping, plan.layer, plan.mapping, plan.crs,
                                                           plan.encoding))
         _print(f"列对应已保存：{path}")
     if not plan.ok:

@@ -112,7 +112,7 @@ def _dispatch(fn: Callable[_P, _R]) -> Callable[_P, _R]:
         backend = backend_for(location)  # type: ignore[arg-type]
         if backend.kind == "gpkg":
             return fn(*args, **kwargs)
-        return getattr(backend, fn.__name__)(*args, **kwargs)  # type: ignore[no-any-return]
+        return getattr(backend, fn.__name__)(*args, **kwargs)
 
     return wrapper
 
@@ -120,10 +120,27 @@ def _dispatch(fn: Callable[_P, _R]) -> Callable[_P, _R]:
 def default_workspace_dir() -> Path:
     """The writable workspace folder: ``$BANGFU_WORKSPACE`` or ``~/.local/share/bangfu-atlas``."""
     env = os.environ.get("BANGFU_WORKSPACE")
-    if env:
+    if env and not is_database(env):  # a database URL: the office folder is the default data folder
         return Path(env).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "bangfu-atlas"
+
+
+def default_workspace() -> Path | str:
+    """The app's own workspace, ready to open: ``$BANGFU_WORKSPACE`` when it is a ``postgresql://`` URL (the demo is
+    copied into an empty schema on first use), else the workspace file of :func:`default_workspace_dir`."""
+    env = os.environ.get("BANGFU_WORKSPACE")
+    if env and is_database(env):
+        return ensure_workspace(env)
+    return ensure_workspace(default_workspace_dir())
+
+
+def office_folder(location: Path | str) -> Path:
+    """The office folder of a workspace (accounts, audit of account changes, saved mappings, limits): the folder
+    holding a GeoPackage, and for a database workspace the default data folder (:func:`default_workspace_dir`)."""
+    if is_database(location):
+        return default_workspace_dir()
+    return Path(location).parent
 
 
 def ensure_workspace(folder: Path | str | None = None, *, demo: Path = DEMO_PATH) -> Path:
