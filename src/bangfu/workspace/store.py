@@ -45,10 +45,10 @@ import pyogrio
 import shapely
 
 from bangfu.core import fileio, vocab
-from bangfu.core.errors import BangfuError
 from bangfu.core.resources import DEMO_PATH
 from bangfu.workspace import audit, locking
 from bangfu.workspace.backend import backend_for, is_database
+from bangfu.workspace.errors import RESTORE_HINT_EN, RESTORE_HINT_ZH, WorkspaceError  # noqa: F401 (re-exported)
 from bangfu.workspace.access import Principal, require
 from bangfu.workspace.schema import LAYERS, REQUIRED_LAYERS, Layer, get_layer
 from bangfu.workspace.validate import parse_bool
@@ -72,27 +72,6 @@ DEFAULT_BACKUPS = 10
 MIN_BACKUPS = 5
 #: Who creates a workspace from the demo on first use (recorded in the audit trail).
 SYSTEM = Principal("system", "admin", display_name="系统（首次使用）", source="cli")
-
-
-#: What a user can do about a workspace that cannot be used (shown by the app and the command line).
-RESTORE_HINT_ZH = (
-    "管理员可以恢复开平市示例数据（当前文件会另存，不覆盖任何备份），"
-    "或用命令 python -m bangfu restore-backup 恢复一个备份（--list 列出全部备份）。"
-)
-RESTORE_HINT_EN = (
-    "An administrator can restore the Kaiping demo (the current file is kept aside; no backup is overwritten), "
-    "or restore a backup with python -m bangfu restore-backup (--list shows them all)."
-)
-
-
-class WorkspaceError(BangfuError):
-    """A workspace that cannot be opened or written (Chinese and English message, a hint)."""
-
-    def __init__(
-        self, message_zh: str, message_en: str = "", *, hint_zh: str = RESTORE_HINT_ZH, hint_en: str = RESTORE_HINT_EN,
-        details: tuple[str, ...] = (),
-    ) -> None:
-        super().__init__(message_zh, message_en, hint_zh=hint_zh, hint_en=hint_en, details=details)
 
 
 _P = ParamSpec("_P")
