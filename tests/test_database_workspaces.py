@@ -206,8 +206,8 @@ def test_cli_workspace_arguments_pass_a_url_through_as_a_string(tmp_path: Path, 
     assert locations.workspace_argument(str(folder / "x.gpkg")) == folder / "x.gpkg"
     url = f"postgresql://u:{SECRET}@db.example/atlas?schema=kaiping"
     assert locations.workspace_argument(url) == "postgresql://u@db.example/atlas?schema=kaiping"
-    assert locations.office_of("postgresql://u@db.example/atlas") == store.default_workspace_dir()
-    assert locations.office_of(folder / "x.gpkg") == folder
+    assert store.office_folder("postgresql://u@db.example/atlas") == store.default_workspace_dir()
+    assert store.office_folder(folder / "x.gpkg") == folder
     seen: list[object] = []
 
     def refuse(location, **_kw):  # what the store is handed, and a Chinese refusal like the real one

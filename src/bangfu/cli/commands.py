@@ -200,6 +200,56 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- copy, migrate
+
+
+def _location(arg: str) -> Path | str:
+    """A workspace given on the command line: a ``postgresql://`` URL as it is, a folder as its workspace file."""
+    from bangfu.workspace import store
+    from bangfu.workspace.backend import is_database
+
+    if is_database(arg):
+        return arg
+    p = Path(arg)
+    return p / store.WORKSPACE_FILE if p.is_dir() else p
+
+
+def _copy_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="源工作空间：GeoPackage 文件（或其文件夹）或 postgresql://…?schema=… 地址")
+    p.add_argument("target", help="目标：GeoPackage 文件或 postgresql://…?schema=… 地址（一个 schema 一个工作空间）")
+    p.add_argument("--replace", action="store_true", help="目标已有数据时用源数据替换（默认拒绝覆盖）")
+
+
+def _copy(args: argparse.Namespace) -> int:
+    from bangfu.workspace import transfer
+    from bangfu.workspace.backend import location_name
+
+    source, target = _location(args.source), _location(args.target)
+
+    def progress(layer: str, rows: int, i: int, n: int) -> None:
+        print(f"[{i}/{n}] {transfer.layer_label(layer)}（{layer}）：{rows:,} 行", flush=True)
+
+    counts = transfer.copy_workspace(source, target, replace=args.replace, progress=progress)
+    print(f"已复制 {len(counts)} 个图层、{sum(counts.values()):,} 行：{location_name(source)} → {location_name(target)}")
+    return 0
+
+
+def _migrate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workspace", required=True, help="要迁移的数据库工作空间：postgresql://…?schema=… 地址")
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from bangfu.workspace import postgis
+    from bangfu.workspace.backend import is_database
+
+    if not is_database(args.workspace):
+        raise CliError("只有数据库工作空间（postgresql:// 地址）需要迁移。", "only database workspaces are migrated",
+                       hint_zh="GeoPackage 工作空间直接打开即可。", hint_en="A GeoPackage opens as it is.")
+    before = postgis.migrate(args.workspace)
+    print(f"数据格式版本 {before} → {postgis.FORMAT_VERSION}")
+    return 0
+
+
 # --------------------------------------------------------------------------- table
 
 def _data(name: str) -> Callable:
@@ -244,6 +294,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "导出工作空间或图层 (export the workspace or a layer)", _data("export_args"), _data("cmd_export")),
     Command("restore-backup", "恢复导入前的备份 (restore the previous workspace)", _data("restore_args"),
             _data("cmd_restore")),
+    Command("copy", "在 GeoPackage 与 PostGIS 之间复制工作空间 (copy a workspace between GeoPackage and PostGIS)",
+            _copy_args, _copy),
+    Command("migrate", "把旧格式的数据库工作空间迁移到当前格式 (migrate a PostGIS workspace)", _migrate_args, _migrate),
     Command("user", "管理账号：add 新建、list 列出、passwd 重设密码、disable 停用、enable 启用 (manage accounts)",
             _users("user_args"), _users("cmd_user")),
     Command("db", "数据库工作空间：grant-readonly 为 QGIS 创建只读角色 (database chores)", _db("db_args"), _db("cmd_db")),

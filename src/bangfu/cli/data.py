@@ -79,7 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         crs = crs or saved.crs
         encoding = encoding or saved.encoding
     try:
-        limits = importers.Limits.for_office(locations.office_of(ws))  # the administrator's limits (data page), then env
+        limits = importers.Limits.for_office(store.office_folder(ws))  # the administrator's limits (data page), then env
         check_size(src.stat().st_size, limits)
         # the file is read where it lies (never whole into this process): the server-folder import of a file too
         # large for a browser upload
@@ -113,7 +113,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print(f"变更预览（{LAYERS[plan.layer].zh}）：新增 {c['added']} 行，修改 {c['changed']} 行，删除 {c['removed']} 行，"
                f"不变 {c['unchanged']} 行")
     if args.save_mapping:
-        path = cm.save_mapping(locations.office_of(ws), cm.SavedMapping(args.save_mapping, plan.layer, plan.mapping, plan.crs,
+        path = cm.save_mapping(store.office_folder(ws), cm.SavedMapping(args.save_mapping, plan.layer, plan.mapping, plan.crs,
                                                           plan.encoding))
         _print(f"列对应已保存：{path}")
     if not plan.ok:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bangfu.workspace import access, audit, locations, pgconnect, pgroles
+from bangfu.workspace import access, audit, locations, pgconnect, pgroles, store
 
 __all__ = ["cmd_db", "db_args"]
 
@@ -41,7 +41,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     pgroles.check_role(args.role)  # a bad name is refused before a password is asked for
     secret = None if args.no_password else _read_password()
     created = pgroles.grant_readonly(location, args.role, password=secret)
-    audit.record(locations.office_of(location), access.cli_principal(), "grant_readonly", args.role,
+    audit.record(store.office_folder(location), access.cli_principal(), "grant_readonly", args.role,
                  {"created": created}, workspace=location)
     verb = "已创建" if created else "已更新"
     sys.stdout.write(f"{verb}只读角色 {args.role}：可读取 {location} 的全部图层，不能修改。\n"

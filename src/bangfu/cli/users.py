@@ -25,11 +25,11 @@ from bangfu.workspace import access, accounts, audit, locations, store
 
 def _folder(arg: str | None) -> Path:
     """The workspace folder whose office holds the accounts (``--workspace``: a folder or its workspace file; for a
-    ``postgresql://`` workspace the app's office folder, :func:`bangfu.workspace.locations.office_of`)."""
+    ``postgresql://`` workspace the app's office folder, :func:`bangfu.workspace.store.office_folder`)."""
     if not arg:
         return store.default_workspace_dir()
     if locations.is_database(arg):
-        return locations.office_of(locations.entry_location(arg))
+        return store.office_folder(locations.entry_location(arg))
     p = Path(arg)
     return p.parent if p.suffix == ".gpkg" else p
 

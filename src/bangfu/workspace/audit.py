@@ -25,7 +25,7 @@ from bangfu.core import formats
 from bangfu.workspace.access import Principal, require
 
 __all__ = [
-    "OFFICE_DB", "CHINA_TZ", "office_db", "connect", "attach", "record", "entries", "actors", "now", "ensure_schema",
+    "OFFICE_DB", "CHINA_TZ", "office_db", "connect", "attach", "row", "record", "entries", "actors", "now", "ensure_schema",
 ]
 
 OFFICE_DB = "office.sqlite"
@@ -103,7 +103,8 @@ def attach(con: sqlite3.Connection, folder: Path | str) -> None:
     con.execute("ATTACH DATABASE ? AS office", (str(path),))
 
 
-def _row(user: Principal, action: str, workspace: str, target: str, details: Mapping[str, Any] | None) -> tuple:
+def row(user: Principal, action: str, workspace: str, target: str, details: Mapping[str, Any] | None) -> tuple:
+    """The values of one audit row (the columns of :data:`_INSERT`), for either kind of workspace."""
     return (now(), user.username, user.name, user.role, action, workspace, target,
             json.dumps(dict(details or {}), ensure_ascii=False, default=str, sort_keys=True))
 
@@ -113,21 +114,24 @@ _INSERT = ("INSERT INTO {db}audit (at, username, display_name, role, action, wor
 
 
 def record(folder: Path | str, user: Principal, action: str, target: str = "", details: Mapping[str, Any] | None = None,
-           *, workspace: str = "", con: sqlite3.Connection | None = None, schema: str = "office") -> None:
+           *, workspace: str = "", con: sqlite3.Connection | Any | None = None, schema: str = "office") -> None:
     """Append one audit row: ``user`` did ``action`` (an :data:`bangfu.core.vocab.AUDIT_ACTION` code) on ``target``.
 
     With ``con`` (a workspace connection prepared by :func:`attach`), the row is part of that connection's open
     transaction and commits or rolls back with the change it describes. A connection to the office database
     itself (:func:`connect`, e.g. an account change in :mod:`bangfu.workspace.accounts`) passes ``schema="main"``.
     """
-    row = _row(user, action, workspace, target, details)
+    values = row(user, action, workspace, target, details)
     if con is not None:
+        if hasattr(con, "record_audit"):  # a database workspace: the row goes to its own bangfu_audit
+            con.record_audit(values)
+            return
         if schema not in ("office", "main"):
             raise ValueError(f"schema must be 'office' or 'main', not {schema!r}")
-        con.execute(_INSERT.format(db=f"{schema}."), row)
+        con.execute(_INSERT.format(db=f"{schema}."), values)
         return
     with connect(folder) as own:
-        own.execute(_INSERT.format(db=""), row)
+        own.execute(_INSERT.format(db=""), values)
 
 
 def entries(folder: Path | str, *, user: Principal, username: str | None = None, action: str | None = None,
@@ -148,6 +152,12 @@ def entries(folder: Path | str, *, user: Principal, username: str | None = None,
     if until:
         clauses.append("at <= ?")
         args.append(until + ("T23:59:59+08:00" if len(until) == 10 else ""))
+    from bangfu.workspace.backend import is_database
+
+    if is_database(folder):  # a database workspace keeps its audit rows in its own schema
+        from bangfu.workspace import postgis
+
+        return postgis.audit_entries(str(folder), clauses=clauses, args=args, limit=limit)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     with connect(folder) as con:
         frame = pd.read_sql_query(
@@ -161,6 +171,10 @@ def actors(folder: Path | str, *, user: Principal) -> list[str]:
     """Every account name that appears in the audit trail, sorted (for the audit page's filter); only for roles
     allowed to view the audit trail."""
     require(user, "view_audit")
+    from bangfu.workspace.backend import is_database
+
+    if is_database(folder):
+        return sorted(set(entries(folder, user=user, limit=1_000_000)["username"]))
     if not office_db(folder).exists():
         return []
     with connect(folder) as con:

@@ -25,7 +25,7 @@ from bangfu.workspace.access import Principal, require
 
 __all__ = [
     "DATABASES_FILE", "DATABASE_PERMISSION", "WORKSPACE_ENV", "Location", "add_database", "configured_database",
-    "database_workspaces", "entry_location", "is_database", "office_of", "workspace_argument",
+    "database_workspaces", "entry_location", "is_database", "workspace_argument",
 ]
 
 #: A workspace location: a GeoPackage path or a database URL without password.
@@ -107,8 +107,9 @@ def add_database(folder: Path | str, url: str, *, user: Principal) -> str:
 
 def workspace_argument(arg: str | None) -> Location:
     """The workspace a command works on (``--workspace``, typed as ``str`` so a URL passes through unchanged):
-    a database URL in display form, a GeoPackage file, or a folder's ``workspace.gpkg``; none given: the database
-    ``BANGFU_WORKSPACE`` names, else the app's own workspace (the demo copied there on first use)."""
+    a database URL in display form, a GeoPackage file, or a folder's ``workspace.gpkg``; none given: the app's own
+    workspace (:func:`bangfu.workspace.store.default_workspace`: the database ``BANGFU_WORKSPACE`` names, else the
+    folder's file; the demo copied there on first use)."""
     from bangfu.workspace import store
 
     if arg:
@@ -116,15 +117,5 @@ def workspace_argument(arg: str | None) -> Location:
         if isinstance(given, Path) and given.is_dir():
             return given / store.WORKSPACE_FILE
         return given
-    configured = configured_database()
-    return configured if configured else store.ensure_workspace(store.default_workspace_dir())
+    return store.default_workspace()
 
-
-def office_of(location: Location) -> Path:
-    """The office folder of a workspace (accounts, audit trail, settings, saved mappings): a GeoPackage's folder;
-    for a database workspace the app's office folder (:func:`bangfu.workspace.store.default_workspace_dir`)."""
-    from bangfu.workspace import store
-
-    if isinstance(location, str) and is_database(location):
-        return store.default_workspace_dir()
-    return Path(location).parent
