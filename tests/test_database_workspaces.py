@@ -290,3 +290,50 @@ def test_grant_readonly_needs_the_workspace_schema(pg_url):
 
 def _all(exc) -> str:
     return "\n".join([exc.message_zh, exc.message_en, exc.hint_zh, exc.hint_en, *exc.details])
+
+
+# ------------------------------------------------------------------------------ the app on a database workspace
+def _caption(at: AppTest, start: str) -> str:
+    return next(c.value for c in at.caption if c.value.startswith(start)).replace("\\", "").replace("\u2060", "")
+
+
+@pytest.mark.postgis
+@pytest.mark.xfail(strict=True, reason="the app's validation cache (bangfu.workspace.checked) and the data page's "
+                   "office paths still take the workspace for a file (Path(url)); the store side of issue 17 item 1")
+def test_the_app_reads_a_database_workspace_chosen_in_the_sidebar(pg_url, tmp_path, monkeypatch):
+    from bangfu.core.resources import DEMO_PATH
+    from bangfu.workspace import transfer
+
+    transfer.copy_workspace(DEMO_PATH, pg_url)
+    loc = pgconnect.parse(pg_url)
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(tmp_path / "office"))
+    at = _submit(_page(), loc.display(), loc.url_password or "")
+    assert _caption(at, "工作空间：") == f"工作空间：{loc.display()}"
+    assert not at.error and (not loc.url_password or loc.url_password not in _page_text(at))
+    picker = next(s for s in at.sidebar.selectbox if s.label == "当前工作空间")
+    assert picker.value == loc.display() and len(picker.options) == 2
+    # another session opening the link: the same workspace, the password from this server's memory
+    again = _page(ws=loc.display())
+    assert _caption(again, "工作空间：") == f"工作空间：{loc.display()}" and not again.error
+    # a URL the office does not list is not opened from a link
+    other = _page(ws=loc.with_schema("t_not_listed").display())
+    assert _caption(other, "工作空间：").endswith("workspace.gpkg")
+
+
+def test_a_listed_database_that_is_down_is_a_chinese_message_on_the_page(tmp_path, monkeypatch):
+    from factories import workspace, import_households, import_villages
+
+    folder = tmp_path / "office"
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
+    workspace(folder, villages=import_villages(), households=import_households())
+    port = _closed_port()
+    down = f"postgresql://u@127.0.0.1:{port}/atlas?schema=kaiping"
+    (folder / locations.DATABASES_FILE).write_text(down + "\n", encoding="utf-8")
+    pgconnect.remember_password(down, SECRET)
+    at = _page(ws=down)
+    errors = [e.value.replace("\\", "").replace("\u2060", "") for e in at.error]
+    assert any(f"无法连接数据库服务器 127.0.0.1:{port}：连接被拒绝" in e and "数据库没有运行或地址、端口不对" in e
+               for e in errors), errors
+    assert not [b for b in at.button if b.label == "恢复示例数据"], "no demo restore offered for a database fault"
+    assert [s for s in at.sidebar.selectbox if s.label == "当前工作空间"], "the picker stays to switch back"
+    assert SECRET not in _page_text(at)
