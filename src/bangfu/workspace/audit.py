@@ -25,7 +25,7 @@ from bangfu.core import formats
 from bangfu.workspace.access import Principal, require
 
 __all__ = [
-    "OFFICE_DB", "CHINA_TZ", "office_db", "connect", "attach", "row", "record", "entries", "actors", "now", "ensure_schema",
+    "OFFICE_DB", "CHINA_TZ", "office_db", "connect", "attach", "row", "record", "record_workspace", "entries", "actors", "now", "ensure_schema",
 ]
 
 OFFICE_DB = "office.sqlite"
@@ -63,6 +63,12 @@ def office_db(folder: Path | str) -> Path:
     """The office database of a workspace folder, or of a workspace file: the folder holding it, and for a
     further workspace ``<office>/workspaces/<name>.gpkg`` the office folder above (one audit trail, one set of
     accounts for every workspace of the office)."""
+    from bangfu.workspace.backend import is_database
+
+    if is_database(folder):  # a database workspace: the office database of the default data folder
+        from bangfu.workspace.store import default_workspace_dir
+
+        return default_workspace_dir() / OFFICE_DB
     p = Path(folder)
     if p.suffix == ".gpkg":
         p = p.parent.parent if p.parent.name == WORKSPACES_DIR and p.name != "workspace.gpkg" else p.parent
@@ -132,6 +138,25 @@ def record(folder: Path | str, user: Principal, action: str, target: str = "", d
         return
     with connect(folder) as own:
         own.execute(_INSERT.format(db=""), values)
+
+
+def record_workspace(location: Path | str, user: Principal, action: str, target: str = "",
+                     details: Mapping[str, Any] | None = None, *, con: Any = None) -> None:
+    """Append the audit row of something done to workspace ``location``: a GeoPackage's goes to the office database
+    of its folder, a database workspace's to the ``bangfu_audit`` table of its schema (with ``con``, in that
+    write transaction)."""
+    from bangfu.workspace.backend import is_database, location_name
+
+    if is_database(location):
+        values = row(user, action, location_name(location), target, details)
+        if con is not None:
+            con.record_audit(values)
+            return
+        from bangfu.workspace import postgis
+
+        postgis.record_audit(str(location), values)
+        return
+    record(Path(location).parent, user, action, target, details, workspace=location_name(location), con=con)
 
 
 def entries(folder: Path | str, *, user: Principal, username: str | None = None, action: str | None = None,

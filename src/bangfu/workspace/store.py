@@ -431,6 +431,17 @@ def read_layer(path: Path | str, name: str, *, bbox: tuple[float, float, float, 
 
 
 @_dispatch
+def read_rows(path: Path | str, name: str, columns: Sequence[str], *, key: str | None = None) -> list[tuple[Any, ...]]:
+    """The raw values of some columns of layer ``name`` (only the row whose key is ``key``, when given), in row
+    order, without geometry or a frame: the fast single-row reads of the edit forms and rules."""
+    layer = get_layer(name)
+    cols = ", ".join(f'"{layer.column(c).name}"' for c in columns)  # schema columns only
+    query = f'SELECT {cols} FROM "{layer.name}"' + (f' WHERE "{layer.key}" = ?' if key is not None else "")
+    with contextlib.closing(_connect_ro(Path(path))) as con:
+        return [tuple(r) for r in con.execute(query + " ORDER BY fid", () if key is None else (key,)).fetchall()]
+
+
+@_dispatch
 def read_candidates(path: Path | str, name: str, *, bbox: tuple[float, float, float, float] | None,
                     code_prefix: str | None) -> pd.DataFrame:
     """The rows of layer ``name`` that may belong to an area, without reading the rest: those whose geometry
@@ -1319,6 +1330,7 @@ class GeoPackageStore:
     kind = "gpkg"
     read_layer = staticmethod(_GPKG_IMPL["read_layer"])
     read_candidates = staticmethod(_GPKG_IMPL["read_candidates"])
+    read_rows = staticmethod(_GPKG_IMPL["read_rows"])
     list_layers = staticmethod(_GPKG_IMPL["list_layers"])
     read_meta = staticmethod(_GPKG_IMPL["read_meta"])
     workspace_version = staticmethod(_GPKG_IMPL["workspace_version"])
