@@ -364,3 +364,14 @@ def test_copy_round_trip_gpkg_postgis_gpkg_is_identical(tmp_path: Path, pg_url: 
     for key in ("version", "layer_version:roads", "layer_version:pairings", "county_code", "as_of"):
         assert ma[key] == mb[key], key
     assert len(edits.history(back, "roads")) == 1 and len(edits.history(back, "pairings")) == 1
+
+
+def test_row_counts_and_direct_row_reads_are_the_same_on_both_stores(workspace_any: Path | str):
+    from bangfu.workspace import status
+
+    assert status.layer_counts(workspace_any) == status.layer_counts(DEMO_PATH)
+    cols = ("road_id", "status", "cost_wan", "version")
+    assert store.read_rows(workspace_any, "roads", cols, key="R0002") == store.read_rows(DEMO_PATH, "roads", cols,
+                                                                                         key="R0002")
+    assert store.read_rows(workspace_any, "pairings", ("pairing_id", "start_date")) == \
+        store.read_rows(DEMO_PATH, "pairings", ("pairing_id", "start_date"))

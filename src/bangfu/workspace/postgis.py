@@ -438,6 +438,14 @@ class PostgisStore:
         except psycopg.Error as exc:
             raise _db_error(exc, str(location), "读取数据", "reading") from None
 
+    def count_rows(self, location: store.Path | str, names: Sequence[str]) -> dict[str, int]:
+        schema = _schema(location)
+        with _connect(location) as con:
+            present = _tables(con, schema)
+            return {n: int(con.execute(sql.SQL("SELECT count(*) FROM {}").format(
+                _ident(schema, get_layer(n).name))).fetchone()[0]) if n in present else 0  # type: ignore[index]
+                for n in names}
+
     def list_layers(self, location: store.Path | str) -> list[str]:
         schema = _schema(location)
         with _connect(location) as con:

@@ -442,6 +442,15 @@ def read_rows(path: Path | str, name: str, columns: Sequence[str], *, key: str |
 
 
 @_dispatch
+def count_rows(path: Path | str, names: Sequence[str]) -> dict[str, int]:
+    """Rows per layer ``names`` (0 for a layer that is absent or empty); reads counts only."""
+    with contextlib.closing(_connect_ro(Path(path))) as con:
+        present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {n: (int(con.execute(f'SELECT COUNT(*) FROM "{get_layer(n).name}"').fetchone()[0]) if n in present
+                    else 0) for n in names}
+
+
+@_dispatch
 def read_candidates(path: Path | str, name: str, *, bbox: tuple[float, float, float, float] | None,
                     code_prefix: str | None) -> pd.DataFrame:
     """The rows of layer ``name`` that may belong to an area, without reading the rest: those whose geometry
@@ -1331,6 +1340,7 @@ class GeoPackageStore:
     read_layer = staticmethod(_GPKG_IMPL["read_layer"])
     read_candidates = staticmethod(_GPKG_IMPL["read_candidates"])
     read_rows = staticmethod(_GPKG_IMPL["read_rows"])
+    count_rows = staticmethod(_GPKG_IMPL["count_rows"])
     list_layers = staticmethod(_GPKG_IMPL["list_layers"])
     read_meta = staticmethod(_GPKG_IMPL["read_meta"])
     workspace_version = staticmethod(_GPKG_IMPL["workspace_version"])
