@@ -944,7 +944,12 @@ class Backup:
 def backups_dir(path: Path | str) -> Path:
     """The folder of a workspace's backups: ``backups/`` beside the default ``workspace.gpkg``, and
     ``backups/<name>/`` beside any other workspace file (several workspaces side by side in one folder,
-    :mod:`bangfu.workspace.catalog`, never share or rotate each other's backups)."""
+    :mod:`bangfu.workspace.catalog`, never share or rotate each other's backups); for a database workspace the
+    folder named after its server and schema in the data folder (:func:`bangfu.workspace.postgis.backups_dir`)."""
+    if is_database(path):
+        from bangfu.workspace import postgis
+
+        return postgis.backups_dir(str(path))
     p = Path(path)
     return p.parent / BACKUP_DIR if p.name == WORKSPACE_FILE else p.parent / BACKUP_DIR / p.stem
 
@@ -1015,7 +1020,7 @@ def describe_state(meta: Mapping[str, str], lang: str = "zh") -> str:
 
 def restore_warning(path: Path | str, *, backup: Backup | None = None, lang: str = "zh") -> str:
     """What a restore (of ``backup``, or of the demo when None) will replace, for the confirmation."""
-    p = Path(path)
+    p = path if is_database(path) else Path(path)
     try:
         check_workspace_file(p)
         state = describe_state(read_meta(p), lang)
