@@ -218,9 +218,12 @@ def test_import_bumps_version_marks_layers_audits_in_the_schema_and_backs_up(pg_
 
 
 def test_edit_audit_row_is_in_the_workspace_schema(pg_demo: str):
+    audit.record(store.office_folder(pg_demo), ADMIN, "login", "admin")  # an account event: the office database
     edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 12.5}, expected_version=1, user=as_user("甲"))
     log = audit.entries(pg_demo, user=ADMIN)
-    assert list(log["action"]) == ["edit"] and log["target"].iloc[0] == "R0001"
+    assert list(log["action"]) == ["edit", "login"] and log["target"].iloc[0] == "R0001"
+    assert audit.actors(pg_demo, user=ADMIN) == sorted({"admin", as_user("甲").username})
+    assert not (store.office_folder(pg_demo) / "postgresql:").exists()
     schema = pgconnect.parse(pg_demo).schema
     with pytest.raises(psycopg.Error, match="append-only"):
         _admin_sql(pg_demo, f'DELETE FROM "{schema}".bangfu_audit')

@@ -179,16 +179,18 @@ def entries(folder: Path | str, *, user: Principal, username: str | None = None,
         args.append(until + ("T23:59:59+08:00" if len(until) == 10 else ""))
     from bangfu.workspace.backend import is_database
 
-    if is_database(folder):  # a database workspace keeps its audit rows in its own schema
-        from bangfu.workspace import postgis
-
-        return postgis.audit_entries(str(folder), clauses=clauses, args=args, limit=limit)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    with connect(folder) as con:
+    with connect(office_db(folder).parent) as con:
         frame = pd.read_sql_query(
             f"SELECT audit_id, at, username, display_name, role, action, workspace, target, details FROM audit "
             f"{where} ORDER BY audit_id DESC LIMIT ?", con, params=[*args, int(limit)],
         )
+    if is_database(folder):  # a database workspace: its own rows (its schema's bangfu_audit) and the office's
+        from bangfu.workspace import postgis
+
+        own = postgis.audit_entries(str(folder), clauses=clauses, args=args, limit=limit)
+        frame = own if frame.empty else pd.concat([own, frame], ignore_index=True)
+        frame = frame.sort_values("at", ascending=False, kind="stable").head(int(limit)).reset_index(drop=True)
     return frame
 
 
