@@ -83,7 +83,8 @@ def _distance(text: str) -> tuple[str, float]:
 
 
 def _rank_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workspace", required=True, help="工作空间 GeoPackage 文件（或其所在文件夹）")
+    p.add_argument("--workspace", required=True, type=str,
+                   help="工作空间：GeoPackage 文件（或其所在文件夹），或 postgresql:// 数据库地址")
     p.add_argument("--budget", required=True, type=float, help="预算（万元）")
     p.add_argument("--weights", default="poor=3,old=2,key=1,all=1", help="评分权重，如 poor=3,old=2,key=1,all=1")
     p.add_argument("--out", required=True, help="输出 Excel 文件（.xlsx）")
@@ -101,22 +102,15 @@ def _rank_args(p: argparse.ArgumentParser) -> None:
                    help="把硬化后连通村最多的前 N 条“断头路”作为候选道路硬化项目加入（投资 = 长度 × 各等级单价）")
 
 
-def _checked_workspace(arg: str | None) -> Path:
+def _checked_workspace(arg: str | None) -> Path | str:
     """The workspace a reading command works on, checked: ``--workspace`` (a GeoPackage, the folder holding the
-    workspace file, or a ``postgresql://`` URL), else the app's own workspace (created from the shipped demo on
-    first use)."""
-    from bangfu.workspace import store
-    from bangfu.workspace.backend import is_database
+    workspace file, or a ``postgresql://`` URL, passed on as a string without its password), else the app's own
+    workspace (:func:`bangfu.workspace.locations.workspace_argument`)."""
+    from bangfu.workspace import locations, store
 
-    if not arg:
-        return store.default_workspace()  # type: ignore[return-value]
-    if is_database(arg):
-        store.check_workspace_file(arg)
-        return arg  # type: ignore[return-value]  # a URL stays a string
-    ws = Path(arg)
-    if ws.is_dir():
-        ws = ws / store.WORKSPACE_FILE
-    store.check_workspace_file(ws)
+    ws = locations.workspace_argument(arg)
+    if arg or locations.is_database(ws):
+        store.check_workspace_file(ws)
     return ws
 
 
@@ -172,7 +166,8 @@ def _rank(args: argparse.Namespace) -> int:
 
 
 def _summary_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workspace", default=None, help="工作空间 GeoPackage 文件（或其所在文件夹；默认：应用的工作空间）")
+    p.add_argument("--workspace", default=None, type=str,
+                   help="工作空间：GeoPackage 文件（或其所在文件夹）或 postgresql:// 数据库地址；默认：应用的工作空间")
     p.add_argument("--town", default=None, help="镇街代码（9 位）；不填为全市（县）")
     p.add_argument("--as-of", default=None, help="结对统计日期 YYYY-MM-DD（默认：工作空间的统计日期，否则今天）")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="输出语言（默认中文）")
@@ -279,6 +274,17 @@ def _users(name: str) -> Callable:
     return call
 
 
+def _db(name: str) -> Callable:
+    """A function of :mod:`bangfu.cli.db` (the database driver is imported only when a db command runs)."""
+    def call(arg: Any) -> Any:
+        from bangfu.cli import db
+
+        return getattr(db, name)(arg)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("rank", "按受益农户给候选项目排名，并在预算内选出项目组合（输出 Excel）", _rank_args, _rank),
     Command("summary", "全市（县）或一个镇街的主要指标（村数、户数、道路硬化率、通达率、结对覆盖率）", _summary_args, _summary),
@@ -293,6 +299,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("migrate", "把旧格式的数据库工作空间迁移到当前格式 (migrate a PostGIS workspace)", _migrate_args, _migrate),
     Command("user", "管理账号：add 新建、list 列出、passwd 重设密码、disable 停用、enable 启用 (manage accounts)",
             _users("user_args"), _users("cmd_user")),
+    Command("db", "数据库工作空间：grant-readonly 为 QGIS 创建只读角色 (database chores)", _db("db_args"), _db("cmd_db")),
 )
 
 

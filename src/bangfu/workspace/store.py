@@ -97,9 +97,14 @@ def _dispatch(fn: Callable[_P, _R]) -> Callable[_P, _R]:
 
 
 def default_workspace_dir() -> Path:
-    """The writable workspace folder: ``$BANGFU_WORKSPACE`` or ``~/.local/share/bangfu-atlas``."""
+    """The writable workspace (office) folder: ``$BANGFU_WORKSPACE`` or ``~/.local/share/bangfu-atlas``.
+
+    When ``$BANGFU_WORKSPACE`` is a database URL (:mod:`bangfu.workspace.locations`), the office folder (accounts,
+    audit trail, settings) is ``$BANGFU_OFFICE`` or the default."""
     env = os.environ.get("BANGFU_WORKSPACE")
-    if env and not is_database(env):  # a database URL: the office folder is the default data folder
+    if env and is_database(env):  # a database URL: the office folder is $BANGFU_OFFICE or the default data folder
+        env = os.environ.get("BANGFU_OFFICE")
+    if env:
         return Path(env).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "bangfu-atlas"
@@ -108,9 +113,11 @@ def default_workspace_dir() -> Path:
 def default_workspace() -> Path | str:
     """The app's own workspace, ready to open: ``$BANGFU_WORKSPACE`` when it is a ``postgresql://`` URL (the demo is
     copied into an empty schema on first use), else the workspace file of :func:`default_workspace_dir`."""
-    env = os.environ.get("BANGFU_WORKSPACE")
-    if env and is_database(env):
-        return ensure_workspace(env)
+    from bangfu.workspace import locations  # the URL in display form, its password kept in this process only
+
+    configured = locations.configured_database()
+    if configured:
+        return ensure_workspace(configured)
     return ensure_workspace(default_workspace_dir())
 
 
