@@ -98,6 +98,8 @@ def test_no_raw_sql_condition_and_no_injection_through_an_area_code(demo_pg: str
 
 
 def test_indicators_and_portfolio_are_the_same_on_both_stores(demo_pg: str):
+    from bangfu import indicators as ind
+    from bangfu.indicators import tourism
     from bangfu.indicators.summary import area_summary
     from bangfu.planning import run as planning_run
     from bangfu.workspace import access, areas, personal
@@ -111,6 +113,10 @@ def test_indicators_and_portfolio_are_the_same_on_both_stores(demo_pg: str):
             s = area_summary(areas.AreaLayers(load, area), as_of=dt.date(2020, 12, 31))
             out.append((s.villages, s.households, s.poor_households, round(s.road_km, 6), round(s.hardening_pct, 6),
                         round(s.access_pct, 6), s.needy_villages, s.needy_paired))
+        overview = ind.overview_villages(load("villages"), roads=load("roads"), pairings=load("pairings"),
+                                         as_of="2020-12-31")
+        out.append(pd.DataFrame(overview.drop(columns="geometry")).to_csv(index=False))
+        out.append(tourism.site_reach(load("tourism_sites"), load("households"), distance_m=3000).to_csv(index=False))
         layers = {n: load(n) for n in ("villages", "households", "roads", "projects", "seats")}
         result = planning_run.run(layers, planning_run.PlanOptions(budget=3000.0, time_limit=10.0))
         out.append(planning_run.summary(result).to_csv(index=False))
