@@ -98,6 +98,8 @@ def test_no_raw_sql_condition_and_no_injection_through_an_area_code(demo_pg: str
 
 
 def test_indicators_and_portfolio_are_the_same_on_both_stores(demo_pg: str):
+    from bangfu import indicators as ind
+    from bangfu.indicators import tourism
     from bangfu.indicators.summary import area_summary
     from bangfu.planning import run as planning_run
     from bangfu.workspace import access, areas, personal
@@ -111,6 +113,10 @@ def test_indicators_and_portfolio_are_the_same_on_both_stores(demo_pg: str):
             s = area_summary(areas.AreaLayers(load, area), as_of=dt.date(2020, 12, 31))
             out.append((s.villages, s.households, s.poor_households, round(s.road_km, 6), round(s.hardening_pct, 6),
                         round(s.access_pct, 6), s.needy_villages, s.needy_paired))
+        overview = ind.overview_villages(load("villages"), roads=load("roads"), pairings=load("pairings"),
+                                         as_of="2020-12-31")
+        out.append(pd.DataFrame(overview.drop(columns="geometry")).to_csv(index=False))
+        out.append(tourism.site_reach(load("tourism_sites"), load("households"), distance_m=3000).to_csv(index=False))
         layers = {n: load(n) for n in ("villages", "households", "roads", "projects", "seats")}
         result = planning_run.run(layers, planning_run.PlanOptions(budget=3000.0, time_limit=10.0))
         out.append(planning_run.summary(result).to_csv(index=False))
@@ -218,9 +224,12 @@ def test_import_bumps_version_marks_layers_audits_in_the_schema_and_backs_up(pg_
 
 
 def test_edit_audit_row_is_in_the_workspace_schema(pg_demo: str):
+    audit.record(store.office_folder(pg_demo), ADMIN, "login", "admin")  # an account event: the office database
     edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 12.5}, expected_version=1, user=as_user("甲"))
     log = audit.entries(pg_demo, user=ADMIN)
-    assert list(log["action"]) == ["edit"] and log["target"].iloc[0] == "R0001"
+    assert list(log["action"]) == ["edit", "login"] and log["target"].iloc[0] == "R0001"
+    assert audit.actors(pg_demo, user=ADMIN) == sorted({"admin", as_user("甲").username})
+    assert not (store.office_folder(pg_demo) / "postgresql:").exists()
     schema = pgconnect.parse(pg_demo).schema
     with pytest.raises(psycopg.Error, match="append-only"):
         _admin_sql(pg_demo, f'DELETE FROM "{schema}".bangfu_audit')
@@ -364,3 +373,14 @@ def test_copy_round_trip_gpkg_postgis_gpkg_is_identical(tmp_path: Path, pg_url: 
     for key in ("version", "layer_version:roads", "layer_version:pairings", "county_code", "as_of"):
         assert ma[key] == mb[key], key
     assert len(edits.history(back, "roads")) == 1 and len(edits.history(back, "pairings")) == 1
+
+
+def test_row_counts_and_direct_row_reads_are_the_same_on_both_stores(workspace_any: Path | str):
+    from bangfu.workspace import status
+
+    assert status.layer_counts(workspace_any) == status.layer_counts(DEMO_PATH)
+    cols = ("road_id", "status", "cost_wan", "version")
+    assert store.read_rows(workspace_any, "roads", cols, key="R0002") == store.read_rows(DEMO_PATH, "roads", cols,
+                                                                                         key="R0002")
+    assert store.read_rows(workspace_any, "pairings", ("pairing_id", "start_date")) == \
+        store.read_rows(DEMO_PATH, "pairings", ("pairing_id", "start_date"))

@@ -37,7 +37,6 @@ from bangfu.core.text import strip_controls
 from bangfu.core import formats, vocab
 from bangfu.core.errors import BangfuError
 from bangfu.workspace import audit, display, store
-from bangfu.workspace.backend import is_database, location_name
 from bangfu.workspace.access import AccessDenied, Principal, can, require
 from bangfu.workspace.schema import Column, Layer, get_layer
 from bangfu.workspace.validate import validate_layer
@@ -187,8 +186,7 @@ def _require_rows(con: sqlite3.Connection, spec: EditSpec, layer: Layer, user: P
 def _audit(con: sqlite3.Connection, path: Path | str, user: Principal, action: str, target: str,
            details: Mapping[str, Any]) -> None:
     """The edit's audit row, in the edit's own transaction (``store.transaction(..., office=True)``)."""
-    folder = path if is_database(path) else Path(path).parent  # a database workspace audits into its schema
-    audit.record(folder, user, action, target, details, workspace=location_name(path), con=con)
+    audit.record_workspace(path, user, action, target, details, con=con)
 
 
 def _diff_details(layer: Layer, diff: Sequence[tuple[str, Any, Any]]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from bangfu.core import formats
 from bangfu.workspace.access import Principal, require
 
 __all__ = [
-    "OFFICE_DB", "CHINA_TZ", "office_db", "connect", "attach", "row", "record", "entries", "actors", "now", "ensure_schema",
+    "OFFICE_DB", "CHINA_TZ", "office_db", "connect", "attach", "row", "record", "record_workspace", "entries", "actors", "now", "ensure_schema",
 ]
 
 OFFICE_DB = "office.sqlite"
@@ -63,6 +63,12 @@ def office_db(folder: Path | str) -> Path:
     """The office database of a workspace folder, or of a workspace file: the folder holding it, and for a
     further workspace ``<office>/workspaces/<name>.gpkg`` the office folder above (one audit trail, one set of
     accounts for every workspace of the office)."""
+    from bangfu.workspace.backend import is_database
+
+    if is_database(folder):  # a database workspace: the office database of the default data folder
+        from bangfu.workspace.store import default_workspace_dir
+
+        return default_workspace_dir() / OFFICE_DB
     p = Path(folder)
     if p.suffix == ".gpkg":
         p = p.parent.parent if p.parent.name == WORKSPACES_DIR and p.name != "workspace.gpkg" else p.parent
@@ -134,6 +140,25 @@ def record(folder: Path | str, user: Principal, action: str, target: str = "", d
         own.execute(_INSERT.format(db=""), values)
 
 
+def record_workspace(location: Path | str, user: Principal, action: str, target: str = "",
+                     details: Mapping[str, Any] | None = None, *, con: Any = None) -> None:
+    """Append the audit row of something done to workspace ``location``: a GeoPackage's goes to the office database
+    of its folder, a database workspace's to the ``bangfu_audit`` table of its schema (with ``con``, in that
+    write transaction)."""
+    from bangfu.workspace.backend import is_database, location_name
+
+    if is_database(location):
+        values = row(user, action, location_name(location), target, details)
+        if con is not None:
+            con.record_audit(values)
+            return
+        from bangfu.workspace import postgis
+
+        postgis.record_audit(str(location), values)
+        return
+    record(Path(location).parent, user, action, target, details, workspace=location_name(location), con=con)
+
+
 def entries(folder: Path | str, *, user: Principal, username: str | None = None, action: str | None = None,
             since: str | None = None, until: str | None = None, limit: int = 1000) -> pd.DataFrame:
     """The newest audit rows first, filtered by account, action and time (ISO dates or datetimes, inclusive);
@@ -154,16 +179,18 @@ def entries(folder: Path | str, *, user: Principal, username: str | None = None,
         args.append(until + ("T23:59:59+08:00" if len(until) == 10 else ""))
     from bangfu.workspace.backend import is_database
 
-    if is_database(folder):  # a database workspace keeps its audit rows in its own schema
-        from bangfu.workspace import postgis
-
-        return postgis.audit_entries(str(folder), clauses=clauses, args=args, limit=limit)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    with connect(folder) as con:
+    with connect(office_db(folder).parent) as con:
         frame = pd.read_sql_query(
             f"SELECT audit_id, at, username, display_name, role, action, workspace, target, details FROM audit "
             f"{where} ORDER BY audit_id DESC LIMIT ?", con, params=[*args, int(limit)],
         )
+    if is_database(folder):  # a database workspace: its own rows (its schema's bangfu_audit) and the office's
+        from bangfu.workspace import postgis
+
+        own = postgis.audit_entries(str(folder), clauses=clauses, args=args, limit=limit)
+        frame = own if frame.empty else pd.concat([own, frame], ignore_index=True)
+        frame = frame.sort_values("at", ascending=False, kind="stable").head(int(limit)).reset_index(drop=True)
     return frame
 
 

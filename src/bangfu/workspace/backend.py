@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 
 import pandas as pd
@@ -39,6 +39,11 @@ class Store(Protocol):
 
     def read_candidates(self, location: Location, name: str, *, bbox: tuple[float, float, float, float] | None,
                         code_prefix: str | None) -> pd.DataFrame: ...
+
+    def read_rows(self, location: Location, name: str, columns: Sequence[str], *,
+                  key: str | None = None) -> list[tuple[Any, ...]]: ...
+
+    def count_rows(self, location: Location, names: Sequence[str]) -> dict[str, int]: ...
 
     def list_layers(self, location: Location) -> list[str]: ...
 

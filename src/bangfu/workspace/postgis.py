@@ -423,6 +423,29 @@ class PostgisStore:
             return _read(str(location), name)
         return _read(str(location), name, sql.SQL("(") + sql.SQL(" OR ").join(parts) + sql.SQL(")"), params)
 
+    def read_rows(self, location: store.Path | str, name: str, columns: Sequence[str], *,
+                  key: str | None = None) -> list[tuple[Any, ...]]:
+        layer = get_layer(name)
+        schema = _schema(location)
+        query = sql.SQL("SELECT {} FROM {}").format(
+            sql.SQL(", ").join(_ident(layer.column(c).name) for c in columns), _ident(schema, layer.name))
+        if key is not None:
+            query += sql.SQL(" WHERE {} = %s").format(_ident(layer.key))
+        try:
+            with _connect(location) as con:
+                return [tuple(r) for r in con.execute(query + sql.SQL(" ORDER BY fid"),
+                                                      None if key is None else (key,)).fetchall()]
+        except psycopg.Error as exc:
+            raise _db_error(exc, str(location), "读取数据", "reading") from None
+
+    def count_rows(self, location: store.Path | str, names: Sequence[str]) -> dict[str, int]:
+        schema = _schema(location)
+        with _connect(location) as con:
+            present = _tables(con, schema)
+            return {n: int(con.execute(sql.SQL("SELECT count(*) FROM {}").format(
+                _ident(schema, get_layer(n).name))).fetchone()[0]) if n in present else 0  # type: ignore[index]
+                for n in names}
+
     def list_layers(self, location: store.Path | str) -> list[str]:
         schema = _schema(location)
         with _connect(location) as con:
@@ -638,11 +661,16 @@ def _name(location: str) -> str:
     return pgconnect.parse(location).display()
 
 
-def backups_dir(location: str) -> Path:
-    """Where the layer backups of a database workspace go: ``<data folder>/backups/postgis-<db>-<schema>/``."""
+def local_name(location: str) -> str:
+    """A file name for things the app keeps locally about a database workspace (backups, stored validation):
+    ``postgis-<host>-<port>-<db>-<schema>``."""
     loc = pgconnect.parse(location)
-    safe = re.sub(r"[^0-9A-Za-z_.-]", "_", f"postgis-{loc.host}-{loc.port}-{loc.dbname}-{loc.schema}")
-    return store.default_workspace_dir() / store.BACKUP_DIR / safe
+    return re.sub(r"[^0-9A-Za-z_.-]", "_", f"postgis-{loc.host}-{loc.port}-{loc.dbname}-{loc.schema}")
+
+
+def backups_dir(location: str) -> Path:
+    """Where the layer backups of a database workspace go: ``<data folder>/backups/postgis-<host>-…-<schema>/``."""
+    return store.default_workspace_dir() / store.BACKUP_DIR / local_name(location)
 
 
 def _write_backup(con: psycopg.Connection, location: str, meta: Mapping[str, str], names: Sequence[str], *,
@@ -691,6 +719,12 @@ def _audit_insert(con: psycopg.Connection, schema: str, row: Sequence[Any]) -> N
     con.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
         _ident(schema, AUDIT), sql.SQL(", ").join(_ident(c) for c in _AUDIT_COLUMNS),
         sql.SQL(", ").join(sql.Placeholder() * len(_AUDIT_COLUMNS))), list(row))
+
+
+def record_audit(location: str, values: Sequence[Any]) -> None:
+    """Append one audit row to a database workspace's ``bangfu_audit`` on its own (e.g. an export)."""
+    with _connect(location) as con:
+        _audit_insert(con, _schema(location), values)
 
 
 class PgConnection:

@@ -438,6 +438,26 @@ def read_layer(path: Path | str, name: str, *, bbox: tuple[float, float, float, 
 
 
 @_dispatch
+def read_rows(path: Path | str, name: str, columns: Sequence[str], *, key: str | None = None) -> list[tuple[Any, ...]]:
+    """The raw values of some columns of layer ``name`` (only the row whose key is ``key``, when given), in row
+    order, without geometry or a frame: the fast single-row reads of the edit forms and rules."""
+    layer = get_layer(name)
+    cols = ", ".join(f'"{layer.column(c).name}"' for c in columns)  # schema columns only
+    query = f'SELECT {cols} FROM "{layer.name}"' + (f' WHERE "{layer.key}" = ?' if key is not None else "")
+    with contextlib.closing(_connect_ro(Path(path))) as con:
+        return [tuple(r) for r in con.execute(query + " ORDER BY fid", () if key is None else (key,)).fetchall()]
+
+
+@_dispatch
+def count_rows(path: Path | str, names: Sequence[str]) -> dict[str, int]:
+    """Rows per layer ``names`` (0 for a layer that is absent or empty); reads counts only."""
+    with contextlib.closing(_connect_ro(Path(path))) as con:
+        present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {n: (int(con.execute(f'SELECT COUNT(*) FROM "{get_layer(n).name}"').fetchone()[0]) if n in present
+                    else 0) for n in names}
+
+
+@_dispatch
 def read_candidates(path: Path | str, name: str, *, bbox: tuple[float, float, float, float] | None,
                     code_prefix: str | None) -> pd.DataFrame:
     """The rows of layer ``name`` that may belong to an area, without reading the rest: those whose geometry
@@ -931,7 +951,12 @@ class Backup:
 def backups_dir(path: Path | str) -> Path:
     """The folder of a workspace's backups: ``backups/`` beside the default ``workspace.gpkg``, and
     ``backups/<name>/`` beside any other workspace file (several workspaces side by side in one folder,
-    :mod:`bangfu.workspace.catalog`, never share or rotate each other's backups)."""
+    :mod:`bangfu.workspace.catalog`, never share or rotate each other's backups); for a database workspace the
+    folder named after its server and schema in the data folder (:func:`bangfu.workspace.postgis.backups_dir`)."""
+    if is_database(path):
+        from bangfu.workspace import postgis
+
+        return postgis.backups_dir(str(path))
     p = Path(path)
     return p.parent / BACKUP_DIR if p.name == WORKSPACE_FILE else p.parent / BACKUP_DIR / p.stem
 
@@ -1002,7 +1027,7 @@ def describe_state(meta: Mapping[str, str], lang: str = "zh") -> str:
 
 def restore_warning(path: Path | str, *, backup: Backup | None = None, lang: str = "zh") -> str:
     """What a restore (of ``backup``, or of the demo when None) will replace, for the confirmation."""
-    p = Path(path)
+    p = path if is_database(path) else Path(path)
     try:
         check_workspace_file(p)
         state = describe_state(read_meta(p), lang)
@@ -1326,6 +1351,8 @@ class GeoPackageStore:
     kind = "gpkg"
     read_layer = staticmethod(_GPKG_IMPL["read_layer"])
     read_candidates = staticmethod(_GPKG_IMPL["read_candidates"])
+    read_rows = staticmethod(_GPKG_IMPL["read_rows"])
+    count_rows = staticmethod(_GPKG_IMPL["count_rows"])
     list_layers = staticmethod(_GPKG_IMPL["list_layers"])
     read_meta = staticmethod(_GPKG_IMPL["read_meta"])
     workspace_version = staticmethod(_GPKG_IMPL["workspace_version"])
