@@ -294,12 +294,14 @@ def _all(exc) -> str:
 
 # ------------------------------------------------------------------------------ the app on a database workspace
 def _caption(at: AppTest, start: str) -> str:
-    return next(c.value for c in at.caption if c.value.startswith(start)).replace("\\", "").replace("\u2060", "")
+    """A caption as shown: Markdown escapes, word joiners and HTML entities (md_text) taken out."""
+    import html
+
+    text = next(c.value for c in at.caption if c.value.startswith(start))
+    return html.unescape(text.replace("\\", "").replace("\u2060", ""))
 
 
 @pytest.mark.postgis
-@pytest.mark.xfail(strict=True, reason="the app's validation cache (bangfu.workspace.checked) and the data page's "
-                   "office paths still take the workspace for a file (Path(url)); the store side of issue 17 item 1")
 def test_the_app_reads_a_database_workspace_chosen_in_the_sidebar(pg_url, tmp_path, monkeypatch):
     from bangfu.core.resources import DEMO_PATH
     from bangfu.workspace import transfer
