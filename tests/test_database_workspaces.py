@@ -169,10 +169,25 @@ def test_a_wrong_password_is_a_chinese_message_without_the_password(pg_url):
 
 
 @pytest.mark.postgis
+def test_an_empty_schema_is_refused_and_not_listed(pg_url, tmp_path, monkeypatch):
+    loc = pgconnect.parse(pg_url)
+    folder = tmp_path / "office"
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
+    at = _submit(_page(), loc.display(), loc.url_password or "")
+    assert any("数据库中没有这个工作空间" in e for e in _sidebar_errors(at)), _sidebar_errors(at)
+    assert not (folder / locations.DATABASES_FILE).exists() and "ws" not in at.query_params
+    assert pgconnect.password(loc.display(), environ={}) is None, "the typed password is not kept"
+
+
+@pytest.mark.postgis
 def test_connecting_keeps_the_url_without_password(pg_url, tmp_path, monkeypatch):
+    from bangfu.core.resources import DEMO_PATH
+    from bangfu.workspace import transfer
+
     loc = pgconnect.parse(pg_url)
     if not loc.url_password:
         pytest.skip("the test server URL carries no password")
+    transfer.copy_workspace(DEMO_PATH, pg_url)
     folder = tmp_path / "office"
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
     at = _submit(_page(), loc.display(), loc.url_password)
@@ -339,3 +354,19 @@ def test_a_listed_database_that_is_down_is_a_chinese_message_on_the_page(tmp_pat
     assert not [b for b in at.button if b.label == "恢复示例数据"], "no demo restore offered for a database fault"
     assert [s for s in at.sidebar.selectbox if s.label == "当前工作空间"], "the picker stays to switch back"
     assert SECRET not in _page_text(at)
+
+
+@pytest.mark.postgis
+def test_the_password_may_come_from_the_environment_instead_of_the_field(pg_url, tmp_path, monkeypatch):
+    loc = pgconnect.parse(pg_url)
+    if not loc.url_password:
+        pytest.skip("the test server URL carries no password")
+    from bangfu.core.resources import DEMO_PATH
+    from bangfu.workspace import transfer
+
+    transfer.copy_workspace(DEMO_PATH, pg_url)
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(tmp_path / "office"))
+    monkeypatch.setenv("BANGFU_PG_PASSWORD", loc.url_password)
+    at = _submit(_page(), loc.display())  # the password field left empty
+    assert not _sidebar_errors(at) and at.query_params["ws"] in (loc.display(), [loc.display()])
+    assert pgconnect.password(loc.display(), environ={}) is None, "nothing typed, so nothing kept in memory"
