@@ -34,7 +34,8 @@ start_test_postgres() {
   _pg_sql -d postgres -c "CREATE ROLE bangfu_test LOGIN CREATEDB CREATEROLE PASSWORD '$password'" \
     -c "CREATE DATABASE bangfu_test OWNER bangfu_test" || return 1
   _pg_sql -d bangfu_test -c "CREATE EXTENSION postgis" -c "SELECT 'PostGIS ' || postgis_lib_version()" || return 1
-  export BANGFU_TEST_PG="postgresql://bangfu_test:$password@/bangfu_test?host=$PGROOT&port=$PG_PORT"
+  # no query string (the socket folder percent-encoded as the host), so "$BANGFU_TEST_PG?schema=x" names a workspace
+  export BANGFU_TEST_PG="postgresql://bangfu_test:$password@${PGROOT//\//%2F}:$PG_PORT/bangfu_test"
 }
 
 _pg_sql() {

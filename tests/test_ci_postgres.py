@@ -27,6 +27,7 @@ try:
 except pg.DatabaseFault as exc:
     print("wrong password:", exc.kind)
 print("root", loc.host)
+print("query", "?" in url)
 """
 
 
@@ -50,3 +51,4 @@ def test_the_ci_database_starts_with_password_login_and_postgis_and_is_removed()
     assert lines["postgis"] >= "3" and lines["user"] == "bangfu_test"
     assert lines["wrong"] == "password: auth", "the test role logs in with its password only"
     assert not Path(lines["root"]).exists(), "the cluster's folder is removed when stopped"
+    assert lines["query"] == "False", "a server URL without a query string: url + '?schema=x' names a workspace"
