@@ -370,3 +370,36 @@ def test_the_password_may_come_from_the_environment_instead_of_the_field(pg_url,
     at = _submit(_page(), loc.display())  # the password field left empty
     assert not _sidebar_errors(at) and at.query_params["ws"] in (loc.display(), [loc.display()])
     assert pgconnect.password(loc.display(), environ={}) is None, "nothing typed, so nothing kept in memory"
+
+
+@pytest.mark.postgis
+def test_bangfu_workspace_url_with_a_password_opens_without_showing_it(pg_url, tmp_path, monkeypatch):
+    from bangfu.core.resources import DEMO_PATH
+    from bangfu.workspace import transfer
+
+    loc = pgconnect.parse(pg_url)
+    if not loc.url_password:
+        pytest.skip("the test server URL carries no password")
+    transfer.copy_workspace(DEMO_PATH, pg_url)
+    monkeypatch.setenv("BANGFU_WORKSPACE", pg_url)  # as an administrator might set it, password and all
+    monkeypatch.setenv("BANGFU_OFFICE", str(tmp_path / "office"))
+    at = _page()
+    assert _caption(at, "工作空间：") == f"工作空间：{loc.display()}" and not at.error
+    assert loc.url_password not in _page_text(at)
+    assert "ws" not in at.query_params or at.query_params["ws"] in ("", [""]), "the default needs no ?ws="
+
+
+@pytest.mark.postgis
+def test_cli_summary_on_a_database_url_prints_what_it_prints_for_the_file(pg_url, capsys):
+    from bangfu.cli import commands
+    from bangfu.core.resources import DEMO_PATH
+    from bangfu.workspace import transfer
+
+    transfer.copy_workspace(DEMO_PATH, pg_url)
+    assert commands.main(["summary", "--workspace", str(DEMO_PATH), "--as-of", "2026-06-30"]) == 0
+    from_file = capsys.readouterr().out
+    assert commands.main(["summary", "--workspace", pg_url, "--as-of", "2026-06-30"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == from_file and len(from_file.splitlines()) > 3
+    secret = pgconnect.parse(pg_url).url_password
+    assert not secret or secret not in captured.out + captured.err
