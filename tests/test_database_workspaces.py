@@ -386,19 +386,19 @@ def test_the_password_may_come_from_the_environment_instead_of_the_field(pg_url,
 
 @pytest.mark.postgis
 def test_bangfu_workspace_url_with_a_password_opens_without_showing_it(pg_url, tmp_path, monkeypatch):
-    from bangfu.core.resources import DEMO_PATH
-    from bangfu.workspace import transfer
+    """An empty schema named by BANGFU_WORKSPACE gets the demo on first use (as a new workspace folder does)."""
+    from bangfu.workspace import store
 
     loc = pgconnect.parse(pg_url)
     if not loc.url_password:
         pytest.skip("the test server URL carries no password")
-    transfer.copy_workspace(DEMO_PATH, pg_url)
     monkeypatch.setenv("BANGFU_WORKSPACE", pg_url)  # as an administrator might set it, password and all
     monkeypatch.setenv("BANGFU_OFFICE", str(tmp_path / "office"))
     at = _page()
     assert _caption(at, "工作空间：") == f"工作空间：{loc.display()}" and not at.error
     assert loc.url_password not in _page_text(at)
     assert "ws" not in at.query_params or at.query_params["ws"] in ("", [""]), "the default needs no ?ws="
+    assert len(store.read_layer(loc.display(), "villages")) == 270, "the demo was copied into the empty schema"
 
 
 @pytest.mark.postgis

@@ -51,7 +51,7 @@ def workspace_picker(lang: str, folder: Path, user: Principal) -> Path | str:
     than one) and kept in ``?ws=``. A database workspace is returned as its URL without password (``str``).
     Administrators also get the form that connects another database workspace (:func:`database_form`)."""
     configured = locations.configured_database()
-    default: Path | str = configured if configured else store.ensure_workspace(folder)
+    default: Path | str = _ensure_configured(configured) if configured else store.ensure_workspace(folder)
     entries = catalog.visible_workspaces(user, catalog.list_workspaces(folder))
     by_key = {e.key: e for e in entries}
     keys = [e.key for e in entries]
@@ -74,10 +74,28 @@ def workspace_picker(lang: str, folder: Path, user: Principal) -> Path | str:
     return entry.path if entry is not None else default
 
 
+#: Database workspaces of ``BANGFU_WORKSPACE`` this server process has made ready (the demo copied into an empty
+#: schema on first use, as :func:`bangfu.workspace.store.default_workspace` does), so a page run does not ask again.
+_ENSURED: set[str] = set()
+
+
+def _ensure_configured(url: str) -> str:
+    """``BANGFU_WORKSPACE``'s database workspace, filled with the demo on first use; a database that cannot be
+    reached is left for the page to report (after the picker, so the user can switch to another workspace)."""
+    if url not in _ENSURED:
+        try:
+            store.ensure_workspace(url)
+            _ENSURED.add(url)
+        except BangfuError:
+            pass
+    return url
+
+
 def database_form(lang: str, folder: Path, user: Principal) -> None:
     """连接 PostGIS 数据库 (administrators only): a ``postgresql://`` URL and a password field. On submit the
     database is connected and checked (:func:`bangfu.workspace.pgconnect.connect`) and the workspace opened
-    (an empty or foreign schema is refused); a fault shows its Chinese message (never the password). Success adds it to the office's list (:func:`bangfu.workspace.locations
+    (an empty or foreign schema is refused); a fault shows its Chinese message (never the password). Success adds
+    it to the office's list (:func:`bangfu.workspace.locations
     .add_database`), keeps the password in this server's memory only, and switches to it. The form is cleared
     on submit, so neither the password nor a URL holding one stays in a widget."""
     if not access.can(user, locations.DATABASE_PERMISSION):
