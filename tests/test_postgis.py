@@ -53,10 +53,20 @@ def workspace_any(request: pytest.FixtureRequest) -> Path | str:
     return DEMO_PATH if request.param == "gpkg" else request.getfixturevalue("demo_pg")
 
 
+@pytest.fixture(scope="session")
+def demo_small() -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The demo's layers and notes with its first 2,000 households only (read once): what a writing test needs,
+    at a fiftieth of the copying."""
+    layers = {n: store.read_layer(DEMO_PATH, n) for n in store.list_layers(DEMO_PATH)}
+    layers["households"] = layers["households"].iloc[:2000]
+    meta = {k: v for k, v in store.read_meta(DEMO_PATH).items() if not k.startswith(transfer.SKIPPED_META)}
+    return layers, meta
+
+
 @pytest.fixture
-def pg_demo(pg_url: str) -> str:
-    """A fresh PostGIS schema holding the demo, for a test that writes."""
-    transfer.copy_workspace(DEMO_PATH, pg_url)
+def pg_demo(pg_url: str, demo_small: tuple[dict[str, pd.DataFrame], dict[str, str]]) -> str:
+    """A fresh PostGIS schema holding the demo (2,000 households), for a test that writes."""
+    store.write_workspace(pg_url, demo_small[0], meta=demo_small[1])
     return pg_url
 
 
