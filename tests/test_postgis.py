@@ -41,7 +41,8 @@ def _admin_sql(url: str, query: str, params: tuple = ()) -> list[tuple]:
 def demo_pg(pg_server: str) -> Iterator[str]:
     """The demo copied once into its own schema (read-only tests), dropped at the end of the session."""
     schema = "t_demo_" + uuid.uuid4().hex[:8]
-    url = f"{pg_server}?schema={schema}"
+    loc = pgconnect.parse(pg_server).with_schema(schema)
+    url = loc.url(loc.url_password)
     transfer.copy_workspace(DEMO_PATH, url)
     yield url
     _admin_sql(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
