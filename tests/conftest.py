@@ -108,8 +108,9 @@ def _no_database(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
-    """A PostgreSQL server URL (password included; database with PostGIS) for the whole session: ``$BANGFU_TEST_PG``
-    when set, else a private cluster started here and stopped at the end. Neither possible: skip, or FAIL when
+    """A PostgreSQL server URL (password included; database with PostGIS; no query string, so ``url + "?schema=x"``
+    names a workspace) for the whole session: ``$BANGFU_TEST_PG`` when set, else a private cluster started here and
+    stopped at the end. Neither possible: skip, or FAIL when
     ``CI`` is set."""
     from bangfu.workspace import pgconnect
 

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 DBNAME = "bangfu_test"
 SUPERUSER = "postgres"
@@ -72,7 +73,9 @@ class PrivateCluster:
 
     @property
     def url(self) -> str:
-        return f"postgresql://{SUPERUSER}:{self.password}@/{DBNAME}?host={self.root}&port={self.port}"
+        """The server URL without a query string (the socket folder percent-encoded as the host, as libpq reads
+        it), so ``url + "?schema=x"`` names a workspace."""
+        return f"postgresql://{SUPERUSER}:{self.password}@{quote(str(self.root), safe='')}:{self.port}/{DBNAME}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = [str(self.bindir / args[0]), *args[1:]]

@@ -169,10 +169,25 @@ def test_a_wrong_password_is_a_chinese_message_without_the_password(pg_url):
 
 
 @pytest.mark.postgis
+def test_an_empty_schema_is_refused_and_not_listed(pg_url, tmp_path, monkeypatch):
+    loc = pgconnect.parse(pg_url)
+    folder = tmp_path / "office"
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
+    at = _submit(_page(), loc.display(), loc.url_password or "")
+    assert any("数据库中没有这个工作空间" in e for e in _sidebar_errors(at)), _sidebar_errors(at)
+    assert not (folder / locations.DATABASES_FILE).exists() and "ws" not in at.query_params
+    assert pgconnect.password(loc.display(), environ={}) is None, "the typed password is not kept"
+
+
+@pytest.mark.postgis
 def test_connecting_keeps_the_url_without_password(pg_url, tmp_path, monkeypatch):
+    from bangfu.core.resources import DEMO_PATH
+    from bangfu.workspace import transfer
+
     loc = pgconnect.parse(pg_url)
     if not loc.url_password:
         pytest.skip("the test server URL carries no password")
+    transfer.copy_workspace(DEMO_PATH, pg_url)
     folder = tmp_path / "office"
     monkeypatch.setenv("BANGFU_WORKSPACE", str(folder))
     at = _submit(_page(), loc.display(), loc.url_password)
@@ -294,12 +309,14 @@ def _all(exc) -> str:
 
 # ------------------------------------------------------------------------------ the app on a database workspace
 def _caption(at: AppTest, start: str) -> str:
-    return next(c.value for c in at.caption if c.value.startswith(start)).replace("\\", "").replace("\u2060", "")
+    """A caption as shown: Markdown escapes, word joiners and HTML entities (md_text) taken out."""
+    import html
+
+    text = next(c.value for c in at.caption if c.value.startswith(start))
+    return html.unescape(text.replace("\\", "").replace("\u2060", ""))
 
 
 @pytest.mark.postgis
-@pytest.mark.xfail(strict=True, reason="the app's validation cache (bangfu.workspace.checked) and the data page's "
-                   "office paths still take the workspace for a file (Path(url)); the store side of issue 17 item 1")
 def test_the_app_reads_a_database_workspace_chosen_in_the_sidebar(pg_url, tmp_path, monkeypatch):
     from bangfu.core.resources import DEMO_PATH
     from bangfu.workspace import transfer
@@ -337,3 +354,52 @@ def test_a_listed_database_that_is_down_is_a_chinese_message_on_the_page(tmp_pat
     assert not [b for b in at.button if b.label == "恢复示例数据"], "no demo restore offered for a database fault"
     assert [s for s in at.sidebar.selectbox if s.label == "当前工作空间"], "the picker stays to switch back"
     assert SECRET not in _page_text(at)
+
+
+@pytest.mark.postgis
+def test_the_password_may_come_from_the_environment_instead_of_the_field(pg_url, tmp_path, monkeypatch):
+    loc = pgconnect.parse(pg_url)
+    if not loc.url_password:
+        pytest.skip("the test server URL carries no password")
+    from bangfu.core.resources import DEMO_PATH
+    from bangfu.workspace import transfer
+
+    transfer.copy_workspace(DEMO_PATH, pg_url)
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(tmp_path / "office"))
+    monkeypatch.setenv("BANGFU_PG_PASSWORD", loc.url_password)
+    at = _submit(_page(), loc.display())  # the password field left empty
+    assert not _sidebar_errors(at) and at.query_params["ws"] in (loc.display(), [loc.display()])
+    assert pgconnect.password(loc.display(), environ={}) is None, "nothing typed, so nothing kept in memory"
+
+
+@pytest.mark.postgis
+def test_bangfu_workspace_url_with_a_password_opens_without_showing_it(pg_url, tmp_path, monkeypatch):
+    from bangfu.core.resources import DEMO_PATH
+    from bangfu.workspace import transfer
+
+    loc = pgconnect.parse(pg_url)
+    if not loc.url_password:
+        pytest.skip("the test server URL carries no password")
+    transfer.copy_workspace(DEMO_PATH, pg_url)
+    monkeypatch.setenv("BANGFU_WORKSPACE", pg_url)  # as an administrator might set it, password and all
+    monkeypatch.setenv("BANGFU_OFFICE", str(tmp_path / "office"))
+    at = _page()
+    assert _caption(at, "工作空间：") == f"工作空间：{loc.display()}" and not at.error
+    assert loc.url_password not in _page_text(at)
+    assert "ws" not in at.query_params or at.query_params["ws"] in ("", [""]), "the default needs no ?ws="
+
+
+@pytest.mark.postgis
+def test_cli_summary_on_a_database_url_prints_what_it_prints_for_the_file(pg_url, capsys):
+    from bangfu.cli import commands
+    from bangfu.core.resources import DEMO_PATH
+    from bangfu.workspace import transfer
+
+    transfer.copy_workspace(DEMO_PATH, pg_url)
+    assert commands.main(["summary", "--workspace", str(DEMO_PATH), "--as-of", "2026-06-30"]) == 0
+    from_file = capsys.readouterr().out
+    assert commands.main(["summary", "--workspace", pg_url, "--as-of", "2026-06-30"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == from_file and len(from_file.splitlines()) > 3
+    secret = pgconnect.parse(pg_url).url_password
+    assert not secret or secret not in captured.out + captured.err

@@ -198,6 +198,14 @@ def test_libpq_texts_map_to_kinds(text, kind):
 
 # -------------------------------------------------------------------------------------------- against a server
 @pytest.mark.postgis
+def test_the_server_url_takes_a_schema_by_appending_it(pg_server):
+    assert "?" not in pg_server
+    loc = pg.parse(pg_server + "?schema=t_appended")
+    assert loc.schema == "t_appended" and loc.dbname and pg.parse(pg_server).with_schema("t_appended") == loc
+    pg.connect(loc).close()
+
+
+@pytest.mark.postgis
 def test_connect_checks_postgis_and_sets_nothing_else(pg_url):
     with pg.connect(pg_url) as conn:
         assert conn.execute("SELECT postgis_lib_version()").fetchone()[0] >= "3"

@@ -76,8 +76,8 @@ def workspace_picker(lang: str, folder: Path, user: Principal) -> Path | str:
 
 def database_form(lang: str, folder: Path, user: Principal) -> None:
     """连接 PostGIS 数据库 (administrators only): a ``postgresql://`` URL and a password field. On submit the
-    database is connected and checked (:func:`bangfu.workspace.pgconnect.connect`); a fault shows its Chinese
-    message (never the password). Success adds it to the office's list (:func:`bangfu.workspace.locations
+    database is connected and checked (:func:`bangfu.workspace.pgconnect.connect`) and the workspace opened
+    (an empty or foreign schema is refused); a fault shows its Chinese message (never the password). Success adds it to the office's list (:func:`bangfu.workspace.locations
     .add_database`), keeps the password in this server's memory only, and switches to it. The form is cleared
     on submit, so neither the password nor a URL holding one stays in a widget."""
     if not access.can(user, locations.DATABASE_PERMISSION):
@@ -96,13 +96,19 @@ def database_form(lang: str, folder: Path, user: Principal) -> None:
 
 
 def _connect(lang: str, folder: Path, user: Principal, url: str, secret: str) -> None:
+    """Connect, check, list and switch to the database workspace ``url`` (a typed password is kept in memory only
+    once the workspace opened with it)."""
+    loc = None
     try:
         loc = pgconnect.parse(url)
         pgconnect.connect(loc, secret=secret or None).close()  # the URL, the password, the server and PostGIS
         if secret:
             pgconnect.remember_password(loc, secret)
+        store.open_workspace(loc.display())  # a workspace is there (not an empty or foreign schema)
         shown = locations.add_database(folder, url, user=user)
     except BangfuError as exc:
+        if secret and loc is not None:
+            pgconnect.forget_password(loc)
         show_error(exc, lang, title=t("sidebar.db_failed", lang))
         return
     choose(shown)

@@ -39,7 +39,7 @@ from bangfu.workspace.errors import WorkspaceError
 
 __all__ = [
     "DEFAULT_PORT", "DEFAULT_SCHEMA", "FAULTS", "MESSAGE_FAULTS", "MIN_POSTGIS", "MIN_SERVER", "SCHEMES",
-    "SQLSTATE_FAULTS", "DatabaseFault", "DatabaseLocation", "Fault", "connect", "forget_passwords", "is_database",
+    "SQLSTATE_FAULTS", "DatabaseFault", "DatabaseLocation", "Fault", "connect", "forget_password", "forget_passwords", "is_database",
     "parse", "password", "remember_password", "shown", "translate",
 ]
 
@@ -267,6 +267,12 @@ def remember_password(location: str | DatabaseLocation, secret: str) -> None:
     would a password in ``.streamlit/secrets.toml``."""
     with _TYPED_LOCK:
         _TYPED[_server_key(parse(location))] = secret
+
+
+def forget_password(location: str | DatabaseLocation) -> None:
+    """Drop the password kept for ``location``'s server, database and role (one that turned out wrong)."""
+    with _TYPED_LOCK:
+        _TYPED.pop(_server_key(parse(location)), None)
 
 
 def forget_passwords() -> None:
