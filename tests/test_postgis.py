@@ -395,3 +395,19 @@ def test_row_counts_and_direct_row_reads_are_the_same_on_both_stores(workspace_a
                                                                                          key="R0002")
     assert store.read_rows(workspace_any, "pairings", ("pairing_id", "start_date")) == \
         store.read_rows(DEMO_PATH, "pairings", ("pairing_id", "start_date"))
+
+
+def test_backup_now_demo_restore_and_a_replacing_copy_keep_the_audit_trail(pg_demo: str):
+    edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 12.5}, expected_version=1, user=as_user("甲"))
+    made = store.make_backup(pg_demo, user=ADMIN)
+    assert set(made.layers) == set(store.list_layers(pg_demo)) and made.version == 2
+    store.restore_demo(pg_demo, user=ADMIN, demo=DEMO_PATH, expected_version=2)
+    assert store.read_rows(pg_demo, "roads", ("progress_pct", "version"), key="R0001") == \
+        store.read_rows(DEMO_PATH, "roads", ("progress_pct", "version"), key="R0001")
+    assert store.count_rows(pg_demo, ("households",)) == store.count_rows(DEMO_PATH, ("households",))
+    assert store.meta_version(store.read_meta(pg_demo)) == 3
+    assert [b.reason for b in store.list_backups(pg_demo)] == ["restore_demo", "backup"]
+    store.restore_backup(pg_demo, user=ADMIN, backup=made.name)
+    assert store.read_rows(pg_demo, "roads", ("progress_pct",), key="R0001") == [(12.5,)]
+    transfer.copy_workspace(DEMO_PATH, pg_demo, replace=True)
+    assert list(audit.entries(pg_demo, user=ADMIN)["action"]) == ["restore_backup", "restore_demo", "edit"]

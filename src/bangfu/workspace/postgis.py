@@ -603,8 +603,9 @@ class PostgisStore:
 
     def write_workspace(self, location: store.Path | str, layers: Mapping[str, pd.DataFrame], *,
                         meta: Mapping[str, str] | None = None) -> None:
-        """A complete new workspace in the URL's schema (created; an earlier workspace of ours there is replaced,
-        a schema of another program is refused), in one transaction."""
+        """A complete new workspace in the URL's schema (created; the layers and notes of an earlier workspace of
+        ours there are replaced, its ``bangfu_audit`` kept; a schema of another program is refused), in one
+        transaction."""
         loc = str(location)
         schema = _schema(loc)
         try:
@@ -613,8 +614,8 @@ class PostgisStore:
                 tables = _tables(con, schema)
                 if tables and META not in tables:
                     _check(con, loc)  # raises: another program's schema is never overwritten
-                if tables:
-                    con.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(_ident(schema)))
+                for name in tables & {*ALL_TABLES, META}:  # an earlier workspace of ours: its audit trail stays
+                    con.execute(sql.SQL("DROP TABLE {}").format(_ident(schema, name)))
                 con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(schema)))
                 _create_own_tables(con, schema)
                 for name in ALL_TABLES:
