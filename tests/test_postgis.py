@@ -411,3 +411,22 @@ def test_backup_now_demo_restore_and_a_replacing_copy_keep_the_audit_trail(pg_de
     assert store.read_rows(pg_demo, "roads", ("progress_pct",), key="R0001") == [(12.5,)]
     transfer.copy_workspace(DEMO_PATH, pg_demo, replace=True)
     assert list(audit.entries(pg_demo, user=ADMIN)["action"]) == ["restore_backup", "restore_demo", "edit"]
+
+
+def test_an_import_in_progress_holds_off_edits_and_an_edit_holds_off_imports(pg_demo: str,
+                                                                              monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(locking.WAIT_ENV, "0.3")
+    schema = pgconnect.parse(pg_demo).schema
+    before = state(pg_demo)
+    with pgconnect.connect(pg_demo) as other:  # another app server in the middle of an import
+        other.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"bangfu:{schema}",))
+        with pytest.raises(locking.WorkspaceBusy) as info:
+            edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 5}, expected_version=1, user=as_user("甲"))
+        assert "请稍候" in info.value.message_zh
+        other.rollback()
+        other.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (f"bangfu:{schema}",))  # an edit
+        with pytest.raises(locking.WorkspaceBusy):
+            store.replace_layers(pg_demo, {"roads": store.read_layer(pg_demo, "roads")}, user=ADMIN)
+        other.rollback()
+    assert state(pg_demo) == before
+    assert edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 5}, expected_version=1, user=as_user("甲")) == 2
