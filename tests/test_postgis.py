@@ -430,3 +430,14 @@ def test_an_import_in_progress_holds_off_edits_and_an_edit_holds_off_imports(pg_
         other.rollback()
     assert state(pg_demo) == before
     assert edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 5}, expected_version=1, user=as_user("甲")) == 2
+
+
+def test_a_row_locked_by_another_session_is_a_busy_message_not_a_fault(pg_demo: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(locking.WAIT_ENV, "0.3")
+    schema = pgconnect.parse(pg_demo).schema
+    with pgconnect.connect(pg_demo) as qgis:  # e.g. QGIS editing the row, its transaction still open
+        qgis.execute(f'UPDATE "{schema}".roads SET name = name WHERE road_id = %s', ("R0001",))
+        with pytest.raises(locking.WorkspaceBusy):
+            edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 5}, expected_version=1, user=as_user("甲"))
+        qgis.rollback()
+    assert store.read_rows(pg_demo, "roads", ("version",), key="R0001") == [(1,)]

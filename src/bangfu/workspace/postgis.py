@@ -526,6 +526,7 @@ class PostgisStore:
         """One write transaction with the workspace locks taken and the schema checked; yields the connection and
         the meta as it was at the start. Commits at the end of the block; anything raised rolls back."""
         schema = _schema(location)
+        start = time.monotonic()
         try:
             with _connect(location) as con, con.transaction():
                 _lock(con, schema, exclusive=exclusive)
@@ -533,6 +534,8 @@ class PostgisStore:
                 con.execute("SELECT set_config('search_path', %s, true)",
                             (sql.Identifier(schema).as_string(con) + ", public",))
                 yield con, before
+        except psycopg.errors.LockNotAvailable:  # a table or row another session holds longer than we may wait
+            raise locking.WorkspaceBusy(time.monotonic() - start) from None
         except psycopg.Error as exc:
             raise _db_error(exc, location, *doing) from None
 
