@@ -441,3 +441,18 @@ def test_a_row_locked_by_another_session_is_a_busy_message_not_a_fault(pg_demo: 
             edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 5}, expected_version=1, user=as_user("甲"))
         qgis.rollback()
     assert store.read_rows(pg_demo, "roads", ("version",), key="R0001") == [(1,)]
+
+
+def test_the_data_page_works_on_a_database_workspace(pg_demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from streamlit.testing.v1 import AppTest
+
+    office = tmp_path / "office"
+    monkeypatch.setenv("BANGFU_WORKSPACE", pg_demo)
+    monkeypatch.setenv("BANGFU_OFFICE", str(office))
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    shown = " ".join(str(c.value) for c in at.caption)
+    assert pgconnect.parse(pg_demo).display() in shown.replace("\\", "").replace("\u2060", "").replace("&amp;", "&")
+    assert not list(ROOT.glob("postgres*")) and not list(Path.cwd().glob("postgres*"))  # no Path() of the URL
