@@ -290,8 +290,7 @@ def test_grant_readonly_gives_select_and_nothing_else(pg_url, monkeypatch, capsy
     finally:
         with pgconnect.connect(loc, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(loc.schema)))
-            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
-            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+            _drop_role(conn, role)
 
 
 @pytest.mark.postgis
@@ -301,6 +300,19 @@ def test_grant_readonly_needs_the_workspace_schema(pg_url):
     with pytest.raises(pgconnect.WorkspaceError) as err:
         pgroles.grant_readonly(pg_url, f"qgis_{uuid.uuid4().hex[:8]}", password=SECRET)
     assert "没有工作空间" in err.value.message_zh and SECRET not in _all(err.value)
+
+
+def _drop_role(conn, role: str) -> None:
+    """Drop a role the test made, with what it owns or was granted (membership first: the CI test role has
+    CREATEROLE but is not a superuser)."""
+    from psycopg import sql
+
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+        return
+    ident = sql.Identifier(role)
+    conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(ident))
+    conn.execute(sql.SQL("DROP OWNED BY {}").format(ident))
+    conn.execute(sql.SQL("DROP ROLE {}").format(ident))
 
 
 def _all(exc) -> str:
@@ -403,3 +415,46 @@ def test_cli_summary_on_a_database_url_prints_what_it_prints_for_the_file(pg_url
     assert captured.out == from_file and len(from_file.splitlines()) > 3
     secret = pgconnect.parse(pg_url).url_password
     assert not secret or secret not in captured.out + captured.err
+
+
+@pytest.mark.postgis
+def test_grant_readonly_as_the_owner_without_createrole(pg_url):
+    """The workspace's owner cannot create roles: a Chinese message says who can; once the administrator made the
+    role, the owner grants it, and tables the owner creates later are readable too (default privileges FOR the
+    owner, not for whoever ran the command)."""
+    from psycopg import sql
+
+    from bangfu.workspace import pgroles
+
+    admin = pgconnect.parse(pg_url)
+    owner, reader = f"own_{uuid.uuid4().hex[:8]}", f"qgis_{uuid.uuid4().hex[:8]}"
+    owner_pw, reader_pw = "Ow-" + uuid.uuid4().hex, "Rd-" + uuid.uuid4().hex
+    schema = sql.Identifier(admin.schema)
+    with pgconnect.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(owner), sql.Literal(owner_pw)))
+        # the test role (CREATEROLE, not a superuser in CI) acts for the owner it made (PostgreSQL 15 needs it)
+        conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(owner)))
+        conn.execute(sql.SQL("GRANT CREATE, CONNECT ON DATABASE {} TO {}").format(sql.Identifier(admin.dbname),
+                                                                             sql.Identifier(owner)))
+        conn.execute(sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(schema, sql.Identifier(owner)))
+    as_owner = pgconnect.DatabaseLocation(admin.host, admin.port, admin.dbname, owner, admin.schema,
+                                          url_password=owner_pw)
+    try:
+        with pytest.raises(pgconnect.WorkspaceError) as err:
+            pgroles.grant_readonly(as_owner, reader, password=reader_pw)
+        assert "需要 CREATEROLE 权限" in err.value.message_zh and "sudo -u postgres" in err.value.hint_zh
+        assert reader_pw not in _all(err.value)
+        with pgconnect.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(reader),
+                                                                           sql.Literal(reader_pw)))
+        assert pgroles.grant_readonly(as_owner, reader) is False  # granted by the owner, no password change
+        with pgconnect.connect(as_owner, autocommit=True) as conn:  # a table the owner creates afterwards
+            conn.execute(sql.SQL("CREATE TABLE {}.later (a int)").format(schema))
+        as_reader = pgconnect.DatabaseLocation(admin.host, admin.port, admin.dbname, reader, admin.schema)
+        with pgconnect.connect(as_reader, secret=reader_pw) as conn:
+            assert conn.execute(sql.SQL("SELECT count(*) FROM {}.later").format(schema)).fetchone() == (0,)
+    finally:
+        with pgconnect.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(schema))
+            for role in (reader, owner):
+                _drop_role(conn, role)
