@@ -41,7 +41,8 @@ def _admin_sql(url: str, query: str, params: tuple = ()) -> list[tuple]:
 def demo_pg(pg_server: str) -> Iterator[str]:
     """The demo copied once into its own schema (read-only tests), dropped at the end of the session."""
     schema = "t_demo_" + uuid.uuid4().hex[:8]
-    url = f"{pg_server}?schema={schema}"
+    loc = pgconnect.parse(pg_server).with_schema(schema)
+    url = loc.url(loc.url_password)
     transfer.copy_workspace(DEMO_PATH, url)
     yield url
     _admin_sql(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -53,10 +54,20 @@ def workspace_any(request: pytest.FixtureRequest) -> Path | str:
     return DEMO_PATH if request.param == "gpkg" else request.getfixturevalue("demo_pg")
 
 
+@pytest.fixture(scope="session")
+def demo_small() -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The demo's layers and notes with its first 2,000 households only (read once): what a writing test needs,
+    at a fiftieth of the copying."""
+    layers = {n: store.read_layer(DEMO_PATH, n) for n in store.list_layers(DEMO_PATH)}
+    layers["households"] = layers["households"].iloc[:2000]
+    meta = {k: v for k, v in store.read_meta(DEMO_PATH).items() if not k.startswith(transfer.SKIPPED_META)}
+    return layers, meta
+
+
 @pytest.fixture
-def pg_demo(pg_url: str) -> str:
-    """A fresh PostGIS schema holding the demo, for a test that writes."""
-    transfer.copy_workspace(DEMO_PATH, pg_url)
+def pg_demo(pg_url: str, demo_small: tuple[dict[str, pd.DataFrame], dict[str, str]]) -> str:
+    """A fresh PostGIS schema holding the demo (2,000 households), for a test that writes."""
+    store.write_workspace(pg_url, demo_small[0], meta=demo_small[1])
     return pg_url
 
 
@@ -384,3 +395,64 @@ def test_row_counts_and_direct_row_reads_are_the_same_on_both_stores(workspace_a
                                                                                          key="R0002")
     assert store.read_rows(workspace_any, "pairings", ("pairing_id", "start_date")) == \
         store.read_rows(DEMO_PATH, "pairings", ("pairing_id", "start_date"))
+
+
+def test_backup_now_demo_restore_and_a_replacing_copy_keep_the_audit_trail(pg_demo: str):
+    edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 12.5}, expected_version=1, user=as_user("甲"))
+    made = store.make_backup(pg_demo, user=ADMIN)
+    assert set(made.layers) == set(store.list_layers(pg_demo)) and made.version == 2
+    store.restore_demo(pg_demo, user=ADMIN, demo=DEMO_PATH, expected_version=2)
+    assert store.read_rows(pg_demo, "roads", ("progress_pct", "version"), key="R0001") == \
+        store.read_rows(DEMO_PATH, "roads", ("progress_pct", "version"), key="R0001")
+    assert store.count_rows(pg_demo, ("households",)) == store.count_rows(DEMO_PATH, ("households",))
+    assert store.meta_version(store.read_meta(pg_demo)) == 3
+    assert [b.reason for b in store.list_backups(pg_demo)] == ["restore_demo", "backup"]
+    store.restore_backup(pg_demo, user=ADMIN, backup=made.name)
+    assert store.read_rows(pg_demo, "roads", ("progress_pct",), key="R0001") == [(12.5,)]
+    transfer.copy_workspace(DEMO_PATH, pg_demo, replace=True)
+    assert list(audit.entries(pg_demo, user=ADMIN)["action"]) == ["restore_backup", "restore_demo", "edit"]
+
+
+def test_an_import_in_progress_holds_off_edits_and_an_edit_holds_off_imports(pg_demo: str,
+                                                                              monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(locking.WAIT_ENV, "0.3")
+    schema = pgconnect.parse(pg_demo).schema
+    before = state(pg_demo)
+    with pgconnect.connect(pg_demo) as other:  # another app server in the middle of an import
+        other.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"bangfu:{schema}",))
+        with pytest.raises(locking.WorkspaceBusy) as info:
+            edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 5}, expected_version=1, user=as_user("甲"))
+        assert "请稍候" in info.value.message_zh
+        other.rollback()
+        other.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (f"bangfu:{schema}",))  # an edit
+        with pytest.raises(locking.WorkspaceBusy):
+            store.replace_layers(pg_demo, {"roads": store.read_layer(pg_demo, "roads")}, user=ADMIN)
+        other.rollback()
+    assert state(pg_demo) == before
+    assert edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 5}, expected_version=1, user=as_user("甲")) == 2
+
+
+def test_a_row_locked_by_another_session_is_a_busy_message_not_a_fault(pg_demo: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(locking.WAIT_ENV, "0.3")
+    schema = pgconnect.parse(pg_demo).schema
+    with pgconnect.connect(pg_demo) as qgis:  # e.g. QGIS editing the row, its transaction still open
+        qgis.execute(f'UPDATE "{schema}".roads SET name = name WHERE road_id = %s', ("R0001",))
+        with pytest.raises(locking.WorkspaceBusy):
+            edits.update_row(pg_demo, "roads", "R0001", {"progress_pct": 5}, expected_version=1, user=as_user("甲"))
+        qgis.rollback()
+    assert store.read_rows(pg_demo, "roads", ("version",), key="R0001") == [(1,)]
+
+
+def test_the_data_page_works_on_a_database_workspace(pg_demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from streamlit.testing.v1 import AppTest
+
+    office = tmp_path / "office"
+    monkeypatch.setenv("BANGFU_WORKSPACE", pg_demo)
+    monkeypatch.setenv("BANGFU_OFFICE", str(office))
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    shown = " ".join(str(c.value) for c in at.caption)
+    assert pgconnect.parse(pg_demo).display() in shown.replace("\\", "").replace("\u2060", "").replace("&amp;", "&")
+    assert not list(ROOT.glob("postgres*")) and not list(Path.cwd().glob("postgres*"))  # no Path() of the URL

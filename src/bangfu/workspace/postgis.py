@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,6 +96,42 @@ def _connect(location: store.Path | str) -> Iterator[psycopg.Connection]:
         yield con
     finally:
         con.close()
+
+
+_READERS = threading.local()
+#: How many read connections a thread keeps open (the least recently used is closed first).
+_READERS_KEPT = 3
+
+
+@contextlib.contextmanager
+def _reader(location: store.Path | str) -> Iterator[psycopg.Connection]:
+    """A connection for reads (autocommit), kept per thread and location: a page's many small reads (meta, layer
+    list, version) do not each pay a new connection. A cached connection the server dropped is replaced (one
+    ``SELECT 1`` checks it); any database error on a read drops it and reaches the user as a Chinese
+    :class:`~bangfu.workspace.errors.WorkspaceError`. Writes always open their own connection (:func:`_connect`)."""
+    key = str(location)
+    cache: dict[str, psycopg.Connection] = _READERS.__dict__.setdefault("cons", {})
+    con = cache.pop(key, None)
+    if con is not None:
+        try:
+            con.execute("SELECT 1")
+        except psycopg.Error:
+            con.close()
+            con = None
+    if con is None:
+        con = pgconnect.connect(key, autocommit=True)
+        con.adapters.register_loader("date", TextLoader)
+    try:
+        yield con
+    except psycopg.Error as exc:
+        con.close()
+        raise _db_error(exc, key, "读取数据", "reading") from None
+    except BaseException:
+        con.close()
+        raise
+    cache[key] = con  # the most recently used last
+    while len(cache) > _READERS_KEPT:
+        cache.pop(next(iter(cache))).close()
 
 
 def _db_error(exc: psycopg.Error, location: str, doing_zh: str, doing_en: str) -> store.WorkspaceError:
@@ -356,7 +393,7 @@ def _read(location: str, name: str, where: sql.Composable | None = None, params:
     layer = get_layer(name)
     schema = _schema(location)
     try:
-        with _connect(location) as con:
+        with _reader(location) as con:
             if name not in _tables(con, schema):
                 return store.coerce(layer, pd.DataFrame({c: [] for c in layer.column_names})) if layer.geometry \
                     is None else store.empty_layer(name)
@@ -432,7 +469,7 @@ class PostgisStore:
         if key is not None:
             query += sql.SQL(" WHERE {} = %s").format(_ident(layer.key))
         try:
-            with _connect(location) as con:
+            with _reader(location) as con:
                 return [tuple(r) for r in con.execute(query + sql.SQL(" ORDER BY fid"),
                                                       None if key is None else (key,)).fetchall()]
         except psycopg.Error as exc:
@@ -440,7 +477,7 @@ class PostgisStore:
 
     def count_rows(self, location: store.Path | str, names: Sequence[str]) -> dict[str, int]:
         schema = _schema(location)
-        with _connect(location) as con:
+        with _reader(location) as con:
             present = _tables(con, schema)
             return {n: int(con.execute(sql.SQL("SELECT count(*) FROM {}").format(
                 _ident(schema, get_layer(n).name))).fetchone()[0]) if n in present else 0  # type: ignore[index]
@@ -448,13 +485,13 @@ class PostgisStore:
 
     def list_layers(self, location: store.Path | str) -> list[str]:
         schema = _schema(location)
-        with _connect(location) as con:
+        with _reader(location) as con:
             tables = _tables(con, schema)
         return [n for n in LAYERS if n in tables]
 
     def read_meta(self, location: store.Path | str) -> dict[str, str]:
         schema = _schema(location)
-        with _connect(location) as con:
+        with _reader(location) as con:
             if META not in _tables(con, schema):
                 return {}
             return _meta(con, schema)
@@ -471,7 +508,7 @@ class PostgisStore:
 
     def check_workspace_file(self, location: store.Path | str, *, integrity: bool = True) -> None:
         try:
-            with _connect(location) as con:
+            with _reader(location) as con:
                 _check(con, str(location))
         except psycopg.Error as exc:
             raise _db_error(exc, str(location), "打开工作空间", "opening the workspace") from None
@@ -489,6 +526,7 @@ class PostgisStore:
         """One write transaction with the workspace locks taken and the schema checked; yields the connection and
         the meta as it was at the start. Commits at the end of the block; anything raised rolls back."""
         schema = _schema(location)
+        start = time.monotonic()
         try:
             with _connect(location) as con, con.transaction():
                 _lock(con, schema, exclusive=exclusive)
@@ -496,6 +534,8 @@ class PostgisStore:
                 con.execute("SELECT set_config('search_path', %s, true)",
                             (sql.Identifier(schema).as_string(con) + ", public",))
                 yield con, before
+        except psycopg.errors.LockNotAvailable:  # a table or row another session holds longer than we may wait
+            raise locking.WorkspaceBusy(time.monotonic() - start) from None
         except psycopg.Error as exc:
             raise _db_error(exc, location, *doing) from None
 
@@ -566,8 +606,9 @@ class PostgisStore:
 
     def write_workspace(self, location: store.Path | str, layers: Mapping[str, pd.DataFrame], *,
                         meta: Mapping[str, str] | None = None) -> None:
-        """A complete new workspace in the URL's schema (created; an earlier workspace of ours there is replaced,
-        a schema of another program is refused), in one transaction."""
+        """A complete new workspace in the URL's schema (created; the layers and notes of an earlier workspace of
+        ours there are replaced, its ``bangfu_audit`` kept; a schema of another program is refused), in one
+        transaction."""
         loc = str(location)
         schema = _schema(loc)
         try:
@@ -576,8 +617,8 @@ class PostgisStore:
                 tables = _tables(con, schema)
                 if tables and META not in tables:
                     _check(con, loc)  # raises: another program's schema is never overwritten
-                if tables:
-                    con.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(_ident(schema)))
+                for name in tables & {*ALL_TABLES, META}:  # an earlier workspace of ours: its audit trail stays
+                    con.execute(sql.SQL("DROP TABLE {}").format(_ident(schema, name)))
                 con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(schema)))
                 _create_own_tables(con, schema)
                 for name in ALL_TABLES:
@@ -766,7 +807,7 @@ def audit_entries(location: str, *, clauses: Sequence[str], args: Sequence[Any],
     conditions of :func:`bangfu.workspace.audit.entries` with ``?`` parameters."""
     schema = _schema(location)
     cols = ("audit_id", *_AUDIT_COLUMNS)
-    with _connect(location) as con:
+    with _reader(location) as con:
         if AUDIT not in _tables(con, schema):
             return pd.DataFrame(columns=list(cols))
         query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(_ident(c) for c in cols), _ident(schema, AUDIT))
