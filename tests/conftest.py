@@ -90,3 +90,66 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     from bangfu.workspace import accounts
 
     monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+# --------------------------------------------------------------------------------------------- PostgreSQL/PostGIS
+#: A PostgreSQL server URL with PostGIS installed in its database, for the postgis tests (``.ci/run`` sets it);
+#: without it the session starts a private cluster (tests/pgcluster.py).
+TEST_PG_ENV = "BANGFU_TEST_PG"
+
+
+def _no_database(reason: str) -> None:
+    """Database tests never skip in CI: fail there, skip on a developer's machine without PostgreSQL."""
+    if os.environ.get("CI"):
+        pytest.fail(f"PostGIS tests cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(f"no PostgreSQL/PostGIS for the database tests ({reason}); set {TEST_PG_ENV} or install "
+                "postgresql and postgresql-15-postgis-3")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server URL (password included; database with PostGIS; no query string, so ``url + "?schema=x"``
+    names a workspace) for the whole session: ``$BANGFU_TEST_PG`` when set, else a private cluster started here and
+    stopped at the end. Neither possible: skip, or FAIL when
+    ``CI`` is set."""
+    from bangfu.workspace import pgconnect
+
+    given = os.environ.get(TEST_PG_ENV)
+    if given:
+        try:
+            pgconnect.connect(given).close()
+        except pgconnect.WorkspaceError as exc:
+            pytest.fail(f"{TEST_PG_ENV} is set but unusable: {exc.message_en} {exc.details}", pytrace=False)
+        yield given
+        return
+    from pgcluster import PrivateCluster
+
+    try:
+        cluster = PrivateCluster()
+    except (RuntimeError, KeyError, OSError) as exc:
+        _no_database(str(exc))
+    try:
+        cluster.start()
+    except (RuntimeError, OSError) as exc:
+        cluster.stop()
+        _no_database(f"could not start a private cluster: {exc}")
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A workspace URL on the test server with a fresh schema name ``t_<random>`` (password included). The schema
+    is not created (the store creates its workspace); whatever is in it is dropped after the test."""
+    import uuid
+
+    from psycopg import sql
+
+    from bangfu.workspace import pgconnect
+
+    loc = pgconnect.parse(pg_server).with_schema(f"t_{uuid.uuid4().hex[:12]}")
+    yield loc.url(loc.url_password)
+    with pgconnect.connect(loc, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(loc.schema)))

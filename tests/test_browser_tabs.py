@@ -67,7 +67,7 @@ def test_tabs_stay_after_download_and_buttons_and_messages_stay_near(tmp_path: P
         expect(_tab(page, edit)).to_have_attribute("aria-selected", "true")
         in_tab = page.locator("[role='tabpanel'] [data-testid='stAlertContentSuccess']").filter(has_text="已保存")
         assert in_tab.count() == 1  # inside the edit tab …
-        form = page.locator("[data-testid='stForm']").first.bounding_box()
+        form = page.locator("[data-testid='stMain'] [data-testid='stForm']").first.bounding_box()
         box = message.bounding_box()
         assert form is not None and box is not None and 0 <= box["y"] - (form["y"] + form["height"]) < 200  # … under the form
         page.screenshot(path=str(ARTIFACTS / "roads_saved_message.png"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing as mp
 from pathlib import Path
 
@@ -12,11 +11,13 @@ import pytest
 
 from bangfu.editing import engine as edits
 from bangfu.workspace import store
+from backends import KINDS, as_backend, state
 from factories import empty, enterprises, pairings, roads, village_row, workspace, as_user
 
 
-def _sha(p: Path) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()
+def _sha(p: Path | str) -> dict[str, str]:
+    """What a write could change (:func:`backends.state`): equal means nothing was written."""
+    return state(p)
 
 
 def _roads(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -31,8 +32,14 @@ def _roads(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
-@pytest.fixture
-def ws(tmp_path: Path) -> Path:
+@pytest.fixture(params=KINDS)
+def ws(tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """The same small workspace as a GeoPackage and in a PostGIS schema."""
+    gpkg = _ws(tmp_path)
+    return as_backend(gpkg, request.param, request.getfixturevalue("pg_url") if request.param == "postgis" else None)
+
+
+def _ws(tmp_path: Path) -> Path:
     v = village_row()
     ent = enterprises({"enterprise_id": e, "name": n, "industry": i, "is_leading": lead, "employees": k, "xy": (112.4, 22.3)}
                       for e, n, i, lead, k in [("E1", "示例企业001", "农业", True, 100), ("E2", "示例企业002", "旅游", False, 20)])

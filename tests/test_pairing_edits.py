@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing as mp
 import threading
 from datetime import date
@@ -13,6 +12,7 @@ import pytest
 
 from bangfu import indicators as ind
 from bangfu.editing import pairings as pe
+from backends import KINDS, as_backend, state
 from bangfu.workspace import store
 from factories import Pairing, as_user
 
@@ -21,13 +21,16 @@ from bangfu.workspace.access import AccessDenied
 C = list(Pairing.villages()["village_code"])
 
 
-def _sha(p: Path) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()
+def _sha(p: Path | str) -> dict[str, str]:
+    """What a write could change (:func:`backends.state`): equal means nothing was written."""
+    return state(p)
 
 
-@pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    return Pairing.workspace(tmp_path / "ws")
+@pytest.fixture(params=KINDS)
+def ws(tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """The pairing workspace as a GeoPackage and in a PostGIS schema."""
+    gpkg = Pairing.workspace(tmp_path / "ws")
+    return as_backend(gpkg, request.param, request.getfixturevalue("pg_url") if request.param == "postgis" else None)
 
 
 def _new(**kw) -> pe.NewPairing:

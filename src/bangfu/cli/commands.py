@@ -83,7 +83,8 @@ def _distance(text: str) -> tuple[str, float]:
 
 
 def _rank_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workspace", required=True, help="工作空间 GeoPackage 文件（或其所在文件夹）")
+    p.add_argument("--workspace", required=True, type=str,
+                   help="工作空间：GeoPackage 文件（或其所在文件夹），或 postgresql:// 数据库地址")
     p.add_argument("--budget", required=True, type=float, help="预算（万元）")
     p.add_argument("--weights", default="poor=3,old=2,key=1,all=1", help="评分权重，如 poor=3,old=2,key=1,all=1")
     p.add_argument("--out", required=True, help="输出 Excel 文件（.xlsx）")
@@ -101,17 +102,15 @@ def _rank_args(p: argparse.ArgumentParser) -> None:
                    help="把硬化后连通村最多的前 N 条“断头路”作为候选道路硬化项目加入（投资 = 长度 × 各等级单价）")
 
 
-def _checked_workspace(arg: str | None) -> Path:
-    """The workspace a reading command works on, checked: ``--workspace`` (a GeoPackage, or the folder
-    holding the workspace file), else the app's own workspace (created from the shipped demo on first use)."""
-    from bangfu.workspace import store
+def _checked_workspace(arg: str | None) -> Path | str:
+    """The workspace a reading command works on, checked: ``--workspace`` (a GeoPackage, the folder holding the
+    workspace file, or a ``postgresql://`` URL, passed on as a string without its password), else the app's own
+    workspace (:func:`bangfu.workspace.locations.workspace_argument`)."""
+    from bangfu.workspace import locations, store
 
-    if not arg:
-        return store.ensure_workspace(store.default_workspace_dir())
-    ws = Path(arg)
-    if ws.is_dir():
-        ws = ws / store.WORKSPACE_FILE
-    store.check_workspace_file(ws)
+    ws = locations.workspace_argument(arg)
+    if arg or locations.is_database(ws):
+        store.check_workspace_file(ws)
     return ws
 
 
@@ -167,7 +166,8 @@ def _rank(args: argparse.Namespace) -> int:
 
 
 def _summary_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workspace", default=None, help="工作空间 GeoPackage 文件（或其所在文件夹；默认：应用的工作空间）")
+    p.add_argument("--workspace", default=None, type=str,
+                   help="工作空间：GeoPackage 文件（或其所在文件夹）或 postgresql:// 数据库地址；默认：应用的工作空间")
     p.add_argument("--town", default=None, help="镇街代码（9 位）；不填为全市（县）")
     p.add_argument("--as-of", default=None, help="结对统计日期 YYYY-MM-DD（默认：工作空间的统计日期，否则今天）")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="输出语言（默认中文）")
@@ -200,6 +200,56 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- copy, migrate
+
+
+def _location(arg: str) -> Path | str:
+    """A workspace given on the command line: a ``postgresql://`` URL as it is, a folder as its workspace file."""
+    from bangfu.workspace import store
+    from bangfu.workspace.backend import is_database
+
+    if is_database(arg):
+        return arg
+    p = Path(arg)
+    return p / store.WORKSPACE_FILE if p.is_dir() else p
+
+
+def _copy_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="源工作空间：GeoPackage 文件（或其文件夹）或 postgresql://…?schema=… 地址")
+    p.add_argument("target", help="目标：GeoPackage 文件或 postgresql://…?schema=… 地址（一个 schema 一个工作空间）")
+    p.add_argument("--replace", action="store_true", help="目标已有数据时用源数据替换（默认拒绝覆盖）")
+
+
+def _copy(args: argparse.Namespace) -> int:
+    from bangfu.workspace import transfer
+    from bangfu.workspace.backend import location_name
+
+    source, target = _location(args.source), _location(args.target)
+
+    def progress(layer: str, rows: int, i: int, n: int) -> None:
+        print(f"[{i}/{n}] {transfer.layer_label(layer)}（{layer}）：{rows:,} 行", flush=True)
+
+    counts = transfer.copy_workspace(source, target, replace=args.replace, progress=progress)
+    print(f"已复制 {len(counts)} 个图层、{sum(counts.values()):,} 行：{location_name(source)} → {location_name(target)}")
+    return 0
+
+
+def _migrate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workspace", required=True, help="要迁移的数据库工作空间：postgresql://…?schema=… 地址")
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from bangfu.workspace import postgis
+    from bangfu.workspace.backend import is_database
+
+    if not is_database(args.workspace):
+        raise CliError("只有数据库工作空间（postgresql:// 地址）需要迁移。", "only database workspaces are migrated",
+                       hint_zh="GeoPackage 工作空间直接打开即可。", hint_en="A GeoPackage opens as it is.")
+    before = postgis.migrate(args.workspace)
+    print(f"数据格式版本 {before} → {postgis.FORMAT_VERSION}")
+    return 0
+
+
 # --------------------------------------------------------------------------- table
 
 def _data(name: str) -> Callable:
@@ -224,6 +274,17 @@ def _users(name: str) -> Callable:
     return call
 
 
+def _db(name: str) -> Callable:
+    """A function of :mod:`bangfu.cli.db` (the database driver is imported only when a db command runs)."""
+    def call(arg: Any) -> Any:
+        from bangfu.cli import db
+
+        return getattr(db, name)(arg)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("rank", "按受益农户给候选项目排名，并在预算内选出项目组合（输出 Excel）", _rank_args, _rank),
     Command("summary", "全市（县）或一个镇街的主要指标（村数、户数、道路硬化率、通达率、结对覆盖率）", _summary_args, _summary),
@@ -233,8 +294,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "导出工作空间或图层 (export the workspace or a layer)", _data("export_args"), _data("cmd_export")),
     Command("restore-backup", "恢复导入前的备份 (restore the previous workspace)", _data("restore_args"),
             _data("cmd_restore")),
+    Command("copy", "在 GeoPackage 与 PostGIS 之间复制工作空间 (copy a workspace between GeoPackage and PostGIS)",
+            _copy_args, _copy),
+    Command("migrate", "把旧格式的数据库工作空间迁移到当前格式 (migrate a PostGIS workspace)", _migrate_args, _migrate),
     Command("user", "管理账号：add 新建、list 列出、passwd 重设密码、disable 停用、enable 启用 (manage accounts)",
             _users("user_args"), _users("cmd_user")),
+    Command("db", "数据库工作空间：grant-readonly 为 QGIS 创建只读角色 (database chores)", _db("db_args"), _db("cmd_db")),
 )
 
 

@@ -24,23 +24,21 @@ from bangfu.core import fileio
 from bangfu.ingest import columns as cm, matching
 from bangfu.ingest import pipeline as importers
 from bangfu.export import layers as layer_export
-from bangfu.workspace import access, create, store
+from bangfu.workspace import access, create, locations, store
 from bangfu.ingest.crs_detect import crs_label
 from bangfu.workspace.schema import LAYERS
 from bangfu.ingest.guard import ImportRefused, check_size
 from bangfu.core.errors import BangfuError
 
 
-def _workspace(arg: str | None) -> Path:
-    """The workspace a data command works on; opening it rolls back a killed writer's half-done transaction
-    and removes stale temporary files (:func:`bangfu.workspace.store.startup`)."""
+def _workspace(arg: str | None) -> Path | str:
+    """The workspace a data command works on (:func:`bangfu.workspace.locations.workspace_argument`: a GeoPackage,
+    its folder, or a ``postgresql://`` URL as a string); opening a file rolls back a killed writer's half-done
+    transaction and removes stale temporary files (:func:`bangfu.workspace.store.startup`)."""
+    ws = locations.workspace_argument(arg)
     if arg:
-        ws = Path(arg)
-        if ws.is_dir():
-            ws = ws / store.WORKSPACE_FILE
         store.startup(ws)
-        return ws
-    return store.ensure_workspace(store.default_workspace_dir())
+    return ws
 
 
 def _print(text: str) -> None:
@@ -81,7 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         crs = crs or saved.crs
         encoding = encoding or saved.encoding
     try:
-        limits = importers.Limits.for_office(Path(ws).parent)  # the administrator's limits (data page), then env
+        limits = importers.Limits.for_office(store.office_folder(ws))  # the administrator's limits (data page), then env
         check_size(src.stat().st_size, limits)
         # the file is read where it lies (never whole into this process): the server-folder import of a file too
         # large for a browser upload
@@ -115,7 +113,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print(f"变更预览（{LAYERS[plan.layer].zh}）：新增 {c['added']} 行，修改 {c['changed']} 行，删除 {c['removed']} 行，"
                f"不变 {c['unchanged']} 行")
     if args.save_mapping:
-        path = cm.save_mapping(ws.parent, cm.SavedMapping(args.save_mapping, plan.layer, plan.mapping, plan.crs,
+        path = cm.save_mapping(store.office_folder(ws), cm.SavedMapping(args.save_mapping, plan.layer, plan.mapping, plan.crs,
                                                           plan.encoding))
         _print(f"列对应已保存：{path}")
     if not plan.ok:
@@ -197,7 +195,7 @@ def import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save-mapping", metavar="NAME", help="save the column mapping under this name")
     p.add_argument("--mode", choices=list(importers.MODES), help="replace the layer, or update rows by key")
     p.add_argument("--sheet", help="Excel sheet or GeoPackage layer to read")
-    p.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
+    p.add_argument("--workspace", type=str, help="workspace .gpkg, its folder, or a postgresql:// URL (default: the app's workspace)")
     p.add_argument("--dry-run", action="store_true", help="check and preview only")
     p.add_argument("--verbose", "-v", action="store_true", help="print the whole report as a table")
 
@@ -214,11 +212,11 @@ def export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", required=True, help=", ".join(layer_export.FORMATS))
     p.add_argument("--layer", help="one layer (default: the whole workspace)")
     p.add_argument("--out", help="output file (default: ./<name> in the current folder)")
-    p.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
+    p.add_argument("--workspace", type=str, help="workspace .gpkg, its folder, or a postgresql:// URL (default: the app's workspace)")
 
 
 def restore_args(p: argparse.ArgumentParser) -> None:
     """The arguments of ``restore-backup``."""
-    p.add_argument("--workspace", help="workspace .gpkg (default: the app's workspace)")
+    p.add_argument("--workspace", type=str, help="workspace .gpkg, its folder, or a postgresql:// URL (default: the app's workspace)")
     p.add_argument("--list", action="store_true", help="list the backups (newest first) and restore nothing")
     p.add_argument("--backup", metavar="NAME", help="the backup file to restore (default: the newest)")

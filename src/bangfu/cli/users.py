@@ -20,13 +20,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bangfu.cli.commands import CliError
-from bangfu.workspace import access, accounts, audit, store
+from bangfu.workspace import access, accounts, audit, locations, store
 
 
 def _folder(arg: str | None) -> Path:
-    """The workspace folder whose office holds the accounts (``--workspace``: a folder or its workspace file)."""
+    """The workspace folder whose office holds the accounts (``--workspace``: a folder or its workspace file; for a
+    ``postgresql://`` workspace the app's office folder, :func:`bangfu.workspace.store.office_folder`)."""
     if not arg:
         return store.default_workspace_dir()
+    if locations.is_database(arg):
+        return store.office_folder(locations.entry_location(arg))
     p = Path(arg)
     return p.parent if p.suffix == ".gpkg" else p
 

@@ -961,6 +961,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "missing.go": ("去“开始使用”页", "Go to Getting started"),
     "sidebar.workspace_pick": ("当前工作空间", "Current workspace"),
     "sidebar.workspace_default": ("默认工作空间", "Default workspace"),
+    "sidebar.workspace_database": ("数据库 {db}（{where}）· {schema}", "Database {db} ({where}) · {schema}"),
+    "sidebar.db_connect": ("连接 PostGIS 数据库", "Connect a PostGIS database"),
+    "sidebar.db_help": (
+        "整个办公室共用的数据库工作空间（仅管理员）。地址格式：postgresql://用户名@服务器:端口/数据库?schema=工作空间名。"
+        "密码只保存在本服务器的内存中，不写入地址、链接或文件；也可在 .streamlit/secrets.toml 或环境变量 BANGFU_PG_PASSWORD 中提供。",
+        "A database workspace the whole office shares (administrators only). URL: "
+        "postgresql://user@host:port/database?schema=workspace. The password is kept in this server's memory only, "
+        "never in the URL, a link or a file; it may also come from .streamlit/secrets.toml or BANGFU_PG_PASSWORD.",
+    ),
+    "sidebar.db_url": ("数据库地址", "Database URL"),
+    "sidebar.db_password": ("密码", "Password"),
+    "sidebar.db_submit": ("连接并切换", "Connect and switch"),
+    "sidebar.db_failed": ("无法连接数据库工作空间", "Cannot connect the database workspace"),
+    "sidebar.db_added": ("已连接数据库工作空间：{ws}", "Connected the database workspace: {ws}"),
     "data.new_ws": ("新建工作空间", "New workspace"),
     "data.new_ws_help": (
         "为另一个县（或另一个年度）新建一个空的工作空间：所有图层为空，记录县代码和县名；已有官方区划代码表的县会载入村名和村代码作为导入的核对依据。"

@@ -369,6 +369,8 @@ AUDIT_ACTION = Vocabulary("audit_action", "操作类型", "Action", (
     Term("logout", "退出登录", "Sign out"),
     Term("new_workspace", "新建工作空间", "New workspace"),
     Term("settings", "修改设置", "Change a setting"),
+    Term("add_database", "添加数据库工作空间", "Add a database workspace"),
+    Term("grant_readonly", "创建数据库只读角色", "Create a read-only database role"),
 ))
 
 VOCABULARIES: Mapping[str, Vocabulary] = {v.key: v for v in (

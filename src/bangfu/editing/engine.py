@@ -186,7 +186,7 @@ def _require_rows(con: sqlite3.Connection, spec: EditSpec, layer: Layer, user: P
 def _audit(con: sqlite3.Connection, path: Path | str, user: Principal, action: str, target: str,
            details: Mapping[str, Any]) -> None:
     """The edit's audit row, in the edit's own transaction (``store.transaction(..., office=True)``)."""
-    audit.record(Path(path).parent, user, action, target, details, workspace=Path(path).name, con=con)
+    audit.record_workspace(path, user, action, target, details, con=con)
 
 
 def _diff_details(layer: Layer, diff: Sequence[tuple[str, Any, Any]]) -> dict[str, Any]:
@@ -244,22 +244,13 @@ def now_iso() -> str:
 
 
 def _ensure_history_table(con: sqlite3.Connection, hist: Layer) -> None:
-    exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (hist.name,)).fetchone()
-    if exists:
-        return
-    sqltype = {"int": "INTEGER", "float": "REAL", "bool": "BOOLEAN", "str": "TEXT", "date": "DATE", "datetime": "DATETIME"}
-    cols = ", ".join(f'"{c.name}" {sqltype[c.dtype]}' for c in hist.columns)
-    con.execute(f'CREATE TABLE "{hist.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, {cols})')
-    con.execute(
-        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
-        "VALUES (?, 'attributes', ?, '', ?)",
-        (hist.name, hist.name, store.FIXED_TIMESTAMP),
-    )
+    store.ensure_history_table(con, hist)
 
 
 def _read_row(con: sqlite3.Connection, layer: Layer, key: str, fields: Sequence[str]) -> dict[str, Any] | None:
     cols = ", ".join(f'"{f}"' for f in (layer.key, *fields, "version"))
-    row = con.execute(f'SELECT {cols} FROM "{layer.name}" WHERE "{layer.key}" = ?', (key,)).fetchone()
+    lock = getattr(con, "FOR_UPDATE", "")  # a database workspace locks the row until the edit commits
+    row = con.execute(f'SELECT {cols} FROM "{layer.name}" WHERE "{layer.key}" = ?{lock}', (key,)).fetchone()
     if row is None:
         return None
     return dict(zip((layer.key, *fields, "version"), row))

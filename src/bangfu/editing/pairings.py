@@ -17,8 +17,6 @@ Domain rules (each a ``(old, new, others) -> [(field, message_zh)]`` function):
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +27,7 @@ import pandas as pd
 
 from bangfu.editing import engine as edits
 from bangfu.editing.engine import ConflictError, RejectedError
+from bangfu.workspace import store
 from bangfu.workspace.access import Principal
 from bangfu.workspace.schema import PAIRINGS
 from bangfu.workspace.validate import validate_layer
@@ -118,10 +117,8 @@ def _read_pairings(path: Path | str) -> pd.DataFrame:
     Called from inside an edit transaction, which holds the write lock (``BEGIN IMMEDIATE``): no
     other editor can commit meanwhile, so what this reads is exactly what the edit builds on.
     """
-    with contextlib.closing(sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=60)) as con:
-        return pd.read_sql_query(
-            "SELECT pairing_id, enterprise_id, village_code, start_date, end_date FROM pairings", con
-        )
+    cols = ["pairing_id", "enterprise_id", "village_code", "start_date", "end_date"]
+    return pd.DataFrame(store.read_rows(path, "pairings", cols), columns=cols)
 
 
 def _schema_fields(new: Row) -> set[str]:

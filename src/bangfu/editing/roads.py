@@ -15,9 +15,7 @@ what is specific to roads:
 
 from __future__ import annotations
 
-import contextlib
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +31,7 @@ from bangfu.core.vocab import ROAD_STATUS
 from bangfu.editing import engine as edits
 from bangfu.ingest import guard, readers, sandbox
 from bangfu.ingest.guard import Limits
-from bangfu.workspace import display
+from bangfu.workspace import display, store
 from bangfu.workspace.access import Principal
 from bangfu.workspace.schema import ROADS
 
@@ -113,11 +111,8 @@ def road_check(year: int | None = None) -> edits.RowCheck:
 def road_row(path: Path | str, road_id: str) -> dict[str, Any] | None:
     """The current editable values and version of one road, read directly (fast, no geometry)."""
     cols = ("road_id", "name", "village_code", "road_class", *EDITABLE_FIELDS, "version")
-    with contextlib.closing(sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=30)) as con:
-        row = con.execute(
-            f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM roads WHERE road_id = ?', (road_id,)
-        ).fetchone()
-    return None if row is None else dict(zip(cols, row))
+    rows = store.read_rows(path, "roads", cols, key=road_id)
+    return dict(zip(cols, rows[0])) if rows else None
 
 
 def edit_road(

@@ -229,6 +229,6 @@ def export_workspace(path: Path | str, fmt: str, *, user: Principal | None,
     fname, blob = export_layers(data, names, fmt, base="workspace")
     for n in names:
         if personal.is_personal(n):
-            audit.record(Path(path).parent, user, "export_households", n,  # type: ignore[arg-type]
-                         {"layer": n, "rows": len(data[n]), "format": fmt, "file": fname}, workspace=Path(path).name)
+            audit.record_workspace(path, user, "export_households", n,  # type: ignore[arg-type]
+                                   {"layer": n, "rows": len(data[n]), "format": fmt, "file": fname})
     return fname, blob

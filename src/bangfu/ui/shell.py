@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from bangfu.workspace import areas, store
+from bangfu.workspace import areas, pgconnect, store
 from bangfu.workspace.areas import Area
 from bangfu.core.labels import LABELS, LANGS, t
 from bangfu.maps.base import BASEMAPS, Basemap
@@ -100,9 +100,11 @@ DEMO_PENDING = "sidebar.restore_pending"
 
 
 def _workspace_failed(lang: str, folder: Path, exc: store.WorkspaceError) -> None:
-    """Say why the workspace cannot be used, offer an administrator to restore the demo, and stop the page."""
+    """Say why the workspace cannot be used, offer an administrator to restore the demo (not for a database that
+    cannot be reached or used: the sidebar's picker switches to another workspace), and stop the page."""
     show_error(exc, lang, title=t("error.workspace", lang))
-    restore_demo_control(lang, folder, auth.current_user(lang, folder), key="restore_after_error", primary=True)
+    if not isinstance(exc, pgconnect.DatabaseFault):
+        restore_demo_control(lang, folder, auth.current_user(lang, folder), key="restore_after_error", primary=True)
     st.stop()
 
 
@@ -223,7 +225,8 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
             version = t("sidebar.data_version", lang).format(v=info.meta.get("version", "?"))
             st.caption(f"{t('sidebar.workspace_source', lang)}：{md_text(source)}  ·  {md_text(version)}")
             user = auth.current_user(lang, folder)
-            if Path(path).resolve() == (folder / store.WORKSPACE_FILE).resolve():  # the demo restores the default workspace only
+            if isinstance(path, Path) and path.resolve() == (folder / store.WORKSPACE_FILE).resolve():
+                # the demo restores the default workspace file only
                 restore_demo_control(lang, folder, user, key="restore_demo", version=store.meta_version(info.meta))
 
     ctx = Context(

@@ -25,7 +25,7 @@ from bangfu.core import formats
 from bangfu.workspace.access import Principal, require
 
 __all__ = [
-    "OFFICE_DB", "CHINA_TZ", "office_db", "connect", "attach", "record", "entries", "actors", "now", "ensure_schema",
+    "OFFICE_DB", "CHINA_TZ", "office_db", "connect", "attach", "row", "record", "record_workspace", "entries", "actors", "now", "ensure_schema",
 ]
 
 OFFICE_DB = "office.sqlite"
@@ -63,6 +63,12 @@ def office_db(folder: Path | str) -> Path:
     """The office database of a workspace folder, or of a workspace file: the folder holding it, and for a
     further workspace ``<office>/workspaces/<name>.gpkg`` the office folder above (one audit trail, one set of
     accounts for every workspace of the office)."""
+    from bangfu.workspace.backend import is_database
+
+    if is_database(folder):  # a database workspace: the office database of the default data folder
+        from bangfu.workspace.store import default_workspace_dir
+
+        return default_workspace_dir() / OFFICE_DB
     p = Path(folder)
     if p.suffix == ".gpkg":
         p = p.parent.parent if p.parent.name == WORKSPACES_DIR and p.name != "workspace.gpkg" else p.parent
@@ -103,7 +109,8 @@ def attach(con: sqlite3.Connection, folder: Path | str) -> None:
     con.execute("ATTACH DATABASE ? AS office", (str(path),))
 
 
-def _row(user: Principal, action: str, workspace: str, target: str, details: Mapping[str, Any] | None) -> tuple:
+def row(user: Principal, action: str, workspace: str, target: str, details: Mapping[str, Any] | None) -> tuple:
+    """The values of one audit row (the columns of :data:`_INSERT`), for either kind of workspace."""
     return (now(), user.username, user.name, user.role, action, workspace, target,
             json.dumps(dict(details or {}), ensure_ascii=False, default=str, sort_keys=True))
 
@@ -113,21 +120,43 @@ _INSERT = ("INSERT INTO {db}audit (at, username, display_name, role, action, wor
 
 
 def record(folder: Path | str, user: Principal, action: str, target: str = "", details: Mapping[str, Any] | None = None,
-           *, workspace: str = "", con: sqlite3.Connection | None = None, schema: str = "office") -> None:
+           *, workspace: str = "", con: sqlite3.Connection | Any | None = None, schema: str = "office") -> None:
     """Append one audit row: ``user`` did ``action`` (an :data:`bangfu.core.vocab.AUDIT_ACTION` code) on ``target``.
 
     With ``con`` (a workspace connection prepared by :func:`attach`), the row is part of that connection's open
     transaction and commits or rolls back with the change it describes. A connection to the office database
     itself (:func:`connect`, e.g. an account change in :mod:`bangfu.workspace.accounts`) passes ``schema="main"``.
     """
-    row = _row(user, action, workspace, target, details)
+    values = row(user, action, workspace, target, details)
     if con is not None:
+        if hasattr(con, "record_audit"):  # a database workspace: the row goes to its own bangfu_audit
+            con.record_audit(values)
+            return
         if schema not in ("office", "main"):
             raise ValueError(f"schema must be 'office' or 'main', not {schema!r}")
-        con.execute(_INSERT.format(db=f"{schema}."), row)
+        con.execute(_INSERT.format(db=f"{schema}."), values)
         return
     with connect(folder) as own:
-        own.execute(_INSERT.format(db=""), row)
+        own.execute(_INSERT.format(db=""), values)
+
+
+def record_workspace(location: Path | str, user: Principal, action: str, target: str = "",
+                     details: Mapping[str, Any] | None = None, *, con: Any = None) -> None:
+    """Append the audit row of something done to workspace ``location``: a GeoPackage's goes to the office database
+    of its folder, a database workspace's to the ``bangfu_audit`` table of its schema (with ``con``, in that
+    write transaction)."""
+    from bangfu.workspace.backend import is_database, location_name
+
+    if is_database(location):
+        values = row(user, action, location_name(location), target, details)
+        if con is not None:
+            con.record_audit(values)
+            return
+        from bangfu.workspace import postgis
+
+        postgis.record_audit(str(location), values)
+        return
+    record(Path(location).parent, user, action, target, details, workspace=location_name(location), con=con)
 
 
 def entries(folder: Path | str, *, user: Principal, username: str | None = None, action: str | None = None,
@@ -148,12 +177,20 @@ def entries(folder: Path | str, *, user: Principal, username: str | None = None,
     if until:
         clauses.append("at <= ?")
         args.append(until + ("T23:59:59+08:00" if len(until) == 10 else ""))
+    from bangfu.workspace.backend import is_database
+
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    with connect(folder) as con:
+    with connect(office_db(folder).parent) as con:
         frame = pd.read_sql_query(
             f"SELECT audit_id, at, username, display_name, role, action, workspace, target, details FROM audit "
             f"{where} ORDER BY audit_id DESC LIMIT ?", con, params=[*args, int(limit)],
         )
+    if is_database(folder):  # a database workspace: its own rows (its schema's bangfu_audit) and the office's
+        from bangfu.workspace import postgis
+
+        own = postgis.audit_entries(str(folder), clauses=clauses, args=args, limit=limit)
+        frame = own if frame.empty else pd.concat([own, frame], ignore_index=True)
+        frame = frame.sort_values("at", ascending=False, kind="stable").head(int(limit)).reset_index(drop=True)
     return frame
 
 
@@ -161,6 +198,10 @@ def actors(folder: Path | str, *, user: Principal) -> list[str]:
     """Every account name that appears in the audit trail, sorted (for the audit page's filter); only for roles
     allowed to view the audit trail."""
     require(user, "view_audit")
+    from bangfu.workspace.backend import is_database
+
+    if is_database(folder):
+        return sorted(set(entries(folder, user=user, limit=1_000_000)["username"]))
     if not office_db(folder).exists():
         return []
     with connect(folder) as con:

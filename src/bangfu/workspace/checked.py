@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from bangfu.workspace import store
+from bangfu.workspace.backend import is_database
 from bangfu.workspace.schema import LAYERS, get_layer
 from bangfu.workspace.validate import EXTRA_DEPENDS, Problem, Report, validate_layer
 
@@ -51,7 +52,12 @@ class Checked:
 
 
 def sidecar_path(path: Path | str) -> Path:
-    """Where the stored validation of workspace ``path`` lives: ``.<file name>.checks`` beside it."""
+    """Where the stored validation of workspace ``path`` lives: ``.<file name>.checks`` beside it (for a database
+    workspace, ``.postgis-<host>-<port>-<db>-<schema>.checks`` in the data folder)."""
+    if is_database(path):  # a database workspace: in the data folder, named after the server and schema
+        from bangfu.workspace import postgis
+
+        return store.default_workspace_dir() / f".{postgis.local_name(str(path))}.checks"
     p = Path(path)
     return p.with_name(f".{p.name}.checks")
 
@@ -78,7 +84,7 @@ CREATE TABLE IF NOT EXISTS checks (
 
 
 @contextlib.contextmanager
-def _sidecar(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
+def _sidecar(path: Path | str, *, write: bool) -> Iterator[sqlite3.Connection]:
     f = sidecar_path(path)
     uri = f"file:{f}" + ("" if write else "?mode=ro")
     con = sqlite3.connect(uri, uri=True, timeout=10)
@@ -102,7 +108,7 @@ def _decode(text: str) -> Report:
 
 def stored_reports(path: Path | str, keys: Mapping[str, str]) -> dict[str, tuple[Report, int]]:
     """The stored (report, rows) of each layer whose key in ``keys`` is stored; nothing when there is no file."""
-    p = Path(path)
+    p = path
     if not sidecar_path(p).exists():
         return {}
     out: dict[str, tuple[Report, int]] = {}
@@ -121,7 +127,7 @@ def store_reports(path: Path | str, results: Mapping[str, tuple[str, Report, int
     """Store ``{layer: (key, report, rows)}`` beside the workspace; False when that is not possible."""
     if not results:
         return True
-    p = Path(path)
+    p = path
     try:
         with _sidecar(p, write=True) as con, con:
             for name, (key, report, rows) in results.items():
@@ -145,7 +151,7 @@ def check_workspace(path: Path | str, *, file: str | None = None, read: Reader |
     ``layers``: the layers to include (default: every schema layer present in the file). The report equals
     :func:`bangfu.workspace.validate.validate_workspace` of the whole workspace.
     """
-    p = Path(path)
+    p = path if is_database(path) else Path(path)
     present = set(store.list_layers(p))
     names = [n for n in (layers or LAYERS) if n in LAYERS and n in present]
     tokens = store.content_tokens(p)

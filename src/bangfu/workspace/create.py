@@ -23,6 +23,7 @@ import pyogrio
 from bangfu.core import fileio
 from bangfu.core.errors import BangfuError
 from bangfu.core.resources import SOURCES_DIR
+from bangfu.workspace.backend import is_database
 from bangfu.workspace import audit, store
 from bangfu.workspace.access import Principal, require
 from bangfu.workspace.schema import COUNTY_CODE_PATTERN, LAYERS, REFERENCE_VILLAGES
@@ -140,6 +141,10 @@ def _register_fixed_time(path: Path) -> None:
 def read_reference(path: Path | str) -> pd.DataFrame:
     """The official village list stored in a workspace (empty frame with the columns when it has none)."""
     cols = list(REFERENCE_VILLAGES.column_names)
+    if is_database(path):
+        from bangfu.workspace import postgis
+
+        return pd.DataFrame(postgis.read_reference(str(path)))[cols].astype(object)
     p = Path(path)
     if REFERENCE_TABLE not in {str(n) for n, _ in pyogrio.list_layers(str(p))}:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from bangfu.core import formats
+from bangfu.workspace import store
 from bangfu.workspace.schema import LAYERS
 from bangfu.workspace.validate import Report, problems_for
 
@@ -35,13 +35,8 @@ class LayerStatus:
 
 
 def layer_counts(path: Path | str, names: Iterable[str] = IMPORT_ORDER) -> dict[str, int]:
-    """Rows per layer of the workspace file (0 for a layer that is absent or empty); reads counts only."""
-    con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
-    try:
-        present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return {n: (con.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] if n in present else 0) for n in names}
-    finally:
-        con.close()
+    """Rows per layer of the workspace (0 for a layer that is absent or empty); reads counts only."""
+    return store.count_rows(path, tuple(names))
 
 
 def workspace_status(counts: Mapping[str, int], report: Report | None = None) -> tuple[LayerStatus, ...]:

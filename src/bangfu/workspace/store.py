@@ -24,6 +24,7 @@ copies it to a writable workspace folder first.
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import shutil
@@ -34,7 +35,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import geopandas as gpd
@@ -44,9 +45,10 @@ import pyogrio
 import shapely
 
 from bangfu.core import fileio, vocab
-from bangfu.core.errors import BangfuError
 from bangfu.core.resources import DEMO_PATH
 from bangfu.workspace import audit, locking
+from bangfu.workspace.backend import backend_for, is_database
+from bangfu.workspace.errors import RESTORE_HINT_EN, RESTORE_HINT_ZH, WorkspaceError  # noqa: F401 (re-exported)
 from bangfu.workspace.access import Principal, require
 from bangfu.workspace.schema import LAYERS, REQUIRED_LAYERS, Layer, get_layer
 from bangfu.workspace.validate import parse_bool
@@ -72,34 +74,59 @@ MIN_BACKUPS = 5
 SYSTEM = Principal("system", "admin", display_name="系统（首次使用）", source="cli")
 
 
-#: What a user can do about a workspace that cannot be used (shown by the app and the command line).
-RESTORE_HINT_ZH = (
-    "管理员可以恢复开平市示例数据（当前文件会另存，不覆盖任何备份），"
-    "或用命令 python -m bangfu restore-backup 恢复一个备份（--list 列出全部备份）。"
-)
-RESTORE_HINT_EN = (
-    "An administrator can restore the Kaiping demo (the current file is kept aside; no backup is overwritten), "
-    "or restore a backup with python -m bangfu restore-backup (--list shows them all)."
-)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+#: The GeoPackage implementations of the dispatched functions (what :class:`GeoPackageStore` serves).
+_GPKG_IMPL: dict[str, Callable[..., Any]] = {}
 
 
-class WorkspaceError(BangfuError):
-    """A workspace that cannot be opened or written (Chinese and English message, a hint)."""
+def _dispatch(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A public store function taking a workspace location first: served by the store
+    :func:`bangfu.workspace.backend.backend_for` picks for that location (this module's code for a GeoPackage)."""
+    _GPKG_IMPL[fn.__name__] = fn
 
-    def __init__(
-        self, message_zh: str, message_en: str = "", *, hint_zh: str = RESTORE_HINT_ZH, hint_en: str = RESTORE_HINT_EN,
-        details: tuple[str, ...] = (),
-    ) -> None:
-        super().__init__(message_zh, message_en, hint_zh=hint_zh, hint_en=hint_en, details=details)
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        location = args[0] if args else next(iter(kwargs.values()))
+        backend = backend_for(location)  # type: ignore[arg-type]
+        if backend.kind == "gpkg":
+            return fn(*args, **kwargs)
+        return getattr(backend, fn.__name__)(*args, **kwargs)
+
+    return wrapper
 
 
 def default_workspace_dir() -> Path:
-    """The writable workspace folder: ``$BANGFU_WORKSPACE`` or ``~/.local/share/bangfu-atlas``."""
+    """The writable workspace (office) folder: ``$BANGFU_WORKSPACE`` or ``~/.local/share/bangfu-atlas``.
+
+    When ``$BANGFU_WORKSPACE`` is a database URL (:mod:`bangfu.workspace.locations`), the office folder (accounts,
+    audit trail, settings) is ``$BANGFU_OFFICE`` or the default."""
     env = os.environ.get("BANGFU_WORKSPACE")
+    if env and is_database(env):  # a database URL: the office folder is $BANGFU_OFFICE or the default data folder
+        env = os.environ.get("BANGFU_OFFICE")
     if env:
         return Path(env).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "bangfu-atlas"
+
+
+def default_workspace() -> Path | str:
+    """The app's own workspace, ready to open: ``$BANGFU_WORKSPACE`` when it is a ``postgresql://`` URL (the demo is
+    copied into an empty schema on first use), else the workspace file of :func:`default_workspace_dir`."""
+    from bangfu.workspace import locations  # the URL in display form, its password kept in this process only
+
+    configured = locations.configured_database()
+    if configured:
+        return ensure_workspace(configured)
+    return ensure_workspace(default_workspace_dir())
+
+
+def office_folder(location: Path | str) -> Path:
+    """The office folder of a workspace (accounts, audit of account changes, saved mappings, limits): the folder
+    holding a GeoPackage, and for a database workspace the default data folder (:func:`default_workspace_dir`)."""
+    if is_database(location):
+        return default_workspace_dir()
+    return Path(location).parent
 
 
 def ensure_workspace(folder: Path | str | None = None, *, demo: Path = DEMO_PATH) -> Path:
@@ -108,6 +135,12 @@ def ensure_workspace(folder: Path | str | None = None, *, demo: Path = DEMO_PATH
     Also the start-up step of the app and the command line (:func:`startup`): a transaction a killed writer
     left half-done is rolled back and stale temporary files are removed.
     """
+    if folder is not None and is_database(folder):  # a database workspace: the demo goes into an empty schema
+        from bangfu.workspace import transfer
+
+        if not list_layers(folder):
+            transfer.copy_workspace(demo, str(folder))
+        return folder  # type: ignore[return-value]  # a URL stays a string (Path would break it)
     folder = Path(folder) if folder is not None else default_workspace_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / WORKSPACE_FILE
@@ -125,7 +158,9 @@ def startup(path: Path | str) -> list[Path]:
     """What opening a workspace does first: roll back a killed writer's half-done transaction, adopt a
     ``workspace.bak.gpkg`` of earlier versions into the backups folder, and remove stale temporary files
     (:func:`bangfu.workspace.locking.clean_stale_temps`). Does nothing while another writer is busy; returns the
-    temporary files removed."""
+    temporary files removed. Nothing to do for a database workspace (the server rolls back a lost transaction)."""
+    if is_database(path):
+        return []
     p = Path(path)
     if not p.parent.is_dir():
         return []
@@ -148,6 +183,7 @@ def _require_demo(demo: Path) -> None:
 # --------------------------------------------------------------------------- reading
 
 
+@_dispatch
 def workspace_version(path: Path | str) -> str:
     """A token that changes whenever the workspace changes (meta version + file identity)."""
     p = Path(path)
@@ -177,6 +213,7 @@ def file_fingerprint(path: Path | str) -> str:
     return f"file:{header_counter(p)}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}{extra}"
 
 
+@_dispatch
 def content_tokens(path: Path | str) -> dict[str, str]:
     """One token per schema layer that changes whenever the layer's content may have changed.
 
@@ -224,6 +261,7 @@ def _meta_get(path: Path, key: str, default: str = "") -> str:
     return str(row[0]) if row else default
 
 
+@_dispatch
 def read_meta(path: Path | str) -> dict[str, str]:
     """All ``bangfu_meta`` key/values of a workspace."""
     with contextlib.closing(_connect_ro(Path(path))) as con:
@@ -233,6 +271,7 @@ def read_meta(path: Path | str) -> dict[str, str]:
             return {}
 
 
+@_dispatch
 def list_layers(path: Path | str) -> list[str]:
     """Names of the tables in a GeoPackage (spatial and attribute)."""
     return [str(name) for name, _ in pyogrio.list_layers(str(path))]
@@ -242,6 +281,7 @@ def list_layers(path: Path | str) -> list[str]:
 _VERIFIED: dict[Path, str] = {}
 
 
+@_dispatch
 def check_workspace_file(path: Path | str, *, integrity: bool = True) -> None:
     """Raise :class:`WorkspaceError` (Chinese) if ``path`` is missing, not a GeoPackage or lacks layers.
 
@@ -376,6 +416,7 @@ def _to_bool(v: object) -> object:
     return pd.NA if np.isnan(f) else bool(f)
 
 
+@_dispatch
 def read_layer(path: Path | str, name: str, *, bbox: tuple[float, float, float, float] | None = None,
                where: str | None = None) -> pd.DataFrame:
     """One layer as a (Geo)DataFrame in schema dtypes; an empty frame if the table is absent.
@@ -396,6 +437,27 @@ def read_layer(path: Path | str, name: str, *, bbox: tuple[float, float, float, 
     return coerce(layer, df)
 
 
+@_dispatch
+def read_rows(path: Path | str, name: str, columns: Sequence[str], *, key: str | None = None) -> list[tuple[Any, ...]]:
+    """The raw values of some columns of layer ``name`` (only the row whose key is ``key``, when given), in row
+    order, without geometry or a frame: the fast single-row reads of the edit forms and rules."""
+    layer = get_layer(name)
+    cols = ", ".join(f'"{layer.column(c).name}"' for c in columns)  # schema columns only
+    query = f'SELECT {cols} FROM "{layer.name}"' + (f' WHERE "{layer.key}" = ?' if key is not None else "")
+    with contextlib.closing(_connect_ro(Path(path))) as con:
+        return [tuple(r) for r in con.execute(query + " ORDER BY fid", () if key is None else (key,)).fetchall()]
+
+
+@_dispatch
+def count_rows(path: Path | str, names: Sequence[str]) -> dict[str, int]:
+    """Rows per layer ``names`` (0 for a layer that is absent or empty); reads counts only."""
+    with contextlib.closing(_connect_ro(Path(path))) as con:
+        present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {n: (int(con.execute(f'SELECT COUNT(*) FROM "{get_layer(n).name}"').fetchone()[0]) if n in present
+                    else 0) for n in names}
+
+
+@_dispatch
 def read_candidates(path: Path | str, name: str, *, bbox: tuple[float, float, float, float] | None,
                     code_prefix: str | None) -> pd.DataFrame:
     """The rows of layer ``name`` that may belong to an area, without reading the rest: those whose geometry
@@ -489,6 +551,7 @@ def write_gpkg(path: Path | str, layers: Mapping[str, pd.DataFrame], *, meta: Ma
         con.execute("VACUUM")
 
 
+@_dispatch
 def write_workspace(
     path: Path | str, layers: Mapping[str, pd.DataFrame], *, meta: Mapping[str, str] | None = None
 ) -> None:
@@ -546,6 +609,7 @@ def _check_base(meta: Mapping[str, str], base_version: int | None, relevant: set
         )
 
 
+@_dispatch
 def replace_layers(
     path: Path | str, layers: Mapping[str, pd.DataFrame], *, user: Principal, base_version: int | None = None,
     depends: Iterable[str] = (), action: str = "import", target: str = "", details: Mapping[str, Any] | None = None,
@@ -773,6 +837,7 @@ def _last_write(user: Principal | None, action: str, target: str) -> dict[str, s
             "last_write_target": target}
 
 
+@_dispatch
 @contextlib.contextmanager
 def transaction(
     path: Path | str, *, user: Principal | None = None, action: str = "edit", target: str = "",
@@ -806,6 +871,25 @@ def transaction(
             con.execute("COMMIT")
 
 
+def ensure_history_table(con: sqlite3.Connection | Any, hist: Layer) -> None:
+    """Create the edit history table ``hist`` in the workspace of an open write transaction (:func:`transaction`)
+    if it is missing: a registered GeoPackage attribute table, or — on a database workspace's connection — a
+    table of the workspace schema (its own ``ensure_history_table``)."""
+    if hasattr(con, "ensure_history_table"):
+        con.ensure_history_table(hist)
+        return
+    exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (hist.name,)).fetchone()
+    if exists:
+        return
+    sqltype = {"int": "INTEGER", "float": "REAL", "bool": "BOOLEAN", "str": "TEXT", "date": "DATE", "datetime": "DATETIME"}
+    cols = ", ".join(f'"{c.name}" {sqltype[c.dtype]}' for c in hist.columns)
+    con.execute(f'CREATE TABLE "{hist.name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, {cols})')
+    con.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+        "VALUES (?, 'attributes', ?, '', ?)",
+        (hist.name, hist.name, FIXED_TIMESTAMP),
+    )
+
 @dataclass(frozen=True)
 class WorkspaceInfo:
     """What the app shows about the open workspace."""
@@ -816,6 +900,7 @@ class WorkspaceInfo:
     layers: list[str]
 
 
+@_dispatch
 def open_workspace(path: Path | str) -> WorkspaceInfo:
     """Check a workspace file and describe it; raises :class:`WorkspaceError` with a Chinese message."""
     p = Path(path)
@@ -866,7 +951,12 @@ class Backup:
 def backups_dir(path: Path | str) -> Path:
     """The folder of a workspace's backups: ``backups/`` beside the default ``workspace.gpkg``, and
     ``backups/<name>/`` beside any other workspace file (several workspaces side by side in one folder,
-    :mod:`bangfu.workspace.catalog`, never share or rotate each other's backups)."""
+    :mod:`bangfu.workspace.catalog`, never share or rotate each other's backups); for a database workspace the
+    folder named after its server and schema in the data folder (:func:`bangfu.workspace.postgis.backups_dir`)."""
+    if is_database(path):
+        from bangfu.workspace import postgis
+
+        return postgis.backups_dir(str(path))
     p = Path(path)
     return p.parent / BACKUP_DIR if p.name == WORKSPACE_FILE else p.parent / BACKUP_DIR / p.stem
 
@@ -885,11 +975,19 @@ def _backup_files(path: Path) -> list[Path]:
     return sorted(d.glob(f"{glob.escape(path.stem)}-*.gpkg")) if d.is_dir() else []
 
 
+@_dispatch
 def list_backups(path: Path | str) -> list[Backup]:
     """The backups of a workspace, newest first. Only complete files are ever listed: a backup is written to a
     temporary name, fsynced and checked, then renamed into the folder."""
+    return _list_backup_files(backups_dir(path), Path(path).stem)
+
+
+def _list_backup_files(folder: Path, stem: str = "") -> list[Backup]:
+    """The backups in ``folder`` (of the workspace named ``stem``; any when empty), newest first."""
+    pattern = f"{glob.escape(stem)}-*.gpkg" if stem else "*.gpkg"
+    files = sorted(f for f in folder.glob(pattern) if not f.name.startswith(".")) if folder.is_dir() else []
     out = []
-    for f in reversed(_backup_files(Path(path))):
+    for f in reversed(files):
         try:
             meta = read_meta(f)
         except sqlite3.Error:
@@ -929,7 +1027,7 @@ def describe_state(meta: Mapping[str, str], lang: str = "zh") -> str:
 
 def restore_warning(path: Path | str, *, backup: Backup | None = None, lang: str = "zh") -> str:
     """What a restore (of ``backup``, or of the demo when None) will replace, for the confirmation."""
-    p = Path(path)
+    p = path if is_database(path) else Path(path)
     try:
         check_workspace_file(p)
         state = describe_state(read_meta(p), lang)
@@ -1072,6 +1170,7 @@ def _write_backup(path: Path, *, user: Principal, reason: str, target: str = "",
     return next(b for b in list_backups(path) if b.path == final)
 
 
+@_dispatch
 def make_backup(path: Path | str, *, user: Principal, reason: str = "backup", target: str = "") -> Backup:
     """Back the workspace up now (admin only: ``restore`` permission), under the writer lock."""
     require(user, "restore")
@@ -1167,6 +1266,7 @@ class NoBackup(WorkspaceError):
     """A restore asked for a backup that does not exist."""
 
 
+@_dispatch
 def restore_backup(path: Path | str, *, user: Principal, backup: str | None = None,
                    expected_version: int | None = None) -> Backup:
     """Replace the workspace by one of its backups (``backup``: a :attr:`Backup.name`; default the newest).
@@ -1231,10 +1331,41 @@ def restore_demo(folder: Path | str | None = None, *, user: Principal, demo: Pat
     instead, so no good backup is ever replaced by a corrupt file.
     """
     require(user, "restore")
+    _require_demo(demo)
+    if folder is not None and is_database(folder):
+        from bangfu.workspace import postgis
+
+        return postgis.STORE.restore_demo(str(folder), user=user, demo=demo,  # type: ignore[return-value]
+                                          expected_version=expected_version)
     folder = Path(folder) if folder is not None else default_workspace_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    _require_demo(demo)
     path = folder / WORKSPACE_FILE
     with locking.writer_lock(path):
         _swap_in(path, demo, user=user, action="restore_demo", target="demo", expected_version=expected_version)
     return path
+
+
+class GeoPackageStore:
+    """The GeoPackage implementation of :class:`bangfu.workspace.backend.Store`: this module's own code."""
+
+    kind = "gpkg"
+    read_layer = staticmethod(_GPKG_IMPL["read_layer"])
+    read_candidates = staticmethod(_GPKG_IMPL["read_candidates"])
+    read_rows = staticmethod(_GPKG_IMPL["read_rows"])
+    count_rows = staticmethod(_GPKG_IMPL["count_rows"])
+    list_layers = staticmethod(_GPKG_IMPL["list_layers"])
+    read_meta = staticmethod(_GPKG_IMPL["read_meta"])
+    workspace_version = staticmethod(_GPKG_IMPL["workspace_version"])
+    content_tokens = staticmethod(_GPKG_IMPL["content_tokens"])
+    check_workspace_file = staticmethod(_GPKG_IMPL["check_workspace_file"])
+    open_workspace = staticmethod(_GPKG_IMPL["open_workspace"])
+    transaction = staticmethod(_GPKG_IMPL["transaction"])
+    replace_layers = staticmethod(_GPKG_IMPL["replace_layers"])
+    write_workspace = staticmethod(_GPKG_IMPL["write_workspace"])
+    list_backups = staticmethod(_GPKG_IMPL["list_backups"])
+    make_backup = staticmethod(_GPKG_IMPL["make_backup"])
+    restore_backup = staticmethod(_GPKG_IMPL["restore_backup"])
+
+
+#: The one GeoPackage store (:data:`bangfu.workspace.backend.BACKENDS`).
+GPKG = GeoPackageStore()

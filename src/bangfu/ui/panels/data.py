@@ -68,7 +68,7 @@ def _token(name: str, data: bytes | Path) -> str:
 
 def upload_limits(ctx: Context) -> guard.Limits:
     """The office's upload limits (an administrator's settings, then the environment, then the defaults)."""
-    return guard.Limits.for_office(Path(ctx.path).parent)
+    return guard.Limits.for_office(store.office_folder(ctx.path))
 
 
 def _browser_cap_mb() -> float:
@@ -120,8 +120,8 @@ def limits_form(ctx: Context) -> None:
         if st.button(ctx.t("data.limit_save"), key="data.limit_save"):
             known = {spec.field: spec.zh for spec in guard.LIMIT_TABLE}
             try:
-                settings.set_limit(Path(ctx.path).parent, ctx.user, "max_bytes", float(mb), known=known)
-                settings.set_limit(Path(ctx.path).parent, ctx.user, "max_rows", float(rows), known=known)
+                settings.set_limit(store.office_folder(ctx.path), ctx.user, "max_bytes", float(mb), known=known)
+                settings.set_limit(store.office_folder(ctx.path), ctx.user, "max_rows", float(rows), known=known)
             except BangfuError as exc:
                 show_error(exc, ctx.lang)
             else:
@@ -171,7 +171,7 @@ def _load_example(ex: import_examples.Example) -> None:
 
 
 def _mapping_widgets(ctx: Context, layer: str, table: readers.RawTable, token: str) -> dict[str, str]:
-    saved = cm.list_mappings(Path(ctx.path).parent, layer=layer)
+    saved = cm.list_mappings(store.office_folder(ctx.path), layer=layer)
     names = [""] + [m.name for m in saved]
     pick = st.selectbox(ctx.t("data.saved_mapping"), names, key=f"data.saved.{token}",
                         format_func=lambda n: ctx.t("data.no_template") if not n else n)
@@ -297,7 +297,7 @@ def _save_mapping(ctx: Context, plan: importers.ImportPlan, token: str) -> None:
     name = c1.text_input(ctx.t("data.mapping_name"), key=f"data.mapping_name.{token}")
     if c2.button(ctx.t("data.save_mapping"), key=f"data.save_mapping.{token}", disabled=not name.strip()):
         try:
-            path = cm.save_mapping(Path(ctx.path).parent,
+            path = cm.save_mapping(store.office_folder(ctx.path),
                                    cm.SavedMapping(name, plan.layer, plan.mapping, plan.crs, plan.encoding))
         except BangfuError as exc:
             show_error(exc, ctx.lang)
