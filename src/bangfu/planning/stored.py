@@ -38,8 +38,8 @@ def merged(cov: Coverage) -> Coverage:
     """``cov`` with its units merged into groups covered by the same projects (measures summed; units no project
     covers dropped): every sum over covered units — ranking, greedy, exact — is unchanged."""
     keep, group, reps = unit_groups(cov.matrix)
-    units = {k: np.bincount(group, weights=np.asarray(v, dtype="float64")[keep], minlength=len(reps))
-             for k, v in cov.units.items()}
+    units = {k: np.asarray(np.bincount(group, weights=np.asarray(v, dtype="float64")[keep], minlength=len(reps)),
+                           dtype=np.float64) for k, v in cov.units.items()}
     csc = sp.csc_matrix(cov.matrix, dtype=np.float64)
     csc.sum_duplicates()
     matrix = sp.csr_matrix(csc[:, reps]) if len(reps) else sp.csr_matrix((cov.n_projects, 0))

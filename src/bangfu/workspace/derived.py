@@ -32,16 +32,29 @@ from pathlib import Path
 
 import pandas as pd
 
+from bangfu.core.errors import BangfuError
 from bangfu.workspace import store
 
 __all__ = ["Derived", "DERIVED", "Reader", "Progress", "DeriveReport", "sidecar_path", "table_key", "stored_table",
-           "table", "derive", "get_derived"]
+           "table", "derive", "get_derived", "STORED_LEVELS", "uses_stored", "PREFIX"]
 
 #: Reads one layer of the workspace (default :func:`bangfu.workspace.store.read_layer`).
 Reader = Callable[[str], pd.DataFrame]
 #: Called with (share done, table name).
 Progress = Callable[[float, str], object]
 Parts = dict[str, pd.DataFrame]
+
+#: Levels whose pages read the stored tables instead of the layers' rows (road pieces, households): a county or a
+#: town is small enough to compute from its own rows (and shows road pieces, networks and maps of them).
+STORED_LEVELS: tuple[str, ...] = ("province", "city")
+#: A loader name ``"derived:<table>"`` stands for a stored table (the briefing's sources name them so).
+PREFIX = "derived:"
+
+
+def uses_stored(level: str) -> bool:
+    """Whether pages at area level ``level`` read the stored tables (:data:`STORED_LEVELS`)."""
+    return level in STORED_LEVELS
+
 
 #: How many stored versions of one table are kept.
 KEEP_PER_TABLE = 3
@@ -199,6 +212,7 @@ class DeriveReport:
 
     computed: dict[str, float] = field(default_factory=dict)
     reused: list[str] = field(default_factory=list)
+    failed: dict[str, BangfuError] = field(default_factory=dict)
 
 
 def derive(path: Path | str, names: Iterable[str] | None = None, *, read: Reader | None = None,
@@ -217,7 +231,11 @@ def derive(path: Path | str, names: Iterable[str] | None = None, *, read: Reader
             report.reused.append(spec.name)
             continue
         start = time.perf_counter()
-        parts = spec.compute(load)
+        try:
+            parts = spec.compute(load)
+        except BangfuError as exc:  # e.g. projects without a cost: the pages say so when they need the table
+            report.failed[spec.name] = exc
+            continue
         seconds = time.perf_counter() - start
         if store.content_tokens(p) == tokens:
             _store(p, spec.name, table_key(spec, tokens), parts, seconds)
