@@ -236,3 +236,21 @@ def test_cli_derive(tmp_path: Path, province_gpkg: Path, capsys: pytest.CaptureF
     assert main(["derive", "--workspace", str(path), "--table", "village_roads"]) == 0
     assert "沿用 1 张" in capsys.readouterr().out
     assert main(["derive", "--workspace", str(path), "--table", "nonsense"]) == 2
+
+
+def test_tourism_reach_from_counts_equals_reach_by_town_and_site_reach(ws: Path, layers):
+    from bangfu.indicators import tourism as ti
+
+    hh, sites, villages = layers["households"], layers["tourism_sites"], layers["villages"]
+    parts = derived.stored_table(ws, "village_tourism")
+    pd.testing.assert_frame_equal(si.reach_from_counts(parts["table"], villages),
+                                  ti.reach_by_town(villages, hh, sites), check_dtype=False)
+    town = areas.town_areas(villages)[1]
+    mine = villages[town.village_mask(villages)]
+    data = areas.AreaLayers(lambda n: layers[n] if n in layers else store.read_layer(ws, n), town)
+    pd.testing.assert_frame_equal(si.reach_from_counts(parts["table"], mine),
+                                  ti.reach_by_town(mine, data.layer("households"), sites), check_dtype=False)
+    per_site = ti.site_reach(sites, hh, distance_m=ti.DEFAULT_REACH_M)
+    assert parts["sites"]["site_id"].tolist() == sites["site_id"].astype(str).tolist()
+    assert parts["sites"]["households_in_reach"].tolist() == per_site["households_in_reach"].tolist()
+    assert parts["sites"]["poor_in_reach"].tolist() == per_site["poor_in_reach"].tolist()

@@ -181,3 +181,21 @@ def test_planning_at_province_reads_no_household_rows(province_ws: Path, monkeyp
         assert shown[label] == value, label
     session = at.session_state["_bangfu_session_cache"] if "_bangfu_session_cache" in at.session_state else {}
     assert not any("households" in name for name in session), list(session)
+
+
+@pytest.mark.parametrize("level", ["province", "city"])
+def test_tourism_at_province_and_city_equals_the_layers(province_ws: Path, level: str):
+    """The tourism page at a province or city (stored counts per village and per site) shows the figures of
+    bangfu.indicators.tourism computed from the household points."""
+    from bangfu import indicators as ind
+    from bangfu.workspace import areas
+
+    path = province_ws / store.WORKSPACE_FILE
+    layers = {n: store.read_layer(path, n) for n in ("villages", "households", "tourism_sites")}
+    area = areas.area_for(layers["villages"], LEVELS[level][0].get("area"))
+    data = areas.AreaLayers(lambda n: layers[n], area)
+    row = ind.reach_by_town(data.layer("villages"), data.layer("households"), layers["tourism_sites"]).iloc[-1]
+    shown = _metrics(_page(province_ws, "tourism", LEVELS[level][0]))
+    assert shown[t("tourism.kpi_reached", "zh")] == ind.fmt_int(row["reached"])
+    assert shown[t("tourism.kpi_poor_reached", "zh")] == ind.fmt_int(row["poor_reached"])
+    assert shown[t("pt.col.poor_reached_pct", "zh")] == ind.fmt_pct(row["poor_reached_pct"])

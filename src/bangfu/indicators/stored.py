@@ -24,12 +24,13 @@ from bangfu.core import vocab
 from bangfu.geo.crs import metric_crs
 from bangfu.geo.overlay import road_pieces
 from bangfu.indicators import network as net_ind
+from bangfu.indicators.poverty import safe_ratio
 from bangfu.indicators.roads import ACCESS_COUNT_COLUMNS, access_counts, access_flags, access_table, access_zones
-from bangfu.indicators.tourism import DEFAULT_REACH_M, reached_mask
+from bangfu.indicators.tourism import DEFAULT_REACH_M, reached_mask, site_reach
 from bangfu.workspace import areas
 
 __all__ = ["ACCESS_DISTANCE_M", "CAUSE_COLUMNS", "village_households", "village_roads", "village_access",
-           "village_tourism", "village_connection", "road_pieces_table", "access_from_counts",
+           "village_tourism", "village_connection", "reach_from_counts", "road_pieces_table", "access_from_counts",
            "area_access_from_counts", "tourism_share_from_counts", "rows_of_area"]
 
 Reader = Callable[[str], pd.DataFrame]
@@ -112,12 +113,36 @@ def village_access(read: Reader) -> Parts:
 
 def village_tourism(read: Reader) -> Parts:
     """Per village (where the households lie): households and poor households, and how many of each lie within
-    :data:`bangfu.indicators.tourism.DEFAULT_REACH_M` of a tourism site (sites anywhere count)."""
+    :data:`bangfu.indicators.tourism.DEFAULT_REACH_M` of a tourism site (sites anywhere count); and (part
+    ``sites``) per site its households and poor households within that distance
+    (:func:`bangfu.indicators.tourism.site_reach`)."""
     hh, codes = _located(read)
-    reached = reached_mask(read("tourism_sites"), hh, distance_m=DEFAULT_REACH_M) if len(hh) else np.zeros(0, bool)
+    sites = read("tourism_sites")
+    reached = reached_mask(sites, hh, distance_m=DEFAULT_REACH_M) if len(hh) else np.zeros(0, bool)
     poor = _flags(hh, "is_poor")
+    per_site = site_reach(sites, hh, distance_m=DEFAULT_REACH_M).astype(np.int64)
+    per_site.insert(0, "site_id", sites["site_id"].astype(str).to_numpy() if len(sites) else [])
     return {"table": _per_village(codes, {"households": np.ones(len(hh), dtype=bool), "poor_households": poor,
-                                          "reached": reached, "poor_reached": reached & poor})}
+                                          "reached": reached, "poor_reached": reached & poor}),
+            "sites": per_site.reset_index(drop=True)}
+
+
+def reach_from_counts(table: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
+    """:func:`bangfu.indicators.tourism.reach_by_town` (per town of ``villages``, total row last) from the stored
+    per-village reach counts at the default distance, every site type counting."""
+    rows = rows_of_area(table, villages)
+    town_of = dict(zip(villages["village_code"].astype(str), villages["town_code"]))
+    cols = ["households", "poor_households", "reached", "poor_reached"]
+    sums = rows[cols].groupby(rows["village_code"].astype(str).map(town_of).to_numpy()).sum()
+    towns = pd.DataFrame(villages[["town_code", "town_name"]]).drop_duplicates("town_code").set_index("town_code")
+    out = towns.join(sums).fillna(0).reset_index()
+    total = {"town_code": None, "town_name": None, **{c: out[c].sum() for c in cols}}
+    out = pd.concat([out.sort_values("town_code"), pd.DataFrame([total])], ignore_index=True)
+    for c in cols:
+        out[c] = out[c].astype(int)
+    out["reached_pct"] = safe_ratio(out["reached"], out["households"]) * 100
+    out["poor_reached_pct"] = safe_ratio(out["poor_reached"], out["poor_households"]) * 100
+    return out
 
 
 def village_connection(read: Reader) -> Parts:

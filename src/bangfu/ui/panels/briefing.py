@@ -94,7 +94,7 @@ def loader(ctx: Context) -> Callable[[str], Any]:
                 raise LookupError(f"{name}: computed from the layers at this level")
             personal.require_aggregates(ctx.user, "households")
             parts = data.derived_table(ctx.path, ctx.version, name[len(derived.PREFIX):], lang=ctx.lang)
-            return parts["table"] if set(parts) == {"table"} else parts
+            return parts["table"] if "table" in parts else parts
         return ctx.aggregate_layer(name)
 
     return load
