@@ -304,7 +304,8 @@ def progress_panel(ctx: Context, p: pd.DataFrame, villages: pd.DataFrame) -> Non
     vt = ind.village_progress(p, villages)
     vt = labelled(vt, ctx)
     st.dataframe(vt, hide_index=True, width="stretch")
-    download_buttons(vt, name="village_road_hardening", lang=ctx.lang, key="roads_villages")
+    download_buttons(vt, name="village_road_hardening", lang=ctx.lang, key="roads_villages",
+                     deferred=stored_level(ctx))  # a province's 16,727 villages: written when asked for
 
 
 def access_panel(ctx: Context, distance_km: float) -> None:
