@@ -227,9 +227,11 @@ def steps(ctx: Context, res: planning_run.PlanResult) -> None:
 
 
 def download_button(ctx: Context, res: planning_run.PlanResult) -> None:
-    """The Excel file of the run (ranking, portfolios, summary)."""
+    """The Excel file of the run (ranking, portfolios, summary), written when the button is clicked (a province's
+    5,200 candidates take seconds to write; not on every run of the page)."""
+    lang = ctx.lang
     st.download_button(
-        ctx.t("planning.download"), planning_run.excel_bytes(res, ctx.lang), file_name="项目规划.xlsx",
+        ctx.t("planning.download"), lambda: planning_run.excel_bytes(res, lang), file_name="项目规划.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="planning_xlsx",
         on_click="ignore",  # no rerun: the page stays on this tab
     )
