@@ -94,9 +94,10 @@ def stored_level(ctx: Context) -> bool:
     return derived.uses_stored(ctx.area.level)
 
 
-def _stored_access(ctx: Context, distance_km: float) -> pd.DataFrame | None:
-    """The stored access counts per village when they answer ``distance_km`` at this level, else None."""
-    if not stored_level(ctx) or float(distance_km) * 1000 != stored_ind.ACCESS_DISTANCE_M:
+def _stored_access(ctx: Context, distance_km: float, *, any_level: bool = False) -> pd.DataFrame | None:
+    """The stored access counts per village when they answer ``distance_km`` (at a province or city, or at any
+    level with ``any_level``: the whole workspace's table by town), else None."""
+    if not (stored_level(ctx) or any_level) or float(distance_km) * 1000 != stored_ind.ACCESS_DISTANCE_M:
         return None
     personal.require_aggregates(ctx.user, "households")
     return data.derived_table(ctx.path, ctx.version, "village_access", lang=ctx.lang)["table"]
@@ -104,9 +105,10 @@ def _stored_access(ctx: Context, distance_km: float) -> pd.DataFrame | None:
 
 def access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
     """Access shares per town and county (aggregates only, small counts suppressed for the signed-in user),
-    or None without households. At a province or city from the stored counts per village."""
+    or None without households. At the default distance from the stored counts per village (every level: the table
+    lists every town of the workspace)."""
     villages = ctx.layer("villages")
-    counts = _stored_access(ctx, distance_km)
+    counts = _stored_access(ctx, distance_km, any_level=True)  # the whole workspace's towns: never its households
     if counts is not None:
         if int(counts["households"].sum()) == 0:
             return None
@@ -352,15 +354,16 @@ def connection_table(ctx: Context, walk_m: float) -> pd.DataFrame:
 
 
 def network_access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
-    """Access along roads beside straight line, per town and county (aggregates; this session only)."""
-    villages = ctx.layer("villages")
-    crs = metric_crs(villages)
-    hh = _households(ctx, crs)
+    """Access along roads beside straight line, per town of the current area and its total row (aggregates of the
+    area's households, read for the area only; this session only)."""
+    crs = metric_crs(ctx.layer("villages"))
+    villages = ctx.area_layer("villages")
+    hh = _households(ctx, crs, area=True)
     if len(hh.xy) == 0:
         return None
     zone = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)[0]
     return data.session_value(
-        "roads.network_access", ctx.path, ctx.version, key=(crs, float(distance_km)),
+        "roads.network_access", ctx.path, ctx.version, key=(crs, float(distance_km), ctx.area),
         compute=lambda: net_ind.network_access(network(ctx.path, ctx.version), hh, villages,
                                                distance_m=distance_km * 1000, zone=zone))
 
