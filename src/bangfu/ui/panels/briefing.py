@@ -85,12 +85,13 @@ def plan_note(ctx: Context, b: briefing.Briefing) -> None:
 
 
 def loader(ctx: Context) -> Callable[[str], Any]:
-    """The briefing's loader: layers as aggregates (households without ids) and, at a province or city
-    (:func:`bangfu.workspace.derived.uses_stored`), the stored tables its sources name ``derived:<table>``
-    (elsewhere ``LookupError``: the sources then compute from the area's layers)."""
+    """The briefing's loader: layers as aggregates (households without ids) and the stored tables its sources name
+    ``derived:<table>`` — the per-village ones at every level (the same figures as from the layers), the catchment
+    groups at a province or city only (:func:`bangfu.workspace.derived.uses_stored`; elsewhere ``LookupError``: the
+    ranking then counts the area's own households, as it always did)."""
     def load(name: str) -> Any:
         if name.startswith(derived.PREFIX):
-            if not derived.uses_stored(ctx.area.level):
+            if name.startswith(derived.PREFIX + "catchments") and not derived.uses_stored(ctx.area.level):
                 raise LookupError(f"{name}: computed from the layers at this level")
             personal.require_aggregates(ctx.user, "households")
             parts = data.derived_table(ctx.path, ctx.version, name[len(derived.PREFIX):], lang=ctx.lang)

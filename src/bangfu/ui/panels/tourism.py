@@ -18,7 +18,7 @@ from bangfu.maps import themes as thememaps
 from bangfu.ui.shell import Context
 from bangfu.indicators.search import Entry
 from bangfu.ui.widgets import download_buttons, kpi_row, page_pick, suppression_note
-from bangfu.workspace import derived, display, personal
+from bangfu.workspace import display, personal
 from bangfu.workspace.access import SUPPRESSED
 from bangfu.workspace.schema import SITE_TYPES
 
@@ -84,9 +84,10 @@ class AreaView:
 
 
 def _stored_reach(ctx: Context, choice: Choice) -> dict[str, pd.DataFrame] | None:
-    """The stored reach counts (:mod:`bangfu.workspace.derived`, ``village_tourism``) at a province or city when the
-    choice is what they were computed for (every site type, the default distance), else None."""
-    if not derived.uses_stored(ctx.area.level) or choice.reach_m != ind.DEFAULT_REACH_M:
+    """The stored reach counts (:mod:`bangfu.workspace.derived`, ``village_tourism``) when the choice is what they
+    were computed for (every site type, the default distance), at every level (the table lists every town of the
+    workspace: never read from the whole household layer in a session), else None."""
+    if choice.reach_m != ind.DEFAULT_REACH_M:
         return None
     if not set(ctx.layer("tourism_sites")["site_type"].astype(str)) <= set(map(str, choice.types)):
         return None
@@ -96,8 +97,8 @@ def _stored_reach(ctx: Context, choice: Choice) -> dict[str, pd.DataFrame] | Non
 
 def area_view(ctx: Context, choice: Choice) -> AreaView:
     """The area's sites and the households within ``choice.reach_m`` of a site of the chosen types (counts as
-    the signed-in user may see them: small cells suppressed). At a province or city with the default choice from
-    the stored counts per village and per site (no household read in the session)."""
+    the signed-in user may see them: small cells suppressed). With the default choice from the stored counts per
+    village and per site (no household read in the session)."""
     villages = ind.village_metrics(ctx.layer("villages"))
     stored = _stored_reach(ctx, choice)
     if stored is not None:
