@@ -17,6 +17,8 @@ one of the two trees, on its own copy of the workspace, and reports its wall tim
   a fresh process, signed in as an administrator.
 * ``pages`` — one AppTest session that visits every page (``AppTest.switch_page``) at ``--pages-level``; the
   resident memory and the time after each page.
+* ``derive`` — (before ``pages``, this branch only) the stored aggregates of :mod:`bangfu.workspace.derived`, as
+  ``python -m bangfu derive`` computes them after an import: the pages then read them.
 * ``imports`` — 7 imports (prepare + apply: roads, projects, tourism sites, enterprises, pairings, roads, projects),
   each the layer's own rows written back as GeoJSON with a changed name; plus the plain read and write of those
   layers (``read_layer`` + ``write_gpkg``) as the floor.
@@ -127,7 +129,20 @@ def child_plain(ws: Path, variant: str) -> dict:
     return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
 
 
-CHILD_STEPS = {"open": child_open, "import_roads": child_import_roads, "imports": child_imports,
+def child_derive(ws: Path, variant: str) -> dict:
+    """The stored aggregates (``python -m bangfu derive``: bangfu.workspace.derived), computed on a workspace without
+    them; the baseline has none (its pages compute everything in the session)."""
+    if variant == "baseline":
+        return {"seconds": 0.0, "peak_mb": _peak_mb(), "tables": {}}
+    from bangfu.workspace import derived
+
+    t0 = time.perf_counter()
+    report = derived.derive(ws)
+    return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(),
+            "tables": {k: round(v, 1) for k, v in report.computed.items()}}
+
+
+CHILD_STEPS = {"open": child_open, "derive": child_derive, "import_roads": child_import_roads, "imports": child_imports,
                "plain": child_plain}
 #: Steps that drive pages with Streamlit's AppTest: run by tests/page_visits.py (only app.py, pages/ and
 #: bangfu.ui import streamlit; the benchmark drives the script).
@@ -196,6 +211,8 @@ def show(label: str, r: dict) -> None:
         extra += f"  (apply {r['apply_seconds']:.1f} s; backups {r['backups_mb']:.0f} MB)"
     if "rss_mb" in r:
         extra += f"  rss {r['rss_mb']:.0f} MB"
+    if r.get("tables"):
+        extra += "  (" + ", ".join(f"{k} {v:.1f} s" for k, v in r["tables"].items()) + ")"
     if "again_seconds" in r:
         extra += f"  (again in the same session: {r['again_seconds']:.1f} s)"
     print(f"  {label:<44} {r['seconds']:8.1f} s   peak {r['peak_mb']:7.0f} MB{extra}", flush=True)
@@ -252,6 +269,8 @@ def main() -> None:
         if "pages" in steps:
             ws = fresh_copy(args.workspace, where, f"{variant}-pages")
             run_child("open", ws, variant, src)  # the stored validation (no effect on the baseline)
+            if variant == "new":  # the stored aggregates, as `python -m bangfu derive` after an import
+                show("derive (stored aggregates)", run_child("derive", ws, variant, src))
             level = "" if args.pages_level == "province" else args.pages_level
             r = run_child("pages", ws, variant, src, BENCH_LEVEL=level or "province")
             if "error" in r:

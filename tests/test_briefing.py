@@ -22,7 +22,7 @@ from bangfu import indicators as ind
 from bangfu.briefing import content as bc
 from bangfu.briefing import adapters, figures, fonts, sources
 from bangfu.geo.crs import haversine_m
-from bangfu.workspace import areas
+from bangfu.workspace import areas, derived
 from factories import UTM, Briefing, households_in_villages, loader
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -135,7 +135,9 @@ def test_every_declared_source_is_well_formed():
         assert section.sources, section.key
         for s in section.sources:
             assert s.module.startswith("bangfu.") and s.function, s
-            known = (*Briefing.layers(), "households", "pairings", "tourism_sites", "enterprises", "seats", areas.PIECES)
+            stored = tuple(derived.PREFIX + d.name for d in derived.DERIVED)  # tables stored beside the workspace
+            known = (*Briefing.layers(), "households", "pairings", "tourism_sites", "enterprises", "seats", areas.PIECES,
+                     *stored)
             assert all(name in known for name in s.layers + s.whole)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -96,3 +97,105 @@ def test_overview_table_one_level_below(province_ws: Path):
         assert table["区划代码"].tolist() == oracle.index.tolist()
         assert table["总户数"].tolist() == oracle.tolist()
         assert any(s.value.endswith(title) for s in at.subheader)
+
+
+# --------------------------------------------------------------------------- the same figures from the stored tables
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _page(folder: Path, name: str, query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
+    sign_in(at, folder, "chief")
+    for k, val in query.items():
+        at.query_params[k] = val
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+@pytest.mark.parametrize("level", ["province", "city", "county"])
+def test_roads_figures_at_every_level_equal_road_pieces_and_household_points(province_ws: Path, level: str):
+    """The roads page's key figures — from the stored per-village tables at a province or city, from the road pieces
+    and household points at a county — equal the road pieces' sums and the household points' distances computed
+    here from the layers (bangfu.geo.overlay, bangfu.indicators.roads)."""
+    from bangfu import indicators as ind
+    from bangfu.geo.crs import metric_crs
+    from bangfu.workspace import areas
+
+    path = province_ws / store.WORKSPACE_FILE
+    layers = {n: store.read_layer(path, n) for n in ("villages", "roads", "households")}
+    v = layers["villages"]
+    area = areas.area_for(v, LEVELS[level][0].get("area"))
+    data = areas.AreaLayers(lambda n: layers[n], area)
+    mine = data.layer("villages")
+    km, hard, rate = ind.area_road_figures(data.layer(areas.PIECES), mine)
+    pts = ind.prepare_households(data.layer("households"), mine, crs=metric_crs(v))
+    share, poor_share = ind.area_access_figures(pts, layers["roads"], mine)
+    shown = _metrics(_page(province_ws, "roads", LEVELS[level][0]))
+    assert shown[t("roads.kpi.total_km", "zh")] == ind.fmt_km(km)
+    assert shown[t("roads.kpi.hardened_km", "zh")] == ind.fmt_km(hard)
+    assert shown[t("kpi.hardening_rate", "zh")] == ind.fmt_pct(rate)
+    assert shown[t("roads.kpi.access", "zh")] == ind.fmt_pct(share)
+    assert shown[t("roads.kpi.poor_access", "zh")] == ind.fmt_pct(poor_share)
+
+
+@pytest.mark.parametrize("level", ["province", "city"])
+def test_briefing_at_province_and_city_equals_the_layers(province_ws: Path, level: str):
+    """The briefing page at a province or city (stored tables) shows the key figures of the briefing computed from
+    the layers (bangfu.briefing.build_from_workspace: no stored table) for the same area."""
+    from bangfu import briefing
+
+    path = province_ws / store.WORKSPACE_FILE
+    code = LEVELS[level][0].get("area")
+    direct = briefing.build_from_workspace(path, town_code=code).content
+    at = _page(province_ws, "briefing", LEVELS[level][0])
+    shown = _metrics(at)
+    assert len(direct.kpis) > 5
+    for k in direct.kpis:
+        assert shown[k.label] == k.text, k.label
+    built = at.session_state["_bangfu_session_cache"]["briefing"][1].content
+    for key in ("hardening_rate", "access_share", "connected_villages", "tourism_reach", "projects", "road_km_by_year"):
+        assert built.results[key].source.split(":")[1].startswith("stored_"), key  # read from the stored tables
+        assert not direct.results[key].source.split(":")[1].startswith("stored_"), key  # computed from the layers
+    pd.testing.assert_series_equal(built.road_km, direct.road_km, check_names=False)
+    assert [r[:4] for r in built.tables["projects"].rows] == [r[:4] for r in direct.tables["projects"].rows]
+
+
+def test_planning_at_province_reads_no_household_rows(province_ws: Path, monkeypatch: pytest.MonkeyPatch):
+    """Planning at a province runs on the stored catchment groups: no household layer read in the session; the
+    best plan's figures equal a run on the household points (bangfu.planning.run without stored groups)."""
+    from bangfu.planning import run as planning_run
+
+    path = province_ws / store.WORKSPACE_FILE
+    at = _page(province_ws, "planning", {})
+    shown = _metrics(at)
+    layers = {n: store.read_layer(path, n) for n in ("villages", "households", "roads", "projects")}
+    approved = planning_run.default_must_in(layers["projects"])
+    opts = planning_run.PlanOptions(budget=planning_run.default_budget(layers["projects"], approved), must_in=approved)
+    direct = planning_run.run(layers, opts)
+    for label, value in planning_run.kpis(direct, "zh"):
+        assert shown[label] == value, label
+    session = at.session_state["_bangfu_session_cache"] if "_bangfu_session_cache" in at.session_state else {}
+    assert not any("households" in name for name in session), list(session)
+
+
+@pytest.mark.parametrize("level", ["province", "city"])
+def test_tourism_at_province_and_city_equals_the_layers(province_ws: Path, level: str):
+    """The tourism page at a province or city (stored counts per village and per site) shows the figures of
+    bangfu.indicators.tourism computed from the household points."""
+    from bangfu import indicators as ind
+    from bangfu.workspace import areas
+
+    path = province_ws / store.WORKSPACE_FILE
+    layers = {n: store.read_layer(path, n) for n in ("villages", "households", "tourism_sites")}
+    area = areas.area_for(layers["villages"], LEVELS[level][0].get("area"))
+    data = areas.AreaLayers(lambda n: layers[n], area)
+    row = ind.reach_by_town(data.layer("villages"), data.layer("households"), layers["tourism_sites"]).iloc[-1]
+    shown = _metrics(_page(province_ws, "tourism", LEVELS[level][0]))
+    assert shown[t("tourism.kpi_reached", "zh")] == ind.fmt_int(row["reached"])
+    assert shown[t("tourism.kpi_poor_reached", "zh")] == ind.fmt_int(row["poor_reached"])
+    assert shown[t("pt.col.poor_reached_pct", "zh")] == ind.fmt_pct(row["poor_reached_pct"])

@@ -15,10 +15,61 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "road_hardening_share", "road_access_share", "connected_villages_share", "road_km_completed_by_year",
+    "stored_hardening_share", "stored_access_share", "stored_connected_share", "stored_tourism_share",
+    "stored_km_by_year", "stored_project_ranking", "road_hardening_share", "road_access_share", "connected_villages_share", "road_km_completed_by_year",
     "pairing_coverage_share", "unpaired_needy_villages", "poor_tourism_reach_share", "project_ranking",
     "portfolio_table",
 ]
+
+
+# --------------------------------------------------------------------------- from the stored tables
+# (bangfu.workspace.derived; the briefing of a province or city: the same figures without the households' rows)
+
+
+def stored_hardening_share(villages: pd.DataFrame, table: pd.DataFrame) -> float:
+    """:func:`road_hardening_share` from the stored road km per village (``derived:village_roads``)."""
+    from bangfu.indicators.stored import road_pieces_table
+    from bangfu.indicators.summary import area_road_figures
+
+    return area_road_figures(road_pieces_table(table, villages), villages)[2] / 100
+
+
+def stored_km_by_year(villages: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
+    """:func:`road_km_completed_by_year` from the stored road km per village."""
+    from bangfu.indicators.stored import road_pieces_table
+
+    return road_km_completed_by_year(road_pieces_table(table, villages))
+
+
+def stored_access_share(villages: pd.DataFrame, table: pd.DataFrame, all_villages: pd.DataFrame) -> float:
+    """:func:`road_access_share` from the stored access counts per village (``derived:village_access``)."""
+    from bangfu.indicators.stored import area_access_from_counts
+
+    return area_access_from_counts(table, villages, all_villages)[0] / 100
+
+
+def stored_connected_share(villages: pd.DataFrame, table: pd.DataFrame) -> float:
+    """:func:`connected_villages_share` from the stored 通硬化路 per village (``derived:village_connection``)."""
+    mine = table[table["village_code"].astype(str).isin(set(villages["village_code"].astype(str)))]
+    return float(mine["connected"].astype(bool).mean()) if len(mine) else float("nan")
+
+
+def stored_tourism_share(villages: pd.DataFrame, table: pd.DataFrame, all_villages: pd.DataFrame) -> float:
+    """:func:`poor_tourism_reach_share` from the stored reach counts per village (``derived:village_tourism``)."""
+    from bangfu.indicators.stored import tourism_share_from_counts
+
+    return tourism_share_from_counts(table, villages, all_villages)
+
+
+def stored_project_ranking(projects: pd.DataFrame, parts: Any) -> pd.DataFrame:
+    """:func:`project_ranking` of the area's candidate projects from the stored catchment groups
+    (``derived:catchments_straight``)."""
+    from bangfu.planning import solvers as planning, stored
+
+    cov = stored.subset(stored.from_parts(parts), projects["project_id"].astype(str).tolist())
+    if cov.n_projects == 0:
+        return pd.DataFrame(columns=["project_id", "name", "cost_wan", "households", "poor_households"])
+    return planning.ranking(cov, planning.DEFAULT_WEIGHTS)
 
 
 def road_hardening_share(pieces: pd.DataFrame, villages: pd.DataFrame) -> float:

@@ -24,7 +24,8 @@ from bangfu.core import formats, vocab
 from bangfu.core.labels import t
 from bangfu.workspace import display
 from bangfu.briefing.sources import SECTIONS, AreaData, Column, Section, SectionResult, evaluate
-from bangfu.workspace import areas, personal
+from bangfu.workspace import areas, derived, personal
+from bangfu.workspace.areas import LEVELS, Area, unit_polygons
 from bangfu.workspace.access import SUPPRESSED, Principal
 
 __all__ = ["KpiCard", "TableBlock", "BriefingContent", "compute_content", "format_value", "area_names"]
@@ -228,6 +229,41 @@ def _drawing_geometry(gdf: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFra
     return out
 
 
+def _level_below(area: Area) -> str | None:
+    """The level whose areas the map of ``area`` draws instead of villages: at a level that reads the stored tables
+    (a province, a city: :func:`bangfu.workspace.derived.uses_stored`), the next level down; else None."""
+    if not derived.uses_stored(area.level):
+        return None
+    keys = [lv.key for lv in LEVELS]
+    return keys[keys.index(area.level) + 1]
+
+
+def _unit_map(all_villages: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, area: Area, below: str,
+              crs: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """(units coloured by poverty density from their totals, their outlines, the other areas of the area's level as
+    grey context) for the map of a province or city: the villages dissolved one level below, as the overview
+    draws them (:func:`bangfu.workspace.areas.unit_polygons`); the classes stay those of the villages."""
+    units = unit_polygons(villages, below).to_crs(crs)
+    digits = next(lv.digits for lv in LEVELS if lv.key == below)
+    codes = villages["village_code"].astype(str).str[:digits]
+    sums = villages.groupby(codes.to_numpy())[["poor_households", "households"]].sum()
+    units["village_code"] = units["code"]
+    units["town_code"] = units["code"]
+    units["poor_households"] = units["code"].map(sums["poor_households"]).fillna(0).to_numpy()
+    units["households"] = units["code"].map(sums["households"]).fillna(0).to_numpy()
+    units["area_km2"] = units.geometry.area / 1e6
+    units["poverty_density"] = ind.safe_ratio(units["poor_households"], units["area_km2"])
+    units["is_old_district"] = False
+    minx, miny, maxx, maxy = units.total_bounds if len(units) else (0.0, 0.0, 0.0, 0.0)
+    units = _drawing_geometry(units, max(maxx - minx, maxy - miny) / 1500)
+    context = None
+    if not area.holds_all(all_villages):
+        others = all_villages[~area.village_mask(all_villages)]
+        context = _drawing_geometry(unit_polygons(others, area.level).to_crs(crs),
+                                    max(maxx - minx, maxy - miny) / 1500)
+    return units, units[["town_code", "geometry"]], context
+
+
 def _town_outlines(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One outline per town, unioned from its villages (a coverage union is fast and exact for a coverage)."""
     codes, geoms = [], []
@@ -329,16 +365,21 @@ def compute_content(
     villages = data.layer("villages")
     crs = metric_crs(all_villages)
     county_metrics = ind.village_metrics(all_villages)  # measured once for the county, as on every map
-    metrics = county_metrics.loc[villages.index].to_crs(crs)
-    # simplify outlines for drawing by about 1/1500 of the area's extent (invisible at A4 and on screen)
-    minx, miny, maxx, maxy = metrics.total_bounds if len(metrics) else (0.0, 0.0, 0.0, 0.0)
-    tolerance = max(maxx - minx, maxy - miny) / 1500
-    metrics = _drawing_geometry(metrics, tolerance)
-    context = None
     assert data.area is not None
-    if not data.area.holds_all(all_villages):
-        others = all_villages[~data.area.village_mask(all_villages)].to_crs(crs)
-        context = _drawing_geometry(others, tolerance)
+    below = _level_below(data.area)
+    if below is not None:  # a province or city: its areas one level below, not thousands of villages
+        metrics, towns, context = _unit_map(all_villages, villages, data.area, below, crs)
+    else:
+        metrics = county_metrics.loc[villages.index].to_crs(crs)
+        # simplify outlines for drawing by about 1/1500 of the area's extent (invisible at A4 and on screen)
+        minx, miny, maxx, maxy = metrics.total_bounds if len(metrics) else (0.0, 0.0, 0.0, 0.0)
+        tolerance = max(maxx - minx, maxy - miny) / 1500
+        metrics = _drawing_geometry(metrics, tolerance)
+        towns = _town_outlines(metrics)
+        context = None
+        if not data.area.holds_all(all_villages):
+            others = all_villages[~data.area.village_mask(all_villages)].to_crs(crs)
+            context = _drawing_geometry(others, tolerance)
 
     kpis = tuple(_kpi(s, results[s.key], lang) for s in sections if s.kind == "kpi")
     tables = {s.key: _table(s, results[s.key], all_villages, lang) for s in sections if s.kind == "table"}
@@ -368,7 +409,7 @@ def compute_content(
         road_km=road.value if road is not None and road.available else None,
         road_km_status=road.status if road is not None else "missing",
         villages=metrics,
-        towns=_town_outlines(metrics),
+        towns=towns,
         context=context,
         projects_map=_projects_map(results.get("projects", SectionResult("projects", "missing")), data, crs, n_projects),
         notes=_notes(sections, results, lang),

@@ -8,7 +8,9 @@ when the briefing is built, so a section whose module or function has not been w
 Calling convention of a source: ``fn(*layers, *whole, **kwargs)`` where ``layers`` are the named
 workspace layers restricted to the briefing's area by the app's one area rule
 (:mod:`bangfu.workspace.areas`; ``"road_pieces"`` is the road pieces inside the area) and ``whole``
-the named layers unrestricted (e.g. every road counts for the access share). ``pick`` takes an
+the named layers unrestricted (e.g. every road counts for the access share); ``"derived:<table>"`` names a table
+stored beside the workspace (:mod:`bangfu.workspace.derived`; the loader gives it where the area's level reads the
+stored tables, and raises ``LookupError`` elsewhere, so the next source computes the figure from the layers). ``pick`` takes an
 attribute or key of the result and ``scale`` multiplies a number (``100`` turns a 0–1 share into per cent).
 """
 
@@ -100,6 +102,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "hardening_rate", "kpi", "kpi.hardening_rate",
         (
+            Source("bangfu.briefing.adapters:stored_hardening_share", ("villages",), whole=("derived:village_roads",), scale=100),
             Source("bangfu.briefing.adapters:road_hardening_share", (PIECES, "villages"), scale=100),
         ),
         fmt="pct", bounds=_PCT,
@@ -107,6 +110,8 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "access_share", "kpi", "briefing.kpi_access",
         (
+            Source("bangfu.briefing.adapters:stored_access_share", ("villages",), whole=("derived:village_access", "villages"),
+                   scale=100),
             Source("bangfu.briefing.adapters:road_access_share", ("villages", "households"),
                    whole=("roads", "villages"), scale=100),
         ),
@@ -115,6 +120,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "connected_villages", "kpi", "briefing.connected_villages",
         (
+            Source("bangfu.briefing.adapters:stored_connected_share", ("villages",), whole=("derived:village_connection",), scale=100),
             Source("bangfu.briefing.adapters:connected_villages_share", ("villages",),
                    whole=("roads", "villages", "seats"), scale=100),
         ),
@@ -131,6 +137,8 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "tourism_reach", "kpi", "briefing.kpi_tourism",
         (
+            Source("bangfu.briefing.adapters:stored_tourism_share", ("villages",), whole=("derived:village_tourism", "villages"),
+                   scale=100),
             Source("bangfu.briefing.adapters:poor_tourism_reach_share", ("villages", "households"),
                    whole=("tourism_sites",), scale=100),
         ),
@@ -138,7 +146,8 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "projects", "table", "briefing.projects",
-        (Source("bangfu.briefing.adapters:project_ranking", ("projects", "villages", "households", "roads")),),
+        (Source("bangfu.briefing.adapters:stored_project_ranking", ("projects",), whole=("derived:catchments_straight",)),
+         Source("bangfu.briefing.adapters:project_ranking", ("projects", "villages", "households", "roads"))),
         columns=(
             Column("briefing.col_project", ("name", "project_name"), width=3.2, max_chars=22),
             Column("briefing.col_type", ("project_type",), width=1.3),
@@ -167,6 +176,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "road_km_by_year", "series", "briefing.road_km",
         (
+            Source("bangfu.briefing.adapters:stored_km_by_year", ("villages",), whole=("derived:village_roads",)),
             Source("bangfu.briefing.adapters:road_km_completed_by_year", (PIECES,)),
         ),
         fmt="float1",

@@ -250,6 +250,43 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- derive
+
+
+def _derive_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workspace", default=None, help="工作空间 GeoPackage 文件（或其所在文件夹；默认：应用的工作空间）")
+    p.add_argument("--table", action="append", default=None, metavar="NAME",
+                   help="只计算这张汇总表（可重复；默认全部）")
+
+
+def _derive(args: argparse.Namespace) -> int:
+    import time
+
+    from bangfu.core.labels import t
+    from bangfu.workspace import derived
+
+    ws = _checked_workspace(args.workspace)
+    names = args.table
+    for n in names or ():
+        try:
+            derived.get_derived(n)
+        except KeyError:
+            raise CliError(f"没有这张汇总表：{n}", f"no such table: {n}",
+                           hint_zh="可用：" + "、".join(d.name for d in derived.DERIVED)) from None
+    start = time.perf_counter()
+
+    def progress(fraction: float, name: str) -> None:
+        if name:
+            print(f"[{time.perf_counter() - start:6.1f} s] {t(f'derived.table.{name}', 'zh')}（{name}）…", flush=True)
+
+    report = derived.derive(ws, names, progress=progress)
+    print(t("derived.cli.done", "zh").format(n=len(report.computed), m=len(report.reused)))
+    for name, seconds in report.computed.items():
+        print(f"  {name}\t{seconds:.1f} s")
+    print(f"合计 {time.perf_counter() - start:.1f} s；保存在 {derived.sidecar_path(ws)}")
+    return 0
+
+
 # --------------------------------------------------------------------------- table
 
 def _data(name: str) -> Callable:
@@ -288,6 +325,7 @@ def _db(name: str) -> Callable:
 COMMANDS: tuple[Command, ...] = (
     Command("rank", "按受益农户给候选项目排名，并在预算内选出项目组合（输出 Excel）", _rank_args, _rank),
     Command("summary", "全市（县）或一个镇街的主要指标（村数、户数、道路硬化率、通达率、结对覆盖率）", _summary_args, _summary),
+    Command("derive", "计算并保存省、市、县级页面所用的汇总表（导入后运行一次；数据未变的表直接沿用）", _derive_args, _derive),
     Command("new", "为一个县新建空的工作空间 (start an empty workspace for a county)", _data("new_args"),
             _data("cmd_new")),
     Command("import", "导入文件到工作空间 (import a file into the workspace)", _data("import_args"), _data("cmd_import")),

@@ -121,6 +121,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.cannot_edit": ("您的角色（{role}）只能查看，不能修改数据。", "Your role ({role}) may view but not edit."),
     "common.suppressed_note": ("不足 5 户的数字显示为“<5”（保护农户隐私）。",
                                "Counts of fewer than 5 households are shown as \"<5\" (privacy)."),
+    # --- stored aggregates (bangfu.workspace.derived; issue 15) -----------------------------------------
+    "derived.computing": ("首次汇总{name}（约需数分钟），结果保存后所有用户直接读取…",
+                          "Summing up {name} for the first time (a few minutes); stored for every user afterwards…"),
+    "derived.table.village_households": ("各村农户", "households per village"),
+    "derived.table.village_roads": ("各村道路里程", "road km per village"),
+    "derived.table.village_access": ("各村道路通达", "road access per village"),
+    "derived.table.village_tourism": ("各村旅游辐射", "tourism reach per village"),
+    "derived.table.village_connection": ("各村通硬化路", "hardened-road connection per village"),
+    "derived.table.catchments_straight": ("各项目服务范围（直线）", "project catchments (straight line)"),
+    "derived.table.catchments_network": ("各项目服务范围（沿道路）", "project catchments (along roads)"),
+    "derived.cli.done": ("已计算 {n} 张汇总表，沿用 {m} 张（数据未变）：", "computed {n} tables, reused {m} (unchanged):"),
     # --- overview (issue 3) -------------------------------------------------------------
     "overview.ind.poverty_density": ("贫困密度", "Poverty density"),
     "overview.ind.incidence": ("贫困发生率", "Poverty incidence"),
@@ -411,6 +422,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "roads.filter.year": ("年份（完工或计划）", "Year (completed or planned)"),
     "roads.legend": ("道路硬化状态", "Road hardening status"),
     "roads.map.villages": ("村界", "Village boundaries"),
+    "roads.network.per_county": ("路网分析（通硬化路、沿道路的通达、断头路）按县或镇街计算：请在侧栏选择一个县（市、区）或镇街。",
+                                 "The network analysis (connection, access along roads, missing links) is computed per "
+                                 "county or town: choose a county or a town in the sidebar."),
     "roads.map.too_big": (
         "道路地图在县（市、区）和镇街范围内显示（全省或全市的道路过多，浏览器无法流畅显示）：请在侧栏选择县或镇街。上方和下方的统计仍为所选地区的全部道路。",
         "The road map is drawn for a county or town (a province's or city's roads are too many for the browser): choose "
@@ -1218,6 +1232,7 @@ LABELS.update(_vocabulary_labels())
 #: The key families that code builds at run time (prefix + a value): prefix → where, from what values.
 #: Every other key is written out in full where it is used.
 BUILT_PREFIXES: dict[str, str] = {
+    "derived.table.": "ui.cache.derived_table and the CLI's derive: one per bangfu.workspace.derived.DERIVED",
     "common.file.": "ui.widgets.download_buttons: a download's file name in the interface language, by its name= argument",
     "sidebar.source.": "ui.shell: the workspace's meta source (demo, import)",
     "help.answers.": "ui.panels.help.page_answers: one per bangfu.ui.pages.PAGES (url_path)",

@@ -36,7 +36,8 @@ from bangfu.workspace import areas
 __all__ = [
     "ROAD_STATUS_ORDER", "HARDENED", "REACHED_MIN_M", "road_pieces", "hardening_rates", "village_progress",
     "RoadTarget", "km_by_year", "progress_vs_target", "HouseholdPoints", "prepare_households",
-    "access_shares", "filter_roads", "fmt_km", "AccessZone", "access_zones",
+    "access_shares", "filter_roads", "fmt_km", "AccessZone", "access_zones", "access_flags", "access_counts",
+    "access_table", "ACCESS_COUNT_COLUMNS",
 ]
 
 ROAD_STATUS_ORDER: tuple[str, ...] = vocab.ROAD_STATUS.codes  # km columns in the vocabulary's order
@@ -307,17 +308,39 @@ def access_shares(
     """
     if zones is None:
         zones = access_zones(roads, crs=hh.crs, distance_m=distance_m)
+    near, near_if = access_flags(hh.xy, zones)
+    table = _share_table(hh.town_code, access_counts(hh.is_poor, near, near_if))
+    return access_table(table, villages)
+
+
+def access_flags(xy: NDArray[np.float64], zones: tuple[AccessZone, AccessZone]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """(within the distance of a hardened road, within it if the roads under construction were done) per point."""
     hardened, building = zones
-    near = hardened.contains(hh.xy)
+    near = hardened.contains(xy)
     near_if = near.copy()
     rest = np.flatnonzero(~near)
     if len(rest):
-        near_if[rest] = building.contains(hh.xy[rest])
-    table = _share_table(
-        hh.town_code,
-        {"households": np.ones(len(hh.xy), bool), "households_within": near, "households_within_if": near_if,
-         "poor": hh.is_poor, "poor_within": near & hh.is_poor, "poor_within_if": near_if & hh.is_poor},
-    )
+        near_if[rest] = building.contains(xy[rest])
+    return near, near_if
+
+
+def access_counts(is_poor: NDArray[np.bool_], near: NDArray[np.bool_],
+                  near_if: NDArray[np.bool_]) -> dict[str, NDArray[np.bool_]]:
+    """The six household flags the access table counts (:data:`ACCESS_COUNT_COLUMNS`)."""
+    return {"households": np.ones(len(near), bool), "households_within": near, "households_within_if": near_if,
+            "poor": is_poor, "poor_within": near & is_poor, "poor_within_if": near_if & is_poor}
+
+
+#: The household counts of the access table, in order.
+ACCESS_COUNT_COLUMNS: tuple[str, ...] = ("households", "households_within", "households_within_if", "poor",
+                                         "poor_within", "poor_within_if")
+
+
+def access_table(table: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
+    """The access table of :func:`access_shares` from its counts per town (index ``town_code``, ``""`` for
+    households of no known town; columns :data:`ACCESS_COUNT_COLUMNS`): one row per town of ``villages`` and a
+    last county row counting every household, with the shares in per cent."""
+    table = table[list(ACCESS_COUNT_COLUMNS)].astype(np.int64)
     names = villages[["town_code", "town_name"]].drop_duplicates("town_code").set_index("town_code")["town_name"]
     county = table.sum()  # every household, also those whose village is unknown
     table = table.reindex(names.index, fill_value=0)

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from bangfu.geo.network import RoadNetwork
-from bangfu.planning import coverage, solvers as planning
-from bangfu.planning.coverage import CANDIDATE_STATUSES
+from bangfu.planning import solvers as planning, stored
+from bangfu.planning.coverage import CANDIDATE_STATUSES, build_coverage
 from bangfu.planning.project_types import default_distances
 from bangfu.export.tables import to_xlsx_bytes
 from bangfu.workspace import areas, display, personal
@@ -118,26 +118,33 @@ def run(
     progress: Progress | None = None,
     lang: str = "zh",
     network: RoadNetwork | None = None,
+    coverage: planning.Coverage | None = None,
 ) -> PlanResult:
     """Coverage → ranking → greedy → exact. Raises :class:`bangfu.planning.solvers.PlanningError` on bad input.
 
-    ``network`` (the roads' network, e.g. from a cache) is used by ``options.catchment == "network"``."""
+    ``network`` (the roads' network, e.g. from a cache) is used by ``options.catchment == "network"``.
+    ``coverage``: the stored coverage of every candidate project of the workspace at ``options``' distances and
+    catchment (:mod:`bangfu.planning.stored`); its rows of the area's projects are used instead of building one
+    from the households (``layers`` then needs no households)."""
     say = progress or (lambda _f, _m: None)
     weights = planning.check_weights(options.weights)
     villages = layers["villages"]
     projects = town_projects(layers["projects"], villages, options.town_code)
     must = options.must_in if options.must_in is not None else default_must_in(projects)
     say(0.05, t("planning.progress.coverage", lang))
-    cov = coverage.build_coverage(
-        projects,
-        villages,
-        layers.get("households"),
-        layers.get("roads"),
-        distances=dict(options.distances),
-        new_access_only=options.new_access_only,
-        catchment=options.catchment,
-        network=network,
-    )
+    if coverage is not None:
+        cov = stored.subset(coverage, projects["project_id"].astype(str).tolist())
+    else:
+        cov = build_coverage(
+            projects,
+            villages,
+            layers.get("households"),
+            layers.get("roads"),
+            distances=dict(options.distances),
+            new_access_only=options.new_access_only,
+            catchment=options.catchment,
+            network=network,
+        )
     if cov.n_projects == 0:
         raise planning.PlanningError(t("planning.no_candidates", "zh"), t("planning.no_candidates", "en"))
     say(0.45, t("planning.progress.ranking", lang))

@@ -25,7 +25,7 @@ from bangfu.core.errors import BangfuError
 
 __all__ = [
     "MEASURES", "WEIGHT_KEYS", "PlanningError", "Coverage", "Constraints", "Portfolio",
-    "parse_weights", "check_weights", "standalone_counts", "ranking", "merge_units",
+    "parse_weights", "check_weights", "standalone_counts", "ranking", "merge_units", "unit_groups",
     "check_constraints", "greedy", "solve_exact", "score_tolerance", "leave_one_out_gains", "coverage_value",
     "cumulative_curve",
 ]
@@ -476,18 +476,20 @@ def greedy(cov: Coverage, weights: Mapping[str, float], constraints: Constraints
 # --------------------------------------------------------------------------- exact
 
 
-def merge_units(matrix: sp.csr_matrix, w: NDArray[np.float64]) -> tuple[sp.csc_matrix, NDArray[np.float64]]:
-    """Merge units covered by exactly the same set of projects (weights summed); drop uncovered ones.
+def unit_groups(matrix: sp.csr_matrix) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Units covered by exactly the same set of projects, as groups: ``(keep, group, reps)`` — the covered units,
+    the group of each of them, and one unit of each group (uncovered units belong to no group).
 
-    Returns the merged projects × groups matrix (CSC) and the group weights.
-    """
+    Two 64-bit sums of random project keys identify a unit's set of projects (with its size): a collision needs two
+    different sets agreeing on 128 random bits."""
     csc = sp.csc_matrix(matrix, dtype=np.float64)
     csc.sum_duplicates()
     csc.sort_indices()
     nnz = np.diff(csc.indptr)
-    keep = np.flatnonzero(nnz > 0)
+    keep = np.flatnonzero(nnz > 0).astype(np.int64)
     if len(keep) == 0:
-        return sp.csc_matrix((matrix.shape[0], 0)), np.zeros(0)
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
     rng = np.random.default_rng(12345)
     h1 = rng.integers(1, 2**62, size=matrix.shape[0], dtype=np.int64)
     h2 = rng.integers(1, 2**62, size=matrix.shape[0], dtype=np.int64)
@@ -499,8 +501,21 @@ def merge_units(matrix: sp.csr_matrix, w: NDArray[np.float64]) -> tuple[sp.csc_m
         np.bitwise_xor.at(s2, col, h2[csc.indices] * 3 + 1)
     key = np.rec.fromarrays([nnz[keep], s1[keep], s2[keep]])
     _, first, group = np.unique(key, return_index=True, return_inverse=True)
-    gw = np.bincount(group, weights=w[keep], minlength=len(first)).astype(np.float64, copy=False)  # float with weights
-    reps = keep[first]
+    return keep, np.asarray(group, dtype=np.int64).reshape(-1), np.asarray(keep[first], dtype=np.int64)
+
+
+def merge_units(matrix: sp.csr_matrix, w: NDArray[np.float64]) -> tuple[sp.csc_matrix, NDArray[np.float64]]:
+    """Merge units covered by exactly the same set of projects (weights summed); drop uncovered ones.
+
+    Returns the merged projects × groups matrix (CSC) and the group weights (:func:`unit_groups`).
+    """
+    keep, group, reps = unit_groups(matrix)
+    if len(keep) == 0:
+        return sp.csc_matrix((matrix.shape[0], 0)), np.zeros(0)
+    gw = np.bincount(group, weights=w[keep], minlength=len(reps)).astype(np.float64, copy=False)  # float with weights
+    csc = sp.csc_matrix(matrix, dtype=np.float64)
+    csc.sum_duplicates()
+    csc.sort_indices()
     return csc[:, reps], gw
 
 

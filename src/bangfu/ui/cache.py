@@ -30,6 +30,9 @@ Policy (every cache in the app goes through this module; a test checks that no o
    personal layer, and keeps that slice in the session.
 5. Validation summaries of the whole workspace are shared, so household values are redacted. The validation is
    stored per layer beside the workspace (:mod:`bangfu.workspace.checked`) and reused while the data is unchanged.
+6. Aggregates derived once per workspace content (:mod:`bangfu.workspace.derived`: households, road km, access per
+   village, catchment groups per project — counts, no household rows) are stored beside the workspace and shared
+   (:func:`derived_table`); the first use after a change computes the missing table with a progress bar.
 """
 
 from __future__ import annotations
@@ -44,13 +47,14 @@ import streamlit as st
 
 from bangfu.workspace import areas, personal, store, validate
 from bangfu.workspace import checked as ws_checked
+from bangfu.workspace import derived as ws_derived
 from bangfu.workspace import status as ws_status
 from bangfu.workspace.access import Principal
 from bangfu.geo import overlay
 from bangfu.workspace.schema import get_layer
 
 __all__ = ["shared", "session_value", "load_layer", "aggregate_layer", "area_aggregate_layer", "validation_summary", "layer_status", "layer_counts",
-           "unit_polygons",
+           "unit_polygons", "derived_table", "derived_ready", "households_near", "grown_bounds",
            "SHARED", "FILTER_PARAMS"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -242,3 +246,62 @@ def area_aggregate_layer(path: str, version: str, area: areas.Area, name: str, u
         return _layers(path, version, area, lambda n: candidates if n == name else load(n)).layer(name)
 
     return session_value(f"area_aggregate.{name}", path, version, rows, key=area)
+
+
+# --------------------------------------------------------------------------- stored aggregates (rule 6)
+
+
+@shared(max_entries=16)
+def _derived(path: str, version: str, name: str) -> dict[str, pd.DataFrame]:
+    return ws_derived.table(path, name)
+
+
+def derived_ready(path: str, name: str) -> bool:
+    """True when the derived table ``name`` is stored for the workspace's current content (no computation needed)."""
+    return ws_derived.stored_table(path, name) is not None
+
+
+def derived_table(path: str, version: str, name: str, *, lang: str = "zh") -> dict[str, pd.DataFrame]:
+    """The parts of derived table ``name`` (:mod:`bangfu.workspace.derived`) for the workspace at ``version``:
+    shared by every session (aggregates only); read from beside the workspace, or computed once (a progress bar
+    says so) and stored for every later session, server and CLI run."""
+    from bangfu.core.labels import t
+
+    bar = None
+    if not derived_ready(path, name):
+        bar = st.progress(0.1, t("derived.computing", lang).format(name=t(f"derived.table.{name}", lang)))
+    try:
+        return _derived(path, version, name)
+    finally:
+        if bar is not None:
+            bar.empty()
+
+
+def grown_bounds(frame: pd.DataFrame, metres: float) -> tuple[float, float, float, float] | None:
+    """The bounds (EPSG:4326) of ``frame`` grown by ``metres`` on every side (a degree of latitude is 110.5 km at
+    the least; a degree of longitude is measured at the bounds' latitude furthest from the equator), None when
+    empty."""
+    import math
+
+    if frame is None or len(frame) == 0:
+        return None
+    minx, miny, maxx, maxy = (float(b) for b in gpd.GeoSeries(frame.geometry).to_crs("EPSG:4326").total_bounds)
+    dy = metres / 110_500.0
+    lat = min(max(abs(miny), abs(maxy)) + dy, 89.0)
+    dx = metres / (111_320.0 * math.cos(math.radians(lat)))
+    return (minx - dx, miny - dy, maxx + dx, maxy + dy)
+
+
+def households_near(path: str, version: str, projects: pd.DataFrame, metres: float,
+                    user: Principal | None) -> pd.DataFrame:
+    """The households (without ids, for server-side aggregates) that may lie within ``metres`` of ``projects``:
+    read from the file by the projects' bounds grown by ``metres`` (spatial index,
+    :func:`bangfu.workspace.store.read_candidates`), never the whole layer for a smaller area; kept in this session
+    only (rule 4). A superset: the catchments themselves pick the households within reach."""
+    personal.require_aggregates(user, "households")
+    bbox = grown_bounds(projects, metres)
+    if bbox is None:
+        return personal.without_ids("households", store.empty_layer("households"))
+    key = tuple(round(b, 6) for b in bbox)
+    return session_value("households_near", path, version, key=key, compute=lambda: personal.without_ids(
+        "households", store.read_candidates(path, "households", bbox=bbox, code_prefix=None)))

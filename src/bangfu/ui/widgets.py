@@ -261,19 +261,22 @@ def kept_tabs(labels: Sequence[str], *, key: str) -> Sequence:
     return st.tabs(list(labels), key=key, on_change="rerun")
 
 
-def download_buttons(df: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
+def download_buttons(df: pd.DataFrame, *, name: str, lang: str, key: str, deferred: bool = False) -> None:
     """CSV (UTF-8 with BOM, opens in Excel) and Excel downloads of a table with its current headers, values as
     people read them (:func:`bangfu.core.formats.readable`). ``name``: the file name, or a key whose label
-    ``common.file.<name>`` gives it in the interface language."""
+    ``common.file.<name>`` gives it in the interface language. ``deferred``: the files are written when the button
+    is clicked, not on every run of the page (a table of a province's 16,727 villages takes seconds to write)."""
     name = safe_filename(t(f"common.file.{name}", lang) if f"common.file.{name}" in LABELS else name)  # may hold a town name
     c1, c2 = st.columns(2)
+    csv: Any = (lambda: exports.to_csv_bytes(df, lang)) if deferred else exports.to_csv_bytes(df, lang)
+    xlsx: Any = (lambda: exports.to_xlsx_bytes({name[:31]: df}, lang)) if deferred else None
     c1.download_button(
-        t("common.download_csv", lang), exports.to_csv_bytes(df, lang), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
+        t("common.download_csv", lang), csv, file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
         on_click="ignore",  # a download does not rerun the page (which would lose the open tab and scroll)
     )
     c2.download_button(
         t("common.download_xlsx", lang),
-        exports.to_xlsx_bytes({name[:31]: df}, lang),
+        xlsx if deferred else exports.to_xlsx_bytes({name[:31]: df}, lang),
         file_name=f"{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",

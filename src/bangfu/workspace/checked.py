@@ -53,13 +53,8 @@ class Checked:
 
 def sidecar_path(path: Path | str) -> Path:
     """Where the stored validation of workspace ``path`` lives: ``.<file name>.checks`` beside it (for a database
-    workspace, ``.postgis-<host>-<port>-<db>-<schema>.checks`` in the data folder)."""
-    if is_database(path):  # a database workspace: in the data folder, named after the server and schema
-        from bangfu.workspace import postgis
-
-        return store.default_workspace_dir() / f".{postgis.local_name(str(path))}.checks"
-    p = Path(path)
-    return p.with_name(f".{p.name}.checks")
+    workspace, ``.postgis-<host>-<port>-<db>-<schema>.checks`` in the data folder; :func:`store.side_file`)."""
+    return store.side_file(path, ".checks")
 
 
 def depends_on(name: str) -> tuple[str, ...]:

@@ -129,6 +129,18 @@ def office_folder(location: Path | str) -> Path:
     return Path(location).parent
 
 
+def side_file(location: Path | str, suffix: str) -> Path:
+    """A file kept beside a workspace (stored validation ``.checks``, aggregate tables ``.derived``):
+    ``.<file name><suffix>`` beside a GeoPackage; for a database workspace ``.postgis-<host>-<port>-<db>-<schema>
+    <suffix>`` in the data folder (:func:`office_folder`)."""
+    if is_database(location):
+        from bangfu.workspace import postgis
+
+        return office_folder(location) / f".{postgis.local_name(str(location))}{suffix}"
+    p = Path(location)
+    return p.with_name(f".{p.name}{suffix}")
+
+
 def ensure_workspace(folder: Path | str | None = None, *, demo: Path = DEMO_PATH) -> Path:
     """The workspace file in ``folder``, ready to open: copies the shipped demo there on first use.
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +17,7 @@ from bangfu.ui.panels.planning import RESULT_KEY as PLANNING_RESULT_KEY
 from bangfu.ui.shell import Context
 from bangfu.ui.pages import page
 from bangfu.ui.widgets import kpi_row, require_layers
+from bangfu.workspace import derived, personal
 
 #: Session key under which a page may leave a portfolio to brief (a DataFrame, one row per project).
 PORTFOLIO_KEY = "_bangfu_portfolio"
@@ -80,12 +84,29 @@ def plan_note(ctx: Context, b: briefing.Briefing) -> None:
         st.info(ctx.t("briefing.plan_ranking"), icon=":material/info:")
 
 
+def loader(ctx: Context) -> Callable[[str], Any]:
+    """The briefing's loader: layers as aggregates (households without ids) and the stored tables its sources name
+    ``derived:<table>`` — the per-village ones at every level (the same figures as from the layers), the catchment
+    groups at a province or city only (:func:`bangfu.workspace.derived.uses_stored`; elsewhere ``LookupError``: the
+    ranking then counts the area's own households, as it always did)."""
+    def load(name: str) -> Any:
+        if name.startswith(derived.PREFIX):
+            if name.startswith(derived.PREFIX + "catchments") and not derived.uses_stored(ctx.area.level):
+                raise LookupError(f"{name}: computed from the layers at this level")
+            personal.require_aggregates(ctx.user, "households")
+            parts = data.derived_table(ctx.path, ctx.version, name[len(derived.PREFIX):], lang=ctx.lang)
+            return parts["table"] if "table" in parts else parts
+        return ctx.aggregate_layer(name)
+
+    return load
+
+
 def _build(ctx: Context, portfolio: object, plan: dict[str, object] | None = None) -> briefing.Briefing:
     """Build the briefing with a progress bar; a failure is shown and stops the page."""
     bar = st.progress(0.0, text=ctx.t("briefing.building"))
     try:
         result = briefing.build_briefing(
-            ctx.aggregate_layer,  # households without ids: the briefing shows aggregates only
+            loader(ctx),  # households without ids: the briefing shows aggregates only
             user=ctx.user,
             meta=ctx.meta,
             town_code=ctx.area_code,

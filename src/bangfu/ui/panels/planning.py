@@ -20,13 +20,15 @@ from bangfu.planning import run as planning_run
 from bangfu.indicators import network as net_ind
 from bangfu.planning.coverage import CATCHMENTS
 from bangfu.planning.project_types import PROJECT_TYPE_TABLE, default_distances
+from bangfu.planning import solvers as planning_solvers, stored as planning_stored
 from bangfu.planning.solvers import DEFAULT_WEIGHTS, WEIGHT_KEYS, PlanningError
+from bangfu.ui import cache as data_cache
 from bangfu.ui.feedback import md_text, show_error
 from bangfu.ui.panels import roads as roads_panel
 from bangfu.ui.shell import Context
 from bangfu.indicators.search import Entry
 from bangfu.ui.widgets import kpi_row, page_pick, search_box, search_index
-from bangfu.workspace import display
+from bangfu.workspace import derived, display, personal
 
 __all__ = ["LAYERS", "RESULT_KEY", "SCENARIOS", "layers", "settings_form", "options", "result", "messages",
            "show_messages", "portfolio_tab", "ranking_table", "summary_table", "steps", "download_button", "area_map", "curve_chart", "scenarios_tab", "save_scenario",
@@ -44,9 +46,31 @@ SCENARIOS: tuple[str, ...] = ("A", "B")
 
 
 def layers(ctx: Context) -> dict[str, pd.DataFrame]:
-    """The layers of :data:`LAYERS` (cached by workspace version); households without ids, for the coverage
-    aggregates only (what the page shows of them: :func:`bangfu.planning.run.for_user`)."""
-    return {name: ctx.aggregate_layer(name) for name in LAYERS}
+    """The public layers of :data:`LAYERS` (shared caches). The households are not among them: a run reads the
+    stored catchment groups (:func:`stored_coverage`) or the households within reach of the area's projects
+    (:func:`households_in_reach`) when it needs them."""
+    return {name: ctx.layer(name) for name in LAYERS if name != "households"}
+
+
+def stored_coverage(ctx: Context, opts: planning_run.PlanOptions, n_links: int) -> planning_solvers.Coverage | None:
+    """The stored catchment groups of every candidate project (:mod:`bangfu.planning.stored`; computed once per
+    workspace content, shared: counts only) when they answer ``opts`` — the default service distances, every
+    household counted, no missing link added — else None (the run then reads households)."""
+    if n_links or opts.new_access_only or dict(opts.distances) != default_distances():
+        return None
+    personal.require_aggregates(ctx.user, "households")
+    parts = data_cache.derived_table(ctx.path, ctx.version, planning_stored.STORED_TABLE[opts.catchment], lang=ctx.lang)
+    return planning_stored.from_parts(parts)
+
+
+def households_in_reach(ctx: Context, projects: pd.DataFrame, distances: Mapping[str, float]) -> pd.DataFrame:
+    """The households (without ids) that may lie within reach of ``projects``: read from the file by the projects'
+    bounds grown by the largest service distance (:func:`bangfu.ui.cache.households_near`), the whole layer for the
+    whole workspace; kept in this session only (personal data)."""
+    if ctx.area.holds_all(ctx.layer("villages")):
+        return ctx.aggregate_layer("households")
+    radius = max([float(v) for v in distances.values()] + [0.0])
+    return data_cache.households_near(ctx.path, ctx.version, projects, radius, ctx.user)
 
 
 def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[planning_run.PlanOptions, bool]:
@@ -123,9 +147,15 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
             bar.progress(fraction, message)
 
         try:
-            net = roads_panel.network(ctx.path, ctx.version) if opts.catchment == "network" else None
-            res = planning_run.run(with_missing_links(ctx, data, n_links), opts, progress=progress, lang=ctx.lang,
-                                   network=net.net if net is not None else None)
+            stored = stored_coverage(ctx, opts, n_links)
+            layers_ = with_missing_links(ctx, data, n_links)
+            net = None
+            if stored is None:
+                area_projects = planning_run.town_projects(layers_["projects"], layers_["villages"], opts.town_code)
+                layers_ = {**layers_, "households": households_in_reach(ctx, area_projects, opts.distances)}
+                net = roads_panel.network(ctx.path, ctx.version) if opts.catchment == "network" else None
+            res = planning_run.run(layers_, opts, progress=progress, lang=ctx.lang,
+                                   network=net.net if net is not None else None, coverage=stored)
         except PlanningError as exc:
             bar.empty()
             st.session_state.pop(RESULT_KEY, None)
@@ -197,18 +227,25 @@ def steps(ctx: Context, res: planning_run.PlanResult) -> None:
 
 
 def download_button(ctx: Context, res: planning_run.PlanResult) -> None:
-    """The Excel file of the run (ranking, portfolios, summary)."""
+    """The Excel file of the run (ranking, portfolios, summary), written when the button is clicked (a province's
+    5,200 candidates take seconds to write; not on every run of the page)."""
+    lang = ctx.lang
     st.download_button(
-        ctx.t("planning.download"), planning_run.excel_bytes(res, ctx.lang), file_name="项目规划.xlsx",
+        ctx.t("planning.download"), lambda: planning_run.excel_bytes(res, lang), file_name="项目规划.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="planning_xlsx",
         on_click="ignore",  # no rerun: the page stays on this tab
     )
 
 
 def area_map(ctx: Context, data: Mapping[str, pd.DataFrame], res: planning_run.PlanResult) -> folium.Map:
-    """The exact portfolio's projects with their catchments over the villages."""
+    """The exact portfolio's projects with their catchments over the area's villages (at a province or city: the
+    villages of the chosen projects, not every village of the area)."""
     ids = res.coverage.projects["project_id"].iloc[res.exact.chosen].tolist()
-    return portfolio_map(data["villages"], data["projects"], ids, res.options.distances, lang=ctx.lang,
+    villages = ctx.area_layer("villages")
+    if derived.uses_stored(ctx.area.level):
+        codes = set(res.coverage.projects["village_code"].iloc[res.exact.chosen].astype(str))
+        villages = villages[villages["village_code"].astype(str).isin(codes)]
+    return portfolio_map(villages, data["projects"], ids, res.options.distances, lang=ctx.lang,
                          basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
 
 

@@ -28,9 +28,10 @@ from bangfu.core.vocab import ROAD_CLASS, ROAD_STATUS, ROAD_SURFACE
 from bangfu.geo.crs import metric_crs
 from bangfu.maps import base as maps
 from bangfu.indicators import network as net_ind
+from bangfu.indicators import stored as stored_ind
 from bangfu.maps import units
 from bangfu.maps.roads import add_missing_links, road_map
-from bangfu.workspace import display, personal
+from bangfu.workspace import derived, display, personal
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from bangfu.ui import cache as data
@@ -87,10 +88,32 @@ ACCESS_SHARES: dict[str, str] = {"share_pct": "households", "share_if_pct": "hou
                                  "poor_share_pct": "poor", "poor_share_if_pct": "poor"}
 
 
+def stored_level(ctx: Context) -> bool:
+    """True at a province or city (:func:`bangfu.workspace.derived.uses_stored`): the page reads the stored
+    per-village tables (road km, access counts) instead of splitting every road and reading every household."""
+    return derived.uses_stored(ctx.area.level)
+
+
+def _stored_access(ctx: Context, distance_km: float, *, any_level: bool = False) -> pd.DataFrame | None:
+    """The stored access counts per village when they answer ``distance_km`` (at a province or city, or at any
+    level with ``any_level``: the whole workspace's table by town), else None."""
+    if not (stored_level(ctx) or any_level) or float(distance_km) * 1000 != stored_ind.ACCESS_DISTANCE_M:
+        return None
+    personal.require_aggregates(ctx.user, "households")
+    return data.derived_table(ctx.path, ctx.version, "village_access", lang=ctx.lang)["table"]
+
+
 def access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
     """Access shares per town and county (aggregates only, small counts suppressed for the signed-in user),
-    or None without households."""
+    or None without households. At the default distance from the stored counts per village (every level: the table
+    lists every town of the workspace)."""
     villages = ctx.layer("villages")
+    counts = _stored_access(ctx, distance_km, any_level=True)  # the whole workspace's towns: never its households
+    if counts is not None:
+        if int(counts["households"].sum()) == 0:
+            return None
+        table = stored_ind.access_from_counts(counts, villages, villages)
+        return personal.shown_counts(table, ctx.user, ACCESS_COUNTS, shares=ACCESS_SHARES)
     crs = metric_crs(villages)
     hh = _households(ctx, crs)
     if len(hh.xy) == 0:
@@ -102,7 +125,11 @@ def access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
 
 def area_access(ctx: Context, distance_km: float) -> tuple[float, float]:
     """(household, poor household) access share % of the current area (NaN without households): the
-    figures of :func:`bangfu.indicators.summary.area_access_figures`, as in the briefing and the CLI."""
+    figures of :func:`bangfu.indicators.summary.area_access_figures`, as in the briefing and the CLI (at a province
+    or city from the stored counts per village)."""
+    counts = _stored_access(ctx, distance_km)
+    if counts is not None:
+        return stored_ind.area_access_from_counts(counts, ctx.area_layer("villages"), ctx.layer("villages"))
     crs = metric_crs(ctx.layer("villages"))
     zones = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)
     return ind.area_access_figures(_households(ctx, crs, area=True), ctx.layer("roads"), ctx.area_layer("villages"),
@@ -151,8 +178,21 @@ class AreaView:
 
 
 def area_view(ctx: Context, f: dict[str, Any]) -> AreaView:
-    """The area's villages, roads and road pieces: figures count the chosen classes, the map every filter."""
+    """The area's villages, roads and road pieces: figures count the chosen classes, the map every filter.
+
+    At a province or city (:func:`stored_level`) the pieces are the stored road km per village, status, class and
+    year (:func:`bangfu.indicators.stored.road_pieces_table`: the same sums, no road split in the session), and the
+    roads are those recorded in the area's villages (the editor's list; no map of them is drawn at that level)."""
     villages = ctx.area_layer("villages")
+    if stored_level(ctx):
+        table = data.derived_table(ctx.path, ctx.version, "village_roads", lang=ctx.lang)["table"]
+        pieces = stored_ind.road_pieces_table(table, villages)
+        pieces = pieces[pieces["road_class"].isin([str(c) for c in f["classes"]])]
+        roads_ = ctx.layer("roads")
+        if not ctx.area.holds_all(ctx.layer("villages")):
+            roads_ = roads_[roads_["village_code"].astype(str).isin(set(villages["village_code"].astype(str)))]
+        return AreaView(villages, roads_, ind.filter_roads(roads_, classes=f["classes"]), pieces,
+                        ind.village_progress(pieces, villages))
     area_roads = ctx.area_layer("roads")
     stat_roads = ind.filter_roads(area_roads, classes=f["classes"])
     pieces = ctx.area_layer("road_pieces")
@@ -266,7 +306,8 @@ def progress_panel(ctx: Context, p: pd.DataFrame, villages: pd.DataFrame) -> Non
     vt = ind.village_progress(p, villages)
     vt = labelled(vt, ctx)
     st.dataframe(vt, hide_index=True, width="stretch")
-    download_buttons(vt, name="village_road_hardening", lang=ctx.lang, key="roads_villages")
+    download_buttons(vt, name="village_road_hardening", lang=ctx.lang, key="roads_villages",
+                     deferred=stored_level(ctx))  # a province's 16,727 villages: written when asked for
 
 
 def access_panel(ctx: Context, distance_km: float) -> None:
@@ -313,15 +354,16 @@ def connection_table(ctx: Context, walk_m: float) -> pd.DataFrame:
 
 
 def network_access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
-    """Access along roads beside straight line, per town and county (aggregates; this session only)."""
-    villages = ctx.layer("villages")
-    crs = metric_crs(villages)
-    hh = _households(ctx, crs)
+    """Access along roads beside straight line, per town of the current area and its total row (aggregates of the
+    area's households, read for the area only; this session only)."""
+    crs = metric_crs(ctx.layer("villages"))
+    villages = ctx.area_layer("villages")
+    hh = _households(ctx, crs, area=True)
     if len(hh.xy) == 0:
         return None
     zone = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)[0]
     return data.session_value(
-        "roads.network_access", ctx.path, ctx.version, key=(crs, float(distance_km)),
+        "roads.network_access", ctx.path, ctx.version, key=(crs, float(distance_km), ctx.area),
         compute=lambda: net_ind.network_access(network(ctx.path, ctx.version), hh, villages,
                                                distance_m=distance_km * 1000, zone=zone))
 
@@ -403,6 +445,9 @@ def network_panel(ctx: Context, view: AreaView, distance_km: float) -> folium.Ma
     """The network tab: settings, KPIs, town chart and table, village table, access along roads, missing
     links (table, download; the map is returned for the page to show), data check."""
     st.caption(ctx.t("network.caption"))
+    if stored_level(ctx):  # a province's network is built per county or town, not in a session
+        st.info(ctx.t("roads.network.per_county"))
+        return None
     walk = float(st.number_input(ctx.t("network.walk_max"), 0.0, 5000.0, net_ind.WALK_MAX_M, step=100.0,
                                  key=WALK_KEY))
     data_ = network(ctx.path, ctx.version)

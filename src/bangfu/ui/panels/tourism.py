@@ -11,6 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from bangfu import indicators as ind
+from bangfu.indicators import stored as stored_ind
+from bangfu.ui import cache
 from bangfu.core.vocab import SITE_TYPE
 from bangfu.maps import themes as thememaps
 from bangfu.ui.shell import Context
@@ -69,20 +71,44 @@ class AreaView:
 
     villages: pd.DataFrame  # every village with its metrics
     area_villages: pd.DataFrame  # the area's villages with their metrics
-    households: pd.DataFrame  # every household point (no ids; for the aggregates only, never shown)
+    households: pd.DataFrame | None  # every household point (no ids; aggregates only); None: stored counts
     sites: pd.DataFrame  # the area's sites of the chosen types
     reach: pd.DataFrame  # households reached per town, county row last (sites of every town count); as shown
     area_reach: pd.DataFrame  # the same for the area's households (``reach`` itself for the county)
+    site_counts: pd.DataFrame | None = None  # stored households in reach per site (``site_id``), if used
+    no_households: bool = False  # the workspace has no household points
 
     @property
     def is_whole(self) -> bool:
         return self.area_reach is self.reach
 
 
+def _stored_reach(ctx: Context, choice: Choice) -> dict[str, pd.DataFrame] | None:
+    """The stored reach counts (:mod:`bangfu.workspace.derived`, ``village_tourism``) when the choice is what they
+    were computed for (every site type, the default distance), at every level (the table lists every town of the
+    workspace: never read from the whole household layer in a session), else None."""
+    if choice.reach_m != ind.DEFAULT_REACH_M:
+        return None
+    if not set(ctx.layer("tourism_sites")["site_type"].astype(str)) <= set(map(str, choice.types)):
+        return None
+    personal.require_aggregates(ctx.user, "households")
+    return cache.derived_table(ctx.path, ctx.version, "village_tourism", lang=ctx.lang)
+
+
 def area_view(ctx: Context, choice: Choice) -> AreaView:
     """The area's sites and the households within ``choice.reach_m`` of a site of the chosen types (counts as
-    the signed-in user may see them: small cells suppressed)."""
+    the signed-in user may see them: small cells suppressed). With the default choice from the stored counts per
+    village and per site (no household read in the session)."""
     villages = ind.village_metrics(ctx.layer("villages"))
+    stored = _stored_reach(ctx, choice)
+    if stored is not None:
+        area_villages = ind.village_metrics(ctx.area_layer("villages"))
+        reach = _shown(ctx, stored_ind.reach_from_counts(stored["table"], villages))
+        area_reach = reach if ctx.is_whole else _shown(ctx, stored_ind.reach_from_counts(stored["table"],
+                                                                                          area_villages))
+        sites = ind.filter_sites(ctx.area_layer("tourism_sites"), types=choice.types)
+        return AreaView(villages, area_villages, None, sites, reach, area_reach, stored["sites"],
+                        no_households=int(stored["table"]["households"].sum()) == 0)
     households = ctx.aggregate_layer("households")
     area_villages = ind.village_metrics(ctx.area_layer("villages"))
     typed_sites = ind.filter_sites(ctx.layer("tourism_sites"), types=choice.types)  # reach counts sites of every town
@@ -92,7 +118,7 @@ def area_view(ctx: Context, choice: Choice) -> AreaView:
         # the area's row: its own households (for the whole county, the county row of the table above)
         area_reach = reach if ctx.is_whole else _shown(ctx, ind.reach_by_town(
             area_villages, ctx.area_aggregate_layer("households"), typed_sites, distance_m=choice.reach_m))
-    return AreaView(villages, area_villages, households, sites, reach, area_reach)
+    return AreaView(villages, area_villages, households, sites, reach, area_reach, no_households=households.empty)
 
 
 def _shown(ctx: Context, reach: pd.DataFrame) -> pd.DataFrame:
@@ -121,7 +147,7 @@ def kpi_section(ctx: Context, view: AreaView) -> None:
             (ctx.t("pt.col.poor_reached_pct"), _pct(row["poor_reached_pct"])),
         ]
     )
-    if view.households.empty:
+    if view.no_households:
         st.info(ctx.t("tourism.no_households"))
     if view.sites.empty:
         st.info(ctx.t("tourism.no_sites"))
@@ -161,7 +187,11 @@ def employment_chart(ctx: Context, view: AreaView) -> None:
 
 def site_table(ctx: Context, view: AreaView, choice: Choice) -> None:
     """The area's sites with households and poor households in reach, and the downloads."""
-    reach = ind.site_reach(view.sites, view.households, distance_m=choice.reach_m)
+    if view.site_counts is not None:  # stored per site (default distance)
+        counts = view.site_counts.set_index("site_id")[list(SITE_COUNTS)]
+        reach = counts.reindex(view.sites["site_id"].astype(str)).fillna(0).astype(int).set_axis(view.sites.index)
+    else:
+        reach = ind.site_reach(view.sites, view.households, distance_m=choice.reach_m)
     detail = personal.shown_counts(ind.site_table(view.sites, view.villages, reach=reach), ctx.user, SITE_COUNTS)
     frame = labelled(detail, ctx.lang, SITE_COLUMNS, prefer="tourism_sites")
     st.dataframe(frame, hide_index=True)
