@@ -456,3 +456,29 @@ def test_the_data_page_works_on_a_database_workspace(pg_demo: str, tmp_path: Pat
     shown = " ".join(str(c.value) for c in at.caption)
     assert pgconnect.parse(pg_demo).display() in shown.replace("\\", "").replace("\u2060", "").replace("&amp;", "&")
     assert not list(ROOT.glob("postgres*")) and not list(Path.cwd().glob("postgres*"))  # no Path() of the URL
+
+
+def test_stored_aggregates_of_a_database_workspace_equal_the_file_s(demo_pg: str, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch):
+    """`python -m bangfu derive` on a URL: the aggregate tables are kept in the data folder (never a path made of the
+    URL), equal the GeoPackage's, and are reused on the second run."""
+    import pandas as pd
+
+    from bangfu.workspace import derived, store
+
+    monkeypatch.setenv("BANGFU_WORKSPACE", str(tmp_path / "office"))
+    (tmp_path / "office").mkdir()
+    gpkg = tmp_path / "demo.gpkg"
+    gpkg.write_bytes(DEMO_PATH.read_bytes())
+    names = ["village_households", "village_roads"]
+    first = derived.derive(demo_pg, names)
+    assert sorted(first.computed) == sorted(names) and not first.failed
+    side = derived.sidecar_path(demo_pg)
+    assert side.exists() and side.parent == store.office_folder(demo_pg) and "://" not in str(side)
+    assert sorted(derived.derive(demo_pg, names).reused) == sorted(names)
+    derived.derive(gpkg, names)
+    for name in names:
+        on_db, on_file = derived.table(demo_pg, name), derived.table(gpkg, name)
+        assert on_db.keys() == on_file.keys()
+        for part in on_file:
+            pd.testing.assert_frame_equal(on_db[part], on_file[part], check_dtype=False)
