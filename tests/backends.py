@@ -14,7 +14,9 @@ import shapely
 
 from bangfu.workspace import store, transfer
 
-KINDS = ("gpkg", "postgis")
+from conftest import STORES
+
+KINDS = STORES  # the stores a test runs on: one list, in conftest
 
 
 def as_backend(gpkg: Path, kind: str, pg_url: str | None) -> Path | str:

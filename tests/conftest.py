@@ -153,3 +153,34 @@ def pg_url(pg_server: str) -> Iterator[str]:
     yield loc.url(loc.url_password)
     with pgconnect.connect(loc, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(loc.schema)))
+
+
+@pytest.fixture(scope="session")
+def demo_pg(pg_server: str) -> Iterator[str]:
+    """The shipped demo copied once into its own schema (for read-only tests), dropped at the end of the session."""
+    import uuid
+
+    from psycopg import sql
+
+    from bangfu.core.resources import DEMO_PATH
+    from bangfu.workspace import pgconnect, transfer
+
+    loc = pgconnect.parse(pg_server).with_schema("t_demo_" + uuid.uuid4().hex[:8])
+    url = loc.url(loc.url_password)
+    transfer.copy_workspace(DEMO_PATH, url)
+    yield url
+    with pgconnect.connect(loc, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(loc.schema)))
+
+
+#: The two workspace stores every store-dependent test runs on (tests/backends.py).
+STORES = ("gpkg", "postgis")
+
+
+@pytest.fixture(params=STORES)
+def workspace_any(request: pytest.FixtureRequest) -> Path | str:
+    """The demo workspace (read-only) as the shipped GeoPackage and as a PostGIS schema: a test using it runs on
+    both stores and must give the same answers."""
+    from bangfu.core.resources import DEMO_PATH
+
+    return DEMO_PATH if request.param == "gpkg" else request.getfixturevalue("demo_pg")

@@ -30,6 +30,7 @@ from bangfu.core.resources import DEMO_PATH
 from bangfu.geo.crs import metric_crs
 from bangfu.workspace import areas, store
 from bangfu.workspace.schema import ROAD_CLASSES
+from conftest import STORES
 
 ROOT = Path(__file__).resolve().parents[1]
 CHISHUI = "440783116"
@@ -71,12 +72,9 @@ def _oracle(roads: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> pd.DataFrame
     return out.rename(columns={"km": "total_km", "hard": "hardened_km"})
 
 
-@pytest.fixture(scope="module")
-def demo() -> Demo:
-    if not DEMO_PATH.exists():
-        pytest.fail("geodata/kaiping_demo.gpkg is missing: run `python -m bangfu.demo build`")
-    layers = store.read_workspace(DEMO_PATH)
-    meta = store.read_meta(DEMO_PATH)
+def _demo_from(location: Path | str) -> Demo:
+    layers = store.read_workspace(location)
+    meta = store.read_meta(location)
     as_of = ind.resolve_as_of(meta, dt.date.today())
     v, roads = layers["villages"], layers["roads"]
     crs = metric_crs(v)
@@ -85,6 +83,19 @@ def demo() -> Demo:
     access = ind.access_shares(ind.prepare_households(layers["households"], v, crs=crs), roads, v, zones=zones)
     return Demo(layers, meta, as_of, ind.road_pieces(roads, v), zones, table, ind.town_summary(table),
                 access.set_index("town_code"), _oracle(roads, v))
+
+
+@pytest.fixture(scope="module")
+def demo() -> Demo:
+    if not DEMO_PATH.exists():
+        pytest.fail("geodata/kaiping_demo.gpkg is missing: run `python -m bangfu.demo build`")
+    return _demo_from(DEMO_PATH)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def demo_any(request: pytest.FixtureRequest, demo: Demo) -> Demo:
+    """The demo read from the GeoPackage and from a PostGIS copy of it: every figure must be the same."""
+    return demo if request.param == "gpkg" else _demo_from(request.getfixturevalue("demo_pg"))
 
 
 def _areas(demo: Demo) -> list[areas.Area]:
@@ -171,7 +182,8 @@ def _same(places: dict[str, Place], key: str, area: areas.Area) -> None:
         assert values == pytest.approx([values[0]] * len(values), rel=1e-9, abs=1e-12), (area.name, key, values)
 
 
-def test_every_town_shows_the_same_figures_in_every_place(demo: Demo):
+def test_every_town_shows_the_same_figures_in_every_place(demo_any: Demo):
+    demo = demo_any
     for area in _areas(demo):
         roads_page, village_table, by_year = _roads_page(demo, area)
         places = {"overview": _overview(demo, area), "roads": roads_page, "briefing": _briefing(demo, area),
@@ -191,8 +203,9 @@ def test_every_town_shows_the_same_figures_in_every_place(demo: Demo):
         assert by_year["cumulative_rate_pct"].iloc[-1] == pytest.approx(oracle["rate_pct"], abs=1e-9)
 
 
-def test_the_reported_figures(demo: Demo):
-    """The figures of the bug report: the overview's (correct) rates, now everywhere."""
+def test_the_reported_figures(demo_any: Demo):
+    """The figures of the bug report: the overview's (correct) rates, now everywhere (read from either store)."""
+    demo = demo_any
     expected = {"440783116": "62.8%", "440783106": "76.9%", "440783107": "77.5%"}
     v = demo.layers["villages"]
     for code, text in expected.items():

@@ -11,16 +11,14 @@ import datetime as dt
 import multiprocessing as mp
 import subprocess
 import sys
-import uuid
 from pathlib import Path
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import psycopg
 import pytest
 
-from backends import KINDS, state
+from backends import state
 from bangfu.core.resources import DEMO_PATH
 from bangfu.editing import engine as edits
 from bangfu.workspace import audit, locking, pgconnect, postgis, store, transfer
@@ -35,23 +33,6 @@ def _admin_sql(url: str, query: str, params: tuple = ()) -> list[tuple]:
     with pgconnect.connect(url, autocommit=True) as con:
         cur = con.execute(query, params)  # type: ignore[arg-type]
         return cur.fetchall() if cur.description else []
-
-
-@pytest.fixture(scope="session")
-def demo_pg(pg_server: str) -> Iterator[str]:
-    """The demo copied once into its own schema (read-only tests), dropped at the end of the session."""
-    schema = "t_demo_" + uuid.uuid4().hex[:8]
-    loc = pgconnect.parse(pg_server).with_schema(schema)
-    url = loc.url(loc.url_password)
-    transfer.copy_workspace(DEMO_PATH, url)
-    yield url
-    _admin_sql(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-@pytest.fixture(params=KINDS)
-def workspace_any(request: pytest.FixtureRequest) -> Path | str:
-    """The demo workspace as the shipped GeoPackage and as a PostGIS schema (read-only)."""
-    return DEMO_PATH if request.param == "gpkg" else request.getfixturevalue("demo_pg")
 
 
 @pytest.fixture(scope="session")
