@@ -38,13 +38,7 @@ def _check(folder: Path, spec, level: str) -> None:
     if not name:
         v = store.read_layer(folder / store.WORKSPACE_FILE, "villages")
         name = str(v.loc[v["town_code"] == query["area"], "town_name"].iloc[0])
-    at = AppTest.from_file(str(ROOT / spec.path), default_timeout=TIMEOUT)
-    sign_in(at, folder, "chief")
-    for k, val in query.items():
-        at.query_params[k] = val
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    at = _run(folder, spec.path, query)
     assert at.title, "no title"
     if spec.path in WORKSPACE_PAGES:
         assert at.title[0].value == t(spec.label, "zh")
@@ -107,7 +101,12 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 
 def _page(folder: Path, name: str, query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
+    return _run(folder, f"pages/{name}.py", query)
+
+
+def _run(folder: Path, path: str, query: dict[str, str]) -> AppTest:
+    """Page ``path`` (relative to the checkout) run once as the county chief with ``query``: no exception, no error."""
+    at = AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
     sign_in(at, folder, "chief")
     for k, val in query.items():
         at.query_params[k] = val

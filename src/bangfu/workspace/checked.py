@@ -23,7 +23,7 @@ import contextlib
 import dataclasses
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,17 +78,8 @@ CREATE TABLE IF NOT EXISTS checks (
 """
 
 
-@contextlib.contextmanager
-def _sidecar(path: Path | str, *, write: bool) -> Iterator[sqlite3.Connection]:
-    f = sidecar_path(path)
-    uri = f"file:{f}" + ("" if write else "?mode=ro")
-    con = sqlite3.connect(uri, uri=True, timeout=10)
-    try:
-        if write:
-            con.execute(_SCHEMA)
-        yield con
-    finally:
-        con.close()
+def _sidecar(path: Path | str, *, write: bool) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    return store.side_database(path, ".checks", write=write, schema=_SCHEMA, timeout=10)
 
 
 def _encode(report: Report) -> str:

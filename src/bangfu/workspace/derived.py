@@ -26,7 +26,7 @@ import importlib
 import io
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,16 +125,8 @@ CREATE TABLE IF NOT EXISTS derived (
 """
 
 
-@contextlib.contextmanager
-def _sidecar(path: Path | str, *, write: bool) -> Iterator[sqlite3.Connection]:
-    f = sidecar_path(path)
-    con = sqlite3.connect(f"file:{f}" + ("" if write else "?mode=ro"), uri=True, timeout=30)
-    try:
-        if write:
-            con.execute(_SCHEMA)
-        yield con
-    finally:
-        con.close()
+def _sidecar(path: Path | str, *, write: bool) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+    return store.side_database(path, ".derived", write=write, schema=_SCHEMA, timeout=30)
 
 
 def _to_bytes(df: pd.DataFrame) -> bytes:

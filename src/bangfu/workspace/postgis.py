@@ -34,7 +34,6 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -406,16 +405,6 @@ def _read(location: str, name: str, where: sql.Composable | None = None, params:
     return _frame(layer, rows)
 
 
-@dataclass(frozen=True)
-class WorkspaceInfo:
-    """What the app shows about an open database workspace (as :class:`bangfu.workspace.store.WorkspaceInfo`)."""
-
-    path: str
-    version: str
-    meta: dict[str, str]
-    layers: list[str]
-
-
 #: Rows whose envelope meets a box: the GiST index (``&&``, single-precision boxes: a few more rows), then the
 #: exact envelope test in double precision, so the answer is the GeoPackage's R-tree answer.
 _BBOX = sql.SQL("(geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND ST_XMax(geom) >= %s AND ST_XMin(geom) <= %s "
@@ -513,9 +502,9 @@ class PostgisStore:
         except psycopg.Error as exc:
             raise _db_error(exc, str(location), "打开工作空间", "opening the workspace") from None
 
-    def open_workspace(self, location: store.Path | str) -> WorkspaceInfo:
+    def open_workspace(self, location: store.Path | str) -> store.WorkspaceInfo:
         self.check_workspace_file(location)
-        return WorkspaceInfo(str(location), self.workspace_version(location), self.read_meta(location),
+        return store.WorkspaceInfo(str(location), self.workspace_version(location), self.read_meta(location),
                              self.list_layers(location))
 
     # ----------------------------------------------------------------- writes

@@ -141,6 +141,21 @@ def side_file(location: Path | str, suffix: str) -> Path:
     return p.with_name(f".{p.name}{suffix}")
 
 
+@contextlib.contextmanager
+def side_database(location: Path | str, suffix: str, *, write: bool, schema: str,
+                  timeout: float = 10) -> Iterator[sqlite3.Connection]:
+    """An SQLite connection to a workspace's side file (:func:`side_file`): read-only unless ``write`` (then
+    created if missing, with ``schema`` applied); closed on leaving. The caller commits (``with con:``)."""
+    f = side_file(location, suffix)
+    con = sqlite3.connect(f"file:{f}" + ("" if write else "?mode=ro"), uri=True, timeout=timeout)
+    try:
+        if write:
+            con.execute(schema)
+        yield con
+    finally:
+        con.close()
+
+
 def ensure_workspace(folder: Path | str | None = None, *, demo: Path = DEMO_PATH) -> Path:
     """The workspace file in ``folder``, ready to open: copies the shipped demo there on first use.
 
@@ -904,9 +919,9 @@ def ensure_history_table(con: sqlite3.Connection | Any, hist: Layer) -> None:
 
 @dataclass(frozen=True)
 class WorkspaceInfo:
-    """What the app shows about the open workspace."""
+    """What the app shows about the open workspace (either store: ``path`` is a GeoPackage path or a URL)."""
 
-    path: Path
+    path: Path | str
     version: str
     meta: dict[str, str]
     layers: list[str]
