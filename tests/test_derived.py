@@ -214,7 +214,9 @@ def test_reused_while_unchanged_and_recomputed_for_what_an_edit_wrote(tmp_path: 
     road_edits.edit_road(path, str(road["road_id"]), {"status": "completed", "completed_year": year,
                                                       "progress_pct": 100.0},
                          expected_version=int(road["version"]), user=access.cli_principal())
+    assert not derived.is_stored(path, "village_roads") and derived.is_stored(path, "village_households")
     after_edit = derived.derive(path)
+    assert derived.is_stored(path, "village_roads")
     wrote_roads = {d.name for d in derived.DERIVED if "roads" in d.depends}
     assert set(after_edit.computed) == wrote_roads
     assert set(after_edit.reused) == {d.name for d in derived.DERIVED} - wrote_roads

@@ -258,7 +258,7 @@ def _derived(path: str, version: str, name: str) -> dict[str, pd.DataFrame]:
 
 def derived_ready(path: str, name: str) -> bool:
     """True when the derived table ``name`` is stored for the workspace's current content (no computation needed)."""
-    return ws_derived.stored_table(path, name) is not None
+    return ws_derived.is_stored(path, name)
 
 
 def derived_table(path: str, version: str, name: str, *, lang: str = "zh") -> dict[str, pd.DataFrame]:

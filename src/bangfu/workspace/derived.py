@@ -35,7 +35,7 @@ import pandas as pd
 from bangfu.core.errors import BangfuError
 from bangfu.workspace import store
 
-__all__ = ["Derived", "DERIVED", "Reader", "Progress", "DeriveReport", "sidecar_path", "table_key", "stored_table",
+__all__ = ["Derived", "DERIVED", "Reader", "Progress", "DeriveReport", "sidecar_path", "table_key", "stored_table", "is_stored",
            "table", "derive", "get_derived", "STORED_LEVELS", "uses_stored", "PREFIX"]
 
 #: Reads one layer of the workspace (default :func:`bangfu.workspace.store.read_layer`).
@@ -135,18 +135,28 @@ def _to_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def stored_table(path: Path | str, name: str, tokens: Mapping[str, str] | None = None) -> Parts | None:
-    """The stored parts of table ``name`` for the workspace's current content, or None when not stored."""
-    p = path  # a GeoPackage path or a postgresql:// URL (the store reads either)
-    if not sidecar_path(p).exists():
+def _stored_rows(path: Path | str, name: str, tokens: Mapping[str, str] | None, columns: str,
+                 limit: str = "") -> list[tuple] | None:
+    """Rows (``columns``) of table ``name`` stored for the workspace's current content; None when there is no
+    side file or it cannot be read."""
+    if not sidecar_path(path).exists():
         return None
-    spec = get_derived(name)
-    key = table_key(spec, tokens if tokens is not None else store.content_tokens(p))
+    key = table_key(get_derived(name), tokens if tokens is not None else store.content_tokens(path))
     try:
-        with _sidecar(p, write=False) as con:
-            rows = con.execute("SELECT part, data FROM derived WHERE name = ? AND key = ?", (name, key)).fetchall()
+        with _sidecar(path, write=False) as con:
+            return con.execute(f"SELECT {columns} FROM derived WHERE name = ? AND key = ?{limit}", (name, key)).fetchall()
     except sqlite3.Error:
         return None  # an unreadable or foreign file: compute again
+
+
+def is_stored(path: Path | str, name: str, tokens: Mapping[str, str] | None = None) -> bool:
+    """Whether table ``name`` is stored for the workspace's current content, without reading it."""
+    return bool(_stored_rows(path, name, tokens, "1", " LIMIT 1"))
+
+
+def stored_table(path: Path | str, name: str, tokens: Mapping[str, str] | None = None) -> Parts | None:
+    """The stored parts of table ``name`` for the workspace's current content, or None when not stored."""
+    rows = _stored_rows(path, name, tokens, "part, data")
     if not rows:
         return None
     return {str(part): pd.read_parquet(io.BytesIO(data)) for part, data in rows}
@@ -219,7 +229,7 @@ def derive(path: Path | str, names: Iterable[str] | None = None, *, read: Reader
     for i, spec in enumerate(specs):
         if progress is not None:
             progress(i / max(len(specs), 1), spec.name)
-        if stored_table(p, spec.name, tokens) is not None:
+        if is_stored(p, spec.name, tokens):
             report.reused.append(spec.name)
             continue
         start = time.perf_counter()

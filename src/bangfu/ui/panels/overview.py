@@ -454,9 +454,13 @@ def warm_up(ctx: Context) -> None:
         if key in _WARMED:
             return
         _WARMED.add(key)
-    tasks = warm_tasks(ctx, as_of)
 
-    def run() -> None:
+    def run() -> None:  # the task list too is made in the thread: the masks of every area are not the page's work
+        try:
+            tasks = warm_tasks(ctx, as_of)
+        except Exception:  # noqa: BLE001 - best effort, as every task
+            _log.warning("warming failed", exc_info=True)
+            return
         for name, task in tasks:
             try:
                 task()
