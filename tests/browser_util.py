@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from pathlib import Path
 from collections.abc import Iterator
@@ -188,11 +189,16 @@ def settle(page, timeout_ms: int = 90_000) -> None:
 
 def map_frame(page, timeout_ms: int = 60000):
     """The (first) streamlit-folium iframe once Leaflet has drawn vector paths in it, as a Playwright Frame."""
-    iframe = page.locator(MAP_IFRAME).first
-    page.frame_locator(MAP_IFRAME).first.locator(DRAWN).first.wait_for(
-        state="attached", timeout=timeout_ms)
-    frame = iframe.element_handle(timeout=timeout_ms).content_frame()
-    assert frame is not None, "the map iframe has no document"
+    # A rerun (e.g. after a tab click) can replace the iframe between the wait and the handle: then the old
+    # element is detached and has no document. Wait for the drawn map again on the new one, up to the deadline.
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        left_ms = max(1000, int((deadline - time.monotonic()) * 1000))
+        page.frame_locator(MAP_IFRAME).first.locator(DRAWN).first.wait_for(state="attached", timeout=left_ms)
+        frame = page.locator(MAP_IFRAME).first.element_handle(timeout=left_ms).content_frame()
+        if frame is not None and not frame.is_detached():
+            break
+        assert time.monotonic() < deadline, "the map iframe has no document"
     frame.locator(".leaflet-zoom-anim").wait_for(state="detached", timeout=timeout_ms)
     return frame
 
