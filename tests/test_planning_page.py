@@ -121,7 +121,13 @@ def test_messages_say_when_the_cost_was_not_minimised():
     assert [lvl for lvl, _ in msgs] == ["warning", "warning"]
     assert "1.23%" in msgs[0][1] and "not minimised" in msgs[1][1]
     summary = planning_run.summary(res, "zh").set_index("指标")
-    assert "未压缩投资" in summary.loc["投资是否最省", "精确最优（整数规划）"]
+    # a solution the solver did not prove is never headed "optimum": not in the table, the messages, the Excel file
+    assert "精确最优（整数规划）" not in summary.columns
+    assert "未压缩投资" in summary.loc["投资是否最省", "整数规划目前最好解（未证明最优）"]
+    assert all("精确最优" not in text for _, text in planning_run.status_messages(res, "zh"))
+    assert "最优组合" not in planning_run.excel_sheets(res, "zh") and "目前最好组合" in planning_run.excel_sheets(res, "zh")
+    (level, text), = planning_run.plain_summary(res, "zh")
+    assert level == "warning" and text.startswith("目前找到的最好方案") and "1.23%" in text
     assert [label for label, _ in planning_run.kpis(res, "zh")][:2] == ["入选项目", "投资（万元）"]
 
 
