@@ -9,6 +9,7 @@ python-docx (Word), reporting progress through an optional callback.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,14 +36,31 @@ Progress = Callable[[float, str], object]
 
 @dataclass(frozen=True)
 class Briefing:
-    """The finished briefing: its content and the files (PDF, Word, map PNG, page preview PNG)."""
+    """The finished briefing: its content, the map PNG and the page preview PNG; the PDF and the Word file are
+    written the first time they are asked for (:attr:`pdf`, :attr:`docx`) and then kept — embedding the Chinese font
+    subset in the PDF takes seconds, so the page writes them when their download button is clicked, as the planning
+    page writes its Excel file."""
 
     content: BriefingContent
-    pdf: bytes
-    docx: bytes
     map_png: bytes
     preview_png: bytes
     font_family: str
+    chart_png: bytes = b""
+
+    @functools.cached_property
+    def pdf(self) -> bytes:
+        """The one-page A4 PDF (the page of :attr:`preview_png`, drawn again and saved as PDF)."""
+        from bangfu.briefing.figures import figure_bytes, page_figure
+
+        with cjk_rc(self.font_family):
+            return figure_bytes(page_figure(self.content), "pdf")
+
+    @functools.cached_property
+    def docx(self) -> bytes:
+        """The Word file (the same content, the map and the chart as pictures)."""
+        from bangfu.briefing import docx_export
+
+        return docx_export.docx_bytes(self.content, map_png=self.map_png, chart_png=self.chart_png)
 
     def file_stem(self) -> str:
         """A file name without extension, e.g. ``领导简报_开平市赤水镇_2025-11-23``."""
@@ -51,11 +69,11 @@ class Briefing:
 
 
 def render(content: BriefingContent, *, progress: Progress | None = None, preview_dpi: int = 80) -> Briefing:
-    """Draw the PDF page, the map PNG, the Word file and a PNG preview of the page.
+    """Draw the map PNG, the chart and a PNG preview of the page; the PDF and the Word file follow on first use
+    (:attr:`Briefing.pdf`, :attr:`Briefing.docx`).
 
     Raises :class:`NoCJKFontError` (with a Chinese message) when no CJK font is installed.
     """
-    from bangfu.briefing import docx_export
     from bangfu.briefing.figures import chart_figure, figure_bytes, map_figure, page_figure
 
     report = progress or (lambda _f, _s: None)
@@ -64,14 +82,10 @@ def render(content: BriefingContent, *, progress: Progress | None = None, previe
         report(0.35, t("briefing.step_map", content.lang))
         map_png = figure_bytes(map_figure(content), "png", dpi=150)
         chart_png = figure_bytes(chart_figure(content), "png", dpi=150)
-        report(0.55, t("briefing.step_pdf", content.lang))
-        page = page_figure(content)
-        pdf = figure_bytes(page, "pdf")
-        preview = figure_bytes(page, "png", dpi=preview_dpi)
-    report(0.85, t("briefing.step_docx", content.lang))
-    docx = docx_export.docx_bytes(content, map_png=map_png, chart_png=chart_png)
+        report(0.7, t("briefing.step_page", content.lang))
+        preview = figure_bytes(page_figure(content), "png", dpi=preview_dpi)
     report(1.0, t("briefing.step_done", content.lang))
-    return Briefing(content, pdf, docx, map_png, preview, family)
+    return Briefing(content, map_png, preview, family, chart_png)
 
 
 def presentation_png(content: BriefingContent, *, width_in: float = 16.0, height_in: float = 8.5) -> bytes:
