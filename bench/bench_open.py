@@ -231,6 +231,9 @@ def main() -> None:
     ap.add_argument("--derive-once", action="store_true",
                     help="derive the stored aggregates once (this tree) and give both trees a copy, so that a baseline "
                          "that reads them too is measured on them")
+    ap.add_argument("--derived-from", type=Path, default=None,
+                    help="with --derive-once: the side file (.workspace.gpkg.derived) of an earlier run's copy of the "
+                         "same workspace, given to both trees instead of deriving again")
     ap.add_argument("--child")
     ap.add_argument("--variant", default="new")
     args = ap.parse_args()
@@ -251,7 +254,7 @@ def main() -> None:
     print(f"workspace {args.workspace} ({args.workspace.stat().st_size / 2**20:.0f} MB); load {os.getloadavg()}")
     where.mkdir(parents=True, exist_ok=True)
     args.workspace = repaired(args.workspace, where)
-    side: Path | None = None  # --derive-once: the stored aggregates of the first tree's copy, given to the others
+    side: Path | None = args.derived_from  # --derive-once: the first tree's stored aggregates, given to the others
     for variant, src in trees:
         print(f"[{variant}: {src}]", flush=True)
         if "open" in steps:

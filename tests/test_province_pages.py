@@ -236,8 +236,11 @@ def test_planning_at_province_opens_on_the_stored_portfolio(province_ws: Path, m
     shown = _metrics(at)
     for label, value in planning_run.kpis(direct, "zh"):
         assert shown[label] == value, label
+    at.session_state["planning.tab"] = t("planning.portfolio", "zh")  # the method's words: in the portfolio tab
+    at.run()
     how = " ".join(s.value for s in at.success)
     assert "已证明最优" in how and "预先求解" in how
+    assert calls == []
     # another budget is solved (no stored answer for it), first with the quick limit
     at.number_input(key="budget").set_value(float(res.options.budget) + 50.0)
     at.button[0].click().run()
@@ -264,6 +267,10 @@ def test_planning_at_province_other_budget_best_found_then_optimum(province_ws: 
     shown = " ".join(x.value for x in [*at.info, *at.warning, *at.success, *at.caption, *at.markdown])
     assert "目前找到的最好方案" in shown and "最优（" not in shown.replace("未证明最优", "")
     assert "已证明最优" not in shown
+    at.session_state["planning.tab"] = t("planning.portfolio", "zh")  # the method's words: in the portfolio tab
+    at.run()
+    shown = " ".join(x.value for x in [*at.info, *at.warning, *at.success, *at.caption, *at.markdown])
+    assert "整数规划目前最好解（未证明最优）" in shown and "已证明最优" not in shown
     at.button(key="planning_solve_full").click().run()
     assert not at.exception, [e.value for e in at.exception]
     full = at.session_state["planning_result"]
