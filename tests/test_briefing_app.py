@@ -81,8 +81,8 @@ def test_page_names_the_plan_it_briefs(small_ws: Path):
 
 
 def test_pdf_and_word_are_written_when_asked_for(small_ws: Path):
-    """The page shows the preview without writing the PDF or the Word file (embedding the font subset takes seconds
-    at every level); they are written on the first download and kept: a one-page PDF of the same page (its text
+    """The page shows the preview without writing the PDF, the Word file or the map PNG (embedding the font subset
+    alone takes seconds at every level); they are written on the first download and kept: a one-page PDF of the same page (its text
     holds the title and the key figures the page shows) and a Word file of the same content."""
     import io
 
@@ -91,7 +91,7 @@ def test_pdf_and_word_are_written_when_asked_for(small_ws: Path):
 
     at = _run()
     b = at.session_state["_bangfu_session_cache"]["briefing"][1]
-    assert "pdf" not in vars(b) and "docx" not in vars(b)  # nothing written yet
+    assert not {"pdf", "docx", "map_png"} & set(vars(b))  # nothing written yet
     assert b.preview_png.startswith(b"\x89PNG")
     reader = pypdf.PdfReader(io.BytesIO(b.pdf))
     assert len(reader.pages) == 1
@@ -102,3 +102,4 @@ def test_pdf_and_word_are_written_when_asked_for(small_ws: Path):
     assert b.pdf is b.pdf  # written once
     words = "\n".join(p.text for p in Document(io.BytesIO(b.docx)).paragraphs)
     assert b.content.title in words
+    assert b.map_png.startswith(b"\x89PNG")

@@ -39,8 +39,8 @@ def test_presentation_mode(tmp_path: Path):
 
 
 def test_pdf_and_word_download_when_clicked(tmp_path: Path):
-    """The PDF and the Word file are written when their button is clicked (not with the page): a click downloads a
-    one-page PDF and a Word file of the town's briefing, offline."""
+    """The PDF, the Word file and the map PNG are written when their button is clicked (not with the page): a click
+    downloads a one-page PDF, a Word file and the map of the town's briefing, offline."""
     import io
 
     import pypdf
@@ -64,5 +64,8 @@ def test_pdf_and_word_download_when_clicked(tmp_path: Path):
             page.get_by_role("button", name=t("briefing.download_docx", "zh")).click()
         doc = Document(io.BytesIO(Path(word.value.path()).read_bytes()))
         assert any("赤水镇" in p.text for p in doc.paragraphs)
+        with page.expect_download(timeout=90_000) as png:
+            page.get_by_role("button", name=t("briefing.download_png", "zh")).click()
+        assert Path(png.value.path()).read_bytes().startswith(b"\x89PNG")
         assert not log.foreign, log.foreign[:5]
         assert not dialogs

@@ -36,24 +36,41 @@ Progress = Callable[[float, str], object]
 
 @dataclass(frozen=True)
 class Briefing:
-    """The finished briefing: its content, the map PNG and the page preview PNG; the PDF and the Word file are
-    written the first time they are asked for (:attr:`pdf`, :attr:`docx`) and then kept — embedding the Chinese font
-    subset in the PDF takes seconds, so the page writes them when their download button is clicked, as the planning
-    page writes its Excel file."""
+    """The finished briefing: its content and the page preview PNG the page shows; the files to download — the PDF,
+    the Word file and the map PNG — are drawn the first time they are asked for (:attr:`pdf`, :attr:`docx`,
+    :attr:`map_png`) and then kept: embedding the Chinese font subset in the PDF alone takes seconds, so the page
+    writes them when their download button is clicked, as the planning page writes its Excel file."""
 
     content: BriefingContent
-    map_png: bytes
     preview_png: bytes
     font_family: str
-    chart_png: bytes = b""
+
+    def _drawn(self, figure: Callable[[BriefingContent], Any], fmt: str, dpi: int = 150) -> bytes:
+        from bangfu.briefing.figures import figure_bytes
+
+        with cjk_rc(self.font_family):
+            return figure_bytes(figure(self.content), fmt, dpi=dpi)
 
     @functools.cached_property
     def pdf(self) -> bytes:
         """The one-page A4 PDF (the page of :attr:`preview_png`, drawn again and saved as PDF)."""
-        from bangfu.briefing.figures import figure_bytes, page_figure
+        from bangfu.briefing.figures import page_figure
 
-        with cjk_rc(self.font_family):
-            return figure_bytes(page_figure(self.content), "pdf")
+        return self._drawn(page_figure, "pdf")
+
+    @functools.cached_property
+    def map_png(self) -> bytes:
+        """The map alone, as a PNG at 150 dpi (a download, and a picture of the Word file)."""
+        from bangfu.briefing.figures import map_figure
+
+        return self._drawn(map_figure, "png")
+
+    @functools.cached_property
+    def chart_png(self) -> bytes:
+        """The chart of road km hardened by year, as a PNG at 150 dpi (a picture of the Word file)."""
+        from bangfu.briefing.figures import chart_figure
+
+        return self._drawn(chart_figure, "png")
 
     @functools.cached_property
     def docx(self) -> bytes:
@@ -69,23 +86,20 @@ class Briefing:
 
 
 def render(content: BriefingContent, *, progress: Progress | None = None, preview_dpi: int = 80) -> Briefing:
-    """Draw the map PNG, the chart and a PNG preview of the page; the PDF and the Word file follow on first use
-    (:attr:`Briefing.pdf`, :attr:`Briefing.docx`).
+    """Draw the page preview (PNG); the PDF, the Word file and the map PNG follow on first use (:attr:`Briefing.pdf`,
+    :attr:`Briefing.docx`, :attr:`Briefing.map_png`).
 
     Raises :class:`NoCJKFontError` (with a Chinese message) when no CJK font is installed.
     """
-    from bangfu.briefing.figures import chart_figure, figure_bytes, map_figure, page_figure
+    from bangfu.briefing.figures import figure_bytes, page_figure
 
     report = progress or (lambda _f, _s: None)
     family = find_cjk_family()
     with cjk_rc(family):
-        report(0.35, t("briefing.step_map", content.lang))
-        map_png = figure_bytes(map_figure(content), "png", dpi=150)
-        chart_png = figure_bytes(chart_figure(content), "png", dpi=150)
-        report(0.7, t("briefing.step_page", content.lang))
+        report(0.6, t("briefing.step_page", content.lang))
         preview = figure_bytes(page_figure(content), "png", dpi=preview_dpi)
     report(1.0, t("briefing.step_done", content.lang))
-    return Briefing(content, map_png, preview, family, chart_png)
+    return Briefing(content, preview, family)
 
 
 def presentation_png(content: BriefingContent, *, width_in: float = 16.0, height_in: float = 8.5) -> bytes:

@@ -897,7 +897,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.building": ("正在生成简报…", "Building the briefing…"),
     "briefing.step_data": ("读取数据", "Reading data"),
     "briefing.step_figures": ("计算指标", "Computing figures"),
-    "briefing.step_map": ("绘制地图", "Drawing the map"),
     "briefing.step_page": ("排版简报页面", "Laying out the page"),
     "briefing.pdf_help": ("点击时生成 PDF（嵌入中文字体，需要几秒）", "The PDF is written when you click (embedding the Chinese font takes a few seconds)"),
     "briefing.docx_help": ("点击时生成 Word 文件", "The Word file is written when you click"),

@@ -150,8 +150,8 @@ def presentation(ctx: Context, b: briefing.Briefing) -> None:
 
 
 def downloads(ctx: Context, b: briefing.Briefing) -> None:
-    """PDF, Word and map PNG download buttons, side by side. The PDF and the Word file are written when their button
-    is clicked (then kept with the briefing): the page does not wait for them."""
+    """PDF, Word and map PNG download buttons, side by side. The files are written when their button is clicked (then
+    kept with the briefing): the page does not wait for them."""
     d1, d2, d3 = st.columns(3)
     d1.download_button(ctx.t("briefing.download_pdf"), lambda: b.pdf, file_name=f"{b.file_stem()}.pdf",
                        mime="application/pdf", key="dl_pdf", type="primary", width="stretch", on_click="ignore",
@@ -159,7 +159,7 @@ def downloads(ctx: Context, b: briefing.Briefing) -> None:
     d2.download_button(ctx.t("briefing.download_docx"), lambda: b.docx, file_name=f"{b.file_stem()}.docx", key="dl_docx",
                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", width="stretch",
                        on_click="ignore", help=ctx.t("briefing.docx_help"))
-    d3.download_button(ctx.t("briefing.download_png"), b.map_png, file_name=f"{b.file_stem()}_地图.png",
+    d3.download_button(ctx.t("briefing.download_png"), lambda: b.map_png, file_name=f"{b.file_stem()}_地图.png",
                        mime="image/png", key="dl_png", width="stretch", on_click="ignore")
 
 
