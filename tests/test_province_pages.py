@@ -281,3 +281,40 @@ def test_planning_at_province_other_budget_best_found_then_optimum(province_ws: 
     assert full.exact.cost == pytest.approx(oracle.exact.cost)
     assert not any(b.key == "planning_solve_full" for b in at.button)
     assert "已证明最优" in " ".join(s.value for s in at.success)
+
+
+@pytest.mark.parametrize("level", ["province", "city"])
+def test_briefing_map_units_from_the_shared_dissolve_equal_a_dissolve_of_the_area(province_ws: Path, level: str):
+    """The briefing's map of a province or city takes its units (the areas one level below, and the other areas as
+    context) from the whole workspace's dissolve — the app's shared cache, as the page passes it — instead of
+    dissolving the area's villages again: the same units, figures and outlines as that dissolve
+    (bangfu.workspace.areas.unit_polygons of the area's own villages)."""
+    import shapely
+
+    from bangfu.briefing import content as bc
+    from bangfu.workspace import access, areas, personal
+
+    path = province_ws / store.WORKSPACE_FILE
+    code = LEVELS[level][0].get("area")
+    load = personal.loader(path, access.cli_principal(), aggregates=True)
+    villages = store.read_layer(path, "villages")
+    asked: list[str] = []
+
+    def units(lv: str):
+        asked.append(lv)
+        return areas.unit_polygons(villages, lv)
+
+    meta = store.read_meta(path)
+    shared = bc.compute_content(load, meta=meta, town_code=code, units=units)
+    own = bc.compute_content(load, meta=meta, town_code=code)
+    assert asked == (["city"] if level == "province" else ["county", "city"])
+    for a, b in ((shared.villages, own.villages), (shared.context, own.context)):
+        if b is None:
+            assert a is None
+            continue
+        a, b = a.sort_values("code").reset_index(drop=True), b.sort_values("code").reset_index(drop=True)
+        assert a["code"].tolist() == b["code"].tolist() and len(a) >= 1
+        for col in ("poor_households", "households", "poverty_density"):
+            if col in b:
+                assert a[col].tolist() == pytest.approx(b[col].tolist())
+        assert all(shapely.equals_exact(x, y, 1e-6) for x, y in zip(a.geometry, b.geometry))

@@ -122,6 +122,7 @@ def build_briefing(
     progress: Progress | None = None,
     user: Principal | None = None,
     plan: Mapping[str, Any] | None = None,
+    units: Callable[[str], Any] | None = None,
 ) -> Briefing:
     """Compute and render the briefing of the county (``town_code=None``) or one town.
 
@@ -129,13 +130,14 @@ def build_briefing(
     :func:`bangfu.workspace.store.read_layer`); ``overrides`` replaces a section's computed value, e.g.
     ``{"projects": portfolio}`` with the portfolio chosen on the planning page.
     ``progress(fraction, message)`` is called as the work advances. ``plan``: the budget, project count and cost
-    of that portfolio, named in the briefing (:func:`bangfu.briefing.content.plan_title`).
+    of that portfolio, named in the briefing (:func:`bangfu.briefing.content.plan_title`). ``units(level)``: the
+    workspace's areas of a level as polygons, dissolved once (:func:`bangfu.briefing.content.compute_content`).
     """
     report = progress or (lambda _f, _s: None)
     find_cjk_family()  # fail early, before any work, when no Chinese font is installed
     report(0.05, t("briefing.step_data", lang))
     content = compute_content(loader, meta=meta, town_code=town_code, lang=lang, date=date, now=now, overrides=overrides,
-                              user=user, plan=plan)
+                              user=user, plan=plan, units=units)
     report(0.3, t("briefing.step_figures", lang))
     return render(content, progress=report)
 

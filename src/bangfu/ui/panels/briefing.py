@@ -113,6 +113,7 @@ def _build(ctx: Context, portfolio: object, plan: dict[str, object] | None = Non
             lang=ctx.lang,
             overrides={"projects": portfolio} if portfolio is not None else None,
             plan=plan,
+            units=lambda level: data.unit_polygons(ctx.path, ctx.version, level),  # shared with the overview's map
             progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg),
         )
     except Exception as exc:  # noqa: BLE001 — a clear message for the reader, details for the planner
