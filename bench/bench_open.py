@@ -2,7 +2,7 @@
 branch against the named baseline "today's code" (the source tree before the change), in the same run.
 
     PYTHONPATH=src python bench/bench_open.py --workspace /tmp/province.gpkg --baseline-src /tmp/baseline/src \
-        [--steps open,first_page,imports,pages] [--pages-level province]
+        [--steps open,first_page,imports,pages] [--pages-level province] [--pages overview,planning] [--derive-once]
 
 ``--baseline-src``: the ``src`` folder of the baseline (e.g. ``git archive c8dcba7 src | tar -x -C /tmp/baseline``).
 Every step runs in a fresh child process (``python bench/bench_open.py --child STEP``) with ``PYTHONPATH`` set to
@@ -191,6 +191,25 @@ def repaired(src: Path, where: Path) -> Path:
     return dest
 
 
+def given_derived(source: Path, ws: Path) -> None:
+    """The stored aggregates of workspace ``source`` given to ``ws``, a copy of the same content: the side file is
+    copied and its keys rewritten from ``source``'s content tokens to ``ws``'s (a GeoPackage without content marks
+    is identified by its file's size, time and inode, which every copy changes)."""
+    import sqlite3
+
+    from bangfu.workspace import derived, store
+
+    dest = derived.sidecar_path(ws)
+    shutil.copyfile(derived.sidecar_path(source), dest)
+    old, new = store.content_tokens(source), store.content_tokens(ws)
+    con = sqlite3.connect(dest)
+    with con:
+        for layer in sorted(old, key=lambda k: -len(old[k])):
+            if old[layer] != new.get(layer):
+                con.execute("UPDATE derived SET key = replace(key, ?, ?)", (f"{layer}={old[layer]}", f"{layer}={new[layer]}"))
+    con.close()
+
+
 def fresh_copy(src: Path, where: Path, name: str) -> Path:
     folder = where / name
     shutil.rmtree(folder, ignore_errors=True)
@@ -226,6 +245,14 @@ def main() -> None:
     ap.add_argument("--pages-level", default="province", help="province, or an area code (city 4, county 6 digits)")
     ap.add_argument("--tmp", type=Path, default=None, help="where the copies go (default: a temporary folder)")
     ap.add_argument("--trees", default="new,baseline", help="which trees to run (new, baseline or both)")
+    ap.add_argument("--pages", default="", help="only these pages (URL paths, e.g. overview,planning,briefing; the "
+                    "first page of PAGES always runs first)")
+    ap.add_argument("--derive-once", action="store_true",
+                    help="derive the stored aggregates once (this tree) and give both trees a copy, so that a baseline "
+                         "that reads them too is measured on them")
+    ap.add_argument("--derived-from", type=Path, default=None,
+                    help="with --derive-once: an earlier run's copy of the same workspace (its workspace.gpkg) whose "
+                         "stored aggregates are given to both trees instead of deriving again")
     ap.add_argument("--child")
     ap.add_argument("--variant", default="new")
     args = ap.parse_args()
@@ -246,6 +273,7 @@ def main() -> None:
     print(f"workspace {args.workspace} ({args.workspace.stat().st_size / 2**20:.0f} MB); load {os.getloadavg()}")
     where.mkdir(parents=True, exist_ok=True)
     args.workspace = repaired(args.workspace, where)
+    side: Path | None = args.derived_from  # --derive-once: the first copy's stored aggregates, given to the others
     for variant, src in trees:
         print(f"[{variant}: {src}]", flush=True)
         if "open" in steps:
@@ -269,10 +297,16 @@ def main() -> None:
         if "pages" in steps:
             ws = fresh_copy(args.workspace, where, f"{variant}-pages")
             run_child("open", ws, variant, src)  # the stored validation (no effect on the baseline)
-            if variant == "new":  # the stored aggregates, as `python -m bangfu derive` after an import
+            if args.derive_once:  # the same stored aggregates for both trees (derived once, by this tree)
+                if side is None:
+                    show("derive once (stored aggregates, this tree)", run_child("derive", ws, "new", ROOT / "src"))
+                    side = ws
+                else:
+                    given_derived(side, ws)
+            elif variant == "new":  # the stored aggregates, as `python -m bangfu derive` after an import
                 show("derive (stored aggregates)", run_child("derive", ws, variant, src))
             level = "" if args.pages_level == "province" else args.pages_level
-            r = run_child("pages", ws, variant, src, BENCH_LEVEL=level or "province")
+            r = run_child("pages", ws, variant, src, BENCH_LEVEL=level or "province", BENCH_PAGES=args.pages)
             if "error" in r:
                 show("every page", r)
             else:

@@ -19,10 +19,12 @@ tab_rank, tab_port, tab_map, tab_cmp = kept_tabs([T("planning.ranking"), T("plan
 with tab_rank:
     pick_table(ctx, panel.ranking_table(ctx, result), key=panel.RANKING_KEY)  # a ticked project: on the map tab
 with tab_port:
-    panel.portfolio_tab(ctx, result)
+    if tab_port.open:
+        panel.portfolio_tab(ctx, result)
 with tab_map:
-    focus, fit = panel.map_pick(ctx, result)  # search box, map click or a ticked ranking row
-    show_map(panel.area_map(ctx, layers, result), key=panel.MAP_KEY, returned_objects=["last_active_drawing"],
-             focus=focus, fit=fit)
+    if tab_map.open:  # built only when shown: a province's plan draws hundreds of catchments
+        focus, fit = panel.map_pick(ctx, result)  # search box, map click or a ticked ranking row
+        show_map(panel.area_map(ctx, layers, result), key=panel.MAP_KEY, returned_objects=["last_active_drawing"],
+                 focus=focus, fit=fit)
 with tab_cmp:
     panel.scenarios_tab(ctx, result)

@@ -59,7 +59,10 @@ def child_pages(ws: Path, variant: str) -> dict:
     if level != "province":
         at.query_params["area"] = level
     rows = []
+    only = [p for p in os.environ.get("BENCH_PAGES", "").split(",") if p]  # e.g. overview,planning,briefing
     for i, spec in enumerate(PAGES):
+        if only and i and spec.url_path not in only:
+            continue
         if i:
             at.switch_page(spec.path)  # the same session goes on to the next page
         t0 = time.perf_counter()

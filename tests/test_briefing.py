@@ -341,7 +341,7 @@ def test_no_cjk_font_gives_a_chinese_message(monkeypatch):
 
 
 def test_progress_is_reported_in_order(county):
-    assert PROGRESS == sorted(PROGRESS) and PROGRESS[-1] == 1.0 and len(PROGRESS) >= 5
+    assert PROGRESS == sorted(PROGRESS) and PROGRESS[-1] == 1.0 and len(PROGRESS) >= 4  # data, figures, page, done (the files follow on first use)
 
 
 def test_english_briefing():

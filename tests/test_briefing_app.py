@@ -78,3 +78,28 @@ def test_page_names_the_plan_it_briefs(small_ws: Path):
     assert not at.exception, [e.value for e in at.exception]
     note = next(i.value for i in at.info if "当前的方案" in i.value)
     assert "预算 300 万元" in note and f"{len(res.exact.chosen)} 个项目" in note
+
+
+def test_pdf_and_word_are_written_when_asked_for(small_ws: Path):
+    """The page shows the preview without writing the PDF, the Word file or the map PNG (embedding the font subset
+    alone takes seconds at every level); they are written on the first download and kept: a one-page PDF of the same page (its text
+    holds the title and the key figures the page shows) and a Word file of the same content."""
+    import io
+
+    import pypdf
+    from docx import Document
+
+    at = _run()
+    b = at.session_state["_bangfu_session_cache"]["briefing"][1]
+    assert not {"pdf", "docx", "map_png"} & set(vars(b))  # nothing written yet
+    assert b.preview_png.startswith(b"\x89PNG")
+    reader = pypdf.PdfReader(io.BytesIO(b.pdf))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text().replace(" ", "")
+    assert b.content.title.replace(" ", "") in text
+    for m in at.metric[:5]:
+        assert m.value.replace(" ", "") in text, m.label
+    assert b.pdf is b.pdf  # written once
+    words = "\n".join(p.text for p in Document(io.BytesIO(b.docx)).paragraphs)
+    assert b.content.title in words
+    assert b.map_png.startswith(b"\x89PNG")

@@ -334,6 +334,8 @@ def test_planning_ranking_row_is_shown_on_the_map_tab(monkeypatch: pytest.Monkey
     _run(at)
     ranking = at.session_state["planning_result"].ranking
     at.session_state["planning_ranking"] = {"selection": {"rows": [2], "columns": []}}
+    assert not calls  # the map tab is not open: no map is built
+    at.session_state["planning.tab"] = t("planning.map", "zh")  # the user opens the map tab
     _run(at)
     project = layers["projects"].to_crs(4326).set_index("project_id").loc[ranking["project_id"].iloc[2], "geometry"]
     (s, w), (n, e) = json.loads(calls[-1]["feature_group_to_add"]._children.popitem()[1].bounds_json)

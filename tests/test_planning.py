@@ -395,3 +395,28 @@ def test_demo_exact_portfolio_is_the_cheapest_with_the_same_score(town, budget, 
     must = set(planning_run.default_must_in(res.coverage.projects))
     for p in ex.chosen.tolist():
         assert loo_gain(res.coverage, ex.chosen.tolist(), p, wu) > 0 or res.coverage.projects["project_id"].iloc[p] in must
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_stored_exact_portfolio_reads_back_as_solved_and_only_for_its_options(seed):
+    """A stored exact portfolio (bangfu.planning.stored: project ids + what was proven) reads back as the very
+    portfolio solve_exact reported — steps, notes, totals, bound, statuses — and equals brute force; options with
+    another key, or a coverage it was not solved on, get None (the page then solves)."""
+    from bangfu.planning import stored
+
+    cov = make_cov(np.random.default_rng(seed), 12, 150, density=0.2)
+    c = pl.Constraints(budget=45, must_in=("P01",))
+    ex = pl.solve_exact(cov, W, c)
+    assert ex.objective == pytest.approx(brute_force(cov, c, W))
+    parts = stored.portfolio_parts(ex, cov, "key-a")
+    back = stored.stored_exact(parts, cov, W, c, "key-a")
+    assert back is not None and back.extra == {"stored": 1.0}
+    pd.testing.assert_frame_equal(back.steps, ex.steps)
+    assert back.chosen.tolist() == ex.chosen.tolist()
+    assert (back.objective, back.cost, back.totals) == (ex.objective, ex.cost, ex.totals)
+    assert (back.status, back.cost_status, back.bound, back.gap) == (ex.status, ex.cost_status, ex.bound, ex.gap)
+    assert stored.stored_exact(parts, cov, W, c, "key-b") is None
+    other = make_cov(np.random.default_rng(seed + 1), 12, 150, density=0.2)
+    assert stored.stored_exact(parts, other, W, c, "key-a") is None or \
+        pl.coverage_value(other, back.chosen, other.unit_weights(W)) == pytest.approx(ex.objective)
+    assert stored.stored_exact(parts, stored.subset(cov, ["P00", "P01"]), W, pl.Constraints(budget=45), "key-a") is None

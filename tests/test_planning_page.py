@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bangfu.core.labels import t
+
 from bangfu.core.vocab import MISSING_LABEL
 from bangfu.workspace.areas import AreaError
 from bangfu.planning import run as planning_run
@@ -33,6 +35,13 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return folder
 
 
+def _open_tab(at: AppTest, label: str) -> None:
+    """Open the page's tab ``label`` (as a click on it does: the tab's choice in session state, and a rerun)."""
+    at.session_state["planning.tab"] = t(label, "zh")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def _page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / "planning.py"), default_timeout=120)
     at.run()
@@ -54,9 +63,11 @@ def test_page_computes_ranking_portfolio_and_scenarios(ws: Path):
     reach = [hh.distance(g) <= PROJECT_TYPE_TABLE[k].distance_m for g, k in zip(chosen.to_crs(UTM).geometry, chosen["project_type"])]
     assert metrics["受益农户"] == f"{int(np.logical_or.reduce(reach).sum()):,}"
     assert "R1" in at.session_state["planning_result"].coverage.projects["project_id"].iloc[at.session_state["planning_result"].exact.chosen].tolist()
+    ranking = at.dataframe[0].value
+    assert not at.success  # the portfolio tab (its method figures) is built when it is opened
+    _open_tab(at, "planning.portfolio")
     assert any("已证明最优" in s.value for s in at.success)
     assert any("投资最少（已证明）" in c.value for c in at.caption)  # the exact plan is the cheapest optimum
-    ranking = at.dataframe[0].value
     assert "受益贫困户(户)" in ranking.columns and len(ranking) == 4
     # save A, change the budget, save B: both shown
     at.button(key="save_A").click().run()
@@ -121,7 +132,13 @@ def test_messages_say_when_the_cost_was_not_minimised():
     assert [lvl for lvl, _ in msgs] == ["warning", "warning"]
     assert "1.23%" in msgs[0][1] and "not minimised" in msgs[1][1]
     summary = planning_run.summary(res, "zh").set_index("指标")
-    assert "未压缩投资" in summary.loc["投资是否最省", "精确最优（整数规划）"]
+    # a solution the solver did not prove is never headed "optimum": not in the table, the messages, the Excel file
+    assert "精确最优（整数规划）" not in summary.columns
+    assert "未压缩投资" in summary.loc["投资是否最省", "整数规划目前最好解（未证明最优）"]
+    assert all("精确最优" not in text for _, text in planning_run.status_messages(res, "zh"))
+    assert "最优组合" not in planning_run.excel_sheets(res, "zh") and "目前最好组合" in planning_run.excel_sheets(res, "zh")
+    (level, text), = planning_run.plain_summary(res, "zh")
+    assert level == "warning" and text.startswith("目前找到的最好方案") and "1.23%" in text
     assert [label for label, _ in planning_run.kpis(res, "zh")][:2] == ["入选项目", "投资（万元）"]
 
 
@@ -154,6 +171,7 @@ def test_plain_words_say_what_best_means_and_show_households():
 
 def test_page_puts_methods_in_the_expander_and_scenarios_carry_settings(ws: Path):
     at = _page()
+    _open_tab(at, "planning.portfolio")
     how = next(e for e in at.expander if e.label == "这是怎么算的")
     inside = " ".join(m.value for m in how.markdown)
     assert "整数规划" in inside and "贪心法" in inside

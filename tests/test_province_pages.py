@@ -198,3 +198,123 @@ def test_tourism_at_province_and_city_equals_the_layers(province_ws: Path, level
     assert shown[t("tourism.kpi_reached", "zh")] == ind.fmt_int(row["reached"])
     assert shown[t("tourism.kpi_poor_reached", "zh")] == ind.fmt_int(row["poor_reached"])
     assert shown[t("pt.col.poor_reached_pct", "zh")] == ind.fmt_pct(row["poor_reached_pct"])
+
+
+def _planning_layers(path: Path) -> dict[str, pd.DataFrame]:
+    return {n: store.read_layer(path, n) for n in ("villages", "households", "roads", "projects")}
+
+
+def test_planning_at_province_opens_on_the_stored_portfolio(province_ws: Path, monkeypatch: pytest.MonkeyPatch):
+    """At the form's default options the province page solves nothing: it reads the exact portfolio that ``derive``
+    stored (portfolio_straight), whose score and cost equal a solve on the household points (the exact oracle of
+    tests/test_planning.py: HiGHS on the households' own coverage, no stored table), proven optimal and cheapest."""
+    from bangfu.planning import run as planning_run, solvers
+    from bangfu.workspace import derived
+
+    path = province_ws / store.WORKSPACE_FILE
+    report = derived.derive(path, ["catchments_straight", "portfolio_straight"])
+    assert not report.failed
+    layers = _planning_layers(path)
+    direct = planning_run.run(layers, planning_run.default_options(layers["projects"], layers["villages"]))
+
+    calls: list[float] = []
+    real = solvers.solve_exact
+
+    def counted(*a, **k):
+        calls.append(k.get("time_limit", 0.0))
+        return real(*a, **k)
+
+    monkeypatch.setattr(solvers, "solve_exact", counted)
+    at = _page(province_ws, "planning", {})
+    assert calls == []  # nothing solved: the stored portfolio
+    res = at.session_state["planning_result"]
+    assert res.exact.extra.get("stored") == 1.0
+    assert res.exact.status == "optimal" and res.exact.cost_status == "minimal"
+    assert res.exact.objective == pytest.approx(direct.exact.objective)
+    assert res.exact.cost == pytest.approx(direct.exact.cost)
+    assert res.exact.totals == pytest.approx(direct.exact.totals)
+    shown = _metrics(at)
+    for label, value in planning_run.kpis(direct, "zh"):
+        assert shown[label] == value, label
+    at.session_state["planning.tab"] = t("planning.portfolio", "zh")  # the method's words: in the portfolio tab
+    at.run()
+    how = " ".join(s.value for s in at.success)
+    assert "已证明最优" in how and "预先求解" in how
+    assert calls == []
+    # another budget is solved (no stored answer for it), first with the quick limit
+    at.number_input(key="budget").set_value(float(res.options.budget) + 50.0)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert calls == [planning_run.QUICK_SECONDS]
+    assert at.session_state["planning_result"].exact.extra.get("stored") is None
+
+
+def test_planning_at_province_other_budget_best_found_then_optimum(province_ws: Path, monkeypatch: pytest.MonkeyPatch):
+    """Another budget at province level first gets the quick time limit (here none at all): the page shows the best
+    portfolio found with its proven gap and never says 最优 for it; the button solves on within the form's limit
+    to the proven optimum (= a solve without limit of the same options on the household points)."""
+    from bangfu.planning import run as planning_run
+
+    path = province_ws / store.WORKSPACE_FILE
+    monkeypatch.setattr(planning_run, "QUICK_SECONDS", 1e-9)
+    at = _page(province_ws, "planning", {})
+    budget = float(at.session_state["planning_result"].options.budget) + 100.0
+    at.number_input(key="budget").set_value(budget)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    quick = at.session_state["planning_result"]
+    assert quick.exact.status == "time_limit" and quick.options.time_limit == 1e-9
+    shown = " ".join(x.value for x in [*at.info, *at.warning, *at.success, *at.caption, *at.markdown])
+    assert "目前找到的最好方案" in shown and "最优（" not in shown.replace("未证明最优", "")
+    assert "已证明最优" not in shown
+    at.session_state["planning.tab"] = t("planning.portfolio", "zh")  # the method's words: in the portfolio tab
+    at.run()
+    shown = " ".join(x.value for x in [*at.info, *at.warning, *at.success, *at.caption, *at.markdown])
+    assert "整数规划目前最好解（未证明最优）" in shown and "已证明最优" not in shown
+    at.button(key="planning_solve_full").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    full = at.session_state["planning_result"]
+    assert full.exact.status == "optimal" and full.options.time_limit == 30.0
+    layers = _planning_layers(path)
+    oracle = planning_run.run(layers, planning_run.PlanOptions(budget=budget, must_in=full.options.must_in))
+    assert full.exact.objective == pytest.approx(oracle.exact.objective)
+    assert full.exact.cost == pytest.approx(oracle.exact.cost)
+    assert not any(b.key == "planning_solve_full" for b in at.button)
+    assert "已证明最优" in " ".join(s.value for s in at.success)
+
+
+@pytest.mark.parametrize("level", ["province", "city"])
+def test_briefing_map_units_from_the_shared_dissolve_equal_a_dissolve_of_the_area(province_ws: Path, level: str):
+    """The briefing's map of a province or city takes its units (the areas one level below, and the other areas as
+    context) from the whole workspace's dissolve — the app's shared cache, as the page passes it — instead of
+    dissolving the area's villages again: the same units, figures and outlines as that dissolve
+    (bangfu.workspace.areas.unit_polygons of the area's own villages)."""
+    import shapely
+
+    from bangfu.briefing import content as bc
+    from bangfu.workspace import access, areas, personal
+
+    path = province_ws / store.WORKSPACE_FILE
+    code = LEVELS[level][0].get("area")
+    load = personal.loader(path, access.cli_principal(), aggregates=True)
+    villages = store.read_layer(path, "villages")
+    asked: list[str] = []
+
+    def units(lv: str):
+        asked.append(lv)
+        return areas.unit_polygons(villages, lv)
+
+    meta = store.read_meta(path)
+    shared = bc.compute_content(load, meta=meta, town_code=code, units=units)
+    own = bc.compute_content(load, meta=meta, town_code=code)
+    assert asked == (["city"] if level == "province" else ["county", "city"])
+    for a, b in ((shared.villages, own.villages), (shared.context, own.context)):
+        if b is None:
+            assert a is None
+            continue
+        a, b = a.sort_values("code").reset_index(drop=True), b.sort_values("code").reset_index(drop=True)
+        assert a["code"].tolist() == b["code"].tolist() and len(a) >= 1
+        for col in ("poor_households", "households", "poverty_density"):
+            if col in b:
+                assert a[col].tolist() == pytest.approx(b[col].tolist())
+        assert all(shapely.equals_exact(x, y, 1e-6) for x, y in zip(a.geometry, b.geometry))

@@ -9,6 +9,7 @@ python-docx (Word), reporting progress through an optional callback.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,14 +36,48 @@ Progress = Callable[[float, str], object]
 
 @dataclass(frozen=True)
 class Briefing:
-    """The finished briefing: its content and the files (PDF, Word, map PNG, page preview PNG)."""
+    """The finished briefing: its content and the page preview PNG the page shows; the files to download — the PDF,
+    the Word file and the map PNG — are drawn the first time they are asked for (:attr:`pdf`, :attr:`docx`,
+    :attr:`map_png`) and then kept: embedding the Chinese font subset in the PDF alone takes seconds, so the page
+    writes them when their download button is clicked, as the planning page writes its Excel file."""
 
     content: BriefingContent
-    pdf: bytes
-    docx: bytes
-    map_png: bytes
     preview_png: bytes
     font_family: str
+
+    def _drawn(self, figure: Callable[[BriefingContent], Any], fmt: str, dpi: int = 150) -> bytes:
+        from bangfu.briefing.figures import figure_bytes
+
+        with cjk_rc(self.font_family):
+            return figure_bytes(figure(self.content), fmt, dpi=dpi)
+
+    @functools.cached_property
+    def pdf(self) -> bytes:
+        """The one-page A4 PDF (the page of :attr:`preview_png`, drawn again and saved as PDF)."""
+        from bangfu.briefing.figures import page_figure
+
+        return self._drawn(page_figure, "pdf")
+
+    @functools.cached_property
+    def map_png(self) -> bytes:
+        """The map alone, as a PNG at 150 dpi (a download, and a picture of the Word file)."""
+        from bangfu.briefing.figures import map_figure
+
+        return self._drawn(map_figure, "png")
+
+    @functools.cached_property
+    def chart_png(self) -> bytes:
+        """The chart of road km hardened by year, as a PNG at 150 dpi (a picture of the Word file)."""
+        from bangfu.briefing.figures import chart_figure
+
+        return self._drawn(chart_figure, "png")
+
+    @functools.cached_property
+    def docx(self) -> bytes:
+        """The Word file (the same content, the map and the chart as pictures)."""
+        from bangfu.briefing import docx_export
+
+        return docx_export.docx_bytes(self.content, map_png=self.map_png, chart_png=self.chart_png)
 
     def file_stem(self) -> str:
         """A file name without extension, e.g. ``领导简报_开平市赤水镇_2025-11-23``."""
@@ -51,27 +86,20 @@ class Briefing:
 
 
 def render(content: BriefingContent, *, progress: Progress | None = None, preview_dpi: int = 80) -> Briefing:
-    """Draw the PDF page, the map PNG, the Word file and a PNG preview of the page.
+    """Draw the page preview (PNG); the PDF, the Word file and the map PNG follow on first use (:attr:`Briefing.pdf`,
+    :attr:`Briefing.docx`, :attr:`Briefing.map_png`).
 
     Raises :class:`NoCJKFontError` (with a Chinese message) when no CJK font is installed.
     """
-    from bangfu.briefing import docx_export
-    from bangfu.briefing.figures import chart_figure, figure_bytes, map_figure, page_figure
+    from bangfu.briefing.figures import figure_bytes, page_figure
 
     report = progress or (lambda _f, _s: None)
     family = find_cjk_family()
     with cjk_rc(family):
-        report(0.35, t("briefing.step_map", content.lang))
-        map_png = figure_bytes(map_figure(content), "png", dpi=150)
-        chart_png = figure_bytes(chart_figure(content), "png", dpi=150)
-        report(0.55, t("briefing.step_pdf", content.lang))
-        page = page_figure(content)
-        pdf = figure_bytes(page, "pdf")
-        preview = figure_bytes(page, "png", dpi=preview_dpi)
-    report(0.85, t("briefing.step_docx", content.lang))
-    docx = docx_export.docx_bytes(content, map_png=map_png, chart_png=chart_png)
+        report(0.6, t("briefing.step_page", content.lang))
+        preview = figure_bytes(page_figure(content), "png", dpi=preview_dpi)
     report(1.0, t("briefing.step_done", content.lang))
-    return Briefing(content, pdf, docx, map_png, preview, family)
+    return Briefing(content, preview, family)
 
 
 def presentation_png(content: BriefingContent, *, width_in: float = 16.0, height_in: float = 8.5) -> bytes:
@@ -94,6 +122,7 @@ def build_briefing(
     progress: Progress | None = None,
     user: Principal | None = None,
     plan: Mapping[str, Any] | None = None,
+    units: Callable[[str], Any] | None = None,
 ) -> Briefing:
     """Compute and render the briefing of the county (``town_code=None``) or one town.
 
@@ -101,13 +130,14 @@ def build_briefing(
     :func:`bangfu.workspace.store.read_layer`); ``overrides`` replaces a section's computed value, e.g.
     ``{"projects": portfolio}`` with the portfolio chosen on the planning page.
     ``progress(fraction, message)`` is called as the work advances. ``plan``: the budget, project count and cost
-    of that portfolio, named in the briefing (:func:`bangfu.briefing.content.plan_title`).
+    of that portfolio, named in the briefing (:func:`bangfu.briefing.content.plan_title`). ``units(level)``: the
+    workspace's areas of a level as polygons, dissolved once (:func:`bangfu.briefing.content.compute_content`).
     """
     report = progress or (lambda _f, _s: None)
     find_cjk_family()  # fail early, before any work, when no Chinese font is installed
     report(0.05, t("briefing.step_data", lang))
     content = compute_content(loader, meta=meta, town_code=town_code, lang=lang, date=date, now=now, overrides=overrides,
-                              user=user, plan=plan)
+                              user=user, plan=plan, units=units)
     report(0.3, t("briefing.step_figures", lang))
     return render(content, progress=report)
 

@@ -238,14 +238,31 @@ def _level_below(area: Area) -> str | None:
     return keys[keys.index(area.level) + 1]
 
 
+#: The areas of a level as polygons, for the whole workspace (:func:`bangfu.workspace.areas.unit_polygons` of every
+#: village; the app passes its shared cache of them).
+Units = Callable[[str], gpd.GeoDataFrame]
+
+
+def _units_of(all_villages: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, level: str, units: Units | None,
+              codes: set[str]) -> gpd.GeoDataFrame:
+    """The areas of ``level`` whose code is in ``codes``: rows of ``units(level)`` (the whole workspace's, dissolved
+    once) when given, else ``villages`` dissolved now — the same polygons, since an area's villages all lie inside
+    it."""
+    if units is None:
+        return unit_polygons(villages, level)
+    whole = units(level)
+    return whole[whole["code"].astype(str).isin(codes)].reset_index(drop=True)
+
+
 def _unit_map(all_villages: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, area: Area, below: str,
-              crs: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+              crs: str, units_of: Units | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """(units coloured by poverty density from their totals, their outlines, the other areas of the area's level as
     grey context) for the map of a province or city: the villages dissolved one level below, as the overview
-    draws them (:func:`bangfu.workspace.areas.unit_polygons`); the classes stay those of the villages."""
-    units = unit_polygons(villages, below).to_crs(crs)
+    draws them (:func:`bangfu.workspace.areas.unit_polygons`; ``units_of``: those of the whole workspace, dissolved
+    once); the classes stay those of the villages."""
     digits = next(lv.digits for lv in LEVELS if lv.key == below)
     codes = villages["village_code"].astype(str).str[:digits]
+    units = _units_of(all_villages, villages, below, units_of, set(codes)).to_crs(crs)
     sums = villages.groupby(codes.to_numpy())[["poor_households", "households"]].sum()
     units["village_code"] = units["code"]
     units["town_code"] = units["code"]
@@ -259,7 +276,9 @@ def _unit_map(all_villages: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, area: 
     context = None
     if not area.holds_all(all_villages):
         others = all_villages[~area.village_mask(all_villages)]
-        context = _drawing_geometry(unit_polygons(others, area.level).to_crs(crs),
+        level_digits = next(lv.digits for lv in LEVELS if lv.key == area.level)
+        other_codes = set(others["village_code"].astype(str).str[:level_digits])
+        context = _drawing_geometry(_units_of(all_villages, others, area.level, units_of, other_codes).to_crs(crs),
                                     max(maxx - minx, maxy - miny) / 1500)
     return units, units[["town_code", "geometry"]], context
 
@@ -327,8 +346,12 @@ def compute_content(
     sections: Sequence[Section] = SECTIONS,
     user: Principal | None = None,
     plan: Mapping[str, Any] | None = None,
+    units: Units | None = None,
 ) -> BriefingContent:
     """The briefing's content for the county (``town_code=None``) or one town, as ``user`` may read it.
+
+    ``units(level)``: the whole workspace's areas of ``level`` as polygons (dissolved once; the app's shared cache),
+    for the map of a province or city; without it they are dissolved from the villages here.
 
     ``plan``: the budgeted portfolio behind ``overrides["projects"]`` (``budget``, ``projects``, ``cost``; see
     :func:`plan_title`); the projects block is then titled as that portfolio, otherwise (no override) as the
@@ -368,7 +391,7 @@ def compute_content(
     assert data.area is not None
     below = _level_below(data.area)
     if below is not None:  # a province or city: its areas one level below, not thousands of villages
-        metrics, towns, context = _unit_map(all_villages, villages, data.area, below, crs)
+        metrics, towns, context = _unit_map(all_villages, villages, data.area, below, crs, units)
     else:
         metrics = county_metrics.loc[villages.index].to_crs(crs)
         # simplify outlines for drawing by about 1/1500 of the area's extent (invisible at A4 and on screen)

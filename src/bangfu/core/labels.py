@@ -131,6 +131,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "derived.table.village_connection": ("各村通硬化路", "hardened-road connection per village"),
     "derived.table.catchments_straight": ("各项目服务范围（直线）", "project catchments (straight line)"),
     "derived.table.catchments_network": ("各项目服务范围（沿道路）", "project catchments (along roads)"),
+    "derived.table.portfolio_straight": ("默认设置下的最佳项目组合", "the best portfolio at the default settings"),
     "derived.cli.done": ("已计算 {n} 张汇总表，沿用 {m} 张（数据未变）：", "computed {n} tables, reused {m} (unchanged):"),
     # --- overview (issue 3) -------------------------------------------------------------
     "overview.ind.poverty_density": ("贫困密度", "Poverty density"),
@@ -294,7 +295,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "planning.progress.coverage": ("正在计算服务范围内的农户……", "Counting households in catchments…"),
     "planning.progress.ranking": ("正在排名……", "Ranking…"),
     "planning.progress.greedy": ("正在用贪心法选组合……", "Greedy portfolio…"),
-    "planning.progress.exact": ("正在精确求解（HiGHS 整数规划）……", "Exact solve (HiGHS integer program)…"),
+    "planning.progress.exact": ("正在精确求解（HiGHS 整数规划，最长 {seconds} 秒）……",
+                                "Exact solve (HiGHS integer program, at most {seconds} s)…"),
+    "planning.solve_full": ("继续求解到最优（最长 {seconds} 秒）", "Solve on to the optimum (at most {seconds} s)"),
+    "planning.status.stored": ("数据更新后已按默认设置预先求解（用时 {seconds} 秒），直接读取",
+                               "solved once at the default settings after the data changed ({seconds} s), read back"),
     "planning.progress.done": ("计算完成", "Done"),
     "planning.network_needs_households": (
         "“沿道路”服务范围需要农户点位；没有农户点位时按直线距离估算。",
@@ -310,6 +315,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "planning.portfolio": ("预算内项目组合（每户只计一次）", "Portfolio within the budget (each household once)"),
     "planning.greedy": ("快速挑选法（贪心法）", "Quick pick (greedy)"),
     "planning.exact": ("精确最优（整数规划）", "Exact optimum (integer program)"),
+    "planning.exact_unproven": ("整数规划目前最好解（未证明最优）", "Integer program, best found (not proven optimal)"),
     "planning.kpi.projects": ("入选项目", "Projects chosen"),
     "planning.kpi.cost": ("投资（万元）", "Cost (10k yuan)"),
     "planning.kpi.households": ("受益农户", "Households reached"),
@@ -322,6 +328,15 @@ LABELS: dict[str, tuple[str, str]] = {
         "Best plan: within the budget of {budget} (10k yuan), the set of projects with the highest weighted score "
         "(score = {weights}, every household counted once): {n} projects costing {cost}, reaching {households} "
         "households, {poor} of them poor (weighted score {score}).",
+    ),
+    "planning.plain.best_found": (
+        "目前找到的最好方案（计算 {seconds} 秒内，尚未确认没有更好的组合，得分最多还可能高 {gap}）：在 {budget} 万元预算内，"
+        "按加权得分（得分 = {weights}，每户只计一次）选出 {n} 个项目，投资 {cost} 万元，惠及 {households} 户农户，"
+        "其中贫困户 {poor} 户（加权得分 {score}）。点击下方“继续求解到最优”可得到确定的最佳方案。",
+        "Best plan found so far (within {seconds} s; a better set may still exist, its score at most {gap} higher): "
+        "within the budget of {budget} (10k yuan), by weighted score (score = {weights}, every household counted once): "
+        "{n} projects costing {cost}, reaching {households} households, {poor} of them poor (weighted score {score}). "
+        "“Solve on to the optimum” below gives the certain best plan.",
     ),
     "planning.plain.more_households": (
         "请注意：“最佳”是指加权得分最高，不是受益农户最多。另一种挑法（每次挑每万元新增得分最高的项目）可惠及 {households} 户，"
@@ -882,9 +897,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "briefing.building": ("正在生成简报…", "Building the briefing…"),
     "briefing.step_data": ("读取数据", "Reading data"),
     "briefing.step_figures": ("计算指标", "Computing figures"),
-    "briefing.step_map": ("绘制地图", "Drawing the map"),
-    "briefing.step_pdf": ("生成 PDF", "Writing the PDF"),
-    "briefing.step_docx": ("生成 Word", "Writing the Word file"),
+    "briefing.step_page": ("排版简报页面", "Laying out the page"),
+    "briefing.pdf_help": ("点击时生成 PDF（嵌入中文字体，需要几秒）", "The PDF is written when you click (embedding the Chinese font takes a few seconds)"),
+    "briefing.docx_help": ("点击时生成 Word 文件", "The Word file is written when you click"),
     "briefing.step_done": ("简报已生成", "Briefing ready"),
     "briefing.rebuild": ("重新生成", "Rebuild"),
     "briefing.download_pdf": ("下载 PDF", "Download PDF"),

@@ -27,6 +27,7 @@ from bangfu.core.labels import t
 
 __all__ = [
     "PlanOptions", "PlanResult", "run", "town_projects", "candidate_labels", "default_must_in", "DEFAULT_BUDGET", "default_budget", "labelled",
+    "default_options", "plan_key", "QUICK_SECONDS",
     "excel_sheets", "excel_bytes", "summary", "kpis", "data_warnings", "status_messages", "curves", "scenario",
     "METHOD_LABELS", "method_label", "weights_text", "plain_summary", "settings_table", "hidden_kpis",
 ]
@@ -111,6 +112,37 @@ def default_budget(projects: pd.DataFrame, must_in: tuple[str, ...] | list[str],
     return float(math.ceil(need * 1.2 / step) * step)
 
 
+def default_options(projects: pd.DataFrame, villages: pd.DataFrame, town_code: str | None = None) -> PlanOptions:
+    """The options the planning form opens with in area ``town_code`` (None: the whole workspace): the approved
+    candidates of the area must be in, a budget that fits them (:func:`default_budget`), the default weights,
+    service distances and straight-line catchments. The stored portfolio (:mod:`bangfu.planning.stored`) is solved
+    at these options."""
+    labels = candidate_labels(projects, villages, town_code)
+    approved = tuple(i for i in default_must_in(projects) if i in labels)
+    return PlanOptions(budget=default_budget(projects, approved), must_in=approved, town_code=town_code or None)
+
+
+def plan_key(options: PlanOptions, must_in: tuple[str, ...] | list[str] | None = None) -> str:
+    """Everything the exact portfolio depends on in ``options``, as one string (the time limit left out: a proven
+    optimum does not depend on it). ``must_in``: the projects that must be in when ``options.must_in`` is None."""
+    import json
+
+    must = options.must_in if options.must_in is not None else (must_in or ())
+    return json.dumps({
+        "budget": round(float(options.budget), 6),
+        "weights": planning.check_weights(options.weights),
+        "distances": {str(k): float(v) for k, v in sorted(options.distances.items())},
+        "new_access_only": bool(options.new_access_only),
+        "must_in": sorted(map(str, must)), "excluded": sorted(map(str, options.excluded)),
+        "min_per_town": int(options.min_per_town), "town_code": options.town_code or "", "catchment": options.catchment,
+    }, sort_keys=True, ensure_ascii=False)
+
+
+#: Seconds the exact solve gets on a province or city page before it shows the best portfolio found so far (with its
+#: proven gap and a button to solve on to the optimum within the form's time limit).
+QUICK_SECONDS = 3.0
+
+
 def run(
     layers: Mapping[str, pd.DataFrame],
     options: PlanOptions,
@@ -119,13 +151,16 @@ def run(
     lang: str = "zh",
     network: RoadNetwork | None = None,
     coverage: planning.Coverage | None = None,
+    stored_exact: Mapping[str, pd.DataFrame] | None = None,
 ) -> PlanResult:
     """Coverage → ranking → greedy → exact. Raises :class:`bangfu.planning.solvers.PlanningError` on bad input.
 
     ``network`` (the roads' network, e.g. from a cache) is used by ``options.catchment == "network"``.
     ``coverage``: the stored coverage of every candidate project of the workspace at ``options``' distances and
     catchment (:mod:`bangfu.planning.stored`); its rows of the area's projects are used instead of building one
-    from the households (``layers`` then needs no households)."""
+    from the households (``layers`` then needs no households). ``stored_exact``: the stored exact portfolio
+    (:func:`bangfu.planning.stored.portfolio_straight`), used instead of a solve when it was solved at these options
+    on these projects."""
     say = progress or (lambda _f, _m: None)
     weights = planning.check_weights(options.weights)
     villages = layers["villages"]
@@ -154,8 +189,10 @@ def run(
     )
     say(0.55, t("planning.progress.greedy", lang))
     greedy = planning.greedy(cov, weights, cons)
-    say(0.7, t("planning.progress.exact", lang))
-    exact = planning.solve_exact(cov, weights, cons, time_limit=options.time_limit, warm_start=greedy)
+    exact = stored.stored_exact(stored_exact, cov, weights, cons, plan_key(options, must)) if stored_exact else None
+    if exact is None:
+        say(0.7, t("planning.progress.exact", lang).format(seconds=formats.number(options.time_limit)))
+        exact = planning.solve_exact(cov, weights, cons, time_limit=options.time_limit, warm_start=greedy)
     say(1.0, t("planning.progress.done", lang))
     return PlanResult(options, cov, ranking, greedy, exact)
 
@@ -174,7 +211,10 @@ METHOD_LABELS: Mapping[str, str] = {"greedy": "planning.greedy", "exact": "plann
 
 
 def method_label(p: planning.Portfolio, lang: str = "zh") -> str:
-    """The name of the method that built portfolio ``p`` (贪心法 / 精确最优)."""
+    """The name of the method that built portfolio ``p`` (贪心法 / 精确最优); an exact solve stopped by its time limit
+    is "best found", never "optimum"."""
+    if p.method == "exact" and p.status != "optimal":
+        return t("planning.exact_unproven", lang)
     return t(METHOD_LABELS[p.method], lang)
 
 
@@ -183,8 +223,10 @@ def _cost_status(p: planning.Portfolio, lang: str) -> str:
 
 
 def summary(result: PlanResult, lang: str = "zh") -> pd.DataFrame:
-    """Key figures of both portfolios side by side (one row per figure)."""
+    """Key figures of both portfolios side by side (one row per figure; the exact one headed by
+    :func:`method_label`)."""
     rows = []
+    exact = method_label(result.exact, lang)
     for key, get in (
         ("planning.kpi.projects", lambda p: len(p.chosen)),
         ("planning.kpi.cost", lambda p: round(p.cost, 2)),
@@ -195,19 +237,19 @@ def summary(result: PlanResult, lang: str = "zh") -> pd.DataFrame:
         ("planning.col.key_households", lambda p: round(p.totals["key_households"], 1)),
         ("planning.kpi.score", lambda p: round(p.objective, 2)),
     ):
-        rows.append({t("planning.item", lang): t(key, lang), t("planning.greedy", lang): get(result.greedy), t("planning.exact", lang): get(result.exact)})
+        rows.append({t("planning.item", lang): t(key, lang), t("planning.greedy", lang): get(result.greedy), exact: get(result.exact)})
     rows.append(
         {
             t("planning.item", lang): t("planning.kpi.gap", lang),
             t("planning.greedy", lang): f"{result.greedy_gap:.2%}",
-            t("planning.exact", lang): f"{result.exact.gap:.2%}",
+            exact: f"{result.exact.gap:.2%}",
         }
     )
     rows.append(
         {
             t("planning.item", lang): t("planning.kpi.cost_status", lang),
             t("planning.greedy", lang): _cost_status(result.greedy, lang),
-            t("planning.exact", lang): _cost_status(result.exact, lang),
+            exact: _cost_status(result.exact, lang),
         }
     )
     return pd.DataFrame(rows)
@@ -236,6 +278,8 @@ def for_user(result: PlanResult, user: Principal | None) -> PlanResult:
 def excel_sheets(result: PlanResult, lang: str = "zh") -> dict[str, pd.DataFrame]:
     """Sheets of the Excel export: summary, ranking, greedy steps, exact portfolio (Chinese headers)."""
     names = ("汇总", "单项目排名", "贪心组合", "最优组合") if lang == "zh" else ("Summary", "Ranking", "Greedy", "Exact")
+    if result.exact.status != "optimal":  # never "optimum" for a portfolio the solver did not prove
+        names = (*names[:3], "目前最好组合" if lang == "zh" else "Best found")
     return {
         names[0]: summary(result, lang),
         names[1]: labelled(result.ranking, lang),
@@ -278,10 +322,12 @@ def plain_summary(result: PlanResult, lang: str = "zh") -> list[tuple[str, str]]
     score within the budget, with the households it reaches), and — when the quick pick reaches more households —
     that "best" means the weighted score, not the most households."""
     ex, gr, opts = result.exact, result.greedy, result.options
-    out = [("info", t("planning.plain.best", lang).format(
+    proven = ex.status == "optimal"
+    out = [("info" if proven else "warning", t("planning.plain.best" if proven else "planning.plain.best_found", lang).format(
         budget=formats.number(opts.budget, 1), weights=weights_text(opts.weights, lang), n=len(ex.chosen),
         cost=formats.number(ex.cost, 1), households=formats.count(ex.totals["households"]),
-        poor=formats.count(ex.totals["poor_households"]), score=formats.number(ex.objective, 1)))]
+        poor=formats.count(ex.totals["poor_households"]), score=formats.number(ex.objective, 1),
+        gap=f"{ex.gap:.2%}", seconds=formats.number(opts.time_limit)))]
     more = gr.totals["households"] - ex.totals["households"]
     if more >= 0.5:
         out.append(("warning", t("planning.plain.more_households", lang).format(
@@ -325,9 +371,11 @@ def status_messages(result: PlanResult, lang: str = "zh") -> list[tuple[str, str
     ex = result.exact
     out: list[tuple[str, str]] = []
     if ex.status == "optimal":
-        out.append(("success", f"{t('planning.exact', lang)}：{t('planning.status.optimal', lang)}（{ex.seconds:.1f} s）"))
+        how = (t("planning.status.stored", lang).format(seconds=f"{ex.seconds:.1f}") if ex.extra.get("stored")
+               else f"{ex.seconds:.1f} s")
+        out.append(("success", f"{method_label(ex, lang)}：{t('planning.status.optimal', lang)}（{how}）"))
     else:
-        out.append(("warning", f"{t('planning.exact', lang)}：{t('planning.status.time_limit', lang).format(gap=f'{ex.gap:.2%}')}"))
+        out.append(("warning", f"{method_label(ex, lang)}：{t('planning.status.time_limit', lang).format(gap=f'{ex.gap:.2%}')}"))
     if ex.cost_status:
         out.append(("caption" if ex.cost_status == "minimal" else "warning", _cost_status(ex, lang)))
     return out

@@ -26,7 +26,7 @@ from bangfu.core.errors import BangfuError
 __all__ = [
     "MEASURES", "WEIGHT_KEYS", "PlanningError", "Coverage", "Constraints", "Portfolio",
     "parse_weights", "check_weights", "standalone_counts", "ranking", "merge_units", "unit_groups",
-    "check_constraints", "greedy", "solve_exact", "score_tolerance", "leave_one_out_gains", "coverage_value",
+    "check_constraints", "greedy", "solve_exact", "exact_portfolio", "score_tolerance", "leave_one_out_gains", "coverage_value",
     "cumulative_curve",
 ]
 
@@ -685,6 +685,10 @@ def solve_exact(
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", 1e-9)
     h.setOptionValue("threads", 1)
+    # presolve's initial sweep only for the score: the full presolve spent 4–15 s of the province's first solve on
+    # reductions that the root's reduced-cost fixing (from the greedy start) makes anyway (docs/benchmarks.md,
+    # "Planning at province level")
+    h.setOptionValue("presolve_mode", 1)
     h.passModel(lp)
     if warm_start is not None and len(warm_start.chosen):
         start_from(h, warm_start.chosen)
@@ -707,6 +711,7 @@ def solve_exact(
     if st_name == "optimal" and n_p and left <= 0.01:
         cost_status = "time_limit"  # no time left to reduce the cost: the first solution is the cheapest found
     elif st_name == "optimal" and n_p:
+        h.setOptionValue("presolve_mode", 0)  # the cost: the full presolve (the sweep alone was slower there)
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
         h.changeColsCost(n_p + n_g, np.arange(n_p + n_g, dtype=np.int32), np.concatenate([cost, np.zeros(n_g)]))
         nz = np.flatnonzero(score_cost)
@@ -721,17 +726,44 @@ def solve_exact(
             cost_status = "minimal" if status_of(h) == "optimal" else "time_limit"
             cost_bound = float(h.getInfo().mip_dual_bound)
 
-    # --- 3. never a project that adds nothing (unless must-in or needed for the k rule)
-    chosen = np.asarray(_prune(cov, chk, cost, w, chosen), dtype=np.int64)
+    res = exact_portfolio(cov, weights, constraints, chosen, status=st_name, bound=bound, cost_status=cost_status,
+                          cost_bound=cost_bound, seconds=time.perf_counter() - t0, prune=True)
+    res.extra = {"units": float(cov.n_units), "groups": float(len(gw)), "ip_groups": float(n_g), "score_tolerance": tol}
+    return res
+
+
+def exact_portfolio(
+    cov: Coverage,
+    weights: Mapping[str, float],
+    constraints: Constraints,
+    chosen: Indices,
+    *,
+    status: str,
+    bound: float,
+    cost_status: str,
+    cost_bound: float = float("nan"),
+    seconds: float = 0.0,
+    prune: bool = False,
+) -> Portfolio:
+    """The exact portfolio of projects ``chosen`` (row positions) as :func:`solve_exact` reports it: steps in order of
+    standalone value with their notes, the proven bound and gap of the score, the cost's status. ``bound``: the
+    solver's dual bound (ignored when ``status`` is ``optimal``). ``prune``: first drop projects that add nothing
+    (:func:`solve_exact`'s last step; a stored solution was pruned when it was found)."""
+    chk = check_constraints(cov, constraints)
+    cost = _costs(cov)
+    w = cov.unit_weights(weights)
+    rows = np.asarray(chosen, dtype=np.int64)
+    if prune:  # never a project that adds nothing (unless must-in or needed for the k rule)
+        rows = np.asarray(_prune(cov, chk, cost, w, rows), dtype=np.int64)
     # report in order of standalone weighted value (a readable order for the steps table)
-    standalone = np.asarray(cov.matrix[chosen] @ w).ravel() if len(chosen) else np.zeros(0)
-    chosen = chosen[np.argsort(-standalone, kind="stable")]
-    res = _result(cov, "exact", chosen, cost, w, status=st_name, seconds=time.perf_counter() - t0)
-    res.steps["note"] = _reasons(cov, chk, w, chosen) if len(chosen) else []
-    # a proven upper bound of the score: HiGHS's dual bound, never above what all allowed projects cover together
-    # (the bound used when HiGHS stopped before proving any, so the gap is never a misleading 0 %)
+    standalone = np.asarray(cov.matrix[rows] @ w).ravel() if len(rows) else np.zeros(0)
+    rows = rows[np.argsort(-standalone, kind="stable")]
+    res = _result(cov, "exact", rows, cost, w, status=status, seconds=seconds)
+    res.steps["note"] = _reasons(cov, chk, w, rows) if len(rows) else []
+    # a proven upper bound of the score: the solver's dual bound, never above what all allowed projects cover together
+    # (the bound used when the solver stopped before proving any, so the gap is never a misleading 0 %)
     reach = coverage_value(cov, np.flatnonzero(chk.allowed), w)
-    bound = res.objective if st_name == "optimal" else (min(bound, reach) if math.isfinite(bound) else reach)
+    bound = res.objective if status == "optimal" else (min(bound, reach) if math.isfinite(bound) else reach)
     res.bound = bound
     if res.objective > 0:
         res.gap = max((bound - res.objective) / res.objective, 0.0)
@@ -739,7 +771,6 @@ def solve_exact(
         res.gap = math.inf if bound > 0 else 0.0
     res.cost_status = cost_status
     res.cost_bound = cost_bound if math.isfinite(cost_bound) else float("nan")
-    res.extra = {"units": float(cov.n_units), "groups": float(len(gw)), "ip_groups": float(n_g), "score_tolerance": tol}
     return res
 
 

@@ -95,6 +95,9 @@ DERIVED: tuple[Derived, ...] = (
     Derived("catchments_network", ("projects", "households", "villages", "roads"),
             "bangfu.planning.stored:catchments_network",
             "the same along roads (default distances)"),
+    Derived("portfolio_straight", ("projects", "households", "villages"), "bangfu.planning.stored:portfolio_straight",
+            "the exact portfolio of the whole workspace at the planning page's default options, from the stored "
+            "catchments_straight (a compute function reads another stored table as the layer \"derived:<name>\")"),
 )
 
 
@@ -182,6 +185,8 @@ def _reader(path: Path | str, read: Reader | None) -> Reader:
     memo: dict[str, pd.DataFrame] = {}
 
     def load(name: str) -> pd.DataFrame:
+        if name.startswith(PREFIX):  # another stored table (its parts), stored or computed now
+            return table(path, name[len(PREFIX):], read=read)  # its parts, not a layer
         if name not in memo:
             if read is not None:
                 memo[name] = read(name)

@@ -113,6 +113,7 @@ def _build(ctx: Context, portfolio: object, plan: dict[str, object] | None = Non
             lang=ctx.lang,
             overrides={"projects": portfolio} if portfolio is not None else None,
             plan=plan,
+            units=lambda level: data.unit_polygons(ctx.path, ctx.version, level),  # shared with the overview's map
             progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg),
         )
     except Exception as exc:  # noqa: BLE001 — a clear message for the reader, details for the planner
@@ -150,14 +151,16 @@ def presentation(ctx: Context, b: briefing.Briefing) -> None:
 
 
 def downloads(ctx: Context, b: briefing.Briefing) -> None:
-    """PDF, Word and map PNG download buttons, side by side."""
+    """PDF, Word and map PNG download buttons, side by side. The files are written when their button is clicked (then
+    kept with the briefing): the page does not wait for them."""
     d1, d2, d3 = st.columns(3)
-    d1.download_button(ctx.t("briefing.download_pdf"), b.pdf, file_name=f"{b.file_stem()}.pdf", mime="application/pdf",
-                       key="dl_pdf", type="primary", width="stretch", on_click="ignore")
-    d2.download_button(ctx.t("briefing.download_docx"), b.docx, file_name=f"{b.file_stem()}.docx", key="dl_docx",
+    d1.download_button(ctx.t("briefing.download_pdf"), lambda: b.pdf, file_name=f"{b.file_stem()}.pdf",
+                       mime="application/pdf", key="dl_pdf", type="primary", width="stretch", on_click="ignore",
+                       help=ctx.t("briefing.pdf_help"))
+    d2.download_button(ctx.t("briefing.download_docx"), lambda: b.docx, file_name=f"{b.file_stem()}.docx", key="dl_docx",
                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", width="stretch",
-                       on_click="ignore")
-    d3.download_button(ctx.t("briefing.download_png"), b.map_png, file_name=f"{b.file_stem()}_地图.png",
+                       on_click="ignore", help=ctx.t("briefing.docx_help"))
+    d3.download_button(ctx.t("briefing.download_png"), lambda: b.map_png, file_name=f"{b.file_stem()}_地图.png",
                        mime="image/png", key="dl_png", width="stretch", on_click="ignore")
 
 

@@ -7,6 +7,7 @@ widgets, session state (the last result and its key, two saved scenarios), the p
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import altair as alt
@@ -27,10 +28,11 @@ from bangfu.ui.feedback import md_text, show_error
 from bangfu.ui.panels import roads as roads_panel
 from bangfu.ui.shell import Context
 from bangfu.indicators.search import Entry
-from bangfu.ui.widgets import kpi_row, page_pick, search_box, search_index
+from bangfu.ui.widgets import kpi_row, page_pick, search_box
 from bangfu.workspace import derived, display, personal
 
 __all__ = ["LAYERS", "RESULT_KEY", "SCENARIOS", "layers", "settings_form", "options", "result", "messages",
+           "stored_portfolio", "run_options", "solve_full_button",
            "show_messages", "portfolio_tab", "ranking_table", "summary_table", "steps", "download_button", "area_map", "curve_chart", "scenarios_tab", "save_scenario",
            "scenario"]
 
@@ -39,6 +41,8 @@ LAYERS: tuple[str, ...] = ("villages", "households", "roads", "projects")
 #: Where the page keeps its last run (a :class:`bangfu.planning.run.PlanResult`); the briefing briefs its portfolio.
 RESULT_KEY = "planning_result"
 _KEY, _SCENARIO = "planning_key", "planning_scenario_{}"
+#: Session key of the options (their :func:`bangfu.planning.run.plan_key`) the user asked to solve to the optimum.
+FULL_KEY = "planning_full"
 #: Session key of the number of missing links (roads page) added as candidate projects.
 LINKS_KEY = "planning_missing_links"
 #: The two scenarios a user can keep side by side.
@@ -61,6 +65,39 @@ def stored_coverage(ctx: Context, opts: planning_run.PlanOptions, n_links: int) 
     personal.require_aggregates(ctx.user, "households")
     parts = data_cache.derived_table(ctx.path, ctx.version, planning_stored.STORED_TABLE[opts.catchment], lang=ctx.lang)
     return planning_stored.from_parts(parts)
+
+
+def stored_portfolio(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.PlanOptions,
+                     n_links: int) -> dict[str, pd.DataFrame] | None:
+    """The stored exact portfolio (:func:`bangfu.planning.stored.portfolio_straight`; shared: project ids only) when
+    ``opts`` are the form's defaults for the whole workspace (the options it was solved at), else None."""
+    if n_links or opts.town_code or opts.catchment != "straight":
+        return None
+    default = planning_run.default_options(data["projects"], data["villages"])
+    if planning_run.plan_key(opts) != planning_run.plan_key(default):
+        return None
+    personal.require_aggregates(ctx.user, "households")
+    return data_cache.derived_table(ctx.path, ctx.version, planning_stored.PORTFOLIO_TABLE, lang=ctx.lang)
+
+
+def run_options(ctx: Context, opts: planning_run.PlanOptions) -> planning_run.PlanOptions:
+    """``opts`` as the page solves them: at a province or city (:func:`bangfu.workspace.derived.uses_stored`) the
+    exact solve first gets :data:`bangfu.planning.run.QUICK_SECONDS` (the best portfolio found, its proven gap and
+    the button of :func:`solve_full_button`), the form's whole time limit once that button was clicked."""
+    if not derived.uses_stored(ctx.area.level) or st.session_state.get(FULL_KEY) == planning_run.plan_key(opts):
+        return opts
+    return dataclasses.replace(opts, time_limit=min(opts.time_limit, planning_run.QUICK_SECONDS))
+
+
+def solve_full_button(ctx: Context, res: planning_run.PlanResult, opts: planning_run.PlanOptions) -> None:
+    """When the exact solve stopped at its time limit before the form's limit: a button that solves the same options
+    again within the form's whole time limit (with the progress bar)."""
+    if res.exact.status == "optimal" or res.options.time_limit >= opts.time_limit:
+        return
+    if st.button(ctx.t("planning.solve_full").format(seconds=f"{opts.time_limit:g}"), key="planning_solve_full",
+                 type="primary"):
+        st.session_state[FULL_KEY] = planning_run.plan_key(opts)
+        st.rerun()
 
 
 def households_in_reach(ctx: Context, projects: pd.DataFrame, distances: Mapping[str, float]) -> pd.DataFrame:
@@ -99,9 +136,9 @@ def settings_form(ctx: Context, data: Mapping[str, pd.DataFrame]) -> tuple[plann
             for i, k in enumerate(WEIGHT_KEYS)
         }
         c1, c2, c3 = st.columns(3)
-        approved = [i for i in planning_run.default_must_in(data["projects"]) if i in labels]
-        budget = c1.number_input(T("planning.budget"), 0.0, 1e7, planning_run.default_budget(data["projects"], approved),
-                                 50.0, key="budget", format="%g")
+        default = planning_run.default_options(data["projects"], data["villages"], ctx.area_code)
+        approved = list(default.must_in or ())
+        budget = c1.number_input(T("planning.budget"), 0.0, 1e7, default.budget, 50.0, key="budget", format="%g")
         k = c2.number_input(T("planning.min_per_town"), 0, 20, 0, 1, key="min_per_town")
         limit = c3.number_input(T("planning.time_limit"), 1.0, 600.0, 30.0, 5.0, key="time_limit", format="%g")
         must = st.multiselect(T("planning.must_in"), list(labels), approved, format_func=lambda i: labels[i], key="must_in",
@@ -139,6 +176,7 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
     (:func:`bangfu.planning.run.for_user`: small household counts suppressed). A :class:`PlanningError` is
     shown in the user's language and stops the page."""
     n_links = int(st.session_state.get(LINKS_KEY, 0) or 0)
+    form_opts, opts = opts, run_options(ctx, opts)
     key = (ctx.path, ctx.version, repr(opts), n_links)
     if submitted or st.session_state.get(_KEY) != key:
         bar = st.progress(0.0, ctx.t("planning.progress.coverage"))
@@ -148,6 +186,7 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
 
         try:
             stored = stored_coverage(ctx, opts, n_links)
+            best = stored_portfolio(ctx, data, opts, n_links) if stored is not None else None
             layers_ = with_missing_links(ctx, data, n_links)
             net = None
             if stored is None:
@@ -155,7 +194,7 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
                 layers_ = {**layers_, "households": households_in_reach(ctx, area_projects, opts.distances)}
                 net = roads_panel.network(ctx.path, ctx.version) if opts.catchment == "network" else None
             res = planning_run.run(layers_, opts, progress=progress, lang=ctx.lang,
-                                   network=net.net if net is not None else None, coverage=stored)
+                                   network=net.net if net is not None else None, coverage=stored, stored_exact=best)
         except PlanningError as exc:
             bar.empty()
             st.session_state.pop(RESULT_KEY, None)
@@ -163,6 +202,7 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
             st.stop()
         bar.empty()
         st.session_state[RESULT_KEY], st.session_state[_KEY] = res, key
+    solve_full_button(ctx, st.session_state[RESULT_KEY], form_opts)
     return planning_run.for_user(st.session_state[RESULT_KEY], ctx.user)
 
 
@@ -209,7 +249,7 @@ def ranking_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:
 def map_pick(ctx: Context, res: planning_run.PlanResult) -> tuple[Entry | None, bool]:
     """The map tab's search box, and what the map highlights: found, clicked on the map or ticked in the ranking
     table (the last one wins), and whether it zooms to it."""
-    found = search_box(ctx, search_index(ctx), key=SEARCH_KEY)
+    found = search_box(ctx, key=SEARCH_KEY)  # the workspace's index, built once something is typed (a province's: ~30 s)
     refs = [("project", str(i)) for i in res.ranking["project_id"]] if "project_id" in res.ranking else []
     return page_pick(ctx, "planning", found=found, map_key=MAP_KEY, table_key=RANKING_KEY, table_refs=refs)
 
