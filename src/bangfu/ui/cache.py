@@ -14,7 +14,10 @@ Policy (every cache in the app goes through this module; a test checks that no o
    filter) is not a key; pages filter the cached table. :func:`shared` refuses a function with a
    ``town``/``town_code``/``area`` parameter. The one shared exception is a finished *view*, the
    overview's map data, whose options (indicator, classes, language, town) change its styling; the
-   briefing (this session only) is keyed by its town because the town is its subject.
+   briefing (this session only) is keyed by its town because the town is its subject. A computation that
+   cannot be done for the whole workspace and filtered — the roads page's network of an area, whose whole-province
+   version takes 20–60 s and gigabytes — is declared ``shared(..., per_area=True)`` and may take ``area``: it
+   computes only the area's part (with the whole workspace's figures for it, tested against the whole).
 3. **Public data is shared** between sessions: :func:`shared` wraps ``st.cache_data`` (pickled
    copies) or, with ``resource=True``, ``st.cache_resource`` for objects that cannot be pickled
    (prepared geometries, spatial indexes) — shared by reference, so callers must not mutate them.
@@ -67,18 +70,19 @@ SHARED: dict[str, str] = {}
 _SESSION_KEY = "_bangfu_session_cache"
 
 
-def shared(*, max_entries: int, resource: bool = False) -> Callable[[F], F]:
+def shared(*, max_entries: int, resource: bool = False, per_area: bool = False) -> Callable[[F], F]:
     """Cache a function of public data in the cache all sessions share, keyed by all its arguments.
 
     The function's first two parameters must be ``path`` and ``version`` (rule 1) and none may be
-    a view filter (rule 2); the decorator raises ``TypeError`` otherwise.
+    a view filter (rule 2; ``per_area=True`` allows ``area`` for a computation of an area's own part, not a
+    filter of a whole table); the decorator raises ``TypeError`` otherwise.
     """
 
     def decorate(fn: F) -> F:
         names = list(inspect.signature(fn).parameters)
         if names[:2] != ["path", "version"]:
             raise TypeError(f"{fn.__qualname__}: a shared cache's first parameters must be (path, version), not {names[:2]}")
-        filters = FILTER_PARAMS.intersection(names)
+        filters = FILTER_PARAMS.intersection(names) - ({"area"} if per_area else set())
         if filters:
             raise TypeError(f"{fn.__qualname__}: {', '.join(sorted(filters))} only filters; cache the whole workspace")
         SHARED[f"{fn.__module__}.{fn.__qualname__}"] = "resource" if resource else "data"
