@@ -119,3 +119,26 @@ def test_road_groups_join_exactly_what_the_network_joins():
     for i, a in enumerate(ids):
         for j, b in enumerate(ids):
             assert (groups[i] == groups[j]) == (comp[a] == comp[b]), (a, b)
+
+
+def test_access_zones_near_an_area_answer_as_the_whole_workspace_s(province_gpkg: Path):
+    """The straight-line access zones built from the roads near an area's households (``extent``) flag every
+    household of the area as the zones of every road do (GEOS ``dwithin`` through bangfu.indicators.roads)."""
+    from bangfu.indicators.roads import access_flags, access_zones
+
+    layers = {n: store.read_layer(province_gpkg, n) for n in ("villages", "roads", "households")}
+    v, roads = layers["villages"], layers["roads"]
+    crs = metric_crs(v)
+    fewer, mixed = 0, 0
+    for distance in (300.0, 2000.0):
+        whole = access_zones(roads, crs=crs, distance_m=distance)
+        for area in areas.level_areas(v, "county"):
+            al = areas.AreaLayers(lambda n: layers[n], area)
+            pts = prepare_households(al.layer("households"), al.layer("villages"), crs=crs)
+            lo, hi = pts.xy.min(axis=0), pts.xy.max(axis=0)
+            near = access_zones(roads, crs=crs, distance_m=distance, extent=(lo[0], lo[1], hi[0], hi[1]))
+            fewer += len(near[0].geoms) < len(whole[0].geoms)
+            got, want = access_flags(pts.xy, near), access_flags(pts.xy, whole)
+            assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+            mixed += got[0].any() and not got[0].all()
+    assert fewer > 0 and mixed > 0  # fewer roads, and households on both sides of the line: a test that can fail
