@@ -129,20 +129,28 @@ def _entries(kind: str, keys: Iterable[object], names: Iterable[object], details
             for k, n, d, g in zip(keys, names, details, geoms) if g is not None and not g.is_empty]
 
 
+def _road_details(r: gpd.GeoDataFrame, vname: dict[str, str], lang: str) -> list[str]:
+    """A road's context line: its village, status and length (km, measured in a metric CRS)."""
+    return [" · ".join(x for x in (vname.get(str(vc), ""), ROAD_STATUS.label(str(s), lang), f"{km:,.2f} km") if x)
+            for vc, s, km in zip(r["village_code"], r["status"], _lengths_km(r))]
+
+
 def _road_entries(roads: gpd.GeoDataFrame | None, vname: dict[str, str], lang: str) -> list[Entry]:
     r = _lonlat(roads)
     if r is None:
         return []
-    details = [" · ".join(x for x in (vname.get(str(vc), ""), ROAD_STATUS.label(str(s), lang), f"{km:,.2f} km") if x)
-               for vc, s, km in zip(r["village_code"], r["status"], _lengths_km(r))]
-    return _entries("road", r["road_id"], r["name"], details, r.geometry)
+    return _entries("road", r["road_id"], r["name"], _road_details(r, vname, lang), r.geometry)
 
 
 def road_labels(roads: gpd.GeoDataFrame, villages: pd.DataFrame, *, lang: str = "zh") -> dict[str, str]:
     """``name · village · status · length · road_id`` per road id: the roads' entries of :func:`build_index`
-    as one line, for a list of roads (without building the index of the whole workspace)."""
+    as one line, for a list of roads (without building the index, its pinyin initials, of the whole workspace)."""
+    r = _lonlat(roads)
+    if r is None:
+        return {}
     vname = dict(zip(villages["village_code"].astype(str), villages["village_name"].map(_text)))
-    return {e.key: f"{e.name} · {e.detail} · {e.key}" for e in _road_entries(roads, vname, lang)}
+    return {str(k): f"{_text(n)} · {d} · {k}" for k, n, d, g in zip(r["road_id"], r["name"], _road_details(r, vname, lang),
+                                                                      r.geometry) if g is not None and not g.is_empty}
 
 
 def build_index(
