@@ -35,9 +35,10 @@ with access:
     st.number_input(ctx.t("roads.access.distance"), 0.5, 10.0, step=0.5, key=panel.DISTANCE_KEY)
     panel.access_panel(ctx, panel.access_distance())
 with network:
-    links_map = panel.network_panel(ctx, view, panel.access_distance())
-    if links_map is not None:
-        show_map(links_map, key="roads_links_map", height=480)
+    if network.open:  # built only while the tab is shown (a county of a province: the area's part of the network)
+        links_map = panel.network_panel(ctx, view, panel.access_distance())
+        if links_map is not None:
+            show_map(links_map, key="roads_links_map", height=480)
 with edit:
     panel.edit_panel(ctx, view)
 with bulk:
