@@ -228,12 +228,9 @@ def main() -> None:
     ap.add_argument("--trees", default="new,baseline", help="which trees to run (new, baseline or both)")
     ap.add_argument("--child")
     ap.add_argument("--variant", default="new")
-    ap.add_argument("--derived-from", type=Path,
-                    help="a .derived side file (python -m bangfu derive of the same workspace) copied beside both "
-                         "trees' copies instead of deriving (the pages step)")
     ap.add_argument("--baseline-derive", action="store_true",
-                    help="give the baseline a copy of the stored aggregates this tree derived (a baseline that reads "
-                         "them: the same tables; run with both trees, this one first)")
+                    help="derive the stored aggregates for the baseline too (a baseline that has bangfu.workspace."
+                         "derived; they are keyed by the file's identity, so each copy derives its own)")
     args = ap.parse_args()
     if args.child in PAGE_STEPS:  # the AppTest steps live in tests/page_visits.py
         proc = subprocess.run([sys.executable, str(PAGE_VISITS), "--child", args.child, "--workspace",
@@ -275,14 +272,8 @@ def main() -> None:
         if "pages" in steps:
             ws = fresh_copy(args.workspace, where, f"{variant}-pages")
             run_child("open", ws, variant, src)  # the stored validation (no effect on the baseline)
-            if args.derived_from is not None:
-                shutil.copyfile(args.derived_from, ws.parent / ".workspace.gpkg.derived")
-                print(f"  stored aggregates: a copy of {args.derived_from}", flush=True)
-            elif variant == "new":  # the stored aggregates, as `python -m bangfu derive` after an import
-                show("derive (stored aggregates)", run_child("derive", ws, variant, src))
-            elif args.baseline_derive and (where / "new-pages" / ".workspace.gpkg.derived").exists():
-                shutil.copyfile(where / "new-pages" / ".workspace.gpkg.derived", ws.parent / ".workspace.gpkg.derived")
-                print("  stored aggregates: a copy of this tree's (--baseline-derive)", flush=True)
+            if variant == "new" or args.baseline_derive:  # the stored aggregates, as `python -m bangfu derive`
+                show("derive (stored aggregates)", run_child("derive", ws, "new", src))
             level = "" if args.pages_level == "province" else args.pages_level
             r = run_child("pages", ws, variant, src, BENCH_LEVEL=level or "province")
             if "error" in r:
