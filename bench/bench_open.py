@@ -255,6 +255,9 @@ def main() -> None:
                          "stored aggregates are given to both trees instead of deriving again")
     ap.add_argument("--child")
     ap.add_argument("--variant", default="new")
+    ap.add_argument("--baseline-derive", action="store_true",
+                    help="derive the stored aggregates for the baseline too (a baseline that has bangfu.workspace."
+                         "derived; they are keyed by the file's identity, so each copy derives its own)")
     args = ap.parse_args()
     if args.child in PAGE_STEPS:  # the AppTest steps live in tests/page_visits.py
         proc = subprocess.run([sys.executable, str(PAGE_VISITS), "--child", args.child, "--workspace",
@@ -303,8 +306,8 @@ def main() -> None:
                     side = ws
                 else:
                     given_derived(side, ws)
-            elif variant == "new":  # the stored aggregates, as `python -m bangfu derive` after an import
-                show("derive (stored aggregates)", run_child("derive", ws, variant, src))
+            elif variant == "new" or args.baseline_derive:  # the stored aggregates, as `python -m bangfu derive`
+                show("derive (stored aggregates)", run_child("derive", ws, "new", src))
             level = "" if args.pages_level == "province" else args.pages_level
             r = run_child("pages", ws, variant, src, BENCH_LEVEL=level or "province", BENCH_PAGES=args.pages)
             if "error" in r:

@@ -5,7 +5,7 @@ import streamlit as st
 from bangfu.ui.feedback import show_flash
 from bangfu.ui.panels import roads as panel
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import kept_tabs, page_header, search_box, search_index, show_map
+from bangfu.ui.widgets import kept_tabs, page_header, search_box, show_map
 
 ctx = current()
 page_header(ctx, "page.roads", "roads.intro")
@@ -19,7 +19,7 @@ if road_layer.empty:
 f = panel.filters(ctx, road_layer)
 view = panel.area_view(ctx, f)  # the sidebar's town by the one area rule
 panel.kpi_section(ctx, view)
-found = search_box(ctx, search_index(ctx), key=panel.SEARCH_KEY)
+found = search_box(ctx, key=panel.SEARCH_KEY)  # the workspace's index, built when something is typed
 focus, fit = panel.current_pick(ctx, found)  # search or a click on the map (a road opens in the editor tab)
 road_map = panel.area_map(ctx, view, f)
 if road_map is None:  # a province or city of a big workspace: the map is drawn per county (too many roads)
@@ -35,9 +35,10 @@ with access:
     st.number_input(ctx.t("roads.access.distance"), 0.5, 10.0, step=0.5, key=panel.DISTANCE_KEY)
     panel.access_panel(ctx, panel.access_distance())
 with network:
-    links_map = panel.network_panel(ctx, view, panel.access_distance())
-    if links_map is not None:
-        show_map(links_map, key="roads_links_map", height=480)
+    if network.open:  # built only while the tab is shown (a county of a province: the area's part of the network)
+        links_map = panel.network_panel(ctx, view, panel.access_distance())
+        if links_map is not None:
+            show_map(links_map, key="roads_links_map", height=480)
 with edit:
     panel.edit_panel(ctx, view)
 with bulk:

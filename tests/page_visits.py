@@ -1,7 +1,8 @@
 """Page visits for bench/bench_open.py: AppTest of the first page, and one AppTest session visiting every page,
-reporting wall time and resident memory as JSON (the benchmark runs this script in a child process per tree).
+reporting wall time and resident memory as JSON (the benchmark runs this script in a child process per tree); and
+for bench/bench_area_change.py the runs after a change of area.
 
-    python tests/page_visits.py --child first_page|pages --workspace WS/workspace.gpkg [--variant new|baseline]
+    python tests/page_visits.py --child first_page|pages|area_change --workspace WS/workspace.gpkg [--variant new|baseline]
 """
 
 from __future__ import annotations
@@ -82,13 +83,50 @@ def child_pages(ws: Path, variant: str) -> dict:
 
 
 
+#: Areas chosen one after another by :func:`child_area_change` (label, level, code); ``BENCH_REPEAT`` rounds.
+AREA_CHOICES: tuple[tuple[str, str, str], ...] = (
+    ("city 沈阳市", "city", "2101"), ("city 大连市", "city", "2102"), ("county 和平区", "county", "210102"),
+    ("county 中山区", "county", "210202"),
+)
+
+
+def child_area_change(ws: Path, variant: str) -> dict:
+    """For bench/bench_area_change.py: the overview at province level, the warm-up thread waited for, then each of
+    :data:`AREA_CHOICES` chosen in the sidebar's area box, ``BENCH_REPEAT`` times: the wall time of each run."""
+    import threading
+
+    at = _admin_app(ws.parent, "app.py")
+    t0 = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - t0
+    for th in threading.enumerate():  # the overview's warm-up of the other levels (a server would have it too)
+        if th is not threading.current_thread() and "warm" in th.name.lower():
+            th.join()
+    out: dict[str, list[float]] = {}
+    level = "province"
+    for _ in range(int(os.environ.get("BENCH_REPEAT", "3"))):
+        for label, lv, code in AREA_CHOICES:
+            if lv != level:
+                at.selectbox(key="area_level").set_value(lv).run()
+                level = lv
+            t1 = time.perf_counter()
+            at.selectbox(key=f"area_{lv}").set_value(code).run()
+            out.setdefault(label, []).append(time.perf_counter() - t1)
+            if at.exception:
+                return {"error": str(at.exception[0].value)[:300]}
+    return {"first": first, "runs": out}
+
+
+CHILDREN = {"first_page": child_first_page, "pages": child_pages, "area_change": child_area_change}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--child", required=True, choices=("first_page", "pages"))
+    ap.add_argument("--child", required=True, choices=tuple(CHILDREN))
     ap.add_argument("--workspace", type=Path, required=True)
     ap.add_argument("--variant", default="new")
     args = ap.parse_args()
-    step = child_first_page if args.child == "first_page" else child_pages
+    step = CHILDREN[args.child]
     print(json.dumps(step(args.workspace, args.variant), ensure_ascii=False, default=str))
 
 

@@ -48,9 +48,9 @@ def test_shared_caches_are_registered():
     from bangfu.ui.panels import overview, roads  # noqa: F401 — register their caches
 
     assert {
-        "bangfu.ui.cache._public_layer": "data",
+        "bangfu.ui.cache._public_layer": "copied",
         "bangfu.ui.cache.validation_summary": "data",
-        "bangfu.ui.panels.overview.village_table": "data",
+        "bangfu.ui.panels.overview.village_table": "copied",
         "bangfu.ui.panels.overview.map_data": "data",
         "bangfu.ui.cache.road_pieces": "data",
         "bangfu.ui.panels.roads._zones": "resource",

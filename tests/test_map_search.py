@@ -341,3 +341,15 @@ def test_planning_ranking_row_is_shown_on_the_map_tab(monkeypatch: pytest.Monkey
     (s, w), (n, e) = json.loads(calls[-1]["feature_group_to_add"]._children.popitem()[1].bounds_json)
     c = project.centroid
     assert s < c.y < n and w < c.x < e
+
+
+def test_road_labels_of_a_list_of_roads_equal_the_index_entries():
+    """The roads page's editor labels its roads without the workspace's index: the same line as the index's road
+    entries (name · village · status · length · id)."""
+    from bangfu.workspace import store
+
+    villages, roads = store.read_layer(DEMO_PATH, "villages"), store.read_layer(DEMO_PATH, "roads")
+    some = roads.iloc[::7]
+    want = {e.key: f"{e.name} · {e.detail} · {e.key}" for e in sr.build_index(villages, roads=some) if e.kind == "road"}
+    assert len(want) == len(some)
+    assert sr.road_labels(some, villages) == want

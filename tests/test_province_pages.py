@@ -318,3 +318,51 @@ def test_briefing_map_units_from_the_shared_dissolve_equal_a_dissolve_of_the_are
             if col in b:
                 assert a[col].tolist() == pytest.approx(b[col].tolist())
         assert all(shapely.equals_exact(x, y, 1e-6) for x, y in zip(a.geometry, b.geometry))
+
+
+@pytest.mark.parametrize("level", ["county", "town"])
+def test_roads_network_tab_of_a_county_or_town_equals_the_whole_network(province_ws: Path, level: str):
+    """The network tab of a county or town — built from the area's part of the network only
+    (bangfu.indicators.network.area_network_data) — shows the figures of the whole workspace's network for the area:
+    通硬化路 counts and shares, access along roads and straight line, and the ranked missing links of its roads."""
+    from bangfu import indicators as ind
+    from bangfu.geo.crs import metric_crs
+    from bangfu.indicators import network as ni
+    from bangfu.workspace import areas
+
+    path = province_ws / store.WORKSPACE_FILE
+    layers = {n: store.read_layer(path, n) for n in ("villages", "roads", "households", "seats")}
+    v = layers["villages"]
+    query = LEVELS[level][0]
+    area = areas.area_for(v, query["area"])
+    al = areas.AreaLayers(lambda n: layers[n], area)
+    mine = al.layer("villages")
+    whole = ni.network_data(layers["roads"], v, layers["seats"])
+    conn = ni.village_connection(whole, v)
+    summary = ni.connection_summary(conn[conn["village_code"].isin(mine["village_code"].astype(str))],
+                                    level="county").iloc[0]
+    pts = ind.prepare_households(al.layer("households"), mine, crs=metric_crs(v))
+    access = ni.network_access(whole, pts, mine).set_index("town_code").loc[area.town_code or ""]
+    links = ni.missing_links(whole, conn)
+    links = links[links["road_id"].isin(al.layer("roads")["road_id"].astype(str)) & (links["villages"] > 0)]
+    at = AppTest.from_file(str(ROOT / "pages/roads.py"), default_timeout=TIMEOUT)
+    sign_in(at, province_ws, "chief")
+    for k, val in query.items():
+        at.query_params[k] = val
+    at.run()
+    assert t("network.kpi.connected", "zh") not in _metrics(at)  # the network is built only while its tab is shown
+    at.session_state["roads.tab"] = t("roads.tab.network", "zh")  # open the tab (as a click does: a rerun)
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    shown = _metrics(at)
+    assert shown[t("network.kpi.connected", "zh")] == (
+        f"{ind.fmt_int(int(summary['connected']))} / {ind.fmt_int(int(summary['villages']))}")
+    assert shown[t("network.kpi.connected_pct", "zh")] == ind.fmt_pct(summary["connected_pct"])
+    assert shown[t("network.kpi.households_pct", "zh")] == ind.fmt_pct(summary["households_pct"])
+    assert shown[t("network.kpi.along", "zh")] == ind.fmt_pct(access["along_pct"])
+    assert shown[t("network.kpi.straight", "zh")] == ind.fmt_pct(access["straight_pct"])
+    ranked = [df.value for df in at.dataframe if "#" in df.value.columns]
+    assert len(ranked) == 1
+    table = ranked[0]
+    assert table["#"].tolist() == list(range(1, len(links) + 1))
+    assert table.iloc[:, 1].astype(str).tolist() == links["road_id"].tolist()

@@ -41,7 +41,7 @@ from bangfu.geo.crs import metric_crs
 __all__ = [
     "DEFAULT_TOLERANCE_M", "GAP_SEARCH_M", "Segments", "SegmentIndex", "ANCHOR_SPACING_M", "ISSUE_KINDS", "NetworkIssue", "RoadNetwork",
     "Attachment", "Anchors", "build_network", "attach", "anchors_near", "anchors_for", "node_distances", "point_distances",
-    "nearest_source_distance", "catchment_pairs", "village_seats", "town_seats",
+    "nearest_source_distance", "catchment_pairs", "village_seats", "town_seats", "road_groups",
 ]
 
 F64 = NDArray[np.float64]
@@ -365,6 +365,25 @@ def _cluster(points: F64, tol: float) -> tuple[I64, int]:
     adj = sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(len(uniq), len(uniq)))
     k, lab = connected_components(adj, directed=False)
     return lab[inv].astype(np.int64), int(k)
+
+
+def road_groups(geoms: Obj, tolerance_m: float = DEFAULT_TOLERANCE_M) -> I64:
+    """A group number per road (metric geometries): roads within ``tolerance_m`` of each other, transitively,
+    share one; a missing or empty geometry is a group of its own.
+
+    Everything :func:`build_network` joins lies within the tolerance (a crossing or touch cuts both roads, an
+    end within the tolerance of another road cuts it, ends within the tolerance become one node), so the
+    network of the roads of a union of groups is the whole layer's network restricted to those roads, piece for
+    piece and node for node: what an area needs can be built from its groups alone (:func:`bangfu.indicators.
+    network.area_network_data`)."""
+    n = len(geoms)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    ok = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    a, b = shapely.STRtree(geoms[ok]).query(geoms[ok], predicate="dwithin", distance=tolerance_m * (1 + 1e-9) + 1e-6)
+    adj = sp.csr_matrix((np.ones(len(a)), (ok[a], ok[b])), shape=(n, n))
+    _, lab = connected_components(adj, directed=False)
+    return np.asarray(lab, dtype=np.int64)
 
 
 def _road_issues(ids: Obj, geoms: Obj) -> tuple[list[NetworkIssue], Bool]:

@@ -273,9 +273,14 @@ class AccessZone:
 
 
 def access_zones(
-    roads: gpd.GeoDataFrame, *, crs: str, distance_m: float = 2000.0
+    roads: gpd.GeoDataFrame, *, crs: str, distance_m: float = 2000.0,
+    extent: tuple[float, float, float, float] | None = None,
 ) -> tuple[AccessZone, AccessZone]:
-    """(zone of the hardened roads, zone of the roads under construction) in ``crs``."""
+    """(zone of the hardened roads, zone of the roads under construction) in ``crs``. ``extent`` (metric bounds of
+    the points to be tested, e.g. an area's households) builds the zones of the roads near it only: a point there is
+    within ``distance_m`` of a road exactly when it is with every road (the roads further away cannot reach it)."""
+    if extent is not None and len(roads):
+        roads = roads.iloc[_near_extent(roads, crs, extent, distance_m)]
     rm = roads.to_crs(crs) if len(roads) else roads
     geoms = np.asarray(rm.geometry.values, dtype=object) if len(rm) else np.array([], object)
     status = rm["status"].to_numpy(dtype=object) if len(rm) else np.array([], object)
@@ -283,6 +288,20 @@ def access_zones(
         AccessZone.build(geoms[status == HARDENED], distance_m),
         AccessZone.build(geoms[status == "under_construction"], distance_m),
     )
+
+
+def _near_extent(roads: gpd.GeoDataFrame, crs: str, extent: tuple[float, float, float, float],
+                 distance_m: float) -> NDArray[np.int64]:
+    """Positions of the roads that may come within ``distance_m`` of ``extent`` (metric bounds in ``crs``): the
+    box grown by the distance and a margin, densified every 1 km, taken to the roads' CRS (its bounds grown by a
+    further 1 %), then the roads' spatial index."""
+    pad = distance_m + 10.0 * _MARGIN_M + 1.0
+    x0, y0, x1, y1 = extent
+    box = shapely.segmentize(shapely.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad), 1000.0)
+    there = gpd.GeoSeries([box], crs=crs).to_crs(roads.crs).total_bounds if roads.crs is not None else box.bounds
+    w, h = there[2] - there[0], there[3] - there[1]
+    grown = shapely.box(there[0] - 0.01 * w, there[1] - 0.01 * h, there[2] + 0.01 * w, there[3] + 0.01 * h)
+    return np.asarray(np.sort(roads.sindex.query(grown, predicate="intersects")), dtype=np.int64)
 
 
 def _share_table(groups: NDArray[np.object_], weights: dict[str, NDArray[np.bool_]]) -> pd.DataFrame:

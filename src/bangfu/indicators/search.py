@@ -24,7 +24,7 @@ import shapely
 
 from bangfu.core.vocab import PROJECT_TYPE, ROAD_STATUS, SITE_TYPE
 
-__all__ = ["SEARCH_KINDS", "Entry", "build_index", "search", "find", "initials", "fold", "match_rank"]
+__all__ = ["SEARCH_KINDS", "Entry", "build_index", "road_labels", "search", "find", "initials", "fold", "match_rank"]
 
 #: What can be searched, in the order ties are listed (label key ``search.kind.<kind>``).
 SEARCH_KINDS: tuple[str, ...] = ("town", "village", "road", "project", "enterprise", "site")
@@ -129,6 +129,30 @@ def _entries(kind: str, keys: Iterable[object], names: Iterable[object], details
             for k, n, d, g in zip(keys, names, details, geoms) if g is not None and not g.is_empty]
 
 
+def _road_details(r: gpd.GeoDataFrame, vname: dict[str, str], lang: str) -> list[str]:
+    """A road's context line: its village, status and length (km, measured in a metric CRS)."""
+    return [" · ".join(x for x in (vname.get(str(vc), ""), ROAD_STATUS.label(str(s), lang), f"{km:,.2f} km") if x)
+            for vc, s, km in zip(r["village_code"], r["status"], _lengths_km(r))]
+
+
+def _road_entries(roads: gpd.GeoDataFrame | None, vname: dict[str, str], lang: str) -> list[Entry]:
+    r = _lonlat(roads)
+    if r is None:
+        return []
+    return _entries("road", r["road_id"], r["name"], _road_details(r, vname, lang), r.geometry)
+
+
+def road_labels(roads: gpd.GeoDataFrame, villages: pd.DataFrame, *, lang: str = "zh") -> dict[str, str]:
+    """``name · village · status · length · road_id`` per road id: the roads' entries of :func:`build_index`
+    as one line, for a list of roads (without building the index, its pinyin initials, of the whole workspace)."""
+    r = _lonlat(roads)
+    if r is None:
+        return {}
+    vname = dict(zip(villages["village_code"].astype(str), villages["village_name"].map(_text)))
+    return {str(k): f"{_text(n)} · {d} · {k}" for k, n, d, g in zip(r["road_id"], r["name"], _road_details(r, vname, lang),
+                                                                      r.geometry) if g is not None and not g.is_empty}
+
+
 def build_index(
     villages: gpd.GeoDataFrame,
     *,
@@ -152,11 +176,7 @@ def build_index(
     out += _entries("town", towns["town_code"], towns["town_name"], [_text(c) for c in towns["county_name"]]
                     if "county_name" in towns else [""] * len(towns), towns.geometry)
     out += _entries("village", v["village_code"], v["village_name"], [_text(n) for n in v["town_name"]], v.geometry)
-    r = _lonlat(roads)
-    if r is not None:
-        details = [sep.join(x for x in (vname.get(str(vc), ""), ROAD_STATUS.label(str(s), lang), f"{km:,.2f} km") if x)
-                   for vc, s, km in zip(r["village_code"], r["status"], _lengths_km(r))]
-        out += _entries("road", r["road_id"], r["name"], details, r.geometry)
+    out += _road_entries(roads, vname, lang)
     p = _lonlat(projects)
     if p is not None:
         details = [sep.join(x for x in (vname.get(str(vc), ""), PROJECT_TYPE.label(str(ty), lang)) if x)

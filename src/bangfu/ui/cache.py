@@ -14,10 +14,17 @@ Policy (every cache in the app goes through this module; a test checks that no o
    filter) is not a key; pages filter the cached table. :func:`shared` refuses a function with a
    ``town``/``town_code``/``area`` parameter. The one shared exception is a finished *view*, the
    overview's map data, whose options (indicator, classes, language, town) change its styling; the
-   briefing (this session only) is keyed by its town because the town is its subject.
+   briefing (this session only) is keyed by its town because the town is its subject. A computation that
+   cannot be done for the whole workspace and filtered — the roads page's network of an area, whose whole-province
+   version takes 20–60 s and gigabytes — is declared ``shared(..., per_area=True)`` and may take ``area``: it
+   computes only the area's part (with the whole workspace's figures for it, tested against the whole).
 3. **Public data is shared** between sessions: :func:`shared` wraps ``st.cache_data`` (pickled
    copies) or, with ``resource=True``, ``st.cache_resource`` for objects that cannot be pickled
-   (prepared geometries, spatial indexes) — shared by reference, so callers must not mutate them.
+   (prepared geometries, spatial indexes) — shared by reference, so callers must not mutate them. Tables with
+   geometry read on every run (the layers, the overview's village table) are ``copied=True``: kept as objects and
+   handed out as a copy of their own (``DataFrame.copy()``: own column arrays, the immutable shapely geometries
+   shared) — what a pickled copy gives, about ten times faster (a province's roads: 50 ms instead of 0.5 s of
+   unpickling on every run of every page; docs/benchmarks.md).
 4. **Personal data never enters a shared cache.** Layers marked ``personal`` in the schema
    (households) and anything derived from them are kept by :func:`session_value` in this session's
    own state, one entry per name, replaced when the version changes, and keyed by the signed-in user.
@@ -37,6 +44,7 @@ Policy (every cache in the app goes through this module; a test checks that no o
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, TypeVar
 from collections.abc import Callable, Hashable
@@ -67,21 +75,34 @@ SHARED: dict[str, str] = {}
 _SESSION_KEY = "_bangfu_session_cache"
 
 
-def shared(*, max_entries: int, resource: bool = False) -> Callable[[F], F]:
+def shared(*, max_entries: int, resource: bool = False, per_area: bool = False, copied: bool = False
+           ) -> Callable[[F], F]:
     """Cache a function of public data in the cache all sessions share, keyed by all its arguments.
 
     The function's first two parameters must be ``path`` and ``version`` (rule 1) and none may be
-    a view filter (rule 2); the decorator raises ``TypeError`` otherwise.
+    a view filter (rule 2; ``per_area=True`` allows ``area`` for a computation of an area's own part, not a
+    filter of a whole table); the decorator raises ``TypeError`` otherwise. ``copied=True``: a function returning a
+    table, kept as an object (``st.cache_resource``) and returned as a copy of its own on every call (rule 3).
     """
 
     def decorate(fn: F) -> F:
         names = list(inspect.signature(fn).parameters)
         if names[:2] != ["path", "version"]:
             raise TypeError(f"{fn.__qualname__}: a shared cache's first parameters must be (path, version), not {names[:2]}")
-        filters = FILTER_PARAMS.intersection(names)
+        filters = FILTER_PARAMS.intersection(names) - ({"area"} if per_area else set())
         if filters:
             raise TypeError(f"{fn.__qualname__}: {', '.join(sorted(filters))} only filters; cache the whole workspace")
-        SHARED[f"{fn.__module__}.{fn.__qualname__}"] = "resource" if resource else "data"
+        SHARED[f"{fn.__module__}.{fn.__qualname__}"] = "copied" if copied else "resource" if resource else "data"
+        if copied:
+            kept = st.cache_resource(show_spinner=False, max_entries=max_entries)(fn)
+
+            @functools.wraps(fn)
+            def fresh(*args: Any, **kwargs: Any) -> Any:
+                value = kept(*args, **kwargs)
+                return value.copy() if isinstance(value, pd.DataFrame) else value
+
+            fresh.clear = kept.clear  # type: ignore[attr-defined]  # as st.cache_* functions have
+            return fresh  # type: ignore[return-value]
         if resource:
             return st.cache_resource(show_spinner=False, max_entries=max_entries)(fn)  # type: ignore[return-value]
         return st.cache_data(show_spinner=False, max_entries=max_entries)(fn)  # type: ignore[return-value]
@@ -106,7 +127,7 @@ def session_value(
     return hit[1]
 
 
-@shared(max_entries=32)
+@shared(max_entries=32, copied=True)
 def _public_layer(path: str, version: str, name: str) -> pd.DataFrame:
     return store.read_layer(path, name)
 

@@ -107,7 +107,7 @@ def _unit_label(ctx: Context, key: str) -> str:
 # --------------------------------------------------------------------------- cached data
 
 
-@shared(max_entries=16)
+@shared(max_entries=16, copied=True)
 def village_table(path: str, version: str, as_of: str) -> gpd.GeoDataFrame:
     """Villages with every overview figure (see :func:`bangfu.indicators.overview_villages`)."""
     return ind.overview_villages(

@@ -160,7 +160,7 @@ def with_missing_links(ctx: Context, data: Mapping[str, pd.DataFrame], n: int) -
     walk = float(st.session_state.get(roads_panel.WALK_KEY, net_ind.WALK_MAX_M))
     costs = tuple((c, float(st.session_state.get(f"roads.unit_cost.{c}", v)))
                   for c, v in net_ind.UNIT_COST_WAN_PER_KM.items())
-    links = roads_panel.links_cached(ctx.path, ctx.version, walk, costs)
+    links = roads_panel.links_cached(*roads_panel.whole_key(ctx, walk), costs)
     extra = net_ind.missing_link_projects(links, data["roads"], top=n).to_crs(data["projects"].crs)
     return {**data, "projects": pd.concat([data["projects"], extra], ignore_index=True)}
 
@@ -192,7 +192,7 @@ def result(ctx: Context, data: Mapping[str, pd.DataFrame], opts: planning_run.Pl
             if stored is None:
                 area_projects = planning_run.town_projects(layers_["projects"], layers_["villages"], opts.town_code)
                 layers_ = {**layers_, "households": households_in_reach(ctx, area_projects, opts.distances)}
-                net = roads_panel.network(ctx.path, ctx.version) if opts.catchment == "network" else None
+                net = roads_panel.network(*roads_panel.whole_key(ctx, net_ind.WALK_MAX_M)) if opts.catchment == "network" else None
             res = planning_run.run(layers_, opts, progress=progress, lang=ctx.lang,
                                    network=net.net if net is not None else None, coverage=stored, stored_exact=best)
         except PlanningError as exc:
@@ -249,7 +249,7 @@ def ranking_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:
 def map_pick(ctx: Context, res: planning_run.PlanResult) -> tuple[Entry | None, bool]:
     """The map tab's search box, and what the map highlights: found, clicked on the map or ticked in the ranking
     table (the last one wins), and whether it zooms to it."""
-    found = search_box(ctx, key=SEARCH_KEY)  # the workspace's index, built once something is typed (a province's: ~30 s)
+    found = search_box(ctx, key=SEARCH_KEY)  # the workspace's index, built when something is typed
     refs = [("project", str(i)) for i in res.ranking["project_id"]] if "project_id" in res.ranking else []
     return page_pick(ctx, "planning", found=found, map_key=MAP_KEY, table_key=RANKING_KEY, table_refs=refs)
 

@@ -32,14 +32,17 @@ from bangfu.indicators import stored as stored_ind
 from bangfu.maps import units
 from bangfu.maps.roads import add_missing_links, road_map
 from bangfu.workspace import derived, display, personal
+from bangfu.workspace import areas
+from bangfu.workspace.areas import Area
 from bangfu.workspace.schema import column_labels
 from bangfu.workspace.schema import ROAD_CLASSES, ROAD_STATUSES, ROAD_SURFACES
 from bangfu.ui import cache as data
 from bangfu.ui.feedback import flash, guard, md_text, show_error, show_flash
 from bangfu.ui.progress import run_cancellable
 from bangfu.ui.shell import Context
+from bangfu.indicators import search as search_ind
 from bangfu.indicators.search import Entry
-from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, page_pick, search_index, suppression_note
+from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, page_pick, suppression_note
 
 #: Flash slot of this page's messages (saved, undone, bulk update applied); the page shows it under its title.
 FLASH_SLOT = "roads"
@@ -66,6 +69,33 @@ _CONFLICT = "roads.conflict"
 @data.shared(max_entries=4, resource=True)
 def _zones(path: str, version: str, distance_m: float, crs: str) -> tuple[ind.AccessZone, ind.AccessZone]:
     return ind.access_zones(data.load_layer(path, version, "roads"), crs=crs, distance_m=distance_m)
+
+
+@data.shared(max_entries=8, resource=True)
+def _area_zones(path: str, version: str, distance_m: float, crs: str,
+                extent: tuple[float, float, float, float]) -> tuple[ind.AccessZone, ind.AccessZone]:
+    """The access zones of the roads near ``extent`` (an area's households, metric bounds rounded out to 1 km): the
+    same answers there as :func:`_zones`, built from a county's roads instead of a province's (16 s)."""
+    return ind.access_zones(data.load_layer(path, version, "roads"), crs=crs, distance_m=distance_m, extent=extent)
+
+
+def _extent(hh: ind.HouseholdPoints) -> tuple[float, float, float, float] | None:
+    """The households' metric bounds rounded out to whole kilometres (a cache key that does not move with one
+    household), None without any."""
+    if len(hh.xy) == 0:
+        return None
+    lo, hi = np.floor(hh.xy.min(axis=0) / 1000) * 1000, np.ceil(hh.xy.max(axis=0) / 1000) * 1000
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def _zones_for(ctx: Context, hh: ind.HouseholdPoints, distance_m: float, crs: str) -> tuple[ind.AccessZone,
+                                                                                              ind.AccessZone]:
+    """The access zones that answer for the households ``hh`` of the current area: the whole workspace's for the
+    whole workspace, else those of the roads near them (:func:`_area_zones`)."""
+    extent = _extent(hh)
+    if ctx.is_whole or extent is None:
+        return _zones(ctx.path, ctx.version, float(distance_m), crs)
+    return _area_zones(ctx.path, ctx.version, float(distance_m), crs, extent)
 
 
 def _households(ctx: Context, crs: str, *, area: bool = False) -> ind.HouseholdPoints:
@@ -131,8 +161,9 @@ def area_access(ctx: Context, distance_km: float) -> tuple[float, float]:
     if counts is not None:
         return stored_ind.area_access_from_counts(counts, ctx.area_layer("villages"), ctx.layer("villages"))
     crs = metric_crs(ctx.layer("villages"))
-    zones = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)
-    return ind.area_access_figures(_households(ctx, crs, area=True), ctx.layer("roads"), ctx.area_layer("villages"),
+    hh = _households(ctx, crs, area=True)
+    zones = _zones_for(ctx, hh, float(distance_km) * 1000, crs)
+    return ind.area_access_figures(hh, ctx.layer("roads"), ctx.area_layer("villages"),
                                    distance_m=distance_km * 1000, zones=zones)
 
 
@@ -326,46 +357,90 @@ def access_panel(ctx: Context, distance_km: float) -> None:
 # --------------------------------------------------------------------------- roads as a network (issue 16)
 
 
-@data.shared(max_entries=2, resource=True)
-def network(path: str, version: str) -> net_ind.NetworkData:
-    """The road network and the seats of the whole workspace (public data, shared by reference); the seats
-    layer where the office imported one, else estimated seats."""
-    return net_ind.network_data(data.load_layer(path, version, "roads"), data.load_layer(path, version, "villages"),
-                                data.load_layer(path, version, "seats"))
+@data.shared(max_entries=1, resource=True)
+def _network_index(path: str, version: str) -> net_ind.NetworkIndex:
+    """The whole workspace's :class:`bangfu.indicators.network.NetworkIndex` (road groups, trees, seats: about a
+    second on a province, no network built), shared by reference."""
+    return net_ind.network_index(data.load_layer(path, version, "roads"), data.load_layer(path, version, "villages"),
+                                 data.load_layer(path, version, "seats"))
 
 
-@data.shared(max_entries=8)
-def _connection(path: str, version: str, walk_m: float) -> pd.DataFrame:
-    return net_ind.village_connection(network(path, version), data.load_layer(path, version, "villages"),
-                                      walk_max_m=walk_m)
+@data.shared(max_entries=8, resource=True, per_area=True)
+def network(path: str, version: str, area: Area, walk_m: float = net_ind.WALK_MAX_M,
+            reach_m: float = net_ind.ACCESS_ALONG_M,
+            extent: tuple[float, float, float, float] | None = None) -> net_ind.NetworkData:
+    """The road network and the seats an area's figures depend on (public data, shared by reference): the whole
+    workspace's when the area holds it, else only the road groups and towns its figures reach
+    (:func:`bangfu.indicators.network.area_network_data`: the same figures as on the whole network). The seats layer
+    where the office imported one, else estimated seats."""
+    roads_, villages = data.load_layer(path, version, "roads"), data.load_layer(path, version, "villages")
+    seats = data.load_layer(path, version, "seats")
+    if area.holds_all(villages):
+        return net_ind.network_data(roads_, villages, seats)
+    codes = set(villages.loc[area.village_mask(villages), "village_code"].astype(str))
+    return net_ind.area_network_data(_network_index(path, version), roads_, villages, codes, seats,
+                                     walk_max_m=walk_m, reach_m=reach_m, extent=extent)
 
 
-@data.shared(max_entries=8)
-def links_cached(path: str, version: str, walk_m: float, costs: tuple[tuple[str, float], ...]) -> pd.DataFrame:
-    """Missing links of the whole workspace (:func:`bangfu.indicators.network.missing_links`), shared."""
-    return net_ind.missing_links(network(path, version), _connection(path, version, walk_m), walk_max_m=walk_m,
+@data.shared(max_entries=8, per_area=True)
+def _connection(path: str, version: str, area: Area, walk_m: float, reach_m: float,
+                extent: tuple[float, float, float, float] | None) -> pd.DataFrame:
+    net = network(path, version, area, walk_m, reach_m, extent)
+    villages = data.load_layer(path, version, "villages")
+    held = villages[villages["village_code"].astype(str).isin(set(net.village_seats["village_code"].astype(str)))]
+    return net_ind.village_connection(net, held, walk_max_m=walk_m)
+
+
+#: The arguments of :func:`network` (path, version, area, walking limit m, reach m, extent).
+NetKey = tuple[str, str, Area, float, float, "tuple[float, float, float, float] | None"]
+
+
+def _key(ctx: Context, walk_m: float, distance_km: float, hh: ind.HouseholdPoints | None) -> NetKey:
+    """The arguments of :func:`network` for the current area: ``hh`` (the area's households, projected) widens the
+    box of roads to every household (their bounds, rounded out to 1 km)."""
+    extent = _extent(hh) if hh is not None else None
+    return (ctx.path, ctx.version, ctx.area, float(walk_m), max(float(distance_km) * 1000, 0.0), extent)
+
+
+@data.shared(max_entries=8, per_area=True)
+def links_cached(path: str, version: str, area: Area, walk_m: float, reach_m: float,
+                 extent: tuple[float, float, float, float] | None,
+                 costs: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+    """Missing links on the area's network (:func:`bangfu.indicators.network.missing_links`), shared."""
+    return net_ind.missing_links(network(path, version, area, walk_m, reach_m, extent),
+                                 _connection(path, version, area, walk_m, reach_m, extent), walk_max_m=walk_m,
                                  unit_costs=dict(costs))
 
 
-def connection_table(ctx: Context, walk_m: float) -> pd.DataFrame:
-    """通硬化路 per village of the current area (the whole workspace computed once and cached)."""
-    table = _connection(ctx.path, ctx.version, float(walk_m))
+def whole_key(ctx: Context, walk_m: float) -> NetKey:
+    """The arguments of :func:`network` for the whole workspace (the planning page's network and missing links)."""
+    return (ctx.path, ctx.version, areas.whole_area(ctx.layer("villages")), float(walk_m), net_ind.ACCESS_ALONG_M, None)
+
+
+def connection_table(ctx: Context, key: NetKey) -> pd.DataFrame:
+    """通硬化路 per village of the current area (on the area's network, cached)."""
+    table = _connection(*key)
     return table[table["village_code"].isin(ctx.area_layer("villages")["village_code"].astype(str))]
 
 
-def network_access_table(ctx: Context, distance_km: float) -> pd.DataFrame | None:
+def _area_households(ctx: Context) -> ind.HouseholdPoints | None:
+    """The area's projected households (this session only), None without any."""
+    hh = _households(ctx, metric_crs(ctx.layer("villages")), area=True)
+    return hh if len(hh.xy) else None
+
+
+def network_access_table(ctx: Context, distance_km: float, key: NetKey,
+                         hh: ind.HouseholdPoints | None) -> pd.DataFrame | None:
     """Access along roads beside straight line, per town of the current area and its total row (aggregates of the
     area's households, read for the area only; this session only)."""
+    if hh is None:
+        return None
     crs = metric_crs(ctx.layer("villages"))
     villages = ctx.area_layer("villages")
-    hh = _households(ctx, crs, area=True)
-    if len(hh.xy) == 0:
-        return None
-    zone = _zones(ctx.path, ctx.version, float(distance_km) * 1000, crs)[0]
+    zone = _zones_for(ctx, hh, float(distance_km) * 1000, crs)[0]
     return data.session_value(
         "roads.network_access", ctx.path, ctx.version, key=(crs, float(distance_km), ctx.area),
-        compute=lambda: net_ind.network_access(network(ctx.path, ctx.version), hh, villages,
-                                               distance_m=distance_km * 1000, zone=zone))
+        compute=lambda: net_ind.network_access(network(*key), hh, villages, distance_m=distance_km * 1000, zone=zone))
 
 
 def unit_costs(ctx: Context) -> tuple[tuple[str, float], ...]:
@@ -379,9 +454,9 @@ def unit_costs(ctx: Context) -> tuple[tuple[str, float], ...]:
     )
 
 
-def links_table(ctx: Context, view: AreaView, walk_m: float, costs: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+def links_table(ctx: Context, view: AreaView, key: NetKey, costs: tuple[tuple[str, float], ...]) -> pd.DataFrame:
     """Missing links among the roads of the current area, ranked (``rank`` from 1)."""
-    links = links_cached(ctx.path, ctx.version, float(walk_m), costs)
+    links = links_cached(*key, costs)
     links = links[links["road_id"].isin(view.roads["road_id"].astype(str)) & (links["villages"] > 0)]
     return links.reset_index(drop=True).assign(rank=lambda d: np.arange(1, len(d) + 1))
 
@@ -415,9 +490,14 @@ def connected_chart(ctx: Context, towns: pd.DataFrame) -> alt.Chart:
     ).properties(title=ctx.t("network.chart.title"), height=max(120, 22 * len(frame)))
 
 
-def issues_table(ctx: Context) -> pd.DataFrame:
-    """The network's data-quality findings with what to do, in the page's language."""
-    raw = net_ind.network_issues(network(ctx.path, ctx.version))
+def issues_table(ctx: Context, net: net_ind.NetworkData, view: AreaView) -> pd.DataFrame:
+    """The data-quality findings of the area's network about its roads, villages and towns (the whole workspace's
+    when the area holds it), with what to do, in the page's language."""
+    raw = net_ind.network_issues(net)
+    if not ctx.is_whole:
+        mine = set(view.roads["road_id"].astype(str)) | set(view.villages["village_code"].astype(str)) | set(
+            view.villages["town_code"].astype(str))
+        raw = raw[raw["subject"].astype(str).isin(mine)].reset_index(drop=True)
     return formats.readable(pd.DataFrame({
         ctx.t("network.issue_col.what"): [ctx.t(f"network.issue.{k}") for k in raw["kind"]],
         ctx.t("network.issue_col.subject"): raw["subject"].astype(str),
@@ -450,12 +530,15 @@ def network_panel(ctx: Context, view: AreaView, distance_km: float) -> folium.Ma
         return None
     walk = float(st.number_input(ctx.t("network.walk_max"), 0.0, 5000.0, net_ind.WALK_MAX_M, step=100.0,
                                  key=WALK_KEY))
-    data_ = network(ctx.path, ctx.version)
-    conn = connection_table(ctx, walk)
-    access = network_access_table(ctx, distance_km)
+    hh = _area_households(ctx)
+    key = _key(ctx, walk, distance_km, hh)
+    data_ = network(*key)
+    conn = connection_table(ctx, key)
+    access = network_access_table(ctx, distance_km, key, hh)
     network_kpis(ctx, conn, access)
     est_v = int(conn["seat_estimated"].sum())
-    est_t = int(data_.town_seats["estimated"].sum())
+    towns = set(ctx.area_layer("villages")["town_code"].astype(str))
+    est_t = int(data_.town_seats.loc[data_.town_seats["town_code"].astype(str).isin(towns), "estimated"].sum())
     if est_v or est_t:
         st.caption(ctx.t("network.seats_estimated").format(n=est_v, m=est_t))
     st.subheader(ctx.t("network.by_town"))
@@ -478,11 +561,11 @@ def network_panel(ctx: Context, view: AreaView, distance_km: float) -> folium.Ma
                      hide_index=True, width="stretch")
     st.subheader(ctx.t("network.links"))
     st.caption(ctx.t("network.links.caption"))
-    links = links_table(ctx, view, walk, unit_costs(ctx))
+    links = links_table(ctx, view, key, unit_costs(ctx))
     lt = labelled(links[["rank", *[c for c in links.columns if c != "rank"]]], ctx, _network_heads(ctx, links))
     st.dataframe(lt, hide_index=True, width="stretch")
     download_buttons(lt, name="missing_links", lang=ctx.lang, key="roads_missing_links")
-    issues = issues_table(ctx)
+    issues = issues_table(ctx, data_, view)
     with st.expander(ctx.t("network.issues").format(n=len(issues)) if len(issues) else ctx.t("network.issues.none")):
         st.dataframe(issues, hide_index=True, width="stretch")
     if links.empty:
@@ -522,7 +605,9 @@ def edit_panel(ctx: Context, view: AreaView) -> None:
     ids = sorted(road_layer["road_id"].astype(str))
     if not ids:
         return
-    road_labels = {e.key: f"{e.name} · {e.detail} · {e.key}" for e in search_index(ctx) if e.kind == "road"}
+    villages = ctx.layer("villages")
+    road_labels = search_ind.road_labels(  # the listed roads only: never the whole workspace's search index
+        road_layer, villages[villages["village_code"].isin(road_layer["village_code"])], lang=ctx.lang)
     if st.session_state.get(EDIT_ROAD_KEY) not in ids:  # a road picked outside the classes shown
         st.session_state.pop(EDIT_ROAD_KEY, None)
     st.caption(ctx.t("roads.edit.pick_hint"))
