@@ -5,7 +5,7 @@ import streamlit as st
 from bangfu.ui.feedback import show_flash
 from bangfu.ui.panels import roads as panel
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import kept_tabs, page_header, search_box, search_index, show_map
+from bangfu.ui.widgets import kept_tabs, page_header, search_box, show_map
 
 ctx = current()
 page_header(ctx, "page.roads", "roads.intro")
@@ -19,7 +19,7 @@ if road_layer.empty:
 f = panel.filters(ctx, road_layer)
 view = panel.area_view(ctx, f)  # the sidebar's town by the one area rule
 panel.kpi_section(ctx, view)
-found = search_box(ctx, search_index(ctx), key=panel.SEARCH_KEY)
+found = search_box(ctx, key=panel.SEARCH_KEY)  # the index: built when something is typed
 focus, fit = panel.current_pick(ctx, found)  # search or a click on the map (a road opens in the editor tab)
 road_map = panel.area_map(ctx, view, f)
 if road_map is None:  # a province or city of a big workspace: the map is drawn per county (too many roads)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from bangfu.ui.panels import tourism as panel
 from bangfu.ui.shell import current
-from bangfu.ui.widgets import page_header, search_box, search_index, show_map
+from bangfu.ui.widgets import page_header, search_box, show_map
 
 ctx = current()
 page_header(ctx, "page.tourism", "tourism.intro")
@@ -12,10 +12,11 @@ page_header(ctx, "page.tourism", "tourism.intro")
 choice = panel.option_widgets(ctx)
 view = panel.area_view(ctx, choice)  # the sidebar's town by the one area rule
 panel.kpi_section(ctx, view)
-found = search_box(ctx, search_index(ctx), key=panel.SEARCH_KEY)
+found = search_box(ctx, key=panel.SEARCH_KEY)  # the index: built when something is typed
 focus, fit = panel.current_pick(ctx, found)  # search or a click on the map
-show_map(panel.area_map(ctx, view, choice), key=panel.MAP_KEY, height=600, returned_objects=["last_active_drawing"],
-         focus=focus, fit=fit)
+show_map(panel.area_map(ctx, view, choice), key=panel.map_key(ctx), height=600, returned_objects=["last_active_drawing"],
+         focus=focus, fit=fit, on_change=panel.drill_down(ctx))  # a click on an area of a province or city opens it
+panel.map_caption(ctx)
 
 left, right = st.columns([3, 2])
 with left:

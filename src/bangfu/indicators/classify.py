@@ -20,7 +20,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -286,6 +285,9 @@ def _classify(y: np.ndarray, method: str, k: int) -> Classes:
         yb = np.searchsorted(bins, valid, side="left")  # class i: bins[i-1] < y <= bins[i], as mapclassify
         counts = np.bincount(yb, minlength=kk)
     else:
+        import mapclassify  # here, not at the top: it imports scipy.stats and matplotlib (seconds on the first page of
+        # a new server process), and the default Fisher–Jenks above does not need it
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cl = getattr(mapclassify, spec.classifier)(valid, k=kk)

@@ -24,7 +24,7 @@ import shapely
 
 from bangfu.core.vocab import PROJECT_TYPE, ROAD_STATUS, SITE_TYPE
 
-__all__ = ["SEARCH_KINDS", "Entry", "build_index", "search", "find", "initials", "fold", "match_rank"]
+__all__ = ["SEARCH_KINDS", "Entry", "build_index", "road_details", "search", "find", "initials", "fold", "match_rank"]
 
 #: What can be searched, in the order ties are listed (label key ``search.kind.<kind>``).
 SEARCH_KINDS: tuple[str, ...] = ("town", "village", "road", "project", "enterprise", "site")
@@ -123,6 +123,24 @@ def _lengths_km(roads: gpd.GeoDataFrame) -> list[float]:
     return [float(x) / 1000.0 for x in metric.geometry.length]
 
 
+_SEP = " · "
+
+
+def _road_details(roads: gpd.GeoDataFrame, vname: dict[str, str], lang: str) -> list[str]:
+    return [_SEP.join(x for x in (vname.get(str(vc), ""), ROAD_STATUS.label(str(s), lang), f"{km:,.2f} km") if x)
+            for vc, s, km in zip(roads["village_code"], roads["status"], _lengths_km(roads))]
+
+
+def road_details(roads: gpd.GeoDataFrame, villages: pd.DataFrame, *, lang: str = "zh") -> dict[str, str]:
+    """Each road's context line as the search index holds it (its village, status and length), by ``road_id``:
+    the labels of a road list without building the index (no pinyin of every name)."""
+    r = _lonlat(roads)
+    if r is None:
+        return {}
+    vname = dict(zip(villages["village_code"].astype(str), villages["village_name"].map(_text)))
+    return dict(zip(r["road_id"].astype(str), _road_details(r, vname, lang)))
+
+
 def _entries(kind: str, keys: Iterable[object], names: Iterable[object], details: Iterable[str],
              geoms: Iterable[shapely.Geometry | None]) -> list[Entry]:
     return [Entry(kind, str(k), _text(n), d, initials(_text(n)), g)
@@ -145,7 +163,7 @@ def build_index(
     v = _lonlat(villages)
     if v is None:
         return ()
-    sep = " · "
+    sep = _SEP
     vname = dict(zip(v["village_code"].astype(str), v["village_name"].map(_text)))
     out: list[Entry] = []
     towns = v.dissolve(by="town_code", aggfunc="first", as_index=False)
@@ -154,9 +172,7 @@ def build_index(
     out += _entries("village", v["village_code"], v["village_name"], [_text(n) for n in v["town_name"]], v.geometry)
     r = _lonlat(roads)
     if r is not None:
-        details = [sep.join(x for x in (vname.get(str(vc), ""), ROAD_STATUS.label(str(s), lang), f"{km:,.2f} km") if x)
-                   for vc, s, km in zip(r["village_code"], r["status"], _lengths_km(r))]
-        out += _entries("road", r["road_id"], r["name"], details, r.geometry)
+        out += _entries("road", r["road_id"], r["name"], _road_details(r, vname, lang), r.geometry)
     p = _lonlat(projects)
     if p is not None:
         details = [sep.join(x for x in (vname.get(str(vc), ""), PROJECT_TYPE.label(str(ty), lang)) if x)

@@ -15,7 +15,7 @@ from streamlit_folium import st_folium
 from streamlit.errors import StreamlitAPIException
 
 from bangfu.export import tables as exports
-from bangfu.indicators.search import SEARCH_KINDS, Entry, build_index, initials, search
+from bangfu.indicators.search import SEARCH_KINDS, Entry, build_index, fold, initials, road_details, search
 from bangfu.maps.base import focus_layer
 from bangfu.core.labels import LABELS, t
 from bangfu.workspace import access
@@ -124,8 +124,25 @@ def _search_index(path: str, version: str, lang: str) -> tuple[Entry, ...]:
 
 
 def search_index(ctx: Context) -> tuple[Entry, ...]:
-    """Everything the search box finds in the workspace (public layers only; cached per workspace version)."""
-    return _search_index(ctx.path, ctx.version, ctx.lang)
+    """Everything the search box finds in the workspace (public layers only; cached per workspace version). Built
+    the first time something is typed into a search box (:func:`search_box`), never by showing a page: on a
+    province it is tens of seconds of pure Python (the pinyin initials of some 62,000 names)."""
+    with st.spinner(ctx.t("search.building")):
+        return _search_index(ctx.path, ctx.version, ctx.lang)
+
+
+@shared(max_entries=4)
+def _road_labels(path: str, version: str, lang: str) -> dict[str, str]:
+    roads = load_layer(path, version, "roads")
+    details = road_details(roads, load_layer(path, version, "villages"), lang=lang)
+    return {rid: " · ".join(x for x in (name, details.get(rid, ""), rid) if x)
+            for rid, name in zip(roads["road_id"].astype(str), roads["name"].map(lambda n: str(n) if fold(n) else ""))}
+
+
+def road_labels(ctx: Context) -> dict[str, str]:
+    """'村道一 · 高山村委会 · 已硬化 · 1.20 km · R0001' of every road by ``road_id`` (what the search box lists for
+    it), without building the search index."""
+    return _road_labels(ctx.path, ctx.version, ctx.lang)
 
 
 def find_entry(ctx: Context, ref: Ref | None) -> Entry | None:

@@ -27,7 +27,7 @@ from bangfu.ui.feedback import md_text, show_error
 from bangfu.ui.panels import roads as roads_panel
 from bangfu.ui.shell import Context
 from bangfu.indicators.search import Entry
-from bangfu.ui.widgets import kpi_row, page_pick, search_box, search_index
+from bangfu.ui.widgets import kpi_row, page_pick, search_box
 from bangfu.workspace import derived, display, personal
 
 __all__ = ["LAYERS", "RESULT_KEY", "SCENARIOS", "layers", "settings_form", "options", "result", "messages",
@@ -209,7 +209,7 @@ def ranking_table(ctx: Context, res: planning_run.PlanResult) -> pd.DataFrame:
 def map_pick(ctx: Context, res: planning_run.PlanResult) -> tuple[Entry | None, bool]:
     """The map tab's search box, and what the map highlights: found, clicked on the map or ticked in the ranking
     table (the last one wins), and whether it zooms to it."""
-    found = search_box(ctx, search_index(ctx), key=SEARCH_KEY)
+    found = search_box(ctx, key=SEARCH_KEY)  # the index: built when something is typed
     refs = [("project", str(i)) for i in res.ranking["project_id"]] if "project_id" in res.ranking else []
     return page_pick(ctx, "planning", found=found, map_key=MAP_KEY, table_key=RANKING_KEY, table_refs=refs)
 

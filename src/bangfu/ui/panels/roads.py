@@ -39,7 +39,7 @@ from bangfu.ui.feedback import flash, guard, md_text, show_error, show_flash
 from bangfu.ui.progress import run_cancellable
 from bangfu.ui.shell import Context
 from bangfu.indicators.search import Entry
-from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, page_pick, search_index, suppression_note
+from bangfu.ui.widgets import download_buttons, editor_notice, kpi_row, page_pick, road_labels, suppression_note
 
 #: Flash slot of this page's messages (saved, undone, bulk update applied); the page shows it under its title.
 FLASH_SLOT = "roads"
@@ -522,11 +522,11 @@ def edit_panel(ctx: Context, view: AreaView) -> None:
     ids = sorted(road_layer["road_id"].astype(str))
     if not ids:
         return
-    road_labels = {e.key: f"{e.name} · {e.detail} · {e.key}" for e in search_index(ctx) if e.kind == "road"}
+    labels = road_labels(ctx)  # as the search box lists them, without building its index
     if st.session_state.get(EDIT_ROAD_KEY) not in ids:  # a road picked outside the classes shown
         st.session_state.pop(EDIT_ROAD_KEY, None)
     st.caption(ctx.t("roads.edit.pick_hint"))
-    rid = st.selectbox(ctx.t("roads.edit.road"), ids, key=EDIT_ROAD_KEY, format_func=lambda r: road_labels.get(r, r))
+    rid = st.selectbox(ctx.t("roads.edit.road"), ids, key=EDIT_ROAD_KEY, format_func=lambda r: labels.get(r, r))
     loaded = st.session_state.get(_LOADED)
     if loaded is None or loaded.get("road_id") != rid:
         loaded = _load(ctx, rid)
