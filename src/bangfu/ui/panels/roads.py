@@ -522,11 +522,11 @@ def edit_panel(ctx: Context, view: AreaView) -> None:
     ids = sorted(road_layer["road_id"].astype(str))
     if not ids:
         return
-    labels = road_labels(ctx)  # as the search box lists them, without building its index
+    road_names = road_labels(ctx)  # as the search box lists them, without building its index
     if st.session_state.get(EDIT_ROAD_KEY) not in ids:  # a road picked outside the classes shown
         st.session_state.pop(EDIT_ROAD_KEY, None)
     st.caption(ctx.t("roads.edit.pick_hint"))
-    rid = st.selectbox(ctx.t("roads.edit.road"), ids, key=EDIT_ROAD_KEY, format_func=lambda r: labels.get(r, r))
+    rid = st.selectbox(ctx.t("roads.edit.road"), ids, key=EDIT_ROAD_KEY, format_func=lambda r: road_names.get(r, r))
     loaded = st.session_state.get(_LOADED)
     if loaded is None or loaded.get("road_id") != rid:
         loaded = _load(ctx, rid)
