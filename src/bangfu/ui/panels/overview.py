@@ -118,7 +118,7 @@ def village_table(path: str, version: str, as_of: str) -> gpd.GeoDataFrame:
         pieces = stored_ind.road_pieces_table(derived_table(path, version, "village_roads")["table"])
     return ind.overview_villages(
         load_layer(path, version, "villages"),
-        roads=load_layer(path, version, "roads"),
+        roads=load_layer(path, version, "roads") if pieces is None else None,  # 58,000 roads not read for nothing
         pairings=load_layer(path, version, "pairings"),
         as_of=as_of,
         road_pieces=pieces,
