@@ -131,10 +131,11 @@ def child_plain(ws: Path, variant: str) -> dict:
 
 def child_derive(ws: Path, variant: str) -> dict:
     """The stored aggregates (``python -m bangfu derive``: bangfu.workspace.derived), computed on a workspace without
-    them; the baseline has none (its pages compute everything in the session)."""
-    if variant == "baseline":
+    them; a baseline without them (before bangfu.workspace.derived) computes everything in its pages' session."""
+    try:
+        from bangfu.workspace import derived
+    except ImportError:
         return {"seconds": 0.0, "peak_mb": _peak_mb(), "tables": {}}
-    from bangfu.workspace import derived
 
     t0 = time.perf_counter()
     report = derived.derive(ws)
@@ -156,6 +157,8 @@ PAGE_VISITS = ROOT / "tests" / "page_visits.py"
 def run_child(step: str, ws: Path, variant: str, src: Path, **env: str) -> dict:
     environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "tests")]),
                "BANGFU_WORKSPACE": str(ws.parent), **env}
+    if (Path(src).parent / "app.py").is_file():  # that tree's app.py and pages/ with its package (tests/page_visits.py)
+        environ["BENCH_APP_ROOT"] = str(Path(src).parent)
     t0 = time.perf_counter()
     script = PAGE_VISITS if step in PAGE_STEPS else Path(__file__).resolve()
     proc = subprocess.run([sys.executable, str(script), "--child", step, "--workspace", str(ws),

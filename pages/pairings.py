@@ -17,8 +17,9 @@ found = search_box(ctx, key=panel.SEARCH_KEY)  # the workspace's index, built wh
 focus, fit = panel.current_pick(ctx, view, found)  # search, map click or a ticked unpaired village
 show_ended = st.toggle(ctx.t("pairings.show_inactive"), value=False, key="pairings_show_ended")
 all_lines = panel.lines_toggle(ctx)
-show_map(panel.area_map(ctx, view, show_ended=show_ended, focus=focus, all_lines=all_lines), key=panel.MAP_KEY,
-         height=620, returned_objects=["last_active_drawing"], focus=focus, fit=fit)
+show_map(panel.area_map(ctx, view, show_ended=show_ended, focus=focus, all_lines=all_lines), key=panel.map_key(ctx),
+         height=620, returned_objects=["last_active_drawing"], focus=focus, fit=fit, on_change=panel.drill_down(ctx))
+panel.map_caption(ctx)
 
 coverage, gaps, multi, enterprises, towns, edit, history = kept_tabs(panel.tab_labels(ctx), key="pairings.tab")
 with coverage:

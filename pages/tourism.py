@@ -14,8 +14,9 @@ view = panel.area_view(ctx, choice)  # the sidebar's town by the one area rule
 panel.kpi_section(ctx, view)
 found = search_box(ctx, key=panel.SEARCH_KEY)  # the workspace's index, built when something is typed
 focus, fit = panel.current_pick(ctx, found)  # search or a click on the map
-show_map(panel.area_map(ctx, view, choice), key=panel.MAP_KEY, height=600, returned_objects=["last_active_drawing"],
-         focus=focus, fit=fit)
+show_map(panel.area_map(ctx, view, choice), key=panel.map_key(ctx), height=600, returned_objects=["last_active_drawing"],
+         focus=focus, fit=fit, on_change=panel.drill_down(ctx))  # a click on an area of a province or city opens it
+panel.map_caption(ctx)
 
 left, right = st.columns([3, 2])
 with left:

@@ -19,6 +19,9 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+#: The checkout whose app.py and pages/ are run: the tree of the ``src`` being measured (bench/bench_open.py sets it
+#: for the baseline), else this one. Pages of one tree with the package of another fail where the pages changed.
+APP_ROOT = Path(os.environ.get("BENCH_APP_ROOT") or ROOT)
 
 from factories import account, sign_in  # noqa: E402
 
@@ -36,7 +39,7 @@ def _admin_app(folder: Path, page: str):
         account(folder, "chief", "admin", display_name="管理员")
     except Exception:  # noqa: BLE001 - the account exists already (a second step on the same folder)
         pass
-    at = AppTest.from_file(str(ROOT / page), default_timeout=3600)
+    at = AppTest.from_file(str(APP_ROOT / page), default_timeout=3600)
     sign_in(at, folder, "chief")
     return at
 

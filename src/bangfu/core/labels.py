@@ -96,6 +96,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.download_xlsx": ("下载 Excel", "Download Excel"),
     "common.choose": ("请选择", "Choose"),
     "search.label": ("查找", "Find"),
+    "search.building": ("正在建立查找索引（每个数据版本一次）…", "Building the search index (once per data version)…"),
     "search.placeholder": ("村、镇街、道路、项目、企业：名称、编码或拼音首字母（如 csz）",
                            "Village, town, road, project, enterprise: name, code or pinyin initials"),
     "search.results": ("找到 {n} 项（选一项定位到地图）", "{n} found (pick one to show it on the map)"),
@@ -659,6 +660,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "tourism.kpi_reached": ("辐射范围内农户", "Households within reach"),
     "tourism.kpi_poor_reached": ("辐射范围内贫困户", "Poor households within reach"),
     "tourism.map_sites": ("乡村旅游点", "Tourism sites"),
+    "tourism.units_caption": (
+        "按{level}显示贫困密度（各{level}合计）和旅游点。点击地图上的{level}或在侧栏选择，可逐级查看到村。",
+        "Poverty density per {level} (totals of each {level}) and the tourism sites. Click a {level} on the map or "
+        "choose it in the sidebar to go down to the villages.",
+    ),
     "tourism.map_reach": ("辐射范围", "Reach"),
     "tourism.legend_types": ("旅游点类型（圆越大A级越高）", "Site type (larger = higher A-level)"),
     "tourism.reach_title": ("各镇旅游辐射覆盖", "Households within reach, by town"),
@@ -693,6 +699,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "pairings.kpi_active": ("在结对数", "Active pairings"),
     "pairings.kpi_funds": ("承诺资金(万元)", "Committed (10k yuan)"),
     "pairings.map_villages": ("需帮扶村结对状态", "Needy villages: pairing status"),
+    "pairings.map_gaps": ("未结对的需帮扶村", "Needy villages without a partner"),
+    "pairings.unit_villages": ("个村", "villages"),
+    "pairings.units_caption": (
+        "按{level}显示：颜色为各{level}未结对的需帮扶村数（按上方规则和日期）。点击地图上的{level}或在侧栏选择，可逐级查看到村。",
+        "Shown by {level}: the colour is each {level}'s needy villages without a partner (rule and date above). Click "
+        "a {level} on the map or choose it in the sidebar to go down to the villages.",
+    ),
     "pairings.map_lines": ("结对连线", "Pairing lines"),
     "pairings.map_enterprises": ("帮扶企业", "Enterprises"),
     "pairings.line_inactive": ("已结束或未开始", "Ended or not started"),

@@ -285,7 +285,8 @@ def _classify(y: np.ndarray, method: str, k: int) -> Classes:
         yb = np.searchsorted(bins, valid, side="left")  # class i: bins[i-1] < y <= bins[i], as mapclassify
         counts = np.bincount(yb, minlength=kk)
     else:
-        import mapclassify  # here, not at the top: it imports scipy.stats (3–6 s), which the default needs not
+        import mapclassify  # here, not at the top: it imports scipy.stats and matplotlib (seconds on the first page of
+        # a new server process), and the default Fisher–Jenks above does not need it
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

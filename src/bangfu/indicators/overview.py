@@ -43,17 +43,20 @@ __all__ = [
 HARDENED_STATUS = vocab.HARDENED
 
 
-def village_road_km(roads: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame) -> pd.DataFrame:
+def village_road_km(roads: gpd.GeoDataFrame | None, villages: gpd.GeoDataFrame, *,
+                    pieces: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per village_code: ``road_km`` (all roads) and ``hardened_km`` (status completed).
 
     Lengths are the road pieces split at village borders, aggregated by the road page's
     :func:`bangfu.indicators.roads.hardening_rates`, so both pages show the same village rates and a
-    town's km (the sum over its villages) are the pieces of every road inside the town.
+    town's km (the sum over its villages) are the pieces of every road inside the town. ``pieces``: the road
+    pieces already summed per village (:func:`bangfu.indicators.stored.road_pieces_table` of the stored
+    ``village_roads``), used instead of splitting ``roads`` again.
     """
-    if roads is None or len(roads) == 0:
+    if pieces is None and (roads is None or len(roads) == 0):
         return pd.DataFrame({"road_km": pd.Series(dtype="float64"), "hardened_km": pd.Series(dtype="float64")},
                             index=pd.Index([], name="village_code"))
-    rates = hardening_rates(road_pieces(roads, villages), villages, level="village")
+    rates = hardening_rates(road_pieces(roads, villages) if pieces is None else pieces, villages, level="village")
     frame = pd.DataFrame({
         "village_code": rates["village_code"].astype(str).values,
         "road_km": rates["total_km"].to_numpy(dtype="float64"),
@@ -96,15 +99,17 @@ def overview_villages(
     roads: gpd.GeoDataFrame | None = None,
     pairings: pd.DataFrame | None = None,
     as_of: str,
+    road_pieces: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Villages with every figure the overview shows.
 
     Adds ``area_km2``, ``incidence_pct``, ``poverty_density`` (see :func:`village_metrics`),
-    ``road_km``, ``hardened_km``, ``hardening_pct`` and ``active_pairings``.
+    ``road_km``, ``hardened_km``, ``hardening_pct`` and ``active_pairings``. ``road_pieces``: the stored road km
+    per village (:func:`village_road_km`), else ``roads`` are split at the village borders.
     """
     out = village_metrics(villages)
     codes = out["village_code"].astype(str)
-    km = village_road_km(roads, villages)
+    km = village_road_km(roads, villages, pieces=road_pieces)
     out["road_km"] = codes.map(km["road_km"]).fillna(0.0).astype("float64").values
     out["hardened_km"] = codes.map(km["hardened_km"]).fillna(0.0).astype("float64").values
     out["hardening_pct"] = safe_ratio(out["hardened_km"], out["road_km"]) * 100

@@ -28,6 +28,7 @@ from bangfu.indicators.poverty import safe_ratio
 
 __all__ = [
     "NeedyRule", "NEEDY_CRITERIA", "needy_mask", "resolve_as_of", "active_mask", "Coverage", "coverage",
+    "coverage_by_area",
     "village_pairing_table", "unpaired_needy", "multiply_paired", "enterprise_load", "pairings_by_town",
     "pairing_lines",
 ]
@@ -236,6 +237,21 @@ def coverage(table: pd.DataFrame) -> Coverage:
     return Coverage(needy=int(t["needy"].sum()), paired=int(t["needy_paired"].sum()), by_town=by_town)
 
 
+def coverage_by_area(table: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """Coverage per area whose code is the first ``digits`` digits of the village codes (a city: 4, a county: 6,
+    a town: 9) from a :func:`village_pairing_table`: ``area_code``, ``needy_villages``, ``needy_paired``,
+    ``needy_unpaired`` and ``pairing_coverage_pct`` (NaN without a needy village), one row per area, by code."""
+    t = pd.DataFrame({"area_code": table["village_code"].astype(str).str[:digits],
+                      "needy": table["needy"].astype(bool), "paired": table["needy"].astype(bool)
+                      & table["paired"].astype(bool)})
+    g = t.groupby("area_code", sort=True)
+    out = pd.DataFrame({"needy_villages": g["needy"].sum().astype("int64"),
+                        "needy_paired": g["paired"].sum().astype("int64")}).reset_index()
+    out["needy_unpaired"] = out["needy_villages"] - out["needy_paired"]
+    out["pairing_coverage_pct"] = safe_ratio(out["needy_paired"], out["needy_villages"]) * 100
+    return out
+
+
 def unpaired_needy(table: pd.DataFrame) -> pd.DataFrame:
     """Needy villages without any active pairing (the follow-up list), most poor households first."""
     gaps = table[table["needy"] & ~table["paired"]]
@@ -274,6 +290,7 @@ def pairings_by_town(villages: pd.DataFrame, pairings: pd.DataFrame, *, as_of: d
     act = _active(pairings, as_of).merge(
         pd.DataFrame(villages[["village_code", "town_code", "town_name"]]), on="village_code", how="inner"
     )
+    act["_employed"] = pd.to_numeric(act["poor_households_employed"]).fillna(0)
     towns = pd.DataFrame(villages[["town_code", "town_name"]]).drop_duplicates().set_index(["town_code", "town_name"])
     counts = act.pivot_table(index=["town_code", "town_name"], columns="pairing_type", values="pairing_id",
                              aggfunc="count", fill_value=0)
@@ -281,7 +298,7 @@ def pairings_by_town(villages: pd.DataFrame, pairings: pd.DataFrame, *, as_of: d
     sums = act.groupby(["town_code", "town_name"]).agg(
         pairings=("pairing_id", "size"),
         committed_wan=("committed_wan", "sum"),
-        poor_households_employed=("poor_households_employed", lambda s: int(pd.to_numeric(s).fillna(0).sum())),
+        poor_households_employed=("_employed", "sum"),
     )
     out = towns.join(counts).join(sums).fillna(0)
     for c in [*PAIRING_TYPES, "pairings", "poor_households_employed"]:
@@ -300,25 +317,35 @@ def pairing_lines(
     """One line per pairing from the enterprise point to the village's representative point
     (always inside the polygon), with names, type, funds and an ``active`` flag. Pairings whose
     enterprise or village is unknown or has no geometry are left out."""
-    vpt = dict(zip(villages["village_code"], shapely.point_on_surface(villages.geometry.values)))
+    crs = villages.crs or "EPSG:4326"
+    vrow = pd.Series(np.arange(len(villages)), index=pd.Index(villages["village_code"])).groupby(level=0).last()
+    erow = pd.Series(np.arange(len(enterprises)), index=pd.Index(enterprises["enterprise_id"])).groupby(level=0).last()
+    vi = pairings["village_code"].map(vrow).to_numpy(dtype=float)  # NaN: unknown village
+    ei = pairings["enterprise_id"].map(erow).to_numpy(dtype=float)
+    known = ~(np.isnan(vi) | np.isnan(ei))
+    vgeom = np.asarray(villages.geometry.values, dtype=object)
+    egeom = np.asarray(enterprises.geometry.values, dtype=object)
+    a = np.full(len(pairings), None, dtype=object)
+    b = np.full(len(pairings), None, dtype=object)
+    a[known] = egeom[ei[known].astype(np.int64)]
+    b[known] = vgeom[vi[known].astype(np.int64)]
+    keep = known & ~shapely.is_missing(a) & ~shapely.is_missing(b)
+    keep[keep] = ~shapely.is_empty(a[keep]) & ~shapely.is_empty(b[keep])
+    b[keep] = shapely.point_on_surface(b[keep])  # only the paired villages' points (always inside the polygon)
+    keep[keep] = ~shapely.is_empty(b[keep])
+    ends = np.stack([shapely.get_coordinates(a[keep]), shapely.get_coordinates(b[keep])], axis=1)
+    geoms = list(shapely.linestrings(ends)) if len(ends) else []
     vname = dict(zip(villages["village_code"], villages["village_name"]))
-    ept = dict(zip(enterprises["enterprise_id"], enterprises.geometry.values))
     ename = dict(zip(enterprises["enterprise_id"], enterprises["name"]))
-    act = active_mask(pairings, as_of)
-    rows, geoms = [], []
-    for (_, p), is_active in zip(pairings.iterrows(), act):
-        a, b = ept.get(p["enterprise_id"]), vpt.get(p["village_code"])
-        if a is None or b is None or shapely.is_empty(a) or shapely.is_empty(b):
-            continue
-        rows.append(
-            {
-                "pairing_id": p["pairing_id"], "enterprise_id": p["enterprise_id"],
-                "enterprise_name": ename.get(p["enterprise_id"], ""), "village_code": p["village_code"],
-                "village_name": vname.get(p["village_code"], ""), "pairing_type": p["pairing_type"],
-                "start_date": p["start_date"], "end_date": p["end_date"], "committed_wan": p["committed_wan"],
-                "poor_households_employed": p["poor_households_employed"], "active": bool(is_active),
-            }
-        )
-        geoms.append(shapely.LineString([a, b]))
-    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=villages.crs or "EPSG:4326"),
-                            crs=villages.crs or "EPSG:4326")
+    active = active_mask(pairings, as_of).to_numpy(dtype=bool)[keep]
+    records = pairings.loc[keep, ["pairing_id", "enterprise_id", "village_code", "pairing_type", "start_date",
+                                  "end_date", "committed_wan", "poor_households_employed"]].to_dict("records")
+    rows = pd.DataFrame([  # built from records: the columns' types as the rows give them (text, dates as text)
+        {"pairing_id": r["pairing_id"], "enterprise_id": r["enterprise_id"],
+         "enterprise_name": ename.get(r["enterprise_id"], ""), "village_code": r["village_code"],
+         "village_name": vname.get(r["village_code"], ""), "pairing_type": r["pairing_type"],
+         "start_date": r["start_date"], "end_date": r["end_date"], "committed_wan": r["committed_wan"],
+         "poor_households_employed": r["poor_households_employed"], "active": bool(x)}
+        for r, x in zip(records, active)
+    ])
+    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)

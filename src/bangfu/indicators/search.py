@@ -123,6 +123,9 @@ def _lengths_km(roads: gpd.GeoDataFrame) -> list[float]:
     return [float(x) / 1000.0 for x in metric.geometry.length]
 
 
+_SEP = " · "
+
+
 def _entries(kind: str, keys: Iterable[object], names: Iterable[object], details: Iterable[str],
              geoms: Iterable[shapely.Geometry | None]) -> list[Entry]:
     return [Entry(kind, str(k), _text(n), d, initials(_text(n)), g)
@@ -131,7 +134,7 @@ def _entries(kind: str, keys: Iterable[object], names: Iterable[object], details
 
 def _road_details(r: gpd.GeoDataFrame, vname: dict[str, str], lang: str) -> list[str]:
     """A road's context line: its village, status and length (km, measured in a metric CRS)."""
-    return [" · ".join(x for x in (vname.get(str(vc), ""), ROAD_STATUS.label(str(s), lang), f"{km:,.2f} km") if x)
+    return [_SEP.join(x for x in (vname.get(str(vc), ""), ROAD_STATUS.label(str(s), lang), f"{km:,.2f} km") if x)
             for vc, s, km in zip(r["village_code"], r["status"], _lengths_km(r))]
 
 
@@ -169,7 +172,7 @@ def build_index(
     v = _lonlat(villages)
     if v is None:
         return ()
-    sep = " · "
+    sep = _SEP
     vname = dict(zip(v["village_code"].astype(str), v["village_name"].map(_text)))
     out: list[Entry] = []
     towns = v.dissolve(by="town_code", aggfunc="first", as_index=False)

@@ -25,11 +25,12 @@ from bangfu.core.vocab import PAIRING_STATE, PAIRING_TYPE, SITE_TYPE, Vocabulary
 from bangfu.maps import base as maps
 from bangfu.maps.base import TooltipField, esc
 from bangfu.maps.legend import add_legend
+from bangfu.maps.overview import OverviewMapData, build_overview_map
 
 __all__ = [
     "site_radius", "state_fill", "add_poverty_choropleth", "add_sites", "add_reach_circles", "add_village_status",
     "add_pairing_lines", "add_enterprises", "enterprise_item", "coded_labels", "pairing_state", "tourism_map",
-    "pairing_map",
+    "pairing_map", "add_site_overlay", "tourism_units_map", "GAPS", "gap_choropleth", "pairing_units_map",
 ]
 
 
@@ -205,6 +206,16 @@ def tourism_map(
     vfields = _fields("villages", ("village_name", "town_name", "households", "poor_households", "poverty_density"),
                       lang, {"poverty_density": choro.indicator.title(lang)})
     add_poverty_choropleth(m, shown, choropleth=choro, fields=vfields, name=t("map.villages", lang))
+    no_data = bool((choro.classes_of(shown) < 0).any())
+    add_legend(m, choro.legend(lang, no_data=no_data, part=len(shown) < len(villages)), "bottomleft")
+    add_site_overlay(m, villages, sites, lang=lang, reach_m=reach_m, legend_at="bottomright")
+    return m
+
+
+def add_site_overlay(m: folium.Map, villages: pd.DataFrame, sites: gpd.GeoDataFrame, *, lang: str,
+                     reach_m: float | None = None, legend_at: str = "bottomright") -> None:
+    """The tourism sites of a map (with their village's name, ``villages``: codes and names), reach circles of
+    ``reach_m`` when given, and the legend of the site types at ``legend_at``."""
     if reach_m is not None and not sites.empty:
         add_reach_circles(m, sites, distance_m=reach_m, name=t("tourism.map_reach", lang))
     sfields = _fields("tourism_sites", ("name", "site_type", "a_level", "village_name", "annual_visitors",
@@ -212,11 +223,30 @@ def tourism_map(
     vnames = dict(zip(villages["village_code"], villages["village_name"]))
     add_sites(m, sites.assign(village_name=sites["village_code"].map(vnames)), fields=sfields,
               name=t("tourism.map_sites", lang), lang=lang)
-    no_data = bool((choro.classes_of(shown) < 0).any())
-    add_legend(m, choro.legend(lang, no_data=no_data, part=len(shown) < len(villages)), "bottomleft")
     add_legend(m, lg.vocab_legend(SITE_TYPE, lang, kind="dot", codes=sites["site_type"],
-                                  title=t("tourism.legend_types", lang)), "bottomright")
+                                  title=t("tourism.legend_types", lang)), legend_at)
+
+
+def tourism_units_map(units: OverviewMapData, villages: pd.DataFrame, sites: gpd.GeoDataFrame, *, lang: str,
+                      reach_m: float | None = None, basemap: maps.Basemap = "none", tianditu_token: str = ""
+                      ) -> folium.Map:
+    """The tourism map of a province or a city: the areas one level below as the poverty-density choropleth
+    (``units``: :func:`bangfu.maps.units.prepare_units`, the overview's map of the level below) with the area's
+    sites (a province holds a few hundred; never its 16,727 villages)."""
+    m = build_overview_map(units, basemap=basemap, tianditu_token=tianditu_token)
+    add_site_overlay(m, villages, sites, lang=lang, reach_m=reach_m, legend_at="bottomleft")
     return m
+
+
+#: The pairing page's map of a province or a city colours its areas by the needy villages without an active
+#: pairing (the page's gap list, counted per area).
+GAPS = ind.ChoroplethIndicator("gaps", "needy_unpaired", "pairings.map_gaps", "pairings.unit_villages", 0, "OrRd")
+
+
+def gap_choropleth(summary: pd.DataFrame) -> ind.Choropleth:
+    """:data:`GAPS` classified over every area of ``summary`` (a ``needy_unpaired`` column, one row per area)."""
+    classes = ind.classify(summary[GAPS.column].astype(float), method=GAPS.method, k=GAPS.k)
+    return ind.Choropleth(GAPS, classes, styles.class_colors(GAPS.palette, max(classes.k, 1)))
 
 
 def pairing_state(needy: pd.Series, paired: pd.Series) -> pd.Series:
@@ -251,6 +281,15 @@ def pairing_map(
     for flag in ("is_key_village", "is_old_district"):
         v[flag] = v[flag].astype("boolean").fillna(False).map(lambda x: "✓" if bool(x) else "—").astype(object)
     add_village_status(m, v, status=status, fields=vfields, name=t("pairings.map_villages", lang))
+    _add_pairing_overlay(m, lines, enterprises, lang=lang)
+    states = tuple(lg.LegendItem("fill", term.label(lang), state_fill(term.code), edge=term.color, weight=term.weight)
+                   for term in PAIRING_STATE)
+    add_legend(m, lg.Legend(PAIRING_STATE.name(lang), states + (enterprise_item(lang),)), "bottomleft")
+    add_legend(m, _line_legend(lines, lang), "bottomright")
+    return m
+
+
+def _add_pairing_overlay(m: folium.Map, lines: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, *, lang: str) -> None:
     lfields = _fields("pairings", ("pairing_id", "pairing_type", "start_date", "end_date", "committed_wan"), lang,
                       {"enterprise_name": t("pt.col.enterprise_name", lang)})
     lfields = [TooltipField("enterprise_name", t("pt.col.enterprise_name", lang)),
@@ -258,14 +297,25 @@ def pairing_map(
     add_pairing_lines(m, lines, fields=lfields, name=t("pairings.map_lines", lang), lang=lang)
     add_enterprises(m, enterprises, fields=_fields("enterprises", ("name", "industry", "employees"), lang),
                     name=t("pairings.map_enterprises", lang))
-    states = tuple(lg.LegendItem("fill", term.label(lang), state_fill(term.code), edge=term.color, weight=term.weight)
-                   for term in PAIRING_STATE)
-    add_legend(m, lg.Legend(PAIRING_STATE.name(lang), states + (enterprise_item(lang),)), "bottomleft")
+
+
+def _line_legend(lines: gpd.GeoDataFrame, lang: str) -> lg.Legend:
     active = lines["active"].astype(bool) if len(lines) else pd.Series(dtype=bool)
     line_legend = lg.vocab_legend(PAIRING_TYPE, lang, codes=lines.loc[active, "pairing_type"] if len(lines) else ())
     if len(lines) and not active.all():
         ina = styles.INACTIVE_LINE
         line_legend += (lg.LegendItem("line", t("pairings.line_inactive", lang), ina["color"], ina["dashArray"],
                                       ina["weight"]),)
-    add_legend(m, line_legend, "bottomright")
+    return line_legend
+
+
+def pairing_units_map(units: OverviewMapData, lines: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, *, lang: str,
+                      basemap: maps.Basemap = "none", tianditu_token: str = "") -> folium.Map:
+    """The pairing map of a province or a city: the areas one level below coloured by their needy villages without
+    an active pairing (``units``: :func:`bangfu.maps.units.prepare_units` with :func:`gap_choropleth`), the pairing
+    lines given (the page sends those of the thing found unless every line is asked for) and the enterprises."""
+    m = build_overview_map(units, basemap=basemap, tianditu_token=tianditu_token)
+    _add_pairing_overlay(m, lines, enterprises, lang=lang)
+    legend = _line_legend(lines, lang)
+    add_legend(m, lg.Legend(legend.title, (enterprise_item(lang), *legend.items)), "bottomleft")
     return m

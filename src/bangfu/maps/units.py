@@ -47,7 +47,7 @@ from bangfu.workspace import areas
 
 __all__ = [
     "VILLAGE", "VILLAGE_MAP_MAX", "LABEL_MAX", "VIEW_PIXELS", "OVERLAY_LEVELS", "UNIT_PROPS",
-    "below", "unit_levels", "default_unit", "overlays_allowed", "view_tolerance", "simplify_units",
+    "below", "unit_levels", "default_unit", "overlays_allowed", "theme_level", "view_tolerance", "simplify_units",
     "UnitOptions", "prepare_units", "unit_ref", "uses_tiles", "prepare_tile_map", "tile_map_for_area", "town_of",
 ]
 
@@ -127,6 +127,13 @@ def overlays_allowed(area: areas.Area, unit: str) -> bool:
     return unit == VILLAGE and area.level in OVERLAY_LEVELS and bool(area.code)
 
 
+def theme_level(area: areas.Area) -> str | None:
+    """The units a thematic map (tourism, pairings) of ``area`` draws instead of villages: the level below a
+    province or a city (its cities or counties, like the overview's first view and the briefing's map); None for a
+    county or a town, whose villages are drawn with the overlays (:func:`overlays_allowed`)."""
+    return None if overlays_allowed(area, VILLAGE) else below(area)
+
+
 # --------------------------------------------------------------------------- geometry per view
 
 
@@ -198,6 +205,7 @@ def prepare_units(
     level: str,
     options: UnitOptions,
     precision: int = 5,
+    choro: ind.Choropleth | None = None,
 ) -> OverviewMapData:
     """Map data of the units of ``level`` inside ``area``, coloured by ``options.indicator``.
 
@@ -205,10 +213,13 @@ def prepare_units(
     (its rates recomputed from totals; classes are computed over all its rows, like the village map's over all
     villages); ``units`` is :func:`simplify_units` of the level's polygons (``code`` column), rounded to
     ``precision`` decimals (:func:`view_tolerance`). Each feature
-    carries its area code as property ``u`` (:func:`unit_ref`: a click drills down)."""
+    carries its area code as property ``u`` (:func:`unit_ref`: a click drills down). ``choro``: the classes to
+    colour by instead of ``options.indicator``'s (a page's own figure, e.g. the pairing page's gaps, classified
+    over the same rows of ``summary``)."""
     lang = options.lang
     summary = summary.reset_index(drop=True)
-    choro = ind.choropleth(summary, options.indicator, method=options.method, k=options.k)
+    if choro is None:
+        choro = ind.choropleth(summary, options.indicator, method=options.method, k=options.k)
     cls = np.asarray(choro.classes.index)
     codes = summary["area_code"].astype(str)
     inside = codes.str.startswith(area.code).to_numpy() if area.code else np.ones(len(summary), dtype=bool)

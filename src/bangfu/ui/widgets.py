@@ -124,8 +124,11 @@ def _search_index(path: str, version: str, lang: str) -> tuple[Entry, ...]:
 
 
 def search_index(ctx: Context) -> tuple[Entry, ...]:
-    """Everything the search box finds in the workspace (public layers only; cached per workspace version)."""
-    return _search_index(ctx.path, ctx.version, ctx.lang)
+    """Everything the search box finds in the workspace (public layers only; cached per workspace version). Built
+    the first time something is typed into a search box (:func:`search_box`), never by showing a page: on a
+    province it is tens of seconds of pure Python (the pinyin initials of some 62,000 names)."""
+    with st.spinner(ctx.t("search.building")):
+        return _search_index(ctx.path, ctx.version, ctx.lang)
 
 
 def find_entry(ctx: Context, ref: Ref | None) -> Entry | None:

@@ -29,7 +29,8 @@ from bangfu.maps import units as mu
 from bangfu.maps.overview import (MapOptions, OverviewGeometry, OverviewMapData, build_overview_map, prepare_geometry,
                                   prepare_overview)
 from bangfu.ui.area_picker import request_area
-from bangfu.ui.cache import area_layer, load_layer, road_pieces, shared, unit_polygons
+from bangfu.indicators import stored as stored_ind
+from bangfu.ui.cache import area_layer, derived_ready, derived_table, load_layer, road_pieces, shared, unit_polygons
 from bangfu.ui.feedback import md_text
 from bangfu.ui.shell import Context, app_static_dir
 from bangfu.ui.widgets import Ref, find_entry, kpi_row, map_click, page_pick
@@ -40,7 +41,7 @@ __all__ = ["Choice", "option_widgets", "default_as_of", "md_text", "village_tabl
            "town_table", "area_villages", "kpi_section", "overview_map", "profile_panel",
            "summary_table", "Summary", "Pick", "current_pick", "MAP_KEY", "TABLE_KEY", "SEARCH_KEY", "unit_table",
            "unit_shapes", "map_key", "drill_down", "map_notes", "tile_root", "villages_token", "village_tile_set",
-           "tile_map_data", "warm_up", "warm_tasks"]
+           "tile_map_data", "warm_up", "warm_tasks", "area_view_step", "units_map_data", "area_drill"]
 
 #: Session key of the village whose profile is shown (set by a click on the map, the search box or a table row).
 VILLAGE_KEY = "ov_village"
@@ -109,12 +110,18 @@ def _unit_label(ctx: Context, key: str) -> str:
 
 @shared(max_entries=16, copied=True)
 def village_table(path: str, version: str, as_of: str) -> gpd.GeoDataFrame:
-    """Villages with every overview figure (see :func:`bangfu.indicators.overview_villages`)."""
+    """Villages with every overview figure (see :func:`bangfu.indicators.overview_villages`). The road km come from
+    the stored ``village_roads`` (:mod:`bangfu.workspace.derived`) when it is stored for this content — the same
+    sums without splitting every road at the village borders again (seconds on a province) — else from the roads."""
+    pieces = None
+    if derived_ready(path, "village_roads"):
+        pieces = stored_ind.road_pieces_table(derived_table(path, version, "village_roads")["table"])
     return ind.overview_villages(
         load_layer(path, version, "villages"),
-        roads=load_layer(path, version, "roads"),
+        roads=load_layer(path, version, "roads") if pieces is None else None,  # 58,000 roads not read for nothing
         pairings=load_layer(path, version, "pairings"),
         as_of=as_of,
+        road_pieces=pieces,
     )
 
 
@@ -241,10 +248,7 @@ def overview_map(ctx: Context, choice: Choice) -> folium.Map:
     if choice.unit == mu.VILLAGE and not choice.tiles:
         mdata = map_data(ctx.path, ctx.version, choice.as_of, choice.map)
     else:
-        villages = ctx.layer("villages")
-        mask = ctx.area.village_mask(villages)
-        bounds = tuple(float(v) for v in shapely.total_bounds(villages.geometry.values[mask]))
-        tolerance, precision = mu.view_tolerance(bounds)
+        bounds, tolerance, precision = area_view_step(ctx)
         options = mu.UnitOptions(choice.map.indicator, choice.map.method, choice.map.k, ctx.lang)
     if choice.tiles:
         key, plan = _tile_set_with_progress(ctx)
@@ -254,10 +258,33 @@ def overview_map(ctx: Context, choice: Choice) -> folium.Map:
             tile_map_data(ctx.path, ctx.version, choice.as_of, options, key, (plan.min_zoom, plan.max_zoom)),
             ctx.area, bounds=bounds, outline=outline, lang=ctx.lang, precision=precision)
     elif choice.unit != mu.VILLAGE:
-        mdata = mu.prepare_units(unit_table(ctx.path, ctx.version, choice.as_of, choice.unit),
-                                 unit_shapes(ctx.path, ctx.version, choice.unit, tolerance, precision),
-                                 ctx.area, level=choice.unit, options=options, precision=precision)
+        mdata = units_map_data(ctx, choice.as_of, choice.unit, options)
     return build_overview_map(mdata, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+
+
+def area_view_step(ctx: Context) -> tuple[tuple[float, ...], float, int]:
+    """(bounds, tolerance, precision) of a map fitted to the sidebar's area (:func:`bangfu.maps.units.view_tolerance`)."""
+    villages = ctx.layer("villages")
+    mask = ctx.area.village_mask(villages)
+    bounds = tuple(float(v) for v in shapely.total_bounds(villages.geometry.values[mask]))
+    tolerance, precision = mu.view_tolerance(bounds)
+    return bounds, tolerance, precision
+
+
+def units_map_data(ctx: Context, as_of: str, level: str, options: mu.UnitOptions, *,
+                   adjust: Callable[[pd.DataFrame], tuple[pd.DataFrame, ind.Choropleth | None]] | None = None
+                   ) -> OverviewMapData:
+    """The map data of the areas of ``level`` inside the sidebar's area (:func:`bangfu.maps.units.prepare_units`; the
+    shared unit table and the shapes simplified for the area's zoom step): the overview's map of the level below,
+    and the tourism and pairing maps of a province or a city. ``adjust``: a page's own figures for the units (the
+    summary with its columns replaced, and the classes to colour by), applied to a copy of the shared table."""
+    _bounds, tolerance, precision = area_view_step(ctx)
+    summary = unit_table(ctx.path, ctx.version, as_of, level)
+    choro = None
+    if adjust is not None:
+        summary, choro = adjust(summary.copy())
+    return mu.prepare_units(summary, unit_shapes(ctx.path, ctx.version, level, tolerance, precision), ctx.area,
+                            level=level, options=options, precision=precision, choro=choro)
 
 
 def _tile_set_with_progress(ctx: Context) -> tuple[str, vt.TilePlan]:
@@ -300,6 +327,12 @@ def drill_down(ctx: Context, choice: Choice) -> Callable[[], None] | None:
         return to_town
     if choice.unit == mu.VILLAGE:
         return None
+    return area_drill(key)
+
+
+def area_drill(key: str) -> Callable[[], None]:
+    """The click callback of a map of areas under widget ``key``: a click on an area chooses it as the sidebar
+    would (``?area=``) before the rerun the click causes; a click on anything else (a site, an enterprise) does not."""
 
     def drill() -> None:
         clicked = map_click(key, ref_of=_area_ref)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import folium
 import pandas as pd
@@ -18,6 +18,8 @@ from bangfu.editing import engine as edits
 from bangfu.editing import pairings as pairing_edits
 from bangfu.indicators.pairings import NeedyRule, resolve_as_of
 from bangfu.maps import themes as thememaps
+from bangfu.maps import units as mu
+from bangfu.ui.panels import overview
 from bangfu.ui.feedback import flash, show_error, show_flash
 from bangfu.ui.shell import Context
 from bangfu.indicators.search import Entry
@@ -29,6 +31,17 @@ from bangfu.workspace.schema import PAIRING_TYPES, column_labels
 FLASH_SLOT = "pairings"
 #: Widget keys of the pairing map, the search box and the unpaired villages' table.
 MAP_KEY, SEARCH_KEY, GAPS_KEY = "pairings_map", "pairings_search", "pairings_gaps_table"
+
+
+def map_key(ctx: Context) -> str:
+    """The widget key of the map: :data:`MAP_KEY` for a map of villages, one per area for a map of the areas one
+    level below (a new area is a new map, whose last click is not the one that led to it)."""
+    return MAP_KEY if mu.theme_level(ctx.area) is None else f"{MAP_KEY}.{ctx.area.code}"
+
+
+def drill_down(ctx: Context) -> Callable[[], None] | None:
+    """The map's click callback at a province or a city: a click on an area opens it (as the overview's map)."""
+    return None if mu.theme_level(ctx.area) is None else overview.area_drill(map_key(ctx))
 #: The page's tabs (labels ``pairings.tab_<key>``), in order.
 TABS: tuple[str, ...] = ("coverage", "gaps", "multi", "enterprises", "towns", "edit", "history")
 #: Village columns of the gap and multiple-pairing tables.
@@ -140,7 +153,8 @@ def lines_toggle(ctx: Context) -> bool:
 
 
 def _lines_of(lines: pd.DataFrame, villages: pd.DataFrame, focus: Entry | None) -> pd.DataFrame:
-    """The pairing lines of the found or clicked thing: an enterprise's, a village's, a town's villages'."""
+    """The pairing lines (or pairings) of the found or clicked thing: an enterprise's, a village's, a town's
+    villages'."""
     if focus is None or lines.empty:
         return lines.iloc[:0]
     town_of = dict(zip(villages["village_code"].astype(str), villages["town_code"].astype(str)))
@@ -154,7 +168,8 @@ def current_pick(ctx: Context, view: AreaView, found: tuple[str, str] | None) ->
     """What the map highlights (found, clicked on the map, or ticked in the unpaired list) and whether it zooms to
     it; a village or an enterprise picked so is put into the add-pairing form (once: the form can change it)."""
     refs = [("village", str(c)) for c in ind.unpaired_needy(view.in_area)["village_code"]]
-    entry, fit = page_pick(ctx, "pairings", found=found, map_key=MAP_KEY, table_key=GAPS_KEY, table_refs=refs)
+    entry, fit = page_pick(ctx, "pairings", found=found, map_key=map_key(ctx), table_key=GAPS_KEY,
+                            table_refs=refs)
     form_key = {"village": "pa_village", "enterprise": "pa_ent"}.get(entry.kind) if entry is not None else None
     if entry is not None and form_key and st.session_state.get("pairings.picked") != entry.ref:
         st.session_state["pairings.picked"] = entry.ref
@@ -167,15 +182,37 @@ def area_map(ctx: Context, view: AreaView, *, show_ended: bool, focus: Entry | N
     """The area's villages by pairing status, pairing lines (ended ones too if asked; at county level only those
     of ``focus`` unless ``all_lines``) and the enterprises: every enterprise for the county, those linked to the
     area's villages for a town."""
-    lines = ind.pairing_lines(view.villages, view.enterprises, view.pairings, as_of=view.as_of)
+    pairings = view.pairings if all_lines else _lines_of(view.pairings, view.villages, focus)  # those drawn only
+    lines = ind.pairing_lines(view.villages, view.enterprises, pairings, as_of=view.as_of)
     if not show_ended and len(lines):
         lines = lines[lines["active"]]
-    if not all_lines:
-        lines = _lines_of(lines, view.villages, focus)
     linked = set(lines["enterprise_id"]) if len(lines) else set()
     shown_ent = view.enterprises if ctx.is_whole else view.enterprises[view.enterprises["enterprise_id"].isin(linked)]
+    level = mu.theme_level(ctx.area)
+    if level is not None:  # a province or a city: its areas one level below, coloured by their gaps
+        units = overview.units_map_data(ctx, view.as_of.isoformat(), level, mu.UnitOptions(lang=ctx.lang),
+                                        adjust=lambda summary: _gap_units(summary, view.table, level))
+        return thememaps.pairing_units_map(units, lines, shown_ent, lang=ctx.lang, basemap=ctx.basemap,
+                                           tianditu_token=ctx.tianditu_token)
     return thememaps.pairing_map(view.area_villages, view.in_area, lines, shown_ent,
                                  lang=ctx.lang, basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
+
+
+def _gap_units(summary: pd.DataFrame, table: pd.DataFrame, level: str) -> tuple[pd.DataFrame, ind.Choropleth]:
+    """The unit table with the page's coverage (its needy rule and date) per area, and the classes of its gaps."""
+    digits = next(lv.digits for lv in areas.LEVELS if lv.key == level)
+    cov = ind.coverage_by_area(table, digits).set_index("area_code")
+    codes = summary["area_code"].astype(str)
+    for column in ("needy_villages", "needy_paired", "needy_unpaired", "pairing_coverage_pct"):
+        summary[column] = codes.map(cov[column]).to_numpy()
+    return summary, thememaps.gap_choropleth(summary)
+
+
+def map_caption(ctx: Context) -> None:
+    """What the map of a province or a city shows (its areas one level below, coloured by gaps); nothing below."""
+    level = mu.theme_level(ctx.area)
+    if level is not None:
+        st.caption(ctx.t("pairings.units_caption").format(level=ctx.t(f"sidebar.level.{level}")))
 
 
 def tab_labels(ctx: Context) -> list[str]:

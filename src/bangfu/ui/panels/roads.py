@@ -606,12 +606,12 @@ def edit_panel(ctx: Context, view: AreaView) -> None:
     if not ids:
         return
     villages = ctx.layer("villages")
-    road_labels = search_ind.road_labels(  # the listed roads only: never the whole workspace's search index
+    road_names = search_ind.road_labels(  # the listed roads only: never the whole workspace's search index
         road_layer, villages[villages["village_code"].isin(road_layer["village_code"])], lang=ctx.lang)
     if st.session_state.get(EDIT_ROAD_KEY) not in ids:  # a road picked outside the classes shown
         st.session_state.pop(EDIT_ROAD_KEY, None)
     st.caption(ctx.t("roads.edit.pick_hint"))
-    rid = st.selectbox(ctx.t("roads.edit.road"), ids, key=EDIT_ROAD_KEY, format_func=lambda r: road_labels.get(r, r))
+    rid = st.selectbox(ctx.t("roads.edit.road"), ids, key=EDIT_ROAD_KEY, format_func=lambda r: road_names.get(r, r))
     loaded = st.session_state.get(_LOADED)
     if loaded is None or loaded.get("road_id") != rid:
         loaded = _load(ctx, rid)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import folium
 import pandas as pd
@@ -15,6 +15,8 @@ from bangfu.indicators import stored as stored_ind
 from bangfu.ui import cache
 from bangfu.core.vocab import SITE_TYPE
 from bangfu.maps import themes as thememaps
+from bangfu.maps import units as mu
+from bangfu.ui.panels import overview
 from bangfu.ui.shell import Context
 from bangfu.indicators.search import Entry
 from bangfu.ui.widgets import download_buttons, kpi_row, page_pick, suppression_note
@@ -157,16 +159,43 @@ def kpi_section(ctx: Context, view: AreaView) -> None:
 MAP_KEY, SEARCH_KEY = "tourism_map", "tourism_search"
 
 
+def map_key(ctx: Context) -> str:
+    """The widget key of the map: :data:`MAP_KEY` for a map of villages, one per area for a map of the areas one
+    level below (a new area is a new map, whose last click is not the one that led to it)."""
+    return MAP_KEY if mu.theme_level(ctx.area) is None else f"{MAP_KEY}.{ctx.area.code}"
+
+
+def drill_down(ctx: Context) -> Callable[[], None] | None:
+    """The map's click callback at a province or a city: a click on an area opens it (as the overview's map)."""
+    return None if mu.theme_level(ctx.area) is None else overview.area_drill(map_key(ctx))
+
+
 def current_pick(ctx: Context, found: tuple[str, str] | None) -> tuple[Entry | None, bool]:
     """What the map highlights (found, or clicked on the map) and whether it zooms to it."""
-    return page_pick(ctx, "tourism", found=found, map_key=MAP_KEY)
+    return page_pick(ctx, "tourism", found=found, map_key=map_key(ctx))
 
 
 def area_map(ctx: Context, view: AreaView, choice: Choice) -> folium.Map:
-    """Poverty density of every village (the area's highlighted), the area's sites, reach circles if asked."""
+    """Poverty density of the area's villages (classes of every village) with the area's sites and reach circles if
+    asked; a province or a city: poverty density of its areas one level below (:func:`bangfu.maps.units.
+    theme_level`, the overview's map of that level) with the sites — never every village of a province."""
+    reach_m = choice.reach_m if choice.show_reach else None
+    level = mu.theme_level(ctx.area)
+    if level is not None:
+        units = overview.units_map_data(ctx, overview.default_as_of(ctx.meta).isoformat(), level,
+                                        mu.UnitOptions(lang=ctx.lang))
+        return thememaps.tourism_units_map(units, view.villages, view.sites, lang=ctx.lang, reach_m=reach_m,
+                                           basemap=ctx.basemap, tianditu_token=ctx.tianditu_token)
     return thememaps.tourism_map(view.villages, view.sites, lang=ctx.lang, shown_codes=view.area_villages["village_code"],
-                                 reach_m=choice.reach_m if choice.show_reach else None, basemap=ctx.basemap,
+                                 reach_m=reach_m, basemap=ctx.basemap,
                                  tianditu_token=ctx.tianditu_token)
+
+
+def map_caption(ctx: Context) -> None:
+    """What the map of a province or a city shows (its areas one level below, not villages); nothing below."""
+    level = mu.theme_level(ctx.area)
+    if level is not None:
+        st.caption(ctx.t("tourism.units_caption").format(level=ctx.t(f"sidebar.level.{level}")))
 
 
 def reach_table(ctx: Context, view: AreaView) -> pd.DataFrame:
