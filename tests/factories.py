@@ -894,6 +894,20 @@ def sign_in(at: Any, folder: Path, username: str) -> str:
     at.session_state[SESSION_KEY] = token
     return token
 
+def run_page(folder: Path, path: str, query: Mapping[str, str], *, user: str = "chief", timeout: float = 180) -> Any:
+    """Page ``path`` (relative to the checkout, e.g. ``pages/roads.py``) run once in AppTest as ``user`` with the URL
+    ``query``; asserts it ran without an exception or an error message, and returns the AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / path), default_timeout=timeout)
+    sign_in(at, folder, user)
+    for k, val in query.items():
+        at.query_params[k] = val
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
 # =========================================================================== signed-in users
 
 

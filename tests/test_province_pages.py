@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from bangfu.core.labels import t
 from bangfu.ui.pages import PAGES
 from bangfu.workspace import store
-from factories import sign_in
+from factories import run_page, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 180
@@ -106,14 +106,7 @@ def _page(folder: Path, name: str, query: dict[str, str]) -> AppTest:
 
 def _run(folder: Path, path: str, query: dict[str, str]) -> AppTest:
     """Page ``path`` (relative to the checkout) run once as the county chief with ``query``: no exception, no error."""
-    at = AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
-    sign_in(at, folder, "chief")
-    for k, val in query.items():
-        at.query_params[k] = val
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return run_page(folder, path, query, timeout=TIMEOUT)
 
 
 @pytest.mark.parametrize("level", ["province", "city", "county"])

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from bangfu import indicators as ind
 from bangfu.maps.overview import embedded_geojson
 from bangfu.workspace import store
-from factories import sign_in
+from factories import run_page, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 #: level → (URL parameters, the area's code prefix, digits of the units one level below).
@@ -30,13 +30,7 @@ LEVELS = {"province": ({}, "", 4), "city": ({"area": "2101"}, "2101", 6)}
 def _run_page(folder: Path, page: str, query: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> tuple[AppTest, list]:
     maps: list = []
     monkeypatch.setattr("bangfu.ui.widgets.st_folium", lambda m, **kw: maps.append(m) or {})
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=180)
-    sign_in(at, folder, "chief")
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    at = run_page(folder, f"pages/{page}.py", query)
     assert maps, "no map shown"
     return at, maps
 
