@@ -12,6 +12,8 @@ each app it measures, in a new browser session each time:
 * **cold first draw**: the first visit after the server started (includes opening and checking the workspace
   and filling the caches) — seconds until Leaflet has drawn the map's paths, and bytes received over the
   websocket (Streamlit sends the map's HTML inside it);
+* **first draw after a server restart** (this checkout): the same workspace served again by a new server process
+  (its stored checks and aggregates kept, every cache empty) — what the first visitor after a restart sees;
 * **warm first draw** of the province view (caches filled, a new session: what any later visitor sees);
 * **change area**: opening ``?area=<code>`` for each code of ``--areas`` (a city, a county) — seconds to the
   drawn map and bytes; for this checkout also a **click on a city** of the province map (the drill-down);
@@ -308,6 +310,13 @@ def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float
             for code in areas:
                 with _session(timeout_s) as (page, meter):
                     v = _open(page, meter, f"{base}/overview?area={code}", f"open ?area={code}", timeout_s)
+                    rows.append(v.row(app))
+                    print(rows[-1], flush=True)
+        if ours:  # a restart of the server on the same workspace: its checks and aggregates are stored, the caches empty
+            with running_app(folder, root=root, start_timeout_s=300) as base:
+                with _session(timeout_s) as (page, meter):
+                    v = _open(page, meter, f"{base}/overview", "province, first draw after a server restart",
+                              timeout_s)
                     rows.append(v.row(app))
                     print(rows[-1], flush=True)
     return rows
