@@ -77,8 +77,11 @@ def _copy_output(proc: subprocess.Popen, log, ready: threading.Event, ended: thr
 
 @contextlib.contextmanager
 def running_app(workspace_dir: Path, *, port: int | None = None, env: dict[str, str] | None = None,
-                config_only: bool = False, root: Path = ROOT, start_timeout_s: float = START_TIMEOUT_S) -> Iterator[str]:
+                config_only: bool = False, root: Path = ROOT, start_timeout_s: float = START_TIMEOUT_S,
+                script: str = "app.py") -> Iterator[str]:
     """`streamlit run app.py` on 127.0.0.1 with its own workspace folder; yields the base URL.
+
+    ``script``: ``serve.py`` for the server that warms its caches at start (:mod:`bangfu.ui.server`).
 
     ``env``: extra environment variables for the server. ``config_only``: start it as the README says (only the
     port on the command line, everything else from ``.streamlit/config.toml``; it then listens on every interface).
@@ -94,7 +97,7 @@ def running_app(workspace_dir: Path, *, port: int | None = None, env: dict[str, 
                                          env.get("PYTHONPATH", "")]).strip(os.pathsep)
     env.update(extra)
     launcher = [sys.executable, "-m", "streamlit"]
-    cmd = [*launcher, "run", str(root / "app.py"), "--server.port", str(port)]
+    cmd = [*launcher, "run", str(root / script), "--server.port", str(port)]
     if not config_only:
         cmd += ["--server.address", "127.0.0.1", "--server.headless", "true",
                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]

@@ -1,4 +1,4 @@
-"""`streamlit run app.py` as the README says opens no connection to a non-local address from start to first page."""
+"""`streamlit run app.py` (and `serve.py`) as the README says opens no connection to a non-local address from start to first page."""
 
 from __future__ import annotations
 
@@ -40,14 +40,15 @@ def _local(host: str) -> bool:
     return ip.is_loopback or ip.is_unspecified
 
 
-def test_server_contacts_no_foreign_address_from_start_to_first_page(tmp_path: Path):
+@pytest.mark.parametrize("script", ["app.py", "serve.py"])
+def test_server_contacts_no_foreign_address_from_start_to_first_page(tmp_path: Path, script: str):
     hook_dir = tmp_path / "hook"
     hook_dir.mkdir()
     (hook_dir / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
     record = tmp_path / "connects.jsonl"
     port = free_port()
     env = {"PYTHONPATH": str(hook_dir), "BANGFU_CONNECT_LOG": str(record)}
-    with running_app(tmp_path / "ws", port=port, env=env, config_only=True) as base, browser_page() as (page, log, _):
+    with running_app(tmp_path / "ws", port=port, env=env, config_only=True, script=script) as base, browser_page() as (page, log, _):
         page.goto(base + "/overview", wait_until="domcontentloaded")
         settle(page)
         assert page.locator("[data-testid='stMain'] h1").first.inner_text()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bangfu.workspace import store
-from browser_util import ARTIFACTS, MAP_IFRAME, browser_page, map_frame, running_app, settle
+from browser_util import ARTIFACTS, MAP_IFRAME, browser_page, free_port, map_frame, running_app, settle
 
 pytestmark = pytest.mark.browser
 
@@ -77,13 +77,17 @@ def test_province_map_of_cities_drills_down(tmp_path: Path, province_gpkg: Path)
         assert not dialogs
 
 
-def test_province_villages_from_vector_tiles(tmp_path: Path, province_gpkg: Path):
+@pytest.mark.parametrize("script", ["app.py", "serve.py"])
+def test_province_villages_from_vector_tiles(tmp_path: Path, province_gpkg: Path, script: str):
     """The whole province at village level, drawn from the app's own vector tiles (the village limit lowered so the
     small province counts as big): canvas tiles drawn from /app/static/vtiles, nothing from another host; a click on
-    a village shows its popup and opens its town (title, ``?area=<town>``) with the village's profile."""
+    a village shows its popup and opens its town (title, ``?area=<town>``) with the village's profile. Served by
+    ``streamlit run app.py`` and by ``serve.py`` (Streamlit's ASGI server, caches warmed before it takes connections;
+    the map component and the static tiles served as by ``app.py``)."""
     folder = tmp_path / "ws"
     store.ensure_workspace(folder, demo=province_gpkg)
-    with running_app(folder, env={"BANGFU_VILLAGE_MAP_MAX": "100"}) as base, \
+    port = free_port()
+    with running_app(folder, port=port, env={"BANGFU_VILLAGE_MAP_MAX": "100"}, script=script) as base, \
             browser_page() as (page, log, dialogs):
         page.goto(f"{base}/overview", wait_until="domcontentloaded")
         settle(page)
@@ -107,6 +111,8 @@ def test_province_villages_from_vector_tiles(tmp_path: Path, province_gpkg: Path
             } return out.size; }""")
         assert colours >= 2, colours
         page.screenshot(path=str(ARTIFACTS / "province_village_tiles.png"), full_page=False)
+        if script == "serve.py":  # the warm-up ran in the server (before it answered the health check)
+            assert "caches warmed" in (ARTIFACTS / f"streamlit-{port}.log").read_text(encoding="utf-8")
         page.locator(MAP_IFRAME).first.scroll_into_view_if_needed()
         title = page.locator("[data-testid='stMain'] h1").first.inner_text()
         villages = store.read_layer(province_gpkg, "villages")  # the workspace's content

@@ -242,10 +242,20 @@ def sidebar(lang: str, folder: Path, user: Principal) -> Context:
     return ctx
 
 
+#: The folder of the app's main script when no page run is under way (the server's warm-up at start,
+#: :mod:`bangfu.ui.server`): set by :func:`set_app_root`; else the current directory.
+_APP_ROOT: list[Path] = []
+
+
+def set_app_root(folder: Path) -> None:
+    """Tell code running outside a page run where ``app.py`` (and its ``static/``) is."""
+    _APP_ROOT[:] = [Path(folder)]
+
+
 def app_static_dir() -> Path:
     """The folder Streamlit serves at ``/app/static``: ``static/`` beside the main script (``app.py``)."""
     run = get_script_run_ctx()
-    main = Path(run.main_script_path) if run is not None else Path.cwd() / "app.py"
+    main = Path(run.main_script_path) if run is not None else (_APP_ROOT or [Path.cwd()])[0] / "app.py"
     return main.parent / "static"
 
 

@@ -75,10 +75,7 @@ def default_as_of(meta: dict[str, str]) -> dt.date:
 def option_widgets(ctx: Context) -> Choice:
     """The option row: map units, indicator, classification, number of classes, village filter, as-of date."""
     T = ctx.t
-    villages = ctx.layer("villages")
-    n = int(ctx.area.village_mask(villages).sum())
-    levels = mu.unit_levels(ctx.area, n)
-    default = mu.default_unit(ctx.area, areas.whole_area(villages), n)
+    levels, default = unit_choices(ctx)
     c0, c1, c2, c3, c4, c5 = st.columns([1.0, 1.3, 1.6, 1.0, 1.4, 1.1])
     unit = c0.selectbox(T("overview.unit"), levels, index=levels.index(default), format_func=lambda k: _unit_label(ctx, k),
                         key=f"ov_unit.{ctx.area.code}")
@@ -95,10 +92,31 @@ def option_widgets(ctx: Context) -> Choice:
     flag_filter = c4.selectbox(T("overview.filter"), ind.FLAG_FILTERS, format_func=lambda f: T(f"overview.filter.{f}"),
                                key="ov_filter")
     as_of = c5.date_input(T("overview.as_of"), default_as_of(ctx.meta), key="ov_as_of").isoformat()
+    return make_choice(ctx, unit, indicator, method, k, flag_filter, as_of)
+
+
+def unit_choices(ctx: Context) -> tuple[list[str], str]:
+    """The map units the option row offers for the sidebar's area and the one chosen by default."""
+    villages = ctx.layer("villages")
+    n = int(ctx.area.village_mask(villages).sum())
+    return list(mu.unit_levels(ctx.area, n)), mu.default_unit(ctx.area, areas.whole_area(villages), n)
+
+
+def make_choice(ctx: Context, unit: str, indicator: str, method: str, k: int, flag_filter: str, as_of: str) -> Choice:
+    """The :class:`Choice` of the option row's values (:func:`option_widgets`; :func:`default_choice`)."""
+    villages = ctx.layer("villages")
+    n = int(ctx.area.village_mask(villages).sum())
     big = len(villages) > mu.VILLAGE_MAP_MAX  # a province: never send villages outside the area, overlays by level
     options = MapOptions(indicator=indicator, method=method, k=k, flag_filter=flag_filter, town_code=ctx.area_code,
                          lang=ctx.lang, only_area=big, overlays=not big or mu.overlays_allowed(ctx.area, unit))
-    return Choice(options, as_of, unit, levels, mu.uses_tiles(unit, n))
+    return Choice(options, as_of, unit, tuple(mu.unit_levels(ctx.area, n)), mu.uses_tiles(unit, n))
+
+
+def default_choice(ctx: Context) -> Choice:
+    """What the option row chooses before anyone touches it (the first view of the page)."""
+    _levels, unit = unit_choices(ctx)
+    return make_choice(ctx, unit, ind.CHOROPLETH_INDICATORS[0].key, ind.DEFAULT_METHOD, ind.DEFAULT_K,
+                       ind.FLAG_FILTERS[0], default_as_of(ctx.meta).isoformat())
 
 
 def _unit_label(ctx: Context, key: str) -> str:
@@ -501,3 +519,17 @@ def warm_up(ctx: Context) -> None:
                 _log.warning("warming %s failed", name, exc_info=True)
 
     threading.Thread(target=run, name="bangfu-warm-up", daemon=True).start()
+
+
+def warm_first_view(ctx: Context) -> None:
+    """Compute what the first visitor's overview of ``ctx``'s area needs (the village table, the table of the level
+    below and the map at the default options: every shared cache a page run reads), then start :func:`warm_up` for
+    the rest. Called by the server at start (:mod:`bangfu.ui.server`), before anyone opens a page."""
+    choice = default_choice(ctx)
+    table = village_table(ctx.path, ctx.version, choice.as_of)
+    if table.empty:
+        return
+    summary_table(ctx, area_villages(ctx, table), choice.as_of)
+    if not choice.tiles:  # a tile map writes its tiles with a progress bar on the page; warm_up writes them too
+        overview_map(ctx, choice)
+    warm_up(ctx)
