@@ -13,7 +13,9 @@ each app it measures, in a new browser session each time:
   and filling the caches) — seconds until Leaflet has drawn the map's paths, and bytes received over the
   websocket (Streamlit sends the map's HTML inside it);
 * **first draw after a server restart** (this checkout): the same workspace served again by a new server process
-  (its stored checks and aggregates kept, every cache empty) — what the first visitor after a restart sees;
+  (its stored checks and aggregates kept, every cache empty) — what the first visitor after a restart sees; once
+  with ``streamlit run app.py`` and once with ``streamlit run serve.py`` (the caches of the first view filled before
+  the server takes connections, :mod:`bangfu.ui.server`; the note says when the server answered its health check);
 * **warm first draw** of the province view (caches filled, a new session: what any later visitor sees);
 * **change area**: opening ``?area=<code>`` for each code of ``--areas`` (a city, a county) — seconds to the
   drawn map and bytes; for this checkout also a **click on a city** of the province map (the drill-down);
@@ -313,12 +315,15 @@ def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float
                     rows.append(v.row(app))
                     print(rows[-1], flush=True)
         if ours:  # a restart of the server on the same workspace: its checks and aggregates are stored, the caches empty
-            with running_app(folder, root=root, start_timeout_s=300) as base:
-                with _session(timeout_s) as (page, meter):
-                    v = _open(page, meter, f"{base}/overview", "province, first draw after a server restart",
-                              timeout_s)
-                    rows.append(v.row(app))
-                    print(rows[-1], flush=True)
+            for script, what in (("app.py", "`streamlit run app.py`"), ("serve.py", "`streamlit run serve.py`")):
+                t0 = time.perf_counter()
+                with running_app(folder, root=root, start_timeout_s=300, script=script) as base:
+                    started = time.perf_counter() - t0  # serve.py answers once its warm-up is done
+                    with _session(timeout_s) as (page, meter):
+                        v = _open(page, meter, f"{base}/overview", f"province, first draw after a server restart, "
+                                  f"{what}", timeout_s, note=f"server answered {started:.1f} s after its start")
+                        rows.append(v.row(app))
+                        print(rows[-1], flush=True)
     return rows
 
 
