@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["lifespan", "warm_start", "server_context"]
+__all__ = ["lifespan", "warm_start", "server_context", "import_pages", "register_components"]
 
 _log = logging.getLogger("bangfu.server")
 
@@ -55,6 +55,7 @@ def warm_start(app_root: Path | None = None) -> float:
     if app_root is not None:
         set_app_root(app_root)
     try:
+        import_pages()
         ctx = server_context(store.default_workspace())
         if ctx is not None:
             overview.warm_first_view(ctx)
@@ -65,6 +66,29 @@ def warm_start(app_root: Path | None = None) -> float:
     seconds = time.perf_counter() - t0
     _log.warning("Bangfu Atlas: caches warmed in %.1f s", seconds)  # WARNING: Streamlit's default log level
     return seconds
+
+
+#: Modules the pages import only when they run (heavy libraries behind them: matplotlib for the briefing's figures,
+#: the solver for planning); imported at start so no first visit of a page waits for them.
+_LATE_IMPORTS: tuple[str, ...] = ("bangfu.briefing.figures", "bangfu.briefing.docx_export", "highspy")
+
+
+def import_pages() -> list[str]:
+    """Import every page's panel module (:mod:`bangfu.ui.panels`) and :data:`_LATE_IMPORTS`; returns their names."""
+    import importlib
+    import pkgutil
+
+    from bangfu.ui import panels
+
+    names = [f"{panels.__name__}.{m.name}" for m in pkgutil.iter_modules(panels.__path__)] + list(_LATE_IMPORTS)
+    done = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+            done.append(name)
+        except ImportError:  # an optional library missing: the page that needs it says so itself
+            _log.warning("not imported at start: %s", name)
+    return done
 
 
 def register_components() -> list[str]:
