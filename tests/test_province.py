@@ -96,6 +96,17 @@ def test_cli(tmp_path: Path, capsys):
     assert main(["build", "--region", "liaoning", "--out", str(out), "--villages", "1", "--households", "200",
                  "--roads", "30", "--projects", "10", "-q"]) == 0
     assert len(store.read_layer(out, "households")) == 200 and "wrote" in capsys.readouterr().out
+    # prepared: checked and its aggregate tables stored, so opening it reuses every stored result
+    from bangfu.workspace import checked, derived
+
+    again = checked.check_workspace(out)
+    assert again.report.ok and not again.checked and again.reused
+    assert all(derived.is_stored(out, d.name) for d in derived.DERIVED)
+    bare = tmp_path / "workspace.gpkg"
+    assert main(["build", "--region", "liaoning", "--out", str(bare), "--villages", "1", "--households", "200",
+                 "--roads", "30", "--projects", "10", "-q", "--no-prepare"]) == 0
+    assert not derived.sidecar_path(bare).exists() and not checked.sidecar_path(bare).exists()
+    assert f"BANGFU_WORKSPACE={tmp_path}" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["build", "--region", "liaoning"])  # --out is required
 
