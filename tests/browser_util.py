@@ -114,7 +114,8 @@ def running_app(workspace_dir: Path, *, port: int | None = None, env: dict[str, 
             raise RuntimeError(f"streamlit did not start within {start_timeout_s} s; see {log.name}")
         if ended.is_set():
             raise RuntimeError("streamlit exited early; see " + log.name)
-        with urllib.request.urlopen(base + "/_stcore/health", timeout=10) as r:
+        # serve.py answers once its start-up warm-up is done (bangfu.ui.server): wait for it within the start limit
+        with urllib.request.urlopen(base + "/_stcore/health", timeout=max(10.0, start_timeout_s)) as r:
             assert r.status == 200, f"health check answered {r.status}"
         yield base
     finally:
