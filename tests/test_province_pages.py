@@ -359,3 +359,29 @@ def test_roads_network_tab_of_a_county_or_town_equals_the_whole_network(province
     table = ranked[0]
     assert table["#"].tolist() == list(range(1, len(links) + 1))
     assert table.iloc[:, 1].astype(str).tolist() == links["road_id"].tolist()
+
+
+@pytest.mark.parametrize("level", ["county", "town"])
+def test_briefing_of_a_county_or_town_reads_only_its_households(province_ws: Path, level: str):
+    """The briefing of a county or a town reads the households of the area only (spatial index), never the whole
+    layer into the session, and shows the same key figures and project ranking as the briefing computed from the
+    whole layers (bangfu.briefing.build_from_workspace)."""
+    from bangfu import briefing
+
+    path = province_ws / store.WORKSPACE_FILE
+    code = LEVELS[level][0]["area"]
+    direct = briefing.build_from_workspace(path, town_code=code).content
+    at = _page(province_ws, "briefing", LEVELS[level][0])
+    shown = _metrics(at)
+    for k in direct.kpis:
+        assert shown[k.label] == k.text, k.label
+    memo = at.session_state["_bangfu_session_cache"]
+    built = memo["briefing"][1].content
+    assert [r[:4] for r in built.tables["projects"].rows] == [r[:4] for r in direct.tables["projects"].rows]
+    assert "aggregate.households" not in memo  # the whole layer was never read
+    held = memo["area_aggregate.households"][1]
+    everyone = store.read_layer(path, "households")
+    villages = store.read_layer(path, "villages")
+    in_area = villages.loc[villages["village_code"].astype(str).str.startswith(code), "village_code"].astype(str)
+    assert 0 < len(held) < len(everyone)
+    assert len(held) == int(everyone["village_code"].astype(str).isin(set(in_area)).sum())
