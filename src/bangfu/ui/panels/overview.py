@@ -523,8 +523,8 @@ def warm_up(ctx: Context) -> None:
 
 def warm_first_view(ctx: Context) -> None:
     """Compute what the first visitor's overview of ``ctx``'s area needs (the village table, the table of the level
-    below and the map at the default options: every shared cache a page run reads), then start :func:`warm_up` for
-    the rest. Called by the server at start (:mod:`bangfu.ui.server`), before anyone opens a page."""
+    below and the map at the default options: every shared cache a page run reads) and the roads split at village
+    borders (what the first map of a town and the roads page start from), then start :func:`warm_up` for the rest. Called by the server at start (:mod:`bangfu.ui.server`), before anyone opens a page."""
     choice = default_choice(ctx)
     table = village_table(ctx.path, ctx.version, choice.as_of)
     if table.empty:
@@ -532,4 +532,5 @@ def warm_first_view(ctx: Context) -> None:
     summary_table(ctx, area_villages(ctx, table), choice.as_of)
     if not choice.tiles:  # a tile map writes its tiles with a progress bar on the page; warm_up writes them too
         overview_map(ctx, choice)
+    road_pieces(ctx.path, ctx.version)  # every village map with overlays (a town's; the roads page) starts from them
     warm_up(ctx)
