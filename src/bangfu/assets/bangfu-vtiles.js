@@ -310,7 +310,8 @@
             self._draw(canvas, buf, z, done);
           }
         };
-        w.postMessage({job: job, style: key, buf: buf.slice(0), size: canvas.width});
+        var copy = buf.slice(0);  /* the tile keeps its bytes for clicks; the worker gets its own copy */
+        w.postMessage({job: job, style: key, buf: copy, size: canvas.width}, [copy]);
         return;
       }
       var t = T.readTile(buf), at = 0, ctx = canvas.getContext("2d");
