@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from shapely.ops import polylabel
 
 from bangfu import indicators as ind
 from bangfu.maps import offline
@@ -90,7 +91,7 @@ def _samples(villages, plan, z: int) -> list[tuple[str, float, float, int]]:
     for i, (code, geom) in enumerate(zip(rows["village_code"].astype(str), rows.geometry)):
         world = shapely.transform(geom, lambda c: np.column_stack(vt.lonlat_to_world(c[:, 0], c[:, 1])))
         part = max(shapely.get_parts(world), key=lambda g: g.area)
-        pole = shapely.polylabel(part, tolerance=0.1 / px)
+        pole = polylabel(part, tolerance=0.1 / px)
         if part.exterior.distance(pole) * px < INSIDE_PX or any(
                 shapely.LinearRing(r).distance(pole) * px < INSIDE_PX for r in part.interiors):
             continue
@@ -143,8 +144,10 @@ def test_every_zoom_draws_and_clicks_each_village(site, page_name: str):
                 got = "#" + "".join(f"{v:02x}" for v in rgba[:3])
                 assert all(abs(int(want[k:k + 2], 16) - int(got[k:k + 2], 16)) <= 3 for k in (1, 3, 5)), (
                     z, code, want, got)
-                page.evaluate("() => __m.closePopup()")
+                page.evaluate("() => __m.closePopup()")  # the last popup fades out: wait until it is gone
+                page.wait_for_function("() => !document.querySelector('.leaflet-popup')", timeout=5_000)
                 page.mouse.click(x, y)
+                page.wait_for_function("() => __clicked.length > 0", timeout=5_000)
                 clicked = page.evaluate("() => __clicked.pop()")
                 assert clicked == code, (z, code, clicked)
                 checked += 1
