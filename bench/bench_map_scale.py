@@ -26,8 +26,9 @@ each app it measures, in a new browser session each time:
   zooming), a click on a village (→ its town) and a city chosen in the sidebar's area picker.
 
 ``--villages-only`` measures only the village level (for this checkout and the baselines, which must then have the
-village tiles: e.g. ``--baseline-ref <main's commit>``); ``--village-reps`` repeats its new session (zoom/pan frames
-are noisy on a shared machine).
+village tiles: e.g. ``--baseline-ref <main's commit>``), each village view preceded by the same zooms and pans on
+the map of cities in the same session (the note's "unit map before": the machine's noise floor at that moment);
+``--village-reps`` repeats its new session (zoom/pan frames are noisy on a shared machine).
 
 Nothing is asserted: the figures go to docs/benchmarks.md with the machine's load. The baseline stops at
 ``--baseline-timeout`` seconds per view and reports "not drawn" with the bytes received until then.
@@ -275,10 +276,13 @@ def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float
                     tiles.attach(page)
                     if _open(page, meter, f"{base}/overview", "province", timeout_s).seconds is None:
                         continue
+                    # the control: the same zooms on the map of cities just before (the machine's noise floor)
+                    control = _frames(page).replace("zoom/pan frames", "unit map before") if villages_only else ""
                     v = _village_level(page, meter, tiles, f"province at village level, {run}", timeout_s)
                     if v.seconds is not None:
                         tiles.reset()
                         v.note += "; " + _frames(page) + f" ({tiles.n} more tiles while zooming)"
+                        v.note += f"; {control}" if control else ""
                     rows.append(v.row(app))
                     print(rows[-1], flush=True)
                     if v.seconds is not None and run.startswith("new") and not any("click a village" in r for r in rows):
