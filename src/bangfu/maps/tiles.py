@@ -3,8 +3,8 @@
 A province of 16,727 villages cannot be sent as one GeoJSON (tens of MB, minutes to draw). Instead the villages are
 cut into `Mapbox Vector Tiles <https://github.com/mapbox/vector-tile-spec/tree/master/2.1>`_ (MVT 2.1, protobuf)
 per zoom level, written once per workspace content into a folder the app serves (``static/vtiles/<key>/z/x/y.pbf``,
-:func:`write_tiles`), and drawn by the vendored Leaflet.VectorGrid (:class:`VectorTileLayer`). Pure functions, no
-Streamlit:
+:func:`write_tiles`), and drawn by our tile layer on top of the vendored Leaflet.VectorGrid (:class:`VectorTileLayer`,
+``bangfu/assets/bangfu-vtiles.js``: parsed and painted in a Web Worker). Pure functions, no Streamlit:
 
 1. :func:`tile_plan` — the zoom levels of a workspace (from the fitting zoom of its extent down two steps, up to the
    zoom at which a village is some 30 pixels wide; the browser scales the last level beyond);
@@ -542,9 +542,10 @@ class VectorTileSpec:
 
 
 class VectorTileLayer(folium.map.Layer):
-    """The villages drawn from vector tiles by Leaflet.VectorGrid (canvas): fill = the village's class colour from
-    the class string, borders from zoom 9 on. New tiles are fetched and parsed once a zoom or pan has ended (not
-    during its animation, whose frames would otherwise wait for them). A click opens a popup (name, code, the indicator's value: text set
+    """The villages drawn from vector tiles by ``L.bangfuTiles`` (:data:`TILES_JS`, extending Leaflet.VectorGrid's
+    protobuf layer): each tile parsed and painted in a Web Worker on an OffscreenCanvas (on the main thread in 8 ms
+    slices where there is none), one fill per class colour from the class string, borders from zoom 9 on. New tiles
+    are fetched once a zoom or pan has ended (not during its animation). A click opens a popup (name, code, the indicator's value: text set
     with ``textContent``, never HTML) and returns the village to the app as streamlit-folium's
     ``last_active_drawing`` (properties ``c`` = code, ``vt`` = 1; no geometry)."""
 
