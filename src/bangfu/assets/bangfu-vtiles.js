@@ -57,32 +57,42 @@
 
     var utf8 = new TextDecoder("utf-8");
 
-    /* One tile → {b, extent, keys[], values: [start, end) of each Value, feats: [start, end) of each Feature}. */
-    function readTile(buf) {
-      var b = new Uint8Array(buf), r = {b: b, p: 0}, out = null;
-      while (r.p < b.length) {
-        var tag = varint(r);
-        if (tag >> 3 === 3 && (tag & 7) === 2) {
-          var len = varint(r), end = r.p + len, layer = readLayer(r, end);
-          if (!out && layer.feats.length) { out = layer; }
-          r.p = end;
-        } else { skip(r, tag & 7); }
-      }
-      return out;
+    /* A reader of one tile, resumable: read(until) reads fields until performance.now() passes `until` and answers
+       undefined while not done, then the tile's first non-empty layer ({b, extent, keys[], values: [start, end) of
+       each Value, feats: [start, end) of each Feature}) or null. */
+    function tileReader(buf) {
+      var b = new Uint8Array(buf), r = {b: b, p: 0}, layer = null, end = 0, out = null;
+      return function (until) {
+        var k = 0;
+        while (layer || r.p < b.length) {
+          if (!layer) {
+            var tag = varint(r);
+            if (tag >> 3 === 3 && (tag & 7) === 2) {
+              var len = varint(r);
+              end = r.p + len;
+              layer = {b: b, extent: 4096, keys: [], values: [], feats: []};
+            } else { skip(r, tag & 7); }
+            continue;
+          }
+          if (r.p >= end) {
+            if (!out && layer.feats.length) { out = layer; }
+            r.p = end;
+            layer = null;
+            continue;
+          }
+          var t = varint(r), f = t >> 3, w = t & 7, n;
+          if (f === 2 && w === 2) { n = varint(r); layer.feats.push(r.p, r.p + n); r.p += n; }
+          else if (f === 3 && w === 2) { n = varint(r); layer.keys.push(utf8.decode(b.subarray(r.p, r.p + n))); r.p += n; }
+          else if (f === 4 && w === 2) { n = varint(r); layer.values.push(r.p, r.p + n); r.p += n; }
+          else if (f === 5 && w === 0) { layer.extent = varint(r); }
+          else { skip(r, w); }
+          if (!(++k & 255) && performance.now() > until) { return undefined; }
+        }
+        return out;
+      };
     }
 
-    function readLayer(r, end) {
-      var feats = [], keys = [], values = [], extent = 4096;
-      while (r.p < end) {
-        var tag = varint(r), f = tag >> 3, w = tag & 7, n;
-        if (f === 2 && w === 2) { n = varint(r); feats.push(r.p, r.p + n); r.p += n; }
-        else if (f === 3 && w === 2) { n = varint(r); keys.push(utf8.decode(r.b.subarray(r.p, r.p + n))); r.p += n; }
-        else if (f === 4 && w === 2) { n = varint(r); values.push(r.p, r.p + n); r.p += n; }
-        else if (f === 5 && w === 0) { extent = varint(r); }
-        else { skip(r, w); }
-      }
-      return {b: r.b, extent: extent, keys: keys, values: values, feats: feats};
-    }
+    function readTile(buf) { return tileReader(buf)(Infinity); }
 
     function readValue(b, start, end) {
       var r = {b: b, p: start}, v = null;
@@ -167,7 +177,7 @@
       return k;
     }
 
-    return {readTile: readTile, readFeature: readFeature, properties: properties, rings: rings, paint: paint};
+    return {tileReader: tileReader, readTile: readTile, readFeature: readFeature, properties: properties, rings: rings, paint: paint};
   }
 
   /* The worker: {style: id, st} sets a layer's style; {job, style, buf, size} draws a tile and answers
@@ -314,10 +324,16 @@
         w.postMessage({job: job, style: key, buf: copy, size: canvas.width}, [copy]);
         return;
       }
-      var t = T.readTile(buf), at = 0, ctx = canvas.getContext("2d");
-      if (!t) { done(null, canvas); return; }
-      enqueue(function (until) {
+      var read = T.tileReader(buf), t, at = 0, ctx = canvas.getContext("2d");
+      enqueue(function (until) {  /* the tile is read, then painted, a slice at a time */
         if (!canvas._bangfu) { return true; }  /* unloaded meanwhile */
+        if (t === undefined) {
+          t = read(until);
+          if (t === undefined) { return false; }
+          if (!t) { done(null, canvas); return true; }
+          canvas._bangfu.tile = t;
+          if (performance.now() >= until) { return false; }
+        }
         at = T.paint(ctx, canvas.width, t, st, at, until);
         if (at < t.feats.length / 2) { return false; }
         done(null, canvas);
