@@ -2,7 +2,7 @@
 baseline "naive folium" (the code before the map of the level below: every village and every overlay sent).
 
     PYTHONPATH=src:tests python bench/bench_map_scale.py --workspace /tmp/prov.gpkg [--baseline-ref c8dcba7,e19b1ff]
-        [--baseline-timeout 300] [--skip-baseline] [--areas 2102,210202]
+        [--baseline-timeout 300] [--skip-baseline] [--areas 2102,210202] [--villages-only --village-reps 3]
 
 Both apps run in the same run, one after the other, each with its own copy of the workspace; the baseline is
 ``git archive <ref>`` of this repository unpacked in a temporary folder and started with its own ``src``, with
@@ -26,6 +26,11 @@ each app it measures, in a new browser session each time:
   server start (the tiles are written then, once per villages content) and again in a new session — with the
   bytes over the websocket and over HTTP for the tiles, the tiles requested, zoom/pan frames (tiles loaded while
   zooming), a click on a village (→ its town) and a city chosen in the sidebar's area picker.
+
+``--villages-only`` measures only the village level (for this checkout and the baselines, which must then have the
+village tiles: e.g. ``--baseline-ref <main's commit>``), each village view preceded by the same zooms and pans on
+the map of cities in the same session (the note's "unit map before": the machine's noise floor at that moment);
+``--village-reps`` repeats its new session (zoom/pan frames are noisy on a shared machine).
 
 Nothing is asserted: the figures go to docs/benchmarks.md with the machine's load. The baseline stops at
 ``--baseline-timeout`` seconds per view and reports "not drawn" with the bytes received until then.
@@ -255,66 +260,42 @@ def _pick_area(page, meter: Meter, label: str, timeout_s: float) -> View:
                 max(meter.frames, default=0) / 1e6)
 
 
-def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float, ours: bool) -> list[str]:
+def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float, ours: bool,
+            villages_only: bool = False, village_reps: int = 1) -> list[str]:
+    """The rows of one app. ``villages_only``: only the province at village level (first view, ``village_reps``
+    new sessions with the tiles on disk, a click on a village); ``ours``: the views only this checkout has."""
     rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix=f"bench-map-{app}-") as tmp:
         folder = Path(tmp) / "ws"
         store.ensure_workspace(folder, demo=gpkg)
         with running_app(folder, root=root, start_timeout_s=300) as base:
-            with _session(timeout_s) as (page, meter):
-                v = _open(page, meter, f"{base}/overview", "province, cold first draw", timeout_s)
-                rows.append(v.row(app))
-                print(rows[-1], flush=True)
-            with _session(timeout_s) as (page, meter):  # the floor: a page without a map, same server, warm
-                meter.reset()
-                t0 = time.perf_counter()
-                page.goto(f"{base}/help", wait_until="domcontentloaded")
-                page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=timeout_s * 1000)
-                page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
-                    state="attached", timeout=timeout_s * 1000)
-                rows.append(View("help page (no map): the floor", time.perf_counter() - t0, meter.received / 1e6,
-                                 max(meter.frames, default=0) / 1e6).row(app))
-                print(rows[-1], flush=True)
-            with _session(timeout_s) as (page, meter):
-                v = _open(page, meter, f"{base}/overview", "province, warm first draw", timeout_s)
-                if v.seconds is not None:
-                    v.note = _frames(page)
-                rows.append(v.row(app))
-                print(rows[-1], flush=True)
-                if ours and v.seconds is not None:
-                    rows.append(_click_a_unit(page, meter, timeout_s).row(app))
-                    print(rows[-1], flush=True)
-            with _session(timeout_s) as (page, meter):
-                v = _open(page, meter, f"{base}/overview", "province (again, for the area box)", timeout_s)
-                if v.seconds is not None:
-                    try:
-                        rows.append(_pick_area(page, meter, "沈阳市", min(timeout_s, 60)).row(app))
-                    except Exception as exc:  # the naive baseline has no area box (towns only)
-                        rows.append(View("choose 沈阳市 in the sidebar's area box", None, 0, 0,
-                                         f"no area box ({type(exc).__name__})").row(app))
-                    print(rows[-1], flush=True)
+            if not villages_only:
+                rows += _unit_views(app, base, areas, timeout_s, ours)
             for run in (("first village view after the start",) if ours else ()) + (
-                    ("new session, tiles on disk",) if ours else ()):
+                    ("new session, tiles on disk",) * village_reps if ours else ()):
                 with _session(timeout_s) as (page, meter):
                     tiles = TileMeter()
                     tiles.attach(page)
                     if _open(page, meter, f"{base}/overview", "province", timeout_s).seconds is None:
                         continue
+                    # the control: the same zooms on the map of cities just before (the machine's noise floor)
+                    control = _frames(page).replace("zoom/pan frames", "unit map before") if villages_only else ""
                     v = _village_level(page, meter, tiles, f"province at village level, {run}", timeout_s)
                     if v.seconds is not None:
                         tiles.reset()
                         v.note += "; " + _frames(page) + f" ({tiles.n} more tiles while zooming)"
+                        v.note += f"; {control}" if control else ""
                     rows.append(v.row(app))
                     print(rows[-1], flush=True)
-                    if v.seconds is not None and run.startswith("new"):
+                    if v.seconds is not None and run.startswith("new") and not any("click a village" in r for r in rows):
                         rows.append(_click_a_village(page, meter, timeout_s).row(app))
                         print(rows[-1], flush=True)
-            for code in areas:
+            for code in ([] if villages_only else areas):
                 with _session(timeout_s) as (page, meter):
                     v = _open(page, meter, f"{base}/overview?area={code}", f"open ?area={code}", timeout_s)
                     rows.append(v.row(app))
                     print(rows[-1], flush=True)
-        if ours:  # a restart of the server on the same workspace: its checks and aggregates are stored, the caches empty
+        if ours and not villages_only:  # a restart on the same workspace: checks and aggregates stored, caches empty
             for script, what in (("app.py", "`streamlit run app.py`"), ("serve.py", "`streamlit run serve.py`")):
                 t0 = time.perf_counter()
                 with running_app(folder, root=root, start_timeout_s=300, script=script) as base:
@@ -324,6 +305,44 @@ def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float
                                   f"{what}", timeout_s, note=f"server answered {started:.1f} s after its start")
                         rows.append(v.row(app))
                         print(rows[-1], flush=True)
+    return rows
+
+
+def _unit_views(app: str, base: str, areas: list[str], timeout_s: float, ours: bool) -> list[str]:
+    """The views of the map of units: cold and warm first draw, the floor, a click on a city, the area box."""
+    rows: list[str] = []
+    with _session(timeout_s) as (page, meter):
+        v = _open(page, meter, f"{base}/overview", "province, cold first draw", timeout_s)
+        rows.append(v.row(app))
+        print(rows[-1], flush=True)
+    with _session(timeout_s) as (page, meter):  # the floor: a page without a map, same server, warm
+        meter.reset()
+        t0 = time.perf_counter()
+        page.goto(f"{base}/help", wait_until="domcontentloaded")
+        page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=timeout_s * 1000)
+        page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+            state="attached", timeout=timeout_s * 1000)
+        rows.append(View("help page (no map): the floor", time.perf_counter() - t0, meter.received / 1e6,
+                         max(meter.frames, default=0) / 1e6).row(app))
+        print(rows[-1], flush=True)
+    with _session(timeout_s) as (page, meter):
+        v = _open(page, meter, f"{base}/overview", "province, warm first draw", timeout_s)
+        if v.seconds is not None:
+            v.note = _frames(page)
+        rows.append(v.row(app))
+        print(rows[-1], flush=True)
+        if ours and v.seconds is not None:
+            rows.append(_click_a_unit(page, meter, timeout_s).row(app))
+            print(rows[-1], flush=True)
+    with _session(timeout_s) as (page, meter):
+        v = _open(page, meter, f"{base}/overview", "province (again, for the area box)", timeout_s)
+        if v.seconds is not None:
+            try:
+                rows.append(_pick_area(page, meter, "沈阳市", min(timeout_s, 60)).row(app))
+            except Exception as exc:  # the naive baseline has no area box (towns only)
+                rows.append(View("choose 沈阳市 in the sidebar's area box", None, 0, 0,
+                                 f"no area box ({type(exc).__name__})").row(app))
+            print(rows[-1], flush=True)
     return rows
 
 
@@ -377,20 +396,27 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--areas", default="2102,210202,210202001", help="area codes opened by URL (a city, a county, a town)")
+    ap.add_argument("--villages-only", action="store_true",
+                    help="only the province at village level (vector tiles), also for the baselines, which must then"
+                         " have the village tiles too (e.g. --baseline-ref main)")
+    ap.add_argument("--village-reps", type=int, default=1,
+                    help="new sessions at village level (tiles on disk), each with its zoom/pan frames")
     args = ap.parse_args()
     areas = [a for a in args.areas.split(",") if a]
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} cores", flush=True)
     print("| app | view | first map drawn | received over the websocket | largest message | note |")
     print("|---|---|---|---|---|---|")
-    rows = measure("this checkout", ROOT, args.workspace, areas, args.timeout, ours=True)
+    rows = measure("this checkout", ROOT, args.workspace, areas, args.timeout, ours=True,
+                   villages_only=args.villages_only, village_reps=args.village_reps)
     names = {"c8dcba7": "naive folium", "e19b1ff": "today's code"}
     for ref in ([] if args.skip_baseline else [r for r in args.baseline_ref.split(",") if r]):
         tmp = Path(tempfile.mkdtemp(prefix="bench-map-baseline-"))
         try:
             base_root = _export(ref, tmp)
             rows += measure(f"{names.get(ref, 'baseline')} ({ref})", base_root, args.workspace, areas,
-                            args.baseline_timeout, ours=False)
+                            args.baseline_timeout, ours=args.villages_only, villages_only=args.villages_only,
+                            village_reps=args.village_reps)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     load = os.getloadavg()

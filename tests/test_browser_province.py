@@ -103,6 +103,7 @@ def test_province_villages_from_vector_tiles(tmp_path: Path, province_gpkg: Path
         tiles = [u for u in log.urls if "/app/static/vtiles/" in u and u.endswith(".pbf")]
         assert tiles, log.urls[-20:]
         assert any("/app/static/vendor/vectorgrid/" in u for u in log.urls)
+        assert frame.evaluate("() => L.BangfuTiles.usesWorker()")  # drawn off the main thread in the app's iframe
         # the tiles draw the classes: the canvas is not blank where the map shows the province
         colours = frame.evaluate("""() => { const out = new Set();
             for (const c of document.querySelectorAll('canvas.leaflet-tile-loaded')) {

@@ -258,7 +258,8 @@ def test_tile_map_data_sends_classes_not_villages(kaiping):
     from bangfu.maps.overview import build_overview_map, payload_bytes
     m = build_overview_map(data)
     html = m.get_root().render()
-    assert vt.VECTORGRID_JS in html and "L.vectorGrid.protobuf" in html and "fakeStop" in html
+    assert vt.VECTORGRID_JS in html and vt.TILES_JS in html and "L.bangfuTiles" in html
+    assert html.index(vt.VECTORGRID_JS) < html.index(vt.TILES_JS)  # our layer extends VectorGrid's
     assert payload_bytes(m) < 60_000  # classes + legend + chrome; no village geometry
 
 

@@ -118,7 +118,7 @@ def test_big_workspace_limits_what_is_sent(province_ws: Path, monkeypatch: pytes
     assert "全部村按矢量瓦片逐块绘制" in captions and "道路、旅游点、企业和结对连线只在县级" in captions
     sent = [e.proto.json_args for e in at.get("component_instance")
             if e.proto.component_name.startswith("streamlit_folium")]
-    assert len(sent) == 1 and "L.vectorGrid.protobuf" in sent[0] and vt.VECTORGRID_JS in sent[0]
+    assert len(sent) == 1 and "L.bangfuTiles" in sent[0] and vt.VECTORGRID_JS in sent[0]
     key = sent[0].split(f"/{vt.TILE_FOLDER}/")[1].split("/")[0]
     assert vt.tiles_ready(tmp_path / "vtiles", key)  # written (once) before the map was sent
     assert _map_bytes(at) * 3 < geojson_villages, (_map_bytes(at), geojson_villages)

@@ -55,7 +55,8 @@ def vectorgrid_source_dir() -> Path:
 @functools.lru_cache(maxsize=4)
 def install_static_assets(static_dir: Path) -> Path:
     """Copy Leaflet, Leaflet.VectorGrid (vendored in ``bangfu/assets/vectorgrid``: the village tiles,
-    :mod:`bangfu.maps.tiles`) and the app stylesheet into ``static_dir/vendor`` (idempotent, once per process)."""
+    :mod:`bangfu.maps.tiles`), our tile layer on top of it (``bangfu/assets/bangfu-vtiles.js``) and the app
+    stylesheet into ``static_dir/vendor`` (idempotent, once per process)."""
     vendor = static_dir / "vendor"
     target = vendor / "leaflet"
     src = leaflet_source_dir()
@@ -71,6 +72,10 @@ def install_static_assets(static_dir: Path) -> Path:
         d.parent.mkdir(parents=True, exist_ok=True)
         if not d.exists() or not filecmp.cmp(s, d, shallow=False):
             fileio.copy_file(s, d)
+    own = Path(__file__).resolve().parent.parent / "assets" / "bangfu-vtiles.js"  # our tile layer (maps.tiles)
+    d = vendor / own.name
+    if not d.exists() or not filecmp.cmp(own, d, shallow=False):
+        fileio.copy_file(own, d)
     css = vendor / "bangfu.css"
     if not css.exists() or css.read_text(encoding="utf-8") != BANGFU_CSS:
         fileio.write_text(css, BANGFU_CSS)

@@ -33,7 +33,7 @@ from bangfu.core.labels import t
 from bangfu.core.vocab import PAIRING_TYPE, ROAD_CLASS, ROAD_STATUS, SITE_TYPE, VILLAGE_FLAG, Vocabulary
 from bangfu.maps.base import Basemap, esc, js_json, map_html, offline_map
 from bangfu.maps.legend import LayerLink, add_legend
-from bangfu.maps.tiles import VECTORGRID_JS, VectorTileLayer, VectorTileSpec
+from bangfu.maps.tiles import TILES_JS, VECTORGRID_JS, VectorTileLayer, VectorTileSpec
 from bangfu.workspace import areas
 
 __all__ = [
@@ -632,7 +632,7 @@ def build_overview_map(
     assert isinstance(root, folium.Figure)  # a map's root is its figure (branca types it as an Element)
     root.header.add_child(folium.Element(_TIP_CSS))
     if data.tiles is not None:
-        m.default_js = [*m.default_js, ("vectorgrid", VECTORGRID_JS)]
+        m.default_js = [*m.default_js, ("vectorgrid", VECTORGRID_JS), ("bangfu_vtiles", TILES_JS)]
         VectorTileLayer(data.tiles).add_to(m)
     for spec in data.layers:
         CompactGeoJson(spec).add_to(m)

@@ -3,8 +3,8 @@
 A province of 16,727 villages cannot be sent as one GeoJSON (tens of MB, minutes to draw). Instead the villages are
 cut into `Mapbox Vector Tiles <https://github.com/mapbox/vector-tile-spec/tree/master/2.1>`_ (MVT 2.1, protobuf)
 per zoom level, written once per workspace content into a folder the app serves (``static/vtiles/<key>/z/x/y.pbf``,
-:func:`write_tiles`), and drawn by the vendored Leaflet.VectorGrid (:class:`VectorTileLayer`). Pure functions, no
-Streamlit:
+:func:`write_tiles`), and drawn by our tile layer on top of the vendored Leaflet.VectorGrid (:class:`VectorTileLayer`,
+``bangfu/assets/bangfu-vtiles.js``: parsed and painted in a Web Worker). Pure functions, no Streamlit:
 
 1. :func:`tile_plan` — the zoom levels of a workspace (from the fitting zoom of its extent down two steps, up to the
    zoom at which a village is some 30 pixels wide; the browser scales the last level beyond);
@@ -55,7 +55,7 @@ __all__ = [
     "EXTENT", "BUFFER", "LAYER", "FULL_PROPS_ZOOM", "TILE_FORMAT", "TILE_FOLDER", "TILE_PROPS", "INDICATOR_PROPS", "TilePlan",
     "tile_plan", "lonlat_to_world", "tile_box", "encode_layer", "village_order", "tile_features", "village_tiles",
     "class_string", "tile_key", "write_tiles", "read_plan", "tiles_ready", "ensure_tiles", "prune_tiles", "tile_url", "VectorTileSpec", "VectorTileLayer",
-    "VECTORGRID_JS",
+    "VECTORGRID_JS", "TILES_JS",
 ]
 
 #: Tile coordinates run 0…EXTENT across a tile (the spec's default).
@@ -70,6 +70,9 @@ TILE_FORMAT = 2
 TILE_FOLDER = "vtiles"
 #: The vendored Leaflet.VectorGrid (bundled build, with pbf and vector-tile), served beside Leaflet.
 VECTORGRID_JS = STATIC_URL + "/vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+#: Our own tile layer on top of it (``bangfu/assets/bangfu-vtiles.js``, ``L.bangfuTiles``): a tile parsed and drawn
+#: without an object per village, one fill per class colour, in slices of a few milliseconds between frames.
+TILES_JS = STATIC_URL + "/bangfu-vtiles.js"
 #: Feature property → (column of :func:`bangfu.indicators.village_metrics`, kind). Public figures only.
 TILE_PROPS: dict[str, tuple[str, str]] = {
     "c": ("village_code", "text"),
@@ -539,53 +542,22 @@ class VectorTileSpec:
 
 
 class VectorTileLayer(folium.map.Layer):
-    """The villages drawn from vector tiles by Leaflet.VectorGrid (canvas): fill = the village's class colour from
-    the class string, borders from zoom 9 on. New tiles are fetched and parsed once a zoom or pan has ended (not
-    during its animation, whose frames would otherwise wait for them). A click opens a popup (name, code, the indicator's value: text set
+    """The villages drawn from vector tiles by ``L.bangfuTiles`` (:data:`TILES_JS`, extending Leaflet.VectorGrid's
+    protobuf layer): each tile parsed and painted in a Web Worker on an OffscreenCanvas (on the main thread in 8 ms
+    slices where there is none), one fill per class colour from the class string, borders from zoom 9 on. New tiles
+    are fetched once a zoom or pan has ended (not during its animation). A click opens a popup (name, code, the indicator's value: text set
     with ``textContent``, never HTML) and returns the village to the app as streamlit-folium's
     ``last_active_drawing`` (properties ``c`` = code, ``vt`` = 1; no geometry)."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        if (L.DomEvent && !L.DomEvent.fakeStop) {  /* VectorGrid 1.3 calls it; Leaflet 1.9 dropped it */
-            L.DomEvent.fakeStop = function (e) { e._stopped = true; };
-        }
-        if (L.Canvas.Tile && !L.Canvas.Tile.prototype._bangfuScaled) {
-            /* VectorGrid 1.3 hit-tests a click in unscaled tile pixels: beyond the last tile level (tiles scaled up)
-               the click missed its village. The point is taken back to the tile's own zoom first. */
-            var P = L.Canvas.Tile.prototype;
-            P._bangfuScaled = true;
-            P._tilePoint = function (e) {
-                var m = this._map, s = m.getZoomScale(m.getZoom(), this._tileCoord.z);
-                return m.mouseEventToLayerPoint(e).add(m.getPixelOrigin()).divideBy(s)
-                    .subtract(this._tileCoord.scaleBy(this._size));
-            };
-            P._onClick = function (e) {
-                var point = this._tilePoint(e), layer, hit;
-                for (var id in this._layers) {
-                    layer = this._layers[id];
-                    if (layer.options.interactive && layer._containsPoint(point) && !this._map._draggableMoved(layer)) {
-                        hit = layer;
-                    }
-                }
-                if (hit) { L.DomEvent.fakeStop(e); this._fireEvent([hit], e); }
-            };
-            P._onMouseMove = function (e) {
-                if (!this._map || this._map.dragging.moving() || this._map._animatingZoom) { return; }
-                this._handleMouseHover(e, this._tilePoint(e));
-            };
-        }
         var {{ this.get_name() }} = (function () {
             var s = {{ this.spec_json }};
-            var layer = L.vectorGrid.protobuf(s.url, {
-                rendererFactory: L.canvas.tile, interactive: true, pane: "overlayPane",
+            var layer = L.bangfuTiles(s.url, {
+                interactive: true, pane: "overlayPane",
                 maxNativeZoom: s.max_zoom, minNativeZoom: s.min_zoom, maxZoom: 19,
                 updateWhenZooming: false, updateWhenIdle: true,  /* tiles are parsed after a zoom or pan, not in it */
-                vectorTileLayerStyles: {"{{ this.layer_name }}": function (p, z) {
-                    var c = s.classes.charCodeAt(p.i) - 48;
-                    return {fill: true, fillColor: (c >= 0 && c < s.colors.length) ? s.colors[c] : s.no_data,
-                            fillOpacity: s.opacity, stroke: z >= 9, color: s.edge, weight: z >= 12 ? 0.8 : 0.4};
-                }}
+                classes: s.classes, colors: s.colors, noData: s.no_data, fillOpacity: s.opacity, edge: s.edge
             });
             layer.on("click", function (e) {
                 var p = (e.layer && e.layer.properties) || {};
