@@ -283,9 +283,10 @@ def item4(run: Run) -> Table:
     new, old = r.get("new", {}), r.get("baseline", {})
     up = new.get("upload")
     file_mb = val(up, "file_mb")
-    t.add(f"upload of the household file ({mb(file_mb)}): memory growth while written", "streamed: ≤ 16 MB",
-          fig(up, "peak_growth_mb", mb), [fig(old.get("upload"), "peak_growth_mb", mb)],
-          _le(up, 16, "peak_growth_mb") and bool(up and up.get("intact")))
+    t.add(f"upload of the household file ({mb(file_mb)}): most memory held while written", "streamed: ≤ 16 MB",
+          fig(up, "held_mb", mb), [fig(old.get("upload"), "held_mb", mb)],
+          _le(up, 16, "held_mb") and bool(up and up.get("intact")), "tracemalloc; the file arrived whole"
+          if up and up.get("intact") else "the file did NOT arrive whole")
     t.add("upload of the household file: time", NA, fig(up), [fig(old.get("upload"))], None)
     t.add("default upload limit (the admin sets it)", NA, fig(up, "default_limit_mb", mb),
           [fig(old.get("upload"), "default_limit_mb", mb)], None)
@@ -375,7 +376,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     timeout = args.timeout or (120 if args.quick else 300)
     tmp = args.tmp or Path(tempfile.mkdtemp(prefix="bench-issue15-"))
     tmp.mkdir(parents=True, exist_ok=True)
-    run = Run(args.workspace.resolve(), tmp, args.today_ref, args.folium_ref, args.quick)
+    import bench_open
+
+    # every item on one copy without the invalid roads the synthetic builder can leave (the app refuses a workspace
+    # with errors): bench_open.repaired
+    repaired = bench_open.repaired(args.workspace.resolve(), tmp)
+    run = Run(repaired, tmp, args.today_ref, args.folium_ref, args.quick)
+    ws_text = (f"{workspace_summary(args.workspace.resolve())}; measured on a copy without its invalid roads "
+               f"({workspace_summary(repaired).split(': ', 1)[1]})")
     dirty = " (uncommitted changes)" if _git("status", "--porcelain", "--untracked-files=no") else ""
     command = "PYTHONPATH=src:tests python bench/bench_issue15.py " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
@@ -403,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- commit: `{_git('rev-parse', '--short', 'HEAD')}`{dirty} ({_git('log', '-1', '--format=%s')[:100]})",
         f"- baselines: today's code = `{args.today_ref}` ({trees.commit_of(args.today_ref)})"
         + (f", naive folium = `{args.folium_ref}` ({trees.commit_of(args.folium_ref)})" if "2" in items else ""),
-        f"- workspace: {workspace_summary(run.workspace)}",
+        f"- workspace: {ws_text}",
         f"- machine: {os.cpu_count()} cores; load average (1/5/15 min) before {load_before}, after {load()}",
         f"- sizes: {'--quick (a smoke test, not a measurement); ' if args.quick else ''}item 5 {households:,} "
         f"households × 5,200 candidates, {runs} run(s), end to end {large:,}",

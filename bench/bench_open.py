@@ -22,8 +22,8 @@ one of the two trees, on its own copy of the workspace, and reports its wall tim
   ``python -m bangfu derive`` computes them after an import: the pages then read them.
 * ``upload`` — the province's household file (the households layer alone in a GeoPackage, written by this tree)
   uploaded through the tree's ``guard.save_upload`` from an open file under a limit the admin set (twice the
-  file): its time, whether it arrived whole, how much the peak resident memory grew (streamed: a chunk or two, not
-  the file) and the tree's default limit.
+  file): its time, whether it arrived whole, the most memory Python held at once while writing it (``tracemalloc``:
+  a chunk when streamed, not the file) and the tree's default limit.
 * ``imports`` — 7 imports (prepare + apply: roads, projects, tourism sites, enterprises, pairings, roads, projects),
   each the layer's own rows written back as GeoJSON with a changed name; plus the plain read and write of those
   layers (``read_layer`` + ``write_gpkg``) as the floor.
@@ -167,23 +167,28 @@ def child_household_file(ws: Path, variant: str) -> dict:
 def child_upload(ws: Path, variant: str) -> dict:
     """An upload of the household file (``UPLOAD_FILE``) through the tree's ``guard.save_upload`` from an open file
     (what the data page does with Streamlit's uploaded file), under a limit twice the file's size set as the admin
-    would: the time and how much the peak resident memory grew while it was written (streamed: a chunk or two)."""
+    would: the time, whether it arrived whole, and the most memory Python held at once while it was written
+    (``tracemalloc``'s peak: a chunk when streamed, the whole file when read at once)."""
+    import tracemalloc
+
     from bangfu.ingest import guard
 
     src = ws.parent / UPLOAD_FILE
     size = src.stat().st_size
-    before = _peak_mb()
     limits = guard.Limits(max_bytes=2 * size)
     folder = ws.parent / "upload"
     folder.mkdir(exist_ok=True)
+    tracemalloc.start()
     t0 = time.perf_counter()
     with open(src, "rb") as fh:
         saved = guard.save_upload(fh, "households.gpkg", folder, limits=limits, size=size)
     seconds = time.perf_counter() - t0
+    held = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     same = saved.stat().st_size == size
     saved.unlink()
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "peak_growth_mb": _peak_mb() - before,
-            "file_mb": size / 2**20, "intact": same, "default_limit_mb": guard.Limits().max_bytes / 2**20}
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "held_mb": held / 2**20, "file_mb": size / 2**20,
+            "intact": same, "default_limit_mb": guard.Limits().max_bytes / 2**20}
 
 
 CHILD_STEPS = {"open": child_open, "derive": child_derive, "import_roads": child_import_roads, "imports": child_imports,
@@ -278,9 +283,9 @@ def show(label: str, r: dict) -> None:
         extra += f"  rss {r['rss_mb']:.0f} MB"
     if r.get("tables"):
         extra += "  (" + ", ".join(f"{k} {v:.1f} s" for k, v in r["tables"].items()) + ")"
-    if "peak_growth_mb" in r:
-        extra += (f"  ({r['file_mb']:.0f} MB file; peak grew {r['peak_growth_mb']:.0f} MB; default limit "
-                  f"{r['default_limit_mb']:.0f} MB)")
+    if "held_mb" in r:
+        extra += (f"  ({r['file_mb']:.0f} MB file, {'whole' if r['intact'] else 'NOT WHOLE'}; at most "
+                  f"{r['held_mb']:.1f} MB held while written; default limit {r['default_limit_mb']:.0f} MB)")
     if "again_seconds" in r:
         extra += f"  (again in the same session: {r['again_seconds']:.1f} s)"
     print(f"  {label:<44} {r['seconds']:8.1f} s   peak {r['peak_mb']:7.0f} MB{extra}", flush=True)
