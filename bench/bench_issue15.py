@@ -22,7 +22,7 @@ the day's issue-15 merges; name another ref to compare against, e.g. ``main``), 
 (default ``c8dcba7``: the map before issue 15, every village and overlay sent) — both unpacked with bench/trees.py.
 ``sjoin`` runs in this process; the catchment's "today's pair search" is bench/frozen_proximity.py.
 
-``--quick``: small catchment instances (20,000 households, 1 run, ``--large`` 50,000) and short browser timeouts:
+``--quick``: small catchment instances (10,000 households, 1 run, ``--large`` 20,000) and short browser timeouts:
 a smoke test of the driver (tests/test_bench_issue15.py), not a measurement. ``--item3-steps`` chooses the parts of
 item 3 (``open,first_page,pages,plan``). The report says the load average before and after, the commit, the
 workspace and the command; a target is "met" only by this checkout's figure (the baselines are for comparison).
@@ -363,15 +363,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="also write the markdown report here")
     ap.add_argument("--tmp", type=Path, help="scratch folder (kept; default: a temporary folder, removed)")
     ap.add_argument("--item3-steps", default="open,first_page,pages,plan")
-    ap.add_argument("--households", type=int, help="item 5 instances (default 3,000,000; --quick 20,000)")
-    ap.add_argument("--large", type=int, help="item 5 end-to-end size (default 10,000,000; --quick 50,000)")
+    ap.add_argument("--households", type=int, help="item 5 instances (default 3,000,000; --quick 10,000)")
+    ap.add_argument("--large", type=int, help="item 5 end-to-end size (default 10,000,000; --quick 20,000)")
     ap.add_argument("--runs", type=int, help="item 5 runs per path (median; default 2; --quick 1)")
     ap.add_argument("--areas", default="2102,210202", help="item 2: area codes opened by URL")
     ap.add_argument("--timeout", type=float, help="item 2: seconds per view (default 300; --quick 120)")
     args = ap.parse_args(argv)
     items = [i.strip() for i in args.items.split(",") if i.strip()]
-    households = args.households or (20_000 if args.quick else 3_000_000)
-    large = args.large or (50_000 if args.quick else 10_000_000)
+    households = args.households or (10_000 if args.quick else 3_000_000)
+    large = args.large or (20_000 if args.quick else 10_000_000)
     runs = args.runs or (1 if args.quick else 2)
     timeout = args.timeout or (120 if args.quick else 300)
     tmp = args.tmp or Path(tempfile.mkdtemp(prefix="bench-issue15-"))

@@ -90,8 +90,8 @@ def test_items_5_and_3_open_report_every_table_with_figures(province_gpkg: Path,
     for name in ("dense", "sparse"):
         dask = five[f"{name}: dask"]
         assert dask["this checkout"].startswith("0 pairs differ") and dask["met"] == "**met**", dask
-        assert any(k.startswith(f"{name}: 20,000 households × 5,200 candidates") for k in five), five
-        assert any(k.startswith(f"{name}: 50,000 households end to end") for k in five), five
+        assert any(k.startswith(f"{name}: 10,000 households × 5,200 candidates") for k in five), five
+        assert any(k.startswith(f"{name}: 20,000 households end to end") for k in five), five
     three = [r["measure"] for r in found["3"]]
     assert any(m.startswith("opening (whole-workspace check), a later open") for m in three), three
     assert any(m.startswith("opening after an import of roads") for m in three), three
