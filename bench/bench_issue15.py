@@ -166,8 +166,10 @@ def item2(run: Run, areas: list[str], timeout: float, baseline_timeout: float) -
     def cell(v, what: str) -> str:
         if v is None:
             return NA
+        if what in ("s", "ms") and v.seconds is None:
+            return f"not drawn ({v.mb:.1f} MB received{'; ' + v.note if v.note else ''})"
         if what == "s":
-            return sec(v.seconds) if v.seconds is not None else f"not drawn ({v.mb:.1f} MB received)"
+            return sec(v.seconds)
         if what == "mb":
             return mb(v.mb)
         return ms(v.frames_ms)

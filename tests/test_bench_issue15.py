@@ -100,7 +100,8 @@ def test_items_5_and_3_open_report_every_table_with_figures(province_gpkg: Path,
 @pytest.mark.slow
 @pytest.mark.browser
 def test_every_item_quick(province_gpkg: Path, tmp_path: Path):
-    report = run_bench(province_gpkg, tmp_path / "report.md", "--items", "2,3,4,5", "--areas", "", timeout=3600)
+    report = run_bench(province_gpkg, tmp_path / "report.md", "--items", "2,3,4,5", "--areas", "",
+                        "--timeout", "60", timeout=3600)
     found = tables(report)
     assert list(found) == ["2", "3", "4", "5"]
     for rows in found.values():
