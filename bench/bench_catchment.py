@@ -85,7 +85,10 @@ def med(rows, key="total"):
     return statistics.median(r[key] for r in rows)
 
 
-def run_instance(name, make, n, runs, what):
+def run_instance(name, make, n, runs, what) -> dict:
+    """Run the paths of ``what`` on instance ``name`` (``make(n)``), print a line per path and return the figures:
+    ``{"households", "candidates", "generated", "paths": {label: {"seconds", "cpu", ...}}, "differ": {label: pairs
+    differing from ours}, "pairs": pairs of ours}`` (seconds are medians over ``runs``)."""
     t0 = time.perf_counter()
     hh, geoms, dist, units, projects = make(n)
     print(f"\n== {name}: {len(hh):,} households × {len(geoms):,} candidates "
@@ -93,6 +96,8 @@ def run_instance(name, make, n, runs, what):
           f"generated in {time.perf_counter() - t0:.1f} s")
     budget = 20_000.0
     res = {}
+    out: dict = {"households": len(hh), "candidates": len(geoms), "generated": time.perf_counter() - t0, "paths": {},
+                 "differ": {}}
     paths = {"ours": proximity.pairs_within, "main": frozen_proximity.pairs_within}
     for label, fn in paths.items():
         if label not in what:
@@ -102,6 +107,8 @@ def run_instance(name, make, n, runs, what):
             sec, counts, port = counts_greedy(fn, hh, geoms, dist, units, projects, budget)
             rows.append(sec)
         res[label] = counts
+        out["paths"][label] = {"seconds": med(rows), "cpu": med(rows, "cpu"), "pairs_s": med(rows, "pairs"),
+                               "greedy_households": float(port.totals["households"])}
         kinds = by_kind(fn, hh, geoms, dist) if "kinds" in what else {}
         print(f"{label:6s} counts+greedy {med(rows):6.2f} s, CPU {med(rows, 'cpu'):.2f} s (runs {runs_of(rows)}; "
               f"pairs {med(rows, 'pairs'):.2f} s, table+counts+greedy {med(rows, 'rest'):.2f} s)  "
@@ -113,6 +120,7 @@ def run_instance(name, make, n, runs, what):
             sec, counts = sjoin_counts(hh, geoms, dist)
             rows.append(sec)
         res["sjoin"] = counts
+        out["paths"]["sjoin"] = {"seconds": med(rows), "cpu": med(rows, "cpu"), "join_s": med(rows, "join")}
         print(f"sjoin  counts only    {med(rows):6.2f} s, CPU {med(rows, 'cpu'):.2f} s (runs {runs_of(rows)}); "
               f"without making the point geometries {med(rows, 'join'):.2f} s, CPU {med(rows, 'join_cpu'):.2f} s")
     if "dask" in what:
@@ -126,12 +134,20 @@ def run_instance(name, make, n, runs, what):
                 counts = dist_mod.catchment_counts(geoms, hh, dist, client=client, partition=county)
                 rows.append({"total": time.perf_counter() - t})
         res["dask"] = counts
+        out["paths"]["dask"] = {"seconds": med(rows)}
         print(f"dask   counts only    {med(rows):6.2f} s (LocalCluster, 2 workers; runs {runs_of(rows)})")
     if "ours" in res:
+        out["pairs"] = int(res["ours"].sum())
         for k, v in res.items():
             if k != "ours":
+                out["differ"][k] = int(np.abs(np.asarray(v) - res["ours"]).sum())
                 print(f"   {k} vs ours: {int(np.abs(np.asarray(v) - res['ours']).sum()):,} pairs differ of {int(res['ours'].sum()):,}"
                       + (" (buffer segmentation at the edges)" if k == "sjoin" else ""))
+    return out
+
+
+#: The two instances of issue 15 item 5: a dense county and a sparse province, 5,200 candidates each.
+MAKERS = {"dense": lambda n: instances.dense(n, 5_200, polygons=600), "sparse": lambda n: instances.sparse(n)}
 
 
 def main() -> None:
@@ -141,10 +157,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--what", default="ours,main,sjoin,kinds,dask")
     args = ap.parse_args()
-    makers = {"dense": lambda n: instances.dense(n, 5_200, polygons=600), "sparse": lambda n: instances.sparse(n)}
     print(f"machine: {os.cpu_count()} cores; load average at start {os.getloadavg()[0]:.1f}; command: {' '.join(sys.argv)}")
     for name in args.instances.split(","):
-        run_instance(name, makers[name], args.households, args.runs, set(args.what.split(",")))
+        run_instance(name, MAKERS[name], args.households, args.runs, set(args.what.split(",")))
     print(f"\nload average at end {os.getloadavg()[0]:.1f}; process CPU {time.process_time():.1f} s")
 
 

@@ -42,7 +42,6 @@ import argparse
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +51,9 @@ from collections.abc import Iterator
 
 from bangfu.workspace import store
 from browser_util import DRAWN, MAP_IFRAME, browser_page, running_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import trees  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,8 +106,11 @@ class View:
     mb: float
     largest_mb: float
     note: str = ""
+    app: str = ""
+    frames_ms: float | None = None  # the longest zoom/pan frame, when measured
 
-    def row(self, app: str) -> str:
+    def row(self, app: str | None = None) -> str:
+        app = self.app if app is None else app
         drawn = f"{self.seconds:.1f} s" if self.seconds is not None else "not drawn"
         return f"| {app} | {self.name} | {drawn} | {self.mb:.2f} MB | {self.largest_mb:.2f} MB | {self.note} |"
 
@@ -150,10 +155,11 @@ def _session(timeout_s: float) -> Iterator[tuple[object, Meter]]:
         yield page, meter
 
 
-def _frames(page) -> str:
+def _frames(page) -> tuple[str, float]:
+    """Zoom and pan the map (:data:`_FRAMES_JS`): a note and the longest frame in ms."""
     frame = page.locator(MAP_IFRAME).first.element_handle().content_frame()
     f = frame.evaluate(_FRAMES_JS)
-    return f"zoom/pan frames: longest {f['max']:.0f} ms, p95 {f['p95']:.0f} ms ({f['n']} frames)"
+    return f"zoom/pan frames: longest {f['max']:.0f} ms, p95 {f['p95']:.0f} ms ({f['n']} frames)", float(f["max"])
 
 
 def _click_a_unit(page, meter: Meter, timeout_s: float) -> View:
@@ -261,16 +267,25 @@ def _pick_area(page, meter: Meter, label: str, timeout_s: float) -> View:
 
 
 def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float, ours: bool,
-            villages_only: bool = False, village_reps: int = 1) -> list[str]:
-    """The rows of one app. ``villages_only``: only the province at village level (first view, ``village_reps``
-    new sessions with the tiles on disk, a click on a village); ``ours``: the views only this checkout has."""
-    rows: list[str] = []
+            villages_only: bool = False, village_reps: int = 1) -> list[View]:
+    """Every view of the app in ``root`` (a checkout) on a copy of ``gpkg``, each printed as a table row when measured
+    and returned (``View.app`` = ``app``). ``villages_only``: only the province at village level (first view,
+    ``village_reps`` new sessions with the tiles on disk, a click on a village); ``ours``: the views only this
+    checkout has (the village tiles, a click on a city, the restart under ``app.py`` and ``serve.py``)."""
+    views: list[View] = []
+
+    def add(v: View) -> None:
+        v.app = app
+        views.append(v)
+        print(v.row(), flush=True)
+
     with tempfile.TemporaryDirectory(prefix=f"bench-map-{app}-") as tmp:
         folder = Path(tmp) / "ws"
         store.ensure_workspace(folder, demo=gpkg)
         with running_app(folder, root=root, start_timeout_s=300) as base:
             if not villages_only:
-                rows += _unit_views(app, base, areas, timeout_s, ours)
+                for v in _unit_views(base, timeout_s, ours):
+                    add(v)
             for run in (("first village view after the start",) if ours else ()) + (
                     ("new session, tiles on disk",) * village_reps if ours else ()):
                 with _session(timeout_s) as (page, meter):
@@ -279,42 +294,39 @@ def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float
                     if _open(page, meter, f"{base}/overview", "province", timeout_s).seconds is None:
                         continue
                     # the control: the same zooms on the map of cities just before (the machine's noise floor)
-                    control = _frames(page).replace("zoom/pan frames", "unit map before") if villages_only else ""
-                    v = _village_level(page, meter, tiles, f"province at village level, {run}", timeout_s)
+                    control = _frames(page)[0].replace("zoom/pan frames", "unit map before") if villages_only else ""
+                    try:
+                        v = _village_level(page, meter, tiles, f"province at village level, {run}", timeout_s)
+                    except Exception as exc:  # no tiles (a workspace small enough for GeoJSON villages) or a timeout
+                        v = View(f"province at village level, {run}", None, meter.received / 1e6,
+                                 max(meter.frames, default=0) / 1e6, f"no village tiles drawn ({type(exc).__name__})")
                     if v.seconds is not None:
                         tiles.reset()
-                        v.note += "; " + _frames(page) + f" ({tiles.n} more tiles while zooming)"
+                        note, v.frames_ms = _frames(page)
+                        v.note += "; " + note + f" ({tiles.n} more tiles while zooming)"
                         v.note += f"; {control}" if control else ""
-                    rows.append(v.row(app))
-                    print(rows[-1], flush=True)
-                    if v.seconds is not None and run.startswith("new") and not any("click a village" in r for r in rows):
-                        rows.append(_click_a_village(page, meter, timeout_s).row(app))
-                        print(rows[-1], flush=True)
+                    add(v)
+                    if v.seconds is not None and run.startswith("new") and not any(
+                            x.name.startswith("click a village") for x in views):
+                        add(_click_a_village(page, meter, timeout_s))
             for code in ([] if villages_only else areas):
                 with _session(timeout_s) as (page, meter):
-                    v = _open(page, meter, f"{base}/overview?area={code}", f"open ?area={code}", timeout_s)
-                    rows.append(v.row(app))
-                    print(rows[-1], flush=True)
+                    add(_open(page, meter, f"{base}/overview?area={code}", f"open ?area={code}", timeout_s))
         if ours and not villages_only:  # a restart on the same workspace: checks and aggregates stored, caches empty
             for script, what in (("app.py", "`streamlit run app.py`"), ("serve.py", "`streamlit run serve.py`")):
                 t0 = time.perf_counter()
                 with running_app(folder, root=root, start_timeout_s=300, script=script) as base:
                     started = time.perf_counter() - t0  # serve.py answers once its warm-up is done
                     with _session(timeout_s) as (page, meter):
-                        v = _open(page, meter, f"{base}/overview", f"province, first draw after a server restart, "
-                                  f"{what}", timeout_s, note=f"server answered {started:.1f} s after its start")
-                        rows.append(v.row(app))
-                        print(rows[-1], flush=True)
-    return rows
+                        add(_open(page, meter, f"{base}/overview", f"province, first draw after a server restart, "
+                                  f"{what}", timeout_s, note=f"server answered {started:.1f} s after its start"))
+    return views
 
 
-def _unit_views(app: str, base: str, areas: list[str], timeout_s: float, ours: bool) -> list[str]:
+def _unit_views(base: str, timeout_s: float, ours: bool) -> Iterator[View]:
     """The views of the map of units: cold and warm first draw, the floor, a click on a city, the area box."""
-    rows: list[str] = []
     with _session(timeout_s) as (page, meter):
-        v = _open(page, meter, f"{base}/overview", "province, cold first draw", timeout_s)
-        rows.append(v.row(app))
-        print(rows[-1], flush=True)
+        yield _open(page, meter, f"{base}/overview", "province, cold first draw", timeout_s)
     with _session(timeout_s) as (page, meter):  # the floor: a page without a map, same server, warm
         meter.reset()
         t0 = time.perf_counter()
@@ -322,28 +334,22 @@ def _unit_views(app: str, base: str, areas: list[str], timeout_s: float, ours: b
         page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=timeout_s * 1000)
         page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
             state="attached", timeout=timeout_s * 1000)
-        rows.append(View("help page (no map): the floor", time.perf_counter() - t0, meter.received / 1e6,
-                         max(meter.frames, default=0) / 1e6).row(app))
-        print(rows[-1], flush=True)
+        yield View("help page (no map): the floor", time.perf_counter() - t0, meter.received / 1e6,
+                   max(meter.frames, default=0) / 1e6)
     with _session(timeout_s) as (page, meter):
         v = _open(page, meter, f"{base}/overview", "province, warm first draw", timeout_s)
         if v.seconds is not None:
-            v.note = _frames(page)
-        rows.append(v.row(app))
-        print(rows[-1], flush=True)
+            v.note, v.frames_ms = _frames(page)
+        yield v
         if ours and v.seconds is not None:
-            rows.append(_click_a_unit(page, meter, timeout_s).row(app))
-            print(rows[-1], flush=True)
+            yield _click_a_unit(page, meter, timeout_s)
     with _session(timeout_s) as (page, meter):
         v = _open(page, meter, f"{base}/overview", "province (again, for the area box)", timeout_s)
         if v.seconds is not None:
             try:
-                rows.append(_pick_area(page, meter, "沈阳市", min(timeout_s, 60)).row(app))
+                yield _pick_area(page, meter, "沈阳市", min(timeout_s, 60))
             except Exception as exc:  # the naive baseline has no area box (towns only)
-                rows.append(View("choose 沈阳市 in the sidebar's area box", None, 0, 0,
-                                 f"no area box ({type(exc).__name__})").row(app))
-            print(rows[-1], flush=True)
-    return rows
+                yield View("choose 沈阳市 in the sidebar's area box", None, 0, 0, f"no area box ({type(exc).__name__})")
 
 
 #: The two fixes the baseline needs to draw a province at all (its map builder otherwise stops with an error):
@@ -370,19 +376,8 @@ BASELINE_FIXES: dict[str, list[tuple[str, str]]] = {
 
 
 def _export(ref: str, into: Path) -> Path:
-    """``git archive <ref>`` of this repository unpacked into ``into`` (the frozen baseline), with
-    :data:`BASELINE_FIXES` applied when their text is found (a baseline that already has them is left alone)."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    for rel, fixes in BASELINE_FIXES.items():
-        path = into / rel
-        text = path.read_text(encoding="utf-8")
-        for old, new in fixes:
-            if old in text:
-                text = text.replace(old, new)
-                print(f"baseline fix applied in {rel}: {old[:60]}…", flush=True)
-        path.write_text(text, encoding="utf-8")
-    return into
+    """``git archive <ref>`` unpacked into ``into`` with :data:`BASELINE_FIXES` (bench/trees.py)."""
+    return trees.export_tree(ref, into, BASELINE_FIXES)
 
 
 def main() -> None:
@@ -407,16 +402,16 @@ def main() -> None:
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} cores", flush=True)
     print("| app | view | first map drawn | received over the websocket | largest message | note |")
     print("|---|---|---|---|---|---|")
-    rows = measure("this checkout", ROOT, args.workspace, areas, args.timeout, ours=True,
-                   villages_only=args.villages_only, village_reps=args.village_reps)
+    rows = [v.row() for v in measure("this checkout", ROOT, args.workspace, areas, args.timeout, ours=True,
+                                     villages_only=args.villages_only, village_reps=args.village_reps)]
     names = {"c8dcba7": "naive folium", "e19b1ff": "today's code"}
     for ref in ([] if args.skip_baseline else [r for r in args.baseline_ref.split(",") if r]):
         tmp = Path(tempfile.mkdtemp(prefix="bench-map-baseline-"))
         try:
             base_root = _export(ref, tmp)
-            rows += measure(f"{names.get(ref, 'baseline')} ({ref})", base_root, args.workspace, areas,
-                            args.baseline_timeout, ours=args.villages_only, villages_only=args.villages_only,
-                            village_reps=args.village_reps)
+            rows += [v.row() for v in measure(f"{names.get(ref, 'baseline')} ({ref})", base_root, args.workspace,
+                                              areas, args.baseline_timeout, ours=args.villages_only,
+                                              villages_only=args.villages_only, village_reps=args.village_reps)]
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     load = os.getloadavg()

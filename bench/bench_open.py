@@ -2,23 +2,28 @@
 branch against the named baseline "today's code" (the source tree before the change), in the same run.
 
     PYTHONPATH=src python bench/bench_open.py --workspace /tmp/province.gpkg --baseline-src /tmp/baseline/src \
-        [--steps open,first_page,imports,pages] [--pages-level province] [--pages overview,planning] [--derive-once]
+        [--steps open,first_page,upload,imports,pages] [--pages-level province] [--pages overview,planning] [--derive-once]
 
 ``--baseline-src``: the ``src`` folder of the baseline (e.g. ``git archive c8dcba7 src | tar -x -C /tmp/baseline``).
 Every step runs in a fresh child process (``python bench/bench_open.py --child STEP``) with ``PYTHONPATH`` set to
 one of the two trees, on its own copy of the workspace, and reports its wall time and peak resident memory
 (``ru_maxrss``). Steps:
 
-* ``open`` — what opening does before the first page: the whole-workspace validation. Baseline: read every layer
-  and validate (``store.read_workspace`` + ``validate.validate_workspace``). This branch: ``checked.check_workspace``
-  with no stored result (cold), again in a new process (warm: the stored per-layer results are reused), and after
-  an import of roads (only roads and the road history are checked again).
+* ``open`` — what opening does before the first page: the whole-workspace validation. A tree without stored
+  validation (before ``bangfu.workspace.checked``): read every layer and validate (``store.read_workspace`` +
+  ``validate.validate_workspace``) every time. A tree with it: ``checked.check_workspace`` with no stored result
+  (cold), again in a new process (warm: the stored per-layer results are reused), and after an import of roads
+  (only roads and the road history are checked again).
 * ``first_page`` — (run by ``tests/page_visits.py``) AppTest of the getting-started page (``pages/start.py``: validation summary and layer status) in
   a fresh process, signed in as an administrator.
 * ``pages`` — one AppTest session that visits every page (``AppTest.switch_page``) at ``--pages-level``; the
   resident memory and the time after each page.
 * ``derive`` — (before ``pages``, this branch only) the stored aggregates of :mod:`bangfu.workspace.derived`, as
   ``python -m bangfu derive`` computes them after an import: the pages then read them.
+* ``upload`` — the province's household file (the households layer alone in a GeoPackage, written by this tree)
+  uploaded through the tree's ``guard.save_upload`` from an open file under a limit the admin set (twice the
+  file): its time, whether it arrived whole, the most memory Python held at once while writing it (``tracemalloc``:
+  a chunk when streamed, not the file) and the tree's default limit.
 * ``imports`` — 7 imports (prepare + apply: roads, projects, tourism sites, enterprises, pairings, roads, projects),
   each the layer's own rows written back as GeoJSON with a changed name; plus the plain read and write of those
   layers (``read_layer`` + ``write_gpkg``) as the floor.
@@ -27,6 +32,7 @@ one of the two trees, on its own copy of the workspace, and reports its wall tim
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -57,15 +63,17 @@ def _peak_mb() -> float:
 def child_open(ws: Path, variant: str) -> dict:
     from bangfu.workspace import store
 
+    try:  # the stored validation, when the tree has it (whatever the variant)
+        from bangfu.workspace import checked as ws_checked
+    except ImportError:
+        ws_checked = None  # type: ignore[assignment]
     t0 = time.perf_counter()
-    if variant == "baseline":
+    if ws_checked is None:
         from bangfu.workspace import validate
 
         report = validate.validate_workspace(store.read_workspace(ws), file=store.WORKSPACE_FILE)
         checked: list[str] = ["all"]
     else:
-        from bangfu.workspace import checked as ws_checked
-
         result = ws_checked.check_workspace(ws, file=store.WORKSPACE_FILE)
         report, checked = result.report, list(result.checked)
     return {"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb(), "problems": len(report.problems),
@@ -143,8 +151,48 @@ def child_derive(ws: Path, variant: str) -> dict:
             "tables": {k: round(v, 1) for k, v in report.computed.items()}}
 
 
+UPLOAD_FILE = "households-upload.gpkg"
+
+
+def child_household_file(ws: Path, variant: str) -> dict:
+    """The province's household file as an office would upload it: the households layer alone in a GeoPackage
+    (``UPLOAD_FILE`` beside the workspace; written by this tree for both)."""
+    from bangfu.workspace import store
+
+    out = ws.parent / UPLOAD_FILE
+    store.write_gpkg(out, {"households": store.read_layer(ws, "households")})
+    return {"seconds": 0.0, "peak_mb": _peak_mb(), "file_mb": out.stat().st_size / 2**20}
+
+
+def child_upload(ws: Path, variant: str) -> dict:
+    """An upload of the household file (``UPLOAD_FILE``) through the tree's ``guard.save_upload`` from an open file
+    (what the data page does with Streamlit's uploaded file), under a limit twice the file's size set as the admin
+    would: the time, whether it arrived whole, and the most memory Python held at once while it was written
+    (``tracemalloc``'s peak: a chunk when streamed, the whole file when read at once)."""
+    import tracemalloc
+
+    from bangfu.ingest import guard
+
+    src = ws.parent / UPLOAD_FILE
+    size = src.stat().st_size
+    limits = guard.Limits(max_bytes=2 * size)
+    folder = ws.parent / "upload"
+    folder.mkdir(exist_ok=True)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    with open(src, "rb") as fh:
+        saved = guard.save_upload(fh, "households.gpkg", folder, limits=limits, size=size)
+    seconds = time.perf_counter() - t0
+    held = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    same = saved.stat().st_size == size
+    saved.unlink()
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "held_mb": held / 2**20, "file_mb": size / 2**20,
+            "intact": same, "default_limit_mb": guard.Limits().max_bytes / 2**20}
+
+
 CHILD_STEPS = {"open": child_open, "derive": child_derive, "import_roads": child_import_roads, "imports": child_imports,
-               "plain": child_plain}
+               "plain": child_plain, "household_file": child_household_file, "upload": child_upload}
 #: Steps that drive pages with Streamlit's AppTest: run by tests/page_visits.py (only app.py, pages/ and
 #: bangfu.ui import streamlit; the benchmark drives the script).
 PAGE_STEPS = ("first_page", "pages")
@@ -235,16 +283,92 @@ def show(label: str, r: dict) -> None:
         extra += f"  rss {r['rss_mb']:.0f} MB"
     if r.get("tables"):
         extra += "  (" + ", ".join(f"{k} {v:.1f} s" for k, v in r["tables"].items()) + ")"
+    if "held_mb" in r:
+        extra += (f"  ({r['file_mb']:.0f} MB file, {'whole' if r['intact'] else 'NOT WHOLE'}; at most "
+                  f"{r['held_mb']:.1f} MB held while written; default limit {r['default_limit_mb']:.0f} MB)")
     if "again_seconds" in r:
         extra += f"  (again in the same session: {r['again_seconds']:.1f} s)"
     print(f"  {label:<44} {r['seconds']:8.1f} s   peak {r['peak_mb']:7.0f} MB{extra}", flush=True)
+
+
+def _record(res: dict[str, dict], key: str, label: str, r: dict) -> None:
+    res[key] = r
+    show(label, r)
+
+
+def measure(workspace: Path, trees: list[tuple[str, Path]], steps: list[str], *, tmp: Path | None = None,
+            pages_level: str = "province", pages: str = "", derive_once: bool = False,
+            derived_from: Path | None = None, baseline_derive: bool = False) -> dict[str, dict[str, dict]]:
+    """Run ``steps`` for each (variant, src folder) of ``trees`` on copies of ``workspace`` (under ``tmp``, kept when
+    given), print a line per measurement and return them: variant → label → the child's figures (``"error"`` when
+    it failed). Labels: ``open cold``, ``open stored``, ``open after import``, ``first page cold``, ``first page
+    stored``, ``upload``, ``imports``, ``plain``, ``derive``, ``pages`` (its ``"pages"`` rows)."""
+    where = tmp or Path(tempfile.mkdtemp(prefix="bench-open-"))
+    out: dict[str, dict[str, dict]] = {}
+    print(f"workspace {workspace} ({workspace.stat().st_size / 2**20:.0f} MB); load {os.getloadavg()}")
+    where.mkdir(parents=True, exist_ok=True)
+    workspace = repaired(workspace, where)
+    side: Path | None = derived_from  # derive_once: the first copy's stored aggregates, given to the others
+    for variant, src in trees:
+        print(f"[{variant}: {src}]", flush=True)
+        res = out.setdefault(variant, {})
+        step = functools.partial(_record, res)
+        if "open" in steps:
+            ws = fresh_copy(workspace, where, f"{variant}-open")
+            step("open cold", "open (validation), cold", run_child("open", ws, variant, src))
+            step("open stored", "open again (stored validation, if any)", run_child("open", ws, variant, src))
+            imported = run_child("import_roads", ws, variant, src)
+            if "error" in imported:
+                show("import of roads", imported)
+            step("open after import", "open after an import of roads", run_child("open", ws, variant, src))
+        if "first_page" in steps:
+            ws = fresh_copy(workspace, where, f"{variant}-first")
+            step("first page cold", "first page (start), cold", run_child("first_page", ws, variant, src))
+            step("first page stored", "first page (start), validation stored (if any)",
+                 run_child("first_page", ws, variant, src))
+        if "upload" in steps:
+            ws = fresh_copy(workspace, where, f"{variant}-upload")
+            made = run_child("household_file", ws, "new", ROOT / "src")
+            step("upload", "upload of the household file (streamed)",
+                 made if "error" in made else run_child("upload", ws, variant, src))
+            shutil.rmtree(ws.parent, ignore_errors=True)
+        if "imports" in steps:
+            ws = fresh_copy(workspace, where, f"{variant}-imports")
+            step("imports", "7 imports (prepare + apply)", run_child("imports", ws, variant, src))
+            step("plain", "plain read + write of the 7 layers", run_child("plain", ws, variant, src))
+        if "pages" in steps:
+            ws = fresh_copy(workspace, where, f"{variant}-pages")
+            run_child("open", ws, variant, src)  # the stored validation (no effect on the baseline)
+            if derive_once:  # the same stored aggregates for both trees (derived once, by this tree)
+                if side is None:
+                    step("derive", "derive once (stored aggregates, this tree)", run_child("derive", ws, "new", ROOT / "src"))
+                    side = ws
+                else:
+                    given_derived(side, ws)
+            elif variant == "new" or baseline_derive:  # the stored aggregates, as `python -m bangfu derive`
+                step("derive", "derive (stored aggregates)", run_child("derive", ws, "new", src))
+            level = "" if pages_level == "province" else pages_level
+            r = run_child("pages", ws, variant, src, BENCH_LEVEL=level or "province", BENCH_PAGES=pages)
+            res["pages"] = r
+            if "error" in r:
+                show("every page", r)
+            else:
+                for row in r["pages"]:
+                    mark = f"  EXCEPTION {row['exception'][0][:80]}" if row["exception"] else ""
+                    print(f"  page {row['page']:<22} {row['seconds']:8.1f} s   rss {row['rss_mb']:7.0f} MB{mark}",
+                          flush=True)
+                print(f"  every page: {r['seconds']:.1f} s, peak {r['peak_mb']:.0f} MB, rss at the end {r['rss_mb']:.0f} MB")
+        shutil.rmtree(where / f"{variant}-open", ignore_errors=True)
+    if tmp is None:
+        shutil.rmtree(where, ignore_errors=True)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workspace", type=Path, required=True, help="a province GeoPackage (read only; copied)")
     ap.add_argument("--baseline-src", type=Path, help="src folder of today's code (the baseline)")
-    ap.add_argument("--steps", default="open,first_page,imports,pages")
+    ap.add_argument("--steps", default="open,first_page,upload,imports,pages")
     ap.add_argument("--pages-level", default="province", help="province, or an area code (city 4, county 6 digits)")
     ap.add_argument("--tmp", type=Path, default=None, help="where the copies go (default: a temporary folder)")
     ap.add_argument("--trees", default="new,baseline", help="which trees to run (new, baseline or both)")
@@ -272,58 +396,10 @@ def main() -> None:
     if args.child:
         print(json.dumps(CHILD_STEPS[args.child](args.workspace, args.variant), ensure_ascii=False, default=str))
         return
-    steps = args.steps.split(",")
-    where = args.tmp or Path(tempfile.mkdtemp(prefix="bench-open-"))
     trees = [("new", ROOT / "src")] + ([("baseline", args.baseline_src)] if args.baseline_src else [])
-    trees = [t for t in trees if t[0] in args.trees.split(",")]
-    print(f"workspace {args.workspace} ({args.workspace.stat().st_size / 2**20:.0f} MB); load {os.getloadavg()}")
-    where.mkdir(parents=True, exist_ok=True)
-    args.workspace = repaired(args.workspace, where)
-    side: Path | None = args.derived_from  # --derive-once: the first copy's stored aggregates, given to the others
-    for variant, src in trees:
-        print(f"[{variant}: {src}]", flush=True)
-        if "open" in steps:
-            ws = fresh_copy(args.workspace, where, f"{variant}-open")
-            show("open (validation), cold", run_child("open", ws, variant, src))
-            if variant == "new":
-                show("open again (stored validation)", run_child("open", ws, variant, src))
-                imported = run_child("import_roads", ws, variant, src)
-                if "error" in imported:
-                    show("import of roads", imported)
-                show("open after an import of roads", run_child("open", ws, variant, src))
-        if "first_page" in steps:
-            ws = fresh_copy(args.workspace, where, f"{variant}-first")
-            show("first page (start), cold", run_child("first_page", ws, variant, src))
-            if variant == "new":
-                show("first page (start), validation stored", run_child("first_page", ws, variant, src))
-        if "imports" in steps:
-            ws = fresh_copy(args.workspace, where, f"{variant}-imports")
-            show("7 imports (prepare + apply)", run_child("imports", ws, variant, src))
-            show("plain read + write of the 7 layers", run_child("plain", ws, variant, src))
-        if "pages" in steps:
-            ws = fresh_copy(args.workspace, where, f"{variant}-pages")
-            run_child("open", ws, variant, src)  # the stored validation (no effect on the baseline)
-            if args.derive_once:  # the same stored aggregates for both trees (derived once, by this tree)
-                if side is None:
-                    show("derive once (stored aggregates, this tree)", run_child("derive", ws, "new", ROOT / "src"))
-                    side = ws
-                else:
-                    given_derived(side, ws)
-            elif variant == "new" or args.baseline_derive:  # the stored aggregates, as `python -m bangfu derive`
-                show("derive (stored aggregates)", run_child("derive", ws, "new", src))
-            level = "" if args.pages_level == "province" else args.pages_level
-            r = run_child("pages", ws, variant, src, BENCH_LEVEL=level or "province", BENCH_PAGES=args.pages)
-            if "error" in r:
-                show("every page", r)
-            else:
-                for row in r["pages"]:
-                    mark = f"  EXCEPTION {row['exception'][0][:80]}" if row["exception"] else ""
-                    print(f"  page {row['page']:<22} {row['seconds']:8.1f} s   rss {row['rss_mb']:7.0f} MB{mark}",
-                          flush=True)
-                print(f"  every page: {r['seconds']:.1f} s, peak {r['peak_mb']:.0f} MB, rss at the end {r['rss_mb']:.0f} MB")
-        shutil.rmtree(where / f"{variant}-open", ignore_errors=True)
-    if args.tmp is None:
-        shutil.rmtree(where, ignore_errors=True)
+    measure(args.workspace, [t for t in trees if t[0] in args.trees.split(",")], args.steps.split(","),
+            tmp=args.tmp, pages_level=args.pages_level, pages=args.pages, derive_once=args.derive_once,
+            derived_from=args.derived_from, baseline_derive=args.baseline_derive)
 
 
 if __name__ == "__main__":

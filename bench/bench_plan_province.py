@@ -57,6 +57,15 @@ def child(ws: str, budgets: list[str]) -> dict:
     return out
 
 
+def run_tree(ws: str | Path, src: Path, budgets: str = "default,+10%,+20%,+50%") -> dict:
+    """:func:`child` in a new process on the tree ``src`` (its ``src`` folder): its figures, or ``{"error": ...}``."""
+    proc = subprocess.run([sys.executable, __file__, "--workspace", str(ws), "--budgets", budgets,
+                           "--child", str(src)], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(src)})
+    if proc.returncode:
+        return {"error": proc.stderr[-2000:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workspace", required=True)
@@ -72,13 +81,10 @@ def main() -> None:
     print(f"workspace {args.workspace}; load at start {os.getloadavg()}")
     trees = [("this tree", ROOT / "src")] + ([("baseline", args.baseline_src)] if args.baseline_src else [])
     for name, src in trees:
-        proc = subprocess.run([sys.executable, __file__, "--workspace", args.workspace, "--budgets", args.budgets,
-                               "--child", str(src)], capture_output=True, text=True,
-                              env={**os.environ, "PYTHONPATH": str(src)})
-        if proc.returncode:
-            print(f"[{name}] FAILED\n{proc.stderr[-2000:]}")
+        r = run_tree(args.workspace, src, args.budgets)
+        if "error" in r:
+            print(f"[{name}] FAILED\n{r['error']}")
             continue
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"[{name}: {src}] {r['projects']:,} candidate projects, {r['groups']:,} household groups; "
               f"load at the end {r['load']:.1f}")
         for row in r["rows"]:
