@@ -21,7 +21,7 @@ from typing import Any
 
 __all__ = ["lifespan", "warm_start", "server_context", "import_pages", "register_components"]
 
-_log = logging.getLogger("bangfu.server")
+_log = logging.getLogger(__name__)
 
 #: Who the warm-up acts as: it reads public layers only (a viewer may see every one of them).
 _SERVER_USER = ("bangfu-server", "viewer")
