@@ -3,8 +3,8 @@
 ``streamlit run app.py`` runs nothing of the app before the first browser connects, so the first visitor after a
 (re)start waits for the imports, the workspace's version check and the first view's tables and shapes. ``serve.py``
 wraps the same ``app.py`` in Streamlit's ASGI app (``st.App``) with :func:`lifespan`: before the server accepts its
-first connection it opens the default workspace and computes the overview's first view (:func:`warm_start`), then
-fills the caches of the other levels in the background (:func:`bangfu.ui.panels.overview.warm_up`). Public data only,
+first connection it opens the default workspace, computes the overview's first view and fills the caches of the
+other levels, the road pieces and the village tiles (:func:`warm_start`, :func:`bangfu.ui.panels.overview.warm_up`). Public data only,
 into the shared caches every session reads; nothing personal, no session state.
 """
 

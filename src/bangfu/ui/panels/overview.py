@@ -496,9 +496,10 @@ def warm_tasks(ctx: Context, as_of: str) -> list[tuple[str, Callable[[], object]
     return tasks
 
 
-def warm_up(ctx: Context) -> None:
+def warm_up(ctx: Context, *, block: bool = False) -> None:
     """Run :func:`warm_tasks` once per workspace version in this server process, in a background thread (daemon:
-    it never holds up a page or the server's stop; a failure is logged and the page computes it when asked)."""
+    it never holds up a page or the server's stop; a failure is logged and the page computes it when asked), or in
+    this thread when ``block`` (the server's start-up, before it takes connections: no page competes with it)."""
     as_of = default_as_of(ctx.meta).isoformat()
     key = (ctx.path, ctx.version, as_of)
     with _WARM_LOCK:
@@ -518,13 +519,18 @@ def warm_up(ctx: Context) -> None:
             except Exception:  # noqa: BLE001 - warming is best effort; the page computes what failed when needed
                 _log.warning("warming %s failed", name, exc_info=True)
 
-    threading.Thread(target=run, name="bangfu-warm-up", daemon=True).start()
+    if block:
+        run()
+    else:
+        threading.Thread(target=run, name="bangfu-warm-up", daemon=True).start()
 
 
 def warm_first_view(ctx: Context) -> None:
     """Compute what the first visitor's overview of ``ctx``'s area needs (the village table, the table of the level
     below and the map at the default options: every shared cache a page run reads) and the roads split at village
-    borders (what the first map of a town and the roads page start from), then start :func:`warm_up` for the rest. Called by the server at start (:mod:`bangfu.ui.server`), before anyone opens a page."""
+    borders (what the first map of a town and the roads page start from), then everything else :func:`warm_up`
+    fills (the other levels, the village tiles) in this thread: a background warm-up would slow the first pages
+    visited after the start (one GIL), so the server takes its first connection only once all of it is done. Called by the server at start (:mod:`bangfu.ui.server`), before anyone opens a page."""
     choice = default_choice(ctx)
     table = village_table(ctx.path, ctx.version, choice.as_of)
     if table.empty:
@@ -533,4 +539,4 @@ def warm_first_view(ctx: Context) -> None:
     if not choice.tiles:  # a tile map writes its tiles with a progress bar on the page; warm_up writes them too
         overview_map(ctx, choice)
     road_pieces(ctx.path, ctx.version)  # every village map with overlays (a town's; the roads page) starts from them
-    warm_up(ctx)
+    warm_up(ctx, block=True)
