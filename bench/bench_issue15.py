@@ -150,12 +150,13 @@ class Run:
         return self._trees[ref]
 
 
-def item2(run: Run, areas: list[str], timeout: float, baseline_timeout: float) -> Table:
+def item2(run: Run, areas: list[str], timeout: float, baseline_timeout: float, script: str = "app.py") -> Table:
     import bench_map_scale as ms_bench
 
     today, folium = f"today's code ({trees.commit_of(run.today_ref)})", f"naive folium ({trees.commit_of(run.folium_ref)})"
-    t = Table("2", "the map in a real browser (bench/bench_map_scale.py, headless Chromium)", [folium, today])
-    views = {"ours": ms_bench.measure("this checkout", ROOT, run.workspace, areas, timeout, ours=True)}
+    t = Table("2", f"the map in a real browser (bench/bench_map_scale.py, headless Chromium; this checkout served by "
+                   f"`streamlit run {script}`)", [folium, today])
+    views = {"ours": ms_bench.measure("this checkout", ROOT, run.workspace, areas, timeout, ours=True, script=script)}
     for key, ref in (("folium", run.folium_ref), ("today", run.today_ref)):
         root = run.tree(ref, ms_bench.BASELINE_FIXES)
         views[key] = ms_bench.measure(key, root, run.workspace, areas, baseline_timeout, ours=False)
@@ -372,6 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--large", type=int, help="item 5 end-to-end size (default 10,000,000; --quick 20,000)")
     ap.add_argument("--runs", type=int, help="item 5 runs per path (median; default 2; --quick 1)")
     ap.add_argument("--areas", default="2102,210202", help="item 2: area codes opened by URL")
+    ap.add_argument("--script", default="app.py",
+                    help="item 2: how this checkout's server runs (app.py, or serve.py: caches warmed before it answers)")
     ap.add_argument("--timeout", type=float, help="item 2: seconds per view (default 300; --quick 120)")
     args = ap.parse_args(argv)
     items = [i.strip() for i in args.items.split(",") if i.strip()]
@@ -398,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for item in items:
             print(f"\n======== item {item} (load {load()})", flush=True)
             if item == "2":
-                tables.append(item2(run, [a for a in args.areas.split(",") if a], timeout, timeout))
+                tables.append(item2(run, [a for a in args.areas.split(",") if a], timeout, timeout, args.script))
             elif item == "3":
                 tables.append(item3(run, args.item3_steps.split(",")))
             elif item == "4":

@@ -267,11 +267,13 @@ def _pick_area(page, meter: Meter, label: str, timeout_s: float) -> View:
 
 
 def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float, ours: bool,
-            villages_only: bool = False, village_reps: int = 1) -> list[View]:
+            villages_only: bool = False, village_reps: int = 1, script: str = "app.py") -> list[View]:
     """Every view of the app in ``root`` (a checkout) on a copy of ``gpkg``, each printed as a table row when measured
     and returned (``View.app`` = ``app``). ``villages_only``: only the province at village level (first view,
     ``village_reps`` new sessions with the tiles on disk, a click on a village); ``ours``: the views only this
-    checkout has (the village tiles, a click on a city, the restart under ``app.py`` and ``serve.py``)."""
+    checkout has (the village tiles, a click on a city, the restart under ``app.py`` and ``serve.py``). ``script``: how
+    the server runs (``app.py``, or ``serve.py``: the caches warmed before it answers; the cold row then measures the
+    first visit after that start)."""
     views: list[View] = []
 
     def add(v: View) -> None:
@@ -282,7 +284,7 @@ def measure(app: str, root: Path, gpkg: Path, areas: list[str], timeout_s: float
     with tempfile.TemporaryDirectory(prefix=f"bench-map-{app}-") as tmp:
         folder = Path(tmp) / "ws"
         store.ensure_workspace(folder, demo=gpkg)
-        with running_app(folder, root=root, start_timeout_s=300) as base:
+        with running_app(folder, root=root, start_timeout_s=900, script=script) as base:
             if not villages_only:
                 for v in _unit_views(base, timeout_s, ours):
                     add(v)
@@ -394,6 +396,7 @@ def main() -> None:
     ap.add_argument("--villages-only", action="store_true",
                     help="only the province at village level (vector tiles), also for the baselines, which must then"
                          " have the village tiles too (e.g. --baseline-ref main)")
+    ap.add_argument("--script", default="app.py", help="this checkout's server: app.py or serve.py (warmed at start)")
     ap.add_argument("--village-reps", type=int, default=1,
                     help="new sessions at village level (tiles on disk), each with its zoom/pan frames")
     args = ap.parse_args()
@@ -403,7 +406,8 @@ def main() -> None:
     print("| app | view | first map drawn | received over the websocket | largest message | note |")
     print("|---|---|---|---|---|---|")
     rows = [v.row() for v in measure("this checkout", ROOT, args.workspace, areas, args.timeout, ours=True,
-                                     villages_only=args.villages_only, village_reps=args.village_reps)]
+                                     villages_only=args.villages_only, village_reps=args.village_reps,
+                                     script=args.script)]
     names = {"c8dcba7": "naive folium", "e19b1ff": "today's code"}
     for ref in ([] if args.skip_baseline else [r for r in args.baseline_ref.split(",") if r]):
         tmp = Path(tempfile.mkdtemp(prefix="bench-map-baseline-"))
