@@ -5,8 +5,10 @@ server takes its first connection it opens the default workspace and computes th
 (:mod:`bangfu.ui.server`), so the first visitor after a (re)start does not wait for it.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from bangfu.ui.server import lifespan
 
-app = st.App("app.py", lifespan=lifespan)
+app = st.App(Path(__file__).resolve().with_name("app.py"), lifespan=lifespan)  # started from any folder

@@ -25,7 +25,7 @@ def test_register_components_needs_a_runtime():
 
 def test_serve_py_wraps_app_py_with_the_lifespan():
     text = (ROOT / "serve.py").read_text(encoding="utf-8")
-    assert 'st.App("app.py", lifespan=lifespan)' in text
+    assert 'st.App(Path(__file__).resolve().with_name("app.py"), lifespan=lifespan)' in text
 
 
 def test_the_warmed_first_view_is_the_one_the_page_opens_with(tmp_path: Path, monkeypatch, province_gpkg: Path):

@@ -184,8 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--out is required with --region")
         size = ProvinceSize(args.villages, args.households, args.roads, args.projects)
         path = build_province(args.out, args.region, size, args.seed, verbose=not args.quiet)
-        if args.prepare:
-            prepare_workspace(path, verbose=not args.quiet)
+        if args.prepare and not prepare_workspace(path, verbose=not args.quiet):
+            print("工作空间未通过检查，汇总表未保存 / the workspace failed its checks: no aggregate tables stored "
+                  "(the app's 开始使用 page lists the problems)", file=sys.stderr)
     else:
         path = build(args.out or DEMO_PATH, args.seed, verbose=not args.quiet)
     mb = path.stat().st_size / 1e6

@@ -11,6 +11,7 @@ import functools
 from pathlib import Path
 
 from bangfu.core import fileio
+from bangfu.core.resources import asset
 
 #: URL under which Streamlit serves the ``static/`` folder beside ``app.py``.
 APP_STATIC_URL = "/app/static"
@@ -52,6 +53,18 @@ def vectorgrid_source_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "assets" / "vectorgrid"
 
 
+#: Our tile layer on top of Leaflet.VectorGrid, shipped in ``bangfu/assets`` and served from ``static/vendor``.
+TILE_LAYER_FILE = "bangfu-vtiles.js"
+
+
+def _sync(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` unless it is there already with the same bytes; atomic: a browser being served
+    the old file never gets half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists() or not filecmp.cmp(source, target, shallow=False):
+        fileio.copy_file(source, target)
+
+
 @functools.lru_cache(maxsize=4)
 def install_static_assets(static_dir: Path) -> Path:
     """Copy Leaflet, Leaflet.VectorGrid (vendored in ``bangfu/assets/vectorgrid``: the village tiles,
@@ -63,19 +76,10 @@ def install_static_assets(static_dir: Path) -> Path:
     (target / "images").mkdir(parents=True, exist_ok=True)
     files = ["leaflet.js", "leaflet.css"] + [f"images/{p.name}" for p in (src / "images").glob("*.png")]
     for rel in files:
-        s, d = src / rel, target / rel
-        if not d.exists() or not filecmp.cmp(s, d, shallow=False):
-            fileio.copy_file(s, d)  # atomic: a browser being served the old file never gets half a file
-    vg = vectorgrid_source_dir()
-    for s in sorted(vg.iterdir()):
-        d = vendor / "vectorgrid" / s.name
-        d.parent.mkdir(parents=True, exist_ok=True)
-        if not d.exists() or not filecmp.cmp(s, d, shallow=False):
-            fileio.copy_file(s, d)
-    own = Path(__file__).resolve().parent.parent / "assets" / "bangfu-vtiles.js"  # our tile layer (maps.tiles)
-    d = vendor / own.name
-    if not d.exists() or not filecmp.cmp(own, d, shallow=False):
-        fileio.copy_file(own, d)
+        _sync(src / rel, target / rel)
+    for s in sorted(vectorgrid_source_dir().iterdir()):
+        _sync(s, vendor / "vectorgrid" / s.name)
+    _sync(asset(TILE_LAYER_FILE), vendor / TILE_LAYER_FILE)  # our tile layer (bangfu.maps.tiles.TILES_JS)
     css = vendor / "bangfu.css"
     if not css.exists() or css.read_text(encoding="utf-8") != BANGFU_CSS:
         fileio.write_text(css, BANGFU_CSS)

@@ -49,7 +49,7 @@ import shapely.errors
 from jinja2 import Template
 
 from bangfu.maps.base import js_json
-from bangfu.maps.offline import APP_STATIC_URL, STATIC_URL
+from bangfu.maps.offline import APP_STATIC_URL, STATIC_URL, TILE_LAYER_FILE
 
 __all__ = [
     "EXTENT", "BUFFER", "LAYER", "FULL_PROPS_ZOOM", "TILE_FORMAT", "TILE_FOLDER", "TILE_PROPS", "INDICATOR_PROPS", "TilePlan",
@@ -72,7 +72,7 @@ TILE_FOLDER = "vtiles"
 VECTORGRID_JS = STATIC_URL + "/vectorgrid/Leaflet.VectorGrid.bundled.min.js"
 #: Our own tile layer on top of it (``bangfu/assets/bangfu-vtiles.js``, ``L.bangfuTiles``): a tile parsed and drawn
 #: without an object per village, one fill per class colour, in slices of a few milliseconds between frames.
-TILES_JS = STATIC_URL + "/bangfu-vtiles.js"
+TILES_JS = f"{STATIC_URL}/{TILE_LAYER_FILE}"
 #: Feature property → (column of :func:`bangfu.indicators.village_metrics`, kind). Public figures only.
 TILE_PROPS: dict[str, tuple[str, str]] = {
     "c": ("village_code", "text"),

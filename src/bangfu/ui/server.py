@@ -17,7 +17,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bangfu.ui.shell import Context
 
 __all__ = ["lifespan", "warm_start", "server_context", "import_pages", "register_components"]
 
@@ -27,12 +30,12 @@ _log = logging.getLogger(__name__)
 _SERVER_USER = ("bangfu-server", "viewer")
 
 
-def server_context(location: Path | str, *, lang: str = "zh") -> Any:
+def server_context(location: Path | str, *, lang: str = "zh") -> Context | None:
     """The page context of the whole workspace at ``location`` as the server sees it (a viewer, default basemap), or
     None when the workspace does not pass its checks (the first page then shows why)."""
     from bangfu.ui import cache as data
     from bangfu.ui.shell import Context
-    from bangfu.workspace import areas, store
+    from bangfu.workspace import areas, store  # imported here: serve.py imports this module before the server starts
     from bangfu.workspace.access import Principal
 
     info = store.open_workspace(location)
@@ -115,6 +118,6 @@ def register_components() -> list[str]:
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
     """``st.App`` lifespan: :func:`warm_start` in a worker thread before the server takes connections."""
-    root = Path(getattr(app, "script_path", "app.py")).resolve().parent
+    root = Path(app.script_path).parent  # serve.py names app.py by its absolute path
     seconds = await asyncio.to_thread(warm_start, root)
     yield {"warmed_in_s": seconds}

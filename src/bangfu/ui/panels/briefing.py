@@ -18,7 +18,6 @@ from bangfu.ui.shell import Context
 from bangfu.ui.pages import page
 from bangfu.ui.widgets import kpi_row, require_layers
 from bangfu.workspace import derived, personal
-from bangfu.workspace.schema import get_layer
 
 #: Session key under which a page may leave a portfolio to brief (a DataFrame, one row per project).
 PORTFOLIO_KEY = "_bangfu_portfolio"
@@ -85,13 +84,6 @@ def plan_note(ctx: Context, b: briefing.Briefing) -> None:
         st.info(ctx.t("briefing.plan_ranking"), icon=":material/info:")
 
 
-def _personal(name: str) -> bool:
-    try:
-        return bool(get_layer(name).personal)
-    except KeyError:  # not a layer of the schema (the road pieces…)
-        return False
-
-
 def loader(ctx: Context) -> Callable[[str], Any]:
     """The briefing's loader: layers as aggregates (households without ids) and the stored tables its sources name
     ``derived:<table>`` — the per-village ones at every level (the same figures as from the layers), the catchment
@@ -106,7 +98,7 @@ def loader(ctx: Context) -> Callable[[str], Any]:
             personal.require_aggregates(ctx.user, "households")
             parts = data.derived_table(ctx.path, ctx.version, name[len(derived.PREFIX):], lang=ctx.lang)
             return parts["table"] if "table" in parts else parts
-        if _personal(name):  # only the area's rows (spatial index): the briefing counts the area's own households
+        if personal.is_personal(name):  # only the area's rows (spatial index): the briefing counts the area's own households
             return ctx.area_aggregate_layer(name)
         return ctx.aggregate_layer(name)
 

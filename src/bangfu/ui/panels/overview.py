@@ -75,7 +75,7 @@ def default_as_of(meta: dict[str, str]) -> dt.date:
 def option_widgets(ctx: Context) -> Choice:
     """The option row: map units, indicator, classification, number of classes, village filter, as-of date."""
     T = ctx.t
-    levels, default = unit_choices(ctx)
+    levels, default, n = unit_choices(ctx)
     c0, c1, c2, c3, c4, c5 = st.columns([1.0, 1.3, 1.6, 1.0, 1.4, 1.1])
     unit = c0.selectbox(T("overview.unit"), levels, index=levels.index(default), format_func=lambda k: _unit_label(ctx, k),
                         key=f"ov_unit.{ctx.area.code}")
@@ -92,21 +92,22 @@ def option_widgets(ctx: Context) -> Choice:
     flag_filter = c4.selectbox(T("overview.filter"), ind.FLAG_FILTERS, format_func=lambda f: T(f"overview.filter.{f}"),
                                key="ov_filter")
     as_of = c5.date_input(T("overview.as_of"), default_as_of(ctx.meta), key="ov_as_of").isoformat()
-    return make_choice(ctx, unit, indicator, method, k, flag_filter, as_of)
+    return make_choice(ctx, n, unit, indicator, method, k, flag_filter, as_of)
 
 
-def unit_choices(ctx: Context) -> tuple[list[str], str]:
-    """The map units the option row offers for the sidebar's area and the one chosen by default."""
+def unit_choices(ctx: Context) -> tuple[list[str], str, int]:
+    """The map units the option row offers for the sidebar's area, the one chosen by default, and the area's number
+    of villages (what both depend on)."""
     villages = ctx.layer("villages")
     n = int(ctx.area.village_mask(villages).sum())
-    return list(mu.unit_levels(ctx.area, n)), mu.default_unit(ctx.area, areas.whole_area(villages), n)
+    return list(mu.unit_levels(ctx.area, n)), mu.default_unit(ctx.area, areas.whole_area(villages), n), n
 
 
-def make_choice(ctx: Context, unit: str, indicator: str, method: str, k: int, flag_filter: str, as_of: str) -> Choice:
-    """The :class:`Choice` of the option row's values (:func:`option_widgets`; :func:`default_choice`)."""
-    villages = ctx.layer("villages")
-    n = int(ctx.area.village_mask(villages).sum())
-    big = len(villages) > mu.VILLAGE_MAP_MAX  # a province: never send villages outside the area, overlays by level
+def make_choice(ctx: Context, n: int, unit: str, indicator: str, method: str, k: int, flag_filter: str,
+                as_of: str) -> Choice:
+    """The :class:`Choice` of the option row's values (:func:`option_widgets`; :func:`default_choice`) for an area of
+    ``n`` villages (:func:`unit_choices`)."""
+    big = len(ctx.layer("villages")) > mu.VILLAGE_MAP_MAX  # a province: never send villages outside the area, overlays by level
     options = MapOptions(indicator=indicator, method=method, k=k, flag_filter=flag_filter, town_code=ctx.area_code,
                          lang=ctx.lang, only_area=big, overlays=not big or mu.overlays_allowed(ctx.area, unit))
     return Choice(options, as_of, unit, tuple(mu.unit_levels(ctx.area, n)), mu.uses_tiles(unit, n))
@@ -114,8 +115,8 @@ def make_choice(ctx: Context, unit: str, indicator: str, method: str, k: int, fl
 
 def default_choice(ctx: Context) -> Choice:
     """What the option row chooses before anyone touches it (the first view of the page)."""
-    _levels, unit = unit_choices(ctx)
-    return make_choice(ctx, unit, ind.CHOROPLETH_INDICATORS[0].key, ind.DEFAULT_METHOD, ind.DEFAULT_K,
+    _levels, unit, n = unit_choices(ctx)
+    return make_choice(ctx, n, unit, ind.CHOROPLETH_INDICATORS[0].key, ind.DEFAULT_METHOD, ind.DEFAULT_K,
                        ind.FLAG_FILTERS[0], default_as_of(ctx.meta).isoformat())
 
 
@@ -527,10 +528,10 @@ def warm_up(ctx: Context, *, block: bool = False) -> None:
 
 def warm_first_view(ctx: Context) -> None:
     """Compute what the first visitor's overview of ``ctx``'s area needs (the village table, the table of the level
-    below and the map at the default options: every shared cache a page run reads) and the roads split at village
-    borders (what the first map of a town and the roads page start from), then everything else :func:`warm_up`
-    fills (the other levels, the village tiles) in this thread: a background warm-up would slow the first pages
-    visited after the start (one GIL), so the server takes its first connection only once all of it is done. Called by the server at start (:mod:`bangfu.ui.server`), before anyone opens a page."""
+    below and the map at the default options: every shared cache a page run reads), then, in this thread, everything
+    :func:`warm_up` fills (the other levels, the roads split at village borders, the village tiles): in the background
+    it would slow the first pages visited after the start (one GIL). Called by the server at start
+    (:mod:`bangfu.ui.server`), before it takes its first connection."""
     choice = default_choice(ctx)
     table = village_table(ctx.path, ctx.version, choice.as_of)
     if table.empty:
@@ -538,5 +539,4 @@ def warm_first_view(ctx: Context) -> None:
     summary_table(ctx, area_villages(ctx, table), choice.as_of)
     if not choice.tiles:  # a tile map writes its tiles with a progress bar on the page; warm_up writes them too
         overview_map(ctx, choice)
-    road_pieces(ctx.path, ctx.version)  # every village map with overlays (a town's; the roads page) starts from them
     warm_up(ctx, block=True)
